@@ -1,0 +1,195 @@
+"""The one access layer.
+
+Every view, API endpoint and service asks here: "may this user do X on this object" (`can`,
+`require`) and "which objects may this user see" (`unit_filter`, `visible_units`). Answers come
+from the user's memberships (a role held in an org unit covers that unit's subtree, or the whole
+college for college-wide roles) plus guardian object permissions granted one object at a time.
+
+Nothing is cached beyond the current request, so a membership change takes effect on the next
+request, and an inactive user holds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from .models import Membership, OrgUnit, OrgUnitGroupObjectPermission, OrgUnitUserObjectPermission
+from .models import Role as R
+
+
+class Scope(StrEnum):
+    COLLEGE = "college"  # the whole tree, wherever the membership is held
+    SUBTREE = "subtree"  # the unit the role is held in and everything below it
+    NONE = "none"  # only what is granted object by object
+
+
+class Cap(StrEnum):
+    """Capabilities: what a role lets its holder do within its scope."""
+
+    UNIT_VIEW = "unit.view"
+    UNIT_MANAGE = "unit.manage"
+    ROSTER_IMPORT = "roster.import"
+    AUDIT_VIEW = "audit.view"
+    ADMIN_SITE = "admin.site"
+
+
+ROLE_SCOPE: dict[str, Scope] = {
+    R.COMMITTEE_CHAIR: Scope.COLLEGE,
+    R.COMMITTEE_MEMBER: Scope.COLLEGE,
+    R.QUALITY_OFFICER: Scope.COLLEGE,
+    R.SUPERVISOR: Scope.COLLEGE,
+    R.DISCIPLINE_OFFICER: Scope.COLLEGE,
+    R.SYSTEM_ADMIN: Scope.COLLEGE,
+    R.DEPARTMENT_LEADER: Scope.SUBTREE,
+    R.DEPARTMENT_MEMBER: Scope.SUBTREE,
+    R.TEAM_LEADER: Scope.SUBTREE,
+    R.TEAM_MEMBER: Scope.SUBTREE,
+    R.TEACHER: Scope.SUBTREE,
+    R.STUDENT: Scope.SUBTREE,
+    R.EXTERNAL_EXPERT: Scope.NONE,
+}
+
+_VIEW = {Cap.UNIT_VIEW}
+ROLE_CAPS: dict[str, frozenset[str]] = {
+    R.COMMITTEE_CHAIR: frozenset(_VIEW | {Cap.AUDIT_VIEW}),
+    R.COMMITTEE_MEMBER: frozenset(_VIEW),
+    R.QUALITY_OFFICER: frozenset(_VIEW | {Cap.ROSTER_IMPORT, Cap.AUDIT_VIEW}),
+    R.SUPERVISOR: frozenset(_VIEW),
+    R.DISCIPLINE_OFFICER: frozenset(_VIEW),
+    R.SYSTEM_ADMIN: frozenset(
+        _VIEW | {Cap.UNIT_MANAGE, Cap.ROSTER_IMPORT, Cap.AUDIT_VIEW, Cap.ADMIN_SITE}
+    ),
+    R.DEPARTMENT_LEADER: frozenset(_VIEW | {Cap.UNIT_MANAGE}),
+    R.DEPARTMENT_MEMBER: frozenset(_VIEW),
+    R.TEAM_LEADER: frozenset(_VIEW),
+    R.TEAM_MEMBER: frozenset(_VIEW),
+    R.TEACHER: frozenset(_VIEW),
+    R.STUDENT: frozenset(_VIEW),
+    R.EXTERNAL_EXPERT: frozenset(),
+}
+
+# Capabilities that guardian can also grant on one object (e.g. an external expert given one unit).
+OBJECT_PERMISSION_FOR = {Cap.UNIT_VIEW: "view_orgunit", Cap.UNIT_MANAGE: "change_orgunit"}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    unit_id: int
+    unit_path: str
+    scope: Scope
+
+
+def grants(user) -> list[Grant]:
+    """The user's memberships, loaded once per request (cached on the user object)."""
+    if not is_active_user(user):
+        return []
+    cached = getattr(user, "_access_grants", None)
+    if cached is None:
+        rows = Membership.objects.filter(user=user, org_unit__is_active=True).values_list(
+            "role", "org_unit_id", "org_unit__path"
+        )
+        cached = [Grant(role, uid, path, ROLE_SCOPE.get(role, Scope.NONE)) for role, uid, path in rows]
+        user._access_grants = cached
+    return cached
+
+
+def roles(user) -> set[str]:
+    return {g.role for g in grants(user)}
+
+
+def capabilities(user) -> set[str]:
+    caps: set[str] = set()
+    for g in grants(user):
+        caps |= ROLE_CAPS.get(g.role, frozenset())
+    return caps
+
+
+def has_capability(user, cap: str) -> bool:
+    """Does the user hold `cap` anywhere? (navigation, pages that are not about one object)."""
+    return cap in capabilities(user)
+
+
+def _grants_with(user, cap: str) -> list[Grant]:
+    return [g for g in grants(user) if cap in ROLE_CAPS.get(g.role, frozenset())]
+
+
+def unit_filter(user, cap: str, prefix: str = "") -> Q:
+    """A Q for any model that reaches an OrgUnit through `prefix` (e.g. "org_unit__").
+
+    One condition per membership, evaluated by the database with the path index: no per-row
+    permission checks and no query per object.
+    """
+    nothing = Q(pk__in=[])
+    granted = _grants_with(user, cap)
+    if any(g.scope == Scope.COLLEGE for g in granted):
+        return Q()
+    q = nothing
+    for g in granted:
+        if g.scope == Scope.SUBTREE:
+            q |= Q(**{f"{prefix}path__startswith": g.unit_path})
+    codename = OBJECT_PERMISSION_FOR.get(cap)
+    if codename and is_active_user(user):
+        direct = OrgUnitUserObjectPermission.objects.filter(
+            user=user, permission__codename=codename
+        ).values("content_object_id")
+        via_group = OrgUnitGroupObjectPermission.objects.filter(
+            group__user=user, permission__codename=codename
+        ).values("content_object_id")
+        q |= Q(**{f"{prefix}pk__in": direct}) | Q(**{f"{prefix}pk__in": via_group})
+    return q
+
+
+def is_active_user(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def visible_units(user, cap: str = Cap.UNIT_VIEW):
+    if not is_active_user(user):
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(unit_filter(user, cap))
+
+
+def unit_of(obj) -> OrgUnit | None:
+    """The org unit that owns an object: the unit itself, or the object's `access_unit`."""
+    if isinstance(obj, OrgUnit):
+        return obj
+    return getattr(obj, "access_unit", None)
+
+
+def can(user, cap: str, obj=None) -> bool:
+    """May `user` do `cap` on `obj` (or anywhere, when obj is None)?"""
+    if obj is None:
+        return has_capability(user, cap)
+    unit = unit_of(obj)
+    if unit is None:
+        return False
+    for g in _grants_with(user, cap):
+        if g.scope == Scope.COLLEGE or (
+            g.scope == Scope.SUBTREE and unit.path.startswith(g.unit_path)
+        ):
+            return True
+    codename = OBJECT_PERMISSION_FOR.get(cap)
+    if codename and is_active_user(user):
+        return user.has_perm(f"accounts.{codename}", unit)
+    return False
+
+
+def require(user, cap: str, obj=None) -> None:
+    if not can(user, cap, obj):
+        raise PermissionDenied
+
+
+def get_unit(user, pk, cap: str = Cap.UNIT_VIEW) -> OrgUnit:
+    """The access helper for org units: 404 when the user may not see it, 403 when they may see
+    it but not do `cap`."""
+    unit = visible_units(user).filter(pk=pk).first()
+    if unit is None:
+        raise Http404
+    require(user, cap, unit)
+    return unit

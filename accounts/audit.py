@@ -1,0 +1,32 @@
+"""Writing the audit trail. Services call `audit_record` inside their own transaction."""
+
+import contextvars
+import json
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.forms.models import model_to_dict
+
+from .models import AuditEntry
+
+request_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_ip", default=None)
+
+
+def snapshot(obj, fields=None) -> dict:
+    """A JSON-safe picture of a model instance for before/after."""
+    data = model_to_dict(obj, fields=fields)
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))
+
+
+def audit_record(*, actor, action: str, obj=None, before=None, after=None, record_ip=True):
+    """Append one row. `record_ip=False` for items whose author must stay unidentifiable."""
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        before=before,
+        after=after,
+        ip=request_ip.get() if record_ip else None,
+    )

@@ -1,0 +1,32 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts import demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo college (idempotent). --scale N adds N departments and N×1000 people."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", type=int, default=0, help="extra departments × 1000 people")
+
+    def handle(self, *args, scale, **options):
+        if scale < 0 or scale > 10_000:
+            raise CommandError("--scale must be between 0 and 10000")
+        created = demo.seed_demo()
+        self.stdout.write(
+            f"demo college: {created['units']} units, {created['users']} people, "
+            f"{created['memberships']} memberships created"
+        )
+        if scale:
+            started = time.perf_counter()
+            bulk = demo.seed_scale(scale)
+            self.stdout.write(
+                f"scale {scale}: {bulk['units']} units, {bulk['users']} people in "
+                f"{time.perf_counter() - started:.1f}s"
+            )
+        self.stdout.write(f"demo logins (password {demo.DEMO_PASSWORD}):")
+        for username, full_name, memberships in demo.PEOPLE:
+            roles = ", ".join(str(role.label) for role, _unit in memberships)
+            self.stdout.write(f"  {username:<11} {full_name}  {roles}")

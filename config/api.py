@@ -1,0 +1,38 @@
+"""API error shape: every error is JSON with a machine-readable code and a readable message."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "conflict"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response({"code": "invalid", "errors": detail}, status=status.HTTP_400_BAD_REQUEST)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Http404):
+        code = "not_found"
+    elif isinstance(exc, PermissionDenied):
+        code = "forbidden"
+    else:
+        codes = exc.get_codes() if isinstance(exc, APIException) else "error"
+        code = codes if isinstance(codes, str) else "invalid"
+    data = response.data
+    if isinstance(data, dict) and "detail" in data:
+        body = {"code": code, "message": str(data["detail"])}
+        body.update({k: v for k, v in data.items() if k != "detail"})
+    else:
+        body = {"code": code, "errors": data}
+    response.data = body
+    return response

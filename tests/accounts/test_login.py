@@ -1,0 +1,54 @@
+import logging
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+
+def test_wrong_password_gives_a_generic_error(cast, client):
+    response = client.post(reverse("accounts:login"), {"username": "teacher", "password": "wrong"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "用户名或密码错误" in page
+    response = client.post(reverse("accounts:login"), {"username": "no-such-user", "password": "x"})
+    assert "用户名或密码错误" in response.content.decode()
+
+
+def test_lockout_after_repeated_failures_is_logged(cast, client, settings, caplog):
+    caplog.set_level(logging.WARNING, logger="axes")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("accounts:login"), {"username": "teacher", "password": "wrong"})
+    response = client.post(reverse("accounts:login"), {"username": "teacher", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+    assert any("teacher" in r.getMessage() for r in caplog.records)
+
+
+def test_login_reaches_home_in_chinese(cast, client):
+    response = client.post(
+        reverse("accounts:login"), {"username": "xx_leader", "password": PASSWORD}, follow=True
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "系主任" in page or "系(部)负责人" in page
+    assert "我的待办" in page
+
+
+def test_english_is_selectable(cast, client):
+    client.force_login(cast.teacher)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("home")).content.decode()
+    assert "My tasks" in page
+
+
+@pytest.mark.django_db
+def test_password_change(cast, client):
+    client.force_login(cast.teacher)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": "Brand-new-2026!", "new_password2": "Brand-new-2026!"},
+    )
+    assert response.status_code == 302
+    cast.teacher.refresh_from_db()
+    assert cast.teacher.check_password("Brand-new-2026!")

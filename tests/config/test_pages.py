@@ -1,0 +1,57 @@
+import pytest
+from django.urls import reverse
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_broker(client, settings):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok" and body["status"] == "ok"
+    assert body["broker"] == ("ok" if settings.REDIS_URL else "eager")
+
+
+@pytest.mark.django_db
+def test_healthz_503_when_broker_unreachable(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "broker": "unavailable", "status": "unavailable"}
+
+
+@pytest.mark.django_db
+def test_unknown_url_is_a_chinese_404(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
+
+
+def test_forbidden_is_a_chinese_403_page(cast, login, settings):
+    settings.DEBUG = False
+    response = login(cast.student).get(reverse("accounts:roster_import"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "无权访问" in page and "Traceback" not in page
+
+
+@pytest.mark.django_db
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    assert client.get(reverse("accounts:login")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_openapi_schema(client, cast):
+    client.force_login(cast.teacher)
+    response = client.get("/api/v1/schema/")
+    assert response.status_code == 200
+    assert b"/api/v1/units/" in response.content
+
+
+@pytest.mark.django_db
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/units/")
+    assert response.status_code in (401, 403)
+    assert response.json()["code"] == "not_authenticated"
