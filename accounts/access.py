@@ -73,6 +73,18 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     R.EXTERNAL_EXPERT: frozenset(),
 }
 
+
+def grant_capabilities(table: dict[str, set[str]]) -> None:
+    """Let a feature app add its own capabilities to roles (call from AppConfig.ready()).
+
+    Feature apps keep their capability names in their own module, e.g.
+    `grant_capabilities({Role.QUALITY_OFFICER: {"case.accept"}})`."""
+    for role, caps in table.items():
+        if role not in ROLE_CAPS:
+            raise ValueError(f"unknown role {role!r}")
+        ROLE_CAPS[role] = ROLE_CAPS[role] | frozenset(caps)
+
+
 # Capabilities that guardian can also grant on one object (e.g. an external expert given one unit).
 OBJECT_PERMISSION_FOR = {Cap.UNIT_VIEW: "view_orgunit", Cap.UNIT_MANAGE: "change_orgunit"}
 
@@ -94,7 +106,9 @@ def grants(user) -> list[Grant]:
         rows = Membership.objects.filter(user=user, org_unit__is_active=True).values_list(
             "role", "org_unit_id", "org_unit__path"
         )
-        cached = [Grant(role, uid, path, ROLE_SCOPE.get(role, Scope.NONE)) for role, uid, path in rows]
+        cached = [
+            Grant(role, uid, path, ROLE_SCOPE.get(role, Scope.NONE)) for role, uid, path in rows
+        ]
         user._access_grants = cached
     return cached
 

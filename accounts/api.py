@@ -15,7 +15,9 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "kind", "depth", "parent_id", "is_active"]
 
     def get_parent_id(self, unit) -> int | None:
-        return self.context["ids_by_path"].get(unit.path[: -unit.steplen]) if unit.depth > 1 else None
+        return (
+            self.context["ids_by_path"].get(unit.path[: -unit.steplen]) if unit.depth > 1 else None
+        )
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -71,7 +71,9 @@ def _unit(code, name, kind, parent=None):
         return existing
     if parent is None:
         return OrgUnit.objects.add_root(create_kwargs={"code": code, "name": name, "kind": kind})
-    return OrgUnit.objects.add_child(parent, create_kwargs={"code": code, "name": name, "kind": kind})
+    return OrgUnit.objects.add_child(
+        parent, create_kwargs={"code": code, "name": name, "kind": kind}
+    )
 
 
 @transaction.atomic
@@ -82,17 +84,25 @@ def seed_demo() -> dict:
     for code, name, kind, parent in UNITS:
         units[code] = _unit(code, name, kind, OrgUnit.objects.get(pk=units[parent].pk))
     for (dcode, dname), majors in DEPARTMENTS.items():
-        units[dcode] = _unit(dcode, dname, K.DEPARTMENT, OrgUnit.objects.get(pk=units["college"].pk))
+        units[dcode] = _unit(
+            dcode, dname, K.DEPARTMENT, OrgUnit.objects.get(pk=units["college"].pk)
+        )
         for (mcode, mname), courses in majors.items():
             units[mcode] = _unit(mcode, mname, K.MAJOR, OrgUnit.objects.get(pk=units[dcode].pk))
             for i, cname in enumerate(courses, start=1):
                 ccode = f"{mcode}-c{i:02d}"
-                units[ccode] = _unit(ccode, cname, K.COURSE, OrgUnit.objects.get(pk=units[mcode].pk))
+                units[ccode] = _unit(
+                    ccode, cname, K.COURSE, OrgUnit.objects.get(pk=units[mcode].pk)
+                )
     password = make_password(DEMO_PASSWORD)
     for username, full_name, memberships in PEOPLE:
-        user, created = User.objects.get_or_create(
+        user, _created = User.objects.get_or_create(
             username=username,
-            defaults={"full_name": full_name, "password": password, "email": f"{username}@demo.edu.cn"},
+            defaults={
+                "full_name": full_name,
+                "password": password,
+                "email": f"{username}@demo.edu.cn",
+            },
         )
         if username == "admin" and not user.is_superuser:
             user.is_staff = user.is_superuser = True
@@ -123,20 +133,37 @@ def seed_scale(factor: int, batch_size: int = 5000) -> dict:
             dpath = college.path + OrgUnit._int2str(next_step).rjust(OrgUnit.steplen, "0")
             next_step += 1
             new_units.append(
-                OrgUnit(code=f"scale-d{d:05d}", name=f"扩展系{d + 1}", kind=K.DEPARTMENT,
-                        path=dpath, depth=2, numchild=3)
+                OrgUnit(
+                    code=f"scale-d{d:05d}",
+                    name=f"扩展系{d + 1}",
+                    kind=K.DEPARTMENT,
+                    path=dpath,
+                    depth=2,
+                    numchild=3,
+                )
             )
             for m in range(1, 4):
                 mpath = dpath + OrgUnit._int2str(m).rjust(OrgUnit.steplen, "0")
                 new_units.append(
-                    OrgUnit(code=f"scale-d{d:05d}-m{m}", name=f"扩展系{d + 1}专业{m}",
-                            kind=K.MAJOR, path=mpath, depth=3, numchild=4)
+                    OrgUnit(
+                        code=f"scale-d{d:05d}-m{m}",
+                        name=f"扩展系{d + 1}专业{m}",
+                        kind=K.MAJOR,
+                        path=mpath,
+                        depth=3,
+                        numchild=4,
+                    )
                 )
                 for c in range(1, 5):
                     new_units.append(
-                        OrgUnit(code=f"scale-d{d:05d}-m{m}-c{c}", name=f"扩展系{d + 1}专业{m}课程{c}",
-                                kind=K.COURSE, path=mpath + OrgUnit._int2str(c).rjust(OrgUnit.steplen, "0"),
-                                depth=4, numchild=0)
+                        OrgUnit(
+                            code=f"scale-d{d:05d}-m{m}-c{c}",
+                            name=f"扩展系{d + 1}专业{m}课程{c}",
+                            kind=K.COURSE,
+                            path=mpath + OrgUnit._int2str(c).rjust(OrgUnit.steplen, "0"),
+                            depth=4,
+                            numchild=0,
+                        )
                     )
         OrgUnit.objects.bulk_create(new_units, batch_size=batch_size)
         OrgUnit.objects.filter(pk=college.pk).update(numchild=college.numchild + factor)
@@ -152,13 +179,24 @@ def seed_scale(factor: int, batch_size: int = 5000) -> dict:
                     unit_code, role = f"scale-d{d:05d}", Role.TEACHER
                 else:
                     unit_code, role = f"scale-d{d:05d}-m{n % 3 + 1}", Role.STUDENT
-                users.append(User(username=username, full_name=f"用户{d}-{n}", password=password,
-                                  staff_no=username))
+                users.append(
+                    User(
+                        username=username,
+                        full_name=f"用户{d}-{n}",
+                        password=password,
+                        staff_no=username,
+                    )
+                )
                 roles.append((username, units[unit_code], role))
             User.objects.bulk_create(users, batch_size=batch_size)
-            ids = dict(User.objects.filter(username__startswith=f"s{d:05d}u").values_list("username", "id"))
+            ids = dict(
+                User.objects.filter(username__startswith=f"s{d:05d}u").values_list("username", "id")
+            )
             Membership.objects.bulk_create(
-                [Membership(user_id=ids[u], org_unit_id=unit_id, role=role) for u, unit_id, role in roles],
+                [
+                    Membership(user_id=ids[u], org_unit_id=unit_id, role=role)
+                    for u, unit_id, role in roles
+                ],
                 batch_size=batch_size,
             )
             created_users += len(users)

@@ -35,22 +35,33 @@ def cards_for(user) -> list[Card]:
 
 # The duties each role sees on its home page (DOMAIN.md §1).
 DUTIES = {
-    R.COMMITTEE_CHAIR: _("Approve plans, targets and standards and changes to them; approve "
-                         "severe incident grades; sign off review conclusions."),
-    R.COMMITTEE_MEMBER: _("Take part in committee decisions on plans, standards, severe "
-                          "incidents and review conclusions."),
-    R.QUALITY_OFFICER: _("Run monitoring and warnings, accept college-level complaints, issue "
-                         "rectification notices, verify rectification, compile the annual "
-                         "quality report."),
-    R.DEPARTMENT_LEADER: _("Accept department-level complaints, resolve tasks sent to the "
-                           "department, review major and course standards."),
+    R.COMMITTEE_CHAIR: _(
+        "Approve plans, targets and standards and changes to them; approve "
+        "severe incident grades; sign off review conclusions."
+    ),
+    R.COMMITTEE_MEMBER: _(
+        "Take part in committee decisions on plans, standards, severe "
+        "incidents and review conclusions."
+    ),
+    R.QUALITY_OFFICER: _(
+        "Run monitoring and warnings, accept college-level complaints, issue "
+        "rectification notices, verify rectification, compile the annual "
+        "quality report."
+    ),
+    R.DEPARTMENT_LEADER: _(
+        "Accept department-level complaints, resolve tasks sent to the "
+        "department, review major and course standards."
+    ),
     R.DEPARTMENT_MEMBER: _("Work on the department's quality tasks and reports."),
-    R.TEAM_LEADER: _("Lead the self-diagnosis of your major or course; draft its plans and "
-                     "standards; monitor its data."),
+    R.TEAM_LEADER: _(
+        "Lead the self-diagnosis of your major or course; draft its plans and "
+        "standards; monitor its data."
+    ),
     R.TEAM_MEMBER: _("Contribute to your major's or course's self-diagnosis and data."),
     R.SUPERVISOR: _("File incident reports from inspection and class observation."),
-    R.DISCIPLINE_OFFICER: _("Receive reports about the diagnosis work and oversee how "
-                            "complaints are handled."),
+    R.DISCIPLINE_OFFICER: _(
+        "Receive reports about the diagnosis work and oversee how complaints are handled."
+    ),
     R.TEACHER: _("Run your personal development cycle; file complaints and feedback."),
     R.STUDENT: _("Run your personal development cycle; file complaints and feedback."),
     R.EXTERNAL_EXPERT: _("Read the review material assigned to you and record your findings."),

@@ -51,7 +51,6 @@ class OrgUnit(MP_Node):
     is_active = models.BooleanField(_("active"), default=True)
     webhook_url = models.URLField(_("chat webhook URL"), blank=True)
 
-
     class Meta:
         verbose_name = _("org unit")
         verbose_name_plural = _("org units")
@@ -68,8 +67,10 @@ class OrgUnit(MP_Node):
             raise ValidationError({"kind": _("A unit of this kind needs a parent unit.")})
         if parent is not None and parent.kind not in allowed:
             raise ValidationError(
-                {"kind": _("A %(kind)s cannot sit under a %(parent)s.")
-                 % {"kind": self.get_kind_display(), "parent": parent.get_kind_display()}}
+                {
+                    "kind": _("A %(kind)s cannot sit under a %(parent)s.")
+                    % {"kind": self.get_kind_display(), "parent": parent.get_kind_display()}
+                }
             )
 
     @property
@@ -81,10 +82,9 @@ class OrgUnit(MP_Node):
         if self.kind == self.Kind.DEPARTMENT:
             return self
         if self.kind in (self.Kind.MAJOR, self.Kind.COURSE):
-            return (
-                OrgUnit.objects.filter(kind=self.Kind.DEPARTMENT, path__in=self.ancestor_paths())
-                .first()
-            )
+            return OrgUnit.objects.filter(
+                kind=self.Kind.DEPARTMENT, path__in=self.ancestor_paths()
+            ).first()
         return None
 
     def ancestor_paths(self):

@@ -27,7 +27,9 @@ def membership_add(*, actor, user, org_unit: OrgUnit, role: str) -> Membership:
         raise ValidationError({"role": _("Unknown role.")})
     membership, created = Membership.objects.get_or_create(user=user, org_unit=org_unit, role=role)
     if created:
-        audit_record(actor=actor, action="membership.add", obj=membership, after=snapshot(membership))
+        audit_record(
+            actor=actor, action="membership.add", obj=membership, after=snapshot(membership)
+        )
     return membership
 
 
@@ -228,7 +230,9 @@ def _import_row(row, columns, roles, units_by_code, units_by_name, report: Roste
 
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, full_name=full_name, staff_no=username, email=email, phone=phone)
+        user = User(
+            username=username, full_name=full_name, staff_no=username, email=email, phone=phone
+        )
         if password:
             user.set_password(password)
         else:

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET
 
 from engine.selectors import inbox_tasks
 
-from . import access, home as home_cards, selectors, services
+from . import access, selectors, services
+from . import home as home_cards
 from .access import Cap
 from .forms import RosterImportForm
 from .models import OrgUnit
@@ -106,7 +107,9 @@ def healthz(request):
         import redis
 
         try:
-            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+            redis.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+            ).ping()
             status["broker"] = "ok"
         except Exception:
             status["broker"] = "unavailable"

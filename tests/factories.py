@@ -29,4 +29,6 @@ def unit(code, name, kind, parent=None) -> OrgUnit:
     if parent is None:
         return OrgUnit.objects.add_root(create_kwargs={"code": code, "name": name, "kind": kind})
     parent = OrgUnit.objects.get(pk=parent.pk)
-    return OrgUnit.objects.add_child(parent, create_kwargs={"code": code, "name": name, "kind": kind})
+    return OrgUnit.objects.add_child(
+        parent, create_kwargs={"code": code, "name": name, "kind": kind}
+    )

@@ -74,7 +74,9 @@ def test_membership_change_takes_effect_on_next_request(cast, login):
     client = login(cast.jd_leader)
     url = reverse("accounts:unit_detail", args=[cast.units.xx.pk])
     assert client.get(url).status_code == 404
-    Membership.objects.create(user=cast.jd_leader, org_unit=cast.units.xx, role=Role.DEPARTMENT_MEMBER)
+    Membership.objects.create(
+        user=cast.jd_leader, org_unit=cast.units.xx, role=Role.DEPARTMENT_MEMBER
+    )
     assert client.get(url).status_code == 200
     Membership.objects.filter(user=cast.jd_leader, org_unit=cast.units.xx).delete()
     assert client.get(url).status_code == 404

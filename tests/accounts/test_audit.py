@@ -57,7 +57,12 @@ def test_admin_cannot_change_or_delete_audit_rows(cast, client):
     entry = AuditEntry.objects.get()
     client.force_login(cast.sysadmin)
     assert client.get(reverse("admin:accounts_auditentry_changelist")).status_code == 200
-    assert client.post(reverse("admin:accounts_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:accounts_auditentry_delete", args=[entry.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 

@@ -47,7 +47,11 @@ def test_password_change(cast, client):
     client.force_login(cast.teacher)
     response = client.post(
         reverse("accounts:password_change"),
-        {"old_password": PASSWORD, "new_password1": "Brand-new-2026!", "new_password2": "Brand-new-2026!"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Brand-new-2026!",
+            "new_password2": "Brand-new-2026!",
+        },
     )
     assert response.status_code == 302
     cast.teacher.refresh_from_db()

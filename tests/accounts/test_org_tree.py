@@ -10,7 +10,10 @@ from tests.factories import unit
 
 def test_tree_shape(college):
     assert college.college.is_root()
-    assert [u.name for u in OrgUnit.objects.get_children(college.xx)] == ["软件技术", "计算机网络技术"]
+    assert [u.name for u in OrgUnit.objects.get_children(college.xx)] == [
+        "软件技术",
+        "计算机网络技术",
+    ]
     assert college.rj_python.department() == college.xx
     assert college.jdyt.department() == college.jd
     assert college.zgb.department() is None

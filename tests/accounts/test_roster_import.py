@@ -11,7 +11,9 @@ from accounts.models import AuditEntry, Membership, Role, User
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def workbook(rows, header=("工号/学号", "姓名", "单位", "角色", "邮箱", "手机")) -> SimpleUploadedFile:
+def workbook(
+    rows, header=("工号/学号", "姓名", "单位", "角色", "邮箱", "手机")
+) -> SimpleUploadedFile:
     wb = Workbook()
     ws = wb.active
     ws.append(list(header))
@@ -29,7 +31,14 @@ ROWS = [
     ("S2024002", "李同学", "rj", "校长", "", ""),  # row 5: unknown role
     (2024003, "周同学", "rj", "student", "not-an-email", ""),  # row 6: bad email
     ("S2024004", "吴同学", "jdyt", "学生", "", ""),  # row 7 ok (unit by code)
-    ("T2024001", "钱多多", "xx", "系(部)质量保证工作组成员", "", ""),  # row 8: 2nd role, same person
+    (
+        "T2024001",
+        "钱多多",
+        "xx",
+        "系(部)质量保证工作组成员",
+        "",
+        "",
+    ),  # row 8: 2nd role, same person
 ]
 
 
@@ -43,8 +52,13 @@ def test_good_rows_kept_bad_rows_named(cast, login):
     assert "不存在的系" in messages[4] and "校长" in messages[5] and "not-an-email" in messages[6]
     assert report.rows_ok == 3 and report.created_users == 2
     qian = User.objects.get(username="T2024001")
-    assert set(qian.memberships.values_list("role", flat=True)) == {Role.TEACHER, Role.DEPARTMENT_MEMBER}
-    assert not User.objects.filter(username__in=["T2024002", "S2024001", "S2024002", "2024003"]).exists()
+    assert set(qian.memberships.values_list("role", flat=True)) == {
+        Role.TEACHER,
+        Role.DEPARTMENT_MEMBER,
+    }
+    assert not User.objects.filter(
+        username__in=["T2024002", "S2024001", "S2024002", "2024003"]
+    ).exists()
     assert User.objects.get(username="S2024004").memberships.get().org_unit == cast.units.jdyt
     entry = AuditEntry.objects.get(action="roster.import")
     assert entry.actor == cast.sysadmin and entry.after["bad_rows"] == [3, 4, 5, 6]
@@ -70,10 +84,17 @@ def test_not_an_xlsx_is_a_clear_error(cast, login):
 
 def test_missing_columns_are_named(cast):
     with pytest.raises(services.RosterFileError) as err:
-        services.roster_import(actor=cast.sysadmin, file=workbook([("x", "y")], header=("姓名", "邮箱")))
+        services.roster_import(
+            actor=cast.sysadmin, file=workbook([("x", "y")], header=("姓名", "邮箱"))
+        )
     assert "工号/学号" in str(err.value) and "单位" in str(err.value)
 
 
 def test_only_permitted_roles_import(cast, login):
-    assert login(cast.xx_leader).post(reverse("accounts:roster_import"), {"file": workbook(ROWS)}).status_code == 403
+    assert (
+        login(cast.xx_leader)
+        .post(reverse("accounts:roster_import"), {"file": workbook(ROWS)})
+        .status_code
+        == 403
+    )
     assert not User.objects.filter(username="T2024001").exists()

@@ -38,7 +38,9 @@ def test_forbidden_is_a_chinese_403_page(cast, login, settings):
 @pytest.mark.django_db
 def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("home"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:login")
+    )
     assert client.get(reverse("accounts:login")).status_code == 200
 
 
