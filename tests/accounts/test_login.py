@@ -1,6 +1,7 @@
 import logging
 
 import pytest
+from axes.models import AccessAttempt
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -22,7 +23,9 @@ def test_lockout_after_repeated_failures_is_logged(cast, client, settings, caplo
     response = client.post(reverse("accounts:login"), {"username": "teacher", "password": PASSWORD})
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode()
-    assert any("teacher" in r.getMessage() for r in caplog.records)
+    assert any("Locking out" in r.getMessage() for r in caplog.records)
+    attempt = AccessAttempt.objects.get(username="teacher")
+    assert attempt.failures_since_start == settings.AXES_FAILURE_LIMIT
 
 
 def test_login_reaches_home_in_chinese(cast, client):
