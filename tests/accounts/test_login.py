@@ -25,7 +25,7 @@ def test_lockout_after_repeated_failures_is_logged(cast, client, settings, caplo
     assert "登录失败次数过多" in response.content.decode()
     assert any("Locking out" in r.getMessage() for r in caplog.records)
     attempt = AccessAttempt.objects.get(username="teacher")
-    assert attempt.failures_since_start == settings.AXES_FAILURE_LIMIT
+    assert attempt.failures_since_start >= settings.AXES_FAILURE_LIMIT
 
 
 def test_login_reaches_home_in_chinese(cast, client):
