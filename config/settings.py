@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "engine",
     "cases",
     "workflows",
+    "workflows.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,10 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["monitoring-evaluate-open-periods"] = {
+    "task": "workflows.monitoring.tasks.evaluate_open_periods",
+    "schedule": env.int("MONITORING_EVALUATE_EVERY_SECONDS", default=3600),
+}
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -247,3 +252,9 @@ LOGGING = {
 TESTING = "pytest" in sys.modules
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Monitoring: working days a unit has to acknowledge a warning (an indicator may set its own);
+# dotted paths of extra callables run when a warning of an indicator that opens cases is raised.
+MONITORING_WARNING_RESPONSE_DAYS = env.int("MONITORING_WARNING_RESPONSE_DAYS", default=3)
+MONITORING_WARNING_HOOKS: list[str] = []
+MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_000)

@@ -1,0 +1,53 @@
+/* Monitoring charts (ECharts, vendored): trend with target and bands, radar, warning heat map. */
+(function () {
+  "use strict";
+  function data(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; }
+  function chart(id) { var el = document.getElementById(id); if (!el || !window.echarts) return null; var c = echarts.init(el); window.addEventListener("resize", function () { c.resize(); }); return c; }
+
+  function bands(t) {
+    var top = t.max !== null ? t.max : Math.max.apply(null, t.values.concat([t.target || 0, t.red * 1.5]));
+    if (t.direction === "higher") {
+      return [[{ yAxis: t.min, itemStyle: { color: "rgba(220,53,69,.15)" } }, { yAxis: t.red }],
+              [{ yAxis: t.red, itemStyle: { color: "rgba(255,193,7,.18)" } }, { yAxis: t.yellow }]];
+    }
+    return [[{ yAxis: t.yellow, itemStyle: { color: "rgba(255,193,7,.18)" } }, { yAxis: t.red }],
+            [{ yAxis: t.red, itemStyle: { color: "rgba(220,53,69,.15)" } }, { yAxis: top }]];
+  }
+
+  function trend(el) {
+    var c = chart(el.id);
+    fetch(el.dataset.url, { headers: { Accept: "application/json" } }).then(function (r) { return r.json(); }).then(function (t) {
+      var marks = t.target !== null ? [{ yAxis: t.target, name: el.dataset.targetLabel }] : [];
+      c.setOption({
+        title: { text: t.indicator + (t.unit ? " (" + t.unit + ")" : ""), textStyle: { fontSize: 14 } },
+        tooltip: { trigger: "axis" },
+        xAxis: { type: "category", data: t.periods },
+        yAxis: { type: "value", min: t.min, max: t.max },
+        series: [{ type: "line", data: t.values, name: t.indicator,
+                   markLine: { symbol: "none", data: marks, lineStyle: { color: "#198754", type: "dashed" } },
+                   markArea: { silent: true, data: bands(t) } }]
+      });
+    });
+  }
+
+  document.querySelectorAll("[data-trend]").forEach(trend);
+
+  var r = data("radar-data");
+  if (r) {
+    var rc = chart("radar");
+    rc && rc.setOption({ tooltip: {}, radar: { indicator: r.axes }, series: [{ type: "radar", data: [{ value: r.values }], areaStyle: {} }] });
+  }
+
+  var h = data("heatmap-data");
+  if (h && h.cells.length) {
+    var hc = chart("heatmap");
+    var max = Math.max.apply(null, h.cells.map(function (x) { return x[2]; }));
+    hc && hc.setOption({
+      tooltip: { position: "top" }, grid: { left: 120, bottom: 90 },
+      xAxis: { type: "category", data: h.indicators, axisLabel: { rotate: 40 } },
+      yAxis: { type: "category", data: h.units },
+      visualMap: { min: 0, max: max, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#fff3cd", "#dc3545"] } },
+      series: [{ type: "heatmap", data: h.cells, label: { show: true } }]
+    });
+  }
+})();

@@ -1,0 +1,140 @@
+"""Warnings: raise, re-grade, resolve, idempotence, escalation, hooks; set-based."""
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
+
+from workflows.monitoring import engine_bridge, evaluation, hooks, services
+from workflows.monitoring.models import Cycle, Stage, Warning, WarningStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _open(mon):
+    return Warning.objects.filter(status__in=["open", "acknowledged"])
+
+
+@freeze_time("2026-10-12 09:00:00")
+def test_approval_raises_a_warning_against_the_responsible_unit(cast, mon, approved):
+    approved(mon.employment, mon.rj, "88")  # below yellow 90, above red 85
+    warning = Warning.objects.get()
+    assert warning.subject == mon.rj
+    assert warning.responsible_unit == cast.units.rj
+    assert warning.level == "yellow"
+    assert warning.value == Decimal("88")
+    assert warning.status == WarningStatus.OPEN
+    assert warning.raised_at.isoformat() == "2026-10-12T09:00:00+00:00"
+
+
+def test_inside_the_band_raises_nothing_and_reruns_are_idempotent(cast, mon, approved):
+    approved(mon.employment, mon.rj, "92")
+    approved(mon.employment, mon.wl, "70")
+    assert _open(mon).count() == 1
+    for _ in range(3):
+        result = evaluation.evaluate(mon.employment, mon.y2026)
+        assert (result.raised, result.resolved, result.regraded) == (0, 0, 0)
+    assert Warning.objects.count() == 1
+
+
+def test_a_correction_regrades_then_resolves(cast, mon, approved):
+    approved(mon.employment, mon.rj, "88")
+    approved(mon.employment, mon.rj, "80")  # a correction: new version, now red
+    warning = Warning.objects.get()
+    assert warning.level == "red" and warning.value == Decimal("80")
+    approved(mon.employment, mon.rj, "93")  # back inside the band
+    warning.refresh_from_db()
+    assert warning.status == WarningStatus.RESOLVED
+    assert warning.resolved_at is not None
+    # a later drift raises a fresh warning, the resolved one stays in history
+    approved(mon.employment, mon.rj, "60")
+    assert Warning.objects.count() == 2
+    assert _open(mon).get().level == "red"
+
+
+def test_lower_is_better_direction(cast, mon, approved):
+    approved(mon.complaints, mon.college, "3")
+    assert Warning.objects.get().level == "yellow"
+    approved(mon.complaints, mon.college, "6")
+    assert Warning.objects.get().level == "red"
+
+
+def test_evaluation_is_set_based(cast, mon, approved):
+    for subject, value in ((mon.rj, "80"), (mon.wl, "70"), (mon.jdyt, "88")):
+        approved(mon.employment, subject, value)
+    Warning.objects.all().delete()
+    with CaptureQueriesContext(connection) as few:
+        evaluation.evaluate(mon.employment, mon.y2026)
+    assert Warning.objects.count() == 3
+    Warning.objects.all().delete()
+    extra = [services.subject_for_unit(u) for u in _more_majors(cast, 20)]
+    for subject in extra:
+        approved(mon.employment, subject, "50")
+    with CaptureQueriesContext(connection) as many:
+        evaluation.evaluate(mon.employment, mon.y2026)
+    assert Warning.objects.count() == 23
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def _more_majors(cast, n):
+    from accounts.models import OrgUnit
+    from tests.factories import unit
+
+    return [
+        OrgUnit.objects.get(pk=unit(f"m{i}", f"专业{i}", OrgUnit.Kind.MAJOR, cast.units.jd).pk)
+        for i in range(n)
+    ]
+
+
+def test_warning_moves_the_small_loop(cast, mon, approved):
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level=mon.rj.level, responsible_unit=cast.units.rj
+    )
+    Cycle.objects.filter(pk=cycle.pk).update(stage=Stage.MONITOR)
+    approved(mon.employment, mon.rj, "70")
+    cycle.refresh_from_db()
+    assert cycle.stage == Stage.WARN
+
+
+def test_hook_called_for_indicators_that_open_cases(cast, mon, approved):
+    calls = []
+    hooks.register_warning_hook(calls.append)
+    try:
+        approved(mon.employment, mon.rj, "70")
+        assert calls == []  # not configured for this indicator
+        mon.complaints.opens_case = True
+        mon.complaints.save()
+        approved(mon.complaints, mon.college, "9")
+        assert [w.indicator.code for w in calls] == ["P04"]
+    finally:
+        hooks.on_warning_raised.remove(calls.append)
+
+
+def test_escalation_signal_marks_the_warning(cast, mon, approved):
+    approved(mon.employment, mon.rj, "70")
+    warning = Warning.objects.get()
+    deadline = SimpleNamespace(kind=engine_bridge.DEADLINE_KIND, object_id=str(warning.pk))
+    with freeze_time("2026-10-20"):
+        engine_bridge.on_deadline_escalated(sender=None, deadline=deadline, level=2)
+    warning.refresh_from_db()
+    assert warning.escalation_level == 2
+    other = SimpleNamespace(kind="case.acceptance", object_id=str(warning.pk))
+    engine_bridge.on_deadline_escalated(sender=None, deadline=other, level=3)
+    warning.refresh_from_db()
+    assert warning.escalation_level == 2
+
+
+def test_acknowledge_within_the_configured_days(cast, mon, approved, login):
+    mon.employment.response_working_days = 5
+    mon.employment.save()
+    assert engine_bridge.response_working_days(mon.employment) == 5
+    approved(mon.employment, mon.rj, "70")
+    warning = Warning.objects.get()
+    client = login(cast.software_lead)
+    client.post(f"/monitoring/warnings/{warning.pk}/acknowledge/")
+    warning.refresh_from_db()
+    assert warning.status == WarningStatus.ACKNOWLEDGED
+    assert warning.acknowledged_by == cast.software_lead

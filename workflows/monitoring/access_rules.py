@@ -1,0 +1,117 @@
+"""Monitoring's questions to the access layer: 404 (may not see) versus 403 (may not act).
+
+Monitoring data is seen through the responsible unit (`monitoring.view` in its subtree) or,
+for a teacher's or student's own subject, by that person. Teachers and students hold no
+`monitoring.view`, so they see their own subject and nobody else's.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts import access
+from workflows.levels import Level
+
+from . import capabilities as caps
+from .models import Cycle, Improvement, Subject
+
+
+def subject_filter(user, prefix: str = "") -> Q:
+    """Rows whose subject the user may see (prefix reaches the subject, e.g. "subject__")."""
+    if not access.is_active_user(user):
+        return Q(pk__in=[])
+    return access.unit_filter(user, caps.VIEW, prefix=f"{prefix}responsible_unit__") | Q(
+        **{f"{prefix}subject_user": user}
+    )
+
+
+def owned_filter(user) -> Q:
+    """For models that carry their own responsible_unit and a subject (warnings, cycles...)."""
+    if not access.is_active_user(user):
+        return Q(pk__in=[])
+    return access.unit_filter(user, caps.VIEW, prefix="responsible_unit__") | Q(
+        subject__subject_user=user
+    )
+
+
+def _own(user, subject: Subject) -> bool:
+    return subject.subject_user_id is not None and subject.subject_user_id == user.pk
+
+
+def can_view(user, obj) -> bool:
+    subject = obj if isinstance(obj, Subject) else obj.subject
+    return access.is_active_user(user) and (_own(user, subject) or access.can(user, caps.VIEW, obj))
+
+
+def get_visible(user, model, pk):
+    obj = get_object_or_404(model, pk=pk)
+    if not can_view(user, obj):
+        raise Http404
+    return obj
+
+
+def require_configure(user) -> None:
+    access.require(user, caps.CONFIGURE)
+
+
+def can_enter(user, indicator) -> bool:
+    return access.can(user, caps.READING_ENTER, indicator.data_owner_unit)
+
+
+def require_enter(user, indicator) -> None:
+    if not can_enter(user, indicator):
+        raise PermissionDenied
+
+
+def can_approve(user, indicator) -> bool:
+    if indicator.approver_id is not None:
+        return access.is_active_user(user) and indicator.approver_id == user.pk
+    return access.can(user, caps.READING_APPROVE, indicator.data_owner_unit)
+
+
+def require_approve(user, indicator) -> None:
+    if not can_approve(user, indicator):
+        raise PermissionDenied
+
+
+def can_respond(user, obj) -> bool:
+    subject = obj if isinstance(obj, Subject) else obj.subject
+    return access.is_active_user(user) and (
+        _own(user, subject) or access.can(user, caps.RESPOND, obj)
+    )
+
+
+def require_respond(user, obj) -> None:
+    if not can_respond(user, obj):
+        raise PermissionDenied
+
+
+def require_improvement_owner(user, improvement: Improvement) -> None:
+    if not (improvement.owner_id == user.pk or can_respond(user, improvement)):
+        raise PermissionDenied
+
+
+def can_sign_off(user, improvement: Improvement) -> bool:
+    # The approver checks somebody else's work.
+    return improvement.owner_id != user.pk and access.can(user, caps.SIGN_OFF, improvement)
+
+
+def require_sign_off(user, improvement: Improvement) -> None:
+    if not can_sign_off(user, improvement):
+        raise PermissionDenied
+
+
+def can_run_cycle(user, cycle: Cycle) -> bool:
+    if not access.is_active_user(user):
+        return False
+    if cycle.subject.subject_user_id is not None:
+        return cycle.subject.subject_user_id == user.pk
+    if cycle.level == Level.SCHOOL:
+        return access.can(user, caps.SCHOOL_CYCLE_RUN, cycle)
+    return access.can(user, caps.CYCLE_RUN, cycle)
+
+
+def require_cycle_run(user, cycle: Cycle) -> None:
+    if not can_run_cycle(user, cycle):
+        raise PermissionDenied

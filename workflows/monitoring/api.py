@@ -1,0 +1,271 @@
+"""REST API: readings ingestion (bulk, idempotent), indicators, warnings, improvements, cycles."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import Conflict
+
+from . import access_rules, selectors, services
+from .models import NEXT_STAGE, Cycle, Improvement, Indicator, Period, Subject, Warning
+
+MAX_BULK = 5000
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    data_owner_unit = serializers.CharField(source="data_owner_unit.code")
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "code",
+            "name",
+            "level",
+            "unit_of_measure",
+            "direction",
+            "formula",
+            "period_kind",
+            "min_value",
+            "max_value",
+            "target_value",
+            "yellow_threshold",
+            "red_threshold",
+            "data_owner_unit",
+            "is_active",
+        ]
+
+
+class WarningSerializer(serializers.ModelSerializer):
+    indicator = serializers.CharField(source="indicator.code")
+    subject = serializers.CharField(source="subject.name")
+    period = serializers.CharField(source="period.code")
+    responsible_unit = serializers.CharField(source="responsible_unit.code")
+
+    class Meta:
+        model = Warning
+        fields = [
+            "id",
+            "indicator",
+            "subject",
+            "subject_id",
+            "period",
+            "responsible_unit",
+            "level",
+            "value",
+            "status",
+            "escalation_level",
+            "raised_at",
+            "acknowledged_at",
+            "resolved_at",
+        ]
+
+
+class ImprovementSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username")
+
+    class Meta:
+        model = Improvement
+        fields = [
+            "id",
+            "warning_id",
+            "finding",
+            "subject_id",
+            "title",
+            "cause_analysis",
+            "measures",
+            "owner",
+            "deadline",
+            "status",
+            "evidence",
+            "data_check",
+            "effective",
+            "effectiveness_note",
+            "signed_off_at",
+        ]
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    subject = serializers.CharField(source="subject.name")
+    period = serializers.CharField(source="period.code")
+
+    class Meta:
+        model = Cycle
+        fields = ["id", "subject", "subject_id", "period", "level", "stage", "carried_over"]
+
+
+class ReadingInSerializer(serializers.Serializer):
+    indicator = serializers.CharField(help_text="indicator code")
+    subject = serializers.CharField(help_text="unit code, username or staff number")
+    period = serializers.CharField(help_text="period code")
+    value = serializers.CharField()
+    source_id = serializers.CharField(
+        max_length=100, help_text="the sending system's id of this reading (idempotency key)"
+    )
+
+
+class ReadingBulkSerializer(serializers.Serializer):
+    source = serializers.SlugField(max_length=40, help_text="the sending system, e.g. 'jwxt'")
+    keep_good_rows = serializers.BooleanField(default=False)
+    readings = ReadingInSerializer(many=True, max_length=MAX_BULK)
+
+
+class ReadingResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "existing", "error", "not_written"])
+    id = serializers.IntegerField(required=False)
+    errors = serializers.DictField(required=False)
+
+
+class ReadingBulkResponseSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    errors = serializers.IntegerField()
+    results = ReadingResultSerializer(many=True)
+
+
+def _find_subject(key: str, level: str):
+    return (
+        Subject.objects.filter(level=level)
+        .filter(
+            Q(subject_unit__code=key)
+            | Q(subject_user__username=key)
+            | Q(subject_user__staff_no=key)
+        )
+        .first()
+    )
+
+
+class ReadingIngestView(APIView):
+    """Push readings from another campus system. Idempotent by (subject, indicator, period,
+    source, source_id): sending the same batch twice creates nothing the second time."""
+
+    @extend_schema(request=ReadingBulkSerializer, responses=ReadingBulkResponseSerializer)
+    def post(self, request):
+        payload = ReadingBulkSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        indicators = {i.code: i for i in Indicator.objects.all()}
+        periods = {p.code: p for p in Period.objects.all()}
+        results, counts = [], {"created": 0, "existing": 0, "errors": 0}
+        with transaction.atomic():
+            for index, row in enumerate(data["readings"]):
+                indicator = indicators.get(row["indicator"])
+                if indicator is None:
+                    results.append(
+                        {
+                            "index": index,
+                            "status": "error",
+                            "errors": {"indicator": f"unknown indicator {row['indicator']!r}"},
+                        }
+                    )
+                    counts["errors"] += 1
+                    continue
+                try:
+                    with transaction.atomic():
+                        reading, created = services.reading_submit(
+                            actor=request.user,
+                            indicator=indicator,
+                            subject=_find_subject(row["subject"], indicator.level),
+                            period=periods.get(row["period"]),
+                            value=row["value"],
+                            source=data["source"],
+                            source_id=row["source_id"],
+                        )
+                except ValidationError as exc:
+                    results.append({"index": index, "status": "error", "errors": exc.message_dict})
+                    counts["errors"] += 1
+                    continue
+                except PermissionDenied:
+                    results.append(
+                        {
+                            "index": index,
+                            "status": "error",
+                            "errors": {"indicator": "you do not enter data for this indicator"},
+                        }
+                    )
+                    counts["errors"] += 1
+                    continue
+                key = "created" if created else "existing"
+                counts[key] += 1
+                results.append({"index": index, "status": key, "id": reading.pk})
+            rolled_back = counts["errors"] and not data["keep_good_rows"]
+            if rolled_back:
+                transaction.set_rollback(True)
+                for r in results:
+                    if r["status"] != "error":
+                        r["status"] = "not_written"
+                        r.pop("id", None)
+                counts["created"] = counts["existing"] = 0
+        body = {**counts, "results": results}
+        code = status.HTTP_400_BAD_REQUEST if rolled_back else status.HTTP_200_OK
+        if rolled_back:
+            body = {
+                "code": "invalid_rows",
+                "message": "some rows are invalid; nothing was written "
+                "(send keep_good_rows=true to keep the good ones)",
+                **body,
+            }
+        return Response(body, status=code)
+
+
+class IndicatorListView(generics.ListAPIView):
+    serializer_class = IndicatorSerializer
+    queryset = Indicator.objects.select_related("data_owner_unit").order_by("code")
+
+
+class WarningListView(generics.ListAPIView):
+    serializer_class = WarningSerializer
+
+    def get_queryset(self):
+        qs = selectors.warnings_for(self.request.user).order_by("-raised_at", "-pk")
+        if self.request.query_params.get("status"):
+            qs = qs.filter(status=self.request.query_params["status"])
+        return qs
+
+
+class WarningAcknowledgeView(APIView):
+    @extend_schema(request=None, responses=WarningSerializer)
+    def post(self, request, pk):
+        warning = access_rules.get_visible(request.user, Warning, pk)
+        try:
+            warning = services.warning_acknowledge(actor=request.user, warning=warning)
+        except ValidationError as exc:
+            raise Conflict({"message": exc.messages[0], "allowed": []}) from exc
+        return Response(WarningSerializer(warning).data)
+
+
+class ImprovementListView(generics.ListAPIView):
+    serializer_class = ImprovementSerializer
+
+    def get_queryset(self):
+        return selectors.improvements_for(self.request.user).order_by("-created_at", "-pk")
+
+
+class CycleListView(generics.ListAPIView):
+    serializer_class = CycleSerializer
+
+    def get_queryset(self):
+        qs = selectors.cycles_for(self.request.user).order_by("pk")
+        for field in ("level", "stage"):
+            if self.request.query_params.get(field):
+                qs = qs.filter(**{field: self.request.query_params[field]})
+        return qs
+
+
+class CycleAdvanceView(APIView):
+    @extend_schema(request=None, responses=CycleSerializer)
+    def post(self, request, pk):
+        cycle = access_rules.get_visible(request.user, Cycle, pk)
+        try:
+            cycle = services.cycle_advance(actor=request.user, cycle=cycle)
+        except ValidationError as exc:
+            nxt = NEXT_STAGE.get(cycle.stage)
+            raise Conflict(
+                {"message": " ".join(exc.messages), "allowed": [nxt] if nxt else []}
+            ) from exc
+        return Response(CycleSerializer(cycle).data)

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MonitoringConfig(AppConfig):
+    name = "workflows.monitoring"
+    label = "monitoring"
+    verbose_name = _("Monitoring and improvement")
+
+    def ready(self):
+        from accounts import access, home, navigation
+        from accounts.navigation import NavItem
+
+        from . import capabilities, engine_bridge, selectors
+
+        access.grant_capabilities(capabilities.ROLE_GRANTS)
+        navigation.register(NavItem(_("Monitoring"), "monitoring:dashboard", None))
+        home.register(selectors.home_cards)
+        engine_bridge.connect()

@@ -1,0 +1,110 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from workflows.levels import Level
+
+from .models import Improvement, Indicator, Period, StageGate, Subject
+
+
+class IndicatorForm(forms.ModelForm):
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name",
+            "level",
+            "unit_of_measure",
+            "direction",
+            "formula",
+            "period_kind",
+            "min_value",
+            "max_value",
+            "target_value",
+            "yellow_threshold",
+            "red_threshold",
+            "data_owner_unit",
+            "approver",
+            "response_working_days",
+            "opens_case",
+            "is_active",
+        ]
+
+
+class ReadingForm(forms.Form):
+    indicator = forms.ModelChoiceField(Indicator.objects.none(), label=_("Indicator"))
+    subject = forms.ModelChoiceField(Subject.objects.none(), label=_("Subject"))
+    period = forms.ModelChoiceField(Period.objects.all(), label=_("Period"))
+    # Text, so that "abc" or "101%" reaches the service and gets its own clear message.
+    value = forms.CharField(label=_("Value"), max_length=40)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, indicators, subjects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["indicator"].queryset = indicators
+        self.fields["subject"].queryset = subjects
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+    keep_good_rows = forms.BooleanField(
+        label=_("Keep the good rows even if some rows have errors"), required=False
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class ImprovementForm(forms.ModelForm):
+    class Meta:
+        model = Improvement
+        fields = ["title", "cause_analysis", "measures", "owner", "deadline"]
+        widgets = {"deadline": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+
+class EvidenceForm(forms.Form):
+    evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}))
+    evidence_file = forms.FileField(label=_("Evidence file"), required=False)
+
+
+class SignOffForm(forms.Form):
+    effective = forms.TypedChoiceField(
+        label=_("Effective?"),
+        choices=[("1", _("Effective: close it")), ("0", _("Not effective: send it back"))],
+        coerce=lambda v: v == "1",
+    )
+    note = forms.CharField(label=_("Effectiveness check"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CycleEvidenceForm(forms.Form):
+    gate = forms.ModelChoiceField(StageGate.objects.none(), label=_("Evidence gate"))
+    text = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 2}))
+    file = forms.FileField(label=_("File"), required=False)
+
+    def __init__(self, *args, gates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gate"].queryset = gates
+
+
+class CycleTextsForm(forms.Form):
+    target_text = forms.CharField(
+        label=_("Targets"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    standard_text = forms.CharField(
+        label=_("Standards"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class PeriodOpenForm(forms.Form):
+    levels = forms.MultipleChoiceField(
+        label=_("Levels"), choices=Level.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class OverviewForm(forms.Form):
+    period = forms.ModelChoiceField(Period.objects.all(), label=_("Period"))
+    level = forms.ChoiceField(label=_("Level"), choices=Level.choices)

@@ -1,0 +1,32 @@
+"""Extension points other features fill in.
+
+`on_warning_raised` holds callables `f(warning)` run after a warning is raised and committed.
+The cases feature registers one that opens a quality case when the indicator says so
+(`Indicator.opens_case`); settings.MONITORING_WARNING_HOOKS may name more by dotted path.
+"""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+on_warning_raised: list = []
+
+
+def register_warning_hook(func):
+    if func not in on_warning_raised:
+        on_warning_raised.append(func)
+    return func
+
+
+def warning_hooks() -> list:
+    configured = [import_string(p) for p in getattr(settings, "MONITORING_WARNING_HOOKS", [])]
+    return [*on_warning_raised, *configured]
+
+
+def run_warning_hooks(warnings) -> None:
+    hooks = warning_hooks()
+    if not hooks:
+        return
+    for warning in warnings:
+        if warning.indicator.opens_case:
+            for hook in hooks:
+                hook(warning)

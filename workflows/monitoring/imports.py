@@ -1,0 +1,238 @@
+"""Importing readings from .xlsx or .csv (hundreds of thousands of rows, streamed).
+
+Columns (Chinese or English headers): 指标代码/indicator, 对象/subject (a unit code, or a
+teacher's/student's username or staff number), 期间/period (period code), 数值/value, and
+optionally 来源编号/source_id. Every bad row gets its own message; the good rows are written only
+when there are no errors or the user chose to keep them. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_record
+
+from . import access_rules
+from .models import Indicator, Period, Reading, Subject
+from .services import reading_value_errors
+
+COLUMNS = {
+    "indicator": ("指标代码", "指标", "indicator"),
+    "subject": ("对象", "对象编号", "工号/学号", "单位代码", "subject"),
+    "period": ("期间", "期间代码", "period"),
+    "value": ("数值", "值", "value"),
+    "source_id": ("来源编号", "source_id"),
+}
+REQUIRED = ("indicator", "subject", "period", "value")
+CHUNK = 5000
+MAX_ERRORS_KEPT = 1000
+
+
+@dataclass
+class ImportReport:
+    source: str
+    rows: int = 0
+    written: int = 0
+    already_imported: int = 0
+    error_count: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # the first MAX_ERRORS_KEPT
+    committed: bool = False
+
+    def add_error(self, row: int, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append((row, message))
+
+
+def _rows(upload, name: str):
+    """Yield header-mapped rows (row number, dict) without loading the file into memory."""
+    lower = name.lower()
+    if lower.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(upload, read_only=True, data_only=True)
+        except Exception as exc:
+            raise ValidationError(_("This is not a readable .xlsx file.")) from exc
+        sheet = book.worksheets[0]
+        iterator = sheet.iter_rows(values_only=True)
+    elif lower.endswith(".csv"):
+        text = io.TextIOWrapper(upload, encoding="utf-8-sig", newline="")
+        iterator = csv.reader(text)
+    else:
+        raise ValidationError(_("Upload an .xlsx or .csv file."))
+    try:
+        header = next(iterator)
+    except StopIteration:
+        raise ValidationError(_("The file is empty.")) from None
+    names = [str(h).strip() if h is not None else "" for h in header]
+    index = {}
+    for key, aliases in COLUMNS.items():
+        for i, h in enumerate(names):
+            if h in aliases or h.lower() in aliases:
+                index[key] = i
+                break
+    missing = [COLUMNS[k][0] for k in REQUIRED if k not in index]
+    if missing:
+        raise ValidationError(_("Missing columns: %(cols)s.") % {"cols": "、".join(missing)})
+    for number, raw in enumerate(iterator, start=2):
+        if raw is None or all(c is None or str(c).strip() == "" for c in raw):
+            continue
+        row = {}
+        for key, i in index.items():
+            cell = raw[i] if i < len(raw) else None
+            row[key] = "" if cell is None else str(cell).strip()
+        yield number, row
+
+
+def _subjects(keys: set[str]) -> dict[str, list[Subject]]:
+    """Subjects named by unit code, username or staff number (one query per chunk)."""
+    found: dict[str, list[Subject]] = {}
+    qs = Subject.objects.filter(
+        Q(subject_unit__code__in=keys)
+        | Q(subject_user__username__in=keys)
+        | Q(subject_user__staff_no__in=keys)
+    ).values_list(
+        "pk", "level", "subject_unit__code", "subject_user__username", "subject_user__staff_no"
+    )
+    for pk, level, code, username, staff_no in qs:
+        subject = Subject(pk=pk, level=level)
+        for key in {code, username, staff_no} & keys:
+            found.setdefault(key, []).append(subject)
+    return found
+
+
+def import_readings(*, actor, upload, name: str, keep_good_rows: bool) -> ImportReport:
+    report = ImportReport(source=f"import:{uuid.uuid4().hex[:12]}")
+    indicators = {i.code: i for i in Indicator.objects.all()}
+    periods = {p.code: p for p in Period.objects.all()}
+    allowed: dict[int, bool] = {}
+    seen: set[tuple[int, int, int]] = set()
+    with transaction.atomic():
+        chunk: list[tuple[int, dict]] = []
+        for number, row in _rows(upload, name):
+            report.rows += 1
+            if report.rows > settings.MONITORING_IMPORT_MAX_ROWS:
+                raise ValidationError(
+                    _("The file has more than %(n)s rows; split it.")
+                    % {"n": settings.MONITORING_IMPORT_MAX_ROWS}
+                )
+            chunk.append((number, row))
+            if len(chunk) >= CHUNK:
+                _import_chunk(actor, chunk, indicators, periods, allowed, seen, report)
+                chunk = []
+        _import_chunk(actor, chunk, indicators, periods, allowed, seen, report)
+        if report.error_count and not keep_good_rows:
+            transaction.set_rollback(True)
+            report.written = 0
+            return report
+        audit_record(
+            actor=actor,
+            action="reading.import",
+            after={
+                "source": report.source,
+                "rows": report.rows,
+                "written": report.written,
+                "errors": report.error_count,
+            },
+        )
+        report.committed = True
+    return report
+
+
+def _import_chunk(actor, chunk, indicators, periods, allowed, seen, report) -> None:
+    if not chunk:
+        return
+    subjects = _subjects({row["subject"] for _n, row in chunk})
+    good = []
+    for number, row in chunk:
+        indicator = indicators.get(row["indicator"])
+        if indicator is None:
+            report.add_error(number, _("Unknown indicator “%(c)s”.") % {"c": row["indicator"]})
+            continue
+        if indicator.pk not in allowed:
+            allowed[indicator.pk] = access_rules.can_enter(actor, indicator)
+        if not allowed[indicator.pk]:
+            report.add_error(
+                number, _("You do not enter data for “%(i)s”.") % {"i": indicator.name}
+            )
+            continue
+        candidates = [s for s in subjects.get(row["subject"], []) if s.level == indicator.level]
+        subject = candidates[0] if candidates else None
+        period = periods.get(row["period"])
+        value, errors = reading_value_errors(
+            indicator=indicator, subject=subject, period=period, raw_value=row["value"]
+        )
+        if subject is None:
+            errors["subject"] = _("Unknown subject “%(s)s”.") % {"s": row["subject"]}
+        if period is None:
+            errors["period"] = _("Unknown period “%(p)s”.") % {"p": row["period"]}
+        if errors:
+            report.add_error(number, " ".join(errors.values()))
+            continue
+        key = (indicator.pk, subject.pk, period.pk)
+        if key in seen:
+            report.add_error(
+                number, _("Duplicate of an earlier row (same indicator, subject and period).")
+            )
+            continue
+        seen.add(key)
+        good.append((key, value, row.get("source_id", "")))
+    if not good:
+        return
+    sids = {sid for _k, _v, sid in good if sid}
+    already = set()
+    if sids:
+        already = set(
+            Reading.objects.filter(
+                source="import",
+                source_id__in=sids,
+                indicator_id__in={k[0] for k, _v, _s in good},
+            ).values_list("indicator_id", "subject_id", "period_id", "source_id")
+        )
+    versions = {
+        (r["indicator_id"], r["subject_id"], r["period_id"]): r["top"]
+        for r in Reading.objects.filter(
+            indicator_id__in={k[0] for k, _v, _s in good},
+            period_id__in={k[2] for k, _v, _s in good},
+            subject_id__in={k[1] for k, _v, _s in good},
+        )
+        .values("indicator_id", "subject_id", "period_id")
+        .annotate(top=Max("version"))
+    }
+    rows = []
+    for key, value, sid in good:
+        if sid and (*key, sid) in already:
+            report.already_imported += 1
+            continue
+        rows.append(
+            Reading(
+                indicator_id=key[0],
+                subject_id=key[1],
+                period_id=key[2],
+                version=versions.get(key, 0) + 1,
+                value=value,
+                source="import",
+                source_id=sid,
+                batch=report.source,
+                entered_by=actor,
+            )
+        )
+    Reading.objects.bulk_create(rows, batch_size=CHUNK)
+    report.written += len(rows)
+
+
+def ensure_can_import(actor) -> None:
+    from . import selectors
+
+    if not selectors.indicators_enterable(actor).exists():
+        raise PermissionDenied

@@ -1,0 +1,546 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import access
+from accounts.models import OrgUnit, User
+from workflows.levels import Level
+
+from . import access_rules, exports, imports, selectors, services
+from . import capabilities as caps
+from .forms import (
+    CycleEvidenceForm,
+    CycleTextsForm,
+    EvidenceForm,
+    ImportForm,
+    ImprovementForm,
+    IndicatorForm,
+    OverviewForm,
+    PeriodOpenForm,
+    ReadingForm,
+    RejectForm,
+    SignOffForm,
+)
+from .models import (
+    LARGE_LOOP,
+    SMALL_LOOP,
+    Cycle,
+    CycleEvidence,
+    Improvement,
+    Indicator,
+    Period,
+    PeriodOpening,
+    Reading,
+    Stage,
+    StageGate,
+    Subject,
+    Warning,
+)
+
+
+def _errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _page(request, qs, size=50):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+@login_required
+def dashboard(request):
+    period = Period.objects.filter(is_open=True).order_by("-start").first()
+    return render(
+        request,
+        "monitoring/dashboard.html",
+        {
+            "period": period,
+            "heatmap": selectors.heatmap(request.user, period),
+            "open_warnings": selectors.warnings_for(request.user, open_only=True)[:10],
+            "my_subjects": Subject.objects.filter(subject_user=request.user),
+            "periods": Period.objects.all(),
+            "can_configure": access.can(request.user, caps.CONFIGURE),
+            "can_enter": selectors.indicators_enterable(request.user).exists(),
+        },
+    )
+
+
+@login_required
+def indicator_list(request):
+    access.require(request.user, caps.VIEW)
+    indicators = Indicator.objects.select_related("data_owner_unit", "approver")
+    return render(
+        request,
+        "monitoring/indicator_list.html",
+        {"indicators": indicators, "can_configure": access.can(request.user, caps.CONFIGURE)},
+    )
+
+
+@login_required
+def indicator_edit(request, pk=None):
+    access_rules.require_configure(request.user)
+    instance = get_object_or_404(Indicator, pk=pk) if pk else None
+    form = IndicatorForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.indicator_save(actor=request.user, indicator=form.instance)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Indicator saved."))
+            return redirect("monitoring:indicator_list")
+    return render(request, "monitoring/form.html", {"form": form, "title": _("Indicator")})
+
+
+@login_required
+def reading_create(request):
+    indicators = selectors.indicators_enterable(request.user)
+    if not indicators.exists():
+        raise PermissionDenied
+    form = ReadingForm(
+        request.POST or None,
+        indicators=indicators,
+        subjects=Subject.objects.all(),
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.reading_submit(
+                actor=request.user,
+                indicator=d["indicator"],
+                subject=d["subject"],
+                period=d["period"],
+                value=d["value"],
+                note=d["note"],
+            )
+        except ValidationError as exc:
+            for fname, errs in exc.message_dict.items():
+                form.add_error(fname if fname in form.fields else None, errs)
+        else:
+            messages.success(request, _("Reading recorded; it counts once approved."))
+            return redirect("monitoring:reading_create")
+    return render(request, "monitoring/form.html", {"form": form, "title": _("Enter a reading")})
+
+
+@login_required
+def reading_import(request):
+    imports.ensure_can_import(request.user)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = imports.import_readings(
+                actor=request.user,
+                upload=upload,
+                name=upload.name,
+                keep_good_rows=form.cleaned_data["keep_good_rows"],
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+    return render(request, "monitoring/import.html", {"form": form, "report": report})
+
+
+@login_required
+def approvals(request):
+    pending = selectors.readings_to_approve(request.user).order_by("entered_at")
+    batches = pending.exclude(batch="").values_list("batch", flat=True).distinct().order_by("batch")
+    return render(
+        request,
+        "monitoring/approvals.html",
+        {"page": _page(request, pending), "batches": list(batches[:20]), "reject": RejectForm()},
+    )
+
+
+@login_required
+@require_POST
+def reading_approve(request, pk):
+    reading = get_object_or_404(Reading.objects.select_related("indicator"), pk=pk)
+    try:
+        services.reading_approve(actor=request.user, reading=reading)
+        messages.success(request, _("Reading approved."))
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("monitoring:approvals")
+
+
+@login_required
+@require_POST
+def reading_reject(request, pk):
+    reading = get_object_or_404(Reading.objects.select_related("indicator"), pk=pk)
+    try:
+        services.reading_reject(
+            actor=request.user, reading=reading, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _("Reading rejected."))
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("monitoring:approvals")
+
+
+@login_required
+@require_POST
+def batch_approve(request, batch):
+    try:
+        n = services.reading_approve_batch(actor=request.user, batch=batch)
+        messages.success(request, _("%(n)s readings approved.") % {"n": n})
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("monitoring:approvals")
+
+
+@login_required
+def warning_list(request):
+    qs = selectors.warnings_for(request.user)
+    status = request.GET.get("status", "open")
+    if status == "open":
+        qs = qs.filter(status__in=["open", "acknowledged"])
+    return render(
+        request, "monitoring/warning_list.html", {"page": _page(request, qs), "status": status}
+    )
+
+
+@login_required
+def warning_detail(request, pk):
+    warning = access_rules.get_visible(request.user, Warning, pk)
+    can_respond = access_rules.can_respond(request.user, warning)
+    form = ImprovementForm(
+        owners=_owners(warning.responsible_unit, warning.subject),
+        initial={"title": f"{warning.indicator.name}：{warning.subject}"},
+    )
+    return render(
+        request,
+        "monitoring/warning_detail.html",
+        {
+            "warning": warning,
+            "can_respond": can_respond,
+            "form": form,
+            "improvements": warning.improvements.all(),
+        },
+    )
+
+
+def _owners(unit: OrgUnit, subject: Subject):
+    users = User.objects.filter(memberships__org_unit__path__startswith=unit.path, is_active=True)
+    if subject.subject_user_id:
+        users = users | User.objects.filter(pk=subject.subject_user_id)
+    return users.distinct()
+
+
+@login_required
+@require_POST
+def warning_acknowledge(request, pk):
+    warning = access_rules.get_visible(request.user, Warning, pk)
+    try:
+        services.warning_acknowledge(actor=request.user, warning=warning)
+        messages.success(request, _("Warning acknowledged."))
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("monitoring:warning_detail", pk=pk)
+
+
+@login_required
+def improvement_create(request, pk):
+    warning = access_rules.get_visible(request.user, Warning, pk)
+    access_rules.require_respond(request.user, warning)
+    form = ImprovementForm(
+        request.POST or None, owners=_owners(warning.responsible_unit, warning.subject)
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            item = services.improvement_open(
+                actor=request.user,
+                warning=warning,
+                subject=warning.subject,
+                period=warning.period,
+                title=d["title"],
+                cause_analysis=d["cause_analysis"],
+                measures=d["measures"],
+                owner=d["owner"],
+                deadline=d["deadline"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Improvement opened."))
+            return redirect("monitoring:improvement_detail", pk=item.pk)
+    return render(
+        request, "monitoring/form.html", {"form": form, "title": _("Open an improvement")}
+    )
+
+
+@login_required
+def improvement_list(request):
+    unit = None
+    if request.GET.get("unit"):
+        unit = access.get_unit(request.user, request.GET["unit"])
+    qs = selectors.improvements_for(request.user, unit)
+    return render(
+        request,
+        "monitoring/improvement_list.html",
+        {"page": _page(request, qs), "unit": unit},
+    )
+
+
+@login_required
+def improvement_export(request, fmt):
+    if fmt not in ("xlsx", "docx"):
+        raise Http404
+    unit = None
+    if request.GET.get("unit"):
+        unit = access.get_unit(request.user, request.GET["unit"])
+    qs = selectors.improvements_for(request.user, unit).order_by("created_at", "pk")
+    owner = unit.name if unit else OrgUnit.objects.get_root_nodes().first().name
+    title = f"{owner}质量改进台账"
+    if fmt == "xlsx":
+        body = exports.ledger_xlsx(qs, title)
+        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = exports.ledger_docx(qs, title)
+        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    response = HttpResponse(body, content_type=ctype)
+    response["Content-Disposition"] = f'attachment; filename="ledger.{fmt}"'
+    return response
+
+
+@login_required
+def improvement_detail(request, pk):
+    item = access_rules.get_visible(request.user, Improvement, pk)
+    return render(
+        request,
+        "monitoring/improvement_detail.html",
+        {
+            "item": item,
+            "evidence_form": EvidenceForm(),
+            "sign_off_form": SignOffForm(),
+            "can_submit": item.owner_id == request.user.pk
+            or access_rules.can_respond(request.user, item),
+            "can_sign_off": access_rules.can_sign_off(request.user, item),
+        },
+    )
+
+
+@login_required
+@require_POST
+def improvement_submit(request, pk):
+    item = access_rules.get_visible(request.user, Improvement, pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.improvement_submit(
+                actor=request.user,
+                improvement=item,
+                evidence=form.cleaned_data["evidence"],
+                evidence_file=form.cleaned_data["evidence_file"],
+            )
+            messages.success(request, _("Submitted for the effectiveness check."))
+        except ValidationError as exc:
+            _errors(request, exc)
+    else:
+        messages.error(request, _("Describe the evidence."))
+    return redirect("monitoring:improvement_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def improvement_sign_off(request, pk):
+    item = access_rules.get_visible(request.user, Improvement, pk)
+    form = SignOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.improvement_sign_off(
+                actor=request.user,
+                improvement=item,
+                effective=form.cleaned_data["effective"],
+                note=form.cleaned_data["note"],
+            )
+            messages.success(request, _("Effectiveness check recorded."))
+        except ValidationError as exc:
+            _errors(request, exc)
+    else:
+        messages.error(request, _("Record the effectiveness check."))
+    return redirect("monitoring:improvement_detail", pk=pk)
+
+
+@login_required
+def cycle_list(request):
+    qs = selectors.cycles_for(request.user).order_by("-period__start", "level", "subject__name")
+    return render(request, "monitoring/cycle_list.html", {"page": _page(request, qs)})
+
+
+# Positions of the stages on the 8 (viewBox 0 0 640 300): left loop small, right loop large.
+EIGHT = {
+    Stage.TARGET: (160, 40),
+    Stage.STANDARD: (60, 95),
+    Stage.PLAN: (60, 205),
+    Stage.IMPLEMENT: (160, 260),
+    Stage.MONITOR: (265, 205),
+    Stage.WARN: (265, 95),
+    Stage.IMPROVE: (320, 150),
+    Stage.DIAGNOSE: (375, 95),
+    Stage.INCENTIVE: (480, 40),
+    Stage.LEARN: (580, 95),
+    Stage.INNOVATE: (580, 205),
+    Stage.IMPROVED: (480, 260),
+}
+
+
+@login_required
+def cycle_detail(request, pk):
+    cycle = access_rules.get_visible(request.user, Cycle.objects.select_related("subject"), pk)
+    gates = StageGate.objects.filter(level=cycle.level)
+    evidence = CycleEvidence.objects.filter(cycle=cycle).select_related("gate", "added_by")
+    missing = services.cycle_missing_evidence(cycle)
+    nodes = [
+        {
+            "stage": s,
+            "label": Stage(s).label.split(" ")[-1].strip("()"),
+            "x": x,
+            "y": y,
+            "current": s == cycle.stage,
+        }
+        for s, (x, y) in EIGHT.items()
+    ]
+    return render(
+        request,
+        "monitoring/cycle_detail.html",
+        {
+            "cycle": cycle,
+            "nodes": nodes,
+            "missing": missing,
+            "evidence": evidence,
+            "warnings": cycle.subject.warnings.filter(period=cycle.period).select_related(
+                "indicator"
+            ),
+            "improvements": cycle.subject.improvements.filter(period=cycle.period),
+            "can_run": access_rules.can_run_cycle(request.user, cycle),
+            "evidence_form": CycleEvidenceForm(gates=gates.filter(stage=cycle.stage)),
+            "texts_form": CycleTextsForm(
+                initial={"target_text": cycle.target_text, "standard_text": cycle.standard_text}
+            ),
+            "small_loop": SMALL_LOOP,
+            "large_loop": LARGE_LOOP,
+        },
+    )
+
+
+@login_required
+@require_POST
+def cycle_evidence(request, pk):
+    cycle = access_rules.get_visible(request.user, Cycle, pk)
+    form = CycleEvidenceForm(
+        request.POST, request.FILES, gates=StageGate.objects.filter(level=cycle.level)
+    )
+    if form.is_valid():
+        try:
+            services.cycle_add_evidence(
+                actor=request.user,
+                cycle=cycle,
+                gate=form.cleaned_data["gate"],
+                text=form.cleaned_data["text"],
+                file=form.cleaned_data["file"],
+            )
+            messages.success(request, _("Evidence added."))
+        except ValidationError as exc:
+            _errors(request, exc)
+    else:
+        messages.error(request, _("Choose the evidence gate and describe the evidence."))
+    return redirect("monitoring:cycle_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def cycle_texts(request, pk):
+    cycle = access_rules.get_visible(request.user, Cycle, pk)
+    form = CycleTextsForm(request.POST)
+    if form.is_valid():
+        services.cycle_update_texts(actor=request.user, cycle=cycle, **form.cleaned_data)
+        messages.success(request, _("Targets and standards saved."))
+    return redirect("monitoring:cycle_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def cycle_advance(request, pk):
+    cycle = access_rules.get_visible(request.user, Cycle, pk)
+    try:
+        cycle = services.cycle_advance(actor=request.user, cycle=cycle)
+        messages.success(
+            request, _("The cycle is now at “%(stage)s”.") % {"stage": cycle.get_stage_display()}
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("monitoring:cycle_detail", pk=pk)
+
+
+@login_required
+def overview(request):
+    access.require(request.user, caps.VIEW)
+    form = OverviewForm(request.GET or None)
+    data = None
+    if form.is_valid():
+        data = selectors.stage_overview(
+            request.user, form.cleaned_data["period"], form.cleaned_data["level"]
+        )
+    return render(request, "monitoring/overview.html", {"form": form, "data": data})
+
+
+@login_required
+def period_open(request, pk):
+    access_rules.require_configure(request.user)
+    period = get_object_or_404(Period, pk=pk)
+    form = PeriodOpenForm(request.POST or None, initial={"levels": Level.values})
+    if request.method == "POST" and form.is_valid():
+        opening = services.period_open(
+            actor=request.user, period=period, levels=form.cleaned_data["levels"]
+        )
+        return redirect("monitoring:opening_detail", pk=opening.pk)
+    return render(
+        request, "monitoring/form.html", {"form": form, "title": _("Open %(p)s") % {"p": period}}
+    )
+
+
+@login_required
+def opening_detail(request, pk):
+    access_rules.require_configure(request.user)
+    opening = get_object_or_404(PeriodOpening.objects.select_related("period"), pk=pk)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse(
+            {"status": opening.status, "total": opening.total, "created": opening.created}
+        )
+    return render(request, "monitoring/opening_detail.html", {"opening": opening})
+
+
+@login_required
+def subject_detail(request, pk):
+    subject = access_rules.get_visible(request.user, Subject, pk)
+    indicators = Indicator.objects.filter(level=subject.level, is_active=True)
+    period = Period.objects.filter(is_open=True).order_by("-start").first()
+    radar = (
+        selectors.radar(subject, period)
+        if period and subject.level in (Level.TEACHER, Level.STUDENT)
+        else None
+    )
+    return render(
+        request,
+        "monitoring/subject_detail.html",
+        {
+            "subject": subject,
+            "indicators": indicators,
+            "cycles": subject.cycles.select_related("period"),
+            "radar": radar,
+        },
+    )
+
+
+@login_required
+def trend_data(request, pk, indicator):
+    subject = access_rules.get_visible(request.user, Subject, pk)
+    ind = get_object_or_404(Indicator, pk=indicator)
+    return JsonResponse(selectors.trend(subject, ind))
