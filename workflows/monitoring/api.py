@@ -8,12 +8,18 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Conflict
-
 from . import access_rules, selectors, services
 from .models import NEXT_STAGE, Cycle, Improvement, Indicator, Period, Subject, Warning
 
 MAX_BULK = 5000
+
+
+def _conflict(exc: ValidationError, allowed: list[str]) -> Response:
+    """An illegal transition: 409 with what is wrong and where the object may go instead."""
+    return Response(
+        {"code": "conflict", "message": " ".join(exc.messages), "allowed": allowed},
+        status=status.HTTP_409_CONFLICT,
+    )
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -235,7 +241,7 @@ class WarningAcknowledgeView(APIView):
         try:
             warning = services.warning_acknowledge(actor=request.user, warning=warning)
         except ValidationError as exc:
-            raise Conflict({"message": exc.messages[0], "allowed": []}) from exc
+            return _conflict(exc, [])
         return Response(WarningSerializer(warning).data)
 
 
@@ -265,7 +271,5 @@ class CycleAdvanceView(APIView):
             cycle = services.cycle_advance(actor=request.user, cycle=cycle)
         except ValidationError as exc:
             nxt = NEXT_STAGE.get(cycle.stage)
-            raise Conflict(
-                {"message": " ".join(exc.messages), "allowed": [nxt] if nxt else []}
-            ) from exc
+            return _conflict(exc, [nxt] if nxt else [])
         return Response(CycleSerializer(cycle).data)

@@ -97,26 +97,33 @@ def indicator_save(*, actor, indicator: Indicator) -> Indicator:
 # --- readings --------------------------------------------------------------------------------
 
 
+def plain(number: Decimal) -> str:
+    """100.0000 → "100", 87.5000 → "87.5" (never "1E+2")."""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def reading_value_errors(*, indicator: Indicator, subject, period, raw_value) -> tuple:
     """(value, errors): the parsed value and a dict of what is wrong with this reading."""
     errors: dict[str, str] = {}
     value = None
     try:
-        value = Decimal(str(raw_value).strip().rstrip("%"))
-        if not value.is_finite():
+        parsed = Decimal(str(raw_value).strip().rstrip("%"))
+        if not parsed.is_finite():
             raise InvalidOperation
+        value = parsed
     except (InvalidOperation, ValueError):
         errors["value"] = _("“%(v)s” is not a number.") % {"v": raw_value}
     if value is not None:
         if value < indicator.min_value:
             errors["value"] = _("%(v)s is below the lowest possible value %(min)s.") % {
-                "v": value,
-                "min": indicator.min_value.normalize(),
+                "v": plain(value),
+                "min": plain(indicator.min_value),
             }
         elif indicator.max_value is not None and value > indicator.max_value:
             errors["value"] = _("%(v)s is above the highest possible value %(max)s.") % {
-                "v": value,
-                "max": indicator.max_value.normalize(),
+                "v": plain(value),
+                "max": plain(indicator.max_value),
             }
         elif value.as_tuple().exponent < -4:
             value = value.quantize(Decimal("0.0001"))
@@ -350,7 +357,7 @@ def improvement_open(
         deadline=deadline,
         created_by=actor,
     )
-    improvement.full_clean()
+    improvement.full_clean(exclude=["status"])
     improvement.save()
     if warning is not None and warning.status == WarningStatus.OPEN:
         warning = Warning.objects.select_for_update().get(pk=warning.pk)

@@ -74,3 +74,14 @@ def approved(cast, mon, django_capture_on_commit_callbacks):
             return services.reading_approve(actor=cast.xx_leader, reading=reading)
 
     return _approved
+
+
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Run queued tasks in-process even when REDIS_URL points at a real broker."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
