@@ -17,12 +17,18 @@ from . import capabilities as caps
 from .models import Cycle, Improvement, Subject
 
 
+def _or_own(by_unit: Q, own: Q) -> Q:
+    # An empty Q means "everything" (a college-wide role); OR-ing it would drop it.
+    return by_unit if not by_unit else by_unit | own
+
+
 def subject_filter(user, prefix: str = "") -> Q:
     """Rows whose subject the user may see (prefix reaches the subject, e.g. "subject__")."""
     if not access.is_active_user(user):
         return Q(pk__in=[])
-    return access.unit_filter(user, caps.VIEW, prefix=f"{prefix}responsible_unit__") | Q(
-        **{f"{prefix}subject_user": user}
+    return _or_own(
+        access.unit_filter(user, caps.VIEW, prefix=f"{prefix}responsible_unit__"),
+        Q(**{f"{prefix}subject_user": user}),
     )
 
 
@@ -30,8 +36,9 @@ def owned_filter(user) -> Q:
     """For models that carry their own responsible_unit and a subject (warnings, cycles...)."""
     if not access.is_active_user(user):
         return Q(pk__in=[])
-    return access.unit_filter(user, caps.VIEW, prefix="responsible_unit__") | Q(
-        subject__subject_user=user
+    return _or_own(
+        access.unit_filter(user, caps.VIEW, prefix="responsible_unit__"),
+        Q(subject__subject_user=user),
     )
 
 
