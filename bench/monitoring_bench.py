@@ -1,0 +1,369 @@
+"""Monitoring benchmarks (PostgreSQL). Prints figures; never a test.
+
+    /work/main/.venv/bin/python bench/monitoring_bench.py [evaluation|import|opening|all]
+        [--subjects 100000] [--indicators 10] [--import-rows 200000] [--cycles 20000]
+
+Creates its own database (zg_monitoring_bench, or $BENCH_DB) with createdb and drops it at the end.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+BASE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE))
+DB = os.environ.get("BENCH_DB", "zg_monitoring_bench")
+PG = ["-h", "127.0.0.1", "-U", "postgres"]
+
+
+def _setup_django():
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["REDIS_URL"] = ""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class QueryCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _college():
+    from accounts.models import OrgUnit
+
+    root = OrgUnit.objects.add_root(
+        create_kwargs={"code": "college", "name": "示范学院", "kind": "college"}
+    )
+    dept = OrgUnit.objects.add_child(
+        root, create_kwargs={"code": "xx", "name": "信息工程系", "kind": "department"}
+    )
+    major = OrgUnit.objects.add_child(
+        dept, create_kwargs={"code": "rj", "name": "软件技术", "kind": "major"}
+    )
+    return root, dept, major
+
+
+def _bulk_users(n: int, prefix: str, role: str, unit_id: int):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
+              email, is_staff, is_active, date_joined, full_name, staff_no, phone)
+            SELECT '!', false, %s || g, '', '', '', false, true, now(), %s || g, %s || g, ''
+            FROM generate_series(1, %s) g
+            """,
+            [prefix, prefix, prefix, n],
+        )
+        cur.execute(
+            """
+            INSERT INTO accounts_membership (user_id, org_unit_id, role, created_at)
+            SELECT id, %s, %s, now() FROM accounts_user WHERE username LIKE %s
+            """,
+            [unit_id, role, f"{prefix}%"],
+        )
+
+
+def bench_evaluation(subjects: int, indicators: int) -> None:
+    from django.db import connection
+
+    from workflows.monitoring import evaluation
+    from workflows.monitoring.models import Indicator, Period, Warning
+
+    _, dept, major = _college()
+    period = Period.objects.create(
+        code="2026",
+        name="2026学年",
+        kind="year",
+        start="2026-09-01",
+        end="2027-08-31",
+        is_open=True,
+    )
+    inds = [
+        Indicator.objects.create(
+            code=f"B{i:02d}",
+            name=f"指标{i}",
+            level="student",
+            direction="higher" if i % 2 else "lower",
+            period_kind="year",
+            min_value=0,
+            max_value=100,
+            yellow_threshold=10 if i % 2 else 90,
+            red_threshold=5 if i % 2 else 95,
+            data_owner_unit=dept,
+        )
+        for i in range(indicators)
+    ]
+    t0 = time.perf_counter()
+    _bulk_users(subjects, "s", "student", major.pk)
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO monitoring_subject (level, subject_user_id, responsible_unit_id, name)
+            SELECT 'student', id, %s, username FROM accounts_user WHERE username LIKE 's%%'
+            """,
+            [major.pk],
+        )
+        # Values spread evenly over 0..100: 10 % of each indicator's readings cross yellow.
+        cur.execute(
+            """
+            INSERT INTO monitoring_reading (indicator_id, subject_id, period_id, version, value,
+              status, is_current, source, source_id, batch, note, entered_at, approved_at)
+            SELECT i.id, s.id, %s, 1,
+                   (abs(hashtext(s.id::text || '-' || i.id::text)) %% 1000) / 10.0,
+                   'approved', true, 'bench', '', '', '', now(), now()
+            FROM monitoring_subject s CROSS JOIN monitoring_indicator i
+            """,
+            [period.pk],
+        )
+        cur.execute("ANALYZE")
+        cur.execute("SELECT count(*) FROM monitoring_reading")
+        total = cur.fetchone()[0]
+    print(
+        f"loaded {total:,} approved readings ({subjects:,} subjects × {indicators} "
+        f"indicators) in {time.perf_counter() - t0:.1f}s"
+    )
+
+    def baseline():
+        t = time.perf_counter()
+        rows = 0
+        with connection.cursor() as cur:
+            cur.execute(evaluation.crossings_sql(), [period.pk])
+            while batch := cur.fetchmany(10_000):
+                rows += len(batch)
+        return time.perf_counter() - t, rows
+
+    def ours():
+        counter = QueryCounter()
+        tracemalloc.start()
+        t = time.perf_counter()
+        raised = resolved = 0
+        with connection.execute_wrapper(counter):
+            for ind in inds:
+                r = evaluation.evaluate(ind, period)
+                raised += r.raised
+                resolved += r.resolved
+        elapsed = time.perf_counter() - t
+        _cur, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return elapsed, raised, resolved, counter.count, peak
+
+    base_t, base_rows = baseline()
+    first = ours()
+    base_t2, _ = baseline()
+    second = ours()
+    print(f"raw crossings query: {base_t:.2f}s ({base_rows:,} crossings); again {base_t2:.2f}s")
+    print(
+        f"evaluation, first run (raises): {first[0]:.2f}s, {first[1]:,} warnings raised, "
+        f"{first[3]} SQL statements, Python peak {first[4] / 1e6:.2f} MB, "
+        f"ratio {first[0] / base_t:.2f}× the raw query"
+    )
+    print(
+        f"evaluation, re-run (idempotent): {second[0]:.2f}s, {second[1]} raised, "
+        f"{second[3]} SQL statements, Python peak {second[4] / 1e6:.2f} MB, "
+        f"ratio {second[0] / base_t2:.2f}× the raw query"
+    )
+    assert Warning.objects.count() == base_rows
+    # Memory flat in N: the same work on a tenth of the subjects.
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM monitoring_warning")
+        cur.execute("UPDATE monitoring_reading SET is_current = false WHERE subject_id % 10 <> 0")
+    small = ours()
+    print(
+        f"evaluation over {total // 10:,} readings: {small[0]:.2f}s, Python peak "
+        f"{small[4] / 1e6:.2f} MB (vs {first[4] / 1e6:.2f} MB over {total:,})"
+    )
+    print(f"process max RSS {_rss_mb():.0f} MB")
+
+
+def bench_import(rows: int) -> None:
+    import csv
+    import tempfile
+
+    from openpyxl import Workbook
+
+    from accounts.models import Membership
+    from workflows.monitoring import imports
+    from workflows.monitoring.models import Indicator, Period, Reading, Subject
+
+    _, dept, major = _college()
+    months = 10
+    students = rows // months
+    _bulk_users(students, "i", "student", major.pk)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO monitoring_subject (level, subject_user_id, responsible_unit_id, name)
+            SELECT 'student', id, %s, username FROM accounts_user WHERE username LIKE 'i%%'
+            """,
+            [major.pk],
+        )
+    for m in range(months):
+        Period.objects.create(
+            code=f"2026-{m + 1:02d}",
+            name=f"2026年{m + 1}月",
+            kind="month",
+            start=f"2026-{m + 1:02d}-01",
+            end=f"2026-{m + 1:02d}-28",
+        )
+    Indicator.objects.create(
+        code="P01",
+        name="学生出勤率",
+        level="student",
+        direction="higher",
+        period_kind="month",
+        min_value=0,
+        max_value=100,
+        yellow_threshold=95,
+        red_threshold=90,
+        data_owner_unit=dept,
+    )
+    from accounts.models import User
+
+    clerk = User.objects.create(username="clerk", full_name="数据员")
+    Membership.objects.create(user=clerk, org_unit=dept, role="department_member")
+    print(f"{Subject.objects.count():,} student subjects")
+
+    tmp = Path(tempfile.mkdtemp())
+    csv_path = tmp / "attendance.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["指标代码", "对象", "期间", "数值", "来源编号"])
+        for m in range(months):
+            for s in range(1, students + 1):
+                w.writerow(["P01", f"i{s}", f"2026-{m + 1:02d}", 90 + (s * 7 + m) % 11, f"{m}-{s}"])
+    xlsx_rows = min(rows, 50_000)
+    xlsx_path = tmp / "attendance.xlsx"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["指标代码", "对象", "期间", "数值"])
+    for k in range(xlsx_rows):
+        s, m = k % students + 1, k // students
+        sheet.append(["P01", f"i{s}", f"2026-{m + 1:02d}", 88 + k % 12])
+    book.save(xlsx_path)
+
+    for path, label in ((csv_path, "csv"), (xlsx_path, "xlsx")):
+        Reading.objects.all().delete()
+        tracemalloc.start()
+        t = time.perf_counter()
+        with path.open("rb") as f:
+            report = imports.import_readings(
+                actor=clerk, upload=f, name=path.name, keep_good_rows=False
+            )
+        elapsed = time.perf_counter() - t
+        _cur, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(
+            f"import .{label}: {report.rows:,} rows, {report.written:,} written, "
+            f"{report.error_count} errors in {elapsed:.1f}s = {report.rows / elapsed:,.0f} rows/s, "
+            f"Python peak {peak / 1e6:.1f} MB"
+        )
+    print(f"process max RSS {_rss_mb():.0f} MB")
+
+
+def bench_opening(cycles: int) -> None:
+    from django.db import connection
+
+    from accounts.models import User
+    from workflows.monitoring import services
+    from workflows.monitoring.models import Cycle, Period, PeriodOpening
+
+    _, _dept, major = _college()
+    teachers = cycles // 10
+    _bulk_users(teachers, "t", "teacher", major.pk)
+    _bulk_users(cycles - teachers, "u", "student", major.pk)
+    qo = User.objects.create(username="qo")
+    period = Period.objects.create(
+        code="2026", name="2026学年", kind="year", start="2026-09-01", end="2027-08-31"
+    )
+    opening = PeriodOpening.objects.create(
+        period=period, levels=["teacher", "student"], started_by=qo
+    )
+    counter = QueryCounter()
+    t = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        opening = services.period_opening_run(opening)
+    elapsed = time.perf_counter() - t
+    print(
+        f"opening a period: {opening.created:,} teacher and student cycles "
+        f"(and their subjects) in {elapsed:.1f}s, {counter.count} SQL statements "
+        f"({Cycle.objects.count():,} cycles in the table)"
+    )
+
+
+def _pg(tool: str, *flags: str) -> None:
+    subprocess.run([tool, *PG, *flags, DB], check=True)  # noqa: S603 - fixed tools
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "which", nargs="?", default="all", choices=["evaluation", "import", "opening", "all"]
+    )
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--indicators", type=int, default=10)
+    parser.add_argument("--import-rows", type=int, default=200_000)
+    parser.add_argument("--cycles", type=int, default=20_000)
+    args = parser.parse_args()
+    runs = ["evaluation", "import", "opening"] if args.which == "all" else [args.which]
+    for which in runs:
+        _pg("dropdb", "--if-exists")
+        _pg("createdb")
+        try:
+            code = subprocess.run(  # noqa: S603 - our own interpreter and script
+                [
+                    sys.executable,
+                    __file__,
+                    "_run",
+                    which,
+                    str(args.subjects),
+                    str(args.indicators),
+                    str(args.import_rows),
+                    str(args.cycles),
+                ],
+                check=False,
+            ).returncode
+        finally:
+            _pg("dropdb", "--if-exists")
+        if code:
+            sys.exit(code)
+
+
+def _run(which, subjects, indicators, import_rows, cycles):
+    _setup_django()
+    print(f"== {which} ==")
+    if which == "evaluation":
+        bench_evaluation(int(subjects), int(indicators))
+    elif which == "import":
+        bench_import(int(import_rows))
+    else:
+        bench_opening(int(cycles))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_run":
+        _run(*sys.argv[2:])
+    else:
+        main()
