@@ -126,7 +126,7 @@ def test_whole_spiral_for_a_major(cast, mon, login, client, django_capture_on_co
     )
     improvement.refresh_from_db()
     assert improvement.status == ImprovementStatus.SUBMITTED
-    assert "still outside the band" in page.content.decode() or "预警区间" in page.content.decode()
+    assert "最新审核数据仍在预警区间" in page.content.decode()
 
     # A corrected reading comes back inside the band: the warning resolves by itself,
     # and the approver signs the effectiveness check off; the small loop goes back to 实施.
