@@ -159,10 +159,9 @@ def bench_evaluation(subjects: int, indicators: int) -> None:
         t = time.perf_counter()
         raised = resolved = 0
         with connection.execute_wrapper(counter):
-            for ind in inds:
-                r = evaluation.evaluate(ind, period)
-                raised += r.raised
-                resolved += r.resolved
+            r = evaluation.evaluate(period, inds)
+            raised += r.raised
+            resolved += r.resolved
         elapsed = time.perf_counter() - t
         _cur, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from workflows.levels import Level
 
+from . import engine_bridge
 from .models import Improvement, Indicator, Period, StageGate, Subject
 
 
@@ -66,9 +67,18 @@ class ImprovementForm(forms.ModelForm):
         self.fields["owner"].queryset = owners
 
 
+def _checked_upload(upload):
+    if upload:
+        engine_bridge.validate_upload(upload)
+    return upload
+
+
 class EvidenceForm(forms.Form):
     evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}))
     evidence_file = forms.FileField(label=_("Evidence file"), required=False)
+
+    def clean_evidence_file(self):
+        return _checked_upload(self.cleaned_data.get("evidence_file"))
 
 
 class SignOffForm(forms.Form):
@@ -88,6 +98,9 @@ class CycleEvidenceForm(forms.Form):
     def __init__(self, *args, gates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["gate"].queryset = gates
+
+    def clean_file(self):
+        return _checked_upload(self.cleaned_data.get("file"))
 
 
 class CycleTextsForm(forms.Form):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
@@ -297,14 +298,23 @@ OPEN_WARNING_STATES = (WarningStatus.OPEN, WarningStatus.ACKNOWLEDGED)
 class Warning(ConcurrentTransitionMixin, models.Model):
     """A threshold crossing (预警) against a subject and its responsible unit."""
 
+    # Indexed by the (indicator, period, status) index and the open-warning constraint.
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.PROTECT, related_name="warnings", verbose_name=_("indicator")
+        Indicator,
+        on_delete=models.PROTECT,
+        related_name="warnings",
+        verbose_name=_("indicator"),
+        db_index=False,
     )
     subject = models.ForeignKey(
         Subject, on_delete=models.CASCADE, related_name="warnings", verbose_name=_("subject")
     )
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="warnings", verbose_name=_("period")
+        Period,
+        on_delete=models.PROTECT,
+        related_name="warnings",
+        verbose_name=_("period"),
+        db_index=False,
     )
     responsible_unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible unit")
@@ -312,11 +322,7 @@ class Warning(ConcurrentTransitionMixin, models.Model):
     level = models.CharField(_("level"), max_length=10, choices=WarningLevel.choices)
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
     status = FSMField(
-        _("status"),
-        default=WarningStatus.OPEN,
-        choices=WarningStatus.choices,
-        protected=True,
-        db_index=True,
+        _("status"), default=WarningStatus.OPEN, choices=WarningStatus.choices, protected=True
     )
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     raised_at = models.DateTimeField(_("raised at"))
@@ -329,6 +335,7 @@ class Warning(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("acknowledged by"),
+        db_index=False,
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
@@ -349,6 +356,9 @@ class Warning(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"{self.indicator} · {self.subject} · {self.get_level_display()}"
+
+    def get_absolute_url(self):
+        return reverse("monitoring:warning_detail", args=[self.pk])
 
     @property
     def access_unit(self):
@@ -419,9 +429,6 @@ class Improvement(ConcurrentTransitionMixin, models.Model):
         db_index=True,
     )
     evidence = models.TextField(_("evidence"), blank=True)
-    evidence_file = models.FileField(
-        _("evidence file"), upload_to="monitoring/evidence/%Y/", blank=True
-    )
     data_check = models.CharField(
         _("effectiveness judged by the data"),
         max_length=20,
@@ -454,6 +461,9 @@ class Improvement(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return reverse("monitoring:improvement_detail", args=[self.pk])
 
     @property
     def access_unit(self):
@@ -548,6 +558,9 @@ class Cycle(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return f"{self.subject} · {self.period}"
 
+    def get_absolute_url(self):
+        return reverse("monitoring:cycle_detail", args=[self.pk])
+
     @property
     def access_unit(self):
         return self.responsible_unit
@@ -603,7 +616,6 @@ class CycleEvidence(models.Model):
         StageGate, on_delete=models.PROTECT, related_name="+", verbose_name=_("evidence gate")
     )
     text = models.TextField(_("evidence"))
-    file = models.FileField(_("file"), upload_to="monitoring/cycles/%Y/", blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )

@@ -264,17 +264,18 @@ def _queue_evaluation(indicator_id: int, period_id: int) -> None:
 # --- warnings --------------------------------------------------------------------------------
 
 
-def warnings_evaluate(*, indicator: Indicator, period: Period) -> evaluation.EvaluationResult:
+def warnings_evaluate(*, period: Period, indicators) -> evaluation.EvaluationResult:
     """System operation (run by Celery): evaluate, then follow up the run's own warnings."""
-    result = evaluation.evaluate(indicator, period)
+    indicators = list(indicators)
+    result = evaluation.evaluate(period, indicators)
     follow_up(result)
     if result.raised or result.resolved or result.regraded:
         audit_record(
             actor=None,
             action="warning.evaluate",
-            obj=indicator,
+            obj=period,
             after={
-                "period": period.code,
+                "indicators": [i.code for i in indicators],
                 "raised": result.raised,
                 "resolved": result.resolved,
                 "regraded": result.regraded,
@@ -292,10 +293,13 @@ def follow_up(result: evaluation.EvaluationResult) -> None:
             period_id__in=raised.values("period_id"),
             stage__in=[Stage.MONITOR, Stage.IMPLEMENT],
         ).update(stage=Stage.WARN)
-        qs = raised.select_related("indicator", "subject", "responsible_unit").order_by("pk")
+        qs = raised.select_related(
+            "indicator", "subject__subject_user", "period", "responsible_unit"
+        ).order_by("pk")
         for warning in qs.iterator(chunk_size=FOLLOW_UP_CHUNK):
             with transaction.atomic():
                 engine_bridge.start_response_deadline(warning)
+                engine_bridge.notify_warning_raised(warning)
             transaction.on_commit(lambda w=warning: run_warning_hooks([w]))
     if result.resolved:
         resolved = Warning.objects.filter(resolved_run=result.run).order_by("pk")
@@ -401,12 +405,12 @@ def improvement_submit(*, actor, improvement: Improvement, evidence: str, eviden
     improvement = Improvement.objects.select_for_update().get(pk=improvement.pk)
     if not can_proceed(improvement.submit):
         raise ValidationError(_("This improvement is not in progress."))
-    if not evidence.strip() and not evidence_file:
+    if not evidence.strip():
         raise ValidationError({"evidence": _("Attach the evidence of the measures taken.")})
+    if evidence_file:
+        engine_bridge.attach_file(actor=actor, obj=improvement, upload=evidence_file)
     improvement.submit()
     improvement.evidence = evidence
-    if evidence_file:
-        improvement.evidence_file = evidence_file
     improvement.data_check = improvement_data_check(improvement)
     improvement.save()
     audit_record(
@@ -427,7 +431,7 @@ def improvement_sign_off(*, actor, improvement: Improvement, effective: bool, no
         raise ValidationError(_("Only a submitted improvement can be checked."))
     if not note.strip():
         raise ValidationError({"note": _("Record the effectiveness check.")})
-    if not improvement.evidence and not improvement.evidence_file:
+    if not improvement.evidence.strip():
         raise ValidationError(_("An improvement cannot close without evidence."))
     improvement.data_check = improvement_data_check(improvement)
     if effective and improvement.data_check == "outside":
@@ -495,9 +499,9 @@ def cycle_add_evidence(*, actor, cycle: Cycle, gate: StageGate, text: str, file=
         raise ValidationError({"gate": _("Data evidence comes from approved readings.")})
     if not text.strip():
         raise ValidationError({"text": _("Describe the evidence.")})
-    evidence = CycleEvidence.objects.create(
-        cycle=cycle, gate=gate, text=text, file=file or "", added_by=actor
-    )
+    evidence = CycleEvidence.objects.create(cycle=cycle, gate=gate, text=text, added_by=actor)
+    if file:
+        engine_bridge.attach_file(actor=actor, obj=evidence, upload=file)
     audit_record(
         actor=actor,
         action="cycle.evidence",

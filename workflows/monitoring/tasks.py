@@ -5,27 +5,37 @@ from celery import shared_task
 from .models import Indicator, Period, PeriodOpening
 
 
-@shared_task(acks_late=True)
-def evaluate_indicator_period(indicator_id: int, period_id: int) -> dict:
-    from .services import warnings_evaluate
-
-    indicator = Indicator.objects.get(pk=indicator_id)
-    period = Period.objects.get(pk=period_id)
-    result = warnings_evaluate(indicator=indicator, period=period)
+def _summary(result) -> dict:
     return {"raised": result.raised, "resolved": result.resolved, "regraded": result.regraded}
 
 
 @shared_task(acks_late=True)
+def evaluate_indicator_period(indicator_id: int, period_id: int) -> dict:
+    """After an approval: the one indicator in the one period."""
+    from .services import warnings_evaluate
+
+    period = Period.objects.get(pk=period_id)
+    indicators = Indicator.objects.filter(pk=indicator_id)
+    return _summary(warnings_evaluate(period=period, indicators=indicators))
+
+
+@shared_task(acks_late=True)
+def evaluate_period(period_id: int) -> dict:
+    """Every active indicator of a period's kind, in one set-based pass."""
+    from .services import warnings_evaluate
+
+    period = Period.objects.get(pk=period_id)
+    indicators = Indicator.objects.filter(is_active=True, period_kind=period.kind)
+    return _summary(warnings_evaluate(period=period, indicators=indicators))
+
+
+@shared_task(acks_late=True)
 def evaluate_open_periods() -> int:
-    """The scheduled sweep: every active indicator against every open period of its kind."""
-    count = 0
-    for period in Period.objects.filter(is_open=True):
-        for indicator_id in Indicator.objects.filter(
-            is_active=True, period_kind=period.kind
-        ).values_list("pk", flat=True):
-            evaluate_indicator_period.delay(indicator_id, period.pk)
-            count += 1
-    return count
+    """The scheduled sweep: one task per open period."""
+    ids = list(Period.objects.filter(is_open=True).values_list("pk", flat=True))
+    for period_id in ids:
+        evaluate_period.delay(period_id)
+    return len(ids)
 
 
 @shared_task(acks_late=True)

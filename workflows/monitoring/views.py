@@ -11,7 +11,7 @@ from accounts import access
 from accounts.models import OrgUnit, User
 from workflows.levels import Level
 
-from . import access_rules, exports, imports, selectors, services
+from . import access_rules, engine_bridge, exports, imports, selectors, services
 from . import capabilities as caps
 from .forms import (
     CycleEvidenceForm,
@@ -322,6 +322,7 @@ def improvement_detail(request, pk):
             "can_submit": item.owner_id == request.user.pk
             or access_rules.can_respond(request.user, item),
             "can_sign_off": access_rules.can_sign_off(request.user, item),
+            "files": engine_bridge.files_of(item),
         },
     )
 
@@ -395,7 +396,10 @@ EIGHT = {
 def cycle_detail(request, pk):
     cycle = access_rules.get_visible(request.user, Cycle.objects.select_related("subject"), pk)
     gates = StageGate.objects.filter(level=cycle.level)
-    evidence = CycleEvidence.objects.filter(cycle=cycle).select_related("gate", "added_by")
+    evidence = [
+        (e, engine_bridge.files_of(e))
+        for e in CycleEvidence.objects.filter(cycle=cycle).select_related("gate", "added_by")
+    ]
     missing = services.cycle_missing_evidence(cycle)
     nodes = [
         {

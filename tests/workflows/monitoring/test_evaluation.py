@@ -35,7 +35,7 @@ def test_inside_the_band_raises_nothing_and_reruns_are_idempotent(cast, mon, app
     approved(mon.employment, mon.wl, "70")
     assert _open(mon).count() == 1
     for _ in range(3):
-        result = evaluation.evaluate(mon.employment, mon.y2026)
+        result = evaluation.evaluate(mon.y2026, [mon.employment])
         assert (result.raised, result.resolved, result.regraded) == (0, 0, 0)
     assert Warning.objects.count() == 1
 
@@ -67,14 +67,14 @@ def test_evaluation_is_set_based(cast, mon, approved):
         approved(mon.employment, subject, value)
     Warning.objects.all().delete()
     with CaptureQueriesContext(connection) as few:
-        evaluation.evaluate(mon.employment, mon.y2026)
+        evaluation.evaluate(mon.y2026, [mon.employment])
     assert Warning.objects.count() == 3
     Warning.objects.all().delete()
     extra = [services.subject_for_unit(u) for u in _more_majors(cast, 20)]
     for subject in extra:
         approved(mon.employment, subject, "50")
     with CaptureQueriesContext(connection) as many:
-        evaluation.evaluate(mon.employment, mon.y2026)
+        evaluation.evaluate(mon.y2026, [mon.employment])
     assert Warning.objects.count() == 23
     assert len(many.captured_queries) == len(few.captured_queries)
 
