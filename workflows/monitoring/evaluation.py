@@ -5,7 +5,8 @@ For one period and a set of its indicators the database itself
    the same scan as the plain crossings query) into a temporary table,
 2. resolves open warnings whose subject is no longer in it (the reading came back inside),
 3. re-grades open warnings whose reading moved between yellow and red,
-4. raises a warning for every crossing that has no open warning yet.
+4. raises a warning for every crossing that has no open warning yet (those with one are
+   dropped from the temporary table first).
 Re-running changes nothing (idempotent). Rows never come into Python, so memory stays flat
 however many readings there are; the per-warning follow-up (deadlines, notifications, hooks,
 cycle moves) runs afterwards over the run's own rows in chunks (services.follow_up).
@@ -37,6 +38,8 @@ OUTSIDE_SQL = """
 @dataclass
 class EvaluationResult:
     run: str
+    period_id: int
+    indicator_ids: list[int]
     raised: int = 0
     resolved: int = 0
     regraded: int = 0
@@ -52,8 +55,8 @@ def crossings_sql() -> str:
 
 
 def evaluate(period: Period, indicators, *, run: str | None = None) -> EvaluationResult:
-    result = EvaluationResult(run=run or uuid.uuid4().hex)
     ids = sorted({i.pk if isinstance(i, Indicator) else int(i) for i in indicators})
+    result = EvaluationResult(run=run or uuid.uuid4().hex, period_id=period.pk, indicator_ids=ids)
     if not ids:
         return result
     now = timezone.now()
@@ -81,6 +84,10 @@ def evaluate(period: Period, indicators, *, run: str | None = None) -> Evaluatio
             [period.pk, *ids],
         )
         cur.execute(f"CREATE INDEX {TEMP}_key ON {TEMP} (indicator_id, subject_id)")
+        if connection.vendor == "postgresql":
+            # Temporary tables get no automatic statistics; without them the planner picks a
+            # nested loop over the warnings it is inserting into.
+            cur.execute(f"ANALYZE {TEMP}")
         open_warning = f"""
             monitoring_warning.period_id = %s AND monitoring_warning.indicator_id IN ({in_ids})
             AND monitoring_warning.status IN ('open', 'acknowledged')"""
@@ -108,6 +115,18 @@ def evaluate(period: Period, indicators, *, run: str | None = None) -> Evaluatio
             [period.pk, *ids],
         )
         result.regraded = cur.rowcount
+        # Drop the crossings that already have an open warning first, so the insert below
+        # never reads the table it is writing to.
+        cur.execute(
+            f"""
+            DELETE FROM {TEMP}
+            WHERE EXISTS (
+                SELECT 1 FROM monitoring_warning w
+                WHERE w.indicator_id = {TEMP}.indicator_id AND w.period_id = %s
+                  AND w.subject_id = {TEMP}.subject_id AND w.status IN ('open', 'acknowledged'))
+            """,  # noqa: S608
+            [period.pk],
+        )
         cur.execute(
             f"""
             INSERT INTO monitoring_warning
@@ -116,12 +135,8 @@ def evaluate(period: Period, indicators, *, run: str | None = None) -> Evaluatio
             SELECT c.indicator_id, c.subject_id, %s, c.responsible_unit_id, c.level, c.value,
                    'open', 0, %s, %s, ''
             FROM {TEMP} c
-            WHERE NOT EXISTS (
-                SELECT 1 FROM monitoring_warning w
-                WHERE w.indicator_id = c.indicator_id AND w.period_id = %s
-                  AND w.subject_id = c.subject_id AND w.status IN ('open', 'acknowledged'))
             """,  # noqa: S608
-            [period.pk, now, result.run, period.pk],
+            [period.pk, now, result.run],
         )
         result.raised = cur.rowcount
         cur.execute(f"DROP TABLE {TEMP}")

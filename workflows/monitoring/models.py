@@ -327,7 +327,9 @@ class Warning(ConcurrentTransitionMixin, models.Model):
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     raised_at = models.DateTimeField(_("raised at"))
     # Which evaluation run raised it, so follow-up work (deadlines, hooks) is found set-wise.
-    raised_run = models.CharField(max_length=32, blank=True, db_index=True)
+    # Found through the (indicator, period, status) index; no index of their own, which would
+    # slow down raising thousands of warnings at once.
+    raised_run = models.CharField(max_length=32, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -339,7 +341,7 @@ class Warning(ConcurrentTransitionMixin, models.Model):
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolved_run = models.CharField(max_length=32, blank=True, db_index=True)
+    resolved_run = models.CharField(max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("warning")

@@ -286,11 +286,14 @@ def warnings_evaluate(*, period: Period, indicators) -> evaluation.EvaluationRes
 
 def follow_up(result: evaluation.EvaluationResult) -> None:
     """Deadlines, hooks and cycle moves for the warnings one evaluation run touched."""
-    raised = Warning.objects.filter(raised_run=result.run)
+    of_run = Warning.objects.filter(
+        indicator_id__in=result.indicator_ids, period_id=result.period_id
+    )
+    raised = of_run.filter(raised_run=result.run)
     if result.raised:
         Cycle.objects.filter(
             subject_id__in=raised.values("subject_id"),
-            period_id__in=raised.values("period_id"),
+            period_id=result.period_id,
             stage__in=[Stage.MONITOR, Stage.IMPLEMENT],
         ).update(stage=Stage.WARN)
         qs = raised.select_related(
@@ -302,7 +305,7 @@ def follow_up(result: evaluation.EvaluationResult) -> None:
                 engine_bridge.notify_warning_raised(warning)
             transaction.on_commit(lambda w=warning: run_warning_hooks([w]))
     if result.resolved:
-        resolved = Warning.objects.filter(resolved_run=result.run).order_by("pk")
+        resolved = of_run.filter(resolved_run=result.run).order_by("pk")
         for warning in resolved.iterator(chunk_size=FOLLOW_UP_CHUNK):
             engine_bridge.cancel_response_deadline(warning)
 
