@@ -3,9 +3,9 @@
 For one period and a set of its indicators the database itself
 1. collects the current approved readings outside their bands (one pass over the readings,
    the same scan as the plain crossings query) into a temporary table,
-2. resolves open warnings whose subject is no longer in it (the reading came back inside),
-3. re-grades open warnings whose reading moved between yellow and red,
-4. raises a warning for every crossing that has no open warning yet (those with one are
+2. in one pass over the open warnings, resolves those whose subject is no longer in it (the
+   reading came back inside) and re-grades those whose reading moved between yellow and red,
+3. raises a warning for every crossing that has no open warning yet (those with one are
    dropped from the temporary table first).
 Re-running changes nothing (idempotent). Rows never come into Python, so memory stays flat
 however many readings there are; the per-warning follow-up (deadlines, notifications, hooks,
@@ -68,16 +68,13 @@ def evaluate(period: Period, indicators, *, run: str | None = None) -> Evaluatio
         cur.execute(
             f"""CREATE TEMPORARY TABLE {TEMP} (
                 indicator_id bigint NOT NULL, subject_id bigint NOT NULL,
-                responsible_unit_id bigint NOT NULL, value numeric(14, 4) NOT NULL,
-                level varchar(10) NOT NULL)"""
+                value numeric(14, 4) NOT NULL, level varchar(10) NOT NULL)"""
         )
         cur.execute(
             f"""
-            INSERT INTO {TEMP} (indicator_id, subject_id, responsible_unit_id, value, level)
-            SELECT r.indicator_id, r.subject_id, s.responsible_unit_id, r.value, {LEVEL_SQL}
-            FROM monitoring_reading r
-              JOIN monitoring_indicator i ON i.id = r.indicator_id
-              JOIN monitoring_subject s ON s.id = r.subject_id
+            INSERT INTO {TEMP} (indicator_id, subject_id, value, level)
+            SELECT r.indicator_id, r.subject_id, r.value, {LEVEL_SQL}
+            FROM monitoring_reading r JOIN monitoring_indicator i ON i.id = r.indicator_id
             WHERE r.period_id = %s AND r.indicator_id IN ({in_ids}) AND r.is_current
               AND {OUTSIDE_SQL}
             """,  # noqa: S608 - only placeholders and constant SQL are interpolated
@@ -88,33 +85,38 @@ def evaluate(period: Period, indicators, *, run: str | None = None) -> Evaluatio
             # Temporary tables get no automatic statistics; without them the planner picks a
             # nested loop over the warnings it is inserting into.
             cur.execute(f"ANALYZE {TEMP}")
-        open_warning = f"""
-            monitoring_warning.period_id = %s AND monitoring_warning.indicator_id IN ({in_ids})
-            AND monitoring_warning.status IN ('open', 'acknowledged')"""
+        # One pass over the open warnings: back inside the band (no crossing) → resolved;
+        # crossing at another level or value → re-graded.
         cur.execute(
             f"""
-            UPDATE monitoring_warning SET status = 'resolved', resolved_at = %s, resolved_run = %s
-            WHERE {open_warning}
-              AND NOT EXISTS (
-                SELECT 1 FROM {TEMP} c
-                WHERE c.indicator_id = monitoring_warning.indicator_id
-                  AND c.subject_id = monitoring_warning.subject_id)
+            UPDATE monitoring_warning SET
+              status = CASE WHEN x.level IS NULL THEN 'resolved' ELSE monitoring_warning.status END,
+              resolved_at = CASE WHEN x.level IS NULL THEN %s
+                                 ELSE monitoring_warning.resolved_at END,
+              resolved_run = CASE WHEN x.level IS NULL THEN %s
+                                  ELSE monitoring_warning.resolved_run END,
+              level = COALESCE(x.level, monitoring_warning.level),
+              value = COALESCE(x.value, monitoring_warning.value)
+            FROM (
+              SELECT w.id, c.level, c.value
+              FROM monitoring_warning w LEFT JOIN {TEMP} c
+                ON c.indicator_id = w.indicator_id AND c.subject_id = w.subject_id
+              WHERE w.period_id = %s AND w.indicator_id IN ({in_ids})
+                AND w.status IN ('open', 'acknowledged')
+                AND (c.level IS NULL OR c.level <> w.level OR c.value <> w.value)
+            ) x
+            WHERE monitoring_warning.id = x.id
             """,  # noqa: S608
             [now, result.run, period.pk, *ids],
         )
-        result.resolved = cur.rowcount
+        changed = cur.rowcount
         cur.execute(
-            f"""
-            UPDATE monitoring_warning SET level = c.level, value = c.value
-            FROM {TEMP} c
-            WHERE {open_warning}
-              AND c.indicator_id = monitoring_warning.indicator_id
-              AND c.subject_id = monitoring_warning.subject_id
-              AND (monitoring_warning.level <> c.level OR monitoring_warning.value <> c.value)
-            """,  # noqa: S608
-            [period.pk, *ids],
+            "SELECT count(*) FROM monitoring_warning WHERE period_id = %s "  # noqa: S608
+            f"AND indicator_id IN ({in_ids}) AND status = 'resolved' AND resolved_run = %s",
+            [period.pk, *ids, result.run],
         )
-        result.regraded = cur.rowcount
+        result.resolved = cur.fetchone()[0]
+        result.regraded = changed - result.resolved
         # Drop the crossings that already have an open warning first, so the insert below
         # never reads the table it is writing to.
         cur.execute(
@@ -132,9 +134,9 @@ def evaluate(period: Period, indicators, *, run: str | None = None) -> Evaluatio
             INSERT INTO monitoring_warning
               (indicator_id, subject_id, period_id, responsible_unit_id, level, value, status,
                escalation_level, raised_at, raised_run, resolved_run)
-            SELECT c.indicator_id, c.subject_id, %s, c.responsible_unit_id, c.level, c.value,
+            SELECT c.indicator_id, c.subject_id, %s, s.responsible_unit_id, c.level, c.value,
                    'open', 0, %s, %s, ''
-            FROM {TEMP} c
+            FROM {TEMP} c JOIN monitoring_subject s ON s.id = c.subject_id
             """,  # noqa: S608
             [period.pk, now, result.run],
         )
