@@ -1,0 +1,61 @@
+"""The charts and the 8 in a real browser: vendored ECharts draws, the current stage is marked."""
+
+import os
+
+import pytest
+
+from tests.factories import PASSWORD
+from workflows.levels import Level
+from workflows.monitoring.models import Cycle, Stage
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def page():
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1000, "height": 900})
+        finally:
+            browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _log_in(page, base, username):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click(".login-box button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_cycle_figure_trend_and_heat_map(page, live_server, cast, mon, approved):
+    approved(mon.employment, mon.rj, "88")
+    approved(mon.employment, mon.rj, "80")
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level=Level.MAJOR, responsible_unit=cast.units.rj
+    )
+    Cycle.objects.filter(pk=cycle.pk).update(stage=Stage.IMPROVE)
+    base = live_server.url
+    _log_in(page, base, "rj_leader")
+    page.goto(f"{base}/monitoring/cycles/{cycle.pk}/")
+    assert page.locator("svg.eight g.node.current text").text_content() == "改进"
+    assert page.locator("#current-stage").inner_text() == "改进"
+    page.goto(f"{base}/monitoring/subjects/{mon.rj.pk}/")
+    page.wait_for_selector(f"#trend-{mon.employment.pk} canvas")
+    page.context.clear_cookies()
+    _log_in(page, base, "zgb")
+    page.goto(f"{base}/monitoring/")
+    page.wait_for_selector("#heatmap canvas")
+    assert page.evaluate("typeof window.echarts") == "object"
