@@ -41,10 +41,19 @@ def _rss_mb() -> float:
 class QueryCounter:
     def __init__(self):
         self.count = 0
+        self.timings: list[tuple[float, str]] = []
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
-        return execute(sql, params, many, context)
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            head = " ".join(sql.split())[:60]
+            self.timings.append((time.perf_counter() - start, head))
+
+    def report(self) -> str:
+        return "\n".join(f"    {t:6.2f}s  {head}" for t, head in self.timings if t >= 0.01)
 
 
 def _college():
@@ -165,23 +174,28 @@ def bench_evaluation(subjects: int, indicators: int) -> None:
         elapsed = time.perf_counter() - t
         _cur, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        ours.last = counter
         return elapsed, raised, resolved, counter.count, peak
 
     base_t, base_rows = baseline()
     first = ours()
+    first_timings = ours.last.report()
     base_t2, _ = baseline()
     second = ours()
+    second_timings = ours.last.report()
     print(f"raw crossings query: {base_t:.2f}s ({base_rows:,} crossings); again {base_t2:.2f}s")
     print(
         f"evaluation, first run (raises): {first[0]:.2f}s, {first[1]:,} warnings raised, "
         f"{first[3]} SQL statements, Python peak {first[4] / 1e6:.2f} MB, "
         f"ratio {first[0] / base_t:.2f}× the raw query"
     )
+    print(first_timings)
     print(
         f"evaluation, re-run (idempotent): {second[0]:.2f}s, {second[1]} raised, "
         f"{second[3]} SQL statements, Python peak {second[4] / 1e6:.2f} MB, "
         f"ratio {second[0] / base_t2:.2f}× the raw query"
     )
+    print(second_timings)
     assert Warning.objects.count() == base_rows
     # Memory flat in N: the same work on a tenth of the subjects.
     with connection.cursor() as cur:

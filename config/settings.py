@@ -276,3 +276,9 @@ CELERY_BEAT_SCHEDULE.update(
 MONITORING_WARNING_RESPONSE_DAYS = env.int("MONITORING_WARNING_RESPONSE_DAYS", default=3)
 MONITORING_WARNING_HOOKS: list[str] = []
 MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_000)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "LevelEnum": "workflows.levels.Level",
+        "WarningLevelEnum": "workflows.monitoring.models.WarningLevel",
+    }
+)
