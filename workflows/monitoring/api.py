@@ -8,6 +8,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
+
 from . import access_rules, selectors, services
 from .models import NEXT_STAGE, Cycle, Improvement, Indicator, Period, Subject, Warning
 
@@ -245,11 +247,42 @@ class WarningAcknowledgeView(APIView):
         return Response(WarningSerializer(warning).data)
 
 
-class ImprovementListView(generics.ListAPIView):
+class ImprovementInSerializer(serializers.Serializer):
+    warning = serializers.IntegerField(help_text="the warning this improvement answers")
+    title = serializers.CharField(max_length=200)
+    cause_analysis = serializers.CharField()
+    measures = serializers.CharField()
+    owner = serializers.CharField(help_text="the owner's username")
+    deadline = serializers.DateField()
+
+
+class ImprovementListView(generics.ListCreateAPIView):
     serializer_class = ImprovementSerializer
 
     def get_queryset(self):
         return selectors.improvements_for(self.request.user).order_by("-created_at", "-pk")
+
+    @extend_schema(request=ImprovementInSerializer, responses={201: ImprovementSerializer})
+    def post(self, request):
+        payload = ImprovementInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        warning = access_rules.get_visible(request.user, Warning, data["warning"])
+        owner = User.objects.filter(username=data["owner"], is_active=True).first()
+        if owner is None:
+            raise ValidationError({"owner": f"unknown user {data['owner']!r}"})
+        improvement = services.improvement_open(
+            actor=request.user,
+            warning=warning,
+            subject=warning.subject,
+            period=warning.period,
+            title=data["title"],
+            cause_analysis=data["cause_analysis"],
+            measures=data["measures"],
+            owner=owner,
+            deadline=data["deadline"],
+        )
+        return Response(ImprovementSerializer(improvement).data, status=status.HTTP_201_CREATED)
 
 
 class CycleListView(generics.ListAPIView):

@@ -180,3 +180,40 @@ def test_sign_off_is_by_someone_else_than_the_owner(cast, world, mon):
     )
     item.refresh_from_db()
     assert item.status == "open" and item.effective is False
+
+
+def test_api_opens_an_improvement_for_a_warning(cast, world, login):
+    payload = {
+        "warning": world["major_warning"].pk,
+        "title": "提高就业率",
+        "cause_analysis": "岗位不足",
+        "measures": "新增合作企业",
+        "owner": "rj_leader",
+        "deadline": "2027-03-31",
+    }
+    assert (
+        login(cast.jd_leader)
+        .post("/api/v1/monitoring/improvements/", payload, content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert (
+        login(cast.committee_member)
+        .post("/api/v1/monitoring/improvements/", payload, content_type="application/json")
+        .status_code
+        == 403
+    )
+    client = login(cast.software_lead)
+    bad = client.post(
+        "/api/v1/monitoring/improvements/",
+        {**payload, "owner": "ghost"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and "owner" in bad.json()["errors"]
+    response = client.post(
+        "/api/v1/monitoring/improvements/", payload, content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert response.json()["owner"] == "rj_leader"
+    world["major_warning"].refresh_from_db()
+    assert world["major_warning"].status == "acknowledged"
