@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "engine",
     "cases",
     "workflows",
+    "workflows.plans",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,7 @@ SPECTACULAR_SETTINGS = {
 # Roster import and other uploads.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
+PLANS_IMPORT_MAX_ROWS = env.int("PLANS_IMPORT_MAX_ROWS", default=10_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -14,6 +14,16 @@ class PlansConfig(AppConfig):
         from . import cards
         from .permissions import CAPABILITIES, PlanCap
 
+        from engine import attachments
+
+        from .models import Plan, Standard, Task
+        from .permissions import can_view, task_filter
+
         access.grant_capabilities(CAPABILITIES)
+        attachments.register_access(Plan, can_view)
+        attachments.register_access(Standard, can_view)
+        attachments.register_access(
+            Task, lambda user, task: Task.objects.filter(task_filter(user), pk=task.pk).exists()
+        )
         navigation.register(NavItem(_("Plans and targets"), "plans:index", PlanCap.VIEW))
         home.register(cards.plan_cards)

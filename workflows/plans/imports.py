@@ -22,7 +22,7 @@ from accounts.models import OrgUnit, User
 
 from .models import PendingImport, Task
 from .permissions import can_edit
-from .services import task_key
+from .services import task_deadline_sync, task_key
 
 # Header text (whitespace removed) → field. The first five are the seed's own columns.
 HEADERS = {
@@ -325,6 +325,8 @@ def import_confirm(*, actor, pending_id) -> dict:
         ],
         batch_size=1000,
     )
+    for task in tasks.values():
+        task_deadline_sync(task)
     pending.confirmed_at = timezone.now()
     pending.save(update_fields=["confirmed_at"])
     summary = {"created": len(to_create), "updated": len(to_update), "skipped": len(pending.bad_rows)}

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -80,6 +81,13 @@ class ChainItem(ConcurrentTransitionMixin, models.Model):
     @property
     def access_unit(self):
         return self.owner_unit
+
+    @property
+    def kind_slug(self):
+        return self._meta.model_name
+
+    def get_absolute_url(self):
+        return reverse("plans:item_detail", args=[self._meta.model_name, self.pk])
 
     @property
     def is_editable(self):
@@ -182,34 +190,6 @@ class Plan(ChainItem):
         return list(range(self.start_year, self.end_year + 1))
 
 
-class PlanDocument(models.Model):
-    """One uploaded version of a plan's text; earlier uploads stay readable."""
-
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="documents")
-    number = models.PositiveIntegerField(_("document version"))
-    file = models.FileField(_("file"), upload_to="plans/documents/%Y/")
-    original_name = models.CharField(_("file name"), max_length=200)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("plan document")
-        verbose_name_plural = _("plan documents")
-        ordering = ["plan", "-number"]
-        constraints = [
-            models.UniqueConstraint(fields=["plan", "number"], name="plandocument_unique_number")
-        ]
-
-    def __str__(self):
-        return f"{self.plan} v{self.number}"
-
-    @property
-    def access_unit(self):
-        return self.plan.owner_unit
-
-
 class TargetCategory(models.TextChoices):
     """Seed 001 表4: the target types of each level."""
 
@@ -289,7 +269,6 @@ class TargetValue(models.Model):
 class Standard(ChainItem):
     text = models.TextField(_("text"), blank=True)
     reference = models.CharField(_("reference standard (参照标准)"), max_length=200, blank=True)
-    document = models.FileField(_("document"), upload_to="plans/standards/%Y/", blank=True)
     targets = models.ManyToManyField(
         Target, related_name="standards", blank=True, verbose_name=_("targets it serves")
     )
@@ -362,6 +341,9 @@ class Task(ConcurrentTransitionMixin, models.Model):
     def access_unit(self):
         return self.lead_unit or self.plan.owner_unit
 
+    def get_absolute_url(self):
+        return reverse("plans:task_detail", args=[self.pk])
+
     @property
     def is_overdue(self):
         return (
@@ -379,25 +361,6 @@ class Task(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=TaskState.DONE, target=TaskState.OPEN)
     def reopen(self, by=None):
         pass
-
-
-class TaskEvidence(models.Model):
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(_("file"), upload_to="plans/evidence/%Y/")
-    original_name = models.CharField(_("file name"), max_length=200)
-    note = models.CharField(_("note"), max_length=300, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("task evidence")
-        verbose_name_plural = _("task evidence")
-        ordering = ["task", "-uploaded_at"]
-
-    def __str__(self):
-        return self.original_name
 
 
 class ItemVersion(models.Model):

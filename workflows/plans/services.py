@@ -1,5 +1,6 @@
 """Business operations on plans, targets, standards, tasks and change requests."""
 
+import datetime
 import decimal
 import json
 
@@ -7,11 +8,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from accounts import access
 from accounts.audit import audit_record
+from engine import attachments, deadlines
 
 from .models import (
     EDITABLE_STATES,
@@ -25,13 +28,11 @@ from .models import (
     ItemState,
     ItemVersion,
     Plan,
-    PlanDocument,
     Standard,
     Target,
     TargetCategory,
     TargetValue,
     Task,
-    TaskEvidence,
     TaskState,
 )
 from .permissions import PlanCap, can_edit, can_review, can_work_task
@@ -290,17 +291,24 @@ def item_update(*, actor, item, content: dict):
 
 
 @transaction.atomic
-def plan_document_upload(*, actor, plan, upload) -> PlanDocument:
-    plan = _locked(plan)
-    _require_edit(actor, plan)
-    if plan.state not in EDITABLE_STATES:
-        raise StateConflict(_("An approved plan's document changes only through a change request."))
-    number = (plan.documents.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-    doc = PlanDocument.objects.create(
-        plan=plan, number=number, file=upload, original_name=upload.name[:200], uploaded_by=actor
+def item_document_upload(*, actor, item, upload):
+    """Upload a new version of a plan's or standard's document; earlier versions stay readable."""
+    item = _locked(item)
+    _require_edit(actor, item)
+    if item.state not in EDITABLE_STATES:
+        raise StateConflict(
+            _("An approved item's document changes only through a change request."),
+            allowed_transitions(item),
+        )
+    attachment = attachments.attach(actor=actor, obj=item, upload=upload)
+    number = attachments.attachments_for(item).count()
+    audit_record(
+        actor=actor,
+        action=f"{item._meta.model_name}.document",
+        obj=item,
+        after={"document_version": number, "file": attachment.original_name},
     )
-    audit_record(actor=actor, action="plan.document", obj=plan, after={"document": number})
-    return doc
+    return attachment
 
 
 # ---- lifecycle ------------------------------------------------------------------------------------
@@ -556,20 +564,38 @@ def task_create(*, actor, plan, category, title, deliverable, lead_unit=None, as
         raise ValidationError({"title": _("This plan already has this task and deliverable.")})
     task.save()
     task.assisting_units.set(assisting)
+    task_deadline_sync(task)
     audit_record(actor=actor, action="task.create", obj=task, after={"title": title})
     return task
 
 
+TASK_DEADLINE = "plan.task"
+
+
+def task_deadline_sync(task: Task) -> None:
+    """Put the task's deadline under the engine's reminder and escalation ladder."""
+    if task.state == TaskState.OPEN and task.deadline and task.lead_unit_id:
+        deadlines.deadline_start(
+            obj=task,
+            kind=TASK_DEADLINE,
+            owner_unit=task.lead_unit,
+            owner_user=task.person,
+            due_at=timezone.make_aware(datetime.datetime.combine(task.deadline, datetime.time.max)),
+        )
+    else:
+        deadlines.deadline_cancel(obj=task, kind=TASK_DEADLINE)
+
+
 @transaction.atomic
-def task_add_evidence(*, actor, task, upload, note="") -> TaskEvidence:
+def task_add_evidence(*, actor, task, upload):
     task = _locked(task)
     if not can_work_task(actor, task):
         raise PermissionDenied
-    evidence = TaskEvidence.objects.create(
-        task=task, file=upload, original_name=upload.name[:200], note=note, uploaded_by=actor
+    attachment = attachments.attach(actor=actor, obj=task, upload=upload)
+    audit_record(
+        actor=actor, action="task.evidence", obj=task, after={"file": attachment.original_name}
     )
-    audit_record(actor=actor, action="task.evidence", obj=task, after={"file": upload.name})
-    return evidence
+    return attachment
 
 
 @transaction.atomic
@@ -577,10 +603,11 @@ def task_complete(*, actor, task):
     task = _locked(task)
     if not can_work_task(actor, task):
         raise PermissionDenied
-    if not task.evidence.exists():
+    if not attachments.attachments_for(task).exists():
         raise ValidationError({"evidence": _("Upload the deliverable as evidence first.")})
     _fire(task, "complete", by=actor)
     task.save()
+    deadlines.deadline_complete(obj=task, kind=TASK_DEADLINE)
     audit_record(actor=actor, action="task.complete", obj=task, after={"state": TaskState.DONE})
     return task
 

@@ -1,0 +1,200 @@
+"""The approval and change-request loops, clicked through the pages."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import AuditEntry
+from workflows.plans.models import ChangeRequest, ItemState, ItemVersion, Plan, Target
+
+from .factories import draft_plan, draft_target, in_force_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(name, item, kind="plan"):
+    return reverse(f"plans:{name}", args=[kind, item.pk])
+
+
+def test_new_plan_is_drafted_through_the_form(cast, login):
+    client = login(cast.quality_officer)
+    response = client.post(
+        reverse("plans:item_create", args=["plan"]),
+        {
+            "title": "学院“十五五”发展规划纲要",
+            "kind": "general",
+            "start_year": 2026,
+            "end_year": 2030,
+            "level": "school",
+            "owner_unit": cast.units.college.pk,
+        },
+    )
+    plan = Plan.objects.get()
+    assert response.status_code == 302 and response.url == plan.get_absolute_url()
+    assert plan.state == ItemState.DRAFT and plan.tier == 1 and plan.years == [2026, 2027, 2028, 2029, 2030]
+
+
+def test_plan_goes_from_draft_to_in_force_through_review_and_committee(cast, login):
+    plan = draft_plan(cast)
+    officer = login(cast.quality_officer)
+    officer.post(_url("item_submit", plan))
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.SUBMITTED
+    officer.post(_url("item_review", plan), {"decision": "approve"})
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.REVIEWED
+
+    chair = login(cast.chair)
+    page = chair.get(reverse("plans:inbox"))
+    assert plan.title in page.content.decode()
+    chair.post(_url("item_vote", plan), {"decision": "approve"})
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.state == ItemState.IN_FORCE and plan.version == 1
+    version = ItemVersion.objects.get(object_id=plan.pk)
+    assert version.number == 1 and version.data["title"] == plan.title
+    actions = set(AuditEntry.objects.filter(object_id=str(plan.pk)).values_list("action", flat=True))
+    assert {"plan.create", "plan.submit", "plan.review", "plan.approve", "plans.vote"} <= actions
+
+
+def test_committee_returns_with_comments_and_the_draft_is_editable_again(cast, login):
+    plan = draft_plan(cast)
+    officer = login(cast.quality_officer)
+    officer.post(_url("item_submit", plan))
+    officer.post(_url("item_review", plan), {"decision": "approve"})
+    chair = login(cast.chair)
+    chair.post(_url("item_vote", plan), {"decision": "return", "comment": "期限与上级规划不一致"})
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.state == ItemState.RETURNED and plan.return_comment == "期限与上级规划不一致"
+    page = login(cast.quality_officer).get(plan.get_absolute_url()).content.decode()
+    assert "期限与上级规划不一致" in page
+    officer = login(cast.quality_officer)
+    officer.post(
+        _url("item_edit", plan),
+        {"title": "修订后的规划", "kind": "general", "start_year": 2026, "end_year": 2030},
+    )
+    officer.post(_url("item_submit", plan))
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.title == "修订后的规划" and plan.state == ItemState.SUBMITTED
+    assert plan.return_comment == ""
+
+
+def test_return_without_comment_is_refused(cast, login):
+    plan = draft_plan(cast)
+    officer = login(cast.quality_officer)
+    officer.post(_url("item_submit", plan))
+    response = officer.post(_url("item_review", plan), {"decision": "return"}, follow=True)
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.SUBMITTED
+    assert "Say what must change" in response.content.decode() or "退回" in response.content.decode()
+
+
+def test_approved_plan_cannot_be_edited_outside_a_change_request(cast, login):
+    plan = in_force_plan(cast)
+    officer = login(cast.quality_officer)
+    response = officer.post(
+        _url("item_edit", plan),
+        {"title": "偷偷改", "kind": "general", "start_year": 2026, "end_year": 2030},
+    )
+    assert response.status_code == 200
+    assert Plan.objects.get(pk=plan.pk).title != "偷偷改"
+
+
+def test_change_request_on_a_draft_is_refused(cast, login):
+    plan = draft_plan(cast)
+    officer = login(cast.quality_officer)
+    response = officer.post(
+        _url("change_create", plan),
+        {"summary": "延长", "reason": "需要", "title": "新", "kind": "general",
+         "start_year": 2026, "end_year": 2031},
+    )
+    assert response.status_code == 200
+    assert not ChangeRequest.objects.exists()
+
+
+def _request_change(client, plan, **overrides):
+    data = {"summary": "规划期延长一年", "reason": "与自治区规划对齐", "title": plan.title,
+            "kind": "general", "start_year": 2026, "end_year": 2031}
+    data.update(overrides)
+    return client.post(_url("change_create", plan), data)
+
+
+def test_approved_change_request_brings_a_new_version_into_force(cast, login):
+    plan = in_force_plan(cast)
+    target = draft_target(cast, plan)
+    response = _request_change(login(cast.quality_officer), plan)
+    change = ChangeRequest.objects.get()
+    assert response.url == reverse("plans:change_detail", args=[change.pk])
+    assert change.proposed["end_year"] == 2031 and change.base_version == 1
+    assert {"kind": "target", "id": target.pk, "title": target.title} in change.effect
+
+    chair = login(cast.chair)
+    chair.post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.end_year == 2031 and plan.version == 2 and plan.state == ItemState.IN_FORCE
+    versions = list(ItemVersion.objects.filter(object_id=plan.pk).order_by("number"))
+    assert [v.data["end_year"] for v in versions] == [2030, 2031]
+    assert versions[1].change_request_id == change.pk
+
+    diff = chair.get(_url("item_diff", plan) + "?a=1&b=2").content.decode()
+    assert "2030" in diff and "2031" in diff and 'class="changed"' in diff
+
+
+def test_rejected_change_leaves_the_version_in_force_intact(cast, login):
+    plan = in_force_plan(cast)
+    _request_change(login(cast.quality_officer), plan)
+    change = ChangeRequest.objects.get()
+    member = login(cast.committee_member)
+    member.post(
+        reverse("plans:change_vote", args=[change.pk]), {"decision": "reject", "comment": "理由不足"}
+    )
+    change = ChangeRequest.objects.get()
+    plan = Plan.objects.get(pk=plan.pk)
+    assert change.state == "rejected" and change.decision_comment == "理由不足"
+    assert plan.end_year == 2030 and plan.version == 1
+    assert ItemVersion.objects.filter(object_id=plan.pk).count() == 1
+
+
+def test_target_change_updates_its_yearly_values(cast, login):
+    plan = in_force_plan(cast)
+    target = draft_target(cast, plan)
+    from .factories import approve
+
+    target = approve(cast, target)
+    client = login(cast.quality_officer)
+    client.post(
+        reverse("plans:change_create", args=["target", target.pk]),
+        {"summary": "提高2027目标", "reason": "招生计划扩大", "title": target.title,
+         "category": "school_scale", "indicator": "全日制在校生数", "unit_of_measure": "人",
+         "baseline": "8000", "values_text": "2026=8500\n2027=9500"},
+    )
+    change = ChangeRequest.objects.get()
+    login(cast.chair).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
+    target = Target.objects.get(pk=target.pk)
+    assert {v.year: int(v.value) for v in target.values.all()} == {2026: 8500, 2027: 9500}
+    old = ItemVersion.objects.get(object_id=target.pk, number=1, content_type__model="target")
+    assert old.data["values"]["2027"] == "9000.0000"
+
+
+def test_quorum_and_chair_sign_off_are_data(cast, login):
+    from workflows.plans.models import CommitteeRule
+
+    CommitteeRule.objects.create(quorum=2, require_chair=True)
+    plan = draft_plan(cast)
+    officer = login(cast.quality_officer)
+    officer.post(_url("item_submit", plan))
+    officer.post(_url("item_review", plan), {"decision": "approve"})
+    login(cast.committee_member).post(_url("item_vote", plan), {"decision": "approve"})
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.REVIEWED
+    login(cast.chair).post(_url("item_vote", plan), {"decision": "approve"})
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.IN_FORCE
+
+
+def test_same_member_cannot_vote_twice(cast, login):
+    from workflows.plans.models import CommitteeRule, CommitteeVote
+
+    CommitteeRule.objects.create(quorum=2, require_chair=False)
+    plan = draft_plan(cast)
+    officer = login(cast.quality_officer)
+    officer.post(_url("item_submit", plan))
+    officer.post(_url("item_review", plan), {"decision": "approve"})
+    member = login(cast.committee_member)
+    member.post(_url("item_vote", plan), {"decision": "approve"})
+    member.post(_url("item_vote", plan), {"decision": "approve"})
+    assert CommitteeVote.objects.count() == 1
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.REVIEWED
