@@ -183,6 +183,8 @@ def parse_workbook(file, *, plan) -> Parsed:
         if not problems and all(raw.get(n) in (None, "") for n in columns):
             continue
         text = {n: _cell_text(v) for n, v in raw.items()}
+        # "健全\n组织" in a narrow merged cell is the category 健全组织.
+        text["category"] = _norm(text.get("category"))
         for name in ("category", "title", "deliverable"):
             if not text.get(name):
                 problems.append(_("%(col)s is empty") % {"col": name})

@@ -70,6 +70,8 @@ def task_filter(user) -> Q:
     if not access.is_active_user(user):
         return Q(pk__in=[])
     in_scope = access.unit_filter(user, PlanCap.VIEW, "plan__owner_unit__")
+    if not in_scope:
+        return in_scope  # college-wide: an empty Q would vanish inside the OR below
     leads = access.unit_filter(user, PlanCap.VIEW, "lead_unit__")
     from .models import Task
 

@@ -28,6 +28,7 @@ from .models import (
     ItemState,
     ItemVersion,
     Plan,
+    PlanKind,
     Standard,
     Target,
     TargetCategory,
@@ -134,10 +135,10 @@ def _validate_plan(plan: Plan) -> None:
         plan.tier = expected_tier
     elif parent is not None:
         plan.tier = parent.tier
-    if plan.tier == 1 and parent is not None:
+    if plan.kind == PlanKind.GENERAL and parent is not None:
         errors["parent"] = _("A tier-1 general plan has no parent plan.")
-    if plan.tier > 1 and parent is None:
-        errors["parent"] = _("A tier-%(tier)s plan needs a parent plan.") % {"tier": plan.tier}
+    if plan.kind != PlanKind.GENERAL and parent is None:
+        errors["parent"] = _("This plan needs a parent plan.")
     if parent is not None:
         if parent.state in RETIRED_STATES:
             errors["parent"] = _("The parent plan is retired or superseded.")
