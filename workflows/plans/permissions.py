@@ -62,7 +62,11 @@ def item_filter(user) -> Q:
     personal = Q(owner_user__isnull=False) & access.unit_filter(
         user, PlanCap.VIEW_PERSONAL, "owner_unit__"
     )
-    return shared | personal | Q(owner_user=user)
+    q = shared | personal | Q(owner_user=user)
+    if access.has_capability(user, PlanCap.VIEW):
+        # The college's approved plans, targets and standards are the whole staff's reference.
+        q |= Q(owner_user__isnull=True, state="in_force", owner_unit__kind__in=COLLEGE_KINDS)
+    return q
 
 
 def task_filter(user) -> Q:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
+from accounts.models import OrgUnit
 from engine import attachments
 
 from . import exports, forms, imports, selectors, services
@@ -85,7 +86,11 @@ def gaps(request):
 
 
 def _create_form_kwargs(request, kind):
-    units = access.visible_units(request.user, PlanCap.EDIT)
+    # Teachers and students draft their self-development plans in the units they belong to.
+    units = access.visible_units(request.user, PlanCap.EDIT) | OrgUnit.objects.filter(
+        memberships__user=request.user
+    )
+    units = units.distinct()
     plans = selectors.visible(request.user, Plan).exclude(
         state__in=[services.ItemState.RETIRED, services.ItemState.SUPERSEDED]
     )
