@@ -24,6 +24,11 @@ def safe(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+def number(value) -> str:
+    """A Decimal without trailing zeros and without exponent notation (9000, 85.5)."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
 def task_table(user, progress=None):
     title = "内部质量保证体系建设与运行任务分解及具体进度安排表"
     header = ["类别", "建设任务", "成果形式", "牵头部门", "协助部门", "完成时限", "责任人", "备注"]
@@ -71,8 +76,8 @@ def target_table(user, progress=None):
             t.description,
             t.indicator,
             t.unit_of_measure,
-            "" if t.baseline is None else f"{t.baseline.normalize()}",
-            "；".join(f"{v.year}：{v.value.normalize()}" for v in t.values.all()),
+            number(t.baseline),
+            "；".join(f"{v.year}：{number(v.value)}" for v in t.values.all()),
             t.owner_unit.name,
             t.plan.title,
             t.get_state_display(),
