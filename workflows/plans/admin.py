@@ -38,7 +38,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(ReadOnlyAdmin):
-    list_display = ("title", "kind", "tier", "owner_unit", "start_year", "end_year", "state", "version")
+    list_display = (
+        "title",
+        "kind",
+        "tier",
+        "owner_unit",
+        "start_year",
+        "end_year",
+        "state",
+        "version",
+    )
     list_filter = ("tier", "kind", "state")
     search_fields = ("title",)
 

@@ -2,8 +2,8 @@
 
 import django_filters
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -165,7 +165,10 @@ def _conflict(exc: services.StateConflict):
 
 
 class ChainItemViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """List, read and draft items; `submit`, `review`, `vote` move them along their lifecycle."""
 
@@ -198,12 +201,19 @@ class ChainItemViewSet(
                 content=content,
             )
         elif self.model is Target:
-            content["values"] = {str(v["year"]): str(v["value"]) for v in self.request.data.get("values", [])}
-            item = services.target_create(actor=self.request.user, plan=data["plan"], content=content)
+            content["values"] = {
+                str(v["year"]): str(v["value"]) for v in self.request.data.get("values", [])
+            }
+            item = services.target_create(
+                actor=self.request.user, plan=data["plan"], content=content
+            )
         else:
             content["targets"] = [t.pk for t in data.get("targets", [])]
             item = services.standard_create(
-                actor=self.request.user, owner_unit=data["owner_unit"], level=data["level"], content=content
+                actor=self.request.user,
+                owner_unit=data["owner_unit"],
+                level=data["level"],
+                content=content,
             )
         serializer.instance = item
 
@@ -326,9 +336,12 @@ class ChangeRequestViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
         change = get_object_or_404(ChangeRequest, pk=pk)
-        if change.item is None or not selectors.visible(request.user, type(change.item)).filter(
-            pk=change.object_id
-        ).exists():
+        if (
+            change.item is None
+            or not selectors.visible(request.user, type(change.item))
+            .filter(pk=change.object_id)
+            .exists()
+        ):
             raise Http404
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)

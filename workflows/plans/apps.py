@@ -10,14 +10,11 @@ class PlansConfig(AppConfig):
     def ready(self):
         from accounts import access, home, navigation
         from accounts.navigation import NavItem
-
-        from . import cards
-        from .permissions import CAPABILITIES, PlanCap
-
         from engine import attachments
 
+        from . import cards
         from .models import Plan, Standard, Task
-        from .permissions import can_view, task_filter
+        from .permissions import CAPABILITIES, PlanCap, can_view, task_filter
 
         access.grant_capabilities(CAPABILITIES)
         attachments.register_access(Plan, can_view)

@@ -18,7 +18,11 @@ def plan_cards(user) -> list[Card]:
     items, changes = selectors.awaiting_committee(user)
     if items or changes:
         cards.append(
-            Card(_("Awaiting the committee's decision"), len(items) + len(changes), reverse("plans:inbox"))
+            Card(
+                _("Awaiting the committee's decision"),
+                len(items) + len(changes),
+                reverse("plans:inbox"),
+            )
         )
     tasks = selectors.my_open_tasks(user).count()
     if tasks:

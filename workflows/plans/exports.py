@@ -60,7 +60,19 @@ def task_table(user, progress=None):
 
 def target_table(user, progress=None):
     title = "质量目标体系"
-    header = ["层面", "目标构成", "目标", "内涵释义", "监测指标", "单位", "基线", "年度目标值", "目标生成主体", "规划依据", "状态"]
+    header = [
+        "层面",
+        "目标构成",
+        "目标",
+        "内涵释义",
+        "监测指标",
+        "单位",
+        "基线",
+        "年度目标值",
+        "目标生成主体",
+        "规划依据",
+        "状态",
+    ]
     targets = (
         selectors.visible(user, Target)
         .select_related("plan", "owner_unit")
@@ -133,10 +145,15 @@ def _xlsx(title, header, rows, merge_cols) -> bytes:
     for col in merge_cols:
         start = first_data
         for r in range(first_data + 1, first_data + len(rows) + 1):
-            same = r < first_data + len(rows) and rows[r - first_data][col] == rows[start - first_data][col]
+            same = (
+                r < first_data + len(rows)
+                and rows[r - first_data][col] == rows[start - first_data][col]
+            )
             if not same:
                 if r - 1 > start:
-                    ws.merge_cells(start_row=start, start_column=col + 1, end_row=r - 1, end_column=col + 1)
+                    ws.merge_cells(
+                        start_row=start, start_column=col + 1, end_row=r - 1, end_column=col + 1
+                    )
                 start = r
     for row in ws.iter_rows(min_row=2):
         for cell in row:
@@ -163,7 +180,12 @@ def _docx(title, header, rows, merge_cols) -> bytes:
         cells = table.add_row().cells
         for i, value in enumerate(row):
             text = "" if value is None else str(value)
-            if i in merge_cols and previous is not None and previous[i] == text and i == merge_cols[0]:
+            if (
+                i in merge_cols
+                and previous is not None
+                and previous[i] == text
+                and i == merge_cols[0]
+            ):
                 text = ""
             cells[i].text = text
         previous = [str(v) for v in row]
@@ -174,7 +196,11 @@ def _docx(title, header, rows, merge_cols) -> bytes:
 
 def build(user, what: str, fmt: str, progress=None):
     title, header, rows, merge_cols = BUILDERS[what](user, progress)
-    data = _xlsx(title, header, rows, merge_cols) if fmt == "xlsx" else _docx(title, header, rows, merge_cols)
+    data = (
+        _xlsx(title, header, rows, merge_cols)
+        if fmt == "xlsx"
+        else _docx(title, header, rows, merge_cols)
+    )
     stamp = timezone.localdate().strftime("%Y%m%d")
     filename = quote(f"{title}-{stamp}.{fmt}")
     return data, filename, XLSX if fmt == "xlsx" else DOCX

@@ -34,7 +34,9 @@ class ContentForm(forms.Form):
 class PlanForm(ContentForm):
     title = forms.CharField(label=_("title"), max_length=200)
     kind = forms.ChoiceField(label=_("kind"), choices=PlanKind.choices)
-    parent = forms.ModelChoiceField(label=_("parent plan"), queryset=Plan.objects.none(), required=False)
+    parent = forms.ModelChoiceField(
+        label=_("parent plan"), queryset=Plan.objects.none(), required=False
+    )
     start_year = forms.IntegerField(label=_("first year"), min_value=2000, max_value=2100)
     end_year = forms.IntegerField(label=_("last year"), min_value=2000, max_value=2100)
     summary = forms.CharField(label=_("summary"), widget=forms.Textarea, required=False)
@@ -73,7 +75,9 @@ def _parse_values(text: str) -> dict:
                 _("“%(line)s” is not of the form year=value."), params={"line": line}
             ) from exc
         if not sep:
-            raise ValidationError(_("“%(line)s” is not of the form year=value."), params={"line": line})
+            raise ValidationError(
+                _("“%(line)s” is not of the form year=value."), params={"line": line}
+            )
     return values
 
 
@@ -83,7 +87,9 @@ class TargetForm(ContentForm):
     description = forms.CharField(label=_("description"), widget=forms.Textarea, required=False)
     indicator = forms.CharField(label=_("indicator"), max_length=120, required=False)
     unit_of_measure = forms.CharField(label=_("unit of measure"), max_length=20, required=False)
-    baseline = forms.DecimalField(label=_("baseline"), max_digits=14, decimal_places=4, required=False)
+    baseline = forms.DecimalField(
+        label=_("baseline"), max_digits=14, decimal_places=4, required=False
+    )
     values_text = forms.CharField(
         label=_("target value per year"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -122,7 +128,9 @@ class TargetCreateForm(TargetForm):
 class StandardForm(ContentForm):
     title = forms.CharField(label=_("title"), max_length=200)
     text = forms.CharField(label=_("text"), widget=forms.Textarea, required=False)
-    reference = forms.CharField(label=_("reference standard (参照标准)"), max_length=200, required=False)
+    reference = forms.CharField(
+        label=_("reference standard (参照标准)"), max_length=200, required=False
+    )
     targets = forms.ModelMultipleChoiceField(
         label=_("targets it serves"), queryset=Target.objects.none(), required=False
     )
@@ -160,19 +168,31 @@ class ChangeRequestForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(label=_("comments"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    comment = forms.CharField(
+        label=_("comments"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class TaskForm(forms.Form):
     category = forms.CharField(label=_("category (类别)"), max_length=60)
     title = forms.CharField(label=_("task (建设任务)"), max_length=500)
-    deliverable = forms.CharField(label=_("deliverable (成果形式)"), widget=forms.Textarea(attrs={"rows": 2}))
-    lead_unit = forms.ModelChoiceField(label=_("lead unit (牵头部门)"), queryset=OrgUnit.objects.filter(is_active=True))
-    assisting_units = forms.ModelMultipleChoiceField(
-        label=_("assisting units (协助部门)"), queryset=OrgUnit.objects.filter(is_active=True), required=False
+    deliverable = forms.CharField(
+        label=_("deliverable (成果形式)"), widget=forms.Textarea(attrs={"rows": 2})
     )
-    deadline = forms.DateField(label=_("deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    person = forms.ModelChoiceField(label=_("person responsible"), queryset=User.objects.filter(is_active=True), required=False)
+    lead_unit = forms.ModelChoiceField(
+        label=_("lead unit (牵头部门)"), queryset=OrgUnit.objects.filter(is_active=True)
+    )
+    assisting_units = forms.ModelMultipleChoiceField(
+        label=_("assisting units (协助部门)"),
+        queryset=OrgUnit.objects.filter(is_active=True),
+        required=False,
+    )
+    deadline = forms.DateField(
+        label=_("deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    person = forms.ModelChoiceField(
+        label=_("person responsible"), queryset=User.objects.filter(is_active=True), required=False
+    )
     remarks = forms.CharField(label=_("remarks (备注)"), max_length=300, required=False)
 
 
@@ -206,4 +226,3 @@ class ImportForm(forms.Form):
         if not upload.name.lower().endswith(".xlsx"):
             raise ValidationError(_("Upload an .xlsx workbook."))
         return upload
-

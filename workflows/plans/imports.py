@@ -190,7 +190,9 @@ def parse_workbook(file, *, plan) -> Parsed:
                 problems.append(_("%(col)s is empty") % {"col": name})
         for name, limit_len in MAX_LENGTH.items():
             if len(text.get(name, "")) > limit_len:
-                problems.append(_("%(col)s is longer than %(n)s characters") % {"col": name, "n": limit_len})
+                problems.append(
+                    _("%(col)s is longer than %(n)s characters") % {"col": name, "n": limit_len}
+                )
         try:
             deadline = _parse_deadline(raw.get("deadline"))
         except ValueError:
@@ -205,7 +207,9 @@ def parse_workbook(file, *, plan) -> Parsed:
         if not problems and key in seen_keys:
             problems.append(_("repeats row %(r)s") % {"r": seen_keys[key]})
         if problems:
-            result.bad_rows.append({"row": r, "title": text.get("title", "")[:80], "problems": problems})
+            result.bad_rows.append(
+                {"row": r, "title": text.get("title", "")[:80], "problems": problems}
+            )
             continue
         seen_keys[key] = r
 
@@ -289,7 +293,9 @@ def import_confirm(*, actor, pending_id) -> dict:
     existing = {t.import_key: t for t in Task.objects.filter(plan=plan)}
     valid_units = set(
         OrgUnit.objects.filter(
-            pk__in={u for row in pending.rows for u in [row["lead_unit_id"], *row["assist_ids"]] if u}
+            pk__in={
+                u for row in pending.rows for u in [row["lead_unit_id"], *row["assist_ids"]] if u
+            }
         ).values_list("pk", flat=True)
     )
     to_create, to_update = [], []
@@ -310,8 +316,16 @@ def import_confirm(*, actor, pending_id) -> dict:
     Task.objects.bulk_update(
         to_update,
         [
-            "position", "category", "title", "deliverable", "lead_unit", "lead_unit_name",
-            "assisting_text", "deadline", "person", "remarks",
+            "position",
+            "category",
+            "title",
+            "deliverable",
+            "lead_unit",
+            "lead_unit_name",
+            "assisting_text",
+            "deadline",
+            "person",
+            "remarks",
         ],
         batch_size=500,
     )
@@ -331,6 +345,12 @@ def import_confirm(*, actor, pending_id) -> dict:
         task_deadline_sync(task)
     pending.confirmed_at = timezone.now()
     pending.save(update_fields=["confirmed_at"])
-    summary = {"created": len(to_create), "updated": len(to_update), "skipped": len(pending.bad_rows)}
-    audit_record(actor=actor, action="task.import", obj=plan, after={"file": pending.file_name, **summary})
+    summary = {
+        "created": len(to_create),
+        "updated": len(to_update),
+        "skipped": len(pending.bad_rows),
+    }
+    audit_record(
+        actor=actor, action="task.import", obj=plan, after={"file": pending.file_name, **summary}
+    )
     return summary

@@ -78,16 +78,12 @@ class ChainItem(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self):
+        return reverse("plans:item_detail", args=[self._meta.model_name, self.pk])
+
     @property
     def access_unit(self):
         return self.owner_unit
-
-    @property
-    def kind_slug(self):
-        return self._meta.model_name
-
-    def get_absolute_url(self):
-        return reverse("plans:item_detail", args=[self._meta.model_name, self.pk])
 
     @property
     def is_editable(self):
@@ -337,12 +333,12 @@ class Task(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self):
+        return reverse("plans:task_detail", args=[self.pk])
+
     @property
     def access_unit(self):
         return self.lead_unit or self.plan.owner_unit
-
-    def get_absolute_url(self):
-        return reverse("plans:task_detail", args=[self.pk])
 
     @property
     def is_overdue(self):
@@ -463,6 +459,9 @@ class CommitteeVote(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.voter} {'+' if self.approve else '-'} #{self.object_id}/{self.round}"
+
 
 class CommitteeDecision(models.Model):
     """The committee's decision on one round; the unique key makes a second decision impossible."""
@@ -479,7 +478,8 @@ class CommitteeDecision(models.Model):
         verbose_name_plural = _("committee decisions")
         constraints = [
             models.UniqueConstraint(
-                fields=["content_type", "object_id", "round"], name="committeedecision_one_per_round"
+                fields=["content_type", "object_id", "round"],
+                name="committeedecision_one_per_round",
             )
         ]
 
@@ -526,3 +526,6 @@ class PendingImport(models.Model):
     class Meta:
         verbose_name = _("pending import")
         verbose_name_plural = _("pending imports")
+
+    def __str__(self):
+        return self.file_name

@@ -1,4 +1,4 @@
-"""The plans feature's capabilities and its access helpers (decisions go through accounts.access)."""
+"""The plans feature's capabilities and access helpers (decided through accounts.access)."""
 
 from django.db.models import Q
 from django.http import Http404

@@ -38,9 +38,7 @@ def chain_tree(user) -> list[dict]:
     A fixed number of queries whatever the size: each kind is fetched once and joined in memory.
     """
     plans = list(visible(user, Plan).select_related("owner_unit", "owner_user", "lead_person"))
-    targets = list(
-        visible(user, Target).select_related("owner_unit").prefetch_related("values")
-    )
+    targets = list(visible(user, Target).select_related("owner_unit").prefetch_related("values"))
     target_ids = {t.pk for t in targets}
     standards = list(visible(user, Standard).select_related("owner_unit"))
     links = Standard.targets.through.objects.filter(

@@ -167,9 +167,9 @@ def _validate_plan(plan: Plan) -> None:
 def _validate_target(target: Target) -> None:
     errors = {}
     if target.plan.state in RETIRED_STATES:
-        errors["plan"] = _("The plan “%(plan)s” is retired or superseded; cite a plan in force.") % {
-            "plan": target.plan
-        }
+        errors["plan"] = _(
+            "The plan “%(plan)s” is retired or superseded; cite a plan in force."
+        ) % {"plan": target.plan}
     if TargetCategory.level_of(target.category) != target.level:
         errors["category"] = _("This target type does not belong to the level “%(level)s”.") % {
             "level": target.get_level_display()
@@ -217,7 +217,7 @@ def _save_extras(item, content: dict, extras: dict) -> None:
         item.targets.set(extras["targets"])
 
 
-# ---- creating and editing drafts ---------------------------------------------------------------
+# ---- creating and editing drafts ----
 
 
 def _require_edit(actor, item):
@@ -257,7 +257,11 @@ def plan_create(*, actor, owner_unit, content, owner_user=None, level):
 
 def target_create(*, actor, plan, content, owner_unit=None):
     return item_create(
-        actor=actor, model=Target, owner_unit=owner_unit or plan.owner_unit, plan=plan, content=content
+        actor=actor,
+        model=Target,
+        owner_unit=owner_unit or plan.owner_unit,
+        plan=plan,
+        content=content,
     )
 
 
@@ -312,7 +316,7 @@ def item_document_upload(*, actor, item, upload):
     return attachment
 
 
-# ---- lifecycle ------------------------------------------------------------------------------------
+# ---- lifecycle ----
 
 
 @transaction.atomic
@@ -472,7 +476,7 @@ def _decide_change(actor, change: ChangeRequest, approved: bool, comment: str):
     )
 
 
-# ---- change requests --------------------------------------------------------------------------------
+# ---- change requests ----
 
 
 def change_effect(item) -> list[dict]:
@@ -523,7 +527,7 @@ def change_request_create(*, actor, item, summary: str, reason: str, proposed: d
     return change
 
 
-# ---- tasks ----------------------------------------------------------------------------------------------
+# ---- tasks ----
 
 
 def _validate_task(task: Task) -> None:
@@ -611,4 +615,3 @@ def task_complete(*, actor, task):
     deadlines.deadline_complete(obj=task, kind=TASK_DEADLINE)
     audit_record(actor=actor, action="task.complete", obj=task, after={"state": TaskState.DONE})
     return task
-

@@ -12,7 +12,7 @@ from accounts.models import OrgUnit
 from engine import attachments
 
 from . import exports, forms, imports, selectors, services
-from .models import ChangeRequest, CommitteeVote, PendingImport, Plan, Target, Task
+from .models import ChangeRequest, CommitteeVote, PendingImport, Plan, Target
 from .permissions import (
     PlanCap,
     can_edit,
@@ -117,9 +117,7 @@ def item_create(request, kind):
                     actor=request.user,
                     owner_unit=data["owner_unit"],
                     level=data["level"],
-                    owner_user=request.user
-                    if data["kind"] in services.PERSONAL_KINDS
-                    else None,
+                    owner_user=request.user if data["kind"] in services.PERSONAL_KINDS else None,
                     content=form.content(),
                 )
             elif kind == "target":
@@ -246,7 +244,8 @@ def item_vote(request, kind, pk):
             comment=request.POST.get("comment", ""),
         )
         messages.success(
-            request, _("Your vote is recorded.") if decision is None else _("The committee decided.")
+            request,
+            _("Your vote is recorded.") if decision is None else _("The committee decided."),
         )
 
     return _post_action(request, kind, pk, act)
@@ -272,7 +271,9 @@ def item_document(request, kind, pk):
     def act(item):
         if not form.is_valid():
             raise ValidationError([m for msgs in form.errors.values() for m in msgs])
-        services.item_document_upload(actor=request.user, item=item, upload=form.cleaned_data["file"])
+        services.item_document_upload(
+            actor=request.user, item=item, upload=form.cleaned_data["file"]
+        )
         messages.success(request, _("Document uploaded."))
 
     return _post_action(request, kind, pk, act)
@@ -362,7 +363,8 @@ def change_vote(request, pk):
         _report(request, exc)
     else:
         messages.success(
-            request, _("Your vote is recorded.") if decision is None else _("The committee decided.")
+            request,
+            _("Your vote is recorded.") if decision is None else _("The committee decided."),
         )
     return redirect("plans:change_detail", change.pk)
 
@@ -445,7 +447,9 @@ def task_evidence(request, pk):
     form = forms.UploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.task_add_evidence(actor=request.user, task=task, upload=form.cleaned_data["file"])
+            services.task_add_evidence(
+                actor=request.user, task=task, upload=form.cleaned_data["file"]
+            )
         except ValidationError as exc:
             _report(request, exc)
         else:

@@ -5,8 +5,18 @@ from workflows.plans import services
 from workflows.plans.models import PlanKind
 
 
-def draft_plan(cast, *, title="学院“十五五”发展规划纲要", kind=PlanKind.GENERAL, parent=None,
-               unit=None, start=2026, end=2030, actor=None, level=Level.SCHOOL):
+def draft_plan(
+    cast,
+    *,
+    title="学院“十五五”发展规划纲要",
+    kind=PlanKind.GENERAL,
+    parent=None,
+    unit=None,
+    start=2026,
+    end=2030,
+    actor=None,
+    level=Level.SCHOOL,
+):
     return services.plan_create(
         actor=actor or cast.quality_officer,
         owner_unit=unit or cast.units.college,
@@ -35,8 +45,17 @@ def in_force_plan(cast, **kwargs):
     return approve(cast, draft_plan(cast, **kwargs))
 
 
-def draft_target(cast, plan, *, title="在校生规模", category="school_scale", values=None,
-                 indicator="全日制在校生数", unit_of_measure="人", baseline="8000"):
+def draft_target(
+    cast,
+    plan,
+    *,
+    title="在校生规模",
+    category="school_scale",
+    values=None,
+    indicator="全日制在校生数",
+    unit_of_measure="人",
+    baseline="8000",
+):
     return services.target_create(
         actor=cast.quality_officer,
         plan=plan,
@@ -57,7 +76,10 @@ def draft_standard(cast, targets, *, title="普通高等学校基本办学条件
         actor=cast.quality_officer,
         owner_unit=cast.units.college,
         level=level,
-        content={"title": title, "text": "生师比不高于18:1", "reference": "",
-                 "targets": [t.pk for t in targets]},
+        content={
+            "title": title,
+            "text": "生师比不高于18:1",
+            "reference": "",
+            "targets": [t.pk for t in targets],
+        },
     )
-

@@ -1,4 +1,4 @@
-"""/api/v1/plans/, /targets/, /standards/, /tasks/: filters, lifecycle, versions, change requests."""
+"""The plans API: filters, lifecycle, versions, change requests."""
 
 import datetime
 
@@ -26,21 +26,33 @@ def test_lifecycle_through_the_api_and_409_on_an_illegal_step(cast, login):
     client = login(cast.quality_officer)
     created = client.post(
         "/api/v1/plans/",
-        {"title": "学院发展规划", "kind": "general", "level": "school",
-         "owner_unit": cast.units.college.pk, "start_year": 2026, "end_year": 2030},
+        {
+            "title": "学院发展规划",
+            "kind": "general",
+            "level": "school",
+            "owner_unit": cast.units.college.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
         content_type="application/json",
     )
     assert created.status_code == 201, created.json()
     pk = created.json()["id"]
-    conflict = client.post(f"/api/v1/plans/{pk}/review/", {"decision": "approve"},
-                           content_type="application/json")
+    conflict = client.post(
+        f"/api/v1/plans/{pk}/review/", {"decision": "approve"}, content_type="application/json"
+    )
     assert conflict.status_code == 409
-    assert conflict.json()["code"] == "conflict" and conflict.json()["allowed_transitions"] == ["submit"]
+    assert conflict.json()["code"] == "conflict" and conflict.json()["allowed_transitions"] == [
+        "submit"
+    ]
     assert client.post(f"/api/v1/plans/{pk}/submit/").json()["state"] == "submitted"
-    client.post(f"/api/v1/plans/{pk}/review/", {"decision": "approve"}, content_type="application/json")
+    client.post(
+        f"/api/v1/plans/{pk}/review/", {"decision": "approve"}, content_type="application/json"
+    )
     chair = login(cast.chair)
-    voted = chair.post(f"/api/v1/plans/{pk}/vote/", {"decision": "approve"},
-                       content_type="application/json")
+    voted = chair.post(
+        f"/api/v1/plans/{pk}/vote/", {"decision": "approve"}, content_type="application/json"
+    )
     assert voted.json()["state"] == "in_force" and voted.json()["version"] == 1
     assert [v["number"] for v in chair.get(f"/api/v1/plans/{pk}/versions/").json()] == [1]
 
@@ -48,8 +60,14 @@ def test_lifecycle_through_the_api_and_409_on_an_illegal_step(cast, login):
 def test_bad_plan_through_the_api_is_a_400_with_errors(cast, login):
     response = login(cast.quality_officer).post(
         "/api/v1/plans/",
-        {"title": "专项", "kind": "special", "level": "school",
-         "owner_unit": cast.units.college.pk, "start_year": 2030, "end_year": 2026},
+        {
+            "title": "专项",
+            "kind": "special",
+            "level": "school",
+            "owner_unit": cast.units.college.pk,
+            "start_year": 2030,
+            "end_year": 2026,
+        },
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -68,7 +86,8 @@ def test_change_request_through_the_api(cast, login):
     assert response.status_code == 201, response.json()
     change_id = response.json()["id"]
     decided = login(cast.committee_member).post(
-        f"/api/v1/change-requests/{change_id}/vote/", {"decision": "approve"},
+        f"/api/v1/change-requests/{change_id}/vote/",
+        {"decision": "approve"},
         content_type="application/json",
     )
     assert decided.json()["state"] == "approved"
@@ -95,17 +114,34 @@ def test_targets_expose_measurable_values_and_standards_filter_by_target(cast, l
     client = login(cast.committee_member)
     body = client.get(f"/api/v1/targets/?plan={plan.pk}").json()["results"][0]
     assert body["indicator"] == "全日制在校生数" and body["unit_of_measure"] == "人"
-    assert [(v["year"], v["value"]) for v in body["values"]] == [(2026, "8500.0000"), (2027, "9000.0000")]
+    assert [(v["year"], v["value"]) for v in body["values"]] == [
+        (2026, "8500.0000"),
+        (2027, "9000.0000"),
+    ]
     standards = client.get(f"/api/v1/standards/?target={target.pk}").json()["results"]
     assert [s["targets"] for s in standards] == [[target.pk]]
 
 
 def test_tasks_filter_by_lead_unit_and_overdue(cast, login):
     plan = in_force_plan(cast)
-    services.task_create(actor=cast.quality_officer, plan=plan, category="健全组织", title="A",
-                         deliverable="文件", lead_unit=cast.units.xx, deadline=datetime.date(2026, 1, 5))
-    services.task_create(actor=cast.quality_officer, plan=plan, category="健全组织", title="B",
-                         deliverable="文件", lead_unit=cast.units.jd, deadline=datetime.date(2030, 1, 5))
+    services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="A",
+        deliverable="文件",
+        lead_unit=cast.units.xx,
+        deadline=datetime.date(2026, 1, 5),
+    )
+    services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="B",
+        deliverable="文件",
+        lead_unit=cast.units.jd,
+        deadline=datetime.date(2030, 1, 5),
+    )
     client = login(cast.xx_leader)
     titles = [t["title"] for t in client.get("/api/v1/tasks/").json()["results"]]
     assert titles == ["A"]
@@ -117,9 +153,16 @@ def test_tasks_filter_by_lead_unit_and_overdue(cast, login):
 def test_invisible_item_is_404_in_the_api(cast, login):
     root = in_force_plan(cast)
     major = services.plan_create(
-        actor=cast.software_lead, owner_unit=cast.units.rj, level="major",
-        content={"title": "软件技术专业建设方案", "kind": "major_scheme", "parent": root.pk,
-                 "start_year": 2026, "end_year": 2030},
+        actor=cast.software_lead,
+        owner_unit=cast.units.rj,
+        level="major",
+        content={
+            "title": "软件技术专业建设方案",
+            "kind": "major_scheme",
+            "parent": root.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
     )
     assert login(cast.jd_leader).get(f"/api/v1/plans/{major.pk}/").status_code == 404
     assert Plan.objects.get(pk=major.pk).state == ItemState.DRAFT
@@ -127,6 +170,11 @@ def test_invisible_item_is_404_in_the_api(cast, login):
 
 def test_schema_documents_the_plans_api(cast, login):
     schema = login(cast.quality_officer).get("/api/v1/schema/").content.decode()
-    for path in ("/api/v1/plans/", "/api/v1/targets/", "/api/v1/standards/", "/api/v1/tasks/",
-                 "change-requests"):
+    for path in (
+        "/api/v1/plans/",
+        "/api/v1/targets/",
+        "/api/v1/standards/",
+        "/api/v1/tasks/",
+        "change-requests",
+    ):
         assert path in schema

@@ -23,8 +23,12 @@ def test_two_members_approving_at_once_record_one_decision(cast):
     def vote(member, approve):
         try:
             barrier.wait()
-            services.committee_vote(actor=member, subject=Plan.objects.get(pk=plan.pk),
-                                    approve=approve, comment="" if approve else "退回修改")
+            services.committee_vote(
+                actor=member,
+                subject=Plan.objects.get(pk=plan.pk),
+                approve=approve,
+                comment="" if approve else "退回修改",
+            )
             outcomes.append("decided")
         except services.StateConflict:
             outcomes.append("conflict")

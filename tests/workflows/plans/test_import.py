@@ -18,15 +18,57 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows as in seed 001 附件1 (category merged over its rows), with the unit names of the cast's
 # college where they exist and the seed's own names where they do not (党委组织部, 人事处).
 SEED_ROWS = [
-    ("健全\n组织", "学校成立质量控制与绩效考核办公室", "学校印发文件，明确质量管理办公室职责，人员配备到位。", "党委组织部", "人事处", "2026年6月"),
-    (None, "学校成立学校质量保证委员会", "学校印发文件，明确学校质量保证委员会成员及职责。", "党委组织部", "教务处", "2026年6月"),
-    (None, "二级教学单位成立质量保证工作组，专业（课程）教研室成立质量保证工作小组", "二级教学单位印发文件，明确本单位质量保证工作组的成员及职责。", "质量管理办公室", "各部门\n二级单位", "2026-09-30"),
-    ("明确\n目标", "各专业“十五五”发展目标", "明确各专业 “十五五”发展目标。", "教务处", "二级单位", "2026年12月"),
-    (None, "课程“十五五”发展目标", "=HYPERLINK(\"http://x\")", "教务处", "二级单位", "2026年12月"),
+    (
+        "健全\n组织",
+        "学校成立质量控制与绩效考核办公室",
+        "学校印发文件，明确质量管理办公室职责，人员配备到位。",
+        "党委组织部",
+        "人事处",
+        "2026年6月",
+    ),
+    (
+        None,
+        "学校成立学校质量保证委员会",
+        "学校印发文件，明确学校质量保证委员会成员及职责。",
+        "党委组织部",
+        "教务处",
+        "2026年6月",
+    ),
+    (
+        None,
+        "二级教学单位成立质量保证工作组，专业（课程）教研室成立质量保证工作小组",
+        "二级教学单位印发文件，明确本单位质量保证工作组的成员及职责。",
+        "质量管理办公室",
+        "各部门\n二级单位",
+        "2026-09-30",
+    ),
+    (
+        "明确\n目标",
+        "各专业“十五五”发展目标",
+        "明确各专业 “十五五”发展目标。",
+        "教务处",
+        "二级单位",
+        "2026年12月",
+    ),
+    (None, "课程“十五五”发展目标", '=HYPERLINK("http://x")', "教务处", "二级单位", "2026年12月"),
     (None, "教师个人“十五五”发展目标", None, "人事处", "二级单位", "2026年12月"),
-    ("建立\n标准", "校级基本标准", "新专业设置标准、合格专业标准等标准文本", "教务处", "各部门\n二级单位", "明年"),
+    (
+        "建立\n标准",
+        "校级基本标准",
+        "新专业设置标准、合格专业标准等标准文本",
+        "教务处",
+        "各部门\n二级单位",
+        "明年",
+    ),
     (None, None, "新开课程标准、合格课程标准等标准文本", "教务处", "各部门\n二级单位", "2040年1月"),
-    (None, "专业建设与发展标准", "各专业依据学校专业建设基本标准，自行制定本专业建设与发展标准。", "教务处（科研处）", "信息工程系、机电工程系", ""),
+    (
+        None,
+        "专业建设与发展标准",
+        "各专业依据学校专业建设基本标准，自行制定本专业建设与发展标准。",
+        "教务处（科研处）",
+        "信息工程系、机电工程系",
+        "",
+    ),
 ]
 
 
@@ -35,7 +77,9 @@ def seed_workbook(rows=SEED_ROWS, header=None) -> bytes:
     ws = wb.active
     ws.append(["阿克苏职业技术学院内部质量保证体系建设与运行任务分解及具体进度安排表"])
     ws.merge_cells("A1:G1")
-    ws.append(header or ["类别", "建设任务", "成果形式", "牵头\n部门", "协助\n部门", "完成时限", "备注"])
+    ws.append(
+        header or ["类别", "建设任务", "成果形式", "牵头\n部门", "协助\n部门", "完成时限", "备注"]
+    )
     for row in rows:
         ws.append([*row, ""])
     # Category cells merged down their runs, as in the seed; 建设任务 merged for 校级基本标准.
@@ -55,14 +99,16 @@ def _upload(data, name="附件1.xlsx"):
 @pytest.fixture
 def annual_plan(cast):
     root = in_force_plan(cast)
-    return draft_plan(cast, title="2026年度工作计划", kind=PlanKind.ANNUAL, parent=root,
-                      start=2026, end=2026)
+    return draft_plan(
+        cast, title="2026年度工作计划", kind=PlanKind.ANNUAL, parent=root, start=2026, end=2026
+    )
 
 
 def test_preview_lists_bad_rows_and_unmatched_names_and_saves_nothing(cast, login, annual_plan):
     client = login(cast.quality_officer)
-    response = client.post(reverse("plans:import_upload"),
-                           {"plan": annual_plan.pk, "file": _upload(seed_workbook())})
+    response = client.post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
     pending = PendingImport.objects.get()
     assert response.url == reverse("plans:import_preview", args=[pending.pk])
     assert not Task.objects.exists()
@@ -89,7 +135,9 @@ def test_preview_lists_bad_rows_and_unmatched_names_and_saves_nothing(cast, logi
 
 def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, annual_plan):
     client = login(cast.quality_officer)
-    client.post(reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())})
+    client.post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
     pending = PendingImport.objects.get()
     client.post(reverse("plans:import_preview", args=[pending.pk]))
     assert Task.objects.count() == 5
@@ -105,8 +153,10 @@ def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, ann
     changed = [list(r) for r in SEED_ROWS]
     changed[0][3] = "质量管理办公室"
     changed[3][5] = "2026年11月"
-    client.post(reverse("plans:import_upload"),
-                {"plan": annual_plan.pk, "file": _upload(seed_workbook([tuple(r) for r in changed]))})
+    client.post(
+        reverse("plans:import_upload"),
+        {"plan": annual_plan.pk, "file": _upload(seed_workbook([tuple(r) for r in changed]))},
+    )
     second = PendingImport.objects.latest("pk")
     assert sum(1 for r in second.rows if r["action"] == "update") == 5
     client.post(reverse("plans:import_preview", args=[second.pk]))
@@ -117,8 +167,9 @@ def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, ann
 
 
 def test_someone_elses_preview_cannot_be_confirmed(cast, login, annual_plan):
-    login(cast.quality_officer).post(reverse("plans:import_upload"),
-                                     {"plan": annual_plan.pk, "file": _upload(seed_workbook())})
+    login(cast.quality_officer).post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
     pending = PendingImport.objects.get()
     response = login(cast.xx_leader).post(reverse("plans:import_preview", args=[pending.pk]))
     assert response.status_code == 404
@@ -127,8 +178,9 @@ def test_someone_elses_preview_cannot_be_confirmed(cast, login, annual_plan):
 
 def test_wrong_columns_are_a_clear_error(cast, login, annual_plan):
     data = seed_workbook(header=["序号", "任务", "成果", "部门", "协助", "时间", "备注"])
-    response = login(cast.quality_officer).post(reverse("plans:import_upload"),
-                                                {"plan": annual_plan.pk, "file": _upload(data)})
+    response = login(cast.quality_officer).post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(data)}
+    )
     assert response.status_code == 200
     assert "牵头部门" in str(response.context["form"].errors["file"])
     assert not PendingImport.objects.exists()

@@ -30,7 +30,11 @@ def test_new_plan_is_drafted_through_the_form(cast, login):
     )
     plan = Plan.objects.get()
     assert response.status_code == 302 and response.url == plan.get_absolute_url()
-    assert plan.state == ItemState.DRAFT and plan.tier == 1 and plan.years == [2026, 2027, 2028, 2029, 2030]
+    assert (
+        plan.state == ItemState.DRAFT
+        and plan.tier == 1
+        and plan.years == [2026, 2027, 2028, 2029, 2030]
+    )
 
 
 def test_plan_goes_from_draft_to_in_force_through_review_and_committee(cast, login):
@@ -49,7 +53,9 @@ def test_plan_goes_from_draft_to_in_force_through_review_and_committee(cast, log
     assert plan.state == ItemState.IN_FORCE and plan.version == 1
     version = ItemVersion.objects.get(object_id=plan.pk)
     assert version.number == 1 and version.data["title"] == plan.title
-    actions = set(AuditEntry.objects.filter(object_id=str(plan.pk)).values_list("action", flat=True))
+    actions = set(
+        AuditEntry.objects.filter(object_id=str(plan.pk)).values_list("action", flat=True)
+    )
     assert {"plan.create", "plan.submit", "plan.review", "plan.approve", "plans.vote"} <= actions
 
 
@@ -100,16 +106,28 @@ def test_change_request_on_a_draft_is_refused(cast, login):
     officer = login(cast.quality_officer)
     response = officer.post(
         _url("change_create", plan),
-        {"summary": "延长", "reason": "需要", "title": "新", "kind": "general",
-         "start_year": 2026, "end_year": 2031},
+        {
+            "summary": "延长",
+            "reason": "需要",
+            "title": "新",
+            "kind": "general",
+            "start_year": 2026,
+            "end_year": 2031,
+        },
     )
     assert response.status_code == 200
     assert not ChangeRequest.objects.exists()
 
 
 def _request_change(client, plan, **overrides):
-    data = {"summary": "规划期延长一年", "reason": "与自治区规划对齐", "title": plan.title,
-            "kind": "general", "start_year": 2026, "end_year": 2031}
+    data = {
+        "summary": "规划期延长一年",
+        "reason": "与自治区规划对齐",
+        "title": plan.title,
+        "kind": "general",
+        "start_year": 2026,
+        "end_year": 2031,
+    }
     data.update(overrides)
     return client.post(_url("change_create", plan), data)
 
@@ -141,7 +159,8 @@ def test_rejected_change_leaves_the_version_in_force_intact(cast, login):
     change = ChangeRequest.objects.get()
     member = login(cast.committee_member)
     member.post(
-        reverse("plans:change_vote", args=[change.pk]), {"decision": "reject", "comment": "理由不足"}
+        reverse("plans:change_vote", args=[change.pk]),
+        {"decision": "reject", "comment": "理由不足"},
     )
     change = ChangeRequest.objects.get()
     plan = Plan.objects.get(pk=plan.pk)
@@ -159,9 +178,16 @@ def test_target_change_updates_its_yearly_values(cast, login):
     client = login(cast.quality_officer)
     client.post(
         reverse("plans:change_create", args=["target", target.pk]),
-        {"summary": "提高2027目标", "reason": "招生计划扩大", "title": target.title,
-         "category": "school_scale", "indicator": "全日制在校生数", "unit_of_measure": "人",
-         "baseline": "8000", "values_text": "2026=8500\n2027=9500"},
+        {
+            "summary": "提高2027目标",
+            "reason": "招生计划扩大",
+            "title": target.title,
+            "category": "school_scale",
+            "indicator": "全日制在校生数",
+            "unit_of_measure": "人",
+            "baseline": "8000",
+            "values_text": "2026=8500\n2027=9500",
+        },
     )
     change = ChangeRequest.objects.get()
     login(cast.chair).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})

@@ -19,16 +19,26 @@ def chain(cast):
         actor=cast.software_lead,
         owner_unit=cast.units.rj,
         level="major",
-        content={"title": "软件技术专业建设方案", "kind": PlanKind.MAJOR_SCHEME,
-                 "parent": root.pk, "start_year": 2026, "end_year": 2030},
+        content={
+            "title": "软件技术专业建设方案",
+            "kind": PlanKind.MAJOR_SCHEME,
+            "parent": root.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
     )
     personal = services.plan_create(
         actor=cast.teacher,
         owner_unit=cast.units.rj,
         owner_user=cast.teacher,
         level="teacher",
-        content={"title": "吴芳教师自我发展规划", "kind": PlanKind.TEACHER_SELF,
-                 "parent": root.pk, "start_year": 2026, "end_year": 2030},
+        content={
+            "title": "吴芳教师自我发展规划",
+            "kind": PlanKind.TEACHER_SELF,
+            "parent": root.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
     )
     return root, major_plan, personal
 
@@ -58,15 +68,26 @@ def test_visibility_matrix(cast, login, chain, who, root, major, personal):
 
 @pytest.mark.parametrize(
     ("who", "may_edit"),
-    [("software_lead", True), ("xx_leader", True), ("quality_officer", True),
-     ("software_member", False), ("teacher", False), ("chair", False)],
+    [
+        ("software_lead", True),
+        ("xx_leader", True),
+        ("quality_officer", True),
+        ("software_member", False),
+        ("teacher", False),
+        ("chair", False),
+    ],
 )
 def test_only_the_owning_unit_edits_a_major_scheme_draft(cast, login, chain, who, may_edit):
     _root, major, _personal = chain
     response = login(getattr(cast, who)).post(
         reverse("plans:item_edit", args=["plan", major.pk]),
-        {"title": "改名", "kind": "major_scheme", "parent": major.parent_id,
-         "start_year": 2026, "end_year": 2030},
+        {
+            "title": "改名",
+            "kind": "major_scheme",
+            "parent": major.parent_id,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
     )
     assert response.status_code == (302 if may_edit else 403)
     assert (Plan.objects.get(pk=major.pk).title == "改名") is may_edit
@@ -79,14 +100,26 @@ def test_department_leader_reviews_majors_but_not_college_plans(cast, login, cha
     services.item_submit(actor=cast.quality_officer, item=college_draft)
 
     leader = login(cast.xx_leader)
-    assert leader.post(reverse("plans:item_review", args=["plan", college_draft.pk]),
-                       {"decision": "approve"}).status_code == 404
+    assert (
+        leader.post(
+            reverse("plans:item_review", args=["plan", college_draft.pk]), {"decision": "approve"}
+        ).status_code
+        == 404
+    )
     other = login(cast.jd_leader)
-    assert other.post(reverse("plans:item_review", args=["plan", major.pk]),
-                      {"decision": "approve"}).status_code == 404
+    assert (
+        other.post(
+            reverse("plans:item_review", args=["plan", major.pk]), {"decision": "approve"}
+        ).status_code
+        == 404
+    )
     team = login(cast.software_lead)
-    assert team.post(reverse("plans:item_review", args=["plan", major.pk]),
-                     {"decision": "approve"}).status_code == 403
+    assert (
+        team.post(
+            reverse("plans:item_review", args=["plan", major.pk]), {"decision": "approve"}
+        ).status_code
+        == 403
+    )
     leader = login(cast.xx_leader)
     leader.post(reverse("plans:item_review", args=["plan", major.pk]), {"decision": "approve"})
     assert Plan.objects.get(pk=major.pk).state == ItemState.REVIEWED
@@ -94,7 +127,7 @@ def test_department_leader_reviews_majors_but_not_college_plans(cast, login, cha
 
 
 def test_only_committee_members_vote(cast, login, chain):
-    root, major, _personal = chain
+    _root, major, _personal = chain
     services.item_submit(actor=cast.software_lead, item=major)
     services.item_review(actor=cast.xx_leader, item=major, approve=True)
     for who in ("quality_officer", "xx_leader"):
@@ -112,9 +145,15 @@ def test_only_committee_members_vote(cast, login, chain):
 def test_teacher_drafts_own_plan_but_not_a_units_plan(cast, login, chain):
     root, _major, _personal = chain
     client = login(cast.teacher)
-    data = {"title": "我的发展规划", "kind": "teacher_self", "parent": root.pk,
-            "start_year": 2026, "end_year": 2030, "level": "teacher",
-            "owner_unit": cast.units.rj.pk}
+    data = {
+        "title": "我的发展规划",
+        "kind": "teacher_self",
+        "parent": root.pk,
+        "start_year": 2026,
+        "end_year": 2030,
+        "level": "teacher",
+        "owner_unit": cast.units.rj.pk,
+    }
     assert client.post(reverse("plans:item_create", args=["plan"]), data).status_code == 302
     mine = Plan.objects.get(title="我的发展规划")
     assert mine.owner_user == cast.teacher
@@ -131,6 +170,9 @@ def test_people_without_a_plans_role_get_403_on_the_tree(cast, login):
 
 def test_only_the_quality_office_retires(cast, login):
     plan = in_force_plan(cast)
-    assert login(cast.chair).post(reverse("plans:item_retire", args=["plan", plan.pk])).status_code == 403
+    assert (
+        login(cast.chair).post(reverse("plans:item_retire", args=["plan", plan.pk])).status_code
+        == 403
+    )
     login(cast.quality_officer).post(reverse("plans:item_retire", args=["plan", plan.pk]))
     assert Plan.objects.get(pk=plan.pk).state == ItemState.RETIRED

@@ -22,10 +22,17 @@ def _grow(cast, root, n):
     for i in range(n):
         target = draft_target(cast, special, title=f"目标{n}-{i}")
         draft_standard(cast, [target], title=f"标准{n}-{i}")
-        services.task_create(actor=cast.quality_officer, plan=special, category="明确目标",
-                             title=f"任务{n}-{i}", deliverable="文本", lead_unit=cast.units.jwc,
-                             assisting=[cast.units.xx, cast.units.jd],
-                             deadline=datetime.date(2027, 6, 30), person=cast.xx_leader)
+        services.task_create(
+            actor=cast.quality_officer,
+            plan=special,
+            category="明确目标",
+            title=f"任务{n}-{i}",
+            deliverable="文本",
+            lead_unit=cast.units.jwc,
+            assisting=[cast.units.xx, cast.units.jd],
+            deadline=datetime.date(2027, 6, 30),
+            person=cast.xx_leader,
+        )
 
 
 def _tree_queries(client):
@@ -50,9 +57,17 @@ def test_tree_renders_in_a_constant_number_of_queries(cast, login):
 def test_task_leads_up_to_its_plan_and_targets(cast, login):
     root = in_force_plan(cast)
     target = approve(cast, draft_target(cast, root))
-    annual = draft_plan(cast, title="2026年度工作计划", kind="annual", parent=root, start=2026, end=2026)
-    task = services.task_create(actor=cast.quality_officer, plan=annual, category="制定计划",
-                                title="学校年度工作计划", deliverable="文件", lead_unit=cast.units.xx)
+    annual = draft_plan(
+        cast, title="2026年度工作计划", kind="annual", parent=root, start=2026, end=2026
+    )
+    task = services.task_create(
+        actor=cast.quality_officer,
+        plan=annual,
+        category="制定计划",
+        title="学校年度工作计划",
+        deliverable="文件",
+        lead_unit=cast.units.xx,
+    )
     chain = selectors.task_chain_up(task)
     assert [p.pk for p in chain["plans"]] == [annual.pk, root.pk]
     assert [t.pk for t in chain["targets"]] == [target.pk]
@@ -62,9 +77,15 @@ def test_task_leads_up_to_its_plan_and_targets(cast, login):
 
 def test_assisting_unit_sees_the_task_but_may_not_complete_it(cast, login):
     plan = in_force_plan(cast)
-    task = services.task_create(actor=cast.quality_officer, plan=plan, category="健全组织",
-                                title="成立工作组", deliverable="文件", lead_unit=cast.units.jwc,
-                                assisting=[cast.units.jd])
+    task = services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="成立工作组",
+        deliverable="文件",
+        lead_unit=cast.units.jwc,
+        assisting=[cast.units.jd],
+    )
     client = login(cast.jd_leader)
     page = client.get(task.get_absolute_url())
     assert page.status_code == 200 and page.context["can_work"] is False
@@ -76,8 +97,13 @@ def test_gaps_show_each_kind_of_broken_link(cast, login):
     plan = in_force_plan(cast)
     lonely_target = draft_target(cast, plan, title="无标准的目标")
     draft_standard(cast, [], title="无目标的标准")
-    services.task_create(actor=cast.quality_officer, plan=plan, category="健全组织",
-                         title="无牵头部门的任务", deliverable="文件")
+    services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="无牵头部门的任务",
+        deliverable="文件",
+    )
     covered = draft_target(cast, plan, title="有标准的目标")
     draft_standard(cast, [covered], title="好标准")
     page = login(cast.quality_officer).get(reverse("plans:gaps")).content.decode()
@@ -88,9 +114,16 @@ def test_gaps_show_each_kind_of_broken_link(cast, login):
 def test_task_table_exports_as_xlsx_in_the_seed_layout_with_formulas_neutralised(cast, login):
     plan = in_force_plan(cast)
     for title in ("学校成立质量保证委员会", "=1+1"):
-        services.task_create(actor=cast.quality_officer, plan=plan, category="健全组织",
-                             title=title, deliverable="学校印发文件", lead_unit=cast.units.zgb,
-                             assisting=[cast.units.jwc], deadline=datetime.date(2026, 6, 30))
+        services.task_create(
+            actor=cast.quality_officer,
+            plan=plan,
+            category="健全组织",
+            title=title,
+            deliverable="学校印发文件",
+            lead_unit=cast.units.zgb,
+            assisting=[cast.units.jwc],
+            deadline=datetime.date(2026, 6, 30),
+        )
     response = login(cast.quality_officer).get(reverse("plans:export", args=["tasks", "xlsx"]))
     ws = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in ws[2]][:5] == ["类别", "建设任务", "成果形式", "牵头部门", "协助部门"]
@@ -104,10 +137,14 @@ def test_target_and_standard_systems_export_as_docx(cast, login):
     target = draft_target(cast, plan)
     draft_standard(cast, [target])
     client = login(cast.quality_officer)
-    doc = Document(io.BytesIO(client.get(reverse("plans:export", args=["targets", "docx"])).content))
+    doc = Document(
+        io.BytesIO(client.get(reverse("plans:export", args=["targets", "docx"])).content)
+    )
     cells = [c.text for c in doc.tables[0].rows[1].cells]
     assert cells[2] == "在校生规模" and "2027：9000" in cells[7]
-    doc = Document(io.BytesIO(client.get(reverse("plans:export", args=["standards", "docx"])).content))
+    doc = Document(
+        io.BytesIO(client.get(reverse("plans:export", args=["standards", "docx"])).content)
+    )
     assert doc.tables[0].rows[1].cells[2].text == "普通高等学校基本办学条件指标"
 
 

@@ -17,11 +17,13 @@ pytestmark = pytest.mark.django_db
 def test_plan_tree_cycle_is_refused(cast):
     root = in_force_plan(cast)
     special = draft_plan(cast, title="专业建设规划", kind=PlanKind.SPECIAL, parent=root)
-    annual = draft_plan(cast, title="2026年度工作计划", kind=PlanKind.ANNUAL, parent=special,
-                        start=2026, end=2026)
+    annual = draft_plan(
+        cast, title="2026年度工作计划", kind=PlanKind.ANNUAL, parent=special, start=2026, end=2026
+    )
     with pytest.raises(ValidationError) as err:
-        services.item_update(actor=cast.quality_officer, item=special,
-                             content={"parent": annual.pk})
+        services.item_update(
+            actor=cast.quality_officer, item=special, content={"parent": annual.pk}
+        )
     assert "cycle" in str(err.value)
     assert Plan.objects.get(pk=special.pk).parent_id == root.pk
 
@@ -39,8 +41,14 @@ def test_tier_rules_follow_table_3(cast):
 def test_personal_plan_needs_its_owner(cast):
     root = in_force_plan(cast)
     with pytest.raises(ValidationError) as err:
-        draft_plan(cast, title="教师自我发展规划", kind=PlanKind.TEACHER_SELF, parent=root,
-                   unit=cast.units.rj, level="teacher")
+        draft_plan(
+            cast,
+            title="教师自我发展规划",
+            kind=PlanKind.TEACHER_SELF,
+            parent=root,
+            unit=cast.units.rj,
+            level="teacher",
+        )
     assert "owner_user" in err.value.message_dict
 
 
@@ -56,9 +64,14 @@ def test_target_citing_a_retired_plan_is_refused(cast):
 def test_target_type_must_belong_to_its_level(cast):
     plan = in_force_plan(cast)
     with pytest.raises(ValidationError):
-        services.item_create(actor=cast.quality_officer, model=Target, owner_unit=cast.units.college,
-                             plan=plan, level="school",
-                             content={"title": "x", "category": "course_setting", "values": {}})
+        services.item_create(
+            actor=cast.quality_officer,
+            model=Target,
+            owner_unit=cast.units.college,
+            plan=plan,
+            level="school",
+            content={"title": "x", "category": "course_setting", "values": {}},
+        )
     assert not Target.objects.exists()
 
 
@@ -74,7 +87,12 @@ def test_bad_yearly_values_text_is_a_form_error(cast, login):
     plan = in_force_plan(cast)
     response = login(cast.quality_officer).post(
         reverse("plans:item_create", args=["target"]),
-        {"plan": plan.pk, "title": "就业率", "category": "school_standing", "values_text": "明年=很多"},
+        {
+            "plan": plan.pk,
+            "title": "就业率",
+            "category": "school_standing",
+            "values_text": "明年=很多",
+        },
     )
     assert response.status_code == 200 and "values_text" in response.context["form"].errors
     assert not Target.objects.exists()
@@ -84,8 +102,13 @@ def test_task_deadline_outside_the_plan_period_is_refused(cast, login):
     plan = in_force_plan(cast)
     response = login(cast.quality_officer).post(
         reverse("plans:task_create", args=[plan.pk]),
-        {"category": "健全组织", "title": "成立质量保证委员会", "deliverable": "印发文件",
-         "lead_unit": cast.units.zgb.pk, "deadline": "2035-06-30"},
+        {
+            "category": "健全组织",
+            "title": "成立质量保证委员会",
+            "deliverable": "印发文件",
+            "lead_unit": cast.units.zgb.pk,
+            "deadline": "2035-06-30",
+        },
     )
     assert response.status_code == 200
     assert not Task.objects.exists()
@@ -101,15 +124,25 @@ def test_standard_needs_a_target_before_submission(cast):
 def test_change_request_that_changes_nothing_is_refused(cast):
     plan = in_force_plan(cast)
     with pytest.raises(ValidationError):
-        services.change_request_create(actor=cast.quality_officer, item=plan, summary="无",
-                                       reason="无", proposed={"title": plan.title})
+        services.change_request_create(
+            actor=cast.quality_officer,
+            item=plan,
+            summary="无",
+            reason="无",
+            proposed={"title": plan.title},
+        )
 
 
 def test_change_request_with_an_invalid_proposal_is_refused(cast):
     plan = in_force_plan(cast)
     with pytest.raises(ValidationError):
-        services.change_request_create(actor=cast.quality_officer, item=plan, summary="期限",
-                                       reason="x", proposed={"start_year": 2031, "end_year": 2030})
+        services.change_request_create(
+            actor=cast.quality_officer,
+            item=plan,
+            summary="期限",
+            reason="x",
+            proposed={"start_year": 2031, "end_year": 2030},
+        )
 
 
 def test_task_completion_needs_evidence_and_then_closes_its_deadline(cast, login):
@@ -118,10 +151,16 @@ def test_task_completion_needs_evidence_and_then_closes_its_deadline(cast, login
     from engine.deadlines import open_deadlines_for
 
     plan = in_force_plan(cast)
-    task = services.task_create(actor=cast.quality_officer, plan=plan, category="健全组织",
-                                title="成立质量保证工作组", deliverable="印发文件",
-                                lead_unit=cast.units.xx, deadline=datetime.date(2026, 6, 30),
-                                person=cast.xx_leader)
+    task = services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="成立质量保证工作组",
+        deliverable="印发文件",
+        lead_unit=cast.units.xx,
+        deadline=datetime.date(2026, 6, 30),
+        person=cast.xx_leader,
+    )
     assert open_deadlines_for(task).get().owner_unit == cast.units.xx
     leader = login(cast.xx_leader)
     leader.post(reverse("plans:task_complete", args=[task.pk]))
