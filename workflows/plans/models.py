@@ -483,6 +483,9 @@ class CommitteeDecision(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"#{self.object_id}/{self.round}: {'approved' if self.approved else 'returned'}"
+
 
 class CommitteeRule(models.Model):
     """How the committee decides (data, editable in admin): the newest row applies."""
