@@ -14,6 +14,7 @@ from workflows.levels import Level
 from . import selectors
 from .models import Standard, Target
 
+PROGRESS_EVERY = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -53,7 +54,7 @@ def task_table(user, progress=None):
                 t.remarks,
             ]
         )
-        if progress and i % 500 == 0:
+        if progress and i % PROGRESS_EVERY == 0:
             progress(i)
     return title, header, rows, (0,)
 
@@ -124,6 +125,12 @@ def standard_table(user, progress=None):
 
 
 BUILDERS = {"tasks": task_table, "targets": target_table, "standards": standard_table}
+
+
+def row_count(user, what: str) -> int:
+    if what == "tasks":
+        return selectors.visible_tasks(user).count()
+    return selectors.visible(user, Target if what == "targets" else Standard).count()
 
 
 def _xlsx(title, header, rows, merge_cols) -> bytes:
@@ -203,4 +210,8 @@ def build(user, what: str, fmt: str, progress=None):
     )
     stamp = timezone.localdate().strftime("%Y%m%d")
     filename = quote(f"{title}-{stamp}.{fmt}")
-    return data, filename, XLSX if fmt == "xlsx" else DOCX
+    return data, filename, content_type(fmt)
+
+
+def content_type(fmt: str) -> str:
+    return XLSX if fmt == "xlsx" else DOCX

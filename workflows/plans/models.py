@@ -532,3 +532,37 @@ class PendingImport(models.Model):
 
     def __str__(self):
         return self.file_name
+
+
+class ExportJob(models.Model):
+    """A background export with its progress, for tables too large to build within a request."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    what = models.CharField(max_length=20)
+    fmt = models.CharField(max_length=5)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    done_rows = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="plans/exports/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+
+    def __str__(self):
+        return f"{self.what}.{self.fmt} ({self.state})"
+
+    @property
+    def percent(self):
+        if self.state == self.State.DONE:
+            return 100
+        return int(100 * self.done_rows / self.total_rows) if self.total_rows else 0

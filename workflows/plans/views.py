@@ -2,7 +2,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,7 +13,7 @@ from accounts.models import OrgUnit
 from engine import attachments
 
 from . import exports, forms, imports, selectors, services
-from .models import ChangeRequest, CommitteeVote, PendingImport, Plan, Target
+from .models import ChangeRequest, CommitteeVote, ExportJob, PendingImport, Plan, Target
 from .permissions import (
     PlanCap,
     can_edit,
@@ -22,6 +23,7 @@ from .permissions import (
     get_task,
     get_visible,
 )
+from .tasks import run_export
 
 MODELS = selectors.MODELS
 
@@ -527,4 +529,30 @@ def export(request, what, fmt):
     data, filename, content_type = exports.build(request.user, what, fmt)
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+@login_required
+@require_POST
+def export_start(request):
+    access.require(request.user, PlanCap.VIEW)
+    what, fmt = request.POST.get("what"), request.POST.get("fmt")
+    if what not in exports.BUILDERS or fmt not in ("xlsx", "docx"):
+        raise Http404
+    job = ExportJob.objects.create(owner=request.user, what=what, fmt=fmt)
+    transaction.on_commit(lambda: run_export.delay(job.pk))
+    return redirect("plans:export_job", job.pk)
+
+
+@login_required
+def export_job(request, pk):
+    job = get_object_or_404(ExportJob, pk=pk, owner=request.user)
+    return render(request, "plans/export_job.html", {"job": job})
+
+
+@login_required
+def export_download(request, pk):
+    job = get_object_or_404(ExportJob, pk=pk, owner=request.user, state=ExportJob.State.DONE)
+    response = FileResponse(job.file.open("rb"), content_type=exports.content_type(job.fmt))
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{job.filename}"
     return response

@@ -151,3 +151,28 @@ def test_target_and_standard_systems_export_as_docx(cast, login):
 def test_unknown_export_is_404(cast, login):
     client = login(cast.quality_officer)
     assert client.get(reverse("plans:export", args=["people", "xlsx"])).status_code == 404
+
+
+def test_background_export_shows_progress_and_serves_the_file(
+    cast, login, django_capture_on_commit_callbacks
+):
+    plan = in_force_plan(cast)
+    services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="成立工作组",
+        deliverable="文件",
+        lead_unit=cast.units.jwc,
+    )
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("plans:export_start"), {"what": "tasks", "fmt": "xlsx"})
+    page = client.get(response.url)
+    assert page.context["job"].state == "done" and page.context["job"].percent == 100
+    assert "<progress" in page.content.decode()
+    download = client.get(reverse("plans:export_download", args=[page.context["job"].pk]))
+    ws = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    assert ws["B3"].value == "成立工作组"
+    other = login(cast.xx_leader)
+    assert other.get(response.url).status_code == 404
