@@ -104,11 +104,11 @@ def test_gaps_show_each_kind_of_broken_link(cast, login):
         title="无牵头部门的任务",
         deliverable="文件",
     )
-    covered = draft_target(cast, plan, title="有标准的目标")
+    covered = draft_target(cast, plan, title="招生计划完成率目标")
     draft_standard(cast, [covered], title="好标准")
     page = login(cast.quality_officer).get(reverse("plans:gaps")).content.decode()
     assert lonely_target.title in page and "无目标的标准" in page and "无牵头部门的任务" in page
-    assert "有标准的目标" not in page and "好标准" not in page
+    assert "招生计划完成率目标" not in page and "好标准" not in page
 
 
 def test_task_table_exports_as_xlsx_in_the_seed_layout_with_formulas_neutralised(cast, login):
