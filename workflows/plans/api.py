@@ -13,7 +13,17 @@ from accounts.models import OrgUnit
 from workflows.levels import Level
 
 from . import selectors, services
-from .models import ChangeRequest, ItemState, Plan, PlanKind, Standard, Target, Task, TaskState
+from .models import (
+    ChangeRequest,
+    ChangeState,
+    ItemState,
+    Plan,
+    PlanKind,
+    Standard,
+    Target,
+    Task,
+    TaskState,
+)
 from .permissions import get_visible
 
 
@@ -22,10 +32,20 @@ class TargetValueSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=14, decimal_places=4)
 
 
+def _state_field(choices):
+    # Plain text in the schema: three models have a "state" with different choices, and one
+    # enum component per name keeps drf-spectacular's naming unambiguous.
+    return serializers.CharField(
+        read_only=True, help_text=", ".join(str(value) for value in choices.values)
+    )
+
+
 _COMMON = ["id", "title", "level", "owner_unit", "owner_user", "lead_person", "state", "version"]
 
 
 class PlanSerializer(serializers.ModelSerializer):
+    state = _state_field(ItemState)
+
     class Meta:
         model = Plan
         fields = [*_COMMON, "kind", "tier", "parent", "start_year", "end_year", "summary"]
@@ -34,6 +54,7 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class TargetSerializer(serializers.ModelSerializer):
     values = TargetValueSerializer(many=True, read_only=True)
+    state = _state_field(ItemState)
 
     class Meta:
         model = Target
@@ -51,6 +72,8 @@ class TargetSerializer(serializers.ModelSerializer):
 
 
 class StandardSerializer(serializers.ModelSerializer):
+    state = _state_field(ItemState)
+
     class Meta:
         model = Standard
         fields = [*_COMMON, "text", "reference", "targets"]
@@ -58,6 +81,8 @@ class StandardSerializer(serializers.ModelSerializer):
 
 
 class TaskSerializer(serializers.ModelSerializer):
+    state = _state_field(TaskState)
+
     class Meta:
         model = Task
         fields = [
@@ -86,6 +111,8 @@ class VersionSerializer(serializers.Serializer):
 
 
 class ChangeRequestSerializer(serializers.ModelSerializer):
+    state = _state_field(ChangeState)
+
     class Meta:
         model = ChangeRequest
         fields = [
