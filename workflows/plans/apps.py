@@ -12,11 +12,12 @@ class PlansConfig(AppConfig):
         from accounts.navigation import NavItem
         from engine import attachments
 
-        from . import cards
+        from . import cards, notices
         from .models import Plan, Standard, Task
         from .permissions import CAPABILITIES, PlanCap, can_view, task_filter
 
         access.grant_capabilities(CAPABILITIES)
+        notices.register()
         attachments.register_access(Plan, can_view)
         attachments.register_access(Standard, can_view)
         attachments.register_access(

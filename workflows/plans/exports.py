@@ -1,7 +1,6 @@
 """Exports in the seed's layouts: 附件1 (task decomposition), 表4 (targets), 表5 (standards)."""
 
 import io
-from urllib.parse import quote
 
 from django.utils import timezone
 from docx import Document
@@ -209,7 +208,7 @@ def build(user, what: str, fmt: str, progress=None):
         else _docx(title, header, rows, merge_cols)
     )
     stamp = timezone.localdate().strftime("%Y%m%d")
-    filename = quote(f"{title}-{stamp}.{fmt}")
+    filename = f"{title}-{stamp}.{fmt}"
     return data, filename, content_type(fmt)
 
 

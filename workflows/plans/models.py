@@ -422,6 +422,9 @@ class ChangeRequest(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.summary
 
+    def get_absolute_url(self):
+        return reverse("plans:change_detail", args=[self.pk])
+
     @property
     def access_unit(self):
         return self.item.owner_unit

@@ -16,6 +16,7 @@ from accounts import access
 from accounts.audit import audit_record
 from engine import attachments, deadlines
 
+from . import notices
 from .models import (
     EDITABLE_STATES,
     KIND_TIER,
@@ -328,6 +329,7 @@ def item_submit(*, actor, item):
     _fire(item, "submit", by=actor)
     item.save()
     audit_record(actor=actor, action=f"{item._meta.model_name}.submit", obj=item)
+    notices.review_needed(item, round_key=f"{item.committee_round}-{item.updated_at.timestamp()}")
     return item
 
 
@@ -341,6 +343,10 @@ def item_review(*, actor, item, approve: bool, comment: str = ""):
         raise ValidationError({"comment": _("Say what must change before returning it.")})
     _fire(item, "review" if approve else "send_back", by=actor, description=comment)
     item.save()
+    if approve:
+        notices.committee_needed(item, round_key=str(item.committee_round))
+    else:
+        notices.returned(item, comment, round_key=f"review-{item.updated_at.timestamp()}")
     audit_record(
         actor=actor,
         action=f"{item._meta.model_name}.{'review' if approve else 'return'}",
@@ -440,6 +446,7 @@ def _decide_item(actor, item, approved: bool, comment: str):
     else:
         _fire(item, "send_back", by=actor, description=comment)
         item.save()
+        notices.returned(item, comment, round_key=f"committee-{item.committee_round}")
     audit_record(
         actor=actor,
         action=f"{item._meta.model_name}.{'approve' if approved else 'return'}",
@@ -524,6 +531,7 @@ def change_request_create(*, actor, item, summary: str, reason: str, proposed: d
         requested_by=actor,
     )
     audit_record(actor=actor, action="change.create", obj=change, after=proposed)
+    notices.committee_needed(change, round_key="1")
     return change
 
 
@@ -570,6 +578,7 @@ def task_create(*, actor, plan, category, title, deliverable, lead_unit=None, as
     task.save()
     task.assisting_units.set(assisting)
     task_deadline_sync(task)
+    notices.task_assigned(task)
     audit_record(actor=actor, action="task.create", obj=task, after={"title": title})
     return task
 

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -528,7 +530,7 @@ def export(request, what, fmt):
         raise Http404
     data, filename, content_type = exports.build(request.user, what, fmt)
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 
 
@@ -554,5 +556,5 @@ def export_job(request, pk):
 def export_download(request, pk):
     job = get_object_or_404(ExportJob, pk=pk, owner=request.user, state=ExportJob.State.DONE)
     response = FileResponse(job.file.open("rb"), content_type=exports.content_type(job.fmt))
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{job.filename}"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(job.filename)}"
     return response

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEntry
+from workflows.plans import services
 from workflows.plans.models import ChangeRequest, ItemState, ItemVersion, Plan, Target
 
 from .factories import draft_plan, draft_target, in_force_plan
@@ -224,3 +225,52 @@ def test_same_member_cannot_vote_twice(cast, login):
     member.post(_url("item_vote", plan), {"decision": "approve"})
     assert CommitteeVote.objects.count() == 1
     assert Plan.objects.get(pk=plan.pk).state == ItemState.REVIEWED
+
+
+def test_each_step_tells_the_next_person(cast, login):
+    from engine.models import Notification
+
+    root = in_force_plan(cast)
+    Notification.objects.all().delete()
+    major = services.plan_create(
+        actor=cast.software_lead,
+        owner_unit=cast.units.rj,
+        level="major",
+        content={
+            "title": "软件技术专业建设方案",
+            "kind": "major_scheme",
+            "parent": root.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
+    )
+    services.item_submit(actor=cast.software_lead, item=major)
+    assert set(Notification.objects.values_list("recipient__username", "kind")) == {
+        ("xx_leader", "plans.review_needed")
+    }
+    services.item_review(actor=cast.xx_leader, item=major, approve=False, comment="补充师资数据")
+    assert Notification.objects.filter(kind="plans.returned", recipient=cast.software_lead).exists()
+    services.item_submit(actor=cast.software_lead, item=major)
+    assert Notification.objects.filter(kind="plans.review_needed").count() == 2
+    services.item_review(actor=cast.xx_leader, item=major, approve=True)
+    committee = set(
+        Notification.objects.filter(kind="plans.committee_needed").values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert committee == {"chair", "committee"}
+    task = services.task_create(
+        actor=cast.quality_officer,
+        plan=root,
+        category="健全组织",
+        title="成立专业质量保证小组",
+        deliverable="文件",
+        lead_unit=cast.units.rj,
+        person=cast.teacher,
+    )
+    told = set(
+        Notification.objects.filter(kind="plans.task_assigned", object_id=str(task.pk)).values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert told == {"xx_leader", "rj_leader", "teacher"}
