@@ -37,6 +37,12 @@ class PlanForm(ContentForm):
     parent = forms.ModelChoiceField(
         label=_("parent plan"), queryset=Plan.objects.none(), required=False
     )
+    replaces = forms.ModelChoiceField(
+        label=_("replaces plan"),
+        queryset=Plan.objects.none(),
+        required=False,
+        help_text=_("The plan in force that this one supersedes once approved."),
+    )
     start_year = forms.IntegerField(label=_("first year"), min_value=2000, max_value=2100)
     end_year = forms.IntegerField(label=_("last year"), min_value=2000, max_value=2100)
     summary = forms.CharField(label=_("summary"), widget=forms.Textarea, required=False)
@@ -49,6 +55,9 @@ class PlanForm(ContentForm):
     def __init__(self, *args, plans=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = plans if plans is not None else _live_plans()
+        self.fields["replaces"].queryset = self.fields["parent"].queryset.filter(
+            state=ItemState.IN_FORCE
+        )
 
 
 class PlanCreateForm(PlanForm):

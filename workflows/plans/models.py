@@ -157,11 +157,29 @@ class Plan(ChainItem):
         related_name="children",
         verbose_name=_("parent plan"),
     )
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        verbose_name=_("replaces plan"),
+        help_text=_("The plan in force that this one supersedes once approved."),
+    )
     start_year = models.PositiveSmallIntegerField(_("first year"))
     end_year = models.PositiveSmallIntegerField(_("last year"))
     summary = models.TextField(_("summary"), blank=True)
 
-    CONTENT_FIELDS = ("title", "kind", "parent", "start_year", "end_year", "summary", "lead_person")
+    CONTENT_FIELDS = (
+        "title",
+        "kind",
+        "parent",
+        "replaces",
+        "start_year",
+        "end_year",
+        "summary",
+        "lead_person",
+    )
 
     class Meta:
         verbose_name = _("plan")

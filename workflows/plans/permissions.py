@@ -64,8 +64,13 @@ def item_filter(user) -> Q:
     )
     q = shared | personal | Q(owner_user=user)
     if access.has_capability(user, PlanCap.VIEW):
-        # The college's approved plans, targets and standards are the whole staff's reference.
-        q |= Q(owner_user__isnull=True, state="in_force", owner_unit__kind__in=COLLEGE_KINDS)
+        # The college's approved plans, targets and standards are the whole staff's reference,
+        # and stay readable after they are superseded or retired.
+        q |= Q(
+            owner_user__isnull=True,
+            state__in=["in_force", "superseded", "retired"],
+            owner_unit__kind__in=COLLEGE_KINDS,
+        )
     return q
 
 

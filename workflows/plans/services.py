@@ -159,6 +159,10 @@ def _validate_plan(plan: Plan) -> None:
             errors["start_year"] = _("The period must lie within the parent plan's %(p)s.") % {
                 "p": parent.period_label
             }
+    if plan.replaces_id is not None:
+        old = plan.replaces
+        if old.pk == plan.pk or old.state != ItemState.IN_FORCE or old.kind != plan.kind:
+            errors["replaces"] = _("Only another plan of the same kind in force can be replaced.")
     if plan.kind in PERSONAL_KINDS and plan.owner_user_id is None:
         errors["owner_user"] = _("A self-development plan belongs to a person.")
     if errors:
@@ -438,11 +442,24 @@ def committee_vote(*, actor, subject, approve: bool, comment: str = ""):
     return decision
 
 
+def _supersede(actor, old: Plan, *, by_plan: Plan):
+    old = _locked(old)
+    if old.state != ItemState.IN_FORCE:
+        raise StateConflict(
+            _("The plan to replace is no longer in force."), allowed_transitions(old)
+        )
+    _fire(old, "supersede", by=actor)
+    old.save()
+    audit_record(actor=actor, action="plan.supersede", obj=old, after={"by": by_plan.pk})
+
+
 def _decide_item(actor, item, approved: bool, comment: str):
     if approved:
         _fire(item, "approve", by=actor)
         item.save()
         _snapshot_version(item)
+        if isinstance(item, Plan) and item.replaces_id:
+            _supersede(actor, item.replaces, by_plan=item)
     else:
         _fire(item, "send_back", by=actor, description=comment)
         item.save()

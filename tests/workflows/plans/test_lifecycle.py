@@ -1,6 +1,7 @@
 """The approval and change-request loops, clicked through the pages."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import AuditEntry
@@ -274,3 +275,22 @@ def test_each_step_tells_the_next_person(cast, login):
         )
     )
     assert told == {"xx_leader", "rj_leader", "teacher"}
+
+
+def test_new_plan_approved_supersedes_the_one_it_replaces(cast, login):
+    from .factories import approve
+
+    old = in_force_plan(cast, title="“十四五”发展规划", start=2021, end=2025)
+    new = draft_plan(cast, title="“十五五”发展规划")
+    services.item_update(actor=cast.quality_officer, item=new, content={"replaces": old.pk})
+    approve(cast, new)
+    old = Plan.objects.get(pk=old.pk)
+    assert old.state == ItemState.SUPERSEDED
+    assert ItemVersion.objects.get(object_id=old.pk, content_type__model="plan").data["title"] == (
+        "“十四五”发展规划"
+    )
+    page = login(cast.teacher).get(old.get_absolute_url())
+    assert page.status_code == 200 and "“十四五”发展规划" in page.content.decode()
+    draft = draft_plan(cast, title="“十六五”发展规划", start=2031, end=2035)
+    with pytest.raises(ValidationError):
+        services.item_update(actor=cast.quality_officer, item=draft, content={"replaces": old.pk})
