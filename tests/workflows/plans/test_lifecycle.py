@@ -294,3 +294,48 @@ def test_new_plan_approved_supersedes_the_one_it_replaces(cast, login):
     draft = draft_plan(cast, title="“十六五”发展规划", start=2031, end=2035)
     with pytest.raises(ValidationError):
         services.item_update(actor=cast.quality_officer, item=draft, content={"replaces": old.pk})
+
+
+def test_plan_document_versions_are_kept_and_frozen_after_approval(cast, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from engine.attachments import attachments_for
+
+    plan = draft_plan(cast)
+    client = login(cast.quality_officer)
+    for text in (b"first", b"second"):
+        pdf = SimpleUploadedFile("规划.pdf", b"%PDF-1.4\n" + text + b"\n%%EOF\n")
+        client.post(_url("item_document", plan), {"file": pdf})
+    documents = list(attachments_for(plan))
+    assert len(documents) == 2
+    download = login(cast.teacher).get(
+        reverse("engine:attachment_download", args=[documents[0].pk])
+    )
+    assert download.status_code == 404  # a draft college plan is not the teacher's to read
+    plan = approve_plan(cast, plan)
+    assert (
+        login(cast.teacher)
+        .get(reverse("engine:attachment_download", args=[documents[0].pk]))
+        .status_code
+        == 200
+    )
+    pdf = SimpleUploadedFile("规划.pdf", b"%PDF-1.4\nthird\n%%EOF\n")
+    client = login(cast.quality_officer)
+    response = client.post(_url("item_document", plan), {"file": pdf}, follow=True)
+    assert len(attachments_for(plan)) == 2
+    assert [m.level_tag for m in response.context["messages"]][-1] == "error"
+
+
+def test_home_page_shows_the_committee_its_waiting_items(cast, login):
+    plan = draft_plan(cast)
+    services.item_submit(actor=cast.quality_officer, item=plan)
+    services.item_review(actor=cast.quality_officer, item=plan, approve=True)
+    home = login(cast.chair).get(reverse("home")).content.decode()
+    assert reverse("plans:inbox") in home
+    assert reverse("plans:inbox") not in login(cast.outsider).get(reverse("home")).content.decode()
+
+
+def approve_plan(cast, plan):
+    from .factories import approve
+
+    return approve(cast, plan)
