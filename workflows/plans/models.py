@@ -371,11 +371,6 @@ class Task(ConcurrentTransitionMixin, models.Model):
     def complete(self, by=None):
         pass
 
-    @fsm_log_by
-    @transition(field=state, source=TaskState.DONE, target=TaskState.OPEN)
-    def reopen(self, by=None):
-        pass
-
 
 class ItemVersion(models.Model):
     """The content of a plan, target or standard as approved; never changed afterwards."""
