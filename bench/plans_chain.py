@@ -132,7 +132,7 @@ def build_chain(college, units, officer, scale: float):
     return root
 
 
-def workbook(units) -> bytes:
+def workbook(units, deadline="2026年12月") -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.append(["任务分解及具体进度安排表"])
@@ -145,7 +145,7 @@ def workbook(units) -> bytes:
                 f"成果{i}",
                 units[i % len(units)].name,
                 f"{units[(i + 1) % len(units)].name}\n二级单位",
-                "2026年12月",
+                deadline,
                 "",
             ]
         )
@@ -222,7 +222,14 @@ def run() -> None:
     pending = imports.import_preview(actor=officer, plan=annual, upload=upload)
     with mock.patch.object(sync_task_deadlines, "delay"):
         measure(
-            "re-import confirm (all rows updated)",
+            "re-import of the same file (nothing changes)",
+            lambda: imports.import_confirm(actor=officer, pending_id=pending.pk),
+        )
+    upload = SimpleUploadedFile("table.xlsx", workbook(units, deadline="2026年11月"))
+    pending = imports.import_preview(actor=officer, plan=annual, upload=upload)
+    with mock.patch.object(sync_task_deadlines, "delay"):
+        measure(
+            "re-import with every deadline moved",
             lambda: imports.import_confirm(actor=officer, pending_id=pending.pk),
         )
     assert Task.objects.filter(plan=annual).count() == IMPORT_ROWS

@@ -47,6 +47,18 @@ COLLECTIVE = {
     "各系部": (OrgUnit.Kind.DEPARTMENT,),
     "相关部门": (),
 }
+UPDATED_FIELDS = (
+    "position",
+    "category",
+    "title",
+    "deliverable",
+    "lead_unit",
+    "lead_unit_name",
+    "assisting_text",
+    "deadline",
+    "person",
+    "remarks",
+)
 MAX_LENGTH = {"category": 60, "title": 500, "remarks": 300}
 SPLIT = re.compile(r"[\n、，,/；;]+")
 PARENS = re.compile(r"[（(][^）)]*[）)]")
@@ -292,6 +304,12 @@ def import_confirm(*, actor, pending_id) -> dict:
     if not can_edit(actor, plan):
         raise PermissionDenied
     existing = {t.import_key: t for t in Task.objects.filter(plan=plan)}
+    through = Task.assisting_units.through
+    assisting_now = {}
+    for task_id, unit_id in through.objects.filter(task__plan=plan).values_list(
+        "task_id", "orgunit_id"
+    ):
+        assisting_now.setdefault(task_id, set()).add(unit_id)
     valid_units = set(
         OrgUnit.objects.filter(
             pk__in={
@@ -299,57 +317,52 @@ def import_confirm(*, actor, pending_id) -> dict:
             }
         ).values_list("pk", flat=True)
     )
-    to_create, to_update = [], []
+    to_create, to_update, unchanged, assisting = [], [], 0, {}
     for position, row in enumerate(pending.rows, start=1):
         task = existing.get(row["key"]) or Task(plan=plan, import_key=row["key"])
-        task.position = position
-        task.category = row["category"]
-        task.title = row["title"]
-        task.deliverable = row["deliverable"]
-        task.lead_unit_id = row["lead_unit_id"] if row["lead_unit_id"] in valid_units else None
-        task.lead_unit_name = row["lead_name"]
-        task.assisting_text = row["assist_text"]
-        task.deadline = datetime.date.fromisoformat(row["deadline"]) if row["deadline"] else None
-        task.person_id = row["person_id"]
-        task.remarks = row["remarks"]
+        values = {
+            "position": position,
+            "category": row["category"],
+            "title": row["title"],
+            "deliverable": row["deliverable"],
+            "lead_unit_id": row["lead_unit_id"] if row["lead_unit_id"] in valid_units else None,
+            "lead_unit_name": row["lead_name"],
+            "assisting_text": row["assist_text"],
+            "deadline": datetime.date.fromisoformat(row["deadline"]) if row["deadline"] else None,
+            "person_id": row["person_id"],
+            "remarks": row["remarks"],
+        }
+        wanted = {u for u in row["assist_ids"] if u in valid_units}
+        same_units = task.pk is not None and assisting_now.get(task.pk, set()) == wanted
+        if task.pk and same_units and all(getattr(task, k) == v for k, v in values.items()):
+            unchanged += 1  # a re-import of the same row writes nothing
+            continue
+        for name, value in values.items():
+            setattr(task, name, value)
         (to_update if task.pk else to_create).append(task)
+        assisting[row["key"]] = wanted
     Task.objects.bulk_create(to_create, batch_size=500)
-    Task.objects.bulk_update(
-        to_update,
-        [
-            "position",
-            "category",
-            "title",
-            "deliverable",
-            "lead_unit",
-            "lead_unit_name",
-            "assisting_text",
-            "deadline",
-            "person",
-            "remarks",
-        ],
-        batch_size=500,
-    )
+    Task.objects.bulk_update(to_update, [*UPDATED_FIELDS], batch_size=500)
     tasks = {t.import_key: t for t in [*to_create, *to_update]}
-    through = Task.assisting_units.through
-    through.objects.filter(task_id__in=[t.pk for t in tasks.values()]).delete()
+    through.objects.filter(task_id__in=[t.pk for t in to_update]).delete()
     through.objects.bulk_create(
         [
-            through(task_id=tasks[row["key"]].pk, orgunit_id=u)
-            for row in pending.rows
-            for u in row["assist_ids"]
-            if u in valid_units
+            through(task_id=tasks[key].pk, orgunit_id=u)
+            for key, units in assisting.items()
+            for u in sorted(units)
         ],
         batch_size=1000,
     )
     # 2,000 deadlines are many small writes: they follow the import in the background.
     task_ids = [t.pk for t in tasks.values()]
-    transaction.on_commit(lambda: sync_task_deadlines.delay(task_ids))
+    if task_ids:
+        transaction.on_commit(lambda: sync_task_deadlines.delay(task_ids))
     pending.confirmed_at = timezone.now()
     pending.save(update_fields=["confirmed_at"])
     summary = {
         "created": len(to_create),
         "updated": len(to_update),
+        "unchanged": unchanged,
         "skipped": len(pending.bad_rows),
     }
     audit_record(

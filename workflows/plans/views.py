@@ -507,7 +507,10 @@ def import_preview(request, pk):
         else:
             messages.success(
                 request,
-                _("Imported: %(created)s new, %(updated)s updated, %(skipped)s bad rows skipped.")
+                _(
+                    "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                    "%(skipped)s bad rows skipped."
+                )
                 % summary,
             )
             return redirect("plans:task_list")

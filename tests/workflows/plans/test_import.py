@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
+from accounts.models import AuditEntry
 from workflows.plans.models import PendingImport, PlanKind, Task
 
 from .factories import draft_plan, in_force_plan
@@ -159,8 +160,11 @@ def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, ann
     )
     second = PendingImport.objects.latest("pk")
     assert sum(1 for r in second.rows if r["action"] == "update") == 5
-    client.post(reverse("plans:import_preview", args=[second.pk]))
+    response = client.post(reverse("plans:import_preview", args=[second.pk]), follow=True)
     assert Task.objects.count() == 5
+    assert response.status_code == 200
+    summary = AuditEntry.objects.filter(action="task.import").order_by("-pk").first().after
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 2, 3)
     task = Task.objects.get(pk=task.pk)
     assert task.lead_unit == cast.units.zgb
     assert str(Task.objects.get(title="各专业“十五五”发展目标").deadline) == "2026-11-30"
