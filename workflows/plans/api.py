@@ -232,7 +232,10 @@ class ChainItemViewSet(
                 str(v["year"]): str(v["value"]) for v in self.request.data.get("values", [])
             }
             item = services.target_create(
-                actor=self.request.user, plan=data["plan"], content=content
+                actor=self.request.user,
+                plan=data["plan"],
+                owner_unit=data.get("owner_unit"),
+                content=content,
             )
         else:
             content["targets"] = [t.pk for t in data.get("targets", [])]

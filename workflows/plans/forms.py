@@ -128,10 +128,17 @@ class TargetForm(ContentForm):
 
 class TargetCreateForm(TargetForm):
     plan = forms.ModelChoiceField(label=_("plan it serves"), queryset=Plan.objects.none())
+    owner_unit = forms.ModelChoiceField(
+        label=_("owner unit"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        help_text=_("Leave empty for the plan's own unit."),
+    )
 
-    def __init__(self, *args, plans=None, **kwargs):
+    def __init__(self, *args, plans=None, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["plan"].queryset = plans if plans is not None else Plan.objects.all()
+        self.fields["owner_unit"].queryset = units if units is not None else OrgUnit.objects.all()
 
 
 class StandardForm(ContentForm):

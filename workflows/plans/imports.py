@@ -318,6 +318,7 @@ def import_confirm(*, actor, pending_id) -> dict:
         ).values_list("pk", flat=True)
     )
     to_create, to_update, unchanged, assisting = [], [], 0, {}
+    changed_fields = set()
     for position, row in enumerate(pending.rows, start=1):
         task = existing.get(row["key"]) or Task(plan=plan, import_key=row["key"])
         values = {
@@ -334,15 +335,20 @@ def import_confirm(*, actor, pending_id) -> dict:
         }
         wanted = {u for u in row["assist_ids"] if u in valid_units}
         same_units = task.pk is not None and assisting_now.get(task.pk, set()) == wanted
-        if task.pk and same_units and all(getattr(task, k) == v for k, v in values.items()):
+        differing = {k for k, v in values.items() if getattr(task, k) != v}
+        if task.pk and same_units and not differing:
             unchanged += 1  # a re-import of the same row writes nothing
             continue
+        changed_fields |= differing
         for name, value in values.items():
             setattr(task, name, value)
         (to_update if task.pk else to_create).append(task)
         assisting[row["key"]] = wanted
     Task.objects.bulk_create(to_create, batch_size=500)
-    Task.objects.bulk_update(to_update, [*UPDATED_FIELDS], batch_size=500)
+    # Only the columns that changed somewhere: each one is a CASE over the whole batch.
+    fields = [f for f in UPDATED_FIELDS if f in changed_fields or f"{f}_id" in changed_fields]
+    if to_update and fields:
+        Task.objects.bulk_update(to_update, fields, batch_size=500)
     tasks = {t.import_key: t for t in [*to_create, *to_update]}
     through.objects.filter(task_id__in=[t.pk for t in to_update]).delete()
     through.objects.bulk_create(

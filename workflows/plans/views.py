@@ -101,7 +101,7 @@ def _create_form_kwargs(request, kind):
     if kind == "plan":
         return forms.PlanCreateForm, {"units": units, "plans": plans}
     if kind == "target":
-        return forms.TargetCreateForm, {"plans": plans}
+        return forms.TargetCreateForm, {"plans": plans, "units": units}
     return forms.StandardCreateForm, {
         "units": units,
         "targets": selectors.visible(request.user, Target),
@@ -126,7 +126,10 @@ def item_create(request, kind):
                 )
             elif kind == "target":
                 item = services.target_create(
-                    actor=request.user, plan=data["plan"], content=form.content()
+                    actor=request.user,
+                    plan=data["plan"],
+                    owner_unit=data["owner_unit"],
+                    content=form.content(),
                 )
             else:
                 item = services.standard_create(

@@ -176,3 +176,26 @@ def test_only_the_quality_office_retires(cast, login):
     )
     login(cast.quality_officer).post(reverse("plans:item_retire", args=["plan", plan.pk]))
     assert Plan.objects.get(pk=plan.pk).state == ItemState.RETIRED
+
+
+def test_team_drafts_a_major_target_citing_the_college_plan(cast, login, chain):
+    from workflows.plans.models import Target
+
+    root, _major, _personal = chain
+    client = login(cast.software_lead)
+    data = {
+        "plan": root.pk,
+        "owner_unit": cast.units.rj.pk,
+        "title": "软件技术专业就业率",
+        "category": "major_standing",
+        "indicator": "就业率",
+        "unit_of_measure": "%",
+        "baseline": "90",
+        "values_text": "2026=92\n2027=94",
+    }
+    assert client.post(reverse("plans:item_create", args=["target"]), data).status_code == 302
+    target = Target.objects.get()
+    assert (target.owner_unit, target.level, target.plan) == (cast.units.rj, "major", root)
+    data.update(owner_unit=cast.units.jd.pk, title="别的系的目标")
+    response = client.post(reverse("plans:item_create", args=["target"]), data)
+    assert response.status_code == 200 and Target.objects.count() == 1
