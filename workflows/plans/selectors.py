@@ -5,6 +5,7 @@ from collections import defaultdict
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 
@@ -171,19 +172,28 @@ def changes_of(item):
     ).select_related("requested_by")
 
 
+EXTRA_LABELS = {"values": _("target value per year"), "targets": _("targets it serves")}
+
+
+def field_label(item, key: str) -> str:
+    """The readable name of a content key (a model field, or a target's values / links)."""
+    if key in EXTRA_LABELS:
+        return str(EXTRA_LABELS[key])
+    try:
+        return str(item._meta.get_field(key).verbose_name)
+    except (FieldDoesNotExist, AttributeError):
+        return key
+
+
 def version_diff(item, a: int, b: int) -> list[dict]:
     """Side-by-side rows of two versions' content, marking the fields that differ."""
     data = {v.number: v.data for v in versions_of(item).filter(number__in=[a, b])}
     left, right = data.get(a, {}), data.get(b, {})
     rows = []
     for key in list(dict.fromkeys([*left.keys(), *right.keys()])):
-        try:
-            label = item._meta.get_field(key).verbose_name
-        except FieldDoesNotExist:
-            label = key
         rows.append(
             {
-                "field": str(label),
+                "field": field_label(item, key),
                 "left": left.get(key),
                 "right": right.get(key),
                 "changed": left.get(key) != right.get(key),

@@ -7,7 +7,7 @@ import json
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -77,6 +77,34 @@ def _json(value):
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+VALUE_PLACES = TargetValue._meta.get_field("value").decimal_places
+
+
+def _decimal_text(value, places):
+    """One spelling per number ("8000" and "8000.0000" are the same content)."""
+    if value in (None, ""):
+        return value
+    try:
+        return f"{decimal.Decimal(str(value)):.{places}f}"
+    except decimal.InvalidOperation:
+        return value  # left for validation to reject with a clear message
+
+
+def normalise(item, content: dict) -> dict:
+    data = _json(content)
+    for name in item.CONTENT_FIELDS:
+        field = item._meta.get_field(name)
+        if name in data and isinstance(field, models.DecimalField):
+            data[name] = _decimal_text(data[name], field.decimal_places)
+    if isinstance(data.get("values"), dict):
+        data["values"] = {
+            str(year): _decimal_text(value, VALUE_PLACES) for year, value in data["values"].items()
+        }
+    if isinstance(data.get("targets"), list):
+        data["targets"] = sorted(data["targets"])
+    return data
+
+
 def item_content(item) -> dict:
     """The item's versioned content as JSON (foreign keys as ids)."""
     data = {}
@@ -84,10 +112,10 @@ def item_content(item) -> dict:
         field = item._meta.get_field(name)
         data[name] = getattr(item, field.attname)
     if isinstance(item, Target) and item.pk:
-        data["values"] = {str(v.year): str(v.value) for v in item.values.all()}
+        data["values"] = {str(v.year): v.value for v in item.values.all()}
     if isinstance(item, Standard) and item.pk:
-        data["targets"] = sorted(item.targets.values_list("pk", flat=True))
-    return _json(data)
+        data["targets"] = list(item.targets.values_list("pk", flat=True))
+    return normalise(item, data)
 
 
 def _assign(item, content: dict) -> None:
@@ -531,7 +559,7 @@ def change_request_create(*, actor, item, summary: str, reason: str, proposed: d
     if not summary.strip() or not reason.strip():
         raise ValidationError({"reason": _("Say what changes and why.")})
     current = item_content(item)
-    proposed = {k: v for k, v in _json(proposed).items() if k in current}
+    proposed = {k: v for k, v in normalise(item, proposed).items() if k in current}
     if proposed == {k: current[k] for k in proposed}:
         raise ValidationError({"proposed": _("The proposal does not change anything.")})
     probe = type(item).objects.get(pk=item.pk)

@@ -69,6 +69,7 @@ def index(request):
 
 @login_required
 def inbox(request):
+    access.require(request.user, PlanCap.VIEW)
     items, changes = selectors.awaiting_committee(request.user)
     tasks = selectors.my_open_tasks(request.user).select_related("plan", "lead_unit")[:200]
     return render(
@@ -111,6 +112,7 @@ def _create_form_kwargs(request, kind):
 @login_required
 def item_create(request, kind):
     _model(kind)
+    access.require(request.user, PlanCap.VIEW)
     form_class, kwargs = _create_form_kwargs(request, kind)
     form = form_class(request.POST or None, **kwargs)
     if request.method == "POST" and form.is_valid():
@@ -334,7 +336,7 @@ def change_detail(request, pk):
     item = change.item
     current = services.item_content(item)
     rows = [
-        {"field": key, "current": current.get(key), "proposed": value}
+        {"field": selectors.field_label(item, key), "current": current.get(key), "proposed": value}
         for key, value in change.proposed.items()
     ]
     votes = CommitteeVote.objects.filter(
@@ -483,6 +485,7 @@ def task_complete(request, pk):
 
 @login_required
 def import_upload(request):
+    access.require(request.user, PlanCap.EDIT)
     plans = selectors.visible(request.user, Plan).filter(
         owner_unit__in=access.visible_units(request.user, PlanCap.EDIT)
     )

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import AuditEntry
 from workflows.plans import services
@@ -197,6 +198,11 @@ def test_target_change_updates_its_yearly_values(cast, login):
     assert {v.year: int(v.value) for v in target.values.all()} == {2026: 8500, 2027: 9500}
     old = ItemVersion.objects.get(object_id=target.pk, number=1, content_type__model="target")
     assert old.data["values"]["2027"] == "9000.0000"
+    diff = login(cast.chair).get(reverse("plans:item_diff", args=["target", target.pk]))
+    changed = [r for r in diff.context["rows"] if r["changed"]]
+    assert [r["field"] for r in changed] == [_("target value per year")]
+    change_page = login(cast.chair).get(reverse("plans:change_detail", args=[change.pk]))
+    assert change_page.status_code == 200
 
 
 def test_quorum_and_chair_sign_off_are_data(cast, login):

@@ -162,9 +162,16 @@ def test_teacher_drafts_own_plan_but_not_a_units_plan(cast, login, chain):
     assert response.status_code == 200 and not Plan.objects.filter(title="专业方案").exists()
 
 
-def test_people_without_a_plans_role_get_403_on_the_tree(cast, login):
-    assert login(cast.outsider).get(reverse("plans:index")).status_code == 403
-    assert login(cast.expert).get(reverse("plans:index")).status_code == 403
+@pytest.mark.parametrize(
+    "url", ["plans:index", "plans:inbox", "plans:gaps", "plans:task_list", "plans:import_upload"]
+)
+def test_people_without_a_plans_role_get_403(cast, login, url):
+    assert login(cast.outsider).get(reverse(url)).status_code == 403
+    assert login(cast.expert).get(reverse(url)).status_code == 403
+    assert login(cast.sysadmin).get(reverse(url)).status_code == 403
+
+
+def test_teachers_read_the_tree(cast, login):
     assert login(cast.teacher).get(reverse("plans:index")).status_code == 200
 
 
