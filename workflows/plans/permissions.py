@@ -63,6 +63,9 @@ def item_filter(user) -> Q:
         user, PlanCap.VIEW_PERSONAL, "owner_unit__"
     )
     q = shared | personal | Q(owner_user=user)
+    if access.has_capability(user, PlanCap.DECIDE):
+        # The committee sees everything that has reached it, personal plans included.
+        q |= Q(state="reviewed") | Q(version__gt=0)
     if access.has_capability(user, PlanCap.VIEW):
         # The college's approved plans, targets and standards are the whole staff's reference,
         # and stay readable after they are superseded or retired.

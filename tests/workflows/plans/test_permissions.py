@@ -206,3 +206,16 @@ def test_team_drafts_a_major_target_citing_the_college_plan(cast, login, chain):
     data.update(owner_unit=cast.units.jd.pk, title="别的系的目标")
     response = client.post(reverse("plans:item_create", args=["target"]), data)
     assert response.status_code == 200 and Target.objects.count() == 1
+
+
+def test_committee_decides_a_teachers_plan_it_otherwise_would_not_see(cast, login, chain):
+    _root, _major, personal = chain
+    chair = login(cast.chair)
+    assert chair.get(personal.get_absolute_url()).status_code == 404
+    services.item_submit(actor=cast.teacher, item=personal)
+    services.item_review(actor=cast.xx_leader, item=personal, approve=True)
+    assert personal.title in chair.get(reverse("plans:inbox")).content.decode()
+    chair.post(reverse("plans:item_vote", args=["plan", personal.pk]), {"decision": "approve"})
+    assert Plan.objects.get(pk=personal.pk).state == ItemState.IN_FORCE
+    assert chair.get(personal.get_absolute_url()).status_code == 200
+    assert login(cast.student).get(personal.get_absolute_url()).status_code == 404
