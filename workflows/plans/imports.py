@@ -343,14 +343,16 @@ def import_confirm(*, actor, pending_id) -> dict:
         for name, value in values.items():
             setattr(task, name, value)
         (to_update if task.pk else to_create).append(task)
-        assisting[row["key"]] = wanted
+        if not same_units:
+            assisting[row["key"]] = wanted
     Task.objects.bulk_create(to_create, batch_size=500)
     # Only the columns that changed somewhere: each one is a CASE over the whole batch.
     fields = [f for f in UPDATED_FIELDS if f in changed_fields or f"{f}_id" in changed_fields]
     if to_update and fields:
         Task.objects.bulk_update(to_update, fields, batch_size=500)
     tasks = {t.import_key: t for t in [*to_create, *to_update]}
-    through.objects.filter(task_id__in=[t.pk for t in to_update]).delete()
+    rewritten = [t.pk for t in to_update if t.import_key in assisting]
+    through.objects.filter(task_id__in=rewritten).delete()
     through.objects.bulk_create(
         [
             through(task_id=tasks[key].pk, orgunit_id=u)

@@ -154,6 +154,7 @@ def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, ann
     changed = [list(r) for r in SEED_ROWS]
     changed[0][3] = "质量管理办公室"
     changed[3][5] = "2026年11月"
+    changed[8][4] = "机电工程系"
     client.post(
         reverse("plans:import_upload"),
         {"plan": annual_plan.pk, "file": _upload(seed_workbook([tuple(r) for r in changed]))},
@@ -164,7 +165,11 @@ def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, ann
     assert Task.objects.count() == 5
     assert response.status_code == 200
     summary = AuditEntry.objects.filter(action="task.import").order_by("-pk").first().after
-    assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 2, 3)
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 3, 2)
+    assisted = Task.objects.get(title="专业建设与发展标准").assisting_units.all()
+    assert list(assisted) == [cast.units.jd]
+    untouched = Task.objects.get(title="学校成立学校质量保证委员会").assisting_units.all()
+    assert list(untouched) == [cast.units.jwc]
     task = Task.objects.get(pk=task.pk)
     assert task.lead_unit == cast.units.zgb
     assert str(Task.objects.get(title="各专业“十五五”发展目标").deadline) == "2026-11-30"
