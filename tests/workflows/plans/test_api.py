@@ -178,3 +178,27 @@ def test_schema_documents_the_plans_api(cast, login):
         "change-requests",
     ):
         assert path in schema
+
+
+def test_api_refuses_drafts_and_votes_from_the_wrong_people(cast, login):
+    response = login(cast.teacher).post(
+        "/api/v1/plans/",
+        {
+            "title": "系部规划",
+            "kind": "general",
+            "level": "school",
+            "owner_unit": cast.units.college.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    plan = draft_plan(cast)
+    services.item_submit(actor=cast.quality_officer, item=plan)
+    services.item_review(actor=cast.quality_officer, item=plan, approve=True)
+    vote = login(cast.quality_officer).post(
+        f"/api/v1/plans/{plan.pk}/vote/", {"decision": "approve"}, content_type="application/json"
+    )
+    assert vote.status_code == 403
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.REVIEWED
