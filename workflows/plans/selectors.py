@@ -160,6 +160,15 @@ def my_open_tasks(user):
     return Task.objects.filter(lead_scope | Q(person=user), state=TaskState.OPEN)
 
 
+def my_assisting_tasks(user):
+    """Open tasks the user's units help with (协助部门): visible, not theirs to close."""
+    units = access.visible_units(user, PlanCap.TASK_WORK).values("pk")
+    assisted = Task.assisting_units.through.objects.filter(orgunit_id__in=units)
+    return Task.objects.filter(pk__in=assisted.values("task_id"), state=TaskState.OPEN).exclude(
+        pk__in=my_open_tasks(user).values("pk")
+    )
+
+
 def versions_of(item):
     return ItemVersion.objects.filter(
         content_type=ContentType.objects.get_for_model(item), object_id=item.pk

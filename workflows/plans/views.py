@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -80,6 +81,9 @@ def inbox(request):
             "committee_items": items,
             "committee_changes": changes,
             "tasks": tasks,
+            "assisting": selectors.my_assisting_tasks(request.user).select_related(
+                "plan", "lead_unit"
+            )[:200],
         },
     )
 
@@ -410,6 +414,8 @@ def task_list(request):
         tasks = tasks.filter(state=state)
     if request.GET.get("plan", "").isdigit():
         tasks = tasks.filter(plan_id=int(request.GET["plan"]))
+    if request.GET.get("overdue") == "1":
+        tasks = tasks.filter(state=services.TaskState.OPEN, deadline__lt=timezone.localdate())
     return render(request, "plans/task_list.html", {"tasks": tasks[:500], "state": state})
 
 

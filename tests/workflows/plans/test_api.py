@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from freezegun import freeze_time
 
 from workflows.plans import services
 from workflows.plans.models import ChangeRequest, ItemState, Plan
@@ -122,6 +123,7 @@ def test_targets_expose_measurable_values_and_standards_filter_by_target(cast, l
     assert [s["targets"] for s in standards] == [[target.pk]]
 
 
+@freeze_time("2026-11-23 10:00:00")
 def test_tasks_filter_by_lead_unit_and_overdue(cast, login):
     plan = in_force_plan(cast)
     services.task_create(

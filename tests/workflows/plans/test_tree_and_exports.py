@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from docx import Document
+from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from workflows.plans import selectors, services
@@ -179,3 +180,32 @@ def test_background_export_shows_progress_and_serves_the_file(cast, login):
     ws = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     assert ws["B3"].value == "成立工作组"
     assert login(cast.xx_leader).get(response.url).status_code == 404
+
+
+@freeze_time("2026-11-23 10:00:00")
+def test_inbox_lists_led_and_assisted_tasks_and_the_list_filters_overdue(cast, login):
+    plan = in_force_plan(cast)
+    late = services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="成立系部质量保证工作组",
+        deliverable="文件",
+        lead_unit=cast.units.xx,
+        deadline=datetime.date(2026, 1, 5),
+    )
+    services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="明确目标",
+        title="明确机电专业发展目标",
+        deliverable="目标清单",
+        lead_unit=cast.units.jd,
+        assisting=[cast.units.xx],
+        deadline=datetime.date(2030, 6, 30),
+    )
+    inbox = login(cast.xx_leader).get(reverse("plans:inbox"))
+    assert [t.title for t in inbox.context["tasks"]] == [late.title]
+    assert [t.title for t in inbox.context["assisting"]] == ["明确机电专业发展目标"]
+    overdue = login(cast.quality_officer).get(reverse("plans:task_list") + "?overdue=1")
+    assert [t.title for t in overdue.context["tasks"]] == [late.title]
