@@ -84,10 +84,11 @@ def task_filter(user) -> Q:
     in_scope = access.unit_filter(user, PlanCap.VIEW, "plan__owner_unit__")
     if not in_scope:
         return in_scope  # college-wide: an empty Q would vanish inside the OR below
-    leads = access.unit_filter(user, PlanCap.VIEW, "lead_unit__")
+    # Leading and assisting are staff work: students and teachers of a unit do not see them.
+    leads = access.unit_filter(user, PlanCap.TASK_WORK, "lead_unit__")
     from .models import Task
 
-    unit_ids = access.visible_units(user, PlanCap.VIEW).values("pk")
+    unit_ids = access.visible_units(user, PlanCap.TASK_WORK).values("pk")
     assisted = Task.assisting_units.through.objects.filter(orgunit_id__in=unit_ids)
     return in_scope | leads | Q(pk__in=assisted.values("task_id")) | Q(person=user)
 

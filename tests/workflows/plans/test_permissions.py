@@ -219,3 +219,17 @@ def test_committee_decides_a_teachers_plan_it_otherwise_would_not_see(cast, logi
     assert Plan.objects.get(pk=personal.pk).state == ItemState.IN_FORCE
     assert chair.get(personal.get_absolute_url()).status_code == 200
     assert login(cast.student).get(personal.get_absolute_url()).status_code == 404
+
+
+def test_students_do_not_see_their_units_staff_tasks(cast, login):
+    plan = in_force_plan(cast)
+    task = services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="成立专业质量保证小组",
+        deliverable="文件",
+        lead_unit=cast.units.rj,
+    )
+    assert login(cast.software_member).get(task.get_absolute_url()).status_code == 200
+    assert login(cast.student).get(task.get_absolute_url()).status_code == 404
