@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "engine",
     "cases",
     "workflows",
+    "workflows.review",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,10 @@ MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Self-diagnosis and review (seed 002 §三(二)3, §三(三)2).
+REVIEW_DISCLOSURE_DAYS = env.int("REVIEW_DISCLOSURE_DAYS", default=30)
+REVIEW_IMPROVEMENT_PERIOD_DAYS = env.int("REVIEW_IMPROVEMENT_PERIOD_DAYS", default=365)
 
 LOGGING = {
     "version": 1,
