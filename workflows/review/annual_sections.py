@@ -18,8 +18,8 @@ def _org_units(context):
     counts = OrgUnit.objects.filter(is_active=True).aggregate(
         **{kind: Count("pk", filter=Q(kind=kind)) for kind in OrgUnit.Kind.values}
     )
-    departments = (
-        OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT, is_active=True).order_by("path")
+    departments = OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT, is_active=True).order_by(
+        "path"
     )
     below = dict(
         OrgUnit.objects.filter(kind=OrgUnit.Kind.MAJOR, is_active=True)
@@ -65,7 +65,9 @@ def _self_diagnosis(context):
     png = charts.bar_chart(_("Self-diagnosis reports by status"), labels, values)
     return Section(
         title=_("Self-diagnosis"),
-        paragraphs=[_("%(n)d self-diagnosis reports for %(y)d.") % {"n": len(rows), "y": context.year}],
+        paragraphs=[
+            _("%(n)d self-diagnosis reports for %(y)d.") % {"n": len(rows), "y": context.year}
+        ],
         tables=[Table(headers=[_("Unit"), _("Report"), _("Status")], rows=rows)],
         charts=[Chart(title=_("Self-diagnosis reports by status"), png=png)] if png else [],
     )
@@ -75,7 +77,9 @@ def _conclusions(context):
     qs = ReviewConclusion.objects.filter(round__review_start__year=context.year)
     if context.level:
         qs = qs.filter(report__level=context.level)
-    tally = dict(qs.values_list("conclusion").annotate(n=Count("pk")).values_list("conclusion", "n"))
+    tally = dict(
+        qs.values_list("conclusion").annotate(n=Count("pk")).values_list("conclusion", "n")
+    )
     rows = [
         [c.org_unit.name, c.round.name, f"{c.matched}/{c.total}", c.get_conclusion_display()]
         for c in qs.select_related("org_unit", "round").order_by("org_unit__path")

@@ -32,9 +32,7 @@ def review_cards(user):
             )
         )
     if access.has_capability(user, caps.ROUND_MANAGE):
-        late = [
-            r for r in selectors.rounds_for(user).filter(published_at__isnull=True)
-        ]
+        late = [r for r in selectors.rounds_for(user).filter(published_at__isnull=True)]
         cards.append(
             home.Card(
                 title=_("Review rounds awaiting publication"),

@@ -86,10 +86,14 @@ def parse_xlsx(file) -> dict:
         if not any(cells[:7]):
             continue
         if not (item_no and item_title and el_no and el_title):
-            errors.append(_("items row %(n)d: item and element number and title are required.") % {"n": line})
+            errors.append(
+                _("items row %(n)d: item and element number and title are required.") % {"n": line}
+            )
             continue
         item = items.setdefault(item_no, {"number": item_no, "title": item_title, "elements": {}})
-        element = item["elements"].setdefault(el_no, {"number": el_no, "title": el_title, "points": []})
+        element = item["elements"].setdefault(
+            el_no, {"number": el_no, "title": el_title, "points": []}
+        )
         if point:
             element["points"].append({"title": point, "hint": hint, "platform_codes": codes})
     wb.close()

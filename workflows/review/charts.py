@@ -24,7 +24,7 @@ def _pyplot():
     available = {f.name for f in font_manager.fontManager.ttflist}
     chosen = [name for name in CJK_FONTS if name in available]
     if chosen:
-        plt.rcParams["font.sans-serif"] = chosen + ["DejaVu Sans"]
+        plt.rcParams["font.sans-serif"] = [*chosen, "DejaVu Sans"]
     else:
         logger.warning("no CJK font found: Chinese chart labels will not render")
     plt.rcParams["axes.unicode_minus"] = False

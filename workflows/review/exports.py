@@ -59,17 +59,26 @@ def self_diagnosis_docx(report) -> bytes:
     with one merged item cell per item, and the head's signature line."""
     doc = _document(landscape=True)
     _title(doc, _("Self-diagnosis and improvement report of the internal quality assurance system"))
-    doc.add_paragraph(_("Unit: %(unit)s    Period: %(period)s") % {
-        "unit": report.org_unit.name,
-        "period": report.period,
-    })
+    doc.add_paragraph(
+        _("Unit: %(unit)s    Period: %(period)s")
+        % {
+            "unit": report.org_unit.name,
+            "period": report.period,
+        }
+    )
     doc.add_paragraph(_("Catalogue: %(c)s") % {"c": report.catalogue})
-    doc.add_heading(_("1. Overview of the self-diagnosis work (within %(n)d characters)") % {
-        "n": report.catalogue.overview_max
-    }, level=2)
+    doc.add_heading(
+        _("1. Overview of the self-diagnosis work (within %(n)d characters)")
+        % {"n": report.catalogue.overview_max},
+        level=2,
+    )
     doc.add_paragraph(report.overview)
     doc.add_heading(_("2. Self-diagnosis and improvement table"), level=2)
-    rows = list(report.rows.select_related("element__item").order_by("element__item__order", "element__order"))
+    rows = list(
+        report.rows.select_related("element__item").order_by(
+            "element__item__order", "element__order"
+        )
+    )
     table = doc.add_table(rows=1 + len(rows), cols=5)
     table.style = "Table Grid"
     headers = [
@@ -95,10 +104,13 @@ def self_diagnosis_docx(report) -> bytes:
     signer = _("Head (signature): ________________        Date: ____ year __ month __ day")
     doc.add_paragraph(signer)
     if report.approved_by:
-        doc.add_paragraph(_("Approved in the system by %(who)s on %(date)s") % {
-            "who": report.approved_by,
-            "date": timezone.localdate(report.approved_at),
-        })
+        doc.add_paragraph(
+            _("Approved in the system by %(who)s on %(date)s")
+            % {
+                "who": report.approved_by,
+                "date": timezone.localdate(report.approved_at),
+            }
+        )
     return _bytes(doc)
 
 
@@ -107,8 +119,10 @@ def review_report_docx(round_) -> bytes:
     doc = _document()
     _title(doc, _("Review report: %(name)s") % {"name": round_.name})
     doc.add_paragraph(
-        _("Catalogue: %(c)s. Review from %(start)s to %(end)s. Material published on %(pub)s "
-          "(deadline %(deadline)s).")
+        _(
+            "Catalogue: %(c)s. Review from %(start)s to %(end)s. Material published on %(pub)s "
+            "(deadline %(deadline)s)."
+        )
         % {
             "c": round_.catalogue,
             "start": round_.review_start,
@@ -134,7 +148,9 @@ def review_report_docx(round_) -> bytes:
         [_("Unit"), _("Report"), _("Matching / reviewed"), _("Measures"), _("Conclusion")]
     ):
         summary.cell(0, i).text = text
-    conclusions = list(round_.conclusions.select_related("report", "org_unit").order_by("org_unit__path"))
+    conclusions = list(
+        round_.conclusions.select_related("report", "org_unit").order_by("org_unit__path")
+    )
     for c in conclusions:
         cells = summary.add_row().cells
         cells[0].text = c.org_unit.name

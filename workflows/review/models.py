@@ -79,7 +79,10 @@ class Catalogue(models.Model):
 
     def clean(self):
         try:
-            self.thresholds
+            Thresholds(
+                effective=Fraction(self.effective_num, self.effective_den),
+                abnormal=Fraction(self.abnormal_num, self.abnormal_den),
+            )
         except (ValueError, ZeroDivisionError) as exc:
             raise ValidationError(
                 _("Thresholds must satisfy 0 < abnormal ≤ effective ≤ 1.")
@@ -187,7 +190,10 @@ class SelfDiagnosisReport(ConcurrentTransitionMixin, models.Model):
     overview = models.TextField(_("overview of the self-diagnosis work"), blank=True)
     status = FSMField(_("status"), default=S.DRAFT, choices=S.choices, protected=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
     )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -298,7 +304,9 @@ class EvidenceDocument(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     file = models.FileField(_("file"), upload_to=evidence_upload_to)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
@@ -365,7 +373,9 @@ class ReviewRound(ConcurrentTransitionMixin, models.Model):
     reports = models.ManyToManyField(
         SelfDiagnosisReport, related_name="rounds", blank=True, verbose_name=_("reports")
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -376,19 +386,19 @@ class ReviewRound(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def access_unit(self):
-        return _college()
-
-    def clean(self):
-        if self.review_start and self.review_end and self.review_end < self.review_start:
-            raise ValidationError({"review_end": _("The review cannot end before it starts.")})
-
     def save(self, *args, **kwargs):
         self.disclosure_deadline = self.review_start - timezone.timedelta(
             days=settings.REVIEW_DISCLOSURE_DAYS
         )
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.review_start and self.review_end and self.review_end < self.review_start:
+            raise ValidationError({"review_end": _("The review cannot end before it starts.")})
+
+    @property
+    def access_unit(self):
+        return _college()
 
     @property
     def disclosed_in_time(self) -> bool:
@@ -449,9 +459,7 @@ class ReviewAssignment(models.Model):
     report = models.ForeignKey(
         SelfDiagnosisReport, on_delete=models.PROTECT, related_name="assignments"
     )
-    measures_strong = models.BooleanField(
-        _("measures strong and feasible"), null=True, blank=True
-    )
+    measures_strong = models.BooleanField(_("measures strong and feasible"), null=True, blank=True)
     measures_comment = models.TextField(_("comment on the measures"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
 
@@ -499,7 +507,9 @@ class Finding(models.Model):
 
 
 class ReviewConclusion(models.Model):
-    """The panel's consolidated finding on one report, signed by the chair; the class is computed."""
+    """The panel's consolidated finding on one report, signed by the chair.
+
+    The class (有效/待改进/异常) is computed by conclusions.compute_conclusion, never typed."""
 
     class Basis(models.TextChoices):
         REVIEW = "review", _("Expert review")
@@ -598,7 +608,9 @@ class SanctionDecision(models.Model):
     flag = models.ForeignKey(SanctionFlag, on_delete=models.CASCADE, related_name="decisions")
     measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
     detail = models.TextField(_("detail"))
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     proposed_at = models.DateTimeField(auto_now_add=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -640,7 +652,9 @@ class DocumentJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=300, blank=True)
     file = models.FileField(upload_to="review/jobs/", blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

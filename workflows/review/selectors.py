@@ -83,10 +83,14 @@ def conclusions_for(user):
 
 
 def sanction_flags_for(user):
-    return SanctionFlag.objects.filter(
-        access.unit_filter(user, caps.CONCLUSION_VIEW, prefix="org_unit__")
-        | access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__")
-    ).select_related("org_unit", "conclusion__round").prefetch_related("decisions")
+    return (
+        SanctionFlag.objects.filter(
+            access.unit_filter(user, caps.CONCLUSION_VIEW, prefix="org_unit__")
+            | access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__")
+        )
+        .select_related("org_unit", "conclusion__round")
+        .prefetch_related("decisions")
+    )
 
 
 def public_reports():

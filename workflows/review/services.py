@@ -170,7 +170,10 @@ def report_create(*, actor, org_unit, catalogue, period, title, level=""):
     access.require(actor, caps.REPORT_EDIT, org_unit)
     if catalogue.status != Catalogue.Status.ACTIVE:
         raise ValidationError(
-            {"catalogue": _("Catalogue “%(c)s” is not active; choose an active one.") % {"c": catalogue}}
+            {
+                "catalogue": _("Catalogue “%(c)s” is not active; choose an active one.")
+                % {"c": catalogue}
+            }
         )
     if SelfDiagnosisReport.objects.filter(
         org_unit=org_unit, period=period, level=level, catalogue=catalogue
@@ -179,7 +182,12 @@ def report_create(*, actor, org_unit, catalogue, period, title, level=""):
             {"period": _("This unit already has a report for this period and catalogue.")}
         )
     report = SelfDiagnosisReport.objects.create(
-        catalogue=catalogue, org_unit=org_unit, period=period, level=level, title=title, author=actor
+        catalogue=catalogue,
+        org_unit=org_unit,
+        period=period,
+        level=level,
+        title=title,
+        author=actor,
     )
     ReportRow.objects.bulk_create(
         ReportRow(report=report, element=element) for element in catalogue.elements.all()
@@ -214,9 +222,7 @@ def report_save_draft(*, actor, report, overview=None, rows=None):
     if changed:
         ReportRow.objects.bulk_update(changed, list(ROW_FIELDS))
         SelfDiagnosisReport.objects.filter(pk=report.pk).update(updated_at=timezone.now())
-    audit_record(
-        actor=actor, action="review.report.save", obj=report, after={"rows": len(changed)}
-    )
+    audit_record(actor=actor, action="review.report.save", obj=report, after={"rows": len(changed)})
     return report
 
 
@@ -226,7 +232,11 @@ def report_submit(*, actor, report):
     _require_edit(actor, report)
     if report.catalogue.status == Catalogue.Status.RETIRED:
         raise ValidationError(
-            {"catalogue": _("The catalogue of this report has been retired; it cannot be submitted.")}
+            {
+                "catalogue": _(
+                    "The catalogue of this report has been retired; it cannot be submitted."
+                )
+            }
         )
     errors = report_errors(report)
     if errors:
@@ -242,7 +252,9 @@ def _head_step(actor, report, name, action, reason=""):
         raise PermissionDenied
     _transition(report, name, actor)
     report.save()
-    audit_record(actor=actor, action=action, obj=report, after={"reason": reason} if reason else None)
+    audit_record(
+        actor=actor, action=action, obj=report, after={"reason": reason} if reason else None
+    )
     return report
 
 
@@ -310,7 +322,9 @@ def evidence_link(*, actor, row, source_key, object_id):
         object_id=str(target.pk),
         defaults={"source": source.key, "label": str(source.describe(target))[:200]},
     )
-    audit_record(actor=actor, action="review.evidence.link", obj=row.report, after={"link": link.label})
+    audit_record(
+        actor=actor, action="review.evidence.link", obj=row.report, after={"link": link.label}
+    )
     return link
 
 
@@ -351,15 +365,19 @@ def round_add_report(*, actor, round_, report):
             {"report": _("Only reports forwarded to the quality office can be reviewed.")}
         )
     round_.reports.add(report)
-    audit_record(actor=actor, action="review.round.add_report", obj=round_, after={"report": report.pk})
+    audit_record(
+        actor=actor, action="review.round.add_report", obj=round_, after={"report": report.pk}
+    )
 
 
 def conflict_units(user):
     """Units where the user would review their own work: every staff membership's unit, widened
     to its teaching department (an external expert's registration is not a tie)."""
     units = []
-    for m in Membership.objects.filter(user=user).exclude(role=R.EXTERNAL_EXPERT).select_related(
-        "org_unit"
+    for m in (
+        Membership.objects.filter(user=user)
+        .exclude(role=R.EXTERNAL_EXPERT)
+        .select_related("org_unit")
     ):
         units.append(m.org_unit.department() or m.org_unit)
     return units
@@ -385,9 +403,12 @@ def panel_add(*, actor, round_, user, kind, declaration, is_chair=False):
     is_external = Membership.objects.filter(user=user, role=R.EXTERNAL_EXPERT).exists()
     if kind == PanelMember.Kind.EXTERNAL and not is_external:
         raise ValidationError({"user": _("This person is not registered as an external expert.")})
-    if kind == PanelMember.Kind.INTERNAL and not Membership.objects.filter(user=user).exclude(
-        role__in=[R.EXTERNAL_EXPERT, R.STUDENT]
-    ).exists():
+    if (
+        kind == PanelMember.Kind.INTERNAL
+        and not Membership.objects.filter(user=user)
+        .exclude(role__in=[R.EXTERNAL_EXPERT, R.STUDENT])
+        .exists()
+    ):
         raise ValidationError({"user": _("An internal expert must be a member of staff.")})
     if round_.panel.filter(user=user).exists():
         raise ValidationError({"user": _("This person is already on the panel.")})
@@ -396,7 +417,9 @@ def panel_add(*, actor, round_, user, kind, declaration, is_chair=False):
     member = PanelMember.objects.create(
         round=round_, user=user, kind=kind, is_chair=is_chair, conflict_declaration=declaration
     )
-    audit_record(actor=actor, action="review.panel.add", obj=round_, after={"user": user.pk, "kind": kind})
+    audit_record(
+        actor=actor, action="review.panel.add", obj=round_, after={"user": user.pk, "kind": kind}
+    )
     return member
 
 
@@ -488,7 +511,10 @@ def round_start(*, actor, round_, today=None):
                 "The material was published on %(published)s, after the deadline %(date)s. The "
                 "review cannot start and the units are on the “needs improvement” list."
             )
-            % {"published": timezone.localdate(round_.published_at), "date": round_.disclosure_deadline}
+            % {
+                "published": timezone.localdate(round_.published_at),
+                "date": round_.disclosure_deadline,
+            }
         )
     ends = timezone.localdate(round_.published_at) + timezone.timedelta(days=days)
     if today < ends:
@@ -561,11 +587,15 @@ def get_assignment_for_expert(user, pk) -> ReviewAssignment:
 
 
 @transaction.atomic
-def findings_save(*, actor, assignment, findings, measures_strong=None, measures_comment="", submit=False):
+def findings_save(
+    *, actor, assignment, findings, measures_strong=None, measures_comment="", submit=False
+):
     """`findings`: iterable of dicts {element, point (optional), matches, comment}."""
-    assignment = ReviewAssignment.objects.select_for_update().select_related(
-        "member__round__catalogue", "report"
-    ).get(pk=assignment.pk)
+    assignment = (
+        ReviewAssignment.objects.select_for_update()
+        .select_related("member__round__catalogue", "report")
+        .get(pk=assignment.pk)
+    )
     if assignment.member.user_id != actor.pk:
         raise PermissionDenied
     round_ = assignment.member.round
@@ -575,19 +605,20 @@ def findings_save(*, actor, assignment, findings, measures_strong=None, measures
         raise TransitionError(_("Your findings on this report are already submitted."))
     catalogue = round_.catalogue
     element_ids = set(catalogue.elements.values_list("pk", flat=True))
-    point_ids = dict(
-        catalogue.elements.values_list("points__pk", "pk").exclude(points__pk=None)
-    )
+    point_ids = dict(catalogue.elements.values_list("points__pk", "pk").exclude(points__pk=None))
     errors = []
     for item in findings:
         element_id = int(item["element"])
         point_id = item.get("point")
         if element_id not in element_ids:
             errors.append(
-                _("Element %(id)s is not in the catalogue “%(c)s”.") % {"id": element_id, "c": catalogue}
+                _("Element %(id)s is not in the catalogue “%(c)s”.")
+                % {"id": element_id, "c": catalogue}
             )
         elif point_id is not None and point_ids.get(int(point_id)) != element_id:
-            errors.append(_("Point %(id)s is not part of element %(e)s.") % {"id": point_id, "e": element_id})
+            errors.append(
+                _("Point %(id)s is not part of element %(e)s.") % {"id": point_id, "e": element_id}
+            )
     if errors:
         raise ValidationError({"findings": errors})
     for item in findings:
@@ -607,7 +638,9 @@ def findings_save(*, actor, assignment, findings, measures_strong=None, measures
             if (element.pk, point.pk if point else None) not in recorded
         ]
         if missing:
-            raise ValidationError({"findings": [_("No finding yet for: %(m)s") % {"m": "、".join(missing)}]})
+            raise ValidationError(
+                {"findings": [_("No finding yet for: %(m)s") % {"m": "、".join(missing)}]}
+            )
         if measures_strong is None:
             raise ValidationError({"measures_strong": [_("Judge the improvement measures.")]})
         assignment.submitted_at = timezone.now()
@@ -665,7 +698,9 @@ def conclusion_sign(*, actor, round_, report, decisions=None, measures_strong=No
         raise TransitionError(_("This report's conclusion is already signed."))
     proposal, majority_strong, submitted = proposed_consolidation(round_, report)
     if submitted == 0:
-        raise ValidationError({"findings": _("No expert has submitted findings on this report yet.")})
+        raise ValidationError(
+            {"findings": _("No expert has submitted findings on this report yet.")}
+        )
     decisions = decisions or {}
     targets = _review_targets(round_.catalogue)
     valid_keys = {(e.pk, p.pk if p else None) for e, p in targets}
@@ -682,11 +717,16 @@ def conclusion_sign(*, actor, round_, report, decisions=None, measures_strong=No
         else:
             raise ValidationError({"findings": _("No finding on %(t)s.") % {"t": point or element}})
         comment = "；".join(proposal.get(key, (None, []))[1])
-        rows.append(ConsolidatedFinding(element=element, point=point, matches=matches, comment=comment))
+        rows.append(
+            ConsolidatedFinding(element=element, point=point, matches=matches, comment=comment)
+        )
     strong = majority_strong if measures_strong is None else bool(measures_strong)
     matched = sum(1 for r in rows if r.matches)
     value = compute_conclusion(
-        matched=matched, total=len(rows), measures_strong=strong, thresholds=round_.catalogue.thresholds
+        matched=matched,
+        total=len(rows),
+        measures_strong=strong,
+        thresholds=round_.catalogue.thresholds,
     )
     conclusion = ReviewConclusion.objects.create(
         round=round_,
@@ -760,7 +800,9 @@ def sanction_propose(*, actor, flag, measure, detail):
     decision = SanctionDecision.objects.create(
         flag=flag, measure=measure, detail=detail, proposed_by=actor
     )
-    audit_record(actor=actor, action="review.sanction.propose", obj=decision, after=snapshot(decision))
+    audit_record(
+        actor=actor, action="review.sanction.propose", obj=decision, after=snapshot(decision)
+    )
     return decision
 
 
@@ -814,7 +856,10 @@ def catalogue_set_status(*, actor, catalogue, status):
     catalogue.status = status
     catalogue.save(update_fields=["status"])
     audit_record(
-        actor=actor, action="review.catalogue.status", obj=catalogue,
-        before={"status": before}, after={"status": status},
+        actor=actor,
+        action="review.catalogue.status",
+        obj=catalogue,
+        before={"status": before},
+        after={"status": status},
     )
     return catalogue

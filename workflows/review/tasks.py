@@ -17,7 +17,9 @@ def build_job(job: DocumentJob) -> None:
     context = annual.AssemblyContext(year=job.year, level=job.level)
 
     def progress(percent, title):
-        DocumentJob.objects.filter(pk=job.pk).update(progress=min(percent, 99), message=str(title)[:300])
+        DocumentJob.objects.filter(pk=job.pk).update(
+            progress=min(percent, 99), message=str(title)[:300]
+        )
 
     with override("zh-hans"):
         DocumentJob.objects.filter(pk=job.pk).update(status=DocumentJob.Status.RUNNING)
@@ -30,7 +32,9 @@ def build_job(job: DocumentJob) -> None:
         else:
             title = _("%(year)d annual quality report") % {"year": job.year}
         content = exports.sections_docx(title, sections)
-    job.file.save(f"{job.kind}-{job.year}-{job.level or 'college'}.docx", ContentFile(content), save=False)
+    job.file.save(
+        f"{job.kind}-{job.year}-{job.level or 'college'}.docx", ContentFile(content), save=False
+    )
     job.status = DocumentJob.Status.DONE
     job.progress = 100
     job.finished_at = timezone.now()

@@ -39,11 +39,17 @@ GOOD_ROW = {
 
 def filled_report(actor, unit, catalogue, period="2026", level=""):
     report = services.report_create(
-        actor=actor, org_unit=unit, catalogue=catalogue, period=period, title=f"{unit.name}自我诊改报告",
+        actor=actor,
+        org_unit=unit,
+        catalogue=catalogue,
+        period=period,
+        title=f"{unit.name}自我诊改报告",
         level=level,
     )
     rows = {row.element_id: dict(GOOD_ROW) for row in report.rows.all()}
-    services.report_save_draft(actor=actor, report=report, overview="本年度开展了自我诊改工作。", rows=rows)
+    services.report_save_draft(
+        actor=actor, report=report, overview="本年度开展了自我诊改工作。", rows=rows
+    )
     return report
 
 
@@ -64,14 +70,21 @@ def round_in_review(cast, reports, name="2026 复核", start=None):
     start = start or timezone.localdate() + datetime.timedelta(days=40)
     catalogue = reports[0].catalogue
     round_ = services.round_create(
-        actor=cast.quality_officer, name=name, catalogue=catalogue,
-        review_start=start, review_end=start + datetime.timedelta(days=5),
+        actor=cast.quality_officer,
+        name=name,
+        catalogue=catalogue,
+        review_start=start,
+        review_end=start + datetime.timedelta(days=5),
     )
     for report in reports:
         services.round_add_report(actor=cast.quality_officer, round_=round_, report=report)
     chair = services.panel_add(
-        actor=cast.quality_officer, round_=round_, user=cast.expert,
-        kind=PanelMember.Kind.EXTERNAL, declaration="与被复核单位无利益关系", is_chair=True,
+        actor=cast.quality_officer,
+        round_=round_,
+        user=cast.expert,
+        kind=PanelMember.Kind.EXTERNAL,
+        declaration="与被复核单位无利益关系",
+        is_chair=True,
     )
     for report in reports:
         services.assignment_create(actor=cast.quality_officer, member=chair, report=report)
@@ -86,9 +99,18 @@ def record_findings(expert, assignment, matching, strong=True):
     catalogue = assignment.member.round.catalogue
     targets = services._review_targets(catalogue)
     findings = [
-        {"element": e.pk, "point": p.pk if p else None, "matches": i < matching, "comment": "" if i < matching else "自评偏高"}
+        {
+            "element": e.pk,
+            "point": p.pk if p else None,
+            "matches": i < matching,
+            "comment": "" if i < matching else "自评偏高",
+        }
         for i, (e, p) in enumerate(targets)
     ]
     return services.findings_save(
-        actor=expert, assignment=assignment, findings=findings, measures_strong=strong, submit=True,
+        actor=expert,
+        assignment=assignment,
+        findings=findings,
+        measures_strong=strong,
+        submit=True,
     )

@@ -44,7 +44,9 @@ E, N, A = Conclusion.EFFECTIVE, Conclusion.NEEDS_IMPROVEMENT, Conclusion.ABNORMA
 )
 def test_conclusion_at_every_boundary(total, thresholds, matched, expected):
     assert (
-        compute_conclusion(matched=matched, total=total, measures_strong=True, thresholds=thresholds)
+        compute_conclusion(
+            matched=matched, total=total, measures_strong=True, thresholds=thresholds
+        )
         == expected
     )
 

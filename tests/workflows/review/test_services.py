@@ -109,8 +109,11 @@ class TestCatalogueBinding:
         catalogue = shipped_catalogue(status=Catalogue.Status.RETIRED)
         with pytest.raises(ValidationError, match="not active"):
             services.report_create(
-                actor=cast.software_member, org_unit=cast.units.rj, catalogue=catalogue,
-                period="2026", title="x",
+                actor=cast.software_member,
+                org_unit=cast.units.rj,
+                catalogue=catalogue,
+                period="2026",
+                title="x",
             )
 
     def test_retiring_the_catalogue_blocks_submission_of_its_drafts(self, cast):
@@ -163,19 +166,28 @@ class TestConflictOfInterest:
         report = forwarded_report(cast)
         start = timezone.localdate() + datetime.timedelta(days=40)
         round_ = services.round_create(
-            actor=cast.quality_officer, name="r", catalogue=report.catalogue,
-            review_start=start, review_end=start,
+            actor=cast.quality_officer,
+            name="r",
+            catalogue=report.catalogue,
+            review_start=start,
+            review_end=start,
         )
         services.round_add_report(actor=cast.quality_officer, round_=round_, report=report)
         member = services.panel_add(
-            actor=cast.quality_officer, round_=round_, user=cast.xx_leader,
-            kind=PanelMember.Kind.INTERNAL, declaration="本人为信息工程系主任",
+            actor=cast.quality_officer,
+            round_=round_,
+            user=cast.xx_leader,
+            kind=PanelMember.Kind.INTERNAL,
+            declaration="本人为信息工程系主任",
         )
         with pytest.raises(ValidationError, match="Conflict of interest"):
             services.assignment_create(actor=cast.quality_officer, member=member, report=report)
         other = services.panel_add(
-            actor=cast.quality_officer, round_=round_, user=cast.jd_leader,
-            kind=PanelMember.Kind.INTERNAL, declaration="无",
+            actor=cast.quality_officer,
+            round_=round_,
+            user=cast.jd_leader,
+            kind=PanelMember.Kind.INTERNAL,
+            declaration="无",
         )
         assert services.assignment_create(actor=cast.quality_officer, member=other, report=report)
 
@@ -183,13 +195,19 @@ class TestConflictOfInterest:
         report = forwarded_report(cast)
         start = timezone.localdate() + datetime.timedelta(days=40)
         round_ = services.round_create(
-            actor=cast.quality_officer, name="r", catalogue=report.catalogue,
-            review_start=start, review_end=start,
+            actor=cast.quality_officer,
+            name="r",
+            catalogue=report.catalogue,
+            review_start=start,
+            review_end=start,
         )
         with pytest.raises(ValidationError, match="external expert"):
             services.panel_add(
-                actor=cast.quality_officer, round_=round_, user=cast.jd_leader,
-                kind=PanelMember.Kind.EXTERNAL, declaration="无",
+                actor=cast.quality_officer,
+                round_=round_,
+                user=cast.jd_leader,
+                kind=PanelMember.Kind.EXTERNAL,
+                declaration="无",
             )
 
 
@@ -197,13 +215,20 @@ class TestDisclosure:
     def _round(self, cast, start):
         report = forwarded_report(cast)
         round_ = services.round_create(
-            actor=cast.quality_officer, name="r", catalogue=report.catalogue,
-            review_start=start, review_end=start,
+            actor=cast.quality_officer,
+            name="r",
+            catalogue=report.catalogue,
+            review_start=start,
+            review_end=start,
         )
         services.round_add_report(actor=cast.quality_officer, round_=round_, report=report)
         services.panel_add(
-            actor=cast.quality_officer, round_=round_, user=cast.expert,
-            kind=PanelMember.Kind.EXTERNAL, declaration="无", is_chair=True,
+            actor=cast.quality_officer,
+            round_=round_,
+            user=cast.expert,
+            kind=PanelMember.Kind.EXTERNAL,
+            declaration="无",
+            is_chair=True,
         )
         return round_, report
 
@@ -244,7 +269,7 @@ class TestDisclosure:
 
     def test_never_published_and_past_the_deadline_lists_the_unit(self, cast):
         start = timezone.localdate() + datetime.timedelta(days=31)
-        round_, report = self._round(cast, start)
+        round_, _report = self._round(cast, start)
         with pytest.raises(ValidationError, match="Publish the material first"):
             services.round_start(actor=cast.quality_officer, round_=round_)
         assert not ReviewConclusion.objects.exists()
@@ -290,11 +315,12 @@ class TestConclusion:
 
     def test_a_finding_for_an_element_outside_the_catalogue_is_refused(self, cast):
         report = forwarded_report(cast)
-        round_, chair = round_in_review(cast, [report])
+        _round, chair = round_in_review(cast, [report])
         stranger = synthetic_catalogue(1).elements.get()
         with pytest.raises(ValidationError, match="not in the catalogue"):
             services.findings_save(
-                actor=cast.expert, assignment=chair.assignments.get(),
+                actor=cast.expert,
+                assignment=chair.assignments.get(),
                 findings=[{"element": stranger.pk, "matches": True}],
             )
 
@@ -331,7 +357,10 @@ class TestConclusion:
         first = forwarded_report(cast, catalogue=catalogue, period="2025")
         round1, chair1 = round_in_review(cast, [first], name="2025")
         record_findings(cast.expert, chair1.assignments.get(), matching=12)
-        assert services.conclusion_sign(actor=cast.expert, round_=round1, report=first).conclusion == Conclusion.EFFECTIVE
+        assert (
+            services.conclusion_sign(actor=cast.expert, round_=round1, report=first).conclusion
+            == Conclusion.EFFECTIVE
+        )
         second = forwarded_report(cast, catalogue=catalogue, period="2026")
         round2, chair2 = round_in_review(
             cast, [second], name="2026", start=round1.review_start + datetime.timedelta(days=365)
@@ -353,7 +382,9 @@ class TestConclusion:
         report = forwarded_report(cast)
         round_, chair = round_in_review(cast, [report])
         record_findings(cast.expert, chair.assignments.get(), matching=5)
-        flag = services.conclusion_sign(actor=cast.expert, round_=round_, report=report).sanction_flag
+        flag = services.conclusion_sign(
+            actor=cast.expert, round_=round_, report=report
+        ).sanction_flag
         decision = services.sanction_propose(
             actor=cast.quality_officer, flag=flag, measure="enrolment", detail="招生计划减少 10%"
         )

@@ -6,7 +6,9 @@ from workflows.review.models import Catalogue
 
 
 class Command(BaseCommand):
-    help = "Load the shipped diagnostic catalogues (Beijing 附件1, Beijing 附件2, seed 004 skeleton)."
+    help = (
+        "Load the shipped diagnostic catalogues (Beijing 附件1, Beijing 附件2, seed 004 skeleton)."
+    )
 
     def handle(self, *args, **options):
         for name, data in catalogues.shipped().items():
