@@ -42,7 +42,7 @@ class SectionProvider:
     key: str
     order: int
     build: Callable[[AssemblyContext], Section | None]
-    levels: tuple[str, ...] = ()  # empty: used by the annual report only
+    levels: tuple[str, ...] = ()  # the level reports it also contributes to
 
 
 _providers: dict[str, SectionProvider] = {}
@@ -54,11 +54,8 @@ def register_section(provider: SectionProvider) -> SectionProvider:
 
 
 def providers_for(context: AssemblyContext) -> list[SectionProvider]:
-    chosen = [
-        p
-        for p in _providers.values()
-        if (not context.level and not p.levels) or (context.level and context.level in p.levels)
-    ]
+    """Every provider builds the annual report; a level report takes those naming its level."""
+    chosen = [p for p in _providers.values() if not context.level or context.level in p.levels]
     return sorted(chosen, key=lambda p: p.order)
 
 

@@ -18,7 +18,13 @@ from workflows.review.models import (
     SelfDiagnosisReport,
 )
 
-from .factories import GOOD_ROW, forwarded_report, record_findings, round_in_review, shipped_catalogue
+from .factories import (
+    GOOD_ROW,
+    forwarded_report,
+    record_findings,
+    round_in_review,
+    shipped_catalogue,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +55,12 @@ def test_author_writes_submits_and_head_approves_through_the_pages(cast, login):
     client = login(cast.software_member)
     response = client.post(
         reverse("review:report_list"),
-        {"org_unit": cast.units.rj.pk, "catalogue": catalogue.pk, "period": "2026", "title": "软件技术专业自我诊改报告"},
+        {
+            "org_unit": cast.units.rj.pk,
+            "catalogue": catalogue.pk,
+            "period": "2026",
+            "title": "软件技术专业自我诊改报告",
+        },
     )
     report = SelfDiagnosisReport.objects.get()
     assert response.url == reverse("review:report_edit", args=[report.pk])
@@ -77,7 +88,7 @@ def test_author_writes_submits_and_head_approves_through_the_pages(cast, login):
 
     head = login(cast.software_lead)
     home = head.get(reverse("home")).content.decode()
-    assert "Self-diagnosis reports to approve" in home or "待审批" in home or "自我诊改报告" in home
+    assert "待审核或报送的自我诊改报告" in home
     head.post(reverse("review:report_action", args=[report.pk, "approve"]))
     head.post(reverse("review:report_action", args=[report.pk, "forward"]))
     report.refresh_from_db()
@@ -87,7 +98,11 @@ def test_author_writes_submits_and_head_approves_through_the_pages(cast, login):
 def test_autosave_keeps_over_limit_text(cast, login):
     report = forwarded_report(cast)  # a separate draft below
     draft = SelfDiagnosisReport.objects.create(
-        catalogue=report.catalogue, org_unit=cast.units.rj, period="2027", title="草稿", author=cast.software_member
+        catalogue=report.catalogue,
+        org_unit=cast.units.rj,
+        period="2027",
+        title="草稿",
+        author=cast.software_member,
     )
     draft.rows.create(element=report.catalogue.elements.first())
     element = report.catalogue.elements.first()
@@ -105,21 +120,44 @@ def test_autosave_keeps_over_limit_text(cast, login):
 
 def test_other_units_reports_are_invisible(cast, login):
     report = forwarded_report(cast)
-    assert login(cast.jd_leader).get(reverse("review:report_detail", args=[report.pk])).status_code == 404
-    assert login(cast.xx_leader).get(reverse("review:report_detail", args=[report.pk])).status_code == 200
+    assert (
+        login(cast.jd_leader).get(reverse("review:report_detail", args=[report.pk])).status_code
+        == 404
+    )
+    assert (
+        login(cast.xx_leader).get(reverse("review:report_detail", args=[report.pk])).status_code
+        == 200
+    )
 
 
 def test_expert_sees_only_assigned_reports_from_publication_on(cast, login):
     report = forwarded_report(cast)
     start = timezone.localdate() + datetime.timedelta(days=40)
     office = login(cast.quality_officer)
-    office.post(reverse("review:round_list"), {"name": "2026 复核", "catalogue": report.catalogue.pk, "review_start": start, "review_end": start})
+    office.post(
+        reverse("review:round_list"),
+        {
+            "name": "2026 复核",
+            "catalogue": report.catalogue.pk,
+            "review_start": start,
+            "review_end": start,
+        },
+    )
     from workflows.review.models import ReviewRound
 
     round_ = ReviewRound.objects.get()
     round_url = reverse("review:round_detail", args=[round_.pk])
     office.post(round_url, {"step": "add", "report": report.pk})
-    office.post(round_url, {"step": "panel", "user": cast.expert.pk, "kind": "external", "is_chair": "on", "declaration": "无利益冲突"})
+    office.post(
+        round_url,
+        {
+            "step": "panel",
+            "user": cast.expert.pk,
+            "kind": "external",
+            "is_chair": "on",
+            "declaration": "无利益冲突",
+        },
+    )
     member = round_.panel.get()
     office.post(round_url, {"step": "assign", "member": member.pk, "report": report.pk})
     assignment = member.assignments.get()
@@ -145,17 +183,33 @@ def test_conflicting_assignment_is_refused_on_the_page(cast, login):
     report = forwarded_report(cast)
     start = timezone.localdate() + datetime.timedelta(days=40)
     office = login(cast.quality_officer)
-    office.post(reverse("review:round_list"), {"name": "r", "catalogue": report.catalogue.pk, "review_start": start, "review_end": start})
+    office.post(
+        reverse("review:round_list"),
+        {"name": "r", "catalogue": report.catalogue.pk, "review_start": start, "review_end": start},
+    )
     from workflows.review.models import ReviewRound
 
     round_ = ReviewRound.objects.get()
     url = reverse("review:round_detail", args=[round_.pk])
     office.post(url, {"step": "add", "report": report.pk})
-    office.post(url, {"step": "panel", "user": cast.xx_leader.pk, "kind": "internal", "declaration": "信息工程系主任"})
-    response = office.post(url, {"step": "assign", "member": round_.panel.get().pk, "report": report.pk})
+    office.post(
+        url,
+        {
+            "step": "panel",
+            "user": cast.xx_leader.pk,
+            "kind": "internal",
+            "declaration": "信息工程系主任",
+        },
+    )
+    response = office.post(
+        url, {"step": "assign", "member": round_.panel.get().pk, "report": report.pk}
+    )
     assert response.status_code == 200
     assert not round_.panel.get().assignments.exists()
-    assert "Conflict of interest" in response.content.decode() or "利益冲突" in response.content.decode()
+    assert (
+        "Conflict of interest" in response.content.decode()
+        or "利益冲突" in response.content.decode()
+    )
 
 
 def test_expert_records_findings_and_chair_signs_through_the_pages(cast, login):
@@ -176,7 +230,14 @@ def test_expert_records_findings_and_chair_signs_through_the_pages(cast, login):
     assert login(cast.quality_officer).get(sign_url).status_code == 403
     page = expert.get(sign_url)
     assert page.status_code == 200
-    expert.post(sign_url, {**{f"match-{e.pk}-0": ("yes" if i < 12 else "no") for i, e in enumerate(elements)}, "measures_strong": "yes", "summary": "总体符合"})
+    expert.post(
+        sign_url,
+        {
+            **{f"match-{e.pk}-0": ("yes" if i < 12 else "no") for i, e in enumerate(elements)},
+            "measures_strong": "yes",
+            "summary": "总体符合",
+        },
+    )
     conclusion = ReviewConclusion.objects.get()
     assert conclusion.conclusion == Conclusion.EFFECTIVE
     assert (conclusion.matched, conclusion.total) == (12, 15)
@@ -193,11 +254,16 @@ def test_sanction_flag_shows_and_is_decided_with_committee_approval(cast, login)
     from workflows.review import services
 
     services.conclusion_sign(actor=cast.expert, round_=round_, report=report)
-    unit_page = login(cast.software_lead).get(reverse("review:unit_status", args=[cast.units.rj.pk]))
+    unit_page = login(cast.software_lead).get(
+        reverse("review:unit_status", args=[cast.units.rj.pk])
+    )
     assert "⚑" in unit_page.content.decode()
     office = login(cast.quality_officer)
     flag = ReviewConclusion.objects.get().sanction_flag
-    office.post(reverse("review:committee"), {"flag": flag.pk, "measure": "funds", "detail": "减少专项经费 20%"})
+    office.post(
+        reverse("review:committee"),
+        {"flag": flag.pk, "measure": "funds", "detail": "减少专项经费 20%"},
+    )
     decision = SanctionDecision.objects.get()
     office.post(reverse("review:committee"), {"decision": decision.pk})
     decision.refresh_from_db()
@@ -226,7 +292,13 @@ def test_report_docx_has_the_annex2_table(cast, login):
     response = login(cast.software_lead).get(reverse("review:report_docx", args=[report.pk]))
     doc = Document(io.BytesIO(response.content))
     table = doc.tables[0]
-    assert [c.text for c in table.rows[0].cells] == ["诊断项目", "诊断要素", "自我诊断意见", "改进措施", "改进成效"]
+    assert [c.text for c in table.rows[0].cells] == [
+        "诊断项目",
+        "诊断要素",
+        "自我诊断意见",
+        "改进措施",
+        "改进成效",
+    ]
     assert len(table.rows) == 1 + 15
     # item 1 has four elements: its cell is merged over rows 1-4
     assert table.cell(1, 0).text == table.cell(4, 0).text == "1 体系总体构架"
