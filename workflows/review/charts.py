@@ -18,6 +18,8 @@ def _pyplot():
         logger.warning("matplotlib is not installed: reports are assembled without charts")
         return None
     matplotlib.use("Agg")
+    # wqy-zenhei declares weight 500; matplotlib warns on every lookup for "normal".
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
