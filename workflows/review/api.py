@@ -208,7 +208,9 @@ REPORT_TRANSITIONS = {
 class ReportTransition(APIView):
     serializer_class = ReportSerializer
 
-    @extend_schema(request=None, responses=ReportSerializer)
+    @extend_schema(
+        operation_id="review_report_transition", request=None, responses=ReportSerializer
+    )
     def post(self, request, pk, action):
         report = selectors.get_report(request.user, pk)
         operation = REPORT_TRANSITIONS.get(action)

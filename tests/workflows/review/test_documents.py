@@ -31,8 +31,19 @@ def _client(user):
     return client
 
 
+@pytest.fixture
+def eager_celery():
+    """Run the job in-process even when REDIS_URL points at a real broker (no worker here)."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 def test_annual_report_is_assembled_in_the_background_and_downloaded(
-    cast, django_capture_on_commit_callbacks
+    cast, django_capture_on_commit_callbacks, eager_celery
 ):
     report = forwarded_report(cast)
     round_, chair = round_in_review(cast, [report])
