@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access
-from config.api import Conflict
 
 from . import capabilities as caps
 from . import selectors, services
@@ -27,10 +26,12 @@ from .services import TransitionError
 from .text import char_count
 
 
-def _conflict(exc: TransitionError):
-    error = Conflict(detail=exc.message)
-    error.allowed = exc.allowed
-    return error
+def _conflict(exc: TransitionError) -> Response:
+    """409 with the transitions the object's state allows."""
+    return Response(
+        {"code": "conflict", "message": exc.message, "allowed": exc.allowed},
+        status=status.HTTP_409_CONFLICT,
+    )
 
 
 class PointSerializer(serializers.ModelSerializer):
@@ -193,7 +194,7 @@ class ReportDetail(APIView):
                 rows=rows,
             )
         except TransitionError as exc:
-            raise _conflict(exc) from exc
+            return _conflict(exc)
         return Response(ReportSerializer(selectors.get_report(request.user, pk)).data)
 
 
@@ -222,10 +223,7 @@ class ReportTransition(APIView):
         try:
             operation(actor=request.user, report=report)
         except TransitionError as exc:
-            return Response(
-                {"code": "conflict", "message": exc.message, "allowed": exc.allowed},
-                status=status.HTTP_409_CONFLICT,
-            )
+            return _conflict(exc)
         report.refresh_from_db()
         return Response(ReportSerializer(report).data)
 
@@ -285,10 +283,7 @@ class AssignmentFindings(APIView):
         try:
             services.findings_save(actor=request.user, assignment=assignment, **data.validated_data)
         except TransitionError as exc:
-            return Response(
-                {"code": "conflict", "message": exc.message, "allowed": exc.allowed},
-                status=status.HTTP_409_CONFLICT,
-            )
+            return _conflict(exc)
         return Response(data.data)
 
 

@@ -3,8 +3,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from accounts.models import Membership, User
 from accounts.models import Role as R
+from accounts.models import User
 from workflows.levels import Level
 
 from . import capabilities as caps
@@ -111,7 +111,3 @@ class DocumentJobForm(forms.Form):
 class CatalogueImportForm(forms.Form):
     file = forms.FileField(label=_("Workbook (.xlsx)"))
     activate = forms.BooleanField(label=_("Activate at once"), required=False)
-
-
-def is_external_expert(user):
-    return Membership.objects.filter(user=user, role=R.EXTERNAL_EXPERT).exists()

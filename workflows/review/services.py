@@ -4,8 +4,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -314,8 +316,6 @@ def evidence_link(*, actor, row, source_key, object_id):
     target = source.candidates(actor, row.report).filter(pk=object_id).first()
     if target is None:
         raise ValidationError({"object_id": _("This item cannot be linked to this report.")})
-    from django.contrib.contenttypes.models import ContentType
-
     link, _created = EvidenceLink.objects.get_or_create(
         row=row,
         content_type=ContentType.objects.get_for_model(target),
@@ -574,8 +574,6 @@ def _review_targets(catalogue):
 
 def get_assignment_for_expert(user, pk) -> ReviewAssignment:
     """Experts see only their own assignments, and only from publication on (404 otherwise)."""
-    from django.http import Http404
-
     assignment = (
         ReviewAssignment.objects.select_related("member__round__catalogue", "report__org_unit")
         .filter(pk=pk, member__user=user, report__published_at__isnull=False)

@@ -1,0 +1,64 @@
+"""The live counters and autosave in a real browser (Debian chromium, headless)."""
+
+import os
+
+import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from tests.conftest import CHROMIUM
+
+from .factories import filled_report, shipped_catalogue
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _session_cookie(user):
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session.session_key
+
+
+def test_counters_flag_an_over_limit_row_and_autosave_keeps_the_text(cast, live_server, settings):
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    settings.SESSION_COOKIE_SECURE = False
+    report = filled_report(cast.software_member, cast.units.rj, shipped_catalogue())
+    row = report.rows.first()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = browser.new_context()
+            context.add_cookies(
+                [
+                    {
+                        "name": "sessionid",
+                        "value": _session_cookie(cast.software_member),
+                        "url": live_server.url,
+                    }
+                ]
+            )
+            page = context.new_page()
+            page.goto(f"{live_server.url}/review/reports/{report.pk}/edit/")
+            measures = page.locator(f"#m-{row.element_id}")
+            counter = page.locator(f'.counter[data-for="m-{row.element_id}"]')
+            measures.fill("措" * 200)
+            assert counter.inner_text() == "200 / 200"
+            assert "over" not in (counter.get_attribute("class") or "")
+            measures.fill("Python 课程" * 25 + "多")
+            assert counter.inner_text() == "201 / 200"
+            assert "over" in counter.get_attribute("class")
+            page.wait_for_function(
+                "document.querySelector('.autosave').textContent.startsWith('✓')", timeout=10_000
+            )
+        finally:
+            browser.close()
+    row.refresh_from_db()
+    assert row.measures == "Python 课程" * 25 + "多"
