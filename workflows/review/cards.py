@@ -32,15 +32,28 @@ def review_cards(user):
             )
         )
     if access.has_capability(user, caps.ROUND_MANAGE):
-        late = [r for r in selectors.rounds_for(user).filter(published_at__isnull=True)]
+        unpublished = selectors.rounds_for(user).filter(published_at__isnull=True).count()
         cards.append(
             home.Card(
                 title=_("Review rounds awaiting publication"),
-                count=len(late),
+                count=unpublished,
                 url=reverse("review:round_list"),
                 empty_text=_("Every round's material is published."),
             )
         )
+    if access.has_capability(user, caps.REPORT_VIEW):
+        flagged = sorted(
+            set(selectors.sanction_flags_for(user).values_list("org_unit_id", flat=True))
+        )
+        if flagged:
+            url = (
+                reverse("review:committee")
+                if access.has_capability(user, caps.CONCLUSION_VIEW)
+                else reverse("review:unit_status", args=[flagged[0]])
+            )
+            cards.append(
+                home.Card(title=_("⚑ Units flagged for sanctions"), count=len(flagged), url=url)
+            )
     return cards
 
 

@@ -1,7 +1,5 @@
 """The live counters and autosave in a real browser (Debian chromium, headless)."""
 
-import os
-
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
@@ -22,8 +20,11 @@ def _session_cookie(user):
     return session.session_key
 
 
-def test_counters_flag_an_over_limit_row_and_autosave_keeps_the_text(cast, live_server, settings):
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_counters_flag_an_over_limit_row_and_autosave_keeps_the_text(
+    cast, live_server, settings, monkeypatch
+):
+    # playwright's sync API runs an event loop in this thread; the ORM calls below are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     settings.SESSION_COOKIE_SECURE = False

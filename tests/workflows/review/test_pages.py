@@ -254,10 +254,11 @@ def test_sanction_flag_shows_and_is_decided_with_committee_approval(cast, login)
     from workflows.review import services
 
     services.conclusion_sign(actor=cast.expert, round_=round_, report=report)
-    unit_page = login(cast.software_lead).get(
-        reverse("review:unit_status", args=[cast.units.rj.pk])
-    )
-    assert "⚑" in unit_page.content.decode()
+    lead = login(cast.software_lead)
+    status_url = reverse("review:unit_status", args=[cast.units.rj.pk])
+    assert "⚑" in lead.get(status_url).content.decode()
+    assert f'href="{status_url}"' in lead.get(reverse("home")).content.decode()
+    assert status_url not in login(cast.jd_leader).get(reverse("home")).content.decode()
     office = login(cast.quality_officer)
     flag = ReviewConclusion.objects.get().sanction_flag
     office.post(
