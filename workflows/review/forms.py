@@ -2,13 +2,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import access
 from accounts.models import Role as R
 from accounts.models import User
 from workflows.levels import Level
 
-from . import capabilities as caps
 from .models import Catalogue, DocumentJob, PanelMember, ReviewRound, SanctionDecision
+from .selectors import authorable_units
 
 
 class ReportCreateForm(forms.Form):
@@ -22,9 +21,7 @@ class ReportCreateForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org_unit"].queryset = access.visible_units(user, caps.REPORT_EDIT).order_by(
-            "path"
-        )
+        self.fields["org_unit"].queryset = authorable_units(user).order_by("path")
         self.fields["period"].initial = str(timezone.localdate().year)
 
 

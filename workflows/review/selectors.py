@@ -4,6 +4,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 
 from accounts import access
+from accounts.models import OrgUnit
 
 from . import capabilities as caps
 from .models import (
@@ -15,6 +16,22 @@ from .models import (
     SanctionFlag,
     SelfDiagnosisReport,
 )
+
+TEACHING_KINDS = (OrgUnit.Kind.DEPARTMENT, OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE)
+
+
+def authorable_units(user):
+    """Units whose reports the user may write: their own subtree; a college-wide role (the
+    quality office) writes the college's and the offices' reports, not a department's."""
+    q = Q(pk__in=[])
+    for g in access.grants(user):
+        if caps.REPORT_EDIT not in access.ROLE_CAPS.get(g.role, frozenset()):
+            continue
+        if g.scope == access.Scope.SUBTREE:
+            q |= Q(path__startswith=g.unit_path)
+        elif g.scope == access.Scope.COLLEGE:
+            q |= ~Q(kind__in=TEACHING_KINDS)
+    return OrgUnit.objects.filter(q, is_active=True)
 
 
 def visible_reports(user):

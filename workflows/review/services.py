@@ -161,15 +161,23 @@ def report_errors(report: SelfDiagnosisReport) -> dict:
     return errors
 
 
+def _require_author(actor, unit):
+    from .selectors import authorable_units
+
+    access.require(actor, caps.REPORT_EDIT, unit)
+    if not authorable_units(actor).filter(pk=unit.pk).exists():
+        raise PermissionDenied
+
+
 def _require_edit(actor, report):
-    access.require(actor, caps.REPORT_EDIT, report)
+    _require_author(actor, report.org_unit)
     if report.status != ReportStatus.DRAFT:
         raise TransitionError(_("Only a draft can be edited."), _allowed(report))
 
 
 @transaction.atomic
 def report_create(*, actor, org_unit, catalogue, period, title, level=""):
-    access.require(actor, caps.REPORT_EDIT, org_unit)
+    _require_author(actor, org_unit)
     if catalogue.status != Catalogue.Status.ACTIVE:
         raise ValidationError(
             {

@@ -326,3 +326,42 @@ def test_review_report_docx_lists_conclusions_and_findings(cast, login):
     findings = doc.tables[2]
     assert len(findings.rows) == 1 + 15
     assert [r.cells[1].text for r in findings.rows[1:]].count("否") == 5
+
+
+def test_late_publication_warns_the_organiser_and_the_start_is_refused(cast, login):
+    report = forwarded_report(cast)
+    start = timezone.localdate() + datetime.timedelta(days=10)
+    office = login(cast.quality_officer)
+    office.post(
+        reverse("review:round_list"),
+        {
+            "name": "迟公示",
+            "catalogue": report.catalogue.pk,
+            "review_start": start,
+            "review_end": start,
+        },
+    )
+    from workflows.review.models import ReviewRound
+
+    round_ = ReviewRound.objects.get()
+    url = reverse("review:round_detail", args=[round_.pk])
+    office.post(url, {"step": "add", "report": report.pk})
+    office.post(
+        url,
+        {
+            "step": "panel",
+            "user": cast.expert.pk,
+            "kind": "external",
+            "is_chair": "on",
+            "declaration": "无",
+        },
+    )
+    page = office.post(url, {"step": "publish"}, follow=True).content.decode()
+    assert "公示晚于截止日期" in page
+    page = office.post(url, {"step": "start"}).content.decode()
+    assert "晚于截止日期" in page
+    round_.refresh_from_db()
+    assert round_.status == RoundStatus.DISCLOSED
+    listed = ReviewConclusion.objects.get()
+    assert listed.conclusion == Conclusion.NEEDS_IMPROVEMENT
+    assert "待改进" in login(cast.chair).get(reverse("review:committee")).content.decode()

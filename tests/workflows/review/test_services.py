@@ -393,3 +393,13 @@ class TestConclusion:
         services.sanction_approve(actor=cast.chair, decision=decision)
         decision.refresh_from_db()
         assert decision.approved_by == cast.chair
+
+
+def test_the_quality_office_writes_college_reports_but_not_a_departments(cast):
+    catalogue = shipped_catalogue()
+    assert filled_report(cast.quality_officer, cast.units.zgb, catalogue)
+    with pytest.raises(PermissionDenied):
+        filled_report(cast.quality_officer, cast.units.rj, catalogue)
+    team_report = filled_report(cast.software_member, cast.units.rj, catalogue)
+    with pytest.raises(PermissionDenied):
+        services.report_save_draft(actor=cast.quality_officer, report=team_report, overview="改")
