@@ -118,3 +118,33 @@ def test_openapi_schema_documents_the_review_endpoints(cast):
         "/api/v1/review/conclusions/",
     ):
         assert path in schema
+
+
+def test_office_creates_a_round_and_bad_dates_are_a_400(cast):
+    catalogue = shipped_catalogue()
+    api = _client(cast.quality_officer)
+    response = api.post(
+        "/api/v1/review/rounds/",
+        {
+            "name": "2027 复核",
+            "catalogue": catalogue.pk,
+            "review_start": "2027-05-01",
+            "review_end": "2027-05-05",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["disclosure_deadline"] == "2027-04-01"
+    response = api.post(
+        "/api/v1/review/rounds/",
+        {
+            "name": "x",
+            "catalogue": catalogue.pk,
+            "review_start": "2027-05-01",
+            "review_end": "2027-04-01",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "review_end" in response.json()["errors"]
+    assert _client(cast.teacher).get("/api/v1/review/rounds/").status_code == 403

@@ -157,3 +157,24 @@ def test_uploaded_document_is_linked_as_evidence(cast):
         {"source": "documents", "object_id": document.pk, "element": other.rows.first().element_id},
     )
     assert EvidenceLink.objects.count() == 1
+
+
+def test_level_report_job_assembles_the_levels_sections(
+    cast, django_capture_on_commit_callbacks, eager_celery
+):
+    forwarded_report(cast)
+    office = _client(cast.quality_officer)
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=True):
+        office.post(
+            reverse("review:document_jobs"), {"year": timezone.localdate().year, "level": "major"}
+        )
+    job = DocumentJob.objects.get()
+    assert (job.kind, job.status) == (DocumentJob.Kind.LEVEL, DocumentJob.Status.DONE)
+    doc = Document(job.file.open("rb"))
+    assert "专业层面质量报告" in doc.paragraphs[0].text
+    assert [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")] == [
+        "自我诊改",
+        "复核结论",
+    ]
