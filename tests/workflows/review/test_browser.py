@@ -20,16 +20,16 @@ def _session_cookie(user):
     return session.session_key
 
 
-def test_counters_flag_an_over_limit_row_and_autosave_keeps_the_text(
-    cast, live_server, settings, monkeypatch
-):
-    # playwright's sync API runs an event loop in this thread; the ORM calls below are safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_counters_flag_an_over_limit_row_and_autosave_keeps_the_text(cast, live_server, settings):
     from playwright.sync_api import sync_playwright
 
     settings.SESSION_COOKIE_SECURE = False
     report = filled_report(cast.software_member, cast.units.rj, shipped_catalogue())
     row = report.rows.first()
+    # Every ORM call stays outside the playwright block: its event loop would make Django open
+    # a second connection in another context and leave it behind.
+    cookie = {"name": "sessionid", "value": _session_cookie(cast.software_member)}
+    edit_url = f"{live_server.url}/review/reports/{report.pk}/edit/"
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -37,17 +37,9 @@ def test_counters_flag_an_over_limit_row_and_autosave_keeps_the_text(
         )
         try:
             context = browser.new_context()
-            context.add_cookies(
-                [
-                    {
-                        "name": "sessionid",
-                        "value": _session_cookie(cast.software_member),
-                        "url": live_server.url,
-                    }
-                ]
-            )
+            context.add_cookies([{**cookie, "url": live_server.url}])
             page = context.new_page()
-            page.goto(f"{live_server.url}/review/reports/{report.pk}/edit/")
+            page.goto(edit_url)
             measures = page.locator(f"#m-{row.element_id}")
             counter = page.locator(f'.counter[data-for="m-{row.element_id}"]')
             measures.fill("措" * 200)
