@@ -369,6 +369,9 @@ class ReviewRound(ConcurrentTransitionMixin, models.Model):
     review_end = models.DateField(_("review ends"))
     disclosure_deadline = models.DateField(_("disclosure deadline"), editable=False)
     published_at = models.DateTimeField(_("material published at"), null=True, blank=True)
+    deadline_warned_at = models.DateTimeField(
+        _("organiser warned of the deadline at"), null=True, blank=True
+    )
     status = FSMField(_("status"), default=S.PLANNING, choices=S.choices, protected=True)
     reports = models.ManyToManyField(
         SelfDiagnosisReport, related_name="rounds", blank=True, verbose_name=_("reports")

@@ -486,6 +486,50 @@ def round_publish(*, actor, round_):
     return PublishResult(round_, late)
 
 
+def rounds_warn_disclosure(*, today=None):
+    """Mail the organiser of every round whose material is still unpublished when its disclosure
+    deadline is `REVIEW_DISCLOSURE_WARN_DAYS` away or past; once per round. Run daily (beat)."""
+    today = today or timezone.localdate()
+    horizon = today + timezone.timedelta(days=settings.REVIEW_DISCLOSURE_WARN_DAYS)
+    due = ReviewRound.objects.filter(
+        status=RoundStatus.PLANNING,
+        published_at__isnull=True,
+        deadline_warned_at__isnull=True,
+        disclosure_deadline__lte=horizon,
+    ).select_related("created_by")
+    warned = []
+    for round_ in due:
+        with transaction.atomic():
+            claimed = ReviewRound.objects.filter(
+                pk=round_.pk, deadline_warned_at__isnull=True
+            ).update(deadline_warned_at=timezone.now())
+            if not claimed:
+                continue
+            audit_record(actor=None, action="review.round.deadline_warning", obj=round_)
+            transaction.on_commit(lambda r=round_: _mail_deadline_warning(r, today))
+        warned.append(round_)
+    return warned
+
+
+def _mail_deadline_warning(round_, today):
+    from django.core.mail import send_mail
+
+    if not round_.created_by.email:
+        return
+    late = round_.disclosure_deadline < today
+    subject = (
+        _("Review material of “%(r)s” was due for publication on %(d)s")
+        if late
+        else _("Publish the review material of “%(r)s” by %(d)s")
+    ) % {"r": round_.name, "d": round_.disclosure_deadline}
+    body = _(
+        "The material must be public at least %(days)d days before the review starts on "
+        "%(start)s. Unpublished material keeps the review from starting and puts the units on "
+        "the “needs improvement” list."
+    ) % {"days": settings.REVIEW_DISCLOSURE_DAYS, "start": round_.review_start}
+    send_mail(subject, body, None, [round_.created_by.email])
+
+
 class DisclosureError(ValidationError):
     pass
 

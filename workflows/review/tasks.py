@@ -52,3 +52,10 @@ def build_document(job_id: int) -> None:
         DocumentJob.objects.filter(pk=job_id).update(
             status=DocumentJob.Status.FAILED, message=str(exc)[:300]
         )
+
+
+@shared_task
+def warn_disclosure_deadlines() -> int:
+    from .services import rounds_warn_disclosure
+
+    return len(rounds_warn_disclosure())

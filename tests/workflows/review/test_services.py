@@ -403,3 +403,33 @@ def test_the_quality_office_writes_college_reports_but_not_a_departments(cast):
     team_report = filled_report(cast.software_member, cast.units.rj, catalogue)
     with pytest.raises(PermissionDenied):
         services.report_save_draft(actor=cast.quality_officer, report=team_report, overview="改")
+
+
+def test_the_organiser_is_mailed_once_when_the_disclosure_deadline_nears(
+    cast, mailoutbox, django_capture_on_commit_callbacks
+):
+    cast.quality_officer.email = "zgb@example.edu.cn"
+    cast.quality_officer.save()
+    catalogue = shipped_catalogue()
+    today = timezone.localdate()
+    near = services.round_create(
+        actor=cast.quality_officer,
+        name="近",
+        catalogue=catalogue,
+        review_start=today + datetime.timedelta(days=37),
+        review_end=today + datetime.timedelta(days=40),
+    )
+    services.round_create(
+        actor=cast.quality_officer,
+        name="远",
+        catalogue=catalogue,
+        review_start=today + datetime.timedelta(days=38),
+        review_end=today + datetime.timedelta(days=40),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.rounds_warn_disclosure(today=today) == [near]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.rounds_warn_disclosure(today=today) == []
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["zgb@example.edu.cn"]
+    assert str(near.disclosure_deadline) in mailoutbox[0].subject
