@@ -11,7 +11,9 @@ from . import selectors
 
 def review_cards(user):
     cards = []
-    if access.has_capability(user, caps.REPORT_APPROVE):
+    if access.has_capability(user, caps.REPORT_APPROVE) or access.has_capability(
+        user, caps.REPORT_PUBLISH
+    ):
         waiting = selectors.approvals_waiting(user)
         cards.append(
             home.Card(

@@ -34,6 +34,17 @@ def authorable_units(user):
     return OrgUnit.objects.filter(q, is_active=True)
 
 
+def _either(*conditions: Q) -> Q:
+    """OR of unit filters. An empty Q means "everything" to access.unit_filter, but `Q() | x`
+    is just `x` in Django, so an unrestricted operand must win explicitly."""
+    if any(not c for c in conditions):
+        return Q()
+    combined = conditions[0]
+    for c in conditions[1:]:
+        combined |= c
+    return combined
+
+
 def visible_reports(user):
     """Reports of the user's units, plus, for experts, the published reports assigned to them."""
     if not access.is_active_user(user):
@@ -42,7 +53,7 @@ def visible_reports(user):
         member__user=user, report__published_at__isnull=False
     ).values("report_id")
     return SelfDiagnosisReport.objects.filter(
-        access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__") | Q(pk__in=assigned)
+        _either(access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__"), Q(pk__in=assigned))
     ).select_related("org_unit", "catalogue")
 
 
@@ -84,13 +95,22 @@ def expert_assignments(user):
 
 
 def approvals_waiting(user):
-    from .services import is_unit_head
+    """Submitted reports the user approves as unit head, and approved ones they forward."""
+    from .services import is_unit_head, may_forward
 
     candidates = SelfDiagnosisReport.objects.filter(
-        access.unit_filter(user, caps.REPORT_APPROVE, prefix="org_unit__"),
+        _either(
+            access.unit_filter(user, caps.REPORT_APPROVE, prefix="org_unit__"),
+            access.unit_filter(user, caps.REPORT_PUBLISH, prefix="org_unit__"),
+        ),
         status__in=[ReportStatus.SUBMITTED, ReportStatus.APPROVED],
     ).select_related("org_unit")
-    return [r for r in candidates if is_unit_head(user, r.org_unit)]
+    return [
+        r
+        for r in candidates
+        if (r.status == ReportStatus.SUBMITTED and is_unit_head(user, r.org_unit))
+        or (r.status == ReportStatus.APPROVED and may_forward(user, r))
+    ]
 
 
 def conclusions_for(user):
@@ -102,8 +122,10 @@ def conclusions_for(user):
 def sanction_flags_for(user):
     return (
         SanctionFlag.objects.filter(
-            access.unit_filter(user, caps.CONCLUSION_VIEW, prefix="org_unit__")
-            | access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__")
+            _either(
+                access.unit_filter(user, caps.CONCLUSION_VIEW, prefix="org_unit__"),
+                access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__"),
+            )
         )
         .select_related("org_unit", "conclusion__round")
         .prefetch_related("decisions")

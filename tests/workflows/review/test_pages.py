@@ -365,3 +365,27 @@ def test_late_publication_warns_the_organiser_and_the_start_is_refused(cast, log
     listed = ReviewConclusion.objects.get()
     assert listed.conclusion == Conclusion.NEEDS_IMPROVEMENT
     assert "待改进" in login(cast.chair).get(reverse("review:committee")).content.decode()
+
+
+def test_every_page_renders_in_chinese_for_the_people_who_use_it(cast, login):
+    report = forwarded_report(cast)
+    round_, chair = round_in_review(cast, [report])
+    office = login(cast.quality_officer)
+    for name, args, text in [
+        ("review:report_list", [], "自我诊改报告"),
+        ("review:round_list", [], "新建复核批次"),
+        ("review:round_detail", [round_.pk], "复核专家组"),
+        ("review:catalogue_list", [], "导入参考表新版本"),
+        ("review:document_jobs", [], "年度质量报告"),
+        ("review:committee", [], "复核结论"),
+        ("review:report_detail", [report.pk], "导出 Word"),
+    ]:
+        response = office.get(reverse(name, args=args))
+        assert response.status_code == 200, name
+        assert text in response.content.decode(), name
+    expert = login(cast.expert)
+    page = expert.get(reverse("review:my_assignments")).content.decode()
+    assert "汇总并签署" in page
+    assert reverse("review:assignment_detail", args=[chair.assignments.get().pk]) in page
+    nav = login(cast.teacher).get(reverse("home")).content.decode()
+    assert reverse("review:round_list") not in nav

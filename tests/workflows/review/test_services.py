@@ -433,3 +433,25 @@ def test_the_organiser_is_mailed_once_when_the_disclosure_deadline_nears(
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["zgb@example.edu.cn"]
     assert str(near.disclosure_deadline) in mailoutbox[0].subject
+
+
+def test_college_wide_viewers_see_every_report_and_experts_only_theirs(cast):
+    from workflows.review import selectors
+
+    report = forwarded_report(cast)
+    for viewer in (cast.quality_officer, cast.chair, cast.committee_member, cast.xx_leader):
+        assert list(selectors.visible_reports(viewer)) == [report], viewer
+    for outsider in (cast.jd_leader, cast.teacher, cast.expert, cast.outsider):
+        assert not selectors.visible_reports(outsider).exists(), outsider
+
+
+def test_waiting_lists_hold_what_each_person_must_act_on(cast):
+    from workflows.review import selectors
+
+    college = filled_report(cast.quality_officer, cast.units.college, shipped_catalogue())
+    services.report_submit(actor=cast.quality_officer, report=college)
+    assert selectors.approvals_waiting(cast.chair) == [college]
+    assert selectors.approvals_waiting(cast.quality_officer) == []
+    services.report_approve(actor=cast.chair, report=college)
+    assert selectors.approvals_waiting(cast.chair) == []
+    assert selectors.approvals_waiting(cast.quality_officer) == [college]
