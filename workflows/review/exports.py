@@ -130,7 +130,35 @@ def self_diagnosis_docx(report) -> bytes:
                 "date": timezone.localdate(report.approved_at),
             }
         )
+    _annex2_notes(doc, report.catalogue)
     return _bytes(doc)
+
+
+def _annex2_notes(doc, catalogue):
+    """The notes printed under the 附件2 form, with this catalogue's limits."""
+    doc.add_paragraph(_("Notes to the report")).runs[0].bold = True
+    notes = [
+        _("1. The report must be true and accurate."),
+        _(
+            "2. The self-diagnosis opinion of each element states target attainment, main "
+            "achievements, problems and their causes, in at most %(n)d characters; finding "
+            "problems and analysing causes takes at least half of it."
+        )
+        % {"n": catalogue.opinion_max},
+        _(
+            "3. The improvement measures of each element are targeted and feasible, in at most "
+            "%(n)d characters."
+        )
+        % {"n": catalogue.measures_max},
+        _(
+            "4. The improvement effects are the effects already visible after the measures, not "
+            "predictions; if the measures have not started, say so. At most %(n)d characters."
+        )
+        % {"n": catalogue.effects_max},
+        _("5. Write the self-diagnosis as it is; no graded conclusion is needed."),
+    ]
+    for note in notes:
+        doc.add_paragraph(note)
 
 
 def review_report_docx(round_) -> bytes:

@@ -308,6 +308,9 @@ def test_report_docx_has_the_annex2_table(cast, login):
     assert table.cell(1, 1).text == "1.1 质量保证理念"
     assert GOOD_ROW["problems"] in table.cell(1, 2).text
     assert any("签字" in p.text for p in doc.paragraphs)
+    notes = [p.text for p in doc.paragraphs]
+    assert "诊改报告备注" in notes
+    assert any("总体不超过 500 字" in p for p in notes)
 
 
 def test_review_report_docx_lists_conclusions_and_findings(cast, login):
