@@ -181,7 +181,7 @@ def review_report_docx(round_) -> bytes:
     doc.add_heading(_("Expert panel"), level=2)
     panel = doc.add_table(rows=1, cols=3)
     panel.style = "Table Grid"
-    for i, text in enumerate([_("Expert"), _("Kind"), _("Role")]):
+    for i, text in enumerate([_("Expert"), _("Kind"), _("Panel role")]):
         panel.cell(0, i).text = text
     for member in round_.panel.select_related("user"):
         cells = panel.add_row().cells
