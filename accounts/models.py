@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from treebeard.mp_tree import MP_Node
 
+from .validators import validate_webhook_url
+
 
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=60, blank=True)
@@ -49,7 +51,17 @@ class OrgUnit(MP_Node):
     code = models.CharField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
     is_active = models.BooleanField(_("active"), default=True)
-    webhook_url = models.URLField(_("chat webhook URL"), blank=True)
+    webhook_url = models.URLField(
+        _("chat webhook URL"), blank=True, max_length=500, validators=[validate_webhook_url]
+    )
+    webhook_secret = models.CharField(
+        _("chat webhook signing secret"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "DingTalk-style robots sign each request with this secret; leave empty if unused."
+        ),
+    )
 
     class Meta:
         verbose_name = _("org unit")

@@ -1,0 +1,97 @@
+"""School working days: Monday–Friday, minus holidays (节假日), plus make-up days (调休)."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from .models import CalendarDay, Term
+
+# How far past the naive estimate we load calendar exceptions: long holidays (Spring Festival,
+# National Day) add at most a few weeks to any span.
+_SLACK_DAYS = 45
+
+
+def _exceptions(start: date, end: date) -> dict[date, str]:
+    return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind"))
+
+
+def _is_working(d: date, exceptions: dict[date, str]) -> bool:
+    kind = exceptions.get(d)
+    if kind == CalendarDay.Kind.HOLIDAY:
+        return False
+    if kind == CalendarDay.Kind.WORKDAY:
+        return True
+    return d.weekday() < 5
+
+
+def is_working_day(d: date) -> bool:
+    return _is_working(d, _exceptions(d, d))
+
+
+def end_of_day(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.max))
+
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+
+
+def add_working_days(start: datetime, n: int) -> datetime:
+    """The end of the n-th working day after start's date; n = 0 is the end of start's day when it
+    is a working day, else of the next working day."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    day = _local_date(start)
+    horizon = day + timedelta(days=n * 2 + _SLACK_DAYS)
+    exceptions = _exceptions(day, horizon)
+    if n == 0:
+        while not _is_working(day, exceptions):
+            day += timedelta(days=1)
+        return end_of_day(day)
+    counted = 0
+    while counted < n:
+        day += timedelta(days=1)
+        if day > horizon:
+            horizon = day + timedelta(days=n * 2 + _SLACK_DAYS)
+            exceptions |= _exceptions(day, horizon)
+        if _is_working(day, exceptions):
+            counted += 1
+    return end_of_day(day)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days in (start, end]: 0 when end == start; negative when end is before start."""
+    if end == start:
+        return 0
+    sign = 1
+    if end < start:
+        start, end, sign = end, start, -1
+    exceptions = _exceptions(start, end)
+    count = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        if _is_working(day, exceptions):
+            count += 1
+    return sign * count
+
+
+def working_days_left(due: datetime, now: datetime | None = None) -> int:
+    """Working days from today to the due day: 0 due today, negative overdue."""
+    today = _local_date(now or timezone.now())
+    return working_days_between(today, _local_date(due))
+
+
+def end_of_term(at: date) -> datetime:
+    term = Term.objects.filter(start__lte=at, end__gte=at).first()
+    if term is None:
+        raise ValueError(f"no term covers {at}")
+    return end_of_day(term.end)
+
+
+def shift_by_working_days(due: datetime, paused_from: datetime, resumed_at: datetime) -> datetime:
+    """A pause moves the due date by the working days it lasted."""
+    paused = working_days_between(_local_date(paused_from), _local_date(resumed_at))
+    if paused <= 0:
+        return due
+    return add_working_days(due, paused)

@@ -1,0 +1,51 @@
+"""Outside channels: email and unit chat robots (DingTalk / WeCom style JSON webhooks)."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import urllib.request
+from urllib.parse import quote_plus
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from .models import Delivery
+
+
+def _signed(url: str, secret: str) -> str:
+    """DingTalk's robot signature: HMAC-SHA256 over "timestamp\\nsecret", base64, url-encoded."""
+    timestamp = str(round(time.time() * 1000))
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    sign = quote_plus(base64.b64encode(digest))
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}timestamp={timestamp}&sign={sign}"
+
+
+def send(delivery: Delivery) -> None:
+    notification = delivery.notification
+    text = notification.title + ("\n" + notification.body if notification.body else "")
+    if delivery.channel == Delivery.Channel.EMAIL:
+        send_mail(
+            notification.title, notification.body or notification.title, None, [delivery.target]
+        )
+        return
+    url = delivery.target
+    unit = notification.unit
+    if unit is not None and unit.webhook_secret:
+        url = _signed(url, unit.webhook_secret)
+    payload = json.dumps({"msgtype": "text", "text": {"content": text}}).encode()
+    request = urllib.request.Request(  # noqa: S310 - scheme validated on the unit (http/https only)
+        url, data=payload, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        body = response.read(4096)
+    try:
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        return
+    if isinstance(answer, dict) and answer.get("errcode", 0) not in (0, "0"):
+        raise RuntimeError(
+            f"robot answered errcode={answer.get('errcode')}: {answer.get('errmsg', '')}"
+        )

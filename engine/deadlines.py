@@ -1,0 +1,288 @@
+"""Deadlines on any object, with a reminder and escalation ladder that is data per kind."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.audit import audit_record
+
+from . import calendar, notifications, signals
+from .models import Deadline, EscalationRule
+
+LIVE = (Deadline.Status.OPEN, Deadline.Status.PAUSED)
+
+
+def ensure_rule(kind: str, *, label, remind_before=2, leader_after=0, college_after=3, **extra):
+    """Create the default ladder for a kind unless an administrator already has one."""
+    rule, _created = EscalationRule.objects.get_or_create(
+        kind=kind,
+        defaults={
+            "label": str(label),
+            "remind_before": remind_before,
+            "leader_after": leader_after,
+            "college_after": college_after,
+            **extra,
+        },
+    )
+    return rule
+
+
+def _rule(kind: str) -> EscalationRule | None:
+    return EscalationRule.objects.filter(kind=kind, is_active=True).first()
+
+
+def _working_day_start_before(due: datetime, n: int) -> datetime:
+    """The start of the working day n working days before the due day."""
+    day = timezone.localtime(due).date()
+    counted = 0
+    while counted < n:
+        day -= timedelta(days=1)
+        if calendar.is_working_day(day):
+            counted += 1
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def _next_action(deadline: Deadline, rule: EscalationRule | None) -> datetime | None:
+    if rule is None or deadline.status != Deadline.Status.OPEN:
+        return None
+    level = deadline.escalation_level
+    if level == Deadline.Level.NONE:
+        if rule.remind_before:
+            return _working_day_start_before(deadline.due_at, rule.remind_before)
+        level = Deadline.Level.REMINDED
+    if level == Deadline.Level.REMINDED:
+        if rule.leader_after == 0:
+            return deadline.due_at
+        return calendar.add_working_days(deadline.due_at, rule.leader_after)
+    if level == Deadline.Level.LEADER:
+        return calendar.add_working_days(deadline.due_at, rule.college_after)
+    return None
+
+
+def _target(obj):
+    return ContentType.objects.get_for_model(obj), str(obj.pk)
+
+
+@transaction.atomic
+def deadline_start(
+    *,
+    obj,
+    kind: str,
+    owner_unit,
+    owner_user=None,
+    due_at: datetime | None = None,
+    working_days: int | None = None,
+    start: datetime | None = None,
+) -> Deadline:
+    if (due_at is None) == (working_days is None):
+        raise ValueError("give exactly one of due_at and working_days")
+    start = start or timezone.now()
+    if working_days is not None:
+        due_at = calendar.add_working_days(start, working_days)
+    content_type, object_id = _target(obj)
+    deadline = (
+        Deadline.objects.select_for_update()
+        .filter(content_type=content_type, object_id=object_id, kind=kind, status__in=LIVE)
+        .first()
+    )
+    if deadline is None:
+        deadline = Deadline(content_type=content_type, object_id=object_id, kind=kind)
+    deadline.owner_unit = owner_unit
+    deadline.owner_user = owner_user
+    deadline.started_at = start
+    deadline.due_at = due_at
+    deadline.status = Deadline.Status.OPEN
+    deadline.paused_at = None
+    deadline.escalation_level = Deadline.Level.NONE
+    deadline.next_action_at = _next_action(deadline, _rule(kind))
+    deadline.save()
+    return deadline
+
+
+def _live(obj, kind):
+    content_type, object_id = _target(obj)
+    return Deadline.objects.select_for_update().filter(
+        content_type=content_type, object_id=object_id, kind=kind, status__in=LIVE
+    )
+
+
+@transaction.atomic
+def deadline_complete(*, obj, kind: str) -> None:
+    _live(obj, kind).update(
+        status=Deadline.Status.DONE, closed_at=timezone.now(), next_action_at=None
+    )
+
+
+@transaction.atomic
+def deadline_cancel(*, obj, kind: str) -> None:
+    _live(obj, kind).update(
+        status=Deadline.Status.CANCELLED, closed_at=timezone.now(), next_action_at=None
+    )
+
+
+@transaction.atomic
+def deadline_pause(*, actor, obj, kind: str, reason: str) -> Deadline | None:
+    deadline = _live(obj, kind).filter(status=Deadline.Status.OPEN).first()
+    if deadline is None:
+        return None
+    deadline.status = Deadline.Status.PAUSED
+    deadline.paused_at = timezone.now()
+    deadline.next_action_at = None
+    deadline.save(update_fields=["status", "paused_at", "next_action_at"])
+    audit_record(
+        actor=actor, action="deadline.pause", obj=obj, after={"kind": kind, "reason": reason}
+    )
+    return deadline
+
+
+@transaction.atomic
+def deadline_resume(*, actor, obj, kind: str) -> Deadline | None:
+    deadline = _live(obj, kind).filter(status=Deadline.Status.PAUSED).first()
+    if deadline is None:
+        return None
+    now = timezone.now()
+    before = deadline.due_at
+    deadline.due_at = calendar.shift_by_working_days(deadline.due_at, deadline.paused_at, now)
+    deadline.status = Deadline.Status.OPEN
+    deadline.paused_at = None
+    deadline.next_action_at = _next_action(deadline, _rule(kind))
+    deadline.save(update_fields=["due_at", "status", "paused_at", "next_action_at"])
+    audit_record(
+        actor=actor,
+        action="deadline.resume",
+        obj=obj,
+        before={"kind": kind, "due_at": before.isoformat()},
+        after={"kind": kind, "due_at": deadline.due_at.isoformat()},
+    )
+    return deadline
+
+
+def open_deadlines_for(obj):
+    content_type, object_id = _target(obj)
+    return Deadline.objects.filter(
+        content_type=content_type, object_id=object_id, status__in=LIVE
+    ).order_by("due_at")
+
+
+def overdue_for_units(units):
+    return (
+        Deadline.objects.filter(
+            owner_unit__in=units, status=Deadline.Status.OPEN, due_at__lt=timezone.now()
+        )
+        .select_related("owner_unit", "owner_user", "content_type")
+        .order_by("due_at")
+    )
+
+
+# --- the escalation sweep ----------------------------------------------------------------------
+
+STEP_KIND = {
+    Deadline.Level.REMINDED: "deadline.remind",
+    Deadline.Level.LEADER: "deadline.leader",
+    Deadline.Level.COLLEGE: "deadline.college",
+}
+
+notifications.register_kind(
+    "deadline.remind",
+    label=_("Deadline reminder"),
+    title=_("Due soon: {{ label }} ({{ due }})"),
+    body=_("“{{ obj }}” is due on {{ due }}. {{ url }}"),
+)
+notifications.register_kind(
+    "deadline.leader",
+    label=_("Overdue: unit leader"),
+    title=_("Overdue in your unit: {{ label }}"),
+    body=_("“{{ obj }}” ({{ unit }}) was due on {{ due }} and is not done. {{ url }}"),
+)
+notifications.register_kind(
+    "deadline.college",
+    label=_("Overdue: college"),
+    title=_("Escalated to the college: {{ label }}"),
+    body=_("“{{ obj }}” ({{ unit }}) was due on {{ due }} and is still not done. {{ url }}"),
+)
+
+
+def _recipients(deadline: Deadline, level: int, rule: EscalationRule):
+    if level == Deadline.Level.REMINDED:
+        if deadline.owner_user_id:
+            return [deadline.owner_user]
+        return list(notifications.unit_leaders(deadline.owner_unit))
+    if level == Deadline.Level.LEADER:
+        return list(notifications.unit_leaders(deadline.owner_unit))
+    return list(notifications.role_holders(rule.college_target))
+
+
+def _escalate_one(deadline: Deadline, rule: EscalationRule | None, now: datetime) -> int:
+    """Take every ladder step whose moment has come; returns the number of steps taken."""
+    steps = 0
+    while deadline.next_action_at is not None and deadline.next_action_at <= now and rule:
+        level = deadline.escalation_level + 1
+        if level == Deadline.Level.REMINDED and not rule.remind_before:
+            level = Deadline.Level.LEADER
+        obj = deadline.obj
+        action = "deadline.remind" if level == Deadline.Level.REMINDED else "deadline.escalate"
+        notifications.notify(
+            kind=STEP_KIND[level],
+            recipients=_recipients(deadline, level, rule),
+            obj=obj,
+            context={
+                "label": rule.label,
+                "due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d"),
+                "unit": deadline.owner_unit,
+            },
+            dedup_key=f"deadline:{deadline.pk}:{deadline.due_at.isoformat()}:{level}",
+            unit=deadline.owner_unit,
+        )
+        if obj is not None:
+            audit_record(
+                actor=None,
+                action=action,
+                obj=obj,
+                after={
+                    "kind": deadline.kind,
+                    "level": int(level),
+                    "due_at": deadline.due_at.isoformat(),
+                },
+                record_ip=False,
+            )
+        deadline.escalation_level = level
+        deadline.next_action_at = _next_action(deadline, rule)
+        deadline.save(update_fields=["escalation_level", "next_action_at"])
+        transaction.on_commit(
+            lambda d=deadline, lv=int(level): signals.deadline_escalated.send(
+                sender=Deadline, deadline=d, level=lv
+            ),
+            robust=True,
+        )
+        steps += 1
+    return steps
+
+
+def escalation_sweep(now: datetime | None = None, batch_size: int = 500) -> int:
+    """Advance every deadline whose next step has come. Rows are claimed with SKIP LOCKED, and each
+    step's notification has a dedup key, so two sweeps at once, or one run twice, send nothing
+    twice. Reads only due rows (partial index on next_action_at)."""
+    now = now or timezone.now()
+    rules = {r.kind: r for r in EscalationRule.objects.filter(is_active=True)}
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Deadline.objects.select_for_update(skip_locked=True)
+                .filter(status=Deadline.Status.OPEN, next_action_at__lte=now)
+                .select_related("owner_unit", "owner_user", "content_type")
+                .order_by("next_action_at")[:batch_size]
+            )
+            if not batch:
+                return total
+            for deadline in batch:
+                steps = _escalate_one(deadline, rules.get(deadline.kind), now)
+                if not steps:
+                    deadline.next_action_at = None
+                    deadline.save(update_fields=["next_action_at"])
+                total += steps

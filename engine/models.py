@@ -1,0 +1,340 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrgUnit, Role
+
+
+class Term(models.Model):
+    """A school term (学期). Working days are counted against the calendar days below."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    start = models.DateField(_("first day"))
+    end = models.DateField(_("last day"))
+    teaching_weeks = models.PositiveSmallIntegerField(
+        _("teaching weeks"), default=18, validators=[MaxValueValidator(30)]
+    )
+
+    class Meta:
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="term_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": _("The term must end after it starts.")})
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday–Friday week: a holiday (节假日) or a make-up day (调休)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKDAY = "workday", _("Make-up working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    term = models.ForeignKey(
+        Term,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="days",
+        verbose_name=_("term"),
+    )
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.name}"
+
+    def clean(self):
+        if self.term_id and self.date and not (self.term.start <= self.date <= self.term.end):
+            raise ValidationError({"date": _("This day lies outside its term.")})
+
+
+class EscalationRule(models.Model):
+    """The reminder and escalation ladder for one kind of deadline. Offsets are working days."""
+
+    class CollegeTarget(models.TextChoices):
+        QUALITY_OFFICE = Role.QUALITY_OFFICER, _("Quality office")
+        COMMITTEE = Role.COMMITTEE_CHAIR, _("Committee chair")
+
+    kind = models.CharField(_("kind of item"), max_length=64, unique=True)
+    label = models.CharField(_("label"), max_length=100)
+    remind_before = models.PositiveSmallIntegerField(
+        _("remind owner (working days before)"), default=2, validators=[MaxValueValidator(30)]
+    )
+    leader_after = models.PositiveSmallIntegerField(
+        _("escalate to unit leader (working days after)"),
+        default=0,
+        validators=[MaxValueValidator(60)],
+    )
+    college_after = models.PositiveSmallIntegerField(
+        _("escalate to the college (working days after)"),
+        default=3,
+        validators=[MaxValueValidator(90)],
+    )
+    college_target = models.CharField(
+        _("college escalation goes to"),
+        max_length=32,
+        choices=CollegeTarget.choices,
+        default=CollegeTarget.QUALITY_OFFICE,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("escalation rule")
+        verbose_name_plural = _("escalation rules")
+
+    def __str__(self):
+        return self.label
+
+    def clean(self):
+        both_set = self.college_after is not None and self.leader_after is not None
+        if both_set and self.college_after < self.leader_after:
+            raise ValidationError(
+                {"college_after": _("The college step must come after the leader step.")}
+            )
+
+
+class Deadline(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PAUSED = "paused", _("Paused")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Level(models.IntegerChoices):
+        NONE = 0, _("On time")
+        REMINDED = 1, _("Reminded")
+        LEADER = 2, _("Escalated to unit leader")
+        COLLEGE = 3, _("Escalated to the college")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64)
+    obj = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(_("kind"), max_length=64)
+    owner_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="deadlines", verbose_name=_("owner unit")
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deadlines",
+        verbose_name=_("owner"),
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(
+        _("escalation"), choices=Level.choices, default=Level.NONE
+    )
+    # When the escalation sweep must next look at this row; NULL = nothing left to do. The sweep
+    # reads only rows whose moment has come, through the partial index below.
+    next_action_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "kind"],
+                condition=Q(status__in=["open", "paused"]),
+                name="deadline_one_live_per_object_kind",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_action_at"],
+                condition=Q(status="open", next_action_at__isnull=False),
+                name="deadline_due_action_idx",
+            ),
+            models.Index(fields=["owner_unit", "status", "due_at"]),
+            models.Index(fields=["owner_user", "status", "due_at"]),
+            models.Index(fields=["content_type", "object_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.due_at:%Y-%m-%d}"
+
+    @property
+    def is_overdue(self):
+        return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+
+class Notification(models.Model):
+    """One message to one person: the outbox row (written in the causing transaction) and, once
+    delivered, the in-app message behind the bell."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64, blank=True)
+    unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("unit")
+    )
+    dedup_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "dedup_key"], name="notification_dedup")
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(delivered_at__isnull=True),
+                name="notification_undelivered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Delivery(models.Model):
+    """An outside channel's copy of a notification (email, the unit's chat robot)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        WEBHOOK = "webhook", _("Chat webhook")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    target = models.CharField(_("target"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel", "target"], name="delivery_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="delivery_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.target}"
+
+
+class NotificationPreference(models.Model):
+    """Which outside channels a person wants for one kind of message. In-app is always on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    email = models.BooleanField(_("email"), default=True)
+    webhook = models.BooleanField(_("chat webhook"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="preference_once")]
+
+    def __str__(self):
+        return f"{self.user} · {self.kind}"
+
+
+class Sequence(models.Model):
+    key = models.CharField(max_length=100, unique=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self):
+        return f"{self.key}={self.value}"
+
+
+def attachment_path(instance, filename):
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64)
+    obj = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size"))
+    mime = models.CharField(_("type"), max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return self.original_name

@@ -1,0 +1,100 @@
+"""Delivery of the outbox and the periodic sweeps."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Delivery, Notification, NotificationPreference
+
+log = logging.getLogger(__name__)
+
+
+def _channels_for(notification: Notification) -> list[tuple[str, str]]:
+    preference = NotificationPreference.objects.filter(
+        user_id=notification.recipient_id, kind=notification.kind
+    ).first()
+    wants_email = preference.email if preference else True
+    wants_webhook = preference.webhook if preference else True
+    channels = []
+    if wants_email and notification.recipient.email:
+        channels.append((Delivery.Channel.EMAIL, notification.recipient.email))
+    if wants_webhook and notification.unit_id and notification.unit.webhook_url:
+        channels.append((Delivery.Channel.WEBHOOK, notification.unit.webhook_url))
+    return channels
+
+
+@shared_task(name="engine.deliver_pending")
+def deliver_pending(limit: int = 1000) -> int:
+    """Mark undelivered notifications delivered in-app and fan them out to outside channels.
+    Safe to run any number of times at once: rows are claimed with SKIP LOCKED."""
+    delivered = 0
+    with transaction.atomic():
+        batch = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(delivered_at__isnull=True)
+            .select_related("recipient", "unit")
+            .order_by("created_at")[:limit]
+        )
+        now = timezone.now()
+        deliveries = []
+        for notification in batch:
+            for channel, target in _channels_for(notification):
+                deliveries.append(
+                    Delivery(notification=notification, channel=channel, target=target)
+                )
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        Notification.objects.filter(pk__in=[n.pk for n in batch]).update(delivered_at=now)
+        delivered = len(batch)
+    if delivered:
+        transaction.on_commit(lambda: send_outside.delay(), robust=True)
+    return delivered
+
+
+@shared_task(name="engine.send_outside")
+def send_outside(limit: int = 200) -> int:
+    from .channels import send
+
+    sent = 0
+    now = timezone.now()
+    with transaction.atomic():
+        batch = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+            .select_related("notification", "notification__unit")[:limit]
+        )
+        for delivery in batch:
+            delivery.attempts += 1
+            try:
+                send(delivery)
+            except Exception as exc:
+                delivery.last_error = str(exc)[:1000]
+                if delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+                    delivery.status = Delivery.Status.FAILED
+                else:
+                    backoff = settings.NOTIFY_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
+                    delivery.next_attempt_at = now + timedelta(seconds=backoff)
+            else:
+                delivery.status = Delivery.Status.SENT
+                delivery.sent_at = timezone.now()
+                sent += 1
+            delivery.save(
+                update_fields=["attempts", "status", "sent_at", "next_attempt_at", "last_error"]
+            )
+    return sent
+
+
+@shared_task(name="engine.sweep_outbox")
+def sweep_outbox() -> int:
+    """Re-drive what a lost message or a dead worker left behind."""
+    return deliver_pending() + send_outside()
+
+
+@shared_task(name="engine.escalation_sweep")
+def escalation_sweep() -> int:
+    from .deadlines import escalation_sweep as sweep
+
+    return sweep()
