@@ -8,14 +8,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from accounts import access
 from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit
 from accounts.models import Role as R
+from engine import notifications
+from engine.attachments import validate_upload
 
 from . import capabilities as caps
 from . import evidence as evidence_registry
@@ -306,8 +310,10 @@ def report_publish(*, actor, report):
 @transaction.atomic
 def evidence_upload(*, actor, report, title, file):
     _require_edit(actor, report)
-    if file.size > settings.MAX_UPLOAD_BYTES:
-        raise ValidationError({"file": _("The file is too large.")})
+    try:
+        validate_upload(file)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from exc
     document = EvidenceDocument.objects.create(
         report=report, title=title, file=file, uploaded_by=actor
     )
@@ -486,9 +492,23 @@ def round_publish(*, actor, round_):
     return PublishResult(round_, late)
 
 
+DISCLOSURE_WARNING = "review.disclosure_deadline"
+notifications.register_kind(
+    DISCLOSURE_WARNING,
+    label=gettext_lazy("Review material due for publication"),
+    title=gettext_lazy("Publish the review material of “{{ obj }}” by {{ deadline }}"),
+    body=gettext_lazy(
+        "The material must be public at least {{ days }} days before the review starts on "
+        "{{ start }}. Unpublished material keeps the review from starting and puts the units "
+        "on the “needs improvement” list. {{ url }}"
+    ),
+)
+
+
 def rounds_warn_disclosure(*, today=None):
-    """Mail the organiser of every round whose material is still unpublished when its disclosure
-    deadline is `REVIEW_DISCLOSURE_WARN_DAYS` away or past; once per round. Run daily (beat)."""
+    """Warn the organiser and the quality office of every round whose material is still
+    unpublished when its disclosure deadline is `REVIEW_DISCLOSURE_WARN_DAYS` away or past;
+    once per round, through the engine's notification outbox. Run daily (beat)."""
     today = today or timezone.localdate()
     horizon = today + timezone.timedelta(days=settings.REVIEW_DISCLOSURE_WARN_DAYS)
     due = ReviewRound.objects.filter(
@@ -505,29 +525,21 @@ def rounds_warn_disclosure(*, today=None):
             ).update(deadline_warned_at=timezone.now())
             if not claimed:
                 continue
+            notifications.notify(
+                kind=DISCLOSURE_WARNING,
+                recipients=[round_.created_by, *notifications.role_holders(R.QUALITY_OFFICER)],
+                obj=round_,
+                url=reverse("review:round_detail", args=[round_.pk]),
+                context={
+                    "deadline": round_.disclosure_deadline,
+                    "days": settings.REVIEW_DISCLOSURE_DAYS,
+                    "start": round_.review_start,
+                },
+                dedup_key=f"review.disclosure.{round_.pk}",
+            )
             audit_record(actor=None, action="review.round.deadline_warning", obj=round_)
-            transaction.on_commit(lambda r=round_: _mail_deadline_warning(r, today))
         warned.append(round_)
     return warned
-
-
-def _mail_deadline_warning(round_, today):
-    from django.core.mail import send_mail
-
-    if not round_.created_by.email:
-        return
-    late = round_.disclosure_deadline < today
-    subject = (
-        _("Review material of “%(r)s” was due for publication on %(d)s")
-        if late
-        else _("Publish the review material of “%(r)s” by %(d)s")
-    ) % {"r": round_.name, "d": round_.disclosure_deadline}
-    body = _(
-        "The material must be public at least %(days)d days before the review starts on "
-        "%(start)s. Unpublished material keeps the review from starting and puts the units on "
-        "the “needs improvement” list."
-    ) % {"days": settings.REVIEW_DISCLOSURE_DAYS, "start": round_.review_start}
-    send_mail(subject, body, None, [round_.created_by.email])
 
 
 class DisclosureError(ValidationError):
