@@ -1,5 +1,6 @@
 """Every write of the review feature: reports, rounds, findings, conclusions, sanctions."""
 
+from datetime import datetime, time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from accounts import access
 from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit
 from accounts.models import Role as R
-from engine import notifications
+from engine import deadlines, notifications
 from engine.attachments import validate_upload
 
 from . import capabilities as caps
@@ -619,6 +620,7 @@ def _record_disclosure_lapse(*, actor, round_):
         )
         if created:
             _apply_sanctions(conclusion)
+            _track_improvement(conclusion)
             audit_record(actor=actor, action="review.round.disclosure_lapse", obj=conclusion)
 
 
@@ -809,6 +811,7 @@ def conclusion_sign(*, actor, round_, report, decisions=None, measures_strong=No
     _transition(report, "conclude", actor)
     report.save()
     flag = _apply_sanctions(conclusion)
+    _track_improvement(conclusion)
     if not round_.reports.exclude(conclusions__round=round_).exists():
         _transition(round_, "finish", actor)
         round_.save()
@@ -829,6 +832,30 @@ def conclusion_sign(*, actor, round_, report, decisions=None, measures_strong=No
         )
     )
     return conclusion
+
+
+IMPROVEMENT_DEADLINE = "review.improvement"
+
+
+def _track_improvement(conclusion):
+    """The improvement period as an engine deadline owned by the unit, so reminders and
+    escalation follow it; the unit's next conclusion closes the previous period."""
+    previous = (
+        ReviewConclusion.objects.filter(org_unit=conclusion.org_unit)
+        .exclude(pk=conclusion.pk)
+        .filter(improvement_due__isnull=False)
+    )
+    for earlier in previous:
+        deadlines.deadline_complete(obj=earlier, kind=IMPROVEMENT_DEADLINE)
+    if conclusion.improvement_due is None:
+        return None
+    due_at = timezone.make_aware(datetime.combine(conclusion.improvement_due, time(23, 59)))
+    return deadlines.deadline_start(
+        obj=conclusion,
+        kind=IMPROVEMENT_DEADLINE,
+        owner_unit=conclusion.org_unit,
+        due_at=due_at,
+    )
 
 
 def _apply_sanctions(conclusion):

@@ -352,6 +352,30 @@ class TestConclusion:
         assert flag.conclusion == c2
         assert flag.reason == SanctionFlag.Reason.TWICE_NEEDS_IMPROVEMENT
 
+    def test_the_improvement_period_is_an_engine_deadline_closed_by_the_next_round(self, cast):
+        from engine.models import Deadline
+
+        catalogue = shipped_catalogue()
+        first = forwarded_report(cast, catalogue=catalogue, period="2025")
+        round1, chair1 = round_in_review(cast, [first], name="2025")
+        record_findings(cast.expert, chair1.assignments.get(), matching=10)
+        c1 = services.conclusion_sign(actor=cast.expert, round_=round1, report=first)
+        deadline = Deadline.objects.get()
+        assert deadline.owner_unit == cast.units.rj
+        assert timezone.localdate(deadline.due_at) == c1.improvement_due
+        assert deadline.status == Deadline.Status.OPEN
+
+        second = forwarded_report(cast, catalogue=catalogue, period="2026")
+        round2, chair2 = round_in_review(
+            cast, [second], name="2026", start=round1.review_start + datetime.timedelta(days=365)
+        )
+        record_findings(cast.expert, chair2.assignments.get(), matching=15)
+        c2 = services.conclusion_sign(actor=cast.expert, round_=round2, report=second)
+        assert c2.improvement_due is None
+        deadline.refresh_from_db()
+        assert deadline.status == Deadline.Status.DONE
+        assert Deadline.objects.count() == 1
+
     def test_effective_then_needs_improvement_is_not_flagged(self, cast):
         catalogue = shipped_catalogue()
         first = forwarded_report(cast, catalogue=catalogue, period="2025")
