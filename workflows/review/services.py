@@ -1,8 +1,8 @@
 """Every write of the review feature: reports, rounds, findings, conclusions, sanctions."""
 
-from datetime import datetime, time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, time
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
