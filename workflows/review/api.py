@@ -320,3 +320,62 @@ class ConclusionList(generics.ListAPIView):
     def get_queryset(self):
         access.require(self.request.user, caps.CONCLUSION_VIEW)
         return selectors.conclusions_for(self.request.user).prefetch_related("findings")
+
+
+class RoundTransition(APIView):
+    """Publish a round's material (公示) or start its review."""
+
+    serializer_class = RoundSerializer
+
+    @extend_schema(operation_id="review_round_transition", request=None, responses=RoundSerializer)
+    def post(self, request, pk, action):
+        access.require(request.user, caps.ROUND_MANAGE)
+        round_ = get_object_or_404(ReviewRound, pk=pk)
+        try:
+            if action == "publish":
+                services.round_publish(actor=request.user, round_=round_)
+            elif action == "start":
+                services.round_start(actor=request.user, round_=round_)
+            else:
+                return Response(
+                    {"code": "not_found", "message": f"unknown action {action}"},
+                    status=status.HTTP_404_NOT_FOUND,
+                )
+        except TransitionError as exc:
+            return _conflict(exc)
+        round_.refresh_from_db()
+        return Response(RoundSerializer(round_).data)
+
+
+class SignSerializer(serializers.Serializer):
+    decisions = serializers.ListField(child=FindingInSerializer(), required=False, default=list)
+    measures_strong = serializers.BooleanField(required=False, allow_null=True, default=None)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ConclusionSign(APIView):
+    """The panel chair signs the consolidated finding; the conclusion is computed."""
+
+    serializer_class = SignSerializer
+
+    @extend_schema(request=SignSerializer, responses={201: ConclusionSerializer})
+    def post(self, request, pk, report_pk):
+        round_ = get_object_or_404(ReviewRound, pk=pk, panel__user=request.user)
+        report = get_object_or_404(round_.reports, pk=report_pk)
+        data = SignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decisions = {
+            (d["element"], d.get("point")): d["matches"] for d in data.validated_data["decisions"]
+        }
+        try:
+            conclusion = services.conclusion_sign(
+                actor=request.user,
+                round_=round_,
+                report=report,
+                decisions=decisions,
+                measures_strong=data.validated_data["measures_strong"],
+                summary=data.validated_data["summary"],
+            )
+        except TransitionError as exc:
+            return _conflict(exc)
+        return Response(ConclusionSerializer(conclusion).data, status=status.HTTP_201_CREATED)

@@ -13,6 +13,16 @@ urlpatterns = [
     ),
     path("review/rounds/", api.RoundList.as_view(), name="review-rounds"),
     path(
+        "review/rounds/<int:pk>/reports/<int:report_pk>/sign/",
+        api.ConclusionSign.as_view(),
+        name="review-conclusion-sign",
+    ),
+    path(
+        "review/rounds/<int:pk>/<slug:action>/",
+        api.RoundTransition.as_view(),
+        name="review-round-transition",
+    ),
+    path(
         "review/assignments/<int:pk>/findings/",
         api.AssignmentFindings.as_view(),
         name="review-findings",

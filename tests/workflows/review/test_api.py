@@ -148,3 +148,60 @@ def test_office_creates_a_round_and_bad_dates_are_a_400(cast):
     assert response.status_code == 400
     assert "review_end" in response.json()["errors"]
     assert _client(cast.teacher).get("/api/v1/review/rounds/").status_code == 403
+
+
+def test_round_publish_start_and_sign_over_the_api(cast):
+    import datetime
+
+    from django.utils import timezone
+
+    from workflows.review import services
+    from workflows.review.models import PanelMember
+
+    report = forwarded_report(cast)
+    start = timezone.localdate() + datetime.timedelta(days=30)
+    round_ = services.round_create(
+        actor=cast.quality_officer,
+        name="api",
+        catalogue=report.catalogue,
+        review_start=start,
+        review_end=start,
+    )
+    services.round_add_report(actor=cast.quality_officer, round_=round_, report=report)
+    chair = services.panel_add(
+        actor=cast.quality_officer,
+        round_=round_,
+        user=cast.expert,
+        kind=PanelMember.Kind.EXTERNAL,
+        declaration="无",
+        is_chair=True,
+    )
+    services.assignment_create(actor=cast.quality_officer, member=chair, report=report)
+    office = _client(cast.quality_officer)
+    response = office.post(f"/api/v1/review/rounds/{round_.pk}/start/")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert (
+        office.post(f"/api/v1/review/rounds/{round_.pk}/publish/").json()["status"] == "disclosed"
+    )
+    assert office.post(f"/api/v1/review/rounds/{round_.pk}/publish/").status_code == 409
+    services.round_start(actor=cast.quality_officer, round_=round_, today=start)
+    record_findings(cast.expert, chair.assignments.get(), matching=15)
+    first = report.catalogue.elements_in_order().first()
+    response = _client(cast.expert).post(
+        f"/api/v1/review/rounds/{round_.pk}/reports/{report.pk}/sign/",
+        {"decisions": [{"element": first.pk, "matches": False}], "measures_strong": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["matched"], response.json()["conclusion"]) == (14, "effective")
+    assert (
+        _client(cast.expert)
+        .post(
+            f"/api/v1/review/rounds/{round_.pk}/reports/{report.pk}/sign/",
+            {},
+            content_type="application/json",
+        )
+        .status_code
+        == 409
+    )
