@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -87,7 +88,8 @@ def report_list(request):
                 _add_form_errors(form, exc)
             else:
                 return redirect("review:report_edit", report.pk)
-    return render(request, "review/report_list.html", {"reports": reports, "form": form})
+    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    return render(request, "review/report_list.html", {"reports": page, "page": page, "form": form})
 
 
 def _row_payload(post, report):
@@ -555,7 +557,8 @@ def unit_status(request, pk):
 
 def public_list(request):
     """公示: no login, published material only."""
-    return render(request, "review/public_list.html", {"reports": selectors.public_reports()})
+    page = Paginator(selectors.public_reports(), 50).get_page(request.GET.get("page"))
+    return render(request, "review/public_list.html", {"reports": page, "page": page})
 
 
 def public_report(request, pk):
