@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "cases",
     "workflows",
     "workflows.plans",
+    "workflows.review",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +243,15 @@ ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
 PLANS_IMPORT_MAX_ROWS = env.int("PLANS_IMPORT_MAX_ROWS", default=10_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Self-diagnosis and review (seed 002 §三(二)3, §三(三)2).
+REVIEW_DISCLOSURE_DAYS = env.int("REVIEW_DISCLOSURE_DAYS", default=30)
+REVIEW_IMPROVEMENT_PERIOD_DAYS = env.int("REVIEW_IMPROVEMENT_PERIOD_DAYS", default=365)
+REVIEW_DISCLOSURE_WARN_DAYS = env.int("REVIEW_DISCLOSURE_WARN_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["review-disclosure-deadlines"] = {
+    "task": "workflows.review.tasks.warn_disclosure_deadlines",
+    "schedule": 6 * 3600,
+}
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("engine.api_urls")),
     path("", include("workflows.plans.api_urls")),
+    path("", include("workflows.review.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("engine.urls")),
     path("plans/", include("workflows.plans.urls")),
+    path("review/", include("workflows.review.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("admin/", admin.site.urls),
