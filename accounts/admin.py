@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from .audit import audit_record, snapshot
+from .audit import audit_record, hidden_content_types, snapshot
 from .models import AuditEntry, Membership, OrgUnit, User
 
 
@@ -81,6 +81,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["action", "object_repr", "actor__username"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(content_type__in=hidden_content_types(request.user))
+        )
 
     def has_add_permission(self, request):
         return False

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "accounts",
     "engine",
     "cases",
+    "cases.confidential",
     "workflows",
 ]
 
@@ -265,3 +266,11 @@ CELERY_BEAT_SCHEDULE.update(
         "engine-escalation-sweep": {"task": "engine.escalation_sweep", "schedule": 300.0},
     }
 )
+
+# Anonymous intake (cases/confidential/intake.py): rates are "count/period" (s, m, h, d).
+INTAKE_RATE_FILE = env.str("INTAKE_RATE_FILE", default="5/h")  # submissions per client
+INTAKE_RATE_TRACK = env.str("INTAKE_RATE_TRACK", default="30/h")  # code look-ups per client
+INTAKE_RATE_CODE = env.str("INTAKE_RATE_CODE", default="20/h")  # look-ups and additions per code
+INTAKE_MAX_FILES = env.int("INTAKE_MAX_FILES", default=5)
+INTAKE_MAX_TEXT = env.int("INTAKE_MAX_TEXT", default=5000)
+INTAKE_CHALLENGE_MAX_AGE = env.int("INTAKE_CHALLENGE_MAX_AGE", default=2 * 3600)
