@@ -23,11 +23,6 @@ from tests.cases.confidential.factories import (
 )
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def test_tracking_codes_are_random_grouped_and_carry_at_least_80_bits():
     codes = {intake.new_tracking_code() for _ in range(200)}
     assert len(codes) == 200
