@@ -66,7 +66,7 @@ def office_queue(user, *, status: str = "", spam: bool = False, search: str = ""
         reports = reports.filter(status=status)
     if search:
         reports = reports.filter(Q(number__icontains=search) | Q(about__icontains=search))
-    return reports.annotate(addition_count=Count("additions"))
+    return reports.annotate(addition_count=Count("additions")).order_by("-created_at", "-id")
 
 
 def report_for_code(code: str) -> Report | None:
