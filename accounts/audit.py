@@ -49,3 +49,17 @@ def hidden_content_types(user) -> list[int]:
         for model, can_view in _CONFIDENTIAL.items()
         if not can_view(user)
     ]
+
+
+def is_hidden_from(user, obj, hidden: list[int] | None = None) -> bool:
+    """Is `obj` a confidential row, or a row about one (a generic link or an object permission),
+    that `user` may not see?"""
+    hidden = hidden_content_types(user) if hidden is None else hidden
+    if not hidden:
+        return False
+    if ContentType.objects.get_for_model(obj).pk in hidden:
+        return True
+    if getattr(obj, "content_type_id", None) in hidden:
+        return True
+    target = getattr(obj, "content_object", None)
+    return target is not None and ContentType.objects.get_for_model(target).pk in hidden

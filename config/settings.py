@@ -248,7 +248,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Pillow's debug output lists image metadata (EXIF camera, GPS, artist) of uploads.
+        "PIL": {"level": "INFO"},
+    },
 }
 
 TESTING = "pytest" in sys.modules

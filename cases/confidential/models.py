@@ -45,17 +45,19 @@ class Report(ConcurrentTransitionMixin, models.Model):
         OrgUnit,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("unit concerned"),
     )
     description = models.TextField(_("description"))
     is_anonymous = models.BooleanField(_("anonymous"), default=True)
+    # SET_NULL, not PROTECT (here and on the unit): a protected row would be listed on the
+    # admin's "delete user/unit" page.
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("reporter"),
     )
@@ -191,6 +193,12 @@ class ReportNote(models.Model):
 class ReportUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Report, on_delete=models.CASCADE)
 
+    def __str__(self):
+        return f"#{self.pk}"
+
 
 class ReportGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Report, on_delete=models.CASCADE)
+
+    def __str__(self):
+        return f"#{self.pk}"
