@@ -278,3 +278,5 @@ INTAKE_RATE_CODE = env.str("INTAKE_RATE_CODE", default="20/h")  # look-ups and a
 INTAKE_MAX_FILES = env.int("INTAKE_MAX_FILES", default=5)
 INTAKE_MAX_TEXT = env.int("INTAKE_MAX_TEXT", default=5000)
 INTAKE_CHALLENGE_MAX_AGE = env.int("INTAKE_CHALLENGE_MAX_AGE", default=2 * 3600)
+# Error reports of the intake pages leave out uploaded file names and the signed-in user.
+DEFAULT_EXCEPTION_REPORTER = "cases.confidential.errors.ConfidentialExceptionReporter"

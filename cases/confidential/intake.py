@@ -20,10 +20,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
-from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from django.views.decorators.cache import never_cache
 
 from engine import attachments
+
+from .errors import protect_request
 
 # 32 symbols without the look-alikes 0/O and 1/I: 5 bits per symbol.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -248,50 +249,6 @@ def store_upload(*, obj, upload, index: int):
     ext = os.path.splitext(attachments.clean_filename(upload.name))[1]
     clean = SimpleUploadedFile(f"evidence-{index}{ext}", data, content_type=mime)
     return attachments.attach(actor=None, obj=obj, upload=clean, strip_metadata=True)
-
-
-# --- error reports ------------------------------------------------------------------------------
-
-_IDENTIFYING_META = re.compile(
-    r"^(REMOTE_ADDR|REMOTE_HOST|HTTP_USER_AGENT|HTTP_X_FORWARDED_FOR|HTTP_X_REAL_IP|"
-    r"HTTP_FORWARDED|HTTP_REFERER|HTTP_COOKIE|HTTP_AUTHORIZATION)$"
-)
-
-
-class ConfidentialReporterFilter(SafeExceptionReporterFilter):
-    """Error reports of intake views show neither what was typed nor where it came from."""
-
-    def get_post_parameters(self, request):
-        return dict.fromkeys(request.POST, self.cleansed_substitute) if request else {}
-
-    def get_traceback_frame_variables(self, request, tb_frame):
-        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
-
-    def get_safe_request_meta(self, request):
-        if not hasattr(request, "META"):
-            return {}
-        return {
-            k: self.cleansed_substitute
-            if _IDENTIFYING_META.match(k)
-            else self.cleanse_setting(k, v)
-            for k, v in request.META.items()
-        }
-
-
-class ConfidentialExceptionReporter(ExceptionReporter):
-    def get_traceback_data(self):
-        data = super().get_traceback_data()
-        # Uploaded file names often carry the author's name.
-        data["request_FILES_items"] = []
-        data["user_str"] = ""
-        return data
-
-
-def protect_request(request) -> None:
-    """Mark a request so that a crash while handling it reports nothing identifying."""
-    request.exception_reporter_filter = ConfidentialReporterFilter()
-    request.exception_reporter_class = ConfidentialExceptionReporter
-    request.sensitive_post_parameters = "__ALL__"
 
 
 def confidential_view(view):
