@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from engine import attachments
 
@@ -252,10 +253,13 @@ def store_upload(*, obj, upload, index: int):
 
 
 def confidential_view(view):
-    """For views that receive what people must be able to say without being identified."""
+    """For views that receive what people must be able to say without being identified: never
+    cached, and a crash reports no form field, local variable, file name, user or address."""
 
     @wraps(view)
     @never_cache
+    @sensitive_post_parameters()
+    @sensitive_variables()
     def wrapped(request, *args, **kwargs):
         protect_request(request)
         return view(request, *args, **kwargs)

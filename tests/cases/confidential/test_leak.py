@@ -112,7 +112,8 @@ def build_scene(cast, reporter_clients):
         {"code": codes["anon-api"], "text": "补充：聘书复印件", "files": [docx_with_author()]},
     )
     reports = {key: Report.objects.get(code_hash=_digest(code)) for key, code in codes.items()}
-    assert not reports["named-ui"].is_anonymous and reports["quiet-ui"].is_anonymous
+    assert not reports["named-ui"].is_anonymous and not reports["named-api"].is_anonymous
+    assert reports["quiet-ui"].is_anonymous and reports["quiet-ui"].reporter is None
     office = Client()
     office.force_login(cast.discipline_officer)
     for report in reports.values():

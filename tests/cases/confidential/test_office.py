@@ -21,6 +21,10 @@ def test_office_walks_a_report_through_every_stage(cast, login):
     client = login(cast.discipline_officer)
     queue = client.get(reverse("confidential:office_list"))
     assert report.number in queue.content.decode()
+    cards = client.get(reverse("home")).context["cards"]
+    assert [(c.count, c.url) for c in cards if c.url == reverse("confidential:office_list")] == [
+        (1, reverse("confidential:office_list"))
+    ]
     steps = [
         ("start_check", "", Status.PRELIMINARY_CHECK),
         ("file_case", "", Status.FILED),
@@ -97,8 +101,9 @@ def test_other_roles_see_no_report_anywhere(cast, login, role):
     assert client.get(reverse("api:report-detail", args=[report.pk])).status_code == 404
     assert client.get(reverse("api:report-list")).json()["count"] == 0
     assert advance(client, report, "start_check").status_code == 404
-    nav = [i["url"] for i in client.get(reverse("home")).context["nav_items"]]
-    assert reverse("confidential:office_list") not in nav
+    home = client.get(reverse("home")).context
+    assert reverse("confidential:office_list") not in [i["url"] for i in home["nav_items"]]
+    assert reverse("confidential:office_list") not in [c.url for c in home["cards"]]
 
 
 def test_shared_member_reads_one_report_without_the_reporter(cast, as_user):
