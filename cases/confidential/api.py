@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from . import capabilities as caps
 from . import intake, selectors, services
-from .forms import AddInformationForm, ReportForm
+from .forms import AddInformationForm, ReportForm, ShareForm
 
 # --- the office -----------------------------------------------------------------------------------
 
@@ -138,6 +138,45 @@ class ReportSpamView(APIView):
             actor=request.user, report=report, spam=data.validated_data["spam"]
         )
         return Response(ReportDetailSerializer(report, context={"request": request}).data)
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class ReportNoteView(APIView):
+    """An internal note, by the office or by someone the report is shared with."""
+
+    @extend_schema(request=NoteSerializer, responses={201: dict})
+    def post(self, request, pk):
+        report = selectors.get_report(request.user, pk)
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = services.report_add_note(
+            actor=request.user, report=report, text=data.validated_data["text"]
+        )
+        return Response({"id": note.pk, "created_at": note.created_at}, status=201)
+
+
+class ShareSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    remove = serializers.BooleanField(default=False)
+
+
+class ReportShareView(APIView):
+    """Let one more person read this report (or take it back)."""
+
+    @extend_schema(request=ShareSerializer, responses={204: None})
+    def post(self, request, pk):
+        report = selectors.get_report(request.user, pk, caps.REPORT_GRANT)
+        data = ShareSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        form = ShareForm({"username": data.validated_data["username"]})
+        if not form.is_valid():
+            return _form_error(form)
+        action = services.report_unshare if data.validated_data["remove"] else services.report_share
+        action(actor=request.user, report=report, user=form.cleaned_data["username"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- public intake --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("report/mine/", views.my_reports, name="mine"),
     # The discipline office (and people it shares one report with).
     path("discipline/reports/", views.office_list, name="office_list"),
+    path("discipline/reports/export.xlsx", views.office_export, name="office_export"),
     path("discipline/reports/<int:pk>/", views.office_detail, name="office_detail"),
     path("discipline/reports/<int:pk>/advance/", views.office_advance, name="office_advance"),
     path("discipline/reports/<int:pk>/spam/", views.office_spam, name="office_spam"),

@@ -5,15 +5,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import access
 from engine.attachments import attachments_for
 
 from . import capabilities as caps
-from . import intake, selectors, services
+from . import exports, intake, selectors, services
 from .forms import (
     AddInformationForm,
     AdvanceForm,
@@ -184,6 +185,24 @@ def office_list(request):
             "is_office": selectors.can_see_audit(request.user),
         },
     )
+
+
+@login_required
+def office_export(request):
+    """The filtered queue as .xlsx, for the office only."""
+    access.require(request.user, caps.REPORT_VIEW)
+    reports = selectors.office_queue(
+        request.user,
+        status=request.GET.get("status", ""),
+        spam=request.GET.get("spam") == "1",
+        search=request.GET.get("q", "").strip(),
+    )
+    response = HttpResponse(
+        exports.reports_xlsx(reports),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="reports.xlsx"'
+    return response
 
 
 @login_required

@@ -68,3 +68,20 @@ def test_office_api_lists_reports_and_hides_them_from_others(cast, login, client
     assert detail["allowed_actions"] == ["start_check"]
     quality = login(cast.quality_officer)
     assert quality.get(reverse("api:report-list")).json()["count"] == 0
+
+
+def test_office_shares_through_the_api_and_the_member_adds_a_note(cast, as_user):
+    from cases.confidential.models import ReportNote
+    from tests.cases.confidential.factories import file_report
+
+    report, _code = file_report()
+    office = as_user(cast.discipline_officer)
+    share = reverse("api:report-share", args=[report.pk])
+    assert office.post(share, {"username": "nobody-such"}).status_code == 400
+    assert office.post(share, {"username": cast.committee_member.username}).status_code == 204
+    member = as_user(cast.committee_member)
+    assert member.post(share, {"username": cast.teacher.username}).status_code == 403
+    notes = reverse("api:report-notes", args=[report.pk])
+    assert member.post(notes, {"text": "已阅"}).status_code == 201
+    assert ReportNote.objects.get().author == cast.committee_member
+    assert as_user(cast.quality_officer).post(notes, {"text": "x"}).status_code == 404
