@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from . import capabilities as caps
 from . import intake, selectors, services
 from .forms import AddInformationForm, ReportForm, ShareForm
+from .models import Report
 
 # --- the office -----------------------------------------------------------------------------------
 
@@ -20,7 +21,7 @@ class ReportSerializer(serializers.ModelSerializer):
     subject_unit = serializers.CharField(source="subject_unit.name", default=None)
 
     class Meta:
-        model = selectors.Report
+        model = Report
         fields = [
             "id",
             "number",

@@ -38,7 +38,7 @@ PERSON_KEYS = {
     "complainant",
     "complainant_id",
 }
-_ROUTE_PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+_ROUTE_PARAM = re.compile(r"(?<!\?P)<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^()]*)\)")
 # Requests with side effects even through GET, or that only redirect elsewhere.
 SKIP_NAMES = {"accounts:logout", "set_language", "admin:logout", "admin:view_on_site"}
