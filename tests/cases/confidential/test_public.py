@@ -173,6 +173,7 @@ def test_wrong_challenge_keeps_the_text_and_saves_nothing(cast, client):
     assert response.status_code == 200 and not Report.objects.exists()
     html = response.content.decode()
     assert "保留我写的内容" in html and "challenge_answer" in response.context["form"].errors
+    assert "重新选择" in html  # the visitor is told to attach the files again
 
 
 def test_script_in_text_is_escaped_for_the_office(cast, login):
