@@ -242,3 +242,21 @@ def scene_ids(models: Iterable[type], before: dict, after: dict) -> dict[type, s
                 if value is not None and target in ids:
                     ids[target].add(value)
     return ids
+
+
+TEXT_FIELDS = {"CharField", "TextField", "JSONField", "GenericIPAddressField", "SlugField"}
+
+
+def database_surfaces() -> list[Surface]:
+    """Every stored text of every table, one surface per model: what is kept at rest."""
+    surfaces = []
+    for model in all_models():
+        fields = [
+            f.attname for f in model._meta.concrete_fields if f.get_internal_type() in TEXT_FIELDS
+        ]
+        if not fields:
+            continue
+        rows = model._default_manager.values_list(*fields)
+        text = "\n".join(" ".join(str(v) for v in row) for row in rows)
+        surfaces.append(Surface("database", model._meta.label, text))
+    return surfaces

@@ -285,7 +285,20 @@ def test_no_identity_reaches_anyone_who_may_not_see_it(
     # 4. Every log line written so far, at DEBUG.
     log_text = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     surfaces.append(leak.Surface("logs", "caplog", log_text))
-    direct = [(s, leak.scan(s, secrets)) for s in surfaces]
+    # 5. What is kept at rest: no address, browser, file metadata or tracking code in any table.
+    at_rest = [
+        leak.Secret(x.label, x.value)
+        for x in secrets
+        if x.label.startswith(("IP", "user agent", "EXIF", "document", "comment", "PDF", "file"))
+        or x.label.startswith("tracking code")
+    ]
+    at_rest += [
+        leak.Secret(f"{x.label} (ungrouped)", x.value.replace("-", ""))
+        for x in secrets
+        if x.label.startswith("tracking code")
+    ]
+    stored = [(s, leak.scan(s, at_rest)) for s in leak.database_surfaces()]
+    direct = [(s, leak.scan(s, secrets)) for s in surfaces] + stored
     direct_leaks = [(s.viewer, s.where, hits) for s, hits in direct if hits]
 
     transaction.savepoint_rollback(savepoint)
