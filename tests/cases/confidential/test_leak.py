@@ -20,8 +20,9 @@ from django.urls import reverse
 from accounts.models import Role
 from cases.confidential import hooks
 from cases.confidential.models import Report
+from config.celery import app as celery_app
 from engine.models import Notification, Sequence
-from tests.cases.confidential import leak
+from tests.cases import leak
 from tests.cases.confidential.factories import (
     COMMENT_AUTHOR,
     DOC_AUTHOR,
@@ -194,6 +195,8 @@ def test_no_identity_reaches_anyone_who_may_not_see_it(
     cast, caplog, django_capture_on_commit_callbacks, monkeypatch
 ):
     caplog.set_level(logging.DEBUG)
+    # Deliver notifications (in-app and e-mail) in this process, with or without a broker.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     monkeypatch.setattr(hooks, "open_quality_case", lambda **kw: Sequence.objects.create(key="c"))
     whistle = _person("whistle_qdd", "钱多多", "13811112222", cast.units.rj)
     quiet = _person("quiet_smm", "孙默默", "13733334444", cast.units.jdyt)
@@ -321,3 +324,4 @@ def test_no_identity_reaches_anyone_who_may_not_see_it(
     office_pages = [f for f in walked if f[0] == OFFICE and f[2] == 200]
     assert any(f"/discipline/reports/{scene.shared.pk}/" == url for _v, url, _s in office_pages)
     assert len({url for _v, url, _s in walked}) > 50
+    assert any(s.where.startswith("email") for s in surfaces)

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.confidential import selectors, services
-from tests.cases.confidential import leak
+from tests.cases import leak
 from tests.cases.confidential.factories import docx_with_author, file_report, solved_challenge
 
 
