@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "accounts",
     "engine",
     "cases",
+    "cases.confidential",
     "workflows",
     "workflows.plans",
     "workflows.review",
@@ -259,7 +260,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Pillow's debug output lists image metadata (EXIF camera, GPS, artist) of uploads.
+        "PIL": {"level": "INFO"},
+    },
 }
 
 TESTING = "pytest" in sys.modules
@@ -277,3 +282,13 @@ CELERY_BEAT_SCHEDULE.update(
         "engine-escalation-sweep": {"task": "engine.escalation_sweep", "schedule": 300.0},
     }
 )
+
+# Anonymous intake (cases/confidential/intake.py): rates are "count/period" (s, m, h, d).
+INTAKE_RATE_FILE = env.str("INTAKE_RATE_FILE", default="5/h")  # submissions per client
+INTAKE_RATE_TRACK = env.str("INTAKE_RATE_TRACK", default="30/h")  # code look-ups per client
+INTAKE_RATE_CODE = env.str("INTAKE_RATE_CODE", default="20/h")  # look-ups and additions per code
+INTAKE_MAX_FILES = env.int("INTAKE_MAX_FILES", default=5)
+INTAKE_MAX_TEXT = env.int("INTAKE_MAX_TEXT", default=5000)
+INTAKE_CHALLENGE_MAX_AGE = env.int("INTAKE_CHALLENGE_MAX_AGE", default=2 * 3600)
+# Error reports of the intake pages leave out uploaded file names and the signed-in user.
+DEFAULT_EXCEPTION_REPORTER = "cases.confidential.errors.ConfidentialExceptionReporter"

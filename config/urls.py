@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("engine.api_urls")),
     path("", include("workflows.plans.api_urls")),
     path("", include("workflows.review.api_urls")),
+    path("", include("cases.confidential.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", include("engine.urls")),
     path("plans/", include("workflows.plans.urls")),
     path("review/", include("workflows.review.urls")),
+    path("", include("cases.confidential.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("admin/", admin.site.urls),
