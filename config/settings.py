@@ -236,6 +236,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; each schema enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ConfidentialReportStatusEnum": "cases.confidential.models.Status",
+    },
 }
 
 # Roster import and other uploads.

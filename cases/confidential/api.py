@@ -16,7 +16,7 @@ from .models import Report
 # --- the office -----------------------------------------------------------------------------------
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ConfidentialReportSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     subject_unit = serializers.CharField(source="subject_unit.name", default=None)
 
@@ -35,14 +35,14 @@ class ReportSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReportDetailSerializer(ReportSerializer):
+class ConfidentialReportDetailSerializer(ConfidentialReportSerializer):
     stages = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
     reporter = serializers.SerializerMethodField()
 
-    class Meta(ReportSerializer.Meta):
+    class Meta(ConfidentialReportSerializer.Meta):
         fields = [
-            *ReportSerializer.Meta.fields,
+            *ConfidentialReportSerializer.Meta.fields,
             "description",
             "not_filed_reason",
             "conclusion",
@@ -76,7 +76,7 @@ class ReportDetailSerializer(ReportSerializer):
 
 
 class ReportListView(generics.ListAPIView):
-    serializer_class = ReportSerializer
+    serializer_class = ConfidentialReportSerializer
 
     def get_queryset(self):
         params = self.request.query_params
@@ -89,7 +89,7 @@ class ReportListView(generics.ListAPIView):
 
 
 class ReportDetailView(generics.RetrieveAPIView):
-    serializer_class = ReportDetailSerializer
+    serializer_class = ConfidentialReportDetailSerializer
 
     def get_object(self):
         return selectors.get_report(self.request.user, self.kwargs["pk"])
@@ -101,7 +101,7 @@ class AdvanceSerializer(serializers.Serializer):
 
 
 class ReportAdvanceView(APIView):
-    @extend_schema(request=AdvanceSerializer, responses=ReportDetailSerializer)
+    @extend_schema(request=AdvanceSerializer, responses=ConfidentialReportDetailSerializer)
     def post(self, request, pk):
         report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
         data = AdvanceSerializer(data=request.data)
@@ -122,7 +122,9 @@ class ReportAdvanceView(APIView):
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        return Response(ReportDetailSerializer(report, context={"request": request}).data)
+        return Response(
+            ConfidentialReportDetailSerializer(report, context={"request": request}).data
+        )
 
 
 class SpamSerializer(serializers.Serializer):
@@ -130,7 +132,7 @@ class SpamSerializer(serializers.Serializer):
 
 
 class ReportSpamView(APIView):
-    @extend_schema(request=SpamSerializer, responses=ReportDetailSerializer)
+    @extend_schema(request=SpamSerializer, responses=ConfidentialReportDetailSerializer)
     def post(self, request, pk):
         report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
         data = SpamSerializer(data=request.data)
@@ -138,7 +140,9 @@ class ReportSpamView(APIView):
         report = services.report_mark_spam(
             actor=request.user, report=report, spam=data.validated_data["spam"]
         )
-        return Response(ReportDetailSerializer(report, context={"request": request}).data)
+        return Response(
+            ConfidentialReportDetailSerializer(report, context={"request": request}).data
+        )
 
 
 class NoteSerializer(serializers.Serializer):

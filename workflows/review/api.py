@@ -111,7 +111,7 @@ class RowSerializer(serializers.ModelSerializer):
         return char_count(row.achievements) + char_count(row.problems)
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class SelfDiagnosisReportSerializer(serializers.ModelSerializer):
     rows = RowSerializer(many=True, read_only=True)
 
     class Meta:
@@ -134,7 +134,7 @@ class ReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReportCreateSerializer(serializers.Serializer):
+class SelfDiagnosisReportCreateSerializer(serializers.Serializer):
     org_unit = serializers.IntegerField()
     catalogue = serializers.IntegerField()
     period = serializers.CharField(max_length=20)
@@ -143,14 +143,16 @@ class ReportCreateSerializer(serializers.Serializer):
 
 
 class ReportList(generics.ListAPIView):
-    serializer_class = ReportSerializer
+    serializer_class = SelfDiagnosisReportSerializer
 
     def get_queryset(self):
         return selectors.visible_reports(self.request.user).prefetch_related("rows__element")
 
-    @extend_schema(request=ReportCreateSerializer, responses={201: ReportSerializer})
+    @extend_schema(
+        request=SelfDiagnosisReportCreateSerializer, responses={201: SelfDiagnosisReportSerializer}
+    )
     def post(self, request):
-        data = ReportCreateSerializer(data=request.data)
+        data = SelfDiagnosisReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         unit = access.get_unit(request.user, data.validated_data["org_unit"], caps.REPORT_EDIT)
         catalogue = get_object_or_404(Catalogue, pk=data.validated_data["catalogue"])
@@ -162,7 +164,7 @@ class ReportList(generics.ListAPIView):
             title=data.validated_data["title"],
             level=data.validated_data["level"],
         )
-        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        return Response(SelfDiagnosisReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
 class DraftSerializer(serializers.Serializer):
@@ -171,12 +173,12 @@ class DraftSerializer(serializers.Serializer):
 
 
 class ReportDetail(APIView):
-    serializer_class = ReportSerializer
+    serializer_class = SelfDiagnosisReportSerializer
 
     def get(self, request, pk):
-        return Response(ReportSerializer(selectors.get_report(request.user, pk)).data)
+        return Response(SelfDiagnosisReportSerializer(selectors.get_report(request.user, pk)).data)
 
-    @extend_schema(request=DraftSerializer, responses=ReportSerializer)
+    @extend_schema(request=DraftSerializer, responses=SelfDiagnosisReportSerializer)
     def patch(self, request, pk):
         """Save the draft as typed; limits are checked on submission."""
         report = selectors.get_report(request.user, pk)
@@ -195,7 +197,7 @@ class ReportDetail(APIView):
             )
         except TransitionError as exc:
             return _conflict(exc)
-        return Response(ReportSerializer(selectors.get_report(request.user, pk)).data)
+        return Response(SelfDiagnosisReportSerializer(selectors.get_report(request.user, pk)).data)
 
 
 REPORT_TRANSITIONS = {
@@ -207,10 +209,12 @@ REPORT_TRANSITIONS = {
 
 
 class ReportTransition(APIView):
-    serializer_class = ReportSerializer
+    serializer_class = SelfDiagnosisReportSerializer
 
     @extend_schema(
-        operation_id="review_report_transition", request=None, responses=ReportSerializer
+        operation_id="review_report_transition",
+        request=None,
+        responses=SelfDiagnosisReportSerializer,
     )
     def post(self, request, pk, action):
         report = selectors.get_report(request.user, pk)
@@ -225,7 +229,7 @@ class ReportTransition(APIView):
         except TransitionError as exc:
             return _conflict(exc)
         report.refresh_from_db()
-        return Response(ReportSerializer(report).data)
+        return Response(SelfDiagnosisReportSerializer(report).data)
 
 
 class RoundSerializer(serializers.ModelSerializer):
