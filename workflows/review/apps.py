@@ -14,3 +14,9 @@ class ReviewConfig(AppConfig):
         cards.register()
         evidence.register_builtin()
         annual_sections.register()
+
+        from accounts import unit_panels as panels
+
+        from .unit_panels import sanction_panel
+
+        panels.register(sanction_panel)

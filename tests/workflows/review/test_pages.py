@@ -259,6 +259,13 @@ def test_sanction_flag_shows_and_is_decided_with_committee_approval(cast, login)
     assert "⚑" in lead.get(status_url).content.decode()
     assert f'href="{status_url}"' in lead.get(reverse("home")).content.decode()
     assert status_url not in login(cast.jd_leader).get(reverse("home")).content.decode()
+    unit_page = lead.get(reverse("accounts:unit_detail", args=[cast.units.rj.pk])).content.decode()
+    assert "列入处罚名单" in unit_page
+    assert f'href="{status_url}"' in unit_page
+    office_view = login(cast.quality_officer).get(
+        reverse("accounts:unit_detail", args=[cast.units.rj.pk])
+    )
+    assert f'href="{status_url}"' in office_view.content.decode()
     office = login(cast.quality_officer)
     flag = ReviewConclusion.objects.get().sanction_flag
     office.post(
