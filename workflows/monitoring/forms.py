@@ -34,7 +34,7 @@ class IndicatorForm(forms.ModelForm):
 class ReadingForm(forms.Form):
     indicator = forms.ModelChoiceField(Indicator.objects.none(), label=_("Indicator"))
     subject = forms.ModelChoiceField(Subject.objects.none(), label=_("Subject"))
-    period = forms.ModelChoiceField(Period.objects.all(), label=_("Period"))
+    period = forms.ModelChoiceField(Period.objects.all(), label=_("Reporting period"))
     # Text, so that "abc" or "101%" reaches the service and gets its own clear message.
     value = forms.CharField(label=_("Value"), max_length=40)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
@@ -119,5 +119,5 @@ class PeriodOpenForm(forms.Form):
 
 
 class OverviewForm(forms.Form):
-    period = forms.ModelChoiceField(Period.objects.all(), label=_("Period"))
+    period = forms.ModelChoiceField(Period.objects.all(), label=_("Reporting period"))
     level = forms.ChoiceField(label=_("Level"), choices=Level.choices)

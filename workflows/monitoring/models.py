@@ -31,8 +31,8 @@ class Period(models.Model):
     is_open = models.BooleanField(_("open"), default=False)
 
     class Meta:
-        verbose_name = _("period")
-        verbose_name_plural = _("periods")
+        verbose_name = _("reporting period")
+        verbose_name_plural = _("reporting periods")
         ordering = ["start", "code"]
         constraints = [
             models.CheckConstraint(
@@ -70,7 +70,7 @@ class Indicator(models.Model):
     unit_of_measure = models.CharField(_("unit of measure"), max_length=20, blank=True)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     formula = models.TextField(_("formula or source"), blank=True)
-    period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
+    period_kind = models.CharField(_("reporting period"), max_length=10, choices=PeriodKind.choices)
     min_value = models.DecimalField(_("lowest possible value"), max_digits=14, decimal_places=4)
     max_value = models.DecimalField(
         _("highest possible value"), max_digits=14, decimal_places=4, null=True, blank=True
@@ -219,7 +219,10 @@ class Reading(models.Model):
         Subject, on_delete=models.CASCADE, related_name="readings", verbose_name=_("subject")
     )
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="readings", verbose_name=_("period")
+        Period,
+        on_delete=models.PROTECT,
+        related_name="readings",
+        verbose_name=_("reporting period"),
     )
     version = models.PositiveIntegerField(_("version"), default=1)
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
@@ -287,7 +290,7 @@ class Reading(models.Model):
 
 
 class WarningStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Awaiting response")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
 
@@ -313,7 +316,7 @@ class Warning(ConcurrentTransitionMixin, models.Model):
         Period,
         on_delete=models.PROTECT,
         related_name="warnings",
-        verbose_name=_("period"),
+        verbose_name=_("reporting period"),
         db_index=False,
     )
     responsible_unit = models.ForeignKey(
@@ -408,7 +411,10 @@ class Improvement(ConcurrentTransitionMixin, models.Model):
         Subject, on_delete=models.CASCADE, related_name="improvements", verbose_name=_("subject")
     )
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="improvements", verbose_name=_("period")
+        Period,
+        on_delete=models.PROTECT,
+        related_name="improvements",
+        verbose_name=_("reporting period"),
     )
     responsible_unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible unit")
@@ -524,7 +530,7 @@ class Cycle(ConcurrentTransitionMixin, models.Model):
         Subject, on_delete=models.CASCADE, related_name="cycles", verbose_name=_("subject")
     )
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="cycles", verbose_name=_("period")
+        Period, on_delete=models.PROTECT, related_name="cycles", verbose_name=_("reporting period")
     )
     level = models.CharField(_("level"), max_length=10, choices=Level.choices, db_index=True)
     responsible_unit = models.ForeignKey(
@@ -641,7 +647,7 @@ class PeriodOpening(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, verbose_name=_("period"))
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, verbose_name=_("reporting period"))
     levels = models.JSONField(_("levels"))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
