@@ -21,6 +21,7 @@ class IndicatorForm(forms.ModelForm):
             "min_value",
             "max_value",
             "target_value",
+            "plan_target",
             "yellow_threshold",
             "red_threshold",
             "data_owner_unit",

@@ -78,6 +78,15 @@ class Indicator(models.Model):
     target_value = models.DecimalField(
         _("target value"), max_digits=14, decimal_places=4, null=True, blank=True
     )
+    plan_target = models.ForeignKey(
+        "plans.Target",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="monitoring_indicators",
+        verbose_name=_("planned target"),
+        help_text=_("When linked, the target value of the period's year comes from the plan."),
+    )
     yellow_threshold = models.DecimalField(_("yellow threshold"), max_digits=14, decimal_places=4)
     red_threshold = models.DecimalField(_("red threshold"), max_digits=14, decimal_places=4)
     data_owner_unit = models.ForeignKey(
@@ -141,6 +150,15 @@ class Indicator(models.Model):
             errors["target_value"] = _("The target lies inside the warning band.")
         if errors:
             raise ValidationError(errors)
+
+    def target_for(self, period) -> Decimal | None:
+        """The value compared with: the linked plan target's value for the period's year, else
+        the indicator's own target value."""
+        if self.plan_target_id is not None:
+            planned = self.plan_target.values.filter(year=period.start.year).first()
+            if planned is not None:
+                return planned.value
+        return self.target_value
 
     def level_for(self, value: Decimal) -> str | None:
         """The warning level a value falls in (None: inside the band). Mirrors evaluation.py."""

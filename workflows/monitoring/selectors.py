@@ -80,18 +80,20 @@ def indicators_enterable(user):
 
 def trend(subject: Subject, indicator: Indicator) -> dict:
     """The approved series of one indicator for one subject, with target and bands."""
-    rows = (
+    rows = list(
         Reading.objects.filter(subject=subject, indicator=indicator, is_current=True)
+        .select_related("period")
         .order_by("period__start")
-        .values_list("period__name", "value")
     )
+    target = indicator.target_for(rows[-1].period) if rows else indicator.target_value
+    rows = [(r.period.name, r.value) for r in rows]
     return {
         "indicator": indicator.name,
         "unit": indicator.unit_of_measure,
         "direction": indicator.direction,
         "periods": [p for p, _v in rows],
         "values": [float(v) for _p, v in rows],
-        "target": float(indicator.target_value) if indicator.target_value is not None else None,
+        "target": float(target) if target is not None else None,
         "yellow": float(indicator.yellow_threshold),
         "red": float(indicator.red_threshold),
         "min": float(indicator.min_value),

@@ -271,3 +271,31 @@ def test_pages_render_with_charts(cast, mon, approved, login):
     ):
         assert client.get(url).status_code == 200, url
     assert Subject.objects.filter(level=Level.STUDENT).count() == 1
+
+
+def test_a_linked_plan_target_supplies_the_target_of_the_year(cast, mon, approved, login):
+    from tests.workflows.plans.factories import draft_plan, draft_target
+
+    plan = draft_plan(cast)
+    target = draft_target(
+        cast,
+        plan,
+        title="就业率",
+        category="school_level",
+        indicator="就业率",
+        unit_of_measure="%",
+        baseline="90",
+        values={"2026": "96", "2027": "97"},
+    )
+    approved(mon.employment, mon.rj, "92")
+    assert mon.employment.target_for(mon.y2026) == Decimal("95")  # its own, not linked yet
+    mon.employment.plan_target = target
+    mon.employment.save()
+    assert mon.employment.target_for(mon.y2026) == Decimal("96")
+    assert mon.employment.target_for(mon.y2027) == Decimal("97")
+    trend = (
+        login(cast.quality_officer)
+        .get(f"/monitoring/subjects/{mon.rj.pk}/trend/{mon.employment.pk}/")
+        .json()
+    )
+    assert trend["target"] == 96.0
