@@ -265,3 +265,13 @@ CELERY_BEAT_SCHEDULE.update(
         "engine-escalation-sweep": {"task": "engine.escalation_sweep", "schedule": 300.0},
     }
 )
+
+# Quality incidents (cases/)
+CASES_COLLEGE_BODY_CODE = env.str("CASES_COLLEGE_BODY_CODE", default="zgb")
+# Notice number prefixes per issuing unit code (质管督〔2026〕12号); departments default to
+# the first two characters of their name + "质督".
+CASES_NOTICE_PREFIXES = {"zgb": "质管督"}
+# Working days to accept a case before it is classified (the matrix cell applies afterwards).
+CASES_DEFAULT_ACCEPTANCE_DAYS = env.int("CASES_DEFAULT_ACCEPTANCE_DAYS", default=3)
+# Recurrence: the same unit and category again within this many days.
+CASES_RECURRENCE_DAYS = env.int("CASES_RECURRENCE_DAYS", default=365)
