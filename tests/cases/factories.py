@@ -37,7 +37,9 @@ def file_case(actor, unit, *, kind=Case.Kind.COMPLAINT, title="课堂秩序混�
 
 
 def body_of(cast, case):
-    return cast.xx_leader if case.accepting_unit == cast.units.xx else cast.quality_officer
+    return {cast.units.xx.pk: cast.xx_leader, cast.units.jd.pk: cast.jd_leader}.get(
+        case.accepting_unit_id, cast.quality_officer
+    )
 
 
 ORDER = [
