@@ -3,6 +3,7 @@ same forms as the pages; an illegal step answers 409 with the steps the user may
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -97,6 +98,7 @@ class CaseListCreateView(generics.ListAPIView):
         form = forms.CaseFilterForm(self.request.query_params or None)
         return selectors.case_list(self.request.user, form.to_filter())
 
+    @extend_schema(operation_id="cases_create", responses=CaseDetailSerializer)
     def post(self, request):
         kind = request.data.get("kind", Case.Kind.COMPLAINT)
         if kind not in views.FILE_KINDS.values():
@@ -132,6 +134,7 @@ class CaseActionView(APIView):
 
     serializer_class = CaseDetailSerializer
 
+    @extend_schema(operation_id="cases_step")
     def post(self, request, pk, action):
         if action not in views.CASE_ACTIONS or action == "attach":
             raise Http404
@@ -156,6 +159,7 @@ class NoticeActionView(APIView):
 
     serializer_class = NoticeSerializer
 
+    @extend_schema(operation_id="cases_notice_step")
     def post(self, request, pk, action):
         if action not in views.NOTICE_ACTIONS:
             raise Http404

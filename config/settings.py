@@ -275,3 +275,11 @@ CASES_NOTICE_PREFIXES = {"zgb": "质管督"}
 CASES_DEFAULT_ACCEPTANCE_DAYS = env.int("CASES_DEFAULT_ACCEPTANCE_DAYS", default=3)
 # Recurrence: the same unit and category again within this many days.
 CASES_RECURRENCE_DAYS = env.int("CASES_RECURRENCE_DAYS", default=365)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "CaseKindEnum": "cases.models.Case.Kind",
+        "CaseStatusEnum": "cases.models.Status",
+        "NoticeKindEnum": "cases.models.Notice.Kind",
+        "NoticeStatusEnum": "cases.models.Notice.Status",
+    }
+)

@@ -153,22 +153,22 @@ def test_raise_needs_the_capability(cast):
     assert not Case.objects.exists()
 
 
-def test_overdue_notice_escalates_through_the_engine(cast, django_capture_on_commit_callbacks):
+def test_overdue_notice_is_marked_when_the_engine_escalates_it(cast):
+    """The engine's ladder step sends deadline_escalated; the notice shows as escalated."""
     from freezegun import freeze_time
 
-    from engine.deadlines import escalation_sweep
+    from cases.selectors import CaseFilter, case_list
+    from engine import signals
 
     case = advance(cast, file_case(cast.teacher, cast.units.rj), S.RECTIFYING)
     notice = case.notices.get()
-    with (
-        freeze_time(notice.due_at + timedelta(days=20)),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        escalation_sweep()
+    deadline = Deadline.objects.get(kind="notice.rectification", object_id=str(notice.pk))
+    signals.deadline_escalated.send(sender=Deadline, deadline=deadline, level=1)
+    notice.refresh_from_db()
+    assert not notice.escalated  # a reminder is not an escalation
+    signals.deadline_escalated.send(sender=Deadline, deadline=deadline, level=2)
     notice.refresh_from_db()
     assert notice.escalated
-    from cases.selectors import CaseFilter, case_list
-
     with freeze_time(notice.due_at + timedelta(days=20)):
         assert list(case_list(cast.quality_officer, CaseFilter(overdue=True))) == [case]
     assert list(case_list(cast.quality_officer, CaseFilter(overdue=True))) == []
