@@ -81,17 +81,20 @@ def allowed_actions(user, case: Case) -> list[str]:
 
 
 def _lock(case: Case) -> Case:
+    # of=("self",): lock the case row only, never the org units joined for the access check
+    # (every college case shares one accepting unit: locking it would serialise them all)
     return (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("accepting_unit", "subject_unit")
         .get(pk=case.pk)
     )
 
 
-def _step(actor, case: Case, action: str, *, description: str = "") -> Case:
-    """Access first (403), then lock the row and check the state (409)."""
-    access.require(actor, case, action)
+def _step(actor, case: Case, action: str) -> Case:
+    """Lock the row, decide access on what is locked (403: nothing was written yet), then check
+    the state (409). Deciding on the locked row means a transfer that just happened counts."""
     locked = _lock(case)
+    access.require(actor, locked, action)
     if not _state_allows(locked, action):
         raise TransitionNotAllowed(locked, action, allowed_actions(actor, locked))
     return locked
