@@ -74,7 +74,6 @@ class CaseFileForm(forms.ModelForm):
             "description",
             "suggested_grade",
             "reporter_hidden",
-            "notify_by_email",
         ]
         widgets = {
             "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -93,8 +92,7 @@ class CaseFileForm(forms.ModelForm):
         if kind == Case.Kind.REPORT:
             self.fields["source"].required = True
             self.fields["source"].choices = [c for c in Case.Source.choices]
-            for name in ("reporter_hidden", "notify_by_email"):
-                del self.fields[name]
+            del self.fields["reporter_hidden"]
         else:
             for name in ("source", "suggested_grade", "class_name"):
                 del self.fields[name]

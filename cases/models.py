@@ -252,7 +252,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # The confidential track (举报 to the discipline office) sets this; such a case is outside
     # every ordinary scope of visible_cases.
     confidential = models.BooleanField(_("confidential"), default=False, db_index=True)
-    notify_by_email = models.BooleanField(_("tell me by e-mail too"), default=True)
 
     status = FSMField(
         _("status"), default=S.SUBMITTED, choices=S.choices, protected=True, db_index=True

@@ -187,7 +187,6 @@ def case_file(
     suggested_grade: Grade | None = None,
     reporter_hidden: bool = False,
     anonymous: bool = False,
-    notify_by_email: bool = True,
     idempotency_key: uuid.UUID | None = None,
     uploads=(),
     **details,
@@ -222,7 +221,6 @@ def case_file(
         suggested_grade=suggested_grade,
         reporter=None if anonymous else actor,
         reporter_hidden=reporter_hidden,
-        notify_by_email=notify_by_email,
         idempotency_key=idempotency_key,
         **details,
     )
@@ -270,7 +268,6 @@ def _raise(*, actor, kind, title, unit, description, source_key, **details) -> C
         description=description or title,
         subject_unit=unit,
         idempotency_key=key,
-        notify_by_email=False,
         **details,
     )
 

@@ -63,7 +63,6 @@ class Migration(migrations.Migration):
                 ('responsible_person', models.CharField(blank=True, max_length=60, verbose_name='responsible person')),
                 ('reporter_hidden', models.BooleanField(default=False, verbose_name='hide my identity from the unit concerned')),
                 ('confidential', models.BooleanField(db_index=True, default=False, verbose_name='confidential')),
-                ('notify_by_email', models.BooleanField(default=True, verbose_name='tell me by e-mail too')),
                 ('status', django_fsm.FSMField(choices=[('submitted', 'Submitted'), ('withdrawn', 'Withdrawn'), ('refused', 'Refused'), ('accepted', 'Accepted'), ('classified', 'Classified'), ('investigating', 'Investigating'), ('awaiting_approval', 'Awaiting committee approval'), ('determined', 'Determined'), ('rectifying', 'Rectifying'), ('verifying', 'Verifying'), ('rectified', 'Rectification accepted'), ('feedback', 'Feedback given'), ('closed', 'Closed')], db_index=True, default='submitted', max_length=50, protected=True, verbose_name='status')),
                 ('rules', models.JSONField(blank=True, default=dict, verbose_name='matrix rules applied')),
                 ('needs_committee', models.BooleanField(db_index=True, default=False, verbose_name='needs the committee')),

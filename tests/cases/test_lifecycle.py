@@ -39,7 +39,6 @@ def test_college_case_from_complaint_to_closure(cast, client):
         "category": category("考试").pk,
         "description": "两门考试安排在同一时间。",
         "reporter_hidden": "on",
-        "notify_by_email": "on",
     }
     client.force_login(cast.student)
     first = client.post(reverse("cases:file", args=["complaint"]), form)
