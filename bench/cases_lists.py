@@ -54,7 +54,7 @@ class PlainCaseList(ListView):
             super()
             .get_queryset()
             .select_related(
-                "subject_unit", "accepting_unit", "responsible_unit", "category", "grade"
+                "subject_unit", "accepting_unit", "responsible_unit", "category__parent", "grade"
             )
         )
 

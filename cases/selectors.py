@@ -25,6 +25,7 @@ from .access import visible_cases
 from .models import Case, Notice
 from .models import Status as S
 from .permissions import CaseCap
+from .routing import college_body
 
 __all__ = ["case_list", "dashboard_figures", "home_cards", "inbox_cases", "visible_cases"]
 
@@ -90,12 +91,13 @@ def case_list(user, f: CaseFilter | None = None):
             Q(title__icontains=f.q) | Q(description__icontains=f.q) | Q(number__iexact=f.q)
         )
     return qs.select_related(
-        "subject_unit", "accepting_unit", "responsible_unit", "category", "grade"
+        "subject_unit", "accepting_unit", "responsible_unit", "category__parent", "grade"
     ).order_by("-created_at", "-id")
 
 
 def inbox_cases(user):
-    """Cases waiting for the user's next step, in one query."""
+    """Cases waiting for the user's next step: one query on the case table (after a few small
+    lookups whose number does not depend on the number of cases)."""
     if not accounts_access.is_active_user(user):
         return Case.objects.none()
     body_states = [
@@ -108,26 +110,33 @@ def inbox_cases(user):
         S.RECTIFIED,
         S.FEEDBACK,
     ]
-    dept_body = Q(accepting_unit__kind=OrgUnit.Kind.DEPARTMENT) & accounts_access.unit_filter(
-        user, CaseCap.ACCEPT, prefix="accepting_unit__"
-    )
-    q = dept_body & Q(status__in=body_states)
     caps = accounts_access.capabilities(user)
+    q = Q(status=S.FEEDBACK, reporter=user)
+    if CaseCap.ACCEPT in caps:
+        bodies = OrgUnit.objects.filter(
+            accounts_access.unit_filter(user, CaseCap.ACCEPT), kind=OrgUnit.Kind.DEPARTMENT
+        )
+        q |= Q(
+            status__in=body_states, accepting_unit_id__in=list(bodies.values_list("pk", flat=True))
+        )
     if CaseCap.ACCEPT_COLLEGE in caps:
-        q |= ~Q(accepting_unit__kind=OrgUnit.Kind.DEPARTMENT) & Q(status__in=body_states)
+        q |= Q(status__in=body_states, accepting_unit_id=college_body().pk)
     if CaseCap.COMMITTEE in caps:
         q |= Q(status=S.AWAITING_APPROVAL, needs_committee=True)
-    q |= Q(status=S.INVESTIGATING) & Q(
-        pk__in=Case.investigators.through.objects.filter(user=user).values("case_id")
+    assigned = list(
+        Case.investigators.through.objects.filter(user=user).values_list("case_id", flat=True)
     )
-    q |= Q(status=S.RECTIFYING) & accounts_access.unit_filter(
-        user, CaseCap.RECTIFY, prefix="responsible_unit__"
-    )
-    q |= Q(status=S.FEEDBACK, reporter=user)
+    if assigned:
+        q |= Q(status=S.INVESTIGATING, pk__in=assigned)
+    if CaseCap.RECTIFY in caps:
+        units = OrgUnit.objects.filter(accounts_access.unit_filter(user, CaseCap.RECTIFY))
+        q |= Q(
+            status=S.RECTIFYING, responsible_unit_id__in=list(units.values_list("pk", flat=True))
+        )
     return (
         visible_cases(user)
         .filter(q)
-        .select_related("subject_unit", "accepting_unit", "category", "grade")
+        .select_related("subject_unit", "accepting_unit", "category__parent", "grade")
         .order_by("created_at", "id")
     )
 
