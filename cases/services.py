@@ -352,7 +352,7 @@ def case_accept(*, actor, case: Case) -> Case:
     before = case.status
     _fire(case, "accept", actor)
     case.accepted_at = timezone.now()
-    case.save()
+    case.save(update_fields=["status", "accepted_at", "updated_at"])
     deadlines.deadline_complete(obj=case, kind="case.acceptance")
     _audit(actor, case, "accept", before)
     _tell_reporter("case.accepted", case, "accepted")
