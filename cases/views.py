@@ -39,7 +39,13 @@ def case_list(request):
     return render(
         request,
         "cases/case_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "title": _("Cases")},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "title": _("Cases"),
+            "can_report": accounts_access.has_capability(request.user, CaseCap.REPORT),
+        },
     )
 
 
