@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from engine.selectors import inbox_tasks
 
-from . import access, selectors, services
+from . import access, selectors, services, unit_panels
 from . import home as home_cards
 from .access import Cap
 from .forms import RosterImportForm
@@ -56,6 +56,7 @@ def unit_detail(request, pk):
             "counts": selectors.unit_subtree_counts(unit),
             "children": OrgUnit.objects.get_children(unit),
             "can_manage": access.can(request.user, Cap.UNIT_MANAGE, unit),
+            "panels": unit_panels.panels_for(request.user, unit),
         },
     )
 
