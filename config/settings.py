@@ -244,6 +244,12 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "status"; each schema enum gets its own name.
     "ENUM_NAME_OVERRIDES": {
         "ConfidentialReportStatusEnum": "cases.confidential.models.Status",
+        "LevelEnum": "workflows.levels.Level",
+        "WarningLevelEnum": "workflows.monitoring.models.WarningLevel",
+        "CaseKindEnum": "cases.models.Case.Kind",
+        "CaseStatusEnum": "cases.models.Status",
+        "NoticeKindEnum": "cases.models.Notice.Kind",
+        "NoticeStatusEnum": "cases.models.Notice.Status",
     },
 }
 
@@ -307,9 +313,12 @@ DEFAULT_EXCEPTION_REPORTER = "cases.confidential.errors.ConfidentialExceptionRep
 MONITORING_WARNING_RESPONSE_DAYS = env.int("MONITORING_WARNING_RESPONSE_DAYS", default=3)
 MONITORING_WARNING_HOOKS: list[str] = []
 MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_000)
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "LevelEnum": "workflows.levels.Level",
-        "WarningLevelEnum": "workflows.monitoring.models.WarningLevel",
-    }
-)
+# Quality incidents (cases/)
+CASES_COLLEGE_BODY_CODE = env.str("CASES_COLLEGE_BODY_CODE", default="zgb")
+# Notice number prefixes per issuing unit code (质管督〔2026〕12号); departments default to
+# the first two characters of their name + "质督".
+CASES_NOTICE_PREFIXES = {"zgb": "质管督"}
+# Working days to accept a case before it is classified (the matrix cell applies afterwards).
+CASES_DEFAULT_ACCEPTANCE_DAYS = env.int("CASES_DEFAULT_ACCEPTANCE_DAYS", default=3)
+# Recurrence: the same unit and category again within this many days.
+CASES_RECURRENCE_DAYS = env.int("CASES_RECURRENCE_DAYS", default=365)

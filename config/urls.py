@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("workflows.review.api_urls")),
     path("", include("cases.confidential.api_urls")),
     path("", include("workflows.monitoring.api_urls")),
+    path("", include("cases.api_urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("review/", include("workflows.review.urls")),
     path("", include("cases.confidential.urls")),
     path("monitoring/", include("workflows.monitoring.urls")),
+    path("cases/", include("cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("admin/", admin.site.urls),
