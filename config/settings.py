@@ -265,3 +265,17 @@ CELERY_BEAT_SCHEDULE.update(
         "engine-escalation-sweep": {"task": "engine.escalation_sweep", "schedule": 300.0},
     }
 )
+# Background jobs in flows (engine/nodes.py): attempts, back-off, re-drive of lost messages.
+ENGINE_JOB_MAX_ATTEMPTS = env.int("ENGINE_JOB_MAX_ATTEMPTS", default=5)
+ENGINE_JOB_BACKOFF_SECONDS = env.float("ENGINE_JOB_BACKOFF_SECONDS", default=30)
+ENGINE_JOB_BACKOFF_MAX_SECONDS = env.float("ENGINE_JOB_BACKOFF_MAX_SECONDS", default=3600)
+ENGINE_JOB_REDRIVE_AFTER_SECONDS = env.float("ENGINE_JOB_REDRIVE_AFTER_SECONDS", default=300)
+# A request never waits on a dead broker: one failed connect (no kombu retries) pauses publishing
+# in this process for a while; the sweeps deliver what was skipped.
+ENGINE_BROKER_PAUSE_SECONDS = env.float("ENGINE_BROKER_PAUSE_SECONDS", default=10)
+CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0
+# Working hours (e.g. "08:00-17:30"): a deadline counted from a moment after hours starts from
+# the next working day. Empty: every moment of a working day counts as that day.
+ENGINE_BUSINESS_HOURS = env.str("ENGINE_BUSINESS_HOURS", default="")
+CELERY_BEAT_SCHEDULE["engine-sweep-jobs"] = {"task": "engine.sweep_jobs", "schedule": 60.0}
+MIDDLEWARE.append("engine.flows.LockConflictMiddleware")

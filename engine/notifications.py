@@ -19,7 +19,7 @@ from django.template import Context, Template
 
 from accounts.models import Membership, OrgUnit, Role
 
-from .models import Notification
+from .models import MessageTemplate, Notification
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -38,6 +38,18 @@ KINDS: dict[str, MessageKind] = {}
 
 def register_kind(kind: str, *, label, title, body) -> None:
     KINDS[kind] = MessageKind(kind, label, title, body)
+
+
+def user_kinds() -> list[MessageKind]:
+    """The kinds a person can choose channels for, in a stable order."""
+    return sorted(KINDS.values(), key=lambda k: k.kind)
+
+
+def _wording(message: MessageKind) -> tuple[str, str]:
+    override = MessageTemplate.objects.filter(kind=message.kind, is_active=True).first()
+    if override is not None:
+        return override.title, override.body
+    return message.title, message.body
 
 
 def _render(source, context: dict) -> str:
@@ -67,8 +79,9 @@ def notify(
     if not url and obj is not None and hasattr(obj, "get_absolute_url"):
         url = obj.get_absolute_url()
     full_context = {"obj": obj, "url": absolute_url(url), **(context or {})}
-    title = _render(message.title, full_context)[:200]
-    body = _render(message.body, full_context)
+    title_source, body_source = _wording(message)
+    title = _render(title_source, full_context)[:200]
+    body = _render(body_source, full_context)
     content_type = ContentType.objects.get_for_model(obj) if obj is not None else None
     rows = [
         Notification(
@@ -99,9 +112,9 @@ def notify(
 
 
 def _enqueue_delivery():
-    from .tasks import deliver_pending
+    from .tasks import deliver_pending, publish_quietly
 
-    deliver_pending.delay()
+    publish_quietly(deliver_pending)
 
 
 def unit_leaders(unit: OrgUnit, team: bool = False):

@@ -1,16 +1,38 @@
 """Delivery of the outbox and the periodic sweeps."""
 
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from .models import Delivery, Notification, NotificationPreference
 
 log = logging.getLogger(__name__)
+
+# Until when (monotonic clock) this process treats the broker as down and skips publishing, so an
+# unreachable broker costs one connection time-out, not one per request.
+_broker_down_until = 0.0
+
+
+def publish_quietly(task, *, args=(), countdown: float = 0) -> bool:
+    """Publish a Celery message without ever failing or stalling the caller: when the broker is
+    unreachable, log, return False and leave the work to the periodic sweeps (the database row is
+    the truth; the message is only a nudge)."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return False
+    try:
+        task.apply_async(args=list(args), countdown=countdown or None, retry=False)
+    except (KombuError, OSError, RuntimeError) as exc:
+        _broker_down_until = time.monotonic() + settings.ENGINE_BROKER_PAUSE_SECONDS
+        log.warning("broker unreachable, %s left to the sweep: %s", task.name, exc)
+        return False
+    return True
 
 
 def _channels_for(notification: Notification) -> list[tuple[str, str]]:
@@ -27,7 +49,7 @@ def _channels_for(notification: Notification) -> list[tuple[str, str]]:
     return channels
 
 
-@shared_task(name="engine.deliver_pending")
+@shared_task(name="engine.deliver_pending", ignore_result=True)
 def deliver_pending(limit: int = 1000) -> int:
     """Mark undelivered notifications delivered in-app and fan them out to outside channels.
     Safe to run any number of times at once: rows are claimed with SKIP LOCKED."""
@@ -50,11 +72,11 @@ def deliver_pending(limit: int = 1000) -> int:
         Notification.objects.filter(pk__in=[n.pk for n in batch]).update(delivered_at=now)
         delivered = len(batch)
     if delivered:
-        transaction.on_commit(lambda: send_outside.delay(), robust=True)
+        transaction.on_commit(lambda: publish_quietly(send_outside), robust=True)
     return delivered
 
 
-@shared_task(name="engine.send_outside")
+@shared_task(name="engine.send_outside", ignore_result=True)
 def send_outside(limit: int = 200) -> int:
     from .channels import send
 
@@ -87,14 +109,28 @@ def send_outside(limit: int = 200) -> int:
     return sent
 
 
-@shared_task(name="engine.sweep_outbox")
+@shared_task(name="engine.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> int:
     """Re-drive what a lost message or a dead worker left behind."""
     return deliver_pending() + send_outside()
 
 
-@shared_task(name="engine.escalation_sweep")
+@shared_task(name="engine.escalation_sweep", ignore_result=True)
 def escalation_sweep() -> int:
     from .deadlines import escalation_sweep as sweep
+
+    return sweep()
+
+
+@shared_task(name="engine.run_flow_job", ignore_result=True)
+def run_flow_job(task_pk: int) -> str:
+    from .nodes import run
+
+    return run(task_pk)
+
+
+@shared_task(name="engine.sweep_jobs", ignore_result=True)
+def sweep_jobs() -> int:
+    from .jobs import sweep_jobs as sweep
 
     return sweep()
