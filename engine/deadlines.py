@@ -273,7 +273,7 @@ def escalation_sweep(now: datetime | None = None, batch_size: int = 500) -> int:
     while True:
         with transaction.atomic():
             batch = list(
-                Deadline.objects.select_for_update(skip_locked=True)
+                Deadline.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=Deadline.Status.OPEN, next_action_at__lte=now)
                 .select_related("owner_unit", "owner_user", "content_type")
                 .order_by("next_action_at")[:batch_size]

@@ -187,3 +187,44 @@ def test_the_sweep_republishes_jobs_whose_message_was_lost(
         assert jobs.sweep_jobs() == 1
     assert counter(process) == 1 and job_task(process).status == STATUS.DONE
     assert jobs.sweep_jobs() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_real_row_lock_held_elsewhere_gives_409_not_500(cast, login, monkeypatch, settings):
+    import threading
+    from types import SimpleNamespace
+
+    from django.db import connection, transaction
+    from viewflow.workflow import lock
+    from viewflow.workflow.models import Process
+
+    settings.ENGINE_JOB_MAX_ATTEMPTS = 1
+    monkeypatch.setattr(lock, "time", SimpleNamespace(sleep=lambda seconds: None))
+    process = DemoJobFlow.start.run(fail_times=9)
+    nodes.run(job_task(process).pk)
+    task = job_task(process)
+    assert task.status == STATUS.ERROR
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_process():
+        with transaction.atomic():
+            Process.objects.select_for_update().get(pk=process.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_process)
+    holder.start()
+    holding.wait(5)
+    try:
+        client = login(cast.sysadmin)
+        page = client.post(reverse("engine:failed_job_retry", args=[task.pk]))
+        api = client.post(f"/api/v1/jobs/failed/{task.pk}/retry/")
+    finally:
+        release.set()
+        holder.join()
+    assert page.status_code == 409 and api.status_code == 409
+    assert api.json()["code"] == "locked"
+    assert job_task(process).status == STATUS.ERROR
+    assert client.post(f"/api/v1/jobs/failed/{task.pk}/retry/").status_code == 200
