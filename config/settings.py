@@ -279,3 +279,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0
 ENGINE_BUSINESS_HOURS = env.str("ENGINE_BUSINESS_HOURS", default="")
 CELERY_BEAT_SCHEDULE["engine-sweep-jobs"] = {"task": "engine.sweep_jobs", "schedule": 60.0}
 MIDDLEWARE.append("engine.flows.LockConflictMiddleware")
+# Celery closes the worker's database connection around every task unless this is set (tasks per
+# connection / 2); the engine's short outbox tasks spend most of their time reconnecting otherwise.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0)

@@ -85,6 +85,21 @@ def add_working_days(start: datetime, n: int) -> datetime:
     return end_of_day(day)
 
 
+def subtract_working_days(day: date, n: int) -> date:
+    """The n-th working day before `day` (one calendar query)."""
+    horizon = day - timedelta(days=n * 2 + _SLACK_DAYS)
+    exceptions = _exceptions(horizon, day)
+    counted = 0
+    while counted < n:
+        day -= timedelta(days=1)
+        if day < horizon:
+            horizon = day - timedelta(days=n * 2 + _SLACK_DAYS)
+            exceptions |= _exceptions(horizon, day)
+        if _is_working(day, exceptions):
+            counted += 1
+    return day
+
+
 def working_days_between(start: date, end: date) -> int:
     """Working days in (start, end]: 0 when end == start; negative when end is before start."""
     if end == start:

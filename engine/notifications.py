@@ -7,7 +7,9 @@ nothing. One row per recipient and dedup key: sending twice shows once.
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.template import Context, Template
 
 from accounts.models import Membership, OrgUnit, Role
@@ -45,15 +48,38 @@ def user_kinds() -> list[MessageKind]:
     return sorted(KINDS.values(), key=lambda k: k.kind)
 
 
+# Administrators' wordings, loaded once per process and reloaded after OVERRIDES_TTL seconds (or at
+# once in the process that saved one): notify() runs in hot transactions and must not query them.
+OVERRIDES_TTL = 60.0
+_overrides: dict[str, tuple[str, str]] = {}
+_overrides_loaded_at = -OVERRIDES_TTL
+
+
+def forget_overrides(**kwargs) -> None:
+    global _overrides_loaded_at
+    _overrides_loaded_at = -OVERRIDES_TTL
+
+
 def _wording(message: MessageKind) -> tuple[str, str]:
-    override = MessageTemplate.objects.filter(kind=message.kind, is_active=True).first()
-    if override is not None:
-        return override.title, override.body
-    return message.title, message.body
+    global _overrides, _overrides_loaded_at
+    if time.monotonic() - _overrides_loaded_at >= OVERRIDES_TTL:
+        _overrides = {
+            kind: (title, body)
+            for kind, title, body in MessageTemplate.objects.filter(is_active=True).values_list(
+                "kind", "title", "body"
+            )
+        }
+        _overrides_loaded_at = time.monotonic()
+    return _overrides.get(message.kind, (message.title, message.body))
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    return Template(source)
 
 
 def _render(source, context: dict) -> str:
-    return Template(str(source)).render(Context(context, autoescape=False)).strip()
+    return _compiled(str(source)).render(Context(context, autoescape=False)).strip()
 
 
 def absolute_url(path: str) -> str:
@@ -106,9 +132,17 @@ def notify(
     )
     fresh = [r for r in rows if r.recipient.pk not in existing]
     created = Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-    if created:
+    if created and not _enqueue_pending():
         transaction.on_commit(_enqueue_delivery, robust=True)
     return len(created)
+
+
+def _enqueue_pending() -> bool:
+    """Is a delivery nudge already registered for this transaction's commit? One is enough."""
+    connection = transaction.get_connection()
+    return any(
+        callback is _enqueue_delivery for _sids, callback, _robust in connection.run_on_commit
+    )
 
 
 def _enqueue_delivery():
@@ -150,3 +184,7 @@ def role_holders(role: str, unit: OrgUnit | None = None):
     if unit is not None:
         q &= Q(memberships__org_unit__path__startswith=unit.path)
     return User.objects.filter(q, is_active=True).distinct()
+
+
+post_save.connect(forget_overrides, sender=MessageTemplate)
+post_delete.connect(forget_overrides, sender=MessageTemplate)

@@ -35,25 +35,33 @@ def publish_quietly(task, *, args=(), countdown: float = 0) -> bool:
     return True
 
 
-def _channels_for(notification: Notification) -> list[tuple[str, str]]:
-    preference = NotificationPreference.objects.filter(
-        user_id=notification.recipient_id, kind=notification.kind
-    ).first()
-    wants_email = preference.email if preference else True
-    wants_webhook = preference.webhook if preference else True
-    channels = []
-    if wants_email and notification.recipient.email:
-        channels.append((Delivery.Channel.EMAIL, notification.recipient.email))
-    if wants_webhook and notification.unit_id and notification.unit.webhook_url:
-        channels.append((Delivery.Channel.WEBHOOK, notification.unit.webhook_url))
-    return channels
+def _channels(batch: list[Notification]) -> dict[int, list[tuple[str, str]]]:
+    """Outside channels per notification, by each recipient's preferences (one query)."""
+    preferences = {
+        (p.user_id, p.kind): p
+        for p in NotificationPreference.objects.filter(
+            user_id__in={n.recipient_id for n in batch}, kind__in={n.kind for n in batch}
+        )
+    }
+    result = {}
+    for notification in batch:
+        preference = preferences.get((notification.recipient_id, notification.kind))
+        channels = []
+        if (preference is None or preference.email) and notification.recipient.email:
+            channels.append((Delivery.Channel.EMAIL, notification.recipient.email))
+        unit = notification.unit
+        if (preference is None or preference.webhook) and unit is not None and unit.webhook_url:
+            channels.append((Delivery.Channel.WEBHOOK, unit.webhook_url))
+        result[notification.pk] = channels
+    return result
 
 
 @shared_task(name="engine.deliver_pending", ignore_result=True)
 def deliver_pending(limit: int = 1000) -> int:
     """Mark undelivered notifications delivered in-app and fan them out to outside channels.
     Safe to run any number of times at once: rows are claimed with SKIP LOCKED."""
-    delivered = 0
+    if not Notification.objects.filter(delivered_at__isnull=True).exists():
+        return 0  # the usual case for a nudge whose rows an earlier batch took: no transaction
     with transaction.atomic():
         batch = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -61,19 +69,21 @@ def deliver_pending(limit: int = 1000) -> int:
             .select_related("recipient", "unit")
             .order_by("created_at")[:limit]
         )
-        now = timezone.now()
-        deliveries = []
-        for notification in batch:
-            for channel, target in _channels_for(notification):
-                deliveries.append(
-                    Delivery(notification=notification, channel=channel, target=target)
-                )
+        if not batch:
+            return 0
+        channels = _channels(batch)
+        deliveries = [
+            Delivery(notification=notification, channel=channel, target=target)
+            for notification in batch
+            for channel, target in channels[notification.pk]
+        ]
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-        Notification.objects.filter(pk__in=[n.pk for n in batch]).update(delivered_at=now)
-        delivered = len(batch)
-    if delivered:
+        Notification.objects.filter(pk__in=[n.pk for n in batch]).update(
+            delivered_at=timezone.now()
+        )
+    if deliveries:
         transaction.on_commit(lambda: publish_quietly(send_outside), robust=True)
-    return delivered
+    return len(batch)
 
 
 @shared_task(name="engine.send_outside", ignore_result=True)

@@ -52,6 +52,10 @@ def test_spans_skip_the_holiday_week_and_count_make_up_days(national_day):
     )
     with pytest.raises(ValueError):
         calendar.add_working_days(local(2026, 9, 30, 9), -1)
+    # counting backwards (reminders "2 working days before")
+    assert calendar.subtract_working_days(date(2026, 10, 8), 1) == date(2026, 9, 30)
+    assert calendar.subtract_working_days(date(2026, 10, 12), 2) == date(2026, 10, 9)
+    assert calendar.subtract_working_days(date(2026, 9, 28), 1) == date(2026, 9, 27)
 
 
 def test_term_ends_and_spans_across_them(national_day):
