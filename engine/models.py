@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit, Role
 
@@ -118,7 +119,7 @@ class EscalationRule(models.Model):
 
 class Deadline(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deadline status", "Open")
         PAUSED = "paused", _("Paused")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
