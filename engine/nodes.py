@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from viewflow import this
 from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow import mixins as flow_mixins
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation
@@ -149,10 +150,14 @@ def _continue(task_pk: int) -> str:
     from viewflow.workflow.models import Task
 
     task = Task.objects.get(pk=task_pk)
-    with task.activation() as activation:
-        if activation.task.status != STATUS.STARTED:
-            return "stale"
-        activation.execute()
+    try:
+        with task.activation() as activation:
+            if activation.task.status != STATUS.STARTED:
+                return "stale"
+            activation.execute()
+    except FlowLockFailed:
+        publish(task_pk, countdown=settings.ENGINE_JOB_BACKOFF_SECONDS)
+        return "locked"
     return "done"
 
 

@@ -228,3 +228,22 @@ def test_a_real_row_lock_held_elsewhere_gives_409_not_500(cast, login, monkeypat
     assert api.json()["code"] == "locked"
     assert job_task(process).status == STATUS.ERROR
     assert client.post(f"/api/v1/jobs/failed/{task.pk}/retry/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_lock_conflict_after_the_effect_finishes_later_without_repeating_it(
+    django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    settings.ENGINE_JOB_BACKOFF_SECONDS = 30
+    with django_capture_on_commit_callbacks(execute=False):
+        process = DemoJobFlow.start.run()
+    task = job_task(process)
+    later = []
+    monkeypatch.setattr(nodes, "publish", lambda pk, countdown=0: later.append((pk, countdown)))
+    monkeypatch.setattr(DemoJobFlow, "lock_impl", _locked_out)
+    assert nodes.run(task.pk) == "locked"
+    assert counter(process) == 1 and nodes.job_state(job_task(process))["done"]
+    assert later == [(task.pk, 30)]
+    monkeypatch.undo()
+    assert nodes.run(task.pk) == "done"
+    assert counter(process) == 1 and job_task(process).status == STATUS.DONE
