@@ -25,12 +25,13 @@ run: seed
 	$(BIN)/python manage.py runserver $(HOST)
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# No cache directory: a clean clone stays clean after a test run.
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -1,3 +1,7 @@
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
 from .audit import request_ip
 
 
@@ -14,3 +18,15 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             request_ip.reset(token)
+
+
+class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+    """Simplified Chinese unless the person chose another language (the language cookie set by
+    the switcher). A browser's Accept-Language alone does not switch the UI: college PCs often
+    run English-language browsers."""
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

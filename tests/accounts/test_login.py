@@ -59,3 +59,9 @@ def test_password_change(cast, client):
     assert response.status_code == 302
     cast.teacher.refresh_from_db()
     assert cast.teacher.check_password("Brand-new-2026!")
+
+
+def test_english_browser_still_gets_chinese_until_switched(cast, client):
+    client.force_login(cast.teacher)
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "我的待办" in page
