@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -90,6 +91,8 @@ class OwnRedis:
 @pytest.fixture
 def own_redis(tmp_path):
     if not shutil.which("redis-server"):
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("REQUIRE_SERVICES=1 but there is no redis-server binary")
         pytest.skip("no redis-server binary")
     server = OwnRedis(tmp_path)
     server.start()
@@ -113,9 +116,12 @@ def _reset_broker_connections():
 class Workers:
     def __init__(self, broker_url: str, tmp_path: Path):
         db = connection.settings_dict
+        login = quote(db["USER"] or "postgres") + (
+            ":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else ""
+        )
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
+            "DATABASE_URL": f"postgres://{login}@{db['HOST'] or '127.0.0.1'}:"
             f"{db['PORT'] or 5432}/{db['NAME']}",
             "REDIS_URL": broker_url,
             "PYTHONPATH": str(ROOT),
