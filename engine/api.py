@@ -1,12 +1,13 @@
 from django.utils import timezone
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access
 from config.api import Conflict
 
-from . import jobs, selectors
+from . import jobs, notifications, selectors, services
 from .capabilities import JOBS_MANAGE
 from .models import Notification
 from .nodes import job_state
@@ -82,3 +83,49 @@ class FailedJobActionView(APIView):
         except jobs.JobStateError as exc:
             raise Conflict(str(exc)) from exc
         return Response(FailedJobSerializer(result).data)
+
+
+class PreferenceSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField(read_only=True)
+    in_app = serializers.BooleanField(read_only=True, default=True)
+    email = serializers.BooleanField()
+    webhook = serializers.BooleanField()
+
+
+class PreferenceView(APIView):
+    """The signed-in user's channels per kind of message. In-app is always on; PUT a list of
+    {kind, email, webhook} to change the others (kinds left out keep their setting)."""
+
+    serializer_class = PreferenceSerializer
+
+    def _rows(self, user):
+        return [
+            {
+                "kind": r["kind"].kind,
+                "label": str(r["kind"].label),
+                "in_app": True,
+                "email": r["email"],
+                "webhook": r["webhook"],
+            }
+            for r in selectors.preference_rows(user, notifications.user_kinds())
+        ]
+
+    def get(self, request):
+        return Response(self._rows(request.user))
+
+    def put(self, request):
+        serializer = PreferenceSerializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        known = {k.kind for k in notifications.user_kinds()}
+        unknown = sorted({row["kind"] for row in serializer.validated_data} - known)
+        if unknown:
+            raise ValidationError({"kind": [f"unknown kind: {k}" for k in unknown]})
+        services.preferences_save(
+            actor=request.user,
+            choices={
+                row["kind"]: {"email": row["email"], "webhook": row["webhook"]}
+                for row in serializer.validated_data
+            },
+        )
+        return Response(self._rows(request.user))

@@ -7,6 +7,11 @@ urlpatterns = [
     path(
         "notifications/<int:pk>/read/", api.NotificationReadView.as_view(), name="notification-read"
     ),
+    path(
+        "notifications/preferences/",
+        api.PreferenceView.as_view(),
+        name="notification-preferences",
+    ),
     path("jobs/failed/", api.FailedJobListView.as_view(), name="failed-job-list"),
     path(
         "jobs/failed/<int:pk>/retry/",

@@ -6,6 +6,7 @@ shape. Its process data may ask the step to fail a few times (`fail_times`) or t
 file exists (`hold_while`, used to kill a worker mid-job).
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class DemoJobFlow(flow.Flow):
             raise RuntimeError("demo step failed on purpose")
         hold = process.data.get("hold_while")
         if hold:
-            Path(f"{hold}.running").touch()
+            Path(f"{hold}.running").write_text(str(os.getpid()))
             while Path(hold).exists():
                 time.sleep(0.05)
 

@@ -274,3 +274,30 @@ def test_broker_outage_never_breaks_the_request_and_the_sweep_delivers(
     monkeypatch.undo()
     assert tasks.sweep_outbox() == 2
     assert Notification.objects.filter(delivered_at__isnull=True).count() == 0
+
+
+def test_preferences_api_lists_every_kind_and_changes_outside_channels(cast, login):
+    client = login(cast.teacher)
+    rows = {r["kind"]: r for r in client.get("/api/v1/notifications/preferences/").json()}
+    assert rows["test.notice"] == {
+        "kind": "test.notice",
+        "label": "测试通知",
+        "in_app": True,
+        "email": True,
+        "webhook": True,
+    }
+    assert "deadline.remind" in rows
+    changed = client.put(
+        "/api/v1/notifications/preferences/",
+        [{"kind": "test.notice", "email": False, "webhook": True}],
+        content_type="application/json",
+    )
+    assert changed.status_code == 200
+    assert not NotificationPreference.objects.get(user=cast.teacher, kind="test.notice").email
+    bad = client.put(
+        "/api/v1/notifications/preferences/",
+        [{"kind": "no.such", "email": False, "webhook": True}],
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert NotificationPreference.objects.filter(user=cast.teacher).count() == 1

@@ -107,8 +107,7 @@ def own_redis(tmp_path):
 
 
 def _reset_broker_connections():
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # fresh pools for the new broker URL; closing the old ones would break other holders of them
     app._pool = None
     app.amqp._producer_pool = None
 
@@ -203,6 +202,21 @@ def test_worker_killed_mid_job_the_effect_happens_exactly_once(workers, tmp_path
     assert process.status == PROCESS.DONE
     assert counter(process) == 1
     assert nodes.run(task.pk) == "stale"  # any later copy of the message does nothing
+    assert counter(process) == 1
+
+
+def test_pool_process_killed_mid_job_the_message_is_redelivered_at_once(workers, tmp_path):
+    hold = tmp_path / "hold"
+    hold.touch()
+    workers.start()
+    process = DemoJobFlow.start.run(hold_while=str(hold))
+    running = Path(f"{hold}.running")
+    wait_for(lambda: running.exists() and running.read_text(), what="the job to start")
+    os.kill(int(running.read_text()), signal.SIGKILL)  # only the process running the job
+    hold.unlink()
+    # acks_late + reject_on_worker_lost: the broker hands the message out again, no sweep needed
+    task = Task.objects.get(process=process, flow_task_type="JOB")
+    wait_for(lambda: Task.objects.get(pk=task.pk).status == STATUS.DONE, what="the job to finish")
     assert counter(process) == 1
 
 
