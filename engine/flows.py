@@ -8,8 +8,6 @@ waiting for a row lock. `LockConflictMiddleware` (in settings) turns both into
 
 from __future__ import annotations
 
-import functools
-
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -43,21 +41,6 @@ def lock_conflict_response(request, exc: BaseException | None = None):
     if _wants_json(request):
         return JsonResponse({"code": "locked", "message": message}, status=409)
     return render(request, "engine/lock_conflict.html", {"message": message}, status=409)
-
-
-def handles_lock_conflicts(view):
-    """For a view outside the middleware's reach (or to be explicit)."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except (FlowLockFailed, DatabaseError) as exc:
-            if not is_lock_conflict(exc):
-                raise
-            return lock_conflict_response(request, exc)
-
-    return wrapper
 
 
 class LockConflictMiddleware:

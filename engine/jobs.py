@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
@@ -40,8 +41,6 @@ def failed_jobs():
 
 def get_failed_job(user, pk) -> Task:
     """404 for everyone who may not manage jobs (the list itself is theirs alone)."""
-    from django.http import Http404
-
     if not access.has_capability(user, JOBS_MANAGE):
         raise Http404
     task = Task.objects.filter(pk=pk, flow_task_type=JOB_TYPE).select_related("process").first()
