@@ -10,7 +10,7 @@ from accounts.models import Membership, OrgUnit, Role
 
 from . import calendar
 from .capabilities import OVERDUE_VIEW
-from .models import Deadline, Notification, NotificationPreference
+from .models import Deadline, EscalationRule, Notification, NotificationPreference
 
 LEADER_ROLES = (Role.DEPARTMENT_LEADER, Role.TEAM_LEADER, Role.QUALITY_OFFICER)
 
@@ -56,6 +56,7 @@ def inbox_items(user, limit: int = 50) -> list[dict]:
         .order_by("due_at")[:limit]
     )
     now = timezone.now()
+    labels = dict(EscalationRule.objects.values_list("kind", "label"))
     items = []
     for deadline in rows:
         obj = deadline.obj
@@ -64,6 +65,7 @@ def inbox_items(user, limit: int = 50) -> list[dict]:
                 "deadline": deadline,
                 "obj": obj,
                 "url": obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "",
+                "label": labels.get(deadline.kind, deadline.kind),
                 "days_left": calendar.working_days_left(deadline.due_at, now),
                 "overdue": deadline.due_at < now,
             }
