@@ -72,13 +72,14 @@ worker = subprocess.Popen(
         "--loglevel=WARNING",
     ],
     cwd=_setup.ROOT,
-    # the worker keeps its database connection across tasks (Celery closes it around every task
-    # otherwise, and a fresh PostgreSQL connection costs more than an outbox task);
-    # BENCH_DB_REUSE_MAX=0 measures Celery's default
+    # the worker runs with the project's settings; BENCH_DB_REUSE_MAX=0 measures Celery's own
+    # default (a new database connection around every task)
     env={
         **os.environ,
         "PYTHONPATH": str(_setup.ROOT),
-        "CELERY_DB_REUSE_MAX": os.environ.get("BENCH_DB_REUSE_MAX", "1000"),
+        "CELERY_DB_REUSE_MAX": os.environ.get(
+            "BENCH_DB_REUSE_MAX", str(settings.CELERY_DB_REUSE_MAX)
+        ),
     },
     start_new_session=True,
 )
@@ -134,7 +135,8 @@ finally:
     os.killpg(worker.pid, signal.SIGTERM)
     worker.wait(30)
 
-print(f"worker CELERY_DB_REUSE_MAX={os.environ.get('BENCH_DB_REUSE_MAX', '1000')}")
+reuse = os.environ.get("BENCH_DB_REUSE_MAX", settings.CELERY_DB_REUSE_MAX)
+print(f"worker CELERY_DB_REUSE_MAX={reuse}")
 print(f"raw Celery no-op tasks:            {baseline:8.0f} /s  ({args.n} tasks, one worker)")
 print(f"notifications delivered (worker):  {outbox:8.0f} /s  ({args.n} messages, one worker)")
 print(f"ratio outbox / no-op:              {outbox / baseline:8.2f}x  (target >= 0.30)")

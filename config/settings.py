@@ -279,6 +279,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0
 ENGINE_BUSINESS_HOURS = env.str("ENGINE_BUSINESS_HOURS", default="")
 CELERY_BEAT_SCHEDULE["engine-sweep-jobs"] = {"task": "engine.sweep_jobs", "schedule": 60.0}
 MIDDLEWARE.append("engine.flows.LockConflictMiddleware")
-# Celery closes the worker's database connection around every task unless this is set (tasks per
-# connection / 2); the engine's short outbox tasks spend most of their time reconnecting otherwise.
-CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0)
+# Celery closes the worker's database connection around every task unless this is set (a worker
+# reconnects every 2×N tasks); with 0 the engine's short outbox tasks spend most of their time
+# reconnecting (bench/outbox_throughput.py: 0.25× of a no-op task instead of 0.7×).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
