@@ -247,3 +247,21 @@ def test_a_lock_conflict_after_the_effect_finishes_later_without_repeating_it(
     monkeypatch.undo()
     assert nodes.run(task.pk) == "done"
     assert counter(process) == 1 and job_task(process).status == STATUS.DONE
+
+
+def test_what_counts_as_a_lock_conflict():
+    from django.db import IntegrityError, OperationalError
+
+    from engine.flows import is_lock_conflict
+
+    class LockNotAvailable(Exception):
+        sqlstate = "55P03"
+
+    timed_out = OperationalError("canceling statement due to lock timeout")
+    timed_out.__cause__ = LockNotAvailable()
+    assert is_lock_conflict(FlowLockFailed("Lock failed"))
+    assert is_lock_conflict(timed_out)
+    assert is_lock_conflict(OperationalError("database is locked"))
+    assert not is_lock_conflict(OperationalError("server closed the connection"))
+    assert not is_lock_conflict(IntegrityError("duplicate key"))
+    assert not is_lock_conflict(ValueError("database is locked"))
