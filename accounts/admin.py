@@ -1,10 +1,14 @@
+from itertools import chain
+
 from django.contrib import admin
+from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import router
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from .audit import audit_record, snapshot
+from .audit import audit_record, hidden_content_types, is_hidden_from, snapshot
 from .models import AuditEntry, Membership, OrgUnit, User
 
 
@@ -33,6 +37,19 @@ class AuditedAdminMixin:
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        """The "delete" confirmation lists every related row; when some of them are confidential
+        (e.g. a discipline report's notifications), say nothing about them and refuse."""
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(objs)
+        hidden = hidden_content_types(request.user)
+        related = chain.from_iterable(collector.data.values())
+        if any(
+            is_hidden_from(request.user, o, hidden) for o in chain(related, collector.protected)
+        ):
+            return [], {}, {_("restricted records")}, []
+        return super().get_deleted_objects(objs, request)
 
 
 class MembershipInline(admin.TabularInline):
@@ -81,6 +98,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["action", "object_repr", "actor__username"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(content_type__in=hidden_content_types(request.user))
+        )
 
     def has_add_permission(self, request):
         return False

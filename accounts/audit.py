@@ -30,3 +30,36 @@ def audit_record(*, actor, action: str, obj=None, before=None, after=None, recor
         after=after,
         ip=request_ip.get() if record_ip else None,
     )
+
+
+# Models whose audit rows only some people may read (e.g. the discipline office's reports): the
+# audit trail page and its admin list leave them out for everyone else.
+_CONFIDENTIAL: dict[type, object] = {}
+
+
+def register_confidential(model, can_view) -> None:
+    """`can_view(user) -> bool` says who may see the audit rows of `model` (call from ready())."""
+    _CONFIDENTIAL[model] = can_view
+
+
+def hidden_content_types(user) -> list[int]:
+    """Content type ids of confidential models whose rows `user` may not see."""
+    return [
+        ContentType.objects.get_for_model(model).pk
+        for model, can_view in _CONFIDENTIAL.items()
+        if not can_view(user)
+    ]
+
+
+def is_hidden_from(user, obj, hidden: list[int] | None = None) -> bool:
+    """Is `obj` a confidential row, or a row about one (a generic link or an object permission),
+    that `user` may not see?"""
+    hidden = hidden_content_types(user) if hidden is None else hidden
+    if not hidden:
+        return False
+    if ContentType.objects.get_for_model(obj).pk in hidden:
+        return True
+    if getattr(obj, "content_type_id", None) in hidden:
+        return True
+    target = getattr(obj, "content_object", None)
+    return target is not None and ContentType.objects.get_for_model(target).pk in hidden

@@ -2,6 +2,7 @@ from django.db.models import Count, Q
 
 from . import access
 from .access import Cap
+from .audit import hidden_content_types
 from .models import AuditEntry, Membership, OrgUnit, Role
 
 
@@ -42,4 +43,6 @@ def user_home_units(user):
 def audit_entries(user):
     if not access.has_capability(user, Cap.AUDIT_VIEW):
         return AuditEntry.objects.none()
-    return AuditEntry.objects.select_related("actor", "content_type")
+    return AuditEntry.objects.exclude(content_type__in=hidden_content_types(user)).select_related(
+        "actor", "content_type"
+    )

@@ -69,7 +69,10 @@ INSTALLED_APPS = [
     "accounts",
     "engine",
     "cases",
+    "cases.confidential",
     "workflows",
+    "workflows.plans",
+    "workflows.review",
 ]
 
 MIDDLEWARE = [
@@ -233,13 +236,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; each schema enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ConfidentialReportStatusEnum": "cases.confidential.models.Status",
+    },
 }
 
 # Roster import and other uploads.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
+PLANS_IMPORT_MAX_ROWS = env.int("PLANS_IMPORT_MAX_ROWS", default=10_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Self-diagnosis and review (seed 002 §三(二)3, §三(三)2).
+REVIEW_DISCLOSURE_DAYS = env.int("REVIEW_DISCLOSURE_DAYS", default=30)
+REVIEW_IMPROVEMENT_PERIOD_DAYS = env.int("REVIEW_IMPROVEMENT_PERIOD_DAYS", default=365)
+REVIEW_DISCLOSURE_WARN_DAYS = env.int("REVIEW_DISCLOSURE_WARN_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["review-disclosure-deadlines"] = {
+    "task": "workflows.review.tasks.warn_disclosure_deadlines",
+    "schedule": 6 * 3600,
+}
 
 LOGGING = {
     "version": 1,
@@ -247,7 +264,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Pillow's debug output lists image metadata (EXIF camera, GPS, artist) of uploads.
+        "PIL": {"level": "INFO"},
+    },
 }
 
 TESTING = "pytest" in sys.modules
@@ -265,6 +286,17 @@ CELERY_BEAT_SCHEDULE.update(
         "engine-escalation-sweep": {"task": "engine.escalation_sweep", "schedule": 300.0},
     }
 )
+
+# Anonymous intake (cases/confidential/intake.py): rates are "count/period" (s, m, h, d).
+INTAKE_RATE_FILE = env.str("INTAKE_RATE_FILE", default="5/h")  # submissions per client
+INTAKE_RATE_TRACK = env.str("INTAKE_RATE_TRACK", default="30/h")  # code look-ups per client
+INTAKE_RATE_CODE = env.str("INTAKE_RATE_CODE", default="20/h")  # look-ups and additions per code
+INTAKE_MAX_FILES = env.int("INTAKE_MAX_FILES", default=5)
+INTAKE_MAX_TEXT = env.int("INTAKE_MAX_TEXT", default=5000)
+INTAKE_CHALLENGE_MAX_AGE = env.int("INTAKE_CHALLENGE_MAX_AGE", default=2 * 3600)
+# Error reports of the intake pages leave out uploaded file names and the signed-in user.
+DEFAULT_EXCEPTION_REPORTER = "cases.confidential.errors.ConfidentialExceptionReporter"
+
 # Background jobs in flows (engine/nodes.py): attempts, back-off, re-drive of lost messages.
 ENGINE_JOB_MAX_ATTEMPTS = env.int("ENGINE_JOB_MAX_ATTEMPTS", default=5)
 ENGINE_JOB_BACKOFF_SECONDS = env.float("ENGINE_JOB_BACKOFF_SECONDS", default=30)

@@ -10,6 +10,9 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("accounts.api_urls")),
     path("", include("engine.api_urls")),
+    path("", include("workflows.plans.api_urls")),
+    path("", include("workflows.review.api_urls")),
+    path("", include("cases.confidential.api_urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +20,9 @@ urlpatterns = [
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("", include("engine.urls")),
+    path("plans/", include("workflows.plans.urls")),
+    path("review/", include("workflows.review.urls")),
+    path("", include("cases.confidential.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("admin/", admin.site.urls),

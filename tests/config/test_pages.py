@@ -57,3 +57,11 @@ def test_api_errors_are_json(client):
     response = client.get("/api/v1/units/")
     assert response.status_code in (401, 403)
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_openapi_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
+    assert "/api/v1/units/" in target.read_text()

@@ -1,0 +1,301 @@
+"""/api/v1/reports/: the office's endpoints (session or basic auth) and the public intake
+endpoints (no login; the tracking code travels in the body, never in a URL)."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import capabilities as caps
+from . import intake, selectors, services
+from .forms import AddInformationForm, ReportForm, ShareForm
+from .models import Report
+
+# --- the office -----------------------------------------------------------------------------------
+
+
+class ConfidentialReportSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display")
+    subject_unit = serializers.CharField(source="subject_unit.name", default=None)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "number",
+            "status",
+            "status_label",
+            "subject",
+            "about",
+            "subject_unit",
+            "is_spam",
+            "created_at",
+        ]
+
+
+class ConfidentialReportDetailSerializer(ConfidentialReportSerializer):
+    stages = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    reporter = serializers.SerializerMethodField()
+
+    class Meta(ConfidentialReportSerializer.Meta):
+        fields = [
+            *ConfidentialReportSerializer.Meta.fields,
+            "description",
+            "not_filed_reason",
+            "conclusion",
+            "handling",
+            "answer",
+            "stages",
+            "allowed_actions",
+            "reporter",
+        ]
+
+    def get_stages(self, report) -> list[dict]:
+        return [{"status": s.status, "at": s.at} for s in report.stages.all()]
+
+    def get_allowed_actions(self, report) -> list[str]:
+        if not selectors.can_see_reporter(self.context["request"].user):
+            return []
+        return services.allowed_actions(report)
+
+    def get_reporter(self, report) -> dict | None:
+        """The reporter of a named report, for the office only."""
+        if not selectors.can_see_reporter(self.context["request"].user):
+            return None
+        if report.is_anonymous or report.reporter is None:
+            return {"anonymous": True, "contact": report.contact}
+        return {
+            "anonymous": False,
+            "name": report.reporter.get_full_name(),
+            "username": report.reporter.username,
+            "contact": report.contact,
+        }
+
+
+class ReportListView(generics.ListAPIView):
+    serializer_class = ConfidentialReportSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.office_queue(
+            self.request.user,
+            status=params.get("status", ""),
+            spam=params.get("spam") == "1",
+            search=params.get("q", "").strip(),
+        )
+
+
+class ReportDetailView(generics.RetrieveAPIView):
+    serializer_class = ConfidentialReportDetailSerializer
+
+    def get_object(self):
+        return selectors.get_report(self.request.user, self.kwargs["pk"])
+
+
+class AdvanceSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(services.STEPS))
+    text = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class ReportAdvanceView(APIView):
+    @extend_schema(request=AdvanceSerializer, responses=ConfidentialReportDetailSerializer)
+    def post(self, request, pk):
+        report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
+        data = AdvanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            report = services.report_advance(
+                actor=request.user,
+                report=report,
+                action=data.validated_data["action"],
+                text=data.validated_data.get("text", ""),
+            )
+        except services.IllegalTransition as exc:
+            return Response(
+                {
+                    "code": "conflict",
+                    "message": "This step is not possible in the report's current stage.",
+                    "allowed": exc.allowed,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            ConfidentialReportDetailSerializer(report, context={"request": request}).data
+        )
+
+
+class SpamSerializer(serializers.Serializer):
+    spam = serializers.BooleanField()
+
+
+class ReportSpamView(APIView):
+    @extend_schema(request=SpamSerializer, responses=ConfidentialReportDetailSerializer)
+    def post(self, request, pk):
+        report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
+        data = SpamSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.report_mark_spam(
+            actor=request.user, report=report, spam=data.validated_data["spam"]
+        )
+        return Response(
+            ConfidentialReportDetailSerializer(report, context={"request": request}).data
+        )
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class ReportNoteView(APIView):
+    """An internal note, by the office or by someone the report is shared with."""
+
+    @extend_schema(request=NoteSerializer, responses={201: dict})
+    def post(self, request, pk):
+        report = selectors.get_report(request.user, pk)
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = services.report_add_note(
+            actor=request.user, report=report, text=data.validated_data["text"]
+        )
+        return Response({"id": note.pk, "created_at": note.created_at}, status=201)
+
+
+class ShareSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    remove = serializers.BooleanField(default=False)
+
+
+class ReportShareView(APIView):
+    """Let one more person read this report (or take it back)."""
+
+    @extend_schema(request=ShareSerializer, responses={204: None})
+    def post(self, request, pk):
+        report = selectors.get_report(request.user, pk, caps.REPORT_GRANT)
+        data = ShareSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        form = ShareForm({"username": data.validated_data["username"]})
+        if not form.is_valid():
+            return _form_error(form)
+        action = services.report_unshare if data.validated_data["remove"] else services.report_share
+        action(actor=request.user, report=report, user=form.cleaned_data["username"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- public intake --------------------------------------------------------------------------------
+
+
+def _form_error(form) -> Response:
+    return Response(
+        {"code": "invalid", "errors": form.errors.get_json_data()},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def _rate_limited() -> Response:
+    return Response(
+        {"code": "rate_limited", "message": "Too many attempts. Please try again later."},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+    )
+
+
+class PublicView(APIView):
+    permission_classes = [AllowAny]
+
+    def initial(self, request, *args, **kwargs):
+        intake.protect_request(request._request)
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ChallengeView(PublicView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        challenge = intake.new_challenge()
+        return Response({"token": challenge.token, "question": challenge.question})
+
+
+class IntakeView(PublicView):
+    """File a report. Multipart: subject, about, description, subject_unit, contact, files,
+    named (signed-in only), challenge_token, challenge_answer."""
+
+    @extend_schema(request=None, responses={201: dict})
+    def post(self, request):
+        try:
+            intake.hit("report-file", intake.client_key(request), settings.INTAKE_RATE_FILE)
+        except intake.RateLimited:
+            return _rate_limited()
+        user = request.user if request.user.is_authenticated else None
+        form = ReportForm(request.data, request.FILES, user=user)
+        if not form.is_valid():
+            return _form_error(form)
+        data = form.cleaned_data
+        report, code = services.report_file(
+            actor=user,
+            subject=data["subject"],
+            about=data["about"],
+            description=data["description"],
+            subject_unit=data["subject_unit"],
+            contact=data["contact"],
+            anonymous=not data.get("named"),
+            uploads=data["files"],
+        )
+        return Response(
+            {
+                "number": report.number,
+                "code": code,
+                "warning": "Keep this code: it is shown only once.",
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TrackSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+
+
+def _lookup(request, code):
+    intake.hit("report-track", intake.client_key(request), settings.INTAKE_RATE_TRACK)
+    intake.hit("report-code", intake.code_digest(code, "limit")[:32], settings.INTAKE_RATE_CODE)
+    return selectors.report_for_code(code)
+
+
+_NOT_FOUND = {"code": "not_found", "message": "No report matches this code."}
+
+
+class TrackView(PublicView):
+    @extend_schema(request=TrackSerializer, responses={200: dict})
+    def post(self, request):
+        data = TrackSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            report = _lookup(request, data.validated_data["code"])
+        except intake.RateLimited:
+            return _rate_limited()
+        if report is None:
+            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        return Response(selectors.public_progress(report))
+
+
+class AddInformationView(PublicView):
+    @extend_schema(request=None, responses={201: dict})
+    def post(self, request):
+        form = AddInformationForm(request.data, request.FILES)
+        try:
+            report = _lookup(request, request.data.get("code", ""))
+        except intake.RateLimited:
+            return _rate_limited()
+        if report is None:
+            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        if not form.is_valid():
+            return _form_error(form)
+        services.report_add_information(
+            report=report, text=form.cleaned_data["text"], uploads=form.cleaned_data["files"]
+        )
+        return Response(selectors.public_progress(report), status=status.HTTP_201_CREATED)

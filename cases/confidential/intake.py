@@ -1,0 +1,267 @@
+"""Anonymous intake machinery shared by every public form that must not learn who is speaking
+(reports here; anonymous complaints use the same pieces): tracking codes kept only as keyed
+hashes, rate limits on hashed client keys, an offline challenge, and uploads stripped of what
+could identify their author. Nothing here knows about a particular model."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from engine import attachments
+
+from .errors import protect_request
+
+# 32 symbols without the look-alikes 0/O and 1/I: 5 bits per symbol.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_SYMBOLS = 20  # 100 bits
+CODE_GROUP = 4
+
+
+# --- tracking codes ---------------------------------------------------------------------------
+
+
+def new_tracking_code() -> str:
+    """A fresh code from the OS random source, grouped for reading aloud: ABCD-EFGH-…"""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_SYMBOLS))
+    return "-".join(raw[i : i + CODE_GROUP] for i in range(0, CODE_SYMBOLS, CODE_GROUP))
+
+
+def normalize_code(code: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", (code or "").upper())[:64]
+
+
+def code_digest(code: str, purpose: str) -> str:
+    """The only form a code is stored in: HMAC-SHA256 keyed by SECRET_KEY, so a leaked table
+    cannot be brute-forced offline and a lookup is one indexed equality query."""
+    return salted_hmac(
+        f"cases.intake.code.{purpose}", normalize_code(code), algorithm="sha256"
+    ).hexdigest()
+
+
+# --- rate limits --------------------------------------------------------------------------------
+
+
+class RateLimited(Exception):
+    pass
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "5/h" → (5, 3600)."""
+    count, _sep, period = rate.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[:1]]
+    return int(count), seconds
+
+
+def client_key(request) -> str:
+    """Who is asking, as a keyed hash: the raw address is never stored, only used to count."""
+    address = request.META.get("REMOTE_ADDR") or "unknown"
+    return salted_hmac("cases.intake.client", address, algorithm="sha256").hexdigest()[:32]
+
+
+def hit(scope: str, key: str, rate: str) -> None:
+    """Count one attempt in a fixed window; raise RateLimited once the window is full."""
+    limit, window = parse_rate(rate)
+    cache_key = f"intake:{scope}:{key}"
+    cache.add(cache_key, 0, timeout=window)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window)
+        count = 1
+    if count > limit:
+        raise RateLimited(scope)
+
+
+# --- offline challenge --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Challenge:
+    token: str
+    question: str
+
+
+_CHALLENGE_SALT = "cases.intake.challenge"
+
+
+def new_challenge() -> Challenge:
+    """A small sum the person solves; its answer travels only inside a signed token, and each
+    token works once, so no external captcha service and no server-side state until it is used."""
+    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
+    token = signing.dumps({"s": a + b, "n": secrets.token_hex(8)}, salt=_CHALLENGE_SALT)
+    return Challenge(token=token, question=_("How much is %(a)d plus %(b)d?") % {"a": a, "b": b})
+
+
+def check_challenge(token: str, answer) -> None:
+    try:
+        data = signing.loads(
+            token or "", salt=_CHALLENGE_SALT, max_age=settings.INTAKE_CHALLENGE_MAX_AGE
+        )
+    except signing.BadSignature:
+        raise ValidationError(
+            _("The check question has expired. Please answer the new one."), code="challenge"
+        ) from None
+    try:
+        given = int(str(answer).strip())
+    except (TypeError, ValueError):
+        given = None
+    if given != data["s"]:
+        raise ValidationError(_("The answer to the check question is wrong."), code="challenge")
+    if not cache.add(f"intake:challenge:{data['n']}", 1, timeout=settings.INTAKE_CHALLENGE_MAX_AGE):
+        raise ValidationError(
+            _("This form was already sent. Please answer the new check question."),
+            code="challenge",
+        )
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+_OLE = "application/x-ole-storage"
+_IMAGE_FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WEBP",
+    "image/gif": "GIF",
+}
+# Attributes and elements naming people inside office documents beyond docProps (which the engine
+# already clears): comment and tracked-change authors, Excel comment/person lists, PowerPoint
+# comment authors.
+_PERSON_ATTRS = re.compile(
+    rb'\b((?:\w+:)?(?:author|initials|userId|providerId|displayName|lastModifiedBy))="[^"]*"'
+)
+_PPT_AUTHOR_NAME = re.compile(rb'\bname="[^"]*"')
+_PERSON_PARTS = re.compile(
+    r"^(word/(comments|commentsExtended|commentsIds|commentsExtensible|people|document|"
+    r"footnotes|endnotes|header\d*|footer\d*)\.xml|xl/(comments\d*|threadedComments/.*|"
+    r"persons/.*)\.xml|ppt/(commentAuthors|authors|comments/.*)\.xml)$"
+)
+_XL_AUTHOR = re.compile(rb"<author>[^<]*</author>")
+
+
+def validate_upload(upload) -> str:
+    """The engine's size/type checks, plus: no legacy OLE files (their author fields cannot be
+    cleared reliably)."""
+    mime = attachments.validate_upload(upload)
+    if mime == _OLE:
+        raise ValidationError(
+            _(
+                "Old Office files (.doc/.xls/.ppt) can carry the author's name and cannot be "
+                "cleaned. Please save the file as .docx/.xlsx/.pptx or PDF."
+            )
+        )
+    return mime
+
+
+def _strip_image(data: bytes, mime: str) -> bytes:
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            # Keep what the person saw: the orientation lives in the EXIF that is removed.
+            upright = ImageOps.exif_transpose(image)
+            clean = Image.new(upright.mode, upright.size)
+            clean.paste(upright)
+            if upright.mode == "P" and upright.getpalette():
+                clean.putpalette(upright.getpalette())
+            out = io.BytesIO()
+            clean.save(out, format=_IMAGE_FORMATS[mime])
+            return out.getvalue()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValidationError(_("The image could not be read.")) from exc
+
+
+def _strip_office(data: bytes) -> bytes:
+    try:
+        source = zipfile.ZipFile(io.BytesIO(data))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                content = source.read(item.filename)
+                if _PERSON_PARTS.match(item.filename):
+                    content = _PERSON_ATTRS.sub(rb'\1=""', content)
+                    content = _XL_AUTHOR.sub(b"<author></author>", content)
+                    if item.filename in ("ppt/commentAuthors.xml", "ppt/authors.xml"):
+                        content = _PPT_AUTHOR_NAME.sub(b'name=""', content)
+                elif item.filename == "docProps/custom.xml":
+                    # Custom properties are free-form (often a user or machine name): empty
+                    # their values but keep the part, which [Content_Types].xml still lists.
+                    content = re.sub(rb"(<vt:\w+>)[^<]*(</vt:\w+>)", rb"\1\2", content)
+                target.writestr(item, content)
+        return out.getvalue()
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise ValidationError(_("The document could not be read.")) from exc
+
+
+def _strip_pdf(data: bytes) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ValidationError(_("Encrypted PDF files are not accepted."))
+        writer = PdfWriter(clone_from=reader)
+        writer.metadata = None
+        writer._root_object.pop("/Metadata", None)
+        for page in writer.pages:
+            page.pop("/Metadata", None)
+            page.pop("/PieceInfo", None)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValidationError(_("The PDF file could not be read.")) from exc
+
+
+def strip_identity(data: bytes, mime: str) -> bytes:
+    """Everything that could name or locate the author, beyond what the engine removes."""
+    if mime in _IMAGE_FORMATS:
+        return _strip_image(data, mime)
+    if mime.startswith("application/vnd.openxmlformats-officedocument."):
+        return _strip_office(data)
+    if mime == "application/pdf":
+        return _strip_pdf(data)
+    return data
+
+
+def store_upload(*, obj, upload, index: int):
+    """Attach a cleaned copy to `obj`. The original name is replaced by a neutral one (camera and
+    personal file names identify people); nobody is recorded as the uploader."""
+    mime = validate_upload(upload)
+    upload.seek(0)
+    data = strip_identity(upload.read(), mime)
+    ext = os.path.splitext(attachments.clean_filename(upload.name))[1]
+    clean = SimpleUploadedFile(f"evidence-{index}{ext}", data, content_type=mime)
+    return attachments.attach(actor=None, obj=obj, upload=clean, strip_metadata=True)
+
+
+def confidential_view(view):
+    """For views that receive what people must be able to say without being identified: never
+    cached, and a crash reports no form field, local variable, file name, user or address."""
+
+    @wraps(view)
+    @never_cache
+    @sensitive_post_parameters()
+    @sensitive_variables()
+    def wrapped(request, *args, **kwargs):
+        protect_request(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,112 @@
+"""Reads of the confidential track. Every list starts from `visible_reports`."""
+
+from django.db.models import Count, Q
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access
+from accounts.home import Card
+
+from . import capabilities as caps
+from . import intake
+from .models import (
+    Report,
+    ReportAddition,
+    ReportGroupObjectPermission,
+    ReportUserObjectPermission,
+    Status,
+)
+
+CODE_PURPOSE = "report"
+
+
+def visible_reports(user):
+    """The office sees every report; anyone else only the reports shared with them."""
+    if not access.is_active_user(user):
+        return Report.objects.none()
+    if access.has_capability(user, caps.REPORT_VIEW):
+        return Report.objects.all()
+    direct = ReportUserObjectPermission.objects.filter(
+        user=user, permission__codename=caps.OBJECT_VIEW
+    ).values("content_object_id")
+    via_group = ReportGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename=caps.OBJECT_VIEW
+    ).values("content_object_id")
+    return Report.objects.filter(Q(pk__in=direct) | Q(pk__in=via_group))
+
+
+def get_report(user, pk, cap: str | None = None) -> Report:
+    """404 when the user may not see the report, 403 when they may see it but not do `cap`."""
+    report = visible_reports(user).select_related("subject_unit").filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    if cap is not None:
+        access.require(user, cap, report)
+    return report
+
+
+def can_see_reporter(user) -> bool:
+    """Who filed a named report is for the office only, not for people a report is shared with."""
+    return access.has_capability(user, caps.REPORT_HANDLE)
+
+
+def can_view_attachment_of(user, obj) -> bool:
+    report = obj.report if isinstance(obj, ReportAddition) else obj
+    return visible_reports(user).filter(pk=report.pk).exists()
+
+
+def can_see_audit(user) -> bool:
+    return access.has_capability(user, caps.REPORT_VIEW)
+
+
+def office_queue(user, *, status: str = "", spam: bool = False, search: str = ""):
+    reports = visible_reports(user).filter(is_spam=spam).select_related("subject_unit")
+    if status:
+        reports = reports.filter(status=status)
+    if search:
+        reports = reports.filter(Q(number__icontains=search) | Q(about__icontains=search))
+    return reports.annotate(addition_count=Count("additions")).order_by("-created_at", "-id")
+
+
+def report_for_code(code: str) -> Report | None:
+    """One indexed equality query on the keyed hash, whatever the input looks like: a wrong code,
+    a malformed one and a missing one cost the same and answer the same."""
+    return Report.objects.filter(code_hash=intake.code_digest(code, CODE_PURPOSE)).first()
+
+
+def public_progress(report: Report) -> dict:
+    """What the holder of the code may see: stages with dates and the answer, nothing internal."""
+    answered = report.status in (Status.ANSWERED, Status.CLOSED)
+    return {
+        "number": report.number,
+        "status": report.status,
+        "status_label": report.get_status_display(),
+        "stages": [
+            {"status": s.status, "label": s.get_status_display(), "at": s.at}
+            for s in report.stages.all()
+        ],
+        "answer": report.answer if answered else "",
+        "can_add": report.is_open,
+    }
+
+
+def reports_of(user):
+    """The named reports a person filed, for their own "my reports" page."""
+    if not access.is_active_user(user):
+        return Report.objects.none()
+    return Report.objects.filter(reporter=user, is_anonymous=False)
+
+
+def home_cards(user) -> list[Card]:
+    if not access.has_capability(user, caps.REPORT_VIEW):
+        return []
+    count = visible_reports(user).filter(is_spam=False).exclude(status=Status.CLOSED).count()
+    return [
+        Card(
+            title=str(_("Open reports")),
+            count=count,
+            url=reverse("confidential:office_list"),
+            empty_text=str(_("No open reports.")),
+        )
+    ]

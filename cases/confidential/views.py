@@ -1,0 +1,319 @@
+"""Public intake pages (no login, nothing identifying kept) and the discipline office's pages."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import access
+from engine.attachments import attachments_for
+
+from . import capabilities as caps
+from . import exports, intake, selectors, services
+from .forms import (
+    AddInformationForm,
+    AdvanceForm,
+    NoteForm,
+    OpenCaseForm,
+    ReportForm,
+    ShareForm,
+    TrackForm,
+)
+from .models import Status
+
+
+def _with_challenge(form):
+    challenge = intake.new_challenge()
+    form.data = form.data.copy() if form.is_bound else form.data
+    if form.is_bound:
+        form.data["challenge_token"] = challenge.token
+        form.data["challenge_answer"] = ""
+    else:
+        form.initial["challenge_token"] = challenge.token
+    return challenge
+
+
+def _form_errors_from(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _limited(request, template, context):
+    context["limited"] = True
+    return render(request, template, context, status=429)
+
+
+# --- public ---------------------------------------------------------------------------------------
+
+
+@intake.confidential_view
+def report_file(request):
+    user = request.user if request.user.is_authenticated else None
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, user=user)
+        try:
+            intake.hit("report-file", intake.client_key(request), settings.INTAKE_RATE_FILE)
+        except intake.RateLimited:
+            challenge = _with_challenge(form)
+            return _limited(
+                request, "confidential/file.html", {"form": form, "challenge": challenge}
+            )
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                report, code = services.report_file(
+                    actor=user,
+                    subject=data["subject"],
+                    about=data["about"],
+                    description=data["description"],
+                    subject_unit=data["subject_unit"],
+                    contact=data["contact"],
+                    anonymous=not data.get("named"),
+                    uploads=data["files"],
+                )
+            except ValidationError as exc:
+                _form_errors_from(form, exc)
+            else:
+                # The code is shown in this response only: no redirect, no session copy.
+                return render(
+                    request, "confidential/filed.html", {"number": report.number, "code": code}
+                )
+    else:
+        form = ReportForm(user=user)
+    challenge = _with_challenge(form)
+    return render(request, "confidential/file.html", {"form": form, "challenge": challenge})
+
+
+def _find_by_code(request, code):
+    """Rate-limited look-up; the same answer for a wrong, malformed or missing code."""
+    intake.hit("report-track", intake.client_key(request), settings.INTAKE_RATE_TRACK)
+    intake.hit("report-code", intake.code_digest(code, "limit")[:32], settings.INTAKE_RATE_CODE)
+    return selectors.report_for_code(code)
+
+
+def _progress_page(request, report, code, add_form=None, status=200):
+    return render(
+        request,
+        "confidential/track.html",
+        {
+            "progress": selectors.public_progress(report),
+            "add_form": add_form or AddInformationForm(initial={"code": code}),
+        },
+        status=status,
+    )
+
+
+@intake.confidential_view
+def report_track(request):
+    form = TrackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            report = _find_by_code(request, code)
+        except intake.RateLimited:
+            return _limited(request, "confidential/track_form.html", {"form": form})
+        if report is not None:
+            return _progress_page(request, report, code)
+        form.add_error("code", _("No report matches this code."))
+    return render(request, "confidential/track_form.html", {"form": form})
+
+
+@intake.confidential_view
+@require_POST
+def report_add_information(request):
+    form = AddInformationForm(request.POST, request.FILES)
+    code = request.POST.get("code", "")
+    try:
+        report = _find_by_code(request, code)
+    except intake.RateLimited:
+        return _limited(request, "confidential/track_form.html", {"form": TrackForm()})
+    if report is None:
+        track = TrackForm()
+        track.add_error(None, _("No report matches this code."))
+        return render(request, "confidential/track_form.html", {"form": track}, status=404)
+    if form.is_valid():
+        try:
+            services.report_add_information(
+                report=report, text=form.cleaned_data["text"], uploads=form.cleaned_data["files"]
+            )
+        except ValidationError as exc:
+            _form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Your information was added."))
+            return _progress_page(request, report, code)
+    return _progress_page(request, report, code, add_form=form, status=400)
+
+
+@login_required
+@intake.confidential_view
+def my_reports(request):
+    reports = selectors.reports_of(request.user).prefetch_related("stages")
+    return render(
+        request,
+        "confidential/mine.html",
+        {"items": [selectors.public_progress(r) for r in reports]},
+    )
+
+
+# --- the discipline office ------------------------------------------------------------------------
+
+
+@login_required
+def office_list(request):
+    status = request.GET.get("status", "")
+    spam = request.GET.get("spam") == "1"
+    search = request.GET.get("q", "").strip()
+    reports = selectors.office_queue(request.user, status=status, spam=spam, search=search)
+    page = Paginator(reports, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "confidential/office_list.html",
+        {
+            "page": page,
+            "status": status,
+            "spam": spam,
+            "q": search,
+            "statuses": Status.choices,
+            "is_office": selectors.can_see_audit(request.user),
+        },
+    )
+
+
+@login_required
+def office_export(request):
+    """The filtered queue as .xlsx, for the office only."""
+    access.require(request.user, caps.REPORT_VIEW)
+    reports = selectors.office_queue(
+        request.user,
+        status=request.GET.get("status", ""),
+        spam=request.GET.get("spam") == "1",
+        search=request.GET.get("q", "").strip(),
+    )
+    response = HttpResponse(
+        exports.reports_xlsx(reports),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="reports.xlsx"'
+    return response
+
+
+@login_required
+def office_detail(request, pk):
+    report = selectors.get_report(request.user, pk)
+    can_handle = selectors.can_see_reporter(request.user)
+    additions = list(report.additions.all())
+    return render(
+        request,
+        "confidential/office_detail.html",
+        {
+            "report": report,
+            "show_reporter": can_handle,
+            "can_handle": can_handle,
+            "actions": services.allowed_actions(report) if can_handle else [],
+            "text_actions": {a for a, s in services.STEPS.items() if s.text_field},
+            "stages": report.stages.all(),
+            "notes": report.notes.select_related("author"),
+            "additions": [(a, attachments_for(a)) for a in additions],
+            "files": attachments_for(report),
+            "note_form": NoteForm(),
+            "share_form": ShareForm() if can_handle else None,
+            "hooks_ready": services.hooks.open_quality_case is not None,
+        },
+    )
+
+
+def _back(report):
+    return redirect("confidential:office_detail", pk=report.pk)
+
+
+@login_required
+@require_POST
+def office_advance(request, pk):
+    report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
+    form = AdvanceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_advance(
+                actor=request.user,
+                report=report,
+                action=form.cleaned_data["action"],
+                text=form.cleaned_data["text"],
+            )
+        except services.IllegalTransition:
+            messages.error(request, _("This step is not possible in the report's current stage."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The report moved on."))
+    else:
+        messages.error(request, _("The text is too long."))
+    return _back(report)
+
+
+@login_required
+@require_POST
+def office_spam(request, pk):
+    report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
+    services.report_mark_spam(
+        actor=request.user, report=report, spam=request.POST.get("spam") == "1"
+    )
+    return _back(report)
+
+
+@login_required
+@require_POST
+def office_note(request, pk):
+    report = selectors.get_report(request.user, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.report_add_note(actor=request.user, report=report, text=form.cleaned_data["text"])
+    else:
+        messages.error(request, _("The note is empty or too long."))
+    return _back(report)
+
+
+@login_required
+@require_POST
+def office_share(request, pk):
+    report = selectors.get_report(request.user, pk, caps.REPORT_GRANT)
+    form = ShareForm(request.POST)
+    if form.is_valid():
+        person = form.cleaned_data["username"]
+        if request.POST.get("remove") == "1":
+            services.report_unshare(actor=request.user, report=report, user=person)
+        else:
+            services.report_share(actor=request.user, report=report, user=person)
+        messages.success(request, _("Access updated."))
+    else:
+        messages.error(request, " ".join(form.errors.get("username", [])))
+    return _back(report)
+
+
+@login_required
+def office_open_case(request, pk):
+    report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
+    if services.hooks.open_quality_case is None:
+        raise Http404
+    form = OpenCaseForm(
+        request.POST or None,
+        initial={"title": report.about, "org_unit": report.subject_unit},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_open_quality_case(
+                actor=request.user, report=report, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors_from(form, exc)
+        else:
+            messages.success(request, _("A quality case was opened."))
+            return _back(report)
+    return render(request, "confidential/open_case.html", {"report": report, "form": form})

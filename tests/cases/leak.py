@@ -1,0 +1,262 @@
+"""A generic leak walker: discover every URL the project serves, request each GET page and API
+endpoint it can instantiate as each viewer, and report where a secret value shows up.
+
+Reusable for any confidential intake (reports now, anonymous complaints next): a test builds its
+scene, lists its `Secret`s (each with the viewers allowed to see it) and calls `walk`."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# Keys under which an API may carry a person's id.
+PERSON_KEYS = {
+    "user",
+    "user_id",
+    "reporter",
+    "reporter_id",
+    "author",
+    "author_id",
+    "actor",
+    "actor_id",
+    "uploaded_by",
+    "uploaded_by_id",
+    "by",
+    "by_id",
+    "created_by",
+    "owner",
+    "owner_id",
+    "recipient",
+    "recipient_id",
+    "complainant",
+    "complainant_id",
+}
+_ROUTE_PARAM = re.compile(r"(?<!\?P)<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+_REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^()]*)\)")
+# Requests with side effects even through GET, or that only redirect elsewhere.
+SKIP_NAMES = {"accounts:logout", "set_language", "admin:logout", "admin:view_on_site"}
+
+
+@dataclass(frozen=True)
+class Secret:
+    label: str
+    value: str
+    allowed: frozenset[str] = frozenset()
+    user_id: int | None = None  # also look for this id under PERSON_KEYS in JSON
+
+
+@dataclass
+class Surface:
+    """One thing a viewer can read: a URL's response, a notification, an email, log output."""
+
+    viewer: str
+    where: str
+    text: str
+    data: object = None
+
+
+@dataclass
+class Finding:
+    viewer: str
+    where: str
+    label: str
+    count: int
+
+
+@dataclass
+class UrlPattern:
+    name: str
+    route: str
+    model: type | None  # the admin model of an admin view
+    params: list[tuple[str, str]] = field(default_factory=list)  # (name, converter)
+
+
+def _join(prefix: str, pattern) -> str:
+    text = str(pattern.pattern)
+    return prefix + text
+
+
+def url_patterns() -> list[UrlPattern]:
+    """Every URL pattern of the project, its full route and parameters (the root resolver,
+    walked recursively with namespaces)."""
+    found: list[UrlPattern] = []
+
+    def visit(resolver, prefix, namespace):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                ns = namespace
+                if entry.namespace:
+                    ns = f"{namespace}{entry.namespace}:"
+                visit(entry, _join(prefix, entry), ns)
+            elif isinstance(entry, URLPattern):
+                route = _join(prefix, entry)
+                model_admin = getattr(entry.callback, "model_admin", None)
+                name = f"{namespace}{entry.name}" if entry.name else route
+                params = [(m["name"], m["conv"] or "str") for m in _ROUTE_PARAM.finditer(route)]
+                params += [(m["name"], "regex") for m in _REGEX_GROUP.finditer(route)]
+                found.append(
+                    UrlPattern(name, route, model_admin.model if model_admin else None, params)
+                )
+
+    visit(get_resolver(), "", "")
+    return found
+
+
+def _fill(route: str, values: dict[str, str]) -> str | None:
+    path = _ROUTE_PARAM.sub(lambda m: values[m["name"]], route)
+    path = _REGEX_GROUP.sub(lambda m: values[m["name"]], path)
+    path = path.replace("^", "").replace("$", "")
+    if re.search(r"[\\()\[\]*+?{}|]", path):
+        return None  # a regex we cannot instantiate
+    return "/" + path
+
+
+def instantiate(pattern: UrlPattern, ids_for: Callable[[type | None], Iterable[int]]) -> list[str]:
+    """Concrete URLs for a pattern: each int/path parameter takes the ids of existing objects
+    (the admin model's own for admin views), a regex alternation each of its alternatives."""
+    if pattern.name in SKIP_NAMES or pattern.route.startswith("static/"):
+        return []
+    if not pattern.params:
+        url = _fill(pattern.route, {})
+        return [url] if url else []
+    choices: dict[str, list[str]] = {}
+    for name, conv in pattern.params:
+        if conv == "regex":
+            group = next(m for m in _REGEX_GROUP.finditer(pattern.route) if m["name"] == name)
+            alternatives = group["body"].split("|")
+            if not all(re.fullmatch(r"[\w-]+", a) for a in alternatives):
+                return []
+            choices[name] = alternatives
+        elif conv in ("int", "path", "str") and name not in ("uidb64", "token", "content_type_id"):
+            choices[name] = [str(i) for i in ids_for(pattern.model)]
+        else:
+            return []
+    if len(choices) != 1:
+        return []  # several free parameters: not a page a person reaches by an id
+    ((name, values),) = choices.items()
+    return [u for u in (_fill(pattern.route, {name: v}) for v in values) if u]
+
+
+def response_text(response) -> tuple[str, object]:
+    if getattr(response, "streaming", False):
+        raw = b"".join(response.streaming_content)
+    else:
+        raw = response.content
+    parts = [raw.decode("utf-8", errors="replace")]
+    if raw.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                parts += [archive.read(n).decode("utf-8", "replace") for n in archive.namelist()]
+        except zipfile.BadZipFile:
+            pass
+    data = None
+    if "json" in response.get("Content-Type", ""):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+    return "\n".join(parts), data
+
+
+def _person_ids(data) -> list[int]:
+    ids = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in PERSON_KEYS and isinstance(value, int) and not isinstance(value, bool):
+                ids.append(value)
+            ids += _person_ids(value)
+    elif isinstance(data, list):
+        for item in data:
+            ids += _person_ids(item)
+    return ids
+
+
+def scan(surface: Surface, secrets: Iterable[Secret]) -> dict[str, int]:
+    """How often each forbidden secret occurs on this surface."""
+    hits: dict[str, int] = {}
+    person_ids = _person_ids(surface.data) if surface.data is not None else []
+    for secret in secrets:
+        if surface.viewer in secret.allowed:
+            continue
+        count = surface.text.count(secret.value) if secret.value else 0
+        if secret.user_id is not None:
+            count += person_ids.count(secret.user_id)
+        if count:
+            hits[secret.label] = count
+    return hits
+
+
+def fetch(client, url: str, viewer: str) -> tuple[Surface, int]:
+    response = client.get(url, follow=False)
+    text, data = response_text(response)
+    return Surface(viewer, f"GET {url}", text, data), response.status_code
+
+
+def walk(clients: dict[str, object], urls: list[str], secrets: list[Secret]):
+    """Request every URL as every viewer. Returns (findings with counts, surfaces walked,
+    server errors)."""
+    findings: dict[tuple[str, str], dict[str, int]] = {}
+    walked: list[tuple[str, str, int]] = []
+    errors: list[tuple[str, str]] = []
+    for viewer, client in clients.items():
+        for url in urls:
+            surface, status = fetch(client, url, viewer)
+            walked.append((viewer, url, status))
+            if status >= 500:
+                errors.append((viewer, url))
+            hits = scan(surface, secrets)
+            if hits:
+                findings[(viewer, url)] = hits
+    return findings, walked, errors
+
+
+def model_ids(models: Iterable[type]) -> dict[type, list[int]]:
+    return {m: list(m._default_manager.order_by("pk").values_list("pk", flat=True)) for m in models}
+
+
+def all_models() -> list[type]:
+    return [m for m in apps.get_models() if not m._meta.abstract]
+
+
+def scene_ids(models: Iterable[type], before: dict, after: dict) -> dict[type, set]:
+    """The objects a scene created, and every object they point to by a foreign key (a user who
+    received a notification, the unit a report is about): the pages of those may change."""
+    ids: dict[type, set] = {m: set(after[m]) - set(before[m]) for m in models}
+    for model in models:
+        fks = [f for f in model._meta.concrete_fields if f.is_relation and f.many_to_one]
+        if not ids[model] or not fks:
+            continue
+        rows = model._default_manager.filter(pk__in=ids[model]).values_list(
+            *[f.attname for f in fks]
+        )
+        for row in rows:
+            for fk, value in zip(fks, row, strict=True):
+                target = fk.related_model
+                if value is not None and target in ids:
+                    ids[target].add(value)
+    return ids
+
+
+TEXT_FIELDS = {"CharField", "TextField", "JSONField", "GenericIPAddressField", "SlugField"}
+
+
+def database_surfaces() -> list[Surface]:
+    """Every stored text of every table, one surface per model: what is kept at rest."""
+    surfaces = []
+    for model in all_models():
+        fields = [
+            f.attname for f in model._meta.concrete_fields if f.get_internal_type() in TEXT_FIELDS
+        ]
+        if not fields:
+            continue
+        rows = model._default_manager.values_list(*fields)
+        text = "\n".join(" ".join(str(v) for v in row) for row in rows)
+        surfaces.append(Surface("database", model._meta.label, text))
+    return surfaces

@@ -1,0 +1,52 @@
+"""Two committee members deciding at once: the row lock lets one decision through."""
+
+import threading
+
+import pytest
+from django.db import close_old_connections
+
+from workflows.plans import services
+from workflows.plans.models import CommitteeDecision, CommitteeVote, ItemState, Plan
+
+from .factories import draft_plan
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_members_approving_at_once_record_one_decision(cast):
+    plan = draft_plan(cast)
+    services.item_submit(actor=cast.quality_officer, item=plan)
+    services.item_review(actor=cast.quality_officer, item=plan, approve=True)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def vote(member, approve):
+        try:
+            barrier.wait()
+            services.committee_vote(
+                actor=member,
+                subject=Plan.objects.get(pk=plan.pk),
+                approve=approve,
+                comment="" if approve else "退回修改",
+            )
+            outcomes.append("decided")
+        except services.StateConflict:
+            outcomes.append("conflict")
+        finally:
+            close_old_connections()
+
+    threads = [
+        threading.Thread(target=vote, args=(cast.chair, True)),
+        threading.Thread(target=vote, args=(cast.committee_member, False)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes) == ["conflict", "decided"]
+    assert CommitteeDecision.objects.count() == 1
+    assert CommitteeVote.objects.count() == 1
+    decision = CommitteeDecision.objects.get()
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.state == (ItemState.IN_FORCE if decision.approved else ItemState.RETURNED)

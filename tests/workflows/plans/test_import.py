@@ -1,0 +1,203 @@
+"""Importing the task-decomposition table in the layout of seed 001 附件1."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
+
+from accounts.models import AuditEntry
+from workflows.plans.models import PendingImport, PlanKind, Task
+
+from .factories import draft_plan, in_force_plan
+
+pytestmark = pytest.mark.django_db
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Rows as in seed 001 附件1 (category merged over its rows), with the unit names of the cast's
+# college where they exist and the seed's own names where they do not (党委组织部, 人事处).
+SEED_ROWS = [
+    (
+        "健全\n组织",
+        "学校成立质量控制与绩效考核办公室",
+        "学校印发文件，明确质量管理办公室职责，人员配备到位。",
+        "党委组织部",
+        "人事处",
+        "2026年6月",
+    ),
+    (
+        None,
+        "学校成立学校质量保证委员会",
+        "学校印发文件，明确学校质量保证委员会成员及职责。",
+        "党委组织部",
+        "教务处",
+        "2026年6月",
+    ),
+    (
+        None,
+        "二级教学单位成立质量保证工作组，专业（课程）教研室成立质量保证工作小组",
+        "二级教学单位印发文件，明确本单位质量保证工作组的成员及职责。",
+        "质量管理办公室",
+        "各部门\n二级单位",
+        "2026-09-30",
+    ),
+    (
+        "明确\n目标",
+        "各专业“十五五”发展目标",
+        "明确各专业 “十五五”发展目标。",
+        "教务处",
+        "二级单位",
+        "2026年12月",
+    ),
+    (None, "课程“十五五”发展目标", '=HYPERLINK("http://x")', "教务处", "二级单位", "2026年12月"),
+    (None, "教师个人“十五五”发展目标", None, "人事处", "二级单位", "2026年12月"),
+    (
+        "建立\n标准",
+        "校级基本标准",
+        "新专业设置标准、合格专业标准等标准文本",
+        "教务处",
+        "各部门\n二级单位",
+        "明年",
+    ),
+    (None, None, "新开课程标准、合格课程标准等标准文本", "教务处", "各部门\n二级单位", "2040年1月"),
+    (
+        None,
+        "专业建设与发展标准",
+        "各专业依据学校专业建设基本标准，自行制定本专业建设与发展标准。",
+        "教务处（科研处）",
+        "信息工程系、机电工程系",
+        "",
+    ),
+]
+
+
+def seed_workbook(rows=SEED_ROWS, header=None) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["阿克苏职业技术学院内部质量保证体系建设与运行任务分解及具体进度安排表"])
+    ws.merge_cells("A1:G1")
+    ws.append(
+        header or ["类别", "建设任务", "成果形式", "牵头\n部门", "协助\n部门", "完成时限", "备注"]
+    )
+    for row in rows:
+        ws.append([*row, ""])
+    # Category cells merged down their runs, as in the seed; 建设任务 merged for 校级基本标准.
+    ws.merge_cells("A3:A5")
+    ws.merge_cells("A6:A8")
+    ws.merge_cells("A9:A11")
+    ws.merge_cells("B9:B10")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _upload(data, name="附件1.xlsx"):
+    return SimpleUploadedFile(name, data, content_type=XLSX)
+
+
+@pytest.fixture
+def annual_plan(cast):
+    root = in_force_plan(cast)
+    return draft_plan(
+        cast, title="2026年度工作计划", kind=PlanKind.ANNUAL, parent=root, start=2026, end=2026
+    )
+
+
+def test_preview_lists_bad_rows_and_unmatched_names_and_saves_nothing(cast, login, annual_plan):
+    client = login(cast.quality_officer)
+    response = client.post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
+    pending = PendingImport.objects.get()
+    assert response.url == reverse("plans:import_preview", args=[pending.pk])
+    assert not Task.objects.exists()
+
+    bad = {b["row"]: " ".join(b["problems"]) for b in pending.bad_rows}
+    assert set(bad) == {7, 8, 9, 10}
+    assert "formula" in bad[7] or "公式" in bad[7]
+    assert "deliverable" in bad[8] or "成果形式" in bad[8]
+    assert "明年" in bad[9]
+    assert "2040" in bad[10]
+    assert {u["name"] for u in pending.unmatched} == {"党委组织部", "人事处"}
+
+    rows = {r["title"]: r for r in pending.rows}
+    assert len(rows) == 5
+    third = rows["二级教学单位成立质量保证工作组，专业（课程）教研室成立质量保证工作小组"]
+    assert third["category"] == "健全组织" and third["lead_unit_id"] == cast.units.zgb.pk
+    # "各部门\n二级单位" stands for every office and every department.
+    assert cast.units.xx.pk in third["assist_ids"] and cast.units.jwc.pk in third["assist_ids"]
+    assert rows["学校成立学校质量保证委员会"]["deadline"] == "2026-06-30"
+    assert rows["专业建设与发展标准"]["lead_unit_id"] == cast.units.jwc.pk
+    page = client.get(response.url).content.decode()
+    assert "党委组织部" in page and "明年" in page
+
+
+def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, annual_plan):
+    client = login(cast.quality_officer)
+    client.post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
+    pending = PendingImport.objects.get()
+    client.post(reverse("plans:import_preview", args=[pending.pk]))
+    assert Task.objects.count() == 5
+    task = Task.objects.get(title="学校成立质量控制与绩效考核办公室")
+    assert task.lead_unit is None and task.lead_unit_name == "党委组织部"
+    gaps = client.get(reverse("plans:gaps")).content.decode()
+    assert "学校成立质量控制与绩效考核办公室" in gaps
+
+    # Confirming twice saves nothing more.
+    client.post(reverse("plans:import_preview", args=[pending.pk]))
+    assert Task.objects.count() == 5
+
+    changed = [list(r) for r in SEED_ROWS]
+    changed[0][3] = "质量管理办公室"
+    changed[3][5] = "2026年11月"
+    changed[8][4] = "机电工程系"
+    client.post(
+        reverse("plans:import_upload"),
+        {"plan": annual_plan.pk, "file": _upload(seed_workbook([tuple(r) for r in changed]))},
+    )
+    second = PendingImport.objects.latest("pk")
+    assert sum(1 for r in second.rows if r["action"] == "update") == 5
+    response = client.post(reverse("plans:import_preview", args=[second.pk]), follow=True)
+    assert Task.objects.count() == 5
+    assert response.status_code == 200
+    summary = AuditEntry.objects.filter(action="task.import").order_by("-pk").first().after
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 3, 2)
+    assisted = Task.objects.get(title="专业建设与发展标准").assisting_units.all()
+    assert list(assisted) == [cast.units.jd]
+    untouched = Task.objects.get(title="学校成立学校质量保证委员会").assisting_units.all()
+    assert list(untouched) == [cast.units.jwc]
+    task = Task.objects.get(pk=task.pk)
+    assert task.lead_unit == cast.units.zgb
+    assert str(Task.objects.get(title="各专业“十五五”发展目标").deadline) == "2026-11-30"
+
+
+def test_someone_elses_preview_cannot_be_confirmed(cast, login, annual_plan):
+    login(cast.quality_officer).post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
+    pending = PendingImport.objects.get()
+    response = login(cast.xx_leader).post(reverse("plans:import_preview", args=[pending.pk]))
+    assert response.status_code == 404
+    assert not Task.objects.exists()
+
+
+def test_wrong_columns_are_a_clear_error(cast, login, annual_plan):
+    data = seed_workbook(header=["序号", "任务", "成果", "部门", "协助", "时间", "备注"])
+    response = login(cast.quality_officer).post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(data)}
+    )
+    assert response.status_code == 200
+    assert "牵头部门" in str(response.context["form"].errors["file"])
+    assert not PendingImport.objects.exists()
+
+
+def test_a_file_that_is_not_a_workbook_is_a_clear_error(cast, login, annual_plan):
+    response = login(cast.quality_officer).post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(b"not a zip")}
+    )
+    assert response.status_code == 200 and response.context["form"].errors["file"]
+    assert not PendingImport.objects.exists()

@@ -1,0 +1,235 @@
+"""Who sees and does what: committee approves, quality office administers, units edit their own
+drafts, teachers and students own their self-development plans."""
+
+import pytest
+from django.urls import reverse
+
+from workflows.plans import services
+from workflows.plans.models import ItemState, Plan, PlanKind
+
+from .factories import draft_plan, in_force_plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chain(cast):
+    root = in_force_plan(cast)
+    major_plan = services.plan_create(
+        actor=cast.software_lead,
+        owner_unit=cast.units.rj,
+        level="major",
+        content={
+            "title": "软件技术专业建设方案",
+            "kind": PlanKind.MAJOR_SCHEME,
+            "parent": root.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
+    )
+    personal = services.plan_create(
+        actor=cast.teacher,
+        owner_unit=cast.units.rj,
+        owner_user=cast.teacher,
+        level="teacher",
+        content={
+            "title": "吴芳教师自我发展规划",
+            "kind": PlanKind.TEACHER_SELF,
+            "parent": root.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
+    )
+    return root, major_plan, personal
+
+
+def _status(client, item):
+    return client.get(item.get_absolute_url()).status_code
+
+
+@pytest.mark.parametrize(
+    ("who", "root", "major", "personal"),
+    [
+        ("chair", 200, 200, 404),
+        ("quality_officer", 200, 200, 200),
+        ("xx_leader", 200, 200, 200),
+        ("jd_leader", 200, 404, 404),
+        ("software_lead", 200, 200, 404),
+        ("software_member", 200, 200, 404),
+        ("teacher", 200, 200, 200),
+        ("student", 200, 200, 404),
+        ("outsider", 404, 404, 404),
+    ],
+)
+def test_visibility_matrix(cast, login, chain, who, root, major, personal):
+    client = login(getattr(cast, who))
+    assert [_status(client, i) for i in chain] == [root, major, personal]
+
+
+@pytest.mark.parametrize(
+    ("who", "may_edit"),
+    [
+        ("software_lead", True),
+        ("xx_leader", True),
+        ("quality_officer", True),
+        ("software_member", False),
+        ("teacher", False),
+        ("chair", False),
+    ],
+)
+def test_only_the_owning_unit_edits_a_major_scheme_draft(cast, login, chain, who, may_edit):
+    _root, major, _personal = chain
+    response = login(getattr(cast, who)).post(
+        reverse("plans:item_edit", args=["plan", major.pk]),
+        {
+            "title": "改名",
+            "kind": "major_scheme",
+            "parent": major.parent_id,
+            "start_year": 2026,
+            "end_year": 2030,
+        },
+    )
+    assert response.status_code == (302 if may_edit else 403)
+    assert (Plan.objects.get(pk=major.pk).title == "改名") is may_edit
+
+
+def test_department_leader_reviews_majors_but_not_college_plans(cast, login, chain):
+    root, major, _personal = chain
+    services.item_submit(actor=cast.software_lead, item=major)
+    college_draft = draft_plan(cast, title="质量保证建设规划", kind=PlanKind.SPECIAL, parent=root)
+    services.item_submit(actor=cast.quality_officer, item=college_draft)
+
+    leader = login(cast.xx_leader)
+    assert (
+        leader.post(
+            reverse("plans:item_review", args=["plan", college_draft.pk]), {"decision": "approve"}
+        ).status_code
+        == 404
+    )
+    other = login(cast.jd_leader)
+    assert (
+        other.post(
+            reverse("plans:item_review", args=["plan", major.pk]), {"decision": "approve"}
+        ).status_code
+        == 404
+    )
+    team = login(cast.software_lead)
+    assert (
+        team.post(
+            reverse("plans:item_review", args=["plan", major.pk]), {"decision": "approve"}
+        ).status_code
+        == 403
+    )
+    leader = login(cast.xx_leader)
+    leader.post(reverse("plans:item_review", args=["plan", major.pk]), {"decision": "approve"})
+    assert Plan.objects.get(pk=major.pk).state == ItemState.REVIEWED
+    assert Plan.objects.get(pk=college_draft.pk).state == ItemState.SUBMITTED
+
+
+def test_only_committee_members_vote(cast, login, chain):
+    _root, major, _personal = chain
+    services.item_submit(actor=cast.software_lead, item=major)
+    services.item_review(actor=cast.xx_leader, item=major, approve=True)
+    for who in ("quality_officer", "xx_leader"):
+        response = login(getattr(cast, who)).post(
+            reverse("plans:item_vote", args=["plan", major.pk]), {"decision": "approve"}
+        )
+        assert response.status_code == 403
+    assert Plan.objects.get(pk=major.pk).state == ItemState.REVIEWED
+    login(cast.committee_member).post(
+        reverse("plans:item_vote", args=["plan", major.pk]), {"decision": "approve"}
+    )
+    assert Plan.objects.get(pk=major.pk).state == ItemState.IN_FORCE
+
+
+def test_teacher_drafts_own_plan_but_not_a_units_plan(cast, login, chain):
+    root, _major, _personal = chain
+    client = login(cast.teacher)
+    data = {
+        "title": "我的发展规划",
+        "kind": "teacher_self",
+        "parent": root.pk,
+        "start_year": 2026,
+        "end_year": 2030,
+        "level": "teacher",
+        "owner_unit": cast.units.rj.pk,
+    }
+    assert client.post(reverse("plans:item_create", args=["plan"]), data).status_code == 302
+    mine = Plan.objects.get(title="我的发展规划")
+    assert mine.owner_user == cast.teacher
+    data.update(title="专业方案", kind="major_scheme", level="major")
+    response = client.post(reverse("plans:item_create", args=["plan"]), data)
+    assert response.status_code == 200 and not Plan.objects.filter(title="专业方案").exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["plans:index", "plans:inbox", "plans:gaps", "plans:task_list", "plans:import_upload"]
+)
+def test_people_without_a_plans_role_get_403(cast, login, url):
+    assert login(cast.outsider).get(reverse(url)).status_code == 403
+    assert login(cast.expert).get(reverse(url)).status_code == 403
+    assert login(cast.sysadmin).get(reverse(url)).status_code == 403
+
+
+def test_teachers_read_the_tree(cast, login):
+    assert login(cast.teacher).get(reverse("plans:index")).status_code == 200
+
+
+def test_only_the_quality_office_retires(cast, login):
+    plan = in_force_plan(cast)
+    assert (
+        login(cast.chair).post(reverse("plans:item_retire", args=["plan", plan.pk])).status_code
+        == 403
+    )
+    login(cast.quality_officer).post(reverse("plans:item_retire", args=["plan", plan.pk]))
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.RETIRED
+
+
+def test_team_drafts_a_major_target_citing_the_college_plan(cast, login, chain):
+    from workflows.plans.models import Target
+
+    root, _major, _personal = chain
+    client = login(cast.software_lead)
+    data = {
+        "plan": root.pk,
+        "owner_unit": cast.units.rj.pk,
+        "title": "软件技术专业就业率",
+        "category": "major_standing",
+        "indicator": "就业率",
+        "unit_of_measure": "%",
+        "baseline": "90",
+        "values_text": "2026=92\n2027=94",
+    }
+    assert client.post(reverse("plans:item_create", args=["target"]), data).status_code == 302
+    target = Target.objects.get()
+    assert (target.owner_unit, target.level, target.plan) == (cast.units.rj, "major", root)
+    data.update(owner_unit=cast.units.jd.pk, title="别的系的目标")
+    response = client.post(reverse("plans:item_create", args=["target"]), data)
+    assert response.status_code == 200 and Target.objects.count() == 1
+
+
+def test_committee_decides_a_teachers_plan_it_otherwise_would_not_see(cast, login, chain):
+    _root, _major, personal = chain
+    chair = login(cast.chair)
+    assert chair.get(personal.get_absolute_url()).status_code == 404
+    services.item_submit(actor=cast.teacher, item=personal)
+    services.item_review(actor=cast.xx_leader, item=personal, approve=True)
+    assert personal.title in chair.get(reverse("plans:inbox")).content.decode()
+    chair.post(reverse("plans:item_vote", args=["plan", personal.pk]), {"decision": "approve"})
+    assert Plan.objects.get(pk=personal.pk).state == ItemState.IN_FORCE
+    assert chair.get(personal.get_absolute_url()).status_code == 200
+    assert login(cast.student).get(personal.get_absolute_url()).status_code == 404
+
+
+def test_students_do_not_see_their_units_staff_tasks(cast, login):
+    plan = in_force_plan(cast)
+    task = services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="成立专业质量保证小组",
+        deliverable="文件",
+        lead_unit=cast.units.rj,
+    )
+    assert login(cast.software_member).get(task.get_absolute_url()).status_code == 200
+    assert login(cast.student).get(task.get_absolute_url()).status_code == 404

@@ -1,0 +1,180 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from docx import Document
+
+from workflows.review import annual, catalogues
+from workflows.review.models import Catalogue, DocumentJob, EvidenceLink
+
+from .factories import (
+    filled_report,
+    forwarded_report,
+    record_findings,
+    round_in_review,
+    shipped_catalogue,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def eager_celery():
+    """Run the job in-process even when REDIS_URL points at a real broker (no worker here)."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def test_annual_report_is_assembled_in_the_background_and_downloaded(
+    cast, django_capture_on_commit_callbacks, eager_celery
+):
+    report = forwarded_report(cast)
+    round_, chair = round_in_review(cast, [report])
+    record_findings(cast.expert, chair.assignments.get(), matching=4)
+    from workflows.review import services
+
+    services.conclusion_sign(actor=cast.expert, round_=round_, report=report)
+    office = _client(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        office.post(
+            reverse("review:document_jobs"), {"year": round_.review_start.year, "level": ""}
+        )
+    job = DocumentJob.objects.get()
+    status = office.get(reverse("review:document_job_status", args=[job.pk])).json()
+    assert status["status"] == "done", status
+    assert status["progress"] == 100
+    content = b"".join(office.get(status["download"]).streaming_content)
+    doc = Document(io.BytesIO(content))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == ["组织机构", "自我诊改", "复核结论", "处理措施"]
+    tables = {t.rows[0].cells[0].text: t for t in doc.tables}
+    assert tables["单位"].rows[1].cells[0].text == cast.units.rj.name
+    assert doc.inline_shapes, "charts are embedded as images"
+    assert _client(cast.teacher).get(reverse("review:document_jobs")).status_code == 403
+
+
+def test_other_features_register_sections(db):
+    seen = []
+
+    def build(context):
+        seen.append(context)
+        return annual.Section(title="预警", paragraphs=["本年度预警 3 次"])
+
+    annual.register_section(annual.SectionProvider("test.warnings", 30, build))
+    try:
+        sections = annual.assemble(annual.AssemblyContext(year=2026))
+    finally:
+        annual._providers.pop("test.warnings")
+    assert [s.title for s in sections][1] == "预警"
+    assert seen == [annual.AssemblyContext(year=2026)]
+
+
+def test_level_report_takes_only_level_sections(db):
+    titles = [p.key for p in annual.providers_for(annual.AssemblyContext(year=2026, level="major"))]
+    assert titles == ["review.self_diagnosis", "review.conclusions"]
+
+
+def test_catalogue_round_trips_through_xlsx_and_imports_as_a_new_version(cast):
+    beijing = shipped_catalogue()
+    office = _client(cast.quality_officer)
+    content = office.get(reverse("review:catalogue_xlsx", args=[beijing.pk])).content
+    data = catalogues.parse_xlsx(io.BytesIO(content))
+    assert sum(len(i["elements"]) for i in data["items"]) == 15
+    data["version"] = 2
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(content))
+    for row in wb["meta"].iter_rows():
+        if row[0].value == "version":
+            row[1].value = 2
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    upload = SimpleUploadedFile("c.xlsx", buffer.getvalue())
+    response = office.post(reverse("review:catalogue_list"), {"file": upload, "activate": "on"})
+    assert response.status_code == 302
+    imported = Catalogue.objects.get(code="beijing-annex1", version=2)
+    assert imported.status == Catalogue.Status.ACTIVE
+    assert imported.elements.count() == 15
+    assert sum(e.points.count() for e in imported.elements.all()) == 38
+
+
+def test_a_broken_workbook_is_a_form_error(cast):
+    response = _client(cast.quality_officer).post(
+        reverse("review:catalogue_list"), {"file": SimpleUploadedFile("c.xlsx", b"not a workbook")}
+    )
+    assert response.status_code == 200
+    assert "xlsx" in response.content.decode()
+    assert not Catalogue.objects.exists()
+
+
+def test_load_command_ships_the_three_catalogues(db):
+    from django.core.management import call_command
+
+    call_command("review_load_catalogues", stdout=io.StringIO())
+    call_command("review_load_catalogues", stdout=io.StringIO())
+    assert set(
+        Catalogue.objects.values_list("code", "elements__catalogue")
+        .distinct()
+        .values_list("code", flat=True)
+    ) == {"beijing-annex1", "beijing-annex2", "xiangyang-36"}
+
+
+def test_uploaded_document_is_linked_as_evidence(cast):
+    report = filled_report(cast.software_member, cast.units.rj, shipped_catalogue())
+    author = _client(cast.software_member)
+    author.post(
+        reverse("review:evidence_upload", args=[report.pk]),
+        {"title": "考核制度", "file": SimpleUploadedFile("zd.pdf", b"%PDF-1.4")},
+    )
+    document = report.documents.get()
+    row = report.rows.first()
+    author.post(
+        reverse("review:evidence_link", args=[report.pk]),
+        {"source": "documents", "object_id": document.pk, "element": row.element_id},
+    )
+    link = EvidenceLink.objects.get()
+    assert (link.row, link.target, link.label) == (row, document, "考核制度")
+    other = filled_report(cast.software_member, cast.units.rj_python, report.catalogue)
+    author.post(
+        reverse("review:evidence_link", args=[other.pk]),
+        {"source": "documents", "object_id": document.pk, "element": other.rows.first().element_id},
+    )
+    assert EvidenceLink.objects.count() == 1
+
+
+def test_level_report_job_assembles_the_levels_sections(
+    cast, django_capture_on_commit_callbacks, eager_celery
+):
+    forwarded_report(cast)
+    office = _client(cast.quality_officer)
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=True):
+        office.post(
+            reverse("review:document_jobs"), {"year": timezone.localdate().year, "level": "major"}
+        )
+    job = DocumentJob.objects.get()
+    assert (job.kind, job.status) == (DocumentJob.Kind.LEVEL, DocumentJob.Status.DONE)
+    doc = Document(job.file.open("rb"))
+    assert "专业层面质量报告" in doc.paragraphs[0].text
+    assert [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")] == [
+        "自我诊改",
+        "复核结论",
+    ]

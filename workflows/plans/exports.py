@@ -1,0 +1,216 @@
+"""Exports in the seed's layouts: 附件1 (task decomposition), 表4 (targets), 表5 (standards)."""
+
+import io
+
+from django.utils import timezone
+from docx import Document
+from docx.shared import Pt
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from workflows.levels import Level
+
+from . import selectors
+from .models import Standard, Target
+
+PROGRESS_EVERY = 500
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def safe(value) -> str:
+    """Cell text that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def number(value) -> str:
+    """A Decimal without trailing zeros and without exponent notation (9000, 85.5)."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def task_table(user, progress=None):
+    title = "内部质量保证体系建设与运行任务分解及具体进度安排表"
+    header = ["类别", "建设任务", "成果形式", "牵头部门", "协助部门", "完成时限", "责任人", "备注"]
+    tasks = (
+        selectors.visible_tasks(user)
+        .select_related("lead_unit", "person", "plan")
+        .prefetch_related("assisting_units")
+        .order_by("plan_id", "position", "pk")
+    )
+    rows = []
+    for i, t in enumerate(tasks.iterator(chunk_size=1000), start=1):
+        assisting = "\n".join(u.name for u in t.assisting_units.all()) or t.assisting_text
+        rows.append(
+            [
+                t.category,
+                t.title,
+                t.deliverable,
+                t.lead_unit.name if t.lead_unit else t.lead_unit_name,
+                assisting,
+                t.deadline.strftime("%Y年%m月%d日") if t.deadline else "",
+                str(t.person) if t.person else "",
+                t.remarks,
+            ]
+        )
+        if progress and i % PROGRESS_EVERY == 0:
+            progress(i)
+    return title, header, rows, (0,)
+
+
+def target_table(user, progress=None):
+    title = "质量目标体系"
+    header = [
+        "层面",
+        "目标构成",
+        "目标",
+        "内涵释义",
+        "监测指标",
+        "单位",
+        "基线",
+        "年度目标值",
+        "目标生成主体",
+        "规划依据",
+        "状态",
+    ]
+    targets = (
+        selectors.visible(user, Target)
+        .select_related("plan", "owner_unit")
+        .prefetch_related("values")
+        .order_by("level", "category", "pk")
+    )
+    levels = dict(Level.choices)
+    rows = [
+        [
+            str(levels[t.level]),
+            t.get_category_display(),
+            t.title,
+            t.description,
+            t.indicator,
+            t.unit_of_measure,
+            number(t.baseline),
+            "；".join(f"{v.year}：{number(v.value)}" for v in t.values.all()),
+            t.owner_unit.name,
+            t.plan.title,
+            t.get_state_display(),
+        ]
+        for t in targets
+    ]
+    return title, header, rows, (0, 1)
+
+
+def standard_table(user, progress=None):
+    title = "质量标准体系"
+    header = ["层面", "目标", "标准", "主要标准构成", "参照标准", "状态"]
+    standards = (
+        selectors.visible(user, Standard)
+        .select_related("owner_unit")
+        .prefetch_related("targets")
+        .order_by("level", "pk")
+    )
+    levels = dict(Level.choices)
+    rows = [
+        [
+            str(levels[s.level]),
+            "；".join(t.title for t in s.targets.all()),
+            s.title,
+            s.text,
+            s.reference,
+            s.get_state_display(),
+        ]
+        for s in standards
+    ]
+    return title, header, rows, (0, 1)
+
+
+BUILDERS = {"tasks": task_table, "targets": target_table, "standards": standard_table}
+
+
+def row_count(user, what: str) -> int:
+    if what == "tasks":
+        return selectors.visible_tasks(user).count()
+    return selectors.visible(user, Target if what == "targets" else Standard).count()
+
+
+def _xlsx(title, header, rows, merge_cols) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws.append([safe(title)])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    ws.cell(1, 1).alignment = Alignment(horizontal="center")
+    ws.append(header)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        ws.append([safe(v) for v in row])
+    # Runs of the same category are merged, as in the seed's table.
+    first_data = 3
+    for col in merge_cols:
+        start = first_data
+        for r in range(first_data + 1, first_data + len(rows) + 1):
+            same = (
+                r < first_data + len(rows)
+                and rows[r - first_data][col] == rows[start - first_data][col]
+            )
+            if not same:
+                if r - 1 > start:
+                    ws.merge_cells(
+                        start_row=start, start_column=col + 1, end_row=r - 1, end_column=col + 1
+                    )
+                start = r
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    for i, width in enumerate([12, 36, 40, 16, 16, 14, 10, 16, 16, 20, 10][: len(header)], start=1):
+        ws.column_dimensions[ws.cell(2, i).column_letter].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _docx(title, header, rows, merge_cols) -> bytes:
+    doc = Document()
+    heading = doc.add_paragraph()
+    run = heading.add_run(title)
+    run.bold = True
+    run.font.size = Pt(14)
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = text
+    previous = None
+    for row in rows:
+        cells = table.add_row().cells
+        for i, value in enumerate(row):
+            text = "" if value is None else str(value)
+            if (
+                i in merge_cols
+                and previous is not None
+                and previous[i] == text
+                and i == merge_cols[0]
+            ):
+                text = ""
+            cells[i].text = text
+        previous = [str(v) for v in row]
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def build(user, what: str, fmt: str, progress=None):
+    title, header, rows, merge_cols = BUILDERS[what](user, progress)
+    data = (
+        _xlsx(title, header, rows, merge_cols)
+        if fmt == "xlsx"
+        else _docx(title, header, rows, merge_cols)
+    )
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    filename = f"{title}-{stamp}.{fmt}"
+    return data, filename, content_type(fmt)
+
+
+def content_type(fmt: str) -> str:
+    return XLSX if fmt == "xlsx" else DOCX

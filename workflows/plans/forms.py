@@ -1,0 +1,244 @@
+import decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrgUnit, User
+from workflows.levels import Level
+
+from .models import ItemState, Plan, PlanKind, Standard, Target, TargetCategory
+
+
+def _live_plans():
+    return Plan.objects.exclude(state__in=[ItemState.RETIRED, ItemState.SUPERSEDED])
+
+
+class ContentForm(forms.Form):
+    """A form whose cleaned data is an item's content (see services.item_content)."""
+
+    content_fields: tuple[str, ...] = ()
+
+    def content(self) -> dict:
+        data = {}
+        for name in self.content_fields:
+            value = self.cleaned_data.get(name)
+            data[name] = value.pk if hasattr(value, "pk") else value
+        return data
+
+    @classmethod
+    def initial_from(cls, content: dict) -> dict:
+        return dict(content)
+
+
+class PlanForm(ContentForm):
+    title = forms.CharField(label=_("title"), max_length=200)
+    kind = forms.ChoiceField(label=_("kind"), choices=PlanKind.choices)
+    parent = forms.ModelChoiceField(
+        label=_("parent plan"), queryset=Plan.objects.none(), required=False
+    )
+    replaces = forms.ModelChoiceField(
+        label=_("replaces plan"),
+        queryset=Plan.objects.none(),
+        required=False,
+        help_text=_("The plan in force that this one supersedes once approved."),
+    )
+    start_year = forms.IntegerField(label=_("first year"), min_value=2000, max_value=2100)
+    end_year = forms.IntegerField(label=_("last year"), min_value=2000, max_value=2100)
+    summary = forms.CharField(label=_("summary"), widget=forms.Textarea, required=False)
+    lead_person = forms.ModelChoiceField(
+        label=_("lead person"), queryset=User.objects.filter(is_active=True), required=False
+    )
+
+    content_fields = Plan.CONTENT_FIELDS
+
+    def __init__(self, *args, plans=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = plans if plans is not None else _live_plans()
+        self.fields["replaces"].queryset = self.fields["parent"].queryset.filter(
+            state=ItemState.IN_FORCE
+        )
+
+
+class PlanCreateForm(PlanForm):
+    level = forms.ChoiceField(label=_("level"), choices=Level.choices)
+    owner_unit = forms.ModelChoiceField(label=_("owner unit"), queryset=OrgUnit.objects.none())
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_unit"].queryset = units if units is not None else OrgUnit.objects.all()
+
+
+def _parse_values(text: str) -> dict:
+    """'2026=80\\n2027=85' → {"2026": "80", ...}; a line that is not year=number is an error."""
+    values = {}
+    for line in (text or "").replace("；", "\n").replace(";", "\n").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        year, sep, value = line.replace("：", "=").replace(":", "=").partition("=")
+        try:
+            values[str(int(year.strip()))] = str(decimal.Decimal(value.strip()))
+        except (ValueError, decimal.InvalidOperation) as exc:
+            raise ValidationError(
+                _("“%(line)s” is not of the form year=value."), params={"line": line}
+            ) from exc
+        if not sep:
+            raise ValidationError(
+                _("“%(line)s” is not of the form year=value."), params={"line": line}
+            )
+    return values
+
+
+class TargetForm(ContentForm):
+    title = forms.CharField(label=_("title"), max_length=200)
+    category = forms.ChoiceField(label=_("target type"), choices=TargetCategory.choices)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea, required=False)
+    indicator = forms.CharField(label=_("indicator"), max_length=120, required=False)
+    unit_of_measure = forms.CharField(label=_("unit of measure"), max_length=20, required=False)
+    baseline = forms.DecimalField(
+        label=_("baseline"), max_digits=14, decimal_places=4, required=False
+    )
+    values_text = forms.CharField(
+        label=_("target value per year"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("One line per year, e.g. 2026=85"),
+    )
+    lead_person = forms.ModelChoiceField(
+        label=_("lead person"), queryset=User.objects.filter(is_active=True), required=False
+    )
+
+    content_fields = Target.CONTENT_FIELDS
+
+    def clean_values_text(self):
+        return _parse_values(self.cleaned_data["values_text"])
+
+    def content(self):
+        data = super().content()
+        data["values"] = self.cleaned_data["values_text"]
+        return data
+
+    @classmethod
+    def initial_from(cls, content):
+        initial = dict(content)
+        initial["values_text"] = "\n".join(f"{y}={v}" for y, v in content.get("values", {}).items())
+        return initial
+
+
+class TargetCreateForm(TargetForm):
+    plan = forms.ModelChoiceField(label=_("plan it serves"), queryset=Plan.objects.none())
+    owner_unit = forms.ModelChoiceField(
+        label=_("owner unit"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        help_text=_("Leave empty for the plan's own unit."),
+    )
+
+    def __init__(self, *args, plans=None, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = plans if plans is not None else Plan.objects.all()
+        self.fields["owner_unit"].queryset = units if units is not None else OrgUnit.objects.all()
+
+
+class StandardForm(ContentForm):
+    title = forms.CharField(label=_("title"), max_length=200)
+    text = forms.CharField(label=_("text"), widget=forms.Textarea, required=False)
+    reference = forms.CharField(
+        label=_("reference standard (参照标准)"), max_length=200, required=False
+    )
+    targets = forms.ModelMultipleChoiceField(
+        label=_("targets it serves"), queryset=Target.objects.none(), required=False
+    )
+    lead_person = forms.ModelChoiceField(
+        label=_("lead person"), queryset=User.objects.filter(is_active=True), required=False
+    )
+
+    content_fields = Standard.CONTENT_FIELDS
+
+    def __init__(self, *args, targets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].queryset = targets if targets is not None else Target.objects.all()
+
+    def content(self):
+        data = super().content()
+        data["targets"] = sorted(t.pk for t in self.cleaned_data["targets"])
+        return data
+
+
+class StandardCreateForm(StandardForm):
+    level = forms.ChoiceField(label=_("level"), choices=Level.choices)
+    owner_unit = forms.ModelChoiceField(label=_("owner unit"), queryset=OrgUnit.objects.none())
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_unit"].queryset = units if units is not None else OrgUnit.objects.all()
+
+
+FORMS = {"plan": PlanForm, "target": TargetForm, "standard": StandardForm}
+
+
+class ChangeRequestForm(forms.Form):
+    summary = forms.CharField(label=_("what changes"), max_length=300)
+    reason = forms.CharField(label=_("why"), widget=forms.Textarea)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("comments"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class TaskForm(forms.Form):
+    category = forms.CharField(label=_("category (类别)"), max_length=60)
+    title = forms.CharField(label=_("task (建设任务)"), max_length=500)
+    deliverable = forms.CharField(
+        label=_("deliverable (成果形式)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    lead_unit = forms.ModelChoiceField(
+        label=_("lead unit (牵头部门)"), queryset=OrgUnit.objects.filter(is_active=True)
+    )
+    assisting_units = forms.ModelMultipleChoiceField(
+        label=_("assisting units (协助部门)"),
+        queryset=OrgUnit.objects.filter(is_active=True),
+        required=False,
+    )
+    deadline = forms.DateField(
+        label=_("deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    person = forms.ModelChoiceField(
+        label=_("person responsible"), queryset=User.objects.filter(is_active=True), required=False
+    )
+    remarks = forms.CharField(label=_("remarks (备注)"), max_length=300, required=False)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("file"))
+    note = forms.CharField(label=_("note"), max_length=300, required=False)
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than the upload limit."))
+        return upload
+
+
+class ImportForm(forms.Form):
+    plan = forms.ModelChoiceField(label=_("plan the tasks implement"), queryset=Plan.objects.none())
+    file = forms.FileField(label=_("task-decomposition table (.xlsx)"))
+
+    def __init__(self, *args, plans=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = plans if plans is not None else _live_plans()
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than the upload limit."))
+        if not upload.name.lower().endswith(".xlsx"):
+            raise ValidationError(_("Upload an .xlsx workbook."))
+        return upload

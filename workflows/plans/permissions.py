@@ -1,0 +1,140 @@
+"""The plans feature's capabilities and access helpers (decided through accounts.access)."""
+
+from django.db.models import Q
+from django.http import Http404
+
+from accounts import access
+from accounts.models import OrgUnit
+from accounts.models import Role as R
+
+
+class PlanCap:
+    VIEW = "plans.view"  # see plans, targets, standards and tasks of units in scope
+    VIEW_PERSONAL = "plans.view_personal"  # see teachers' and students' self-development plans
+    EDIT = "plans.edit"  # draft, edit and submit items owned by units in scope
+    REVIEW = "plans.review"  # the owning level's review
+    DECIDE = "plans.decide"  # committee vote
+    CHAIR = "plans.chair"  # the chair's sign-off, when the decision rule asks for it
+    ADMIN = "plans.admin"  # import, retire, administer the whole system
+    TASK_WORK = "plans.task_work"  # upload evidence and complete tasks led by units in scope
+
+
+CAPABILITIES = {
+    R.COMMITTEE_CHAIR: {PlanCap.VIEW, PlanCap.DECIDE, PlanCap.CHAIR},
+    R.COMMITTEE_MEMBER: {PlanCap.VIEW, PlanCap.DECIDE},
+    R.QUALITY_OFFICER: {
+        PlanCap.VIEW,
+        PlanCap.VIEW_PERSONAL,
+        PlanCap.EDIT,
+        PlanCap.REVIEW,
+        PlanCap.ADMIN,
+        PlanCap.TASK_WORK,
+    },
+    R.SUPERVISOR: {PlanCap.VIEW},
+    R.DEPARTMENT_LEADER: {
+        PlanCap.VIEW,
+        PlanCap.VIEW_PERSONAL,
+        PlanCap.EDIT,
+        PlanCap.REVIEW,
+        PlanCap.TASK_WORK,
+    },
+    R.DEPARTMENT_MEMBER: {PlanCap.VIEW, PlanCap.EDIT, PlanCap.TASK_WORK},
+    R.TEAM_LEADER: {PlanCap.VIEW, PlanCap.EDIT, PlanCap.TASK_WORK},
+    R.TEAM_MEMBER: {PlanCap.VIEW, PlanCap.TASK_WORK},
+    R.TEACHER: {PlanCap.VIEW},
+    R.STUDENT: {PlanCap.VIEW},
+}
+
+# Offices and the college itself are reviewed by the quality office; teaching units by their
+# department's leader (a department leader's subtree scope never reaches an office).
+COLLEGE_KINDS = (OrgUnit.Kind.COLLEGE, OrgUnit.Kind.COMMITTEE, OrgUnit.Kind.OFFICE)
+
+
+def item_filter(user) -> Q:
+    """Which plans/targets/standards the user sees: one Q over the owner unit, no per-row checks.
+
+    A personal (self-development) plan is seen by its owner and by holders of VIEW_PERSONAL over
+    the owner's unit (the department leader, the quality office); other items by VIEW scope.
+    """
+    if not access.is_active_user(user):
+        return Q(pk__in=[])
+    shared = Q(owner_user__isnull=True) & access.unit_filter(user, PlanCap.VIEW, "owner_unit__")
+    personal = Q(owner_user__isnull=False) & access.unit_filter(
+        user, PlanCap.VIEW_PERSONAL, "owner_unit__"
+    )
+    q = shared | personal | Q(owner_user=user)
+    if access.has_capability(user, PlanCap.DECIDE):
+        # The committee sees everything that has reached it, personal plans included.
+        q |= Q(state="reviewed") | Q(version__gt=0)
+    if access.has_capability(user, PlanCap.VIEW):
+        # The college's approved plans, targets and standards are the whole staff's reference,
+        # and stay readable after they are superseded or retired.
+        q |= Q(
+            owner_user__isnull=True,
+            state__in=["in_force", "superseded", "retired"],
+            owner_unit__kind__in=COLLEGE_KINDS,
+        )
+    return q
+
+
+def task_filter(user) -> Q:
+    """Tasks the user sees: those of plans in scope, and those their units lead or assist."""
+    if not access.is_active_user(user):
+        return Q(pk__in=[])
+    in_scope = access.unit_filter(user, PlanCap.VIEW, "plan__owner_unit__")
+    if not in_scope:
+        return in_scope  # college-wide: an empty Q would vanish inside the OR below
+    # Leading and assisting are staff work: students and teachers of a unit do not see them.
+    leads = access.unit_filter(user, PlanCap.TASK_WORK, "lead_unit__")
+    from .models import Task
+
+    unit_ids = access.visible_units(user, PlanCap.TASK_WORK).values("pk")
+    assisted = Task.assisting_units.through.objects.filter(orgunit_id__in=unit_ids)
+    return in_scope | leads | Q(pk__in=assisted.values("task_id")) | Q(person=user)
+
+
+def can_view(user, item) -> bool:
+    model = type(item)
+    return model.objects.filter(item_filter(user), pk=item.pk).exists()
+
+
+def can_edit(user, item) -> bool:
+    if getattr(item, "owner_user_id", None) and item.owner_user_id == getattr(user, "pk", None):
+        return True
+    return access.can(user, PlanCap.EDIT, item)
+
+
+def can_review(user, item) -> bool:
+    if not access.can(user, PlanCap.REVIEW, item):
+        return False
+    if item.owner_unit.kind in COLLEGE_KINDS:
+        return PlanCap.ADMIN in access.capabilities(user)
+    return True
+
+
+def get_visible(user, model, pk):
+    """The access helper for plans, targets and standards: 404 unless the user may see it."""
+    item = model.objects.filter(item_filter(user)).select_related("owner_unit").filter(pk=pk)
+    item = item.first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def get_task(user, pk):
+    from .models import Task
+
+    task = (
+        Task.objects.filter(task_filter(user), pk=pk)
+        .select_related("plan", "lead_unit", "person", "plan__owner_unit")
+        .first()
+    )
+    if task is None:
+        raise Http404
+    return task
+
+
+def can_work_task(user, task) -> bool:
+    if task.person_id and task.person_id == getattr(user, "pk", None):
+        return True
+    return access.can(user, PlanCap.TASK_WORK, task)

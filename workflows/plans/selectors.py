@@ -1,0 +1,211 @@
+"""Reads: the chain tree, gaps, inbox counts, version diffs. Query counts do not grow with size."""
+
+from collections import defaultdict
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access
+
+from .models import (
+    ChangeRequest,
+    ChangeState,
+    ItemState,
+    ItemVersion,
+    Plan,
+    Standard,
+    Target,
+    Task,
+    TaskState,
+)
+from .permissions import COLLEGE_KINDS, PlanCap, item_filter, task_filter
+
+MODELS = {"plan": Plan, "target": Target, "standard": Standard}
+
+
+def visible(user, model):
+    return model.objects.filter(item_filter(user))
+
+
+def visible_tasks(user):
+    return Task.objects.filter(task_filter(user))
+
+
+def chain_tree(user) -> list[dict]:
+    """Every visible plan with its child plans, targets, standards and tasks, as nested dicts.
+
+    A fixed number of queries whatever the size: each kind is fetched once and joined in memory.
+    """
+    plans = list(visible(user, Plan).select_related("owner_unit", "owner_user", "lead_person"))
+    targets = list(visible(user, Target).select_related("owner_unit").prefetch_related("values"))
+    target_ids = {t.pk for t in targets}
+    standards = list(visible(user, Standard).select_related("owner_unit"))
+    links = Standard.targets.through.objects.filter(
+        target_id__in=[t.pk for t in targets]
+    ).values_list("target_id", "standard_id")
+    standards_by_id = {s.pk: s for s in standards}
+    tasks = list(
+        visible_tasks(user)
+        .select_related("lead_unit", "person")
+        .order_by("plan_id", "position", "pk")
+    )
+
+    standards_of = defaultdict(list)
+    for target_id, standard_id in links:
+        if target_id in target_ids and standard_id in standards_by_id:
+            standards_of[target_id].append(standards_by_id[standard_id])
+    targets_of = defaultdict(list)
+    for t in targets:
+        t.standard_list = standards_of[t.pk]
+        targets_of[t.plan_id].append(t)
+    tasks_of = defaultdict(list)
+    for task in tasks:
+        tasks_of[task.plan_id].append(task)
+    children_of = defaultdict(list)
+    plan_ids = {p.pk for p in plans}
+    roots = []
+    for p in plans:
+        if p.parent_id in plan_ids:
+            children_of[p.parent_id].append(p)
+        else:
+            roots.append(p)
+
+    def node(plan, depth):
+        return {
+            "plan": plan,
+            "depth": depth,
+            "targets": targets_of[plan.pk],
+            "tasks": tasks_of[plan.pk],
+            "children": [node(c, depth + 1) for c in children_of[plan.pk]],
+        }
+
+    return [node(p, 0) for p in roots]
+
+
+def flatten(tree: list[dict]) -> list[dict]:
+    out = []
+    stack = list(reversed(tree))
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(reversed(n["children"]))
+    return out
+
+
+def task_chain_up(task: Task) -> dict:
+    """From a task up to its plan, the plan's ancestors, and the targets the plan carries."""
+    ancestors = []
+    plan = task.plan
+    seen = set()
+    while plan is not None and plan.pk not in seen:
+        seen.add(plan.pk)
+        ancestors.append(plan)
+        plan = plan.parent
+    targets = Target.objects.filter(plan__in=ancestors).exclude(
+        state__in=[ItemState.RETIRED, ItemState.SUPERSEDED]
+    )
+    return {"plans": ancestors, "targets": list(targets)}
+
+
+def gaps(user) -> dict:
+    """Broken links in the chains: targets without standards, standards without targets,
+    tasks without a lead unit."""
+    live = ~Q(state__in=[ItemState.RETIRED, ItemState.SUPERSEDED])
+    return {
+        "targets_without_standard": list(
+            visible(user, Target)
+            .filter(live)
+            .annotate(n=Count("standards", filter=~Q(standards__state=ItemState.RETIRED)))
+            .filter(n=0)
+            .select_related("plan", "owner_unit")
+        ),
+        "standards_without_target": list(
+            visible(user, Standard).filter(live, targets__isnull=True).select_related("owner_unit")
+        ),
+        "tasks_without_lead": list(
+            visible_tasks(user).filter(lead_unit__isnull=True).select_related("plan")
+        ),
+    }
+
+
+def awaiting_review(user):
+    """Submitted items this user reviews as the owning level."""
+    caps = access.capabilities(user)
+    if PlanCap.REVIEW not in caps:
+        return []
+    items = []
+    scope = access.unit_filter(user, PlanCap.REVIEW, "owner_unit__")
+    for model in MODELS.values():
+        qs = model.objects.filter(scope, state=ItemState.SUBMITTED).select_related("owner_unit")
+        if PlanCap.ADMIN not in caps:
+            qs = qs.exclude(owner_unit__kind__in=COLLEGE_KINDS)
+        items.extend(qs)
+    return items
+
+
+def awaiting_committee(user):
+    if not access.can(user, PlanCap.DECIDE):
+        return [], []
+    items = []
+    for model in MODELS.values():
+        items.extend(model.objects.filter(state=ItemState.REVIEWED).select_related("owner_unit"))
+    changes = list(ChangeRequest.objects.filter(state=ChangeState.SUBMITTED))
+    return items, changes
+
+
+def my_open_tasks(user):
+    lead_scope = access.unit_filter(user, PlanCap.TASK_WORK, "lead_unit__")
+    return Task.objects.filter(lead_scope | Q(person=user), state=TaskState.OPEN)
+
+
+def my_assisting_tasks(user):
+    """Open tasks the user's units help with (协助部门): visible, not theirs to close."""
+    units = access.visible_units(user, PlanCap.TASK_WORK).values("pk")
+    assisted = Task.assisting_units.through.objects.filter(orgunit_id__in=units)
+    return Task.objects.filter(pk__in=assisted.values("task_id"), state=TaskState.OPEN).exclude(
+        pk__in=my_open_tasks(user).values("pk")
+    )
+
+
+def versions_of(item):
+    return ItemVersion.objects.filter(
+        content_type=ContentType.objects.get_for_model(item), object_id=item.pk
+    ).order_by("number")
+
+
+def changes_of(item):
+    return ChangeRequest.objects.filter(
+        content_type=ContentType.objects.get_for_model(item), object_id=item.pk
+    ).select_related("requested_by")
+
+
+EXTRA_LABELS = {"values": _("target value per year"), "targets": _("targets it serves")}
+
+
+def field_label(item, key: str) -> str:
+    """The readable name of a content key (a model field, or a target's values / links)."""
+    if key in EXTRA_LABELS:
+        return str(EXTRA_LABELS[key])
+    try:
+        return str(item._meta.get_field(key).verbose_name)
+    except (FieldDoesNotExist, AttributeError):
+        return key
+
+
+def version_diff(item, a: int, b: int) -> list[dict]:
+    """Side-by-side rows of two versions' content, marking the fields that differ."""
+    data = {v.number: v.data for v in versions_of(item).filter(number__in=[a, b])}
+    left, right = data.get(a, {}), data.get(b, {})
+    rows = []
+    for key in list(dict.fromkeys([*left.keys(), *right.keys()])):
+        rows.append(
+            {
+                "field": field_label(item, key),
+                "left": left.get(key),
+                "right": right.get(key),
+                "changed": left.get(key) != right.get(key),
+            }
+        )
+    return rows

@@ -1,0 +1,671 @@
+"""Business operations on plans, targets, standards, tasks and change requests."""
+
+import datetime
+import decimal
+import json
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from accounts import access
+from accounts.audit import audit_record
+from engine import attachments, deadlines
+
+from . import notices
+from .models import (
+    EDITABLE_STATES,
+    KIND_TIER,
+    PERSONAL_KINDS,
+    ChangeRequest,
+    ChangeState,
+    CommitteeDecision,
+    CommitteeRule,
+    CommitteeVote,
+    ItemState,
+    ItemVersion,
+    Plan,
+    PlanKind,
+    Standard,
+    Target,
+    TargetCategory,
+    TargetValue,
+    Task,
+    TaskState,
+)
+from .permissions import PlanCap, can_edit, can_review, can_work_task
+
+RETIRED_STATES = (ItemState.RETIRED, ItemState.SUPERSEDED)
+
+
+class StateConflict(Exception):
+    """An operation the item's current state does not allow (HTTP 409 in the API)."""
+
+    def __init__(self, message, allowed=()):
+        super().__init__(message)
+        self.message = message
+        self.allowed = list(allowed)
+
+
+def allowed_transitions(obj) -> list[str]:
+    return [t.name for t in obj.get_available_state_transitions()]
+
+
+def _fire(obj, name, **kwargs):
+    method = getattr(obj, name)
+    if not can_proceed(method):
+        raise StateConflict(
+            _("This step is not possible while the item is “%(state)s”.")
+            % {"state": obj.get_state_display()},
+            allowed_transitions(obj),
+        )
+    method(**kwargs)
+
+
+def _locked(obj):
+    return type(obj).objects.select_for_update().get(pk=obj.pk)
+
+
+# ---- content: what a version holds ------------------------------------------------------------
+
+
+def _json(value):
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+VALUE_PLACES = TargetValue._meta.get_field("value").decimal_places
+
+
+def _decimal_text(value, places):
+    """One spelling per number ("8000" and "8000.0000" are the same content)."""
+    if value in (None, ""):
+        return value
+    try:
+        return f"{decimal.Decimal(str(value)):.{places}f}"
+    except decimal.InvalidOperation:
+        return value  # left for validation to reject with a clear message
+
+
+def normalise(item, content: dict) -> dict:
+    data = _json(content)
+    for name in item.CONTENT_FIELDS:
+        field = item._meta.get_field(name)
+        if name in data and isinstance(field, models.DecimalField):
+            data[name] = _decimal_text(data[name], field.decimal_places)
+    if isinstance(data.get("values"), dict):
+        data["values"] = {
+            str(year): _decimal_text(value, VALUE_PLACES) for year, value in data["values"].items()
+        }
+    if isinstance(data.get("targets"), list):
+        data["targets"] = sorted(data["targets"])
+    return data
+
+
+def item_content(item) -> dict:
+    """The item's versioned content as JSON (foreign keys as ids)."""
+    data = {}
+    for name in item.CONTENT_FIELDS:
+        field = item._meta.get_field(name)
+        data[name] = getattr(item, field.attname)
+    if isinstance(item, Target) and item.pk:
+        data["values"] = {str(v.year): v.value for v in item.values.all()}
+    if isinstance(item, Standard) and item.pk:
+        data["targets"] = list(item.targets.values_list("pk", flat=True))
+    return normalise(item, data)
+
+
+def _assign(item, content: dict) -> None:
+    for name in item.CONTENT_FIELDS:
+        if name not in content:
+            continue
+        field = item._meta.get_field(name)
+        value = content[name]
+        if field.is_relation:
+            setattr(item, field.attname, value or None)
+        else:
+            setattr(item, name, field.to_python(value) if value not in (None, "") else value)
+
+
+def _clean_values(values: dict, plan: Plan) -> dict[int, decimal.Decimal]:
+    cleaned = {}
+    for year, value in (values or {}).items():
+        try:
+            year_int = int(year)
+            amount = decimal.Decimal(str(value))
+        except (ValueError, decimal.InvalidOperation) as exc:
+            raise ValidationError(
+                {
+                    "values": _("“%(year)s: %(value)s” is not a year and a number.")
+                    % {"year": year, "value": value}
+                }
+            ) from exc
+        if not plan.start_year <= year_int <= plan.end_year:
+            raise ValidationError(
+                {
+                    "values": _("Year %(year)s is outside the plan period %(period)s.")
+                    % {"year": year_int, "period": plan.period_label}
+                }
+            )
+        cleaned[year_int] = amount
+    return cleaned
+
+
+def _validate_plan(plan: Plan) -> None:
+    errors = {}
+    if plan.start_year > plan.end_year:
+        errors["end_year"] = _("The last year comes before the first year.")
+    expected_tier = KIND_TIER.get(plan.kind)
+    parent = plan.parent
+    if expected_tier is not None:
+        plan.tier = expected_tier
+    elif parent is not None:
+        plan.tier = parent.tier
+    if plan.kind == PlanKind.GENERAL and parent is not None:
+        errors["parent"] = _("A tier-1 general plan has no parent plan.")
+    if plan.kind != PlanKind.GENERAL and parent is None:
+        errors["parent"] = _("This plan needs a parent plan.")
+    if parent is not None:
+        if parent.state in RETIRED_STATES:
+            errors["parent"] = _("The parent plan is retired or superseded.")
+        elif parent.tier > plan.tier:
+            errors["parent"] = _("A plan cannot sit under a plan of a lower tier.")
+        seen = {plan.pk} if plan.pk else set()
+        node = parent
+        while node is not None:
+            if node.pk in seen:
+                errors["parent"] = _("This parent would make the plan tree a cycle.")
+                break
+            seen.add(node.pk)
+            node = node.parent
+        if "parent" not in errors and not (
+            parent.start_year <= plan.start_year and plan.end_year <= parent.end_year
+        ):
+            errors["start_year"] = _("The period must lie within the parent plan's %(p)s.") % {
+                "p": parent.period_label
+            }
+    if plan.replaces_id is not None:
+        old = plan.replaces
+        if old.pk == plan.pk or old.state != ItemState.IN_FORCE or old.kind != plan.kind:
+            errors["replaces"] = _("Only another plan of the same kind in force can be replaced.")
+    if plan.kind in PERSONAL_KINDS and plan.owner_user_id is None:
+        errors["owner_user"] = _("A self-development plan belongs to a person.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_target(target: Target) -> None:
+    errors = {}
+    if target.plan.state in RETIRED_STATES:
+        errors["plan"] = _(
+            "The plan “%(plan)s” is retired or superseded; cite a plan in force."
+        ) % {"plan": target.plan}
+    if TargetCategory.level_of(target.category) != target.level:
+        errors["category"] = _("This target type does not belong to the level “%(level)s”.") % {
+            "level": target.get_level_display()
+        }
+    if target.baseline is not None and not target.indicator:
+        errors["indicator"] = _("A baseline needs an indicator.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_standard_targets(targets) -> None:
+    retired = [t.title for t in targets if t.state in RETIRED_STATES]
+    if retired:
+        raise ValidationError(
+            {"targets": _("Retired targets cannot be served: %(t)s") % {"t": "、".join(retired)}}
+        )
+
+
+def _validate(item, content: dict) -> dict:
+    """Validate content applied to `item` (in memory); returns the cleaned extras."""
+    extras = {}
+    if isinstance(item, Plan):
+        _validate_plan(item)
+    elif isinstance(item, Target):
+        _validate_target(item)
+        extras["values"] = _clean_values(content.get("values", {}), item.plan)
+    elif isinstance(item, Standard):
+        ids = content.get("targets", [])
+        targets = list(Target.objects.filter(pk__in=ids))
+        if len(targets) != len(set(ids)):
+            raise ValidationError({"targets": _("Some targets do not exist.")})
+        _validate_standard_targets(targets)
+        extras["targets"] = targets
+    return extras
+
+
+def _save_extras(item, content: dict, extras: dict) -> None:
+    if isinstance(item, Target) and "values" in content:
+        TargetValue.objects.filter(target=item).delete()
+        TargetValue.objects.bulk_create(
+            TargetValue(target=item, year=year, value=value)
+            for year, value in sorted(extras["values"].items())
+        )
+    if isinstance(item, Standard) and "targets" in content:
+        item.targets.set(extras["targets"])
+
+
+# ---- creating and editing drafts ----
+
+
+def _require_edit(actor, item):
+    if not can_edit(actor, item):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def item_create(*, actor, model, owner_unit, content: dict, level=None, owner_user=None, **fixed):
+    """Create a draft plan, target or standard from its content (see `item_content`)."""
+    item = model(owner_unit=owner_unit, owner_user=owner_user, created_by=actor, **fixed)
+    if level is not None:
+        item.level = level
+    _require_edit(actor, item)
+    _assign(item, content)
+    if isinstance(item, Target) and not item.level:
+        item.level = TargetCategory.level_of(item.category)
+    extras = _validate(item, content)
+    item.save()
+    _save_extras(item, content, extras)
+    audit_record(
+        actor=actor, action=f"{model._meta.model_name}.create", obj=item, after=item_content(item)
+    )
+    return item
+
+
+def plan_create(*, actor, owner_unit, content, owner_user=None, level):
+    return item_create(
+        actor=actor,
+        model=Plan,
+        owner_unit=owner_unit,
+        owner_user=owner_user,
+        level=level,
+        content=content,
+    )
+
+
+def target_create(*, actor, plan, content, owner_unit=None):
+    return item_create(
+        actor=actor,
+        model=Target,
+        owner_unit=owner_unit or plan.owner_unit,
+        plan=plan,
+        content=content,
+    )
+
+
+def standard_create(*, actor, owner_unit, level, content):
+    return item_create(
+        actor=actor, model=Standard, owner_unit=owner_unit, level=level, content=content
+    )
+
+
+@transaction.atomic
+def item_update(*, actor, item, content: dict):
+    item = _locked(item)
+    _require_edit(actor, item)
+    if item.state not in EDITABLE_STATES:
+        raise StateConflict(
+            _("An approved item changes only through a change request."),
+            allowed_transitions(item),
+        )
+    before = item_content(item)
+    _assign(item, content)
+    extras = _validate(item, content)
+    item.save()
+    _save_extras(item, content, extras)
+    audit_record(
+        actor=actor,
+        action=f"{item._meta.model_name}.update",
+        obj=item,
+        before=before,
+        after=item_content(item),
+    )
+    return item
+
+
+@transaction.atomic
+def item_document_upload(*, actor, item, upload):
+    """Upload a new version of a plan's or standard's document; earlier versions stay readable."""
+    item = _locked(item)
+    _require_edit(actor, item)
+    if item.state not in EDITABLE_STATES:
+        raise StateConflict(
+            _("An approved item's document changes only through a change request."),
+            allowed_transitions(item),
+        )
+    attachment = attachments.attach(actor=actor, obj=item, upload=upload)
+    number = attachments.attachments_for(item).count()
+    audit_record(
+        actor=actor,
+        action=f"{item._meta.model_name}.document",
+        obj=item,
+        after={"document_version": number, "file": attachment.original_name},
+    )
+    return attachment
+
+
+# ---- lifecycle ----
+
+
+@transaction.atomic
+def item_submit(*, actor, item):
+    item = _locked(item)
+    _require_edit(actor, item)
+    if isinstance(item, Standard) and not item.targets.exists():
+        raise ValidationError({"targets": _("A standard must serve at least one target.")})
+    _fire(item, "submit", by=actor)
+    item.save()
+    audit_record(actor=actor, action=f"{item._meta.model_name}.submit", obj=item)
+    notices.review_needed(item, round_key=f"{item.committee_round}-{item.updated_at.timestamp()}")
+    return item
+
+
+@transaction.atomic
+def item_review(*, actor, item, approve: bool, comment: str = ""):
+    """The owning level's review: pass to the committee, or return with comments."""
+    item = _locked(item)
+    if not can_review(actor, item):
+        raise PermissionDenied
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Say what must change before returning it.")})
+    _fire(item, "review" if approve else "send_back", by=actor, description=comment)
+    item.save()
+    if approve:
+        notices.committee_needed(item, round_key=str(item.committee_round))
+    else:
+        notices.returned(item, comment, round_key=f"review-{item.updated_at.timestamp()}")
+    audit_record(
+        actor=actor,
+        action=f"{item._meta.model_name}.{'review' if approve else 'return'}",
+        obj=item,
+        after={"comment": comment},
+    )
+    return item
+
+
+@transaction.atomic
+def item_retire(*, actor, item):
+    item = _locked(item)
+    access.require(actor, PlanCap.ADMIN, item)
+    _fire(item, "retire", by=actor)
+    item.save()
+    audit_record(actor=actor, action=f"{item._meta.model_name}.retire", obj=item)
+    return item
+
+
+def _snapshot_version(item, change_request=None):
+    return ItemVersion.objects.create(
+        content_type=ContentType.objects.get_for_model(item),
+        object_id=item.pk,
+        number=item.version,
+        data=item_content(item),
+        change_request=change_request,
+    )
+
+
+@transaction.atomic
+def committee_vote(*, actor, subject, approve: bool, comment: str = ""):
+    """One committee member's vote on an item awaiting approval or on a change request.
+
+    The subject row is locked first, so two members voting at once are serialised: the second
+    finds the round decided and gets a StateConflict, and only one decision is recorded.
+    Returns the CommitteeDecision when this vote decided the round, else None.
+    """
+    access.require(actor, PlanCap.DECIDE)
+    subject = _locked(subject)
+    is_change = isinstance(subject, ChangeRequest)
+    waiting = ChangeState.SUBMITTED if is_change else ItemState.REVIEWED
+    if subject.state != waiting:
+        raise StateConflict(
+            _("The committee has already decided this; nothing was recorded."),
+            allowed_transitions(subject),
+        )
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Give the committee's comments when returning.")})
+    round_no = 1 if is_change else subject.committee_round
+    ct = ContentType.objects.get_for_model(subject)
+    votes = CommitteeVote.objects.filter(content_type=ct, object_id=subject.pk, round=round_no)
+    if votes.filter(voter=actor).exists():
+        raise ValidationError({"vote": _("You have already voted in this round.")})
+    as_chair = access.can(actor, PlanCap.CHAIR)
+    CommitteeVote.objects.create(
+        content_type=ct,
+        object_id=subject.pk,
+        round=round_no,
+        voter=actor,
+        approve=approve,
+        as_chair=as_chair,
+        comment=comment,
+    )
+    audit_record(
+        actor=actor,
+        action="plans.vote",
+        obj=subject,
+        after={"approve": approve, "comment": comment, "round": round_no},
+    )
+    rule = CommitteeRule.current()
+    tally = list(votes.values_list("approve", "as_chair"))
+    approvals = sum(1 for a, _c in tally if a)
+    returns = len(tally) - approvals
+    chair_approved = any(a and c for a, c in tally)
+    chair_returned = any(not a and c for a, c in tally)
+    if approvals >= rule.quorum and (chair_approved or not rule.require_chair):
+        outcome = True
+    elif returns >= rule.quorum or (rule.require_chair and chair_returned):
+        outcome = False
+    else:
+        return None
+    decision = CommitteeDecision.objects.create(
+        content_type=ct, object_id=subject.pk, round=round_no, approved=outcome, comment=comment
+    )
+    if is_change:
+        _decide_change(actor, subject, outcome, comment)
+    else:
+        _decide_item(actor, subject, outcome, comment)
+    return decision
+
+
+def _supersede(actor, old: Plan, *, by_plan: Plan):
+    old = _locked(old)
+    if old.state != ItemState.IN_FORCE:
+        raise StateConflict(
+            _("The plan to replace is no longer in force."), allowed_transitions(old)
+        )
+    _fire(old, "supersede", by=actor)
+    old.save()
+    audit_record(actor=actor, action="plan.supersede", obj=old, after={"by": by_plan.pk})
+
+
+def _decide_item(actor, item, approved: bool, comment: str):
+    if approved:
+        _fire(item, "approve", by=actor)
+        item.save()
+        _snapshot_version(item)
+        if isinstance(item, Plan) and item.replaces_id:
+            _supersede(actor, item.replaces, by_plan=item)
+    else:
+        _fire(item, "send_back", by=actor, description=comment)
+        item.save()
+        notices.returned(item, comment, round_key=f"committee-{item.committee_round}")
+    audit_record(
+        actor=actor,
+        action=f"{item._meta.model_name}.{'approve' if approved else 'return'}",
+        obj=item,
+        after={"state": item.state, "version": item.version, "comment": comment},
+    )
+
+
+def _decide_change(actor, change: ChangeRequest, approved: bool, comment: str):
+    change.decision_comment = comment
+    if not approved:
+        _fire(change, "reject", by=actor)
+        change.save()
+        audit_record(actor=actor, action="change.reject", obj=change, after={"comment": comment})
+        return
+    _fire(change, "approve", by=actor)
+    change.save()
+    item = _locked(change.item)
+    if item.state != ItemState.IN_FORCE or item.version != change.base_version:
+        raise StateConflict(_("The item changed since this request was made; file a new request."))
+    before = item_content(item)
+    _assign(item, change.proposed)
+    extras = _validate(item, change.proposed)
+    item.version += 1
+    item.save()
+    _save_extras(item, change.proposed, extras)
+    _snapshot_version(item, change_request=change)
+    audit_record(
+        actor=actor,
+        action=f"{item._meta.model_name}.change",
+        obj=item,
+        before=before,
+        after=item_content(item),
+    )
+
+
+# ---- change requests ----
+
+
+def change_effect(item) -> list[dict]:
+    """The targets, standards, plans and tasks that depend on `item` (shown to the committee)."""
+    effect = []
+    if isinstance(item, Plan):
+        for p in item.children.exclude(state__in=RETIRED_STATES).only("pk", "title"):
+            effect.append({"kind": "plan", "id": p.pk, "title": p.title})
+        for t in item.targets.exclude(state__in=RETIRED_STATES).only("pk", "title"):
+            effect.append({"kind": "target", "id": t.pk, "title": t.title})
+        for t in item.tasks.only("pk", "title"):
+            effect.append({"kind": "task", "id": t.pk, "title": t.title})
+    elif isinstance(item, Target):
+        for s in item.standards.exclude(state__in=RETIRED_STATES).only("pk", "title"):
+            effect.append({"kind": "standard", "id": s.pk, "title": s.title})
+    return effect
+
+
+@transaction.atomic
+def change_request_create(*, actor, item, summary: str, reason: str, proposed: dict):
+    item = _locked(item)
+    _require_edit(actor, item)
+    if item.state != ItemState.IN_FORCE:
+        raise StateConflict(
+            _("Only an item in force takes a change request; edit a draft directly."),
+            allowed_transitions(item),
+        )
+    if not summary.strip() or not reason.strip():
+        raise ValidationError({"reason": _("Say what changes and why.")})
+    current = item_content(item)
+    proposed = {k: v for k, v in normalise(item, proposed).items() if k in current}
+    if proposed == {k: current[k] for k in proposed}:
+        raise ValidationError({"proposed": _("The proposal does not change anything.")})
+    probe = type(item).objects.get(pk=item.pk)
+    _assign(probe, proposed)
+    _validate(probe, proposed)
+    change = ChangeRequest.objects.create(
+        content_type=ContentType.objects.get_for_model(item),
+        object_id=item.pk,
+        summary=summary,
+        reason=reason,
+        proposed=proposed,
+        effect=change_effect(item),
+        base_version=item.version,
+        requested_by=actor,
+    )
+    audit_record(actor=actor, action="change.create", obj=change, after=proposed)
+    notices.committee_needed(change, round_key="1")
+    return change
+
+
+# ---- tasks ----
+
+
+def _validate_task(task: Task) -> None:
+    if task.deadline and not (task.plan.period_start <= task.deadline <= task.plan.period_end):
+        raise ValidationError(
+            {
+                "deadline": _("The deadline %(d)s is outside the plan period %(p)s.")
+                % {"d": task.deadline, "p": task.plan.period_label}
+            }
+        )
+    if task.plan.state in RETIRED_STATES:
+        raise ValidationError({"plan": _("The plan is retired or superseded.")})
+
+
+def task_key(category: str, title: str, deliverable: str) -> str:
+    import hashlib
+
+    raw = "\x1f".join(" ".join(s.split()) for s in (category, title, deliverable))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def task_create(*, actor, plan, category, title, deliverable, lead_unit=None, assisting=(), **rest):
+    if not can_edit(actor, plan):
+        raise PermissionDenied
+    task = Task(
+        plan=plan,
+        category=category,
+        title=title,
+        deliverable=deliverable,
+        lead_unit=lead_unit,
+        lead_unit_name=lead_unit.name if lead_unit else "",
+        import_key=task_key(category, title, deliverable),
+        position=(plan.tasks.count() + 1),
+        **rest,
+    )
+    _validate_task(task)
+    if Task.objects.filter(plan=plan, import_key=task.import_key).exists():
+        raise ValidationError({"title": _("This plan already has this task and deliverable.")})
+    task.save()
+    task.assisting_units.set(assisting)
+    task_deadline_sync(task)
+    notices.task_assigned(task)
+    audit_record(actor=actor, action="task.create", obj=task, after={"title": title})
+    return task
+
+
+TASK_DEADLINE = "plan.task"
+
+
+def task_deadline_sync(task: Task) -> None:
+    """Put the task's deadline under the engine's reminder and escalation ladder."""
+    if task.state == TaskState.OPEN and task.deadline and task.lead_unit_id:
+        deadlines.deadline_start(
+            obj=task,
+            kind=TASK_DEADLINE,
+            owner_unit=task.lead_unit,
+            owner_user=task.person,
+            due_at=timezone.make_aware(datetime.datetime.combine(task.deadline, datetime.time.max)),
+        )
+    else:
+        deadlines.deadline_cancel(obj=task, kind=TASK_DEADLINE)
+
+
+@transaction.atomic
+def task_add_evidence(*, actor, task, upload):
+    task = _locked(task)
+    if not can_work_task(actor, task):
+        raise PermissionDenied
+    attachment = attachments.attach(actor=actor, obj=task, upload=upload)
+    audit_record(
+        actor=actor, action="task.evidence", obj=task, after={"file": attachment.original_name}
+    )
+    return attachment
+
+
+@transaction.atomic
+def task_complete(*, actor, task):
+    task = _locked(task)
+    if not can_work_task(actor, task):
+        raise PermissionDenied
+    if not attachments.attachments_for(task).exists():
+        raise ValidationError({"evidence": _("Upload the deliverable as evidence first.")})
+    _fire(task, "complete", by=actor)
+    task.save()
+    deadlines.deadline_complete(obj=task, kind=TASK_DEADLINE)
+    audit_record(actor=actor, action="task.complete", obj=task, after={"state": TaskState.DONE})
+    return task

@@ -1,0 +1,575 @@
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import access
+from accounts.models import OrgUnit
+from engine import attachments
+
+from . import exports, forms, imports, selectors, services
+from .models import ChangeRequest, CommitteeVote, ExportJob, PendingImport, Plan, Target
+from .permissions import (
+    PlanCap,
+    can_edit,
+    can_review,
+    can_view,
+    can_work_task,
+    get_task,
+    get_visible,
+)
+from .tasks import run_export
+
+MODELS = selectors.MODELS
+
+
+def _model(kind):
+    model = MODELS.get(kind)
+    if model is None:
+        raise Http404
+    return model
+
+
+def _errors(exc) -> list[str]:
+    if isinstance(exc, services.StateConflict):
+        return [exc.message]
+    if hasattr(exc, "message_dict"):
+        return [m for msgs in exc.message_dict.values() for m in msgs]
+    return list(exc.messages)
+
+
+def _report(request, exc):
+    for message in _errors(exc):
+        messages.error(request, message)
+
+
+def _form_errors(form, exc):
+    if hasattr(exc, "message_dict"):
+        for name, msgs in exc.message_dict.items():
+            for m in msgs:
+                form.add_error(name if name in form.fields else None, m)
+    else:
+        for m in _errors(exc):
+            form.add_error(None, m)
+
+
+@login_required
+def index(request):
+    access.require(request.user, PlanCap.VIEW)
+    tree = selectors.chain_tree(request.user)
+    return render(request, "plans/index.html", {"nodes": selectors.flatten(tree)})
+
+
+@login_required
+def inbox(request):
+    access.require(request.user, PlanCap.VIEW)
+    items, changes = selectors.awaiting_committee(request.user)
+    tasks = selectors.my_open_tasks(request.user).select_related("plan", "lead_unit")[:200]
+    return render(
+        request,
+        "plans/inbox.html",
+        {
+            "reviews": selectors.awaiting_review(request.user),
+            "committee_items": items,
+            "committee_changes": changes,
+            "tasks": tasks,
+            "assisting": selectors.my_assisting_tasks(request.user).select_related(
+                "plan", "lead_unit"
+            )[:200],
+        },
+    )
+
+
+@login_required
+def gaps(request):
+    access.require(request.user, PlanCap.VIEW)
+    return render(request, "plans/gaps.html", selectors.gaps(request.user))
+
+
+def _create_form_kwargs(request, kind):
+    # Teachers and students draft their self-development plans in the units they belong to.
+    units = access.visible_units(request.user, PlanCap.EDIT) | OrgUnit.objects.filter(
+        memberships__user=request.user
+    )
+    units = units.distinct()
+    plans = selectors.visible(request.user, Plan).exclude(
+        state__in=[services.ItemState.RETIRED, services.ItemState.SUPERSEDED]
+    )
+    if kind == "plan":
+        return forms.PlanCreateForm, {"units": units, "plans": plans}
+    if kind == "target":
+        return forms.TargetCreateForm, {"plans": plans, "units": units}
+    return forms.StandardCreateForm, {
+        "units": units,
+        "targets": selectors.visible(request.user, Target),
+    }
+
+
+@login_required
+def item_create(request, kind):
+    _model(kind)
+    access.require(request.user, PlanCap.VIEW)
+    form_class, kwargs = _create_form_kwargs(request, kind)
+    form = form_class(request.POST or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if kind == "plan":
+                item = services.plan_create(
+                    actor=request.user,
+                    owner_unit=data["owner_unit"],
+                    level=data["level"],
+                    owner_user=request.user if data["kind"] in services.PERSONAL_KINDS else None,
+                    content=form.content(),
+                )
+            elif kind == "target":
+                item = services.target_create(
+                    actor=request.user,
+                    plan=data["plan"],
+                    owner_unit=data["owner_unit"],
+                    content=form.content(),
+                )
+            else:
+                item = services.standard_create(
+                    actor=request.user,
+                    owner_unit=data["owner_unit"],
+                    level=data["level"],
+                    content=form.content(),
+                )
+        except PermissionDenied:
+            form.add_error(None, _("You may not create items for this unit."))
+        except (ValidationError, services.StateConflict) as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect(item)
+    return render(request, "plans/item_form.html", {"form": form, "kind": kind, "item": None})
+
+
+@login_required
+def item_detail(request, kind, pk):
+    item = get_visible(request.user, _model(kind), pk)
+    context = {
+        "item": item,
+        "kind": kind,
+        "versions": selectors.versions_of(item),
+        "changes": selectors.changes_of(item),
+        "documents": attachments.attachments_for(item) if kind != "target" else [],
+        "can_edit": can_edit(request.user, item),
+        "can_review": can_review(request.user, item),
+        "can_decide": access.can(request.user, PlanCap.DECIDE),
+        "can_admin": access.can(request.user, PlanCap.ADMIN, item),
+        "allowed": services.allowed_transitions(item),
+        "comment_form": forms.CommentForm(),
+        "upload_form": forms.UploadForm(),
+    }
+    if kind == "plan":
+        context["children"] = item.children.filter(
+            pk__in=selectors.visible(request.user, Plan).values("pk")
+        )
+        context["targets"] = selectors.visible(request.user, Target).filter(plan=item)
+        context["tasks"] = selectors.visible_tasks(request.user).filter(plan=item)
+    elif kind == "target":
+        context["values"] = item.values.all()
+        context["standards"] = item.standards.all()
+    else:
+        context["targets"] = item.targets.select_related("plan")
+    return render(request, "plans/item_detail.html", context)
+
+
+@login_required
+def item_edit(request, kind, pk):
+    item = get_visible(request.user, _model(kind), pk)
+    if not can_edit(request.user, item):
+        raise PermissionDenied
+    form_class = forms.FORMS[kind]
+    kwargs = {}
+    if kind == "plan":
+        kwargs["plans"] = selectors.visible(request.user, Plan).exclude(pk=item.pk)
+    if kind == "standard":
+        kwargs["targets"] = selectors.visible(request.user, Target)
+    initial = form_class.initial_from(services.item_content(item))
+    form = form_class(request.POST or None, initial=initial, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.item_update(actor=request.user, item=item, content=form.content())
+        except (ValidationError, services.StateConflict) as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect(item)
+    return render(request, "plans/item_form.html", {"form": form, "kind": kind, "item": item})
+
+
+def _post_action(request, kind, pk, action):
+    item = get_visible(request.user, _model(kind), pk)
+    try:
+        action(item)
+    except (ValidationError, services.StateConflict) as exc:
+        _report(request, exc)
+    return redirect(item)
+
+
+@login_required
+@require_POST
+def item_submit(request, kind, pk):
+    def act(item):
+        services.item_submit(actor=request.user, item=item)
+        messages.success(request, _("Submitted for review."))
+
+    return _post_action(request, kind, pk, act)
+
+
+@login_required
+@require_POST
+def item_review(request, kind, pk):
+    approve = request.POST.get("decision") == "approve"
+
+    def act(item):
+        services.item_review(
+            actor=request.user, item=item, approve=approve, comment=request.POST.get("comment", "")
+        )
+        messages.success(
+            request, _("Passed to the committee.") if approve else _("Returned with comments.")
+        )
+
+    return _post_action(request, kind, pk, act)
+
+
+@login_required
+@require_POST
+def item_vote(request, kind, pk):
+    approve = request.POST.get("decision") == "approve"
+
+    def act(item):
+        decision = services.committee_vote(
+            actor=request.user,
+            subject=item,
+            approve=approve,
+            comment=request.POST.get("comment", ""),
+        )
+        messages.success(
+            request,
+            _("Your vote is recorded.") if decision is None else _("The committee decided."),
+        )
+
+    return _post_action(request, kind, pk, act)
+
+
+@login_required
+@require_POST
+def item_retire(request, kind, pk):
+    def act(item):
+        services.item_retire(actor=request.user, item=item)
+        messages.success(request, _("Retired."))
+
+    return _post_action(request, kind, pk, act)
+
+
+@login_required
+@require_POST
+def item_document(request, kind, pk):
+    if kind == "target":
+        raise Http404
+    form = forms.UploadForm(request.POST, request.FILES)
+
+    def act(item):
+        if not form.is_valid():
+            raise ValidationError([m for msgs in form.errors.values() for m in msgs])
+        services.item_document_upload(
+            actor=request.user, item=item, upload=form.cleaned_data["file"]
+        )
+        messages.success(request, _("Document uploaded."))
+
+    return _post_action(request, kind, pk, act)
+
+
+@login_required
+def change_create(request, kind, pk):
+    item = get_visible(request.user, _model(kind), pk)
+    if not can_edit(request.user, item):
+        raise PermissionDenied
+    form_class = forms.FORMS[kind]
+    kwargs = {}
+    if kind == "plan":
+        kwargs["plans"] = selectors.visible(request.user, Plan).exclude(pk=item.pk)
+    if kind == "standard":
+        kwargs["targets"] = selectors.visible(request.user, Target)
+    initial = form_class.initial_from(services.item_content(item))
+    form = form_class(request.POST or None, initial=initial, **kwargs)
+    change_form = forms.ChangeRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and change_form.is_valid():
+        try:
+            change = services.change_request_create(
+                actor=request.user,
+                item=item,
+                summary=change_form.cleaned_data["summary"],
+                reason=change_form.cleaned_data["reason"],
+                proposed=form.content(),
+            )
+        except (ValidationError, services.StateConflict) as exc:
+            _form_errors(change_form, exc)
+        else:
+            messages.success(request, _("Change request sent to the committee."))
+            return redirect("plans:change_detail", change.pk)
+    return render(
+        request,
+        "plans/change_form.html",
+        {"form": form, "change_form": change_form, "item": item, "kind": kind},
+    )
+
+
+def _get_change(user, pk):
+    change = get_object_or_404(ChangeRequest, pk=pk)
+    if change.item is None or not can_view(user, change.item):
+        raise Http404
+    return change
+
+
+@login_required
+def change_detail(request, pk):
+    change = _get_change(request.user, pk)
+    item = change.item
+    current = services.item_content(item)
+    rows = [
+        {"field": selectors.field_label(item, key), "current": current.get(key), "proposed": value}
+        for key, value in change.proposed.items()
+    ]
+    votes = CommitteeVote.objects.filter(
+        content_type=ContentType.objects.get_for_model(ChangeRequest),
+        object_id=change.pk,
+    ).select_related("voter")
+    return render(
+        request,
+        "plans/change_detail.html",
+        {
+            "change": change,
+            "item": item,
+            "rows": rows,
+            "votes": votes,
+            "can_decide": access.can(request.user, PlanCap.DECIDE),
+            "comment_form": forms.CommentForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def change_vote(request, pk):
+    change = _get_change(request.user, pk)
+    try:
+        decision = services.committee_vote(
+            actor=request.user,
+            subject=change,
+            approve=request.POST.get("decision") == "approve",
+            comment=request.POST.get("comment", ""),
+        )
+    except (ValidationError, services.StateConflict) as exc:
+        _report(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Your vote is recorded.") if decision is None else _("The committee decided."),
+        )
+    return redirect("plans:change_detail", change.pk)
+
+
+@login_required
+def item_diff(request, kind, pk):
+    item = get_visible(request.user, _model(kind), pk)
+    numbers = list(selectors.versions_of(item).values_list("number", flat=True))
+    try:
+        a = int(request.GET.get("a") or (numbers[-2] if len(numbers) > 1 else 1))
+        b = int(request.GET.get("b") or (numbers[-1] if numbers else 1))
+    except ValueError as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "plans/diff.html",
+        {
+            "item": item,
+            "kind": kind,
+            "a": a,
+            "b": b,
+            "numbers": numbers,
+            "rows": selectors.version_diff(item, a, b),
+        },
+    )
+
+
+@login_required
+def task_list(request):
+    access.require(request.user, PlanCap.VIEW)
+    tasks = selectors.visible_tasks(request.user).select_related("plan", "lead_unit", "person")
+    state = request.GET.get("state")
+    if state in services.TaskState.values:
+        tasks = tasks.filter(state=state)
+    if request.GET.get("plan", "").isdigit():
+        tasks = tasks.filter(plan_id=int(request.GET["plan"]))
+    if request.GET.get("overdue") == "1":
+        tasks = tasks.filter(state=services.TaskState.OPEN, deadline__lt=timezone.localdate())
+    return render(request, "plans/task_list.html", {"tasks": tasks[:500], "state": state})
+
+
+@login_required
+def task_create(request, plan_pk):
+    plan = get_visible(request.user, Plan, plan_pk)
+    if not can_edit(request.user, plan):
+        raise PermissionDenied
+    form = forms.TaskForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        assisting = data.pop("assisting_units")
+        try:
+            task = services.task_create(actor=request.user, plan=plan, assisting=assisting, **data)
+        except (ValidationError, services.StateConflict) as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Task added."))
+            return redirect(task)
+    return render(request, "plans/task_form.html", {"form": form, "plan": plan})
+
+
+@login_required
+def task_detail(request, pk):
+    task = get_task(request.user, pk)
+    return render(
+        request,
+        "plans/task_detail.html",
+        {
+            "task": task,
+            "chain": selectors.task_chain_up(task),
+            "assisting": task.assisting_units.all(),
+            "evidence": attachments.attachments_for(task),
+            "can_work": can_work_task(request.user, task),
+            "upload_form": forms.UploadForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def task_evidence(request, pk):
+    task = get_task(request.user, pk)
+    form = forms.UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.task_add_evidence(
+                actor=request.user, task=task, upload=form.cleaned_data["file"]
+            )
+        except ValidationError as exc:
+            _report(request, exc)
+        else:
+            messages.success(request, _("Evidence uploaded."))
+    else:
+        for msgs in form.errors.values():
+            for m in msgs:
+                messages.error(request, m)
+    return redirect(task)
+
+
+@login_required
+@require_POST
+def task_complete(request, pk):
+    task = get_task(request.user, pk)
+    try:
+        services.task_complete(actor=request.user, task=task)
+    except (ValidationError, services.StateConflict) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, _("Task completed."))
+    return redirect(task)
+
+
+@login_required
+def import_upload(request):
+    access.require(request.user, PlanCap.EDIT)
+    plans = selectors.visible(request.user, Plan).filter(
+        owner_unit__in=access.visible_units(request.user, PlanCap.EDIT)
+    )
+    form = forms.ImportForm(request.POST or None, request.FILES or None, plans=plans)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pending = imports.import_preview(
+                actor=request.user, plan=form.cleaned_data["plan"], upload=form.cleaned_data["file"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("plans:import_preview", pending.pk)
+    return render(request, "plans/import_upload.html", {"form": form})
+
+
+@login_required
+def import_preview(request, pk):
+    pending = get_object_or_404(PendingImport, pk=pk, owner=request.user)
+    if request.method == "POST":
+        try:
+            summary = imports.import_confirm(actor=request.user, pending_id=pending.pk)
+        except ValidationError as exc:
+            _report(request, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                    "%(skipped)s bad rows skipped."
+                )
+                % summary,
+            )
+            return redirect("plans:task_list")
+    creates = sum(1 for r in pending.rows if r.get("action") == "create")
+    return render(
+        request,
+        "plans/import_preview.html",
+        {
+            "pending": pending,
+            "creates": creates,
+            "updates": len(pending.rows) - creates,
+        },
+    )
+
+
+@login_required
+def export(request, what, fmt):
+    access.require(request.user, PlanCap.VIEW)
+    if what not in exports.BUILDERS or fmt not in ("xlsx", "docx"):
+        raise Http404
+    data, filename, content_type = exports.build(request.user, what, fmt)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@login_required
+@require_POST
+def export_start(request):
+    access.require(request.user, PlanCap.VIEW)
+    what, fmt = request.POST.get("what"), request.POST.get("fmt")
+    if what not in exports.BUILDERS or fmt not in ("xlsx", "docx"):
+        raise Http404
+    job = ExportJob.objects.create(owner=request.user, what=what, fmt=fmt)
+    transaction.on_commit(lambda: run_export.delay(job.pk))
+    return redirect("plans:export_job", job.pk)
+
+
+@login_required
+def export_job(request, pk):
+    job = get_object_or_404(ExportJob, pk=pk, owner=request.user)
+    return render(request, "plans/export_job.html", {"job": job})
+
+
+@login_required
+def export_download(request, pk):
+    job = get_object_or_404(ExportJob, pk=pk, owner=request.user, state=ExportJob.State.DONE)
+    response = FileResponse(job.file.open("rb"), content_type=exports.content_type(job.fmt))
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(job.filename)}"
+    return response

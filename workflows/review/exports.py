@@ -1,0 +1,263 @@
+"""Word documents: the self-diagnosis report (seed 002 附件2), the review report, and the
+annual/level reports assembled from sections."""
+
+import io
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Pt
+
+from .models import ConsolidatedFinding
+
+CJK_FONT = "宋体"
+
+
+def _document(landscape=False):
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = CJK_FONT
+    style.font.size = Pt(10.5)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), CJK_FONT)
+    if landscape:
+        section = doc.sections[0]
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+        for side in ("left_margin", "right_margin"):
+            setattr(section, side, Cm(1.8))
+    return doc
+
+
+def _title(doc, text):
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run(text)
+    run.bold = True
+    run.font.size = Pt(16)
+    return p
+
+
+def _bytes(doc) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10))
+
+
+def _append_row(table, values):
+    """Add a filled row as one XML fragment. python-docx's add_row + cell.text costs
+    milliseconds per row, too slow for the annual report's long tables."""
+    widths = [col.w for col in table._tbl.tblGrid.gridCol_lst]
+    cells = []
+    for index, value in enumerate(values):
+        lines = str(value).translate(_CONTROL).split("\n")
+        text = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in lines)
+        width = widths[index] if index < len(widths) else None
+        props = f'<w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>' if width else ""
+        cells.append(f"<w:tc>{props}<w:p><w:r>{text}</w:r></w:p></w:tc>")
+    table._tbl.append(parse_xml(f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"))
+
+
+def _merge_runs(table, column, start, end, text):
+    """Merge a column over rows [start, end] and write `text` once (the item cell of 附件2)."""
+    top = table.cell(start, column)
+    if end > start:
+        top = top.merge(table.cell(end, column))
+    top.text = text
+
+
+def self_diagnosis_docx(report) -> bytes:
+    """附件2: overview, then the table 诊断项目 | 诊断要素 | 自我诊断意见 | 改进措施 | 改进成效,
+    with one merged item cell per item, and the head's signature line."""
+    doc = _document(landscape=True)
+    _title(doc, _("Self-diagnosis and improvement report of the internal quality assurance system"))
+    doc.add_paragraph(
+        _("Unit: %(unit)s    Period: %(period)s")
+        % {
+            "unit": report.org_unit.name,
+            "period": report.period,
+        }
+    )
+    doc.add_paragraph(_("Catalogue: %(c)s") % {"c": report.catalogue})
+    doc.add_heading(
+        _("1. Overview of the self-diagnosis work (within %(n)d characters)")
+        % {"n": report.catalogue.overview_max},
+        level=2,
+    )
+    doc.add_paragraph(report.overview)
+    doc.add_heading(_("2. Self-diagnosis and improvement table"), level=2)
+    rows = list(
+        report.rows.select_related("element__item").order_by(
+            "element__item__order", "element__order"
+        )
+    )
+    table = doc.add_table(rows=1 + len(rows), cols=5)
+    table.style = "Table Grid"
+    headers = [
+        _("Diagnostic item"),
+        _("Diagnostic element"),
+        _("Self-diagnosis opinion"),
+        _("Improvement measures"),
+        _("Improvement effects"),
+    ]
+    for i, text in enumerate(headers):
+        table.cell(0, i).text = text
+    start = 1
+    for index, row in enumerate(rows, start=1):
+        table.cell(index, 1).text = str(row.element)
+        table.cell(index, 2).text = row.opinion
+        table.cell(index, 3).text = row.measures
+        table.cell(index, 4).text = row.effects
+        last_of_item = index == len(rows) or rows[index].element.item_id != row.element.item_id
+        if last_of_item:
+            _merge_runs(table, 0, start, index, str(row.element.item))
+            start = index + 1
+    doc.add_paragraph()
+    signer = _("Head (signature): ________________        Date: ____ year __ month __ day")
+    doc.add_paragraph(signer)
+    if report.approved_by:
+        doc.add_paragraph(
+            _("Approved in the system by %(who)s on %(date)s")
+            % {
+                "who": report.approved_by,
+                "date": timezone.localdate(report.approved_at),
+            }
+        )
+    _annex2_notes(doc, report.catalogue)
+    return _bytes(doc)
+
+
+def _annex2_notes(doc, catalogue):
+    """The notes printed under the 附件2 form, with this catalogue's limits."""
+    doc.add_paragraph(_("Notes to the report")).runs[0].bold = True
+    notes = [
+        _("1. The report must be true and accurate."),
+        _(
+            "2. The self-diagnosis opinion of each element states target attainment, main "
+            "achievements, problems and their causes, in at most %(n)d characters; finding "
+            "problems and analysing causes takes at least half of it."
+        )
+        % {"n": catalogue.opinion_max},
+        _(
+            "3. The improvement measures of each element are targeted and feasible, in at most "
+            "%(n)d characters."
+        )
+        % {"n": catalogue.measures_max},
+        _(
+            "4. The improvement effects are the effects already visible after the measures, not "
+            "predictions; if the measures have not started, say so. At most %(n)d characters."
+        )
+        % {"n": catalogue.effects_max},
+        _("5. Write the self-diagnosis as it is; no graded conclusion is needed."),
+    ]
+    for note in notes:
+        doc.add_paragraph(note)
+
+
+def review_report_docx(round_) -> bytes:
+    """复核报告: the round, its panel, and per report the consolidated findings and conclusion."""
+    doc = _document()
+    _title(doc, _("Review report: %(name)s") % {"name": round_.name})
+    doc.add_paragraph(
+        _(
+            "Catalogue: %(c)s. Review from %(start)s to %(end)s. Material published on %(pub)s "
+            "(deadline %(deadline)s)."
+        )
+        % {
+            "c": round_.catalogue,
+            "start": round_.review_start,
+            "end": round_.review_end,
+            "pub": timezone.localdate(round_.published_at) if round_.published_at else "—",
+            "deadline": round_.disclosure_deadline,
+        }
+    )
+    doc.add_heading(_("Expert panel"), level=2)
+    panel = doc.add_table(rows=1, cols=3)
+    panel.style = "Table Grid"
+    for i, text in enumerate([_("Expert"), _("Kind"), _("Panel role")]):
+        panel.cell(0, i).text = text
+    for member in round_.panel.select_related("user"):
+        cells = panel.add_row().cells
+        cells[0].text = str(member.user)
+        cells[1].text = member.get_kind_display()
+        cells[2].text = _("Panel chair") if member.is_chair else _("Member")
+    doc.add_heading(_("Conclusions"), level=2)
+    summary = doc.add_table(rows=1, cols=5)
+    summary.style = "Table Grid"
+    for i, text in enumerate(
+        [_("Unit"), _("Report"), _("Matching / reviewed"), _("Measures"), _("Conclusion")]
+    ):
+        summary.cell(0, i).text = text
+    conclusions = list(
+        round_.conclusions.select_related("report", "org_unit").order_by("org_unit__path")
+    )
+    for c in conclusions:
+        _append_row(
+            summary,
+            [
+                c.org_unit.name,
+                c.report.title,
+                f"{c.matched} / {c.total}",
+                _("Strong") if c.measures_strong else _("Weak"),
+                c.get_conclusion_display(),
+            ],
+        )
+    findings = ConsolidatedFinding.objects.filter(conclusion__in=conclusions).select_related(
+        "element", "point"
+    )
+    by_conclusion = {}
+    for f in findings:
+        by_conclusion.setdefault(f.conclusion_id, []).append(f)
+    for c in conclusions:
+        doc.add_heading(f"{c.org_unit.name} · {c.get_conclusion_display()}", level=3)
+        if c.summary:
+            doc.add_paragraph(c.summary)
+        rows = by_conclusion.get(c.pk, [])
+        if not rows:
+            doc.add_paragraph(c.get_basis_display())
+            continue
+        table = doc.add_table(rows=1, cols=3)
+        table.style = "Table Grid"
+        for i, text in enumerate([_("Element / point"), _("Matches"), _("Comments")]):
+            table.cell(0, i).text = text
+        for f in rows:
+            _append_row(
+                table, [str(f.point or f.element), _("Yes") if f.matches else _("No"), f.comment]
+            )
+    doc.add_paragraph()
+    chair = round_.panel.filter(is_chair=True).select_related("user").first()
+    doc.add_paragraph(
+        _("Panel chair (signature): %(chair)s        Date: ____ year __ month __ day")
+        % {"chair": chair.user if chair else "________________"}
+    )
+    return _bytes(doc)
+
+
+def sections_docx(title, sections) -> bytes:
+    doc = _document()
+    _title(doc, title)
+    for section in sections:
+        doc.add_heading(section.title, level=1)
+        for paragraph in section.paragraphs:
+            doc.add_paragraph(paragraph)
+        for table_data in section.tables:
+            if table_data.title:
+                doc.add_paragraph(table_data.title).runs[0].bold = True
+            table = doc.add_table(rows=1, cols=len(table_data.headers))
+            table.style = "Table Grid"
+            for i, text in enumerate(table_data.headers):
+                table.cell(0, i).text = str(text)
+            for row in table_data.rows:
+                _append_row(table, row)
+        for chart in section.charts:
+            doc.add_picture(io.BytesIO(chart.png), width=Cm(15))
+            caption = doc.add_paragraph(chart.title)
+            caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return _bytes(doc)

@@ -1,0 +1,110 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role as R
+from accounts.models import User
+from workflows.levels import Level
+
+from .models import Catalogue, DocumentJob, PanelMember, ReviewRound, SanctionDecision
+from .selectors import authorable_units
+
+
+class ReportCreateForm(forms.Form):
+    org_unit = forms.ModelChoiceField(label=_("Unit"), queryset=None)
+    catalogue = forms.ModelChoiceField(
+        label=_("Catalogue"), queryset=Catalogue.objects.filter(status=Catalogue.Status.ACTIVE)
+    )
+    level = forms.ChoiceField(label=_("Level"), choices=[("", "—"), *Level.choices], required=False)
+    period = forms.CharField(label=_("Period"), max_length=20)
+    title = forms.CharField(label=_("Title"), max_length=200)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].queryset = authorable_units(user).order_by("path")
+        self.fields["period"].initial = str(timezone.localdate().year)
+
+
+class EvidenceUploadForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    file = forms.FileField(label=_("File"))
+
+
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = ReviewRound
+        fields = ["name", "catalogue", "review_start", "review_end"]
+        widgets = {
+            "review_start": forms.DateInput(attrs={"type": "date"}),
+            "review_end": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["catalogue"].queryset = Catalogue.objects.filter(status=Catalogue.Status.ACTIVE)
+
+
+class AddReportForm(forms.Form):
+    report = forms.ModelChoiceField(label=_("Report"), queryset=None)
+
+    def __init__(self, *args, round_, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import ReportStatus, SelfDiagnosisReport
+
+        self.fields["report"].queryset = SelfDiagnosisReport.objects.filter(
+            catalogue=round_.catalogue, status=ReportStatus.FORWARDED
+        ).exclude(rounds=round_)
+
+
+class PanelForm(forms.Form):
+    user = forms.ModelChoiceField(
+        label=_("Expert"),
+        queryset=User.objects.filter(is_active=True, memberships__isnull=False)
+        .exclude(memberships__role=R.STUDENT)
+        .distinct()
+        .order_by("username"),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=PanelMember.Kind.choices)
+    is_chair = forms.BooleanField(label=_("Panel chair"), required=False)
+    declaration = forms.CharField(
+        label=_("Conflict-of-interest declaration"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AssignForm(forms.Form):
+    member = forms.ModelChoiceField(label=_("Expert"), queryset=None)
+    report = forms.ModelChoiceField(label=_("Report"), queryset=None)
+
+    def __init__(self, *args, round_, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = round_.panel.select_related("user")
+        self.fields["report"].queryset = round_.reports.all()
+
+
+class SanctionForm(forms.ModelForm):
+    class Meta:
+        model = SanctionDecision
+        fields = ["measure", "detail"]
+        widgets = {"detail": forms.Textarea(attrs={"rows": 2})}
+
+
+class DocumentJobForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    level = forms.ChoiceField(
+        label=_("Level"),
+        choices=[("", _("Whole college (annual quality report)")), *Level.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = timezone.localdate().year
+
+    @property
+    def kind(self):
+        return DocumentJob.Kind.LEVEL if self.cleaned_data.get("level") else DocumentJob.Kind.ANNUAL
+
+
+class CatalogueImportForm(forms.Form):
+    file = forms.FileField(label=_("Workbook (.xlsx)"))
+    activate = forms.BooleanField(label=_("Activate at once"), required=False)

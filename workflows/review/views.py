@@ -1,0 +1,677 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import access
+
+from . import capabilities as caps
+from . import catalogues, exports, selectors, services
+from . import evidence as evidence_registry
+from .conclusions import abnormal_below, required_for_effective
+from .forms import (
+    AddReportForm,
+    AssignForm,
+    CatalogueImportForm,
+    DocumentJobForm,
+    EvidenceUploadForm,
+    PanelForm,
+    ReportCreateForm,
+    RoundForm,
+    SanctionForm,
+)
+from .models import (
+    Catalogue,
+    DocumentJob,
+    ReportStatus,
+    ReviewRound,
+    SanctionDecision,
+    SanctionFlag,
+)
+from .services import ROW_FIELDS, TransitionError
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _messages_from(request, exc):
+    if isinstance(exc, ValidationError):
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.error(request, exc.message)
+
+
+def _docx_response(content, filename):
+    response = HttpResponse(content, content_type=DOCX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+def _add_form_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+# ---------------------------------------------------------------- reports
+
+
+@login_required
+def report_list(request):
+    if not (
+        access.has_capability(request.user, caps.REPORT_VIEW)
+        or selectors.expert_assignments(request.user).exists()
+    ):
+        raise PermissionDenied
+    if request.GET.get("waiting"):
+        reports = selectors.approvals_waiting(request.user)
+    else:
+        reports = selectors.visible_reports(request.user).order_by("-period", "org_unit__path")
+    can_create = access.has_capability(request.user, caps.REPORT_EDIT)
+    form = None
+    if can_create:
+        form = ReportCreateForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = services.report_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_form_errors(form, exc)
+            else:
+                return redirect("review:report_edit", report.pk)
+    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    return render(request, "review/report_list.html", {"reports": page, "page": page, "form": form})
+
+
+def _row_payload(post, report):
+    rows = {}
+    for row in report.rows.all():
+        prefix = f"row-{row.element_id}-"
+        if any(k.startswith(prefix) for k in post):
+            values = {name: post.get(prefix + name, "") for name in ROW_FIELDS[:-1]}
+            values["measures_not_started"] = post.get(prefix + "measures_not_started") == "on"
+            rows[row.element_id] = values
+    return rows
+
+
+@login_required
+def report_edit(request, pk):
+    report = selectors.get_report(request.user, pk, caps.REPORT_EDIT)
+    if report.status != ReportStatus.DRAFT:
+        messages.info(request, _("Only a draft can be edited."))
+        return redirect("review:report_detail", report.pk)
+    errors = {}
+    if request.method == "POST":
+        try:
+            services.report_save_draft(
+                actor=request.user,
+                report=report,
+                overview=request.POST.get("overview", ""),
+                rows=_row_payload(request.POST, report),
+            )
+        except ValidationError as exc:
+            if request.headers.get("x-autosave"):
+                return JsonResponse({"code": "invalid", "errors": exc.messages}, status=400)
+            _messages_from(request, exc)
+        else:
+            if request.headers.get("x-autosave"):
+                return JsonResponse({"saved": True})
+            if request.POST.get("action") == "submit":
+                try:
+                    services.report_submit(actor=request.user, report=report)
+                except (ValidationError, TransitionError) as exc:
+                    errors = getattr(exc, "message_dict", {})
+                    messages.error(
+                        request,
+                        _("The report was saved but cannot be submitted yet: see the marked rows."),
+                    )
+                else:
+                    messages.success(request, _("Submitted to the unit head."))
+                    return redirect("review:report_detail", report.pk)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("review:report_edit", report.pk)
+        report.refresh_from_db()
+    rows = list(selectors.report_rows(report))
+    for row in rows:
+        row.errors = errors.get(str(row.element_id), [])
+    return render(
+        request,
+        "review/report_edit.html",
+        {
+            "report": report,
+            "rows": rows,
+            "catalogue": report.catalogue,
+            "overview_errors": errors.get("overview", []),
+            "upload_form": EvidenceUploadForm(),
+            "limits": counter_settings(report.catalogue),
+            "sources": evidence_registry.sources(),
+            "candidates": {
+                s.key: list(s.candidates(request.user, report)) for s in evidence_registry.sources()
+            },
+        },
+    )
+
+
+@login_required
+def report_detail(request, pk):
+    report = selectors.get_report(request.user, pk)
+    user = request.user
+    status = report.status
+    return render(
+        request,
+        "review/report_detail.html",
+        {
+            "report": report,
+            "rows": selectors.report_rows(report),
+            "can_edit": status == ReportStatus.DRAFT and access.can(user, caps.REPORT_EDIT, report),
+            "can_head": status == ReportStatus.SUBMITTED
+            and services.is_unit_head(user, report.org_unit),
+            "can_forward": status == ReportStatus.APPROVED and services.may_forward(user, report),
+            "can_publish": status == ReportStatus.FORWARDED
+            and access.can(user, caps.REPORT_PUBLISH, report),
+            "conclusions": report.conclusions.select_related("round")
+            if access.can(user, caps.CONCLUSION_VIEW, report)
+            or access.can(user, caps.REPORT_VIEW, report)
+            else [],
+        },
+    )
+
+
+REPORT_ACTIONS = {
+    "approve": services.report_approve,
+    "forward": services.report_forward,
+    "publish": services.report_publish,
+}
+
+
+@login_required
+@require_POST
+def report_action(request, pk, action):
+    report = selectors.get_report(request.user, pk)
+    try:
+        if action == "return":
+            services.report_return(
+                actor=request.user, report=report, reason=request.POST.get("reason", "")
+            )
+        elif action in REPORT_ACTIONS:
+            REPORT_ACTIONS[action](actor=request.user, report=report)
+        else:
+            raise Http404
+    except (ValidationError, TransitionError) as exc:
+        _messages_from(request, exc)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("review:report_detail", report.pk)
+
+
+@login_required
+def report_docx(request, pk):
+    report = selectors.get_report(request.user, pk)
+    return _docx_response(exports.self_diagnosis_docx(report), f"report-{report.pk}.docx")
+
+
+@login_required
+@require_POST
+def evidence_upload(request, pk):
+    report = selectors.get_report(request.user, pk, caps.REPORT_EDIT)
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.evidence_upload(actor=request.user, report=report, **form.cleaned_data)
+        except (ValidationError, TransitionError) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("Document uploaded."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("review:report_edit", report.pk)
+
+
+@login_required
+@require_POST
+def evidence_link(request, pk):
+    report = selectors.get_report(request.user, pk, caps.REPORT_EDIT)
+    row = get_object_or_404(report.rows, element_id=request.POST.get("element"))
+    try:
+        services.evidence_link(
+            actor=request.user,
+            row=row,
+            source_key=request.POST.get("source", ""),
+            object_id=request.POST.get("object_id", ""),
+        )
+    except (ValidationError, TransitionError, ValueError) as exc:
+        if isinstance(exc, ValueError):
+            messages.error(request, _("Choose an item to link."))
+        else:
+            _messages_from(request, exc)
+    return redirect("review:report_edit", report.pk)
+
+
+@login_required
+def evidence_download(request, pk, doc_pk):
+    report = selectors.get_report(request.user, pk)
+    document = get_object_or_404(report.documents, pk=doc_pk)
+    return FileResponse(document.file.open("rb"), as_attachment=True)
+
+
+# ---------------------------------------------------------------- rounds
+
+
+@login_required
+def round_list(request):
+    access.require(request.user, caps.ROUND_MANAGE)
+    form = RoundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            round_ = services.round_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_form_errors(form, exc)
+        else:
+            return redirect("review:round_detail", round_.pk)
+    return render(
+        request,
+        "review/round_list.html",
+        {"rounds": selectors.rounds_for(request.user), "form": form},
+    )
+
+
+def _get_round(user, pk):
+    access.require(user, caps.ROUND_MANAGE)
+    return get_object_or_404(ReviewRound.objects.select_related("catalogue"), pk=pk)
+
+
+@login_required
+def round_detail(request, pk):
+    round_ = _get_round(request.user, pk)
+    forms = {
+        "add": AddReportForm(round_=round_),
+        "panel": PanelForm(),
+        "assign": AssignForm(round_=round_),
+    }
+    if request.method == "POST":
+        step = request.POST.get("step")
+        try:
+            if step == "add":
+                forms["add"] = form = AddReportForm(request.POST, round_=round_)
+                if form.is_valid():
+                    services.round_add_report(
+                        actor=request.user, round_=round_, **form.cleaned_data
+                    )
+                    return redirect("review:round_detail", round_.pk)
+            elif step == "panel":
+                forms["panel"] = form = PanelForm(request.POST)
+                if form.is_valid():
+                    services.panel_add(actor=request.user, round_=round_, **form.cleaned_data)
+                    return redirect("review:round_detail", round_.pk)
+            elif step == "assign":
+                forms["assign"] = form = AssignForm(request.POST, round_=round_)
+                if form.is_valid():
+                    services.assignment_create(actor=request.user, **form.cleaned_data)
+                    return redirect("review:round_detail", round_.pk)
+            elif step == "publish":
+                result = services.round_publish(actor=request.user, round_=round_)
+                if result.late:
+                    messages.warning(
+                        request,
+                        _(
+                            "Published after the disclosure deadline %(date)s: the review cannot "
+                            "start and the units will be listed as needing improvement."
+                        )
+                        % {"date": round_.disclosure_deadline},
+                    )
+                else:
+                    messages.success(request, _("The material is published on the public page."))
+                return redirect("review:round_detail", round_.pk)
+            elif step == "start":
+                services.round_start(actor=request.user, round_=round_)
+                messages.success(request, _("The review has started."))
+                return redirect("review:round_detail", round_.pk)
+        except ValidationError as exc:
+            target = forms.get(step)
+            if target is not None:
+                _add_form_errors(target, exc)
+            else:
+                _messages_from(request, exc)
+        except TransitionError as exc:
+            _messages_from(request, exc)
+        round_.refresh_from_db()
+    thresholds = round_.catalogue.thresholds
+    total = len(services._review_targets(round_.catalogue))
+    return render(
+        request,
+        "review/round_detail.html",
+        {
+            "round": round_,
+            "forms": forms,
+            "reports": round_.reports.select_related("org_unit"),
+            "panel": round_.panel.select_related("user").prefetch_related("assignments__report"),
+            "conclusions": {c.report_id: c for c in round_.conclusions.all()},
+            "total": total,
+            "effective_from": required_for_effective(total, thresholds),
+            "not_abnormal_from": abnormal_below(total, thresholds),
+        },
+    )
+
+
+@login_required
+def round_docx(request, pk):
+    round_ = get_object_or_404(ReviewRound, pk=pk)
+    if not (
+        access.has_capability(request.user, caps.ROUND_MANAGE)
+        or access.has_capability(request.user, caps.CONCLUSION_VIEW)
+        or round_.panel.filter(user=request.user).exists()
+    ):
+        raise PermissionDenied
+    return _docx_response(exports.review_report_docx(round_), f"review-{round_.pk}.docx")
+
+
+# ---------------------------------------------------------------- experts
+
+
+@login_required
+def my_assignments(request):
+    assignments = selectors.expert_assignments(request.user)
+    chaired = ReviewRound.objects.filter(
+        panel__user=request.user, panel__is_chair=True, status="in_review"
+    )
+    return render(
+        request,
+        "review/my_assignments.html",
+        {"assignments": assignments, "chaired": chaired},
+    )
+
+
+@login_required
+def assignment_detail(request, pk):
+    assignment = services.get_assignment_for_expert(request.user, pk)
+    round_ = assignment.member.round
+    targets = services._review_targets(round_.catalogue)
+    if request.method == "POST":
+        findings = []
+        for element, point in targets:
+            key = f"{element.pk}-{point.pk if point else 0}"
+            value = request.POST.get(f"match-{key}")
+            if value in ("yes", "no"):
+                findings.append(
+                    {
+                        "element": element.pk,
+                        "point": point.pk if point else None,
+                        "matches": value == "yes",
+                        "comment": request.POST.get(f"comment-{key}", ""),
+                    }
+                )
+        strong = {"yes": True, "no": False}.get(request.POST.get("measures_strong"))
+        try:
+            services.findings_save(
+                actor=request.user,
+                assignment=assignment,
+                findings=findings,
+                measures_strong=strong,
+                measures_comment=request.POST.get("measures_comment", ""),
+                submit=request.POST.get("action") == "submit",
+            )
+        except (ValidationError, TransitionError) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("Findings saved."))
+            return redirect("review:assignment_detail", assignment.pk)
+    recorded = {(f.element_id, f.point_id): f for f in assignment.findings.all()}
+    rows = {r.element_id: r for r in assignment.report.rows.all()}
+    lines = [
+        {
+            "element": element,
+            "point": point,
+            "key": f"{element.pk}-{point.pk if point else 0}",
+            "finding": recorded.get((element.pk, point.pk if point else None)),
+            "row": rows.get(element.pk) if point is None else None,
+        }
+        for element, point in targets
+    ]
+    return render(
+        request,
+        "review/assignment_detail.html",
+        {"assignment": assignment, "round": round_, "report": assignment.report, "lines": lines},
+    )
+
+
+@login_required
+def conclusion_sign(request, pk, report_pk):
+    round_ = get_object_or_404(ReviewRound.objects.select_related("catalogue"), pk=pk)
+    if not round_.panel.filter(user=request.user, is_chair=True).exists():
+        raise PermissionDenied
+    report = get_object_or_404(round_.reports.select_related("org_unit"), pk=report_pk)
+    targets = services._review_targets(round_.catalogue)
+    proposal, majority_strong, submitted = services.proposed_consolidation(round_, report)
+    if request.method == "POST":
+        decisions = {}
+        for element, point in targets:
+            value = request.POST.get(f"match-{element.pk}-{point.pk if point else 0}")
+            if value in ("yes", "no"):
+                decisions[(element.pk, point.pk if point else None)] = value == "yes"
+        strong = {"yes": True, "no": False}.get(request.POST.get("measures_strong"))
+        try:
+            conclusion = services.conclusion_sign(
+                actor=request.user,
+                round_=round_,
+                report=report,
+                decisions=decisions,
+                measures_strong=strong,
+                summary=request.POST.get("summary", ""),
+            )
+        except (ValidationError, TransitionError) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(
+                request,
+                _("Signed. Conclusion: %(c)s (%(m)d of %(t)d match).")
+                % {
+                    "c": conclusion.get_conclusion_display(),
+                    "m": conclusion.matched,
+                    "t": conclusion.total,
+                },
+            )
+            return redirect("review:my_assignments")
+    lines = [
+        {
+            "element": element,
+            "point": point,
+            "key": f"{element.pk}-{point.pk if point else 0}",
+            "proposal": proposal.get((element.pk, point.pk if point else None)),
+        }
+        for element, point in targets
+    ]
+    return render(
+        request,
+        "review/conclusion_sign.html",
+        {
+            "round": round_,
+            "report": report,
+            "lines": lines,
+            "majority_strong": majority_strong,
+            "submitted": submitted,
+        },
+    )
+
+
+# ---------------------------------------------------------------- committee, units, public
+
+
+@login_required
+def committee(request):
+    access.require(request.user, caps.CONCLUSION_VIEW)
+    if request.method == "POST":
+        try:
+            if "decision" in request.POST:
+                decision = get_object_or_404(SanctionDecision, pk=request.POST["decision"])
+                services.sanction_approve(actor=request.user, decision=decision)
+            else:
+                flag = get_object_or_404(SanctionFlag, pk=request.POST.get("flag"))
+                form = SanctionForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError([e for errors in form.errors.values() for e in errors])
+                services.sanction_propose(actor=request.user, flag=flag, **form.cleaned_data)
+        except (ValidationError, TransitionError) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("Done."))
+        return redirect("review:committee")
+    return render(
+        request,
+        "review/committee.html",
+        {
+            "conclusions": selectors.conclusions_for(request.user),
+            "flags": selectors.sanction_flags_for(request.user),
+            "can_propose": access.has_capability(request.user, caps.SANCTION_PROPOSE),
+            "can_approve": access.has_capability(request.user, caps.SANCTION_APPROVE),
+            "sanction_form": SanctionForm(),
+        },
+    )
+
+
+@login_required
+def unit_status(request, pk):
+    unit = access.get_unit(request.user, pk)
+    if not (
+        access.can(request.user, caps.REPORT_VIEW, unit)
+        or access.can(request.user, caps.CONCLUSION_VIEW, unit)
+    ):
+        raise PermissionDenied
+    return render(
+        request,
+        "review/unit_status.html",
+        {"unit": unit, **selectors.unit_review_status(unit)},
+    )
+
+
+def public_list(request):
+    """公示: no login, published material only."""
+    page = Paginator(selectors.public_reports(), 50).get_page(request.GET.get("page"))
+    return render(request, "review/public_list.html", {"reports": page, "page": page})
+
+
+def public_report(request, pk):
+    report = get_object_or_404(selectors.public_reports(), pk=pk)
+    return render(
+        request,
+        "review/public_report.html",
+        {"report": report, "rows": selectors.report_rows(report)},
+    )
+
+
+def public_report_docx(request, pk):
+    report = get_object_or_404(selectors.public_reports(), pk=pk)
+    return _docx_response(exports.self_diagnosis_docx(report), f"report-{report.pk}.docx")
+
+
+# ---------------------------------------------------------------- assembled documents
+
+
+@login_required
+def document_jobs(request):
+    access.require(request.user, caps.ANNUAL_BUILD)
+    form = DocumentJobForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        job = services.document_job_create(
+            actor=request.user,
+            kind=form.kind,
+            year=form.cleaned_data["year"],
+            level=form.cleaned_data["level"],
+        )
+        return redirect(reverse("review:document_jobs") + f"#job-{job.pk}")
+    return render(
+        request,
+        "review/document_jobs.html",
+        {"form": form, "jobs": DocumentJob.objects.all()[:20]},
+    )
+
+
+@login_required
+def document_job_status(request, pk):
+    access.require(request.user, caps.ANNUAL_BUILD)
+    job = get_object_or_404(DocumentJob, pk=pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "progress": job.progress,
+            "message": job.message,
+            "download": reverse("review:document_job_download", args=[job.pk])
+            if job.status == DocumentJob.Status.DONE
+            else None,
+        }
+    )
+
+
+@login_required
+def document_job_download(request, pk):
+    access.require(request.user, caps.ANNUAL_BUILD)
+    job = get_object_or_404(DocumentJob, pk=pk, status=DocumentJob.Status.DONE)
+    return FileResponse(job.file.open("rb"), as_attachment=True, content_type=DOCX)
+
+
+@login_required
+def catalogue_list(request):
+    if not (
+        access.has_capability(request.user, caps.REPORT_VIEW)
+        or access.has_capability(request.user, caps.CATALOGUE_MANAGE)
+    ):
+        raise PermissionDenied
+    can_manage = access.has_capability(request.user, caps.CATALOGUE_MANAGE)
+    form = CatalogueImportForm(request.POST or None, request.FILES or None) if can_manage else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            data = catalogues.parse_xlsx(form.cleaned_data["file"])
+            catalogue = services.catalogue_import(
+                actor=request.user, data=data, activate=form.cleaned_data["activate"]
+            )
+        except ValidationError as exc:
+            _add_form_errors(form, exc)
+        else:
+            messages.success(request, _("Imported %(c)s.") % {"c": catalogue})
+            return redirect("review:catalogue_list")
+    return render(
+        request,
+        "review/catalogue_list.html",
+        {
+            "catalogues": Catalogue.objects.annotate(element_count=Count("elements")),
+            "can_manage": can_manage,
+            "form": form,
+        },
+    )
+
+
+@login_required
+def catalogue_xlsx(request, pk):
+    access.require(request.user, caps.REPORT_VIEW)
+    catalogue = get_object_or_404(Catalogue, pk=pk)
+    response = HttpResponse(
+        catalogues.catalogue_xlsx(catalogue),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f"attachment; filename={catalogue.code}-v{catalogue.version}.xlsx"
+    )
+    return response
+
+
+def counter_settings(catalogue):
+    return json.dumps(
+        {
+            "overview": catalogue.overview_max,
+            "opinion": catalogue.opinion_max,
+            "measures": catalogue.measures_max,
+            "effects": catalogue.effects_max,
+            "share": [catalogue.problems_share_num, catalogue.problems_share_den],
+        }
+    )
