@@ -1,13 +1,15 @@
 from django.contrib import admin, messages
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from . import notifications, services
 from .models import (
     Attachment,
     CalendarDay,
     Deadline,
     Delivery,
     EscalationRule,
+    MessageTemplate,
     NotificationPreference,
     Term,
 )
@@ -63,12 +65,11 @@ class DeadlineAdmin(admin.ModelAdmin):
 
 @admin.action(description=_("Retry now"))
 def retry_deliveries(modeladmin, request, queryset):
-    count = queryset.exclude(status=Delivery.Status.SENT).update(
-        status=Delivery.Status.PENDING, next_attempt_at=timezone.now()
-    )
-    from .tasks import send_outside
-
-    send_outside.delay()
+    try:
+        count = services.delivery_retry(actor=request.user, deliveries=list(queryset))
+    except PermissionDenied:
+        messages.error(request, _("You may not retry deliveries."))
+        return
     messages.success(request, _("%(n)d deliveries queued again.") % {"n": count})
 
 
@@ -90,6 +91,20 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "title", "is_active"]
+    list_editable = ["is_active"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            from django import forms
+
+            choices = [(k.kind, f"{k.label} ({k.kind})") for k in notifications.user_kinds()]
+            return forms.ChoiceField(choices=choices, label=db_field.verbose_name)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(NotificationPreference)

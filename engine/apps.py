@@ -7,4 +7,19 @@ class EngineConfig(AppConfig):
     verbose_name = _("Engine")
 
     def ready(self):
-        from . import deadlines  # noqa: F401 - registers the deadline message kinds
+        from accounts import access, navigation
+
+        from . import capabilities, deadlines, jobs  # noqa: F401 - register message kinds
+
+        access.grant_capabilities(capabilities.GRANTS)
+        navigation.register(
+            navigation.NavItem(_("Overdue"), "engine:overdue_list", capabilities.OVERDUE_VIEW)
+        )
+        navigation.register(
+            navigation.NavItem(
+                _("Calendar import"), "engine:calendar_import", capabilities.CALENDAR_MANAGE
+            )
+        )
+        navigation.register(
+            navigation.NavItem(_("Failed jobs"), "engine:failed_jobs", capabilities.JOBS_MANAGE)
+        )

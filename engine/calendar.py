@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from .models import CalendarDay, Term
@@ -36,12 +37,37 @@ def _local_date(moment: datetime) -> date:
     return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
 
 
+def business_hours() -> tuple[time, time] | None:
+    """settings.ENGINE_BUSINESS_HOURS ("08:00-17:30") as (opening, closing), or None."""
+    spec = (settings.ENGINE_BUSINESS_HOURS or "").strip()
+    if not spec:
+        return None
+    opening, closing = (time.fromisoformat(part.strip()) for part in spec.split("-", 1))
+    return opening, closing
+
+
+def _counting_day(start: datetime) -> date:
+    """The day a span starts from: start's local date, or the next day when business hours are
+    set and start falls after closing time (work that arrives after hours arrives tomorrow)."""
+    day = _local_date(start)
+    hours = business_hours()
+    if hours and timezone.is_aware(start) and timezone.localtime(start).time() >= hours[1]:
+        day += timedelta(days=1)
+    return day
+
+
 def add_working_days(start: datetime, n: int) -> datetime:
     """The end of the n-th working day after start's date; n = 0 is the end of start's day when it
-    is a working day, else of the next working day."""
+    is a working day, else of the next working day. With business hours set, a start after
+    closing time counts as a start on the next day."""
     if n < 0:
         raise ValueError("n must not be negative")
-    day = _local_date(start)
+    day = _counting_day(start)
+    if day != _local_date(start) and n > 0:
+        # arrived after hours: the span starts from the next working day, which does not count
+        exceptions = _exceptions(day, day + timedelta(days=_SLACK_DAYS))
+        while not _is_working(day, exceptions):
+            day += timedelta(days=1)
     horizon = day + timedelta(days=n * 2 + _SLACK_DAYS)
     exceptions = _exceptions(day, horizon)
     if n == 0:
@@ -57,6 +83,21 @@ def add_working_days(start: datetime, n: int) -> datetime:
         if _is_working(day, exceptions):
             counted += 1
     return end_of_day(day)
+
+
+def subtract_working_days(day: date, n: int) -> date:
+    """The n-th working day before `day` (one calendar query)."""
+    horizon = day - timedelta(days=n * 2 + _SLACK_DAYS)
+    exceptions = _exceptions(horizon, day)
+    counted = 0
+    while counted < n:
+        day -= timedelta(days=1)
+        if day < horizon:
+            horizon = day - timedelta(days=n * 2 + _SLACK_DAYS)
+            exceptions |= _exceptions(horizon, day)
+        if _is_working(day, exceptions):
+            counted += 1
+    return day
 
 
 def working_days_between(start: date, end: date) -> int:

@@ -6,7 +6,7 @@ import hmac
 import json
 import time
 import urllib.request
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -32,6 +32,9 @@ def send(delivery: Delivery) -> None:
         )
         return
     url = delivery.target
+    if urlsplit(url).scheme not in ("http", "https"):
+        # urllib would also open file:// and ftp:// URLs; a robot is only ever http(s)
+        raise ValueError(f"refusing to call a non-http(s) webhook: {url[:80]}")
     unit = notification.unit
     if unit is not None and unit.webhook_secret:
         url = _signed(url, unit.webhook_secret)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -39,11 +39,7 @@ def _rule(kind: str) -> EscalationRule | None:
 def _working_day_start_before(due: datetime, n: int) -> datetime:
     """The start of the working day n working days before the due day."""
     day = timezone.localtime(due).date()
-    counted = 0
-    while counted < n:
-        day -= timedelta(days=1)
-        if calendar.is_working_day(day):
-            counted += 1
+    day = calendar.subtract_working_days(day, n)
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
@@ -273,7 +269,7 @@ def escalation_sweep(now: datetime | None = None, batch_size: int = 500) -> int:
     while True:
         with transaction.atomic():
             batch = list(
-                Deadline.objects.select_for_update(skip_locked=True)
+                Deadline.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=Deadline.Status.OPEN, next_action_at__lte=now)
                 .select_related("owner_unit", "owner_user", "content_type")
                 .order_by("next_action_at")[:batch_size]

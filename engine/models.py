@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit, Role
 
@@ -118,7 +119,7 @@ class EscalationRule(models.Model):
 
 class Deadline(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deadline status", "Open")
         PAUSED = "paused", _("Paused")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
@@ -338,3 +339,31 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+def validate_template(value: str) -> None:
+    from django.template import Template, TemplateSyntaxError
+
+    try:
+        Template(value)
+    except TemplateSyntaxError as exc:
+        raise ValidationError(
+            _("This is not a valid template: %(error)s") % {"error": exc}
+        ) from exc
+
+
+class MessageTemplate(models.Model):
+    """An administrator's wording for one kind of message; without one, the registered default
+    (translated) is used. Context: obj, url and the kind's own variables."""
+
+    kind = models.CharField(_("kind of message"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_template])
+    body = models.TextField(_("message"), blank=True, validators=[validate_template])
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+
+    def __str__(self):
+        return self.kind

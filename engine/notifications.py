@@ -7,7 +7,9 @@ nothing. One row per recipient and dedup key: sending twice shows once.
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,11 +17,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.template import Context, Template
 
 from accounts.models import Membership, OrgUnit, Role
 
-from .models import Notification
+from .models import MessageTemplate, Notification
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -40,8 +43,43 @@ def register_kind(kind: str, *, label, title, body) -> None:
     KINDS[kind] = MessageKind(kind, label, title, body)
 
 
+def user_kinds() -> list[MessageKind]:
+    """The kinds a person can choose channels for, in a stable order."""
+    return sorted(KINDS.values(), key=lambda k: k.kind)
+
+
+# Administrators' wordings, loaded once per process and reloaded after OVERRIDES_TTL seconds (or at
+# once in the process that saved one): notify() runs in hot transactions and must not query them.
+OVERRIDES_TTL = 60.0
+_overrides: dict[str, tuple[str, str]] = {}
+_overrides_loaded_at = -OVERRIDES_TTL
+
+
+def forget_overrides(**kwargs) -> None:
+    global _overrides_loaded_at
+    _overrides_loaded_at = -OVERRIDES_TTL
+
+
+def _wording(message: MessageKind) -> tuple[str, str]:
+    global _overrides, _overrides_loaded_at
+    if time.monotonic() - _overrides_loaded_at >= OVERRIDES_TTL:
+        _overrides = {
+            kind: (title, body)
+            for kind, title, body in MessageTemplate.objects.filter(is_active=True).values_list(
+                "kind", "title", "body"
+            )
+        }
+        _overrides_loaded_at = time.monotonic()
+    return _overrides.get(message.kind, (message.title, message.body))
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    return Template(source)
+
+
 def _render(source, context: dict) -> str:
-    return Template(str(source)).render(Context(context, autoescape=False)).strip()
+    return _compiled(str(source)).render(Context(context, autoescape=False)).strip()
 
 
 def absolute_url(path: str) -> str:
@@ -67,8 +105,9 @@ def notify(
     if not url and obj is not None and hasattr(obj, "get_absolute_url"):
         url = obj.get_absolute_url()
     full_context = {"obj": obj, "url": absolute_url(url), **(context or {})}
-    title = _render(message.title, full_context)[:200]
-    body = _render(message.body, full_context)
+    title_source, body_source = _wording(message)
+    title = _render(title_source, full_context)[:200]
+    body = _render(body_source, full_context)
     content_type = ContentType.objects.get_for_model(obj) if obj is not None else None
     rows = [
         Notification(
@@ -93,15 +132,23 @@ def notify(
     )
     fresh = [r for r in rows if r.recipient.pk not in existing]
     created = Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-    if created:
+    if created and not _enqueue_pending():
         transaction.on_commit(_enqueue_delivery, robust=True)
     return len(created)
 
 
-def _enqueue_delivery():
-    from .tasks import deliver_pending
+def _enqueue_pending() -> bool:
+    """Is a delivery nudge already registered for this transaction's commit? One is enough."""
+    connection = transaction.get_connection()
+    return any(
+        callback is _enqueue_delivery for _sids, callback, _robust in connection.run_on_commit
+    )
 
-    deliver_pending.delay()
+
+def _enqueue_delivery():
+    from .tasks import deliver_pending, publish_quietly
+
+    publish_quietly(deliver_pending)
 
 
 def unit_leaders(unit: OrgUnit, team: bool = False):
@@ -137,3 +184,7 @@ def role_holders(role: str, unit: OrgUnit | None = None):
     if unit is not None:
         q &= Q(memberships__org_unit__path__startswith=unit.path)
     return User.objects.filter(q, is_active=True).distinct()
+
+
+post_save.connect(forget_overrides, sender=MessageTemplate)
+post_delete.connect(forget_overrides, sender=MessageTemplate)

@@ -9,7 +9,8 @@ from accounts import access
 from accounts.models import Membership, OrgUnit, Role
 
 from . import calendar
-from .models import Deadline, Notification
+from .capabilities import OVERDUE_VIEW
+from .models import Deadline, EscalationRule, Notification, NotificationPreference
 
 LEADER_ROLES = (Role.DEPARTMENT_LEADER, Role.TEAM_LEADER, Role.QUALITY_OFFICER)
 
@@ -55,6 +56,7 @@ def inbox_items(user, limit: int = 50) -> list[dict]:
         .order_by("due_at")[:limit]
     )
     now = timezone.now()
+    labels = dict(EscalationRule.objects.values_list("kind", "label"))
     items = []
     for deadline in rows:
         obj = deadline.obj
@@ -63,6 +65,7 @@ def inbox_items(user, limit: int = 50) -> list[dict]:
                 "deadline": deadline,
                 "obj": obj,
                 "url": obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "",
+                "label": labels.get(deadline.kind, deadline.kind),
                 "days_left": calendar.working_days_left(deadline.due_at, now),
                 "overdue": deadline.due_at < now,
             }
@@ -82,3 +85,46 @@ def notifications_for(user):
     return Notification.objects.filter(recipient=user, delivered_at__isnull=False).order_by(
         "-created_at", "-id"
     )
+
+
+def overdue_visible_to(user):
+    """Overdue deadlines in the units the user oversees (their subtree, or the whole college for
+    college-wide roles), the most overdue first."""
+    if not access.is_active_user(user):
+        return Deadline.objects.none()
+    return (
+        Deadline.objects.filter(
+            access.unit_filter(user, OVERDUE_VIEW, prefix="owner_unit__"),
+            status=Deadline.Status.OPEN,
+            due_at__lt=timezone.now(),
+        )
+        .select_related("owner_unit", "owner_user", "content_type")
+        .order_by("owner_unit__path", "due_at")
+    )
+
+
+def preference_rows(user, kinds) -> list[dict]:
+    """One row per message kind with the user's outside channels (default: all on)."""
+    stored = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    rows = []
+    for kind in kinds:
+        preference = stored.get(kind.kind)
+        rows.append(
+            {
+                "kind": kind,
+                "email": preference.email if preference else True,
+                "webhook": preference.webhook if preference else True,
+            }
+        )
+    return rows
+
+
+def timeline(obj):
+    """The object's history as the audit trail records it (deadline steps included)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from accounts.models import AuditEntry
+
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+    ).order_by("created_at", "id")

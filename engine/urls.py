@@ -8,5 +8,21 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("notifications/settings/", views.preferences, name="preferences"),
     path("files/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("overdue/", views.overdue_list, name="overdue_list"),
+    path("jobs/failed/", views.failed_jobs, name="failed_jobs"),
+    path(
+        "jobs/failed/<int:pk>/retry/",
+        views.failed_job_action,
+        {"action": "retry"},
+        name="failed_job_retry",
+    ),
+    path(
+        "jobs/failed/<int:pk>/cancel/",
+        views.failed_job_action,
+        {"action": "cancel"},
+        name="failed_job_cancel",
+    ),
+    path("calendar/import/", views.calendar_import, name="calendar_import"),
 ]

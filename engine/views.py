@@ -1,12 +1,20 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import attachments, selectors
+from accounts import access
+
+from . import attachments, jobs, notifications, selectors, services
+from . import calendar_import as importer
+from .capabilities import CALENDAR_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
+from .forms import CalendarImportForm
 from .models import Attachment, Notification
+from .nodes import job_state
 
 
 @login_required
@@ -63,3 +71,80 @@ def inbox(request):
             "tasks": selectors.inbox_tasks(request.user),
         },
     )
+
+
+@login_required
+def overdue_list(request):
+    access.require(request.user, OVERDUE_VIEW)
+    page = Paginator(selectors.overdue_visible_to(request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "engine/overdue.html", {"page": page})
+
+
+@login_required
+def failed_jobs(request):
+    access.require(request.user, JOBS_MANAGE)
+    page = Paginator(jobs.failed_jobs(), 50).get_page(request.GET.get("page"))
+    rows = [{"task": task, "state": job_state(task)} for task in page.object_list]
+    return render(request, "engine/failed_jobs.html", {"page": page, "rows": rows})
+
+
+@login_required
+@require_POST
+def failed_job_action(request, pk, action):
+    task = jobs.get_failed_job(request.user, pk)
+    service = {"retry": jobs.job_retry, "cancel": jobs.job_cancel}[action]
+    try:
+        service(actor=request.user, task=task)
+    except jobs.JobStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        done = (
+            _("The job was scheduled again.") if action == "retry" else _("The job was cancelled.")
+        )
+        messages.success(request, done)
+    return redirect("engine:failed_jobs")
+
+
+@login_required
+def preferences(request):
+    kinds = notifications.user_kinds()
+    if request.method == "POST":
+        chosen = {
+            kind.kind: {
+                "email": f"{kind.kind}:email" in request.POST,
+                "webhook": f"{kind.kind}:webhook" in request.POST,
+            }
+            for kind in kinds
+        }
+        services.preferences_save(actor=request.user, choices=chosen)
+        messages.success(request, _("Your notification settings were saved."))
+        return redirect("engine:preferences")
+    return render(
+        request,
+        "engine/preferences.html",
+        {"rows": selectors.preference_rows(request.user, kinds)},
+    )
+
+
+@login_required
+def calendar_import(request):
+    access.require(request.user, CALENDAR_MANAGE)
+    report = None
+    form = CalendarImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = importer.calendar_import(actor=request.user, file=form.cleaned_data["file"])
+        except importer.CalendarFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            if report.ok:
+                messages.success(
+                    request,
+                    _("Imported %(terms)d terms and %(days)d calendar days.")
+                    % {"terms": report.terms, "days": report.days},
+                )
+            else:
+                messages.error(request, _("Nothing was imported: fix the rows below."))
+    return render(request, "engine/calendar_import.html", {"form": form, "report": report})

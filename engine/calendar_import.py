@@ -1,0 +1,226 @@
+"""Import a school calendar (terms, holidays, make-up days) from an .xlsx sheet.
+
+One sheet, a header row, then one row per entry:
+
+    类型 | 名称 | 开始 | 结束 | 学期 | 教学周
+    学期 | 2026-2027学年第一学期 | 2026-09-01 | 2027-01-17 |  | 18
+    节假日 | 国庆节 | 2026-10-01 | 2026-10-07 | 2026-2027学年第一学期 |
+    调休 | 国庆调休 | 2026-10-10 |  |  |
+
+类型 is 学期 / 节假日 / 调休 (or term / holiday / workday). A holiday may span 开始–结束. 学期 names
+the term a day belongs to (it must lie inside it); left empty, the term containing the date is used.
+The file is imported whole or not at all: any bad row is reported by number and nothing changes.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.audit import audit_record
+
+from .capabilities import CALENDAR_MANAGE
+from .models import CalendarDay, Term
+
+KINDS = {
+    "学期": "term",
+    "term": "term",
+    "节假日": CalendarDay.Kind.HOLIDAY,
+    "假日": CalendarDay.Kind.HOLIDAY,
+    "holiday": CalendarDay.Kind.HOLIDAY,
+    "调休": CalendarDay.Kind.WORKDAY,
+    "补班": CalendarDay.Kind.WORKDAY,
+    "workday": CalendarDay.Kind.WORKDAY,
+}
+COLUMNS = {
+    "kind": ("类型", "kind", "type"),
+    "name": ("名称", "name"),
+    "start": ("开始", "日期", "start", "date"),
+    "end": ("结束", "end"),
+    "term": ("学期", "term"),
+    "weeks": ("教学周", "teaching weeks", "weeks"),
+}
+MAX_ROWS = 2000
+MAX_SPAN_DAYS = 60  # a "holiday" longer than two months is a typo (summer is outside terms)
+
+
+class CalendarFileError(Exception):
+    """The file as a whole cannot be read; nothing was imported."""
+
+
+@dataclass
+class CalendarReport:
+    terms: int = 0
+    days: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _read(file) -> list[tuple[int, dict]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if getattr(file, "size", 0) and file.size > settings.MAX_UPLOAD_BYTES:
+        raise CalendarFileError(_("The file is larger than the upload limit."))
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise CalendarFileError(_("This file is not a valid .xlsx workbook.")) from exc
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    header = [str(c or "").strip().lower() for c in (next(rows, None) or [])]
+    columns = {}
+    for key, names in COLUMNS.items():
+        for index, title in enumerate(header):
+            if title in names:
+                columns[key] = index
+                break
+    missing = [COLUMNS[k][0] for k in ("kind", "name", "start") if k not in columns]
+    if missing:
+        workbook.close()
+        raise CalendarFileError(_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)})
+    body = []
+    for number, row in enumerate(rows, start=2):
+        if not any(c not in (None, "") for c in row):
+            continue
+        body.append((number, {k: row[i] if i < len(row) else None for k, i in columns.items()}))
+        if len(body) > MAX_ROWS:
+            workbook.close()
+            raise CalendarFileError(_("Too many rows (limit %(n)d).") % {"n": MAX_ROWS})
+    workbook.close()
+    return body
+
+
+def _date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip().replace("/", "-").replace(".", "-")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            _("“%(value)s” is not a date (use 2026-10-01).") % {"value": value}
+        ) from None
+
+
+def _parse(rows) -> tuple[list, list, list[tuple[int, str]]]:
+    terms, days, errors = [], [], []
+    for number, row in rows:
+        kind = KINDS.get(str(row.get("kind") or "").strip().lower())
+        name = str(row.get("name") or "").strip()[:60]
+        try:
+            start, end = _date(row.get("start")), _date(row.get("end"))
+        except ValueError as exc:
+            errors.append((number, str(exc)))
+            continue
+        if kind is None:
+            errors.append((number, _("Unknown type: use 学期, 节假日 or 调休.")))
+        elif start is None:
+            errors.append((number, _("The start date is missing.")))
+        elif kind == "term":
+            weeks = row.get("weeks")
+            if not name or end is None:
+                errors.append((number, _("A term needs a name and an end date.")))
+            elif end <= start:
+                errors.append((number, _("The term must end after it starts.")))
+            elif weeks not in (None, "") and not (
+                str(weeks).strip().isdigit() and 0 < int(weeks) <= 30
+            ):
+                errors.append((number, _("Teaching weeks must be a whole number from 1 to 30.")))
+            else:
+                terms.append(
+                    (number, name, start, end, int(weeks) if weeks not in (None, "") else 18)
+                )
+        else:
+            end = end or start
+            if end < start:
+                errors.append((number, _("The end date lies before the start date.")))
+            elif (end - start).days >= MAX_SPAN_DAYS:
+                errors.append((number, _("A holiday longer than 60 days is not plausible.")))
+            else:
+                term_name = str(row.get("term") or "").strip()
+                days.append((number, kind, name, start, end, term_name))
+    return terms, days, errors
+
+
+@transaction.atomic
+def calendar_import(*, actor, file) -> CalendarReport:
+    access.require(actor, CALENDAR_MANAGE)
+    terms, days, errors = _parse(_read(file))
+    report = CalendarReport(errors=errors)
+    sid = transaction.savepoint()
+    term_by_name = {t.name: t for t in Term.objects.all()}
+    for _number, name, start, end, weeks in terms:
+        term, _created = Term.objects.update_or_create(
+            name=name, defaults={"start": start, "end": end, "teaching_weeks": weeks}
+        )
+        term_by_name[name] = term
+        report.terms += 1
+    overlapping = _overlaps(list(term_by_name.values()))
+    if overlapping:
+        report.errors.append((0, overlapping))
+    seen: dict[date, int] = {}
+    for number, kind, name, start, end, term_name in days:
+        term = None
+        if term_name:
+            term = term_by_name.get(term_name)
+            if term is None:
+                report.errors.append((number, _("No term named “%(t)s”.") % {"t": term_name}))
+                continue
+        day = start
+        while day <= end:
+            if day in seen:
+                report.errors.append(
+                    (
+                        number,
+                        _("%(d)s is already listed in row %(r)d.") % {"d": day, "r": seen[day]},
+                    )
+                )
+                break
+            seen[day] = number
+            owner = term or next(
+                (t for t in term_by_name.values() if t.start <= day <= t.end), None
+            )
+            if term is not None and not (term.start <= day <= term.end):
+                report.errors.append(
+                    (number, _("%(d)s lies outside the term “%(t)s”.") % {"d": day, "t": term.name})
+                )
+                break
+            CalendarDay.objects.update_or_create(
+                date=day, defaults={"kind": kind, "name": name, "term": owner}
+            )
+            report.days += 1
+            day += timedelta(days=1)
+    if report.errors:
+        transaction.savepoint_rollback(sid)
+        report.terms = report.days = 0
+        report.errors.sort()
+        return report
+    transaction.savepoint_commit(sid)
+    audit_record(
+        actor=actor,
+        action="calendar.import",
+        after={"terms": report.terms, "days": report.days},
+    )
+    return report
+
+
+def _overlaps(terms: list[Term]) -> str:
+    ordered = sorted(terms, key=lambda t: t.start)
+    for first, second in pairwise(ordered):
+        if second.start <= first.end:
+            return _("The terms “%(a)s” and “%(b)s” overlap.") % {"a": first.name, "b": second.name}
+    return ""

@@ -1,0 +1,12 @@
+from django import template
+
+from engine import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("engine/_home_deadlines.html", takes_context=True)
+def deadline_inbox(context, limit=10):
+    """The signed-in user's open deadlines, overdue and due soon first (home page)."""
+    user = context["request"].user
+    return {"items": selectors.inbox_items(user, limit=limit)}

@@ -1,0 +1,192 @@
+"""The escalation ladder end to end with frozen time; inbox, overdue list, timeline."""
+
+import threading
+from datetime import date, datetime
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from freezegun import freeze_time
+
+from engine import deadlines, selectors, signals
+from engine.deadlines import ensure_rule
+from engine.models import Deadline, Notification
+
+KIND = "case.investigation"  # seeded rule: remind 2 before, leader at due, college 3 after
+
+
+@pytest.fixture
+def escalations():
+    seen = []
+
+    def receiver(sender, deadline, level, **kwargs):
+        seen.append((deadline.pk, level))
+
+    signals.deadline_escalated.connect(receiver, weak=False)
+    yield seen
+    signals.deadline_escalated.disconnect(receiver)
+
+
+def start(cast, obj=None):
+    obj = obj or cast.units.rj
+    with freeze_time("2026-11-02 09:00:00+08:00"):  # Monday; due Monday 9 Nov
+        return deadlines.deadline_start(
+            obj=obj,
+            kind=KIND,
+            owner_unit=cast.units.rj,
+            owner_user=cast.software_lead,
+            working_days=5,
+        )
+
+
+def sweep_at(moment, django_capture_on_commit_callbacks):
+    with freeze_time(moment), django_capture_on_commit_callbacks(execute=True):
+        return deadlines.escalation_sweep()
+
+
+def sent():
+    return list(Notification.objects.order_by("id").values_list("kind", "recipient__username"))
+
+
+def test_the_ladder_reminds_then_escalates_twice_each_step_once(
+    cast, login, escalations, django_capture_on_commit_callbacks
+):
+    deadline = start(cast)
+    assert sweep_at("2026-11-04 18:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    # Thursday 5 Nov is two working days before the due day (Mon 9 Nov): remind the owner
+    assert sweep_at("2026-11-05 00:00:01+08:00", django_capture_on_commit_callbacks) == 1
+    assert sweep_at("2026-11-05 09:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    assert sent() == [("deadline.remind", "rj_leader")]
+    assert sweep_at("2026-11-06 10:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    with freeze_time("2026-11-09 12:00:00+08:00"):
+        page = login(cast.software_lead).get(reverse("home")).content.decode()
+    assert 'id="my-deadlines"' in page and "due-soon" in page and "事故调查" in page
+    # still due today at noon: nothing new
+    assert sweep_at("2026-11-09 12:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    # past due: the department leader (软件技术 belongs to 信息工程系)
+    assert sweep_at("2026-11-10 08:00:00+08:00", django_capture_on_commit_callbacks) == 1
+    assert sweep_at("2026-11-10 08:05:00+08:00", django_capture_on_commit_callbacks) == 0
+    assert sent()[-1] == ("deadline.leader", "xx_leader")
+    # three working days after the due day (Thu 12 Nov, end of day) → quality office
+    assert sweep_at("2026-11-12 18:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    assert sweep_at("2026-11-13 00:00:01+08:00", django_capture_on_commit_callbacks) == 1
+    assert sweep_at("2026-11-20 09:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    assert sent() == [
+        ("deadline.remind", "rj_leader"),
+        ("deadline.leader", "xx_leader"),
+        ("deadline.college", "zgb"),
+    ]
+    deadline.refresh_from_db()
+    assert deadline.escalation_level == Deadline.Level.COLLEGE and deadline.next_action_at is None
+    assert [level for _pk, level in escalations] == [1, 2, 3]
+    timeline = list(selectors.timeline(cast.units.rj).values_list("action", "after__level"))
+    assert timeline == [
+        ("deadline.remind", 1),
+        ("deadline.escalate", 2),
+        ("deadline.escalate", 3),
+    ]
+
+
+def test_a_sweep_that_missed_days_takes_every_due_step_once(
+    cast, django_capture_on_commit_callbacks
+):
+    start(cast)
+    assert sweep_at("2026-11-16 09:00:00+08:00", django_capture_on_commit_callbacks) == 3
+    assert sweep_at("2026-11-16 09:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    assert [k for k, _u in sent()] == ["deadline.remind", "deadline.leader", "deadline.college"]
+
+
+def test_completing_in_time_stops_the_ladder(cast, django_capture_on_commit_callbacks):
+    start(cast)
+    sweep_at("2026-11-06 09:00:00+08:00", django_capture_on_commit_callbacks)
+    deadlines.deadline_complete(obj=cast.units.rj, kind=KIND)
+    deadlines.deadline_complete(obj=cast.units.rj, kind=KIND)  # idempotent
+    assert sweep_at("2026-11-20 09:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    assert [k for k, _u in sent()] == ["deadline.remind"]
+
+
+def test_restarting_replaces_the_due_date_and_the_ladder_starts_over(
+    cast, django_capture_on_commit_callbacks
+):
+    start(cast)
+    sweep_at("2026-11-06 09:00:00+08:00", django_capture_on_commit_callbacks)
+    with freeze_time("2026-11-06 10:00:00+08:00"):
+        moved = deadlines.deadline_start(
+            obj=cast.units.rj, kind=KIND, owner_unit=cast.units.rj, working_days=10
+        )
+    assert Deadline.objects.count() == 1
+    assert timezone.localtime(moved.due_at).date() == date(2026, 11, 20)
+    sweep_at("2026-11-19 09:00:00+08:00", django_capture_on_commit_callbacks)
+    # a new due date is a new reminder (the dedup key includes the due date)
+    assert [k for k, _u in sent()] == ["deadline.remind", "deadline.remind"]
+
+
+def test_overdue_list_per_unit_for_leaders(cast, login):
+    start(cast)
+    with freeze_time("2026-11-02 09:00:00+08:00"):
+        deadlines.deadline_start(
+            obj=cast.units.jd, kind=KIND, owner_unit=cast.units.jdyt, due_at=timezone.now()
+        )
+    with freeze_time("2026-11-16 09:00:00+08:00"):
+        xx_page = login(cast.xx_leader).get(reverse("engine:overdue_list")).content.decode()
+        jd_page = login(cast.jd_leader).get(reverse("engine:overdue_list")).content.decode()
+        qa_page = login(cast.quality_officer).get(reverse("engine:overdue_list")).content.decode()
+        teacher = login(cast.teacher).get(reverse("engine:overdue_list"))
+    assert "<strong>软件技术</strong>" in xx_page and "机电一体化技术" not in xx_page
+    assert "<strong>机电一体化技术</strong>" in jd_page and "<strong>软件技术" not in jd_page
+    assert "<strong>软件技术</strong>" in qa_page and "<strong>机电一体化技术</strong>" in qa_page
+    assert teacher.status_code == 403
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_send_nothing_twice(cast, monkeypatch):
+    from engine import tasks
+
+    # no delivery nudges from the threads: eager Celery's "join will block" flag is a process
+    # global that two threads applying tasks at once can leave set
+    monkeypatch.setattr(tasks, "publish_quietly", lambda task, **kwargs: True)
+    units = [cast.units.rj, cast.units.wl, cast.units.jdyt, cast.units.jd, cast.units.xx]
+    for n in range(12):
+        ensure_rule(
+            f"test.kind{n}", label=f"k{n}", remind_before=2, leader_after=0, college_after=3
+        )
+        with freeze_time("2026-11-02 09:00:00+08:00"):
+            for unit in units:
+                deadlines.deadline_start(
+                    obj=unit,
+                    kind=f"test.kind{n}",
+                    owner_unit=unit,
+                    owner_user=cast.software_lead,
+                    working_days=5,
+                )
+    total = Deadline.objects.count()
+    assert total == 60
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    moment = timezone.make_aware(datetime(2026, 11, 16, 9))
+
+    def run():
+        # freezegun is process-wide and not thread-safe: the sweep takes its moment explicitly
+        try:
+            connection.ensure_connection()
+            barrier.wait()
+            results.append(deadlines.escalation_sweep(now=moment, batch_size=7))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sum(results) == total * 3
+    steps = Notification.objects.values_list("dedup_key", "recipient_id")
+    assert len(steps) == len(set(steps))
+    assert Notification.objects.filter(kind="deadline.remind").count() == total
+    assert deadlines.escalation_sweep(now=moment) == 0
