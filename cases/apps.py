@@ -32,3 +32,7 @@ class CasesConfig(AppConfig):
         from .confidential import hooks
 
         hooks.open_quality_case = services.case_open_from_report
+
+        from . import integrations
+
+        integrations.connect()

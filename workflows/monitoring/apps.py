@@ -17,3 +17,7 @@ class MonitoringConfig(AppConfig):
         navigation.register(NavItem(_("Monitoring"), "monitoring:dashboard", None))
         home.register(selectors.home_cards)
         engine_bridge.connect()
+
+        from . import integrations
+
+        integrations.connect()

@@ -479,11 +479,21 @@ class Improvement(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set when another feature opened the item (e.g. "review-finding:42"): opening it again
+    # from the same source finds this row instead of adding a second one.
+    source_key = models.CharField(max_length=100, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("improvement")
         verbose_name_plural = _("improvement ledger")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_key"],
+                condition=~Q(source_key=""),
+                name="improvement_source_once",
+            )
+        ]
 
     def __str__(self):
         return self.title

@@ -50,3 +50,11 @@ def open_period_cycles(opening_id: int) -> int:
             status=PeriodOpening.Status.FAILED, message=str(exc)[:300]
         )
         raise
+
+
+@shared_task(acks_late=True)
+def sync_review_findings() -> int:
+    """Re-drive review findings that did not reach the ledger when their review was signed."""
+    from .integrations import sync_review_findings as sync
+
+    return sync()
