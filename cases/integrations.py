@@ -43,7 +43,8 @@ def evidence_candidates(user, report):
 
 
 def annual_cases_section(context):
-    from workflows.review.annual import Section, Table
+    from workflows.review.annual import Chart, Section, Table
+    from workflows.review.charts import bar_chart
 
     cases = Case.objects.filter(created_at__year=context.year)
     if not cases.exists():
@@ -53,7 +54,10 @@ def annual_cases_section(context):
     )
     by_grade = cases.values("grade__name").annotate(n=Count("pk")).order_by("-n", "grade__name")
     closed = cases.filter(closed_at__isnull=False).count()
+    labels = [r["category__name"] or _("Not classified") for r in by_category]
+    png = bar_chart(_("Cases by category"), labels, [r["n"] for r in by_category])
     return Section(
+        charts=[Chart(title=_("Cases by category"), png=png)] if png else [],
         title=_("Quality incidents"),
         paragraphs=[
             _("%(n)d cases were filed in %(year)d; %(closed)d of them are closed.")

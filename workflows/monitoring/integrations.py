@@ -159,7 +159,8 @@ def _improvements(user, report):
 
 
 def annual_monitoring_section(context):
-    from workflows.review.annual import Section, Table
+    from workflows.review.annual import Chart, Section, Table
+    from workflows.review.charts import bar_chart
 
     year_warnings = Warning.objects.filter(raised_at__year=context.year)
     if context.level:
@@ -179,7 +180,17 @@ def annual_monitoring_section(context):
         .annotate(n=Count("pk"))
         .order_by("stage")
     )
+    per_indicator: dict[str, int] = {}
+    for row in by_indicator:
+        per_indicator[row["indicator__name"]] = (
+            per_indicator.get(row["indicator__name"], 0) + row["n"]
+        )
+    charts = []
+    png = bar_chart(_("Warnings by indicator"), list(per_indicator), list(per_indicator.values()))
+    if png and per_indicator:
+        charts.append(Chart(title=_("Warnings by indicator"), png=png))
     return Section(
+        charts=charts,
         title=_("Monitoring, warnings and improvements"),
         paragraphs=[
             _("%(w)d warnings were raised and %(i)d improvements opened in %(year)d.")

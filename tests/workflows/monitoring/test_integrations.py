@@ -24,3 +24,20 @@ def test_indicators_that_do_not_open_cases_open_none(cast, mon, approved):
     approved(mon.employment, mon.rj, "70")
     assert Warning.objects.filter(indicator=mon.employment).exists()
     assert not Case.objects.filter(kind=Case.Kind.WARNING).exists()
+
+
+def test_annual_report_sections_show_warnings_and_cases_with_charts(cast, mon, approved):
+    from cases.integrations import annual_cases_section
+    from workflows.monitoring.integrations import annual_monitoring_section
+    from workflows.review.annual import AssemblyContext
+
+    mon.complaints.opens_case = True
+    mon.complaints.save()
+    approved(mon.complaints, mon.college, "9")
+    year = Warning.objects.get().raised_at.year
+    monitoring = annual_monitoring_section(AssemblyContext(year=year))
+    assert monitoring.tables[0].rows[0][0] == mon.complaints.name
+    assert monitoring.charts and monitoring.charts[0].png.startswith(b"\x89PNG")
+    cases = annual_cases_section(AssemblyContext(year=year))
+    assert "1" in cases.paragraphs[0]
+    assert cases.charts and cases.charts[0].png.startswith(b"\x89PNG")
