@@ -230,7 +230,7 @@ def connect() -> None:
     annual.register_section(
         annual.SectionProvider(
             key="monitoring",
-            order=50,
+            order=40,
             build=annual_monitoring_section,
             levels=("school", "major", "course", "teacher", "student"),
         )

@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from freezegun import freeze_time
 
@@ -64,17 +63,6 @@ def test_a_warning_resolved_by_the_data_cancels_its_deadline(cast, mon, approved
     assert Deadline.objects.get().status == Deadline.Status.CANCELLED
 
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-
-
-# engine.deadlines.escalation_sweep locks rows with select_for_update() while select_related()
-# pulls the nullable owner_user through an outer join, which PostgreSQL refuses. Strict: once
-# the engine is fixed this starts passing and the marker must go.
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    reason="engine escalation_sweep: FOR UPDATE on the nullable side of an outer join",
-    strict=True,
-)
 def test_an_unanswered_warning_escalates_through_the_engine(
     cast, mon, approved, django_capture_on_commit_callbacks
 ):

@@ -63,7 +63,14 @@ def test_annual_report_is_assembled_in_the_background_and_downloaded(
     content = b"".join(office.get(status["download"]).streaming_content)
     doc = Document(io.BytesIO(content))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    assert headings == ["组织机构", "自我诊改", "复核结论", "处理措施"]
+    assert headings == [
+        "组织机构",
+        "监测、预警与改进",
+        "质量事故",
+        "自我诊改",
+        "复核结论",
+        "处理措施",
+    ]
     tables = {t.rows[0].cells[0].text: t for t in doc.tables}
     assert tables["单位"].rows[1].cells[0].text == cast.units.rj.name
     assert doc.inline_shapes, "charts are embedded as images"
@@ -88,7 +95,7 @@ def test_other_features_register_sections(db):
 
 def test_level_report_takes_only_level_sections(db):
     titles = [p.key for p in annual.providers_for(annual.AssemblyContext(year=2026, level="major"))]
-    assert titles == ["review.self_diagnosis", "review.conclusions"]
+    assert titles == ["monitoring", "review.self_diagnosis", "review.conclusions"]
 
 
 def test_catalogue_round_trips_through_xlsx_and_imports_as_a_new_version(cast):
@@ -175,6 +182,7 @@ def test_level_report_job_assembles_the_levels_sections(
     doc = Document(job.file.open("rb"))
     assert "专业层面质量报告" in doc.paragraphs[0].text
     assert [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")] == [
+        "监测、预警与改进",
         "自我诊改",
         "复核结论",
     ]
