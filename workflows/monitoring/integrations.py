@@ -6,7 +6,7 @@ import datetime
 import logging
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Avg, Count, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -162,6 +162,16 @@ def annual_monitoring_section(context):
     from workflows.review.annual import Chart, Section, Table
     from workflows.review.charts import bar_chart
 
+    readings = Reading.objects.filter(
+        is_current=True, period__start__year__in=[context.year - 1, context.year]
+    )
+    if context.level:
+        readings = readings.filter(subject__level=context.level)
+    by_reading = (
+        readings.values("indicator__name", "indicator__unit_of_measure")
+        .annotate(n=Count("pk"), mean=Avg("value"), low=Min("value"), high=Max("value"))
+        .order_by("indicator__name")
+    )
     year_warnings = Warning.objects.filter(raised_at__year=context.year)
     if context.level:
         year_warnings = year_warnings.filter(subject__level=context.level)
@@ -197,6 +207,28 @@ def annual_monitoring_section(context):
             % {"w": year_warnings.count(), "i": improvements.count(), "year": context.year}
         ],
         tables=[
+            Table(
+                headers=[
+                    _("Indicator"),
+                    _("Unit"),
+                    _("Readings"),
+                    _("Mean"),
+                    _("Lowest"),
+                    _("Highest"),
+                ],
+                rows=[
+                    [
+                        r["indicator__name"],
+                        r["indicator__unit_of_measure"],
+                        str(r["n"]),
+                        f"{r['mean']:.2f}",
+                        f"{r['low']:.2f}",
+                        f"{r['high']:.2f}",
+                    ]
+                    for r in by_reading
+                ],
+                title=_("Approved readings by indicator"),
+            ),
             Table(
                 headers=[_("Indicator"), _("Level"), _("Warnings")],
                 rows=[[r["indicator__name"], r["level"], str(r["n"])] for r in by_indicator],

@@ -36,7 +36,9 @@ def test_annual_report_sections_show_warnings_and_cases_with_charts(cast, mon, a
     approved(mon.complaints, mon.college, "9")
     year = Warning.objects.get().raised_at.year
     monitoring = annual_monitoring_section(AssemblyContext(year=year))
-    assert monitoring.tables[0].rows[0][0] == mon.complaints.name
+    readings, warnings_table = monitoring.tables[0], monitoring.tables[1]
+    assert readings.rows[0][0] == mon.complaints.name and readings.rows[0][3] == "9.00"
+    assert warnings_table.rows[0][0] == mon.complaints.name
     assert monitoring.charts and monitoring.charts[0].png.startswith(b"\x89PNG")
     cases = annual_cases_section(AssemblyContext(year=year))
     assert "1" in cases.paragraphs[0]
