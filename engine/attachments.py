@@ -126,10 +126,11 @@ def remove_metadata(data: bytes, mime: str) -> bytes:
         from PIL import Image
 
         with Image.open(io.BytesIO(data)) as image:
+            # A new image with the pixels only: EXIF, XMP and text chunks stay behind.
             clean = Image.new(image.mode, image.size)
-            clean.putdata(list(image.getdata()))
             if image.mode == "P" and image.getpalette():
                 clean.putpalette(image.getpalette())
+            clean.paste(image)
             out = io.BytesIO()
             fmt = {
                 "image/jpeg": "JPEG",
