@@ -5,3 +5,26 @@ from django.utils.translation import gettext_lazy as _
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Quality incidents")
+
+    def ready(self):
+        from accounts import access, home, navigation
+        from engine import attachments, signals
+
+        from . import messages, services
+        from .access import can_download_attachment
+        from .models import Case, Notice, RectificationReport
+        from .permissions import CAPABILITIES, CaseCap
+        from .selectors import home_cards
+
+        access.grant_capabilities(CAPABILITIES)
+        messages.register()
+        for model in (Case, Notice, RectificationReport):
+            attachments.register_access(model, can_download_attachment)
+        signals.deadline_escalated.connect(
+            services.mark_notice_escalated, dispatch_uid="cases.notice_escalated"
+        )
+        navigation.register(navigation.NavItem(_("Cases"), "cases:list", CaseCap.FILE))
+        navigation.register(
+            navigation.NavItem(_("Case dashboard"), "cases:dashboard", CaseCap.DASHBOARD)
+        )
+        home.register(home_cards)

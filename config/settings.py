@@ -296,3 +296,20 @@ INTAKE_MAX_TEXT = env.int("INTAKE_MAX_TEXT", default=5000)
 INTAKE_CHALLENGE_MAX_AGE = env.int("INTAKE_CHALLENGE_MAX_AGE", default=2 * 3600)
 # Error reports of the intake pages leave out uploaded file names and the signed-in user.
 DEFAULT_EXCEPTION_REPORTER = "cases.confidential.errors.ConfidentialExceptionReporter"
+# Quality incidents (cases/)
+CASES_COLLEGE_BODY_CODE = env.str("CASES_COLLEGE_BODY_CODE", default="zgb")
+# Notice number prefixes per issuing unit code (质管督〔2026〕12号); departments default to
+# the first two characters of their name + "质督".
+CASES_NOTICE_PREFIXES = {"zgb": "质管督"}
+# Working days to accept a case before it is classified (the matrix cell applies afterwards).
+CASES_DEFAULT_ACCEPTANCE_DAYS = env.int("CASES_DEFAULT_ACCEPTANCE_DAYS", default=3)
+# Recurrence: the same unit and category again within this many days.
+CASES_RECURRENCE_DAYS = env.int("CASES_RECURRENCE_DAYS", default=365)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "CaseKindEnum": "cases.models.Case.Kind",
+        "CaseStatusEnum": "cases.models.Status",
+        "NoticeKindEnum": "cases.models.Notice.Kind",
+        "NoticeStatusEnum": "cases.models.Notice.Status",
+    }
+)

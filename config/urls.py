@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("workflows.plans.api_urls")),
     path("", include("workflows.review.api_urls")),
     path("", include("cases.confidential.api_urls")),
+    path("", include("cases.api_urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("plans/", include("workflows.plans.urls")),
     path("review/", include("workflows.review.urls")),
     path("", include("cases.confidential.urls")),
+    path("cases/", include("cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("admin/", admin.site.urls),

@@ -1,0 +1,168 @@
+"""Who may see and act on a case. Every page, API endpoint, export and notification of the cases
+feature asks here: `visible_cases` for lists, `get_case` for one case (404 when the user may not
+see it, 403 when they may see it but not act), `reporter_display` for the reporter's identity."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.models import OrgUnit
+
+from .models import RESPONSIBLE_STATES, Case, Notice
+from .permissions import CaseCap
+
+
+def _unit_ids(user, cap, **filters) -> list[int]:
+    """The ids of the units where `user` holds `cap` (one small query). Lists then filter on
+    indexed foreign-key columns instead of joining the org tree on every row."""
+    return list(
+        OrgUnit.objects.filter(access.unit_filter(user, cap), **filters).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def visible_cases(user):
+    """Every case `user` may see, as one query on the case table (a few small lookups first,
+    their number independent of the number of cases; no per-row checks)."""
+    if not access.is_active_user(user):
+        return Case.objects.none()
+    caps = access.capabilities(user)
+    ordinary = Q(confidential=False)
+    q = Q(reporter=user)
+    if CaseCap.VIEW_ALL in caps:
+        return Case.objects.filter(q | ordinary)
+    if CaseCap.ACCEPT in caps:
+        bodies = _unit_ids(user, CaseCap.ACCEPT, kind=OrgUnit.Kind.DEPARTMENT)
+        q |= ordinary & Q(accepting_unit_id__in=bodies)
+    if CaseCap.RECTIFY in caps:
+        units = _unit_ids(user, CaseCap.RECTIFY)
+        q |= ordinary & Q(status__in=RESPONSIBLE_STATES, responsible_unit_id__in=units)
+    assigned = list(
+        Case.investigators.through.objects.filter(user=user).values_list("case_id", flat=True)
+    )
+    if assigned:
+        q |= Q(pk__in=assigned)
+    if CaseCap.COMMITTEE in caps:
+        q |= ordinary & Q(needs_committee=True)
+    if CaseCap.OVERSEE in caps:
+        q |= ordinary & Q(kind=Case.Kind.COMPLAINT)
+    return Case.objects.filter(q)
+
+
+def is_accepting_body(user, case: Case) -> bool:
+    """The department's quality group for department cases, the quality office otherwise."""
+    if case.accepting_unit.kind == OrgUnit.Kind.DEPARTMENT:
+        return access.can(user, CaseCap.ACCEPT, case.accepting_unit)
+    return access.can(user, CaseCap.ACCEPT_COLLEGE, case.accepting_unit)
+
+
+def is_responsible(user, case: Case) -> bool:
+    return (
+        case.responsible_unit_id is not None
+        and case.status in RESPONSIBLE_STATES
+        and access.can(user, CaseCap.RECTIFY, case.responsible_unit)
+    )
+
+
+def is_investigator(user, case: Case) -> bool:
+    return case.investigators.filter(pk=user.pk).exists()
+
+
+def is_reporter(user, case: Case) -> bool:
+    return case.reporter_id is not None and case.reporter_id == user.pk
+
+
+# action -> who may do it (the case's state is checked by the service through the FSM)
+ACTIONS = {
+    "view": lambda u, c: True,
+    "withdraw": is_reporter,
+    "rate": is_reporter,
+    "accept": is_accepting_body,
+    "refuse": is_accepting_body,
+    "transfer": is_accepting_body,
+    "escalate": lambda u, c: (
+        c.accepting_unit.kind == OrgUnit.Kind.DEPARTMENT and is_accepting_body(u, c)
+    ),
+    "classify": is_accepting_body,
+    "investigate": is_accepting_body,
+    "findings": lambda u, c: is_accepting_body(u, c) or is_investigator(u, c),
+    "determine": is_accepting_body,
+    "approve": lambda u, c: c.needs_committee and access.can(u, CaseCap.COMMITTEE, c),
+    "issue_notice": is_accepting_body,
+    "receipt": is_responsible,
+    "rectification_report": is_responsible,
+    "verify": is_accepting_body,
+    "feedback": is_accepting_body,
+    "close": is_accepting_body,
+    "reopen": lambda u, c: access.can(u, CaseCap.ACCEPT_COLLEGE, c.accepting_unit),
+    "attach": lambda u, c: is_reporter(u, c) or is_accepting_body(u, c) or is_investigator(u, c),
+}
+
+
+def may(user, case: Case, action: str) -> bool:
+    check = ACTIONS.get(action)
+    if check is None:
+        raise KeyError(f"unknown case action {action!r}")
+    return access.is_active_user(user) and bool(check(user, case))
+
+
+def require(user, case: Case, action: str) -> None:
+    if not may(user, case, action):
+        raise PermissionDenied(_("You may not do this on this case."))
+
+
+def get_case(user, pk, action: str = "view", *, for_update: bool = False) -> Case:
+    """The case if `user` may see it (else 404) and do `action` on it (else 403)."""
+    qs = visible_cases(user).select_related(
+        "accepting_unit", "subject_unit", "responsible_unit", "reporter", "category", "grade"
+    )
+    case = qs.filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    require(user, case, action)
+    return case
+
+
+def get_notice(user, pk, action: str = "view") -> Notice:
+    notice = Notice.objects.select_related("case").filter(pk=pk).first()
+    if notice is None:
+        raise Http404
+    case = get_case(user, notice.case_id, "view")
+    require(user, case, action)
+    notice.case = case
+    return notice
+
+
+def can_see_reporter(user, case: Case) -> bool:
+    """The reporter's identity: the reporter, the accepting body and the quality office always;
+    anyone else who may see the case only when the reporter did not hide it."""
+    if is_reporter(user, case) or is_accepting_body(user, case):
+        return True
+    if access.has_capability(user, CaseCap.VIEW_ALL):
+        return True
+    return not case.reporter_hidden
+
+
+def reporter_display(user, case: Case) -> str:
+    if case.reporter_id is None:
+        return _("Anonymous")
+    if not can_see_reporter(user, case):
+        return _("(hidden)")
+    return str(case.reporter)
+
+
+def can_download_attachment(user, obj) -> bool:
+    """engine.attachments asks here for files on cases, notices and rectification reports."""
+    case_id = obj.pk if isinstance(obj, Case) else getattr(obj, "case_id", None)
+    if case_id is None:
+        case_id = obj.notice.case_id
+    case = visible_cases(user).filter(pk=case_id).first()
+    if case is None:
+        return False
+    # the reporter's own files may identify them
+    return not (isinstance(obj, Case) and obj.reporter_hidden and not can_see_reporter(user, case))

@@ -1,0 +1,321 @@
+"""Documents: the case list as .xlsx (exactly what the filter shows), the rectification notice as
+.docx with its receipt slip (回执), and the three-year incident analysis report as .docx."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import timedelta
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from openpyxl import Workbook
+
+from .access import reporter_display
+from .models import Case, Notice
+from .selectors import dashboard_figures
+
+log = logging.getLogger(__name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def safe_cell(value):
+    """Neutralise spreadsheet formulas in text written by users."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _download(content: bytes, mime: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=mime)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+def _local(dt, fmt="%Y-%m-%d %H:%M"):
+    return timezone.localtime(dt).strftime(fmt) if dt else ""
+
+
+def case_list_rows(user, qs):
+    for case in qs.iterator(chunk_size=1000):
+        yield [
+            case.number,
+            case.get_kind_display(),
+            case.title,
+            case.get_status_display(),
+            str(case.category or ""),
+            str(case.grade or ""),
+            str(case.subject_unit),
+            str(case.accepting_unit),
+            str(case.responsible_unit or ""),
+            reporter_display(user, case),
+            _local(case.created_at),
+            _local(case.closed_at),
+        ]
+
+
+def case_list_xlsx(user, qs) -> HttpResponse:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Cases"))
+    header = [
+        _("Case number"),
+        _("Kind"),
+        _("Title"),
+        _("Status"),
+        _("Category"),
+        _("Grade"),
+        _("Unit concerned"),
+        _("Accepting body"),
+        _("Responsible unit"),
+        _("Reporter"),
+        _("Filed at"),
+        _("Closed at"),
+    ]
+    ws.append(header)
+    for row in case_list_rows(user, qs):
+        ws.append([safe_cell(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _download(buf.getvalue(), XLSX, f"cases-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+# --- .docx helpers ---------------------------------------------------------------------------
+
+
+def _document() -> Document:
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "仿宋"
+    style.font.size = Pt(14)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
+    for section in doc.sections:
+        section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
+        section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    return doc
+
+
+def _para(doc, text="", *, size=None, bold=False, align=None, font=None, color=None, indent=True):
+    p = doc.add_paragraph()
+    if align is not None:
+        p.alignment = align
+    elif indent:
+        p.paragraph_format.first_line_indent = Pt(28)
+    run = p.add_run(text)
+    run.bold = bold
+    if size:
+        run.font.size = Pt(size)
+    if font:
+        run.font.name = font
+        run._element.rPr.rFonts.set(qn("w:eastAsia"), font)
+    if color:
+        run.font.color.rgb = color
+    return p
+
+
+def notice_docx(notice: Notice) -> bytes:
+    """The official layout: red issuer header, number, addressee, body, signature and date, then
+    a receipt slip to cut off and return."""
+    case = notice.case
+    doc = _document()
+    _para(
+        doc,
+        f"{notice.issuer_unit.name}",
+        size=26,
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        font="方正小标宋简体",
+        color=RGBColor(0xC0, 0x00, 0x00),
+    )
+    _para(doc, notice.number, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(doc, "—" * 22, align=WD_ALIGN_PARAGRAPH.CENTER, color=RGBColor(0xC0, 0x00, 0x00))
+    _para(
+        doc,
+        "整改通知书" if notice.kind == Notice.Kind.RECTIFICATION else "督办通知书",
+        size=22,
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        font="方正小标宋简体",
+    )
+    _para(doc, f"{notice.recipient_unit.name}：", indent=False)
+    _para(
+        doc,
+        f"经调查核实，{case.number}号质量事故（{case.title}）情况如下：",
+    )
+    for line in notice.facts.splitlines():
+        if line.strip():
+            _para(doc, line.strip())
+    _para(doc, "整改要求：", bold=True)
+    for line in notice.requirements.splitlines():
+        if line.strip():
+            _para(doc, line.strip())
+    _para(
+        doc,
+        f"请于{_local(notice.due_at, '%Y年%m月%d日')}前完成整改，"
+        "并将整改报告及佐证材料通过平台提交，同时签收回执。",
+    )
+    _para(doc)
+    _para(doc, notice.issuer_unit.name, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, _local(notice.issued_at, "%Y年%m月%d日"), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, "✂" + "-" * 60, align=WD_ALIGN_PARAGRAPH.CENTER, size=10)
+    _para(doc, "回　执", size=18, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    table = doc.add_table(rows=4, cols=4)
+    table.style = "Table Grid"
+    cells = [
+        ("通知书编号", notice.number, "签收单位", notice.recipient_unit.name),
+        (
+            "整改期限",
+            _local(notice.due_at, "%Y年%m月%d日"),
+            "签收人",
+            str(notice.received_by or ""),
+        ),
+        ("签收日期", _local(notice.received_at, "%Y年%m月%d日"), "联系电话", ""),
+        ("单位负责人（签字）", "", "单位（盖章）", ""),
+    ]
+    for r, values in enumerate(cells):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def notice_docx_response(notice: Notice) -> HttpResponse:
+    name = notice.number.replace("〔", "(").replace("〕", ")")
+    return _download(notice_docx(notice), DOCX, f"{name}.docx")
+
+
+# --- the three-year analysis report ----------------------------------------------------------
+
+
+def _chart(kind: str, labels, values, title: str) -> bytes | None:
+    """A PNG chart, or None when matplotlib is missing (the report then carries tables only)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import font_manager
+        from matplotlib import pyplot as plt
+    except ImportError:
+        log.info("matplotlib is not installed: the analysis report has no charts")
+        return None
+    cjk = [
+        f.name
+        for f in font_manager.fontManager.ttflist
+        if any(k in f.name for k in ("WenQuanYi", "Noto Sans CJK", "Source Han", "SimHei"))
+    ]
+    if cjk:
+        plt.rcParams["font.sans-serif"] = [cjk[0], "DejaVu Sans"]
+        plt.rcParams["axes.unicode_minus"] = False
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=120)
+    try:
+        if kind == "line":
+            ax.plot(labels, values, marker="o")
+            ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+        else:
+            ax.bar(labels, values, color="#0b5cad")
+            ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+        ax.set_title(title if cjk else "")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _rate(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _table(doc, header, rows):
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for i, h in enumerate(header):
+        table.rows[0].cells[i].text = h
+    for row in rows:
+        cells = table.add_row().cells
+        for i, v in enumerate(row):
+            cells[i].text = str(v)
+
+
+def analysis_docx(user, now=None) -> bytes:
+    now = now or timezone.now()
+    since = now - timedelta(days=3 * 365)
+    figures = dashboard_figures(user, since=since)
+    doc = _document()
+    start, end = timezone.localtime(since).year, timezone.localtime(now).year
+    _para(doc, "近三年质量事故分析报告", size=22, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(doc, f"（{start}—{end}年）", align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(doc, "一、总体情况", bold=True, indent=False)
+    _para(
+        doc,
+        f"近三年共受理登记质量事故及投诉{figures['total']}件，目前在办{figures['open']}件，"
+        f"其中逾期{figures['overdue']}件（逾期率{_rate(figures['overdue_rate'])}）。"
+        f"从登记到受理的中位时长为{figures['median_days_to_acceptance'] or '—'}天，"
+        f"从登记到办结的中位时长为{figures['median_days_to_closure'] or '—'}天。",
+    )
+    chart = _chart(
+        "line",
+        [m["month"] for m in figures["by_month"]],
+        [m["count"] for m in figures["by_month"]],
+        "按月案件数",
+    )
+    if chart:
+        doc.add_picture(io.BytesIO(chart), width=Cm(15))
+    sections = [
+        ("二、按类别分析", "by_category", "类别"),
+        ("三、按等级分析", "by_grade", "等级"),
+        ("四、按单位分析", "by_unit", "单位"),
+    ]
+    for heading, key, label in sections:
+        _para(doc, heading, bold=True, indent=False)
+        rows = figures[key]
+        _table(doc, [label, "件数"], [(r["name"], r["count"]) for r in rows])
+        chart = _chart("bar", [r["name"] for r in rows], [r["count"] for r in rows], heading[2:])
+        if chart:
+            doc.add_picture(io.BytesIO(chart), width=Cm(15))
+    _para(doc, "五、主要原因", bold=True, indent=False)
+    causes = (
+        Case.objects.filter(pk__in=_visible_pks(user, since), findings__gt="")
+        .values_list("number", "findings")
+        .order_by("-created_at")[:10]
+    )
+    if causes:
+        for number, findings in causes:
+            _para(doc, f"{number}：{findings[:200]}")
+    else:
+        _para(doc, "本期无已认定的事故调查结论。")
+    _para(doc, "六、处置成效", bold=True, indent=False)
+    _para(
+        doc,
+        f"共下发整改（督办）通知书{figures['notices']}份，按期整改率{_rate(figures['rectification_on_time_rate'])}；"
+        f"同一单位同一类别12个月内重复发生{figures['recurrences']}件；"
+        f"投诉人满意度平均{figures['satisfaction_mean'] or '—'}分（5分制）。",
+    )
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _visible_pks(user, since):
+    from .access import visible_cases
+
+    return visible_cases(user).filter(created_at__gte=since).values("pk")
+
+
+def analysis_docx_response(user) -> HttpResponse:
+    return _download(
+        analysis_docx(user), DOCX, f"近三年质量事故分析报告-{timezone.localdate():%Y%m%d}.docx"
+    )

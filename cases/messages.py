@@ -1,0 +1,88 @@
+"""The notification kinds of the cases feature. Messages name the case by number and title only:
+never the reporter, so a message to the responsible unit cannot reveal who filed."""
+
+from django.utils.translation import gettext_lazy as _
+
+from engine import notifications
+
+KINDS = {
+    "case.filed": (
+        _("New case to accept"),
+        _("New case {{ case.number }}: {{ case.title }}"),
+        _("A new case waits for acceptance: {{ case.number }} {{ case.title }}. {{ url }}"),
+    ),
+    "case.accepted": (
+        _("Case accepted"),
+        _("Your case {{ case.number }} was accepted"),
+        _("Your case “{{ case.title }}” was accepted and will be handled. {{ url }}"),
+    ),
+    "case.refused": (
+        _("Case refused"),
+        _("Your case {{ case.number }} was not accepted"),
+        _("Your case “{{ case.title }}” was not accepted. Reason: {{ reason }} {{ url }}"),
+    ),
+    "case.transferred": (
+        _("Case transferred"),
+        _("Case {{ case.number }} handed to your body"),
+        _(
+            "Case {{ case.number }} “{{ case.title }}” is now with "
+            "{{ case.accepting_unit }}. {{ url }}"
+        ),
+    ),
+    "case.informed": (
+        _("Case classified"),
+        _("For your information: case {{ case.number }} ({{ case.grade }})"),
+        _("Case {{ case.number }} “{{ case.title }}” was graded {{ case.grade }}. {{ url }}"),
+    ),
+    "case.assigned": (
+        _("Investigation assigned"),
+        _("Investigate case {{ case.number }}"),
+        _("You were assigned to investigate case {{ case.number }} “{{ case.title }}”. {{ url }}"),
+    ),
+    "case.approval": (
+        _("Determination to approve"),
+        _("Approve the determination of case {{ case.number }}"),
+        _(
+            "The determination of case {{ case.number }} ({{ case.grade }}) "
+            "needs the committee. {{ url }}"
+        ),
+    ),
+    "case.committee_decided": (
+        _("Committee decision"),
+        _("Committee decision on case {{ case.number }}"),
+        _("{% if approved %}Approved.{% else %}Sent back: {{ comment }}{% endif %} {{ url }}"),
+    ),
+    "case.notice": (
+        _("Rectification notice"),
+        _("Rectification notice {{ obj.number }}"),
+        _(
+            "Your unit received notice {{ obj.number }}. Confirm receipt and rectify by "
+            "{{ obj.due_at|date:'Y-m-d' }}. {{ url }}"
+        ),
+    ),
+    "case.report_submitted": (
+        _("Rectification report to verify"),
+        _("Verify the rectification of {{ obj.number }}"),
+        _("The responsible unit reported on notice {{ obj.number }}. {{ url }}"),
+    ),
+    "case.returned": (
+        _("Rectification returned"),
+        _("Rectification of {{ obj.number }} returned"),
+        _("The rectification of {{ obj.number }} was returned: {{ reason }} {{ url }}"),
+    ),
+    "case.feedback": (
+        _("Outcome of your case"),
+        _("Outcome of your case {{ case.number }}"),
+        _("{{ outcome }} Please rate how the case was handled: {{ url }}"),
+    ),
+    "case.reopened": (
+        _("Case reopened"),
+        _("Your case {{ case.number }} was reopened"),
+        _("Case “{{ case.title }}” was reopened: {{ reason }} {{ url }}"),
+    ),
+}
+
+
+def register():
+    for kind, (label, title, body) in KINDS.items():
+        notifications.register_kind(kind, label=label, title=title, body=body)

@@ -1,0 +1,44 @@
+"""Two-level acceptance (两级受理): which body accepts a case, decided by RoutingRule rows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from accounts.models import OrgUnit
+
+from .models import Grade, RoutingRule
+
+
+def college_body() -> OrgUnit:
+    """The quality office, which accepts college-level cases."""
+    unit = OrgUnit.objects.filter(code=settings.CASES_COLLEGE_BODY_CODE).first()
+    if unit is None:
+        raise ImproperlyConfigured(
+            f"no org unit with code {settings.CASES_COLLEGE_BODY_CODE!r} (CASES_COLLEGE_BODY_CODE)"
+        )
+    return unit
+
+
+def _departments(units) -> set[int | None]:
+    return {(d.pk if (d := u.department()) else None) for u in units}
+
+
+def route(subject_unit: OrgUnit, other_units=(), grade: Grade | None = None) -> OrgUnit:
+    units = [subject_unit, *other_units]
+    kinds = {u.kind for u in units}
+    departments = _departments(units)
+    several = len(departments) > 1
+    for rule in RoutingRule.objects.filter(is_active=True).select_related("min_grade"):
+        if rule.unit_kind and rule.unit_kind not in kinds:
+            continue
+        if rule.several_departments and not several:
+            continue
+        if rule.min_grade_id and (grade is None or grade.rank < rule.min_grade.rank):
+            continue
+        if rule.target == RoutingRule.Target.COLLEGE:
+            return college_body()
+        department = subject_unit.department()
+        if department is not None and not several:
+            return department
+    return college_body()

@@ -1,0 +1,233 @@
+"""Reads of the cases feature: lists with filters, the inbox of cases waiting for the user, the
+dashboard and the analysis figures. Every read starts from `visible_cases(user)`."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models.functions import Cast, TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access as accounts_access
+from accounts.home import Card
+from accounts.models import OrgUnit
+from engine.models import Deadline
+
+from .access import visible_cases
+from .models import Case, Notice
+from .models import Status as S
+from .permissions import CaseCap
+from .routing import college_body
+
+__all__ = ["case_list", "dashboard_figures", "home_cards", "inbox_cases", "visible_cases"]
+
+
+def overdue_q(now: datetime | None = None) -> Q:
+    """A case is overdue when its acceptance/investigation deadline or one of its notices is past
+    due and not done."""
+    now = now or timezone.now()
+    case_deadline = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case),
+        object_id=Cast(OuterRef("pk"), CharField()),
+        status=Deadline.Status.OPEN,
+        due_at__lt=now,
+    )
+    late_notice = Notice.objects.filter(case=OuterRef("pk"), due_at__lt=now).exclude(
+        status=Notice.Status.ACCEPTED
+    )
+    return Q(Exists(case_deadline)) | Q(Exists(late_notice))
+
+
+@dataclass
+class CaseFilter:
+    status: str = ""
+    category: int | None = None
+    grade: int | None = None
+    unit: int | None = None
+    kind: str = ""
+    date_from: object = None
+    date_to: object = None
+    overdue: bool = False
+    q: str = ""
+
+
+def case_list(user, f: CaseFilter | None = None):
+    f = f or CaseFilter()
+    qs = visible_cases(user)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.category:
+        qs = qs.filter(Q(category_id=f.category) | Q(category__parent_id=f.category))
+    if f.grade:
+        qs = qs.filter(grade_id=f.grade)
+    if f.unit:
+        unit = OrgUnit.objects.filter(pk=f.unit).first()
+        if unit is None:
+            return Case.objects.none()
+        qs = qs.filter(
+            Q(subject_unit__path__startswith=unit.path)
+            | Q(responsible_unit__path__startswith=unit.path)
+        )
+    if f.date_from:
+        qs = qs.filter(created_at__date__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(created_at__date__lte=f.date_to)
+    if f.overdue:
+        qs = qs.filter(overdue_q())
+    if f.q:
+        # icontains rather than a PostgreSQL text-search configuration: Chinese has no word
+        # boundaries for the default parser.
+        qs = qs.filter(
+            Q(title__icontains=f.q) | Q(description__icontains=f.q) | Q(number__iexact=f.q)
+        )
+    return qs.select_related(
+        "subject_unit", "accepting_unit", "responsible_unit", "category__parent", "grade"
+    ).order_by("-created_at", "-id")
+
+
+def inbox_cases(user):
+    """Cases waiting for the user's next step: one query on the case table (after a few small
+    lookups whose number does not depend on the number of cases)."""
+    if not accounts_access.is_active_user(user):
+        return Case.objects.none()
+    body_states = [
+        S.SUBMITTED,
+        S.ACCEPTED,
+        S.CLASSIFIED,
+        S.INVESTIGATING,
+        S.DETERMINED,
+        S.VERIFYING,
+        S.RECTIFIED,
+        S.FEEDBACK,
+    ]
+    caps = accounts_access.capabilities(user)
+    q = Q(status=S.FEEDBACK, reporter=user)
+    if CaseCap.ACCEPT in caps:
+        bodies = OrgUnit.objects.filter(
+            accounts_access.unit_filter(user, CaseCap.ACCEPT), kind=OrgUnit.Kind.DEPARTMENT
+        )
+        q |= Q(
+            status__in=body_states, accepting_unit_id__in=list(bodies.values_list("pk", flat=True))
+        )
+    if CaseCap.ACCEPT_COLLEGE in caps:
+        q |= Q(status__in=body_states, accepting_unit_id=college_body().pk)
+    if CaseCap.COMMITTEE in caps:
+        q |= Q(status=S.AWAITING_APPROVAL, needs_committee=True)
+    assigned = list(
+        Case.investigators.through.objects.filter(user=user).values_list("case_id", flat=True)
+    )
+    if assigned:
+        q |= Q(status=S.INVESTIGATING, pk__in=assigned)
+    if CaseCap.RECTIFY in caps:
+        units = OrgUnit.objects.filter(accounts_access.unit_filter(user, CaseCap.RECTIFY))
+        q |= Q(
+            status=S.RECTIFYING, responsible_unit_id__in=list(units.values_list("pk", flat=True))
+        )
+    return (
+        visible_cases(user)
+        .filter(q)
+        .select_related("subject_unit", "accepting_unit", "category__parent", "grade")
+        .order_by("created_at", "id")
+    )
+
+
+def home_cards(user) -> list[Card]:
+    if not accounts_access.has_capability(user, CaseCap.FILE):
+        return []
+    return [
+        Card(
+            title=str(_("Cases waiting for me")),
+            count=inbox_cases(user).count(),
+            url=reverse("cases:inbox"),
+            empty_text=str(_("Nothing to do.")),
+        )
+    ]
+
+
+def _median_days(pairs) -> float | None:
+    values = [(end - start).total_seconds() / 86400 for start, end in pairs if start and end]
+    return round(statistics.median(values), 1) if values else None
+
+
+def recurrence_count(qs) -> int:
+    """Cases whose unit and category already had a case within CASES_RECURRENCE_DAYS before."""
+    window = timedelta(days=settings.CASES_RECURRENCE_DAYS)
+    earlier = Case.objects.filter(
+        subject_unit=OuterRef("subject_unit"),
+        category=OuterRef("category"),
+        created_at__lt=OuterRef("created_at"),
+        created_at__gte=OuterRef("created_at") - window,
+        confidential=False,
+    )
+    return qs.filter(category__isnull=False).filter(Exists(earlier)).count()
+
+
+def dashboard_figures(user, since: datetime | None = None) -> dict:
+    qs = visible_cases(user)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    by_month = [
+        {"month": row["month"].strftime("%Y-%m"), "count": row["n"]}
+        for row in qs.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    ]
+
+    def group(field):
+        return [
+            {"name": row[field] or str(_("Not classified")), "count": row["n"]}
+            for row in qs.values(field).annotate(n=Count("id")).order_by("-n")
+        ]
+
+    categories = Counter()
+    for row in qs.values("category__name", "category__parent__name").annotate(n=Count("id")):
+        top = row["category__parent__name"] or row["category__name"] or str(_("Not classified"))
+        categories[top] += row["n"]
+    total = qs.count()
+    open_qs = qs.exclude(status__in=[S.CLOSED, S.WITHDRAWN, S.REFUSED])
+    open_count = open_qs.count()
+    overdue = open_qs.filter(overdue_q()).count()
+    notices = Notice.objects.filter(case__in=qs.values("pk"))
+    now = timezone.now()
+    finished_notices = notices.filter(status=Notice.Status.ACCEPTED)
+    due_notices = (
+        finished_notices.count()
+        + notices.exclude(status=Notice.Status.ACCEPTED).filter(due_at__lt=now).count()
+    )
+    on_time = sum(1 for a, d in finished_notices.values_list("accepted_at", "due_at") if a <= d)
+    satisfaction = [s for s in qs.values_list("satisfaction", flat=True) if s]
+    return {
+        "total": total,
+        "open": open_count,
+        "by_month": by_month,
+        "by_category": [{"name": k, "count": v} for k, v in categories.most_common()],
+        "by_grade": group("grade__name"),
+        "by_unit": group("subject_unit__name")[:15],
+        "overdue": overdue,
+        "overdue_rate": round(overdue / open_count, 3) if open_count else None,
+        "median_days_to_acceptance": _median_days(qs.values_list("created_at", "accepted_at")),
+        "median_days_to_closure": _median_days(
+            qs.filter(status=S.CLOSED).values_list("created_at", "closed_at")
+        ),
+        "notices": notices.count(),
+        "rectification_on_time_rate": round(on_time / due_notices, 3) if due_notices else None,
+        "recurrences": recurrence_count(qs),
+        "satisfaction_mean": round(statistics.mean(satisfaction), 2) if satisfaction else None,
+    }
+
+
+def case_history(case: Case):
+    from django_fsm_log.models import StateLog
+
+    return StateLog.objects.for_(case).select_related("by").order_by("timestamp", "pk")

@@ -1,0 +1,379 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from accounts import access as accounts_access
+from engine.attachments import attachments_for
+from engine.deadlines import open_deadlines_for
+
+from . import exports, forms, selectors, services
+from .access import can_see_reporter, get_case, get_notice, reporter_display
+from .models import Case, Status
+from .permissions import CaseCap
+
+PAGE_SIZE = 25
+
+
+def _apply_errors(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def case_list(request):
+    accounts_access.require(request.user, CaseCap.FILE)
+    form = forms.CaseFilterForm(request.GET or None)
+    qs = selectors.case_list(request.user, form.to_filter())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "title": _("Cases"),
+            "can_report": accounts_access.has_capability(request.user, CaseCap.REPORT),
+        },
+    )
+
+
+@login_required
+def case_export(request):
+    accounts_access.require(request.user, CaseCap.FILE)
+    form = forms.CaseFilterForm(request.GET or None)
+    return exports.case_list_xlsx(request.user, selectors.case_list(request.user, form.to_filter()))
+
+
+@login_required
+def inbox(request):
+    page = Paginator(selectors.inbox_cases(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "cases/case_list.html", {"page": page, "title": _("Cases waiting for me")}
+    )
+
+
+FILE_KINDS = {"complaint": Case.Kind.COMPLAINT, "report": Case.Kind.REPORT}
+
+
+@login_required
+def case_file(request, kind):
+    if kind not in FILE_KINDS:
+        raise Http404
+    kind = FILE_KINDS[kind]
+    cap = CaseCap.REPORT if kind == Case.Kind.REPORT else CaseCap.FILE
+    accounts_access.require(request.user, cap)
+    form = forms.CaseFileForm(request.POST or None, request.FILES or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        uploads = data.pop("files")
+        other_units = list(data.pop("other_units", []) or [])
+        try:
+            case = services.case_file(
+                actor=request.user, kind=kind, other_units=other_units, uploads=uploads, **data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Case %(number)s filed.") % {"number": case.number})
+            return redirect(case)
+    return render(request, "cases/case_form.html", {"form": form, "kind": kind})
+
+
+@login_required
+def case_detail(request, pk):
+    case = get_case(request.user, pk)
+    history = list(selectors.case_history(case))
+    hide = not can_see_reporter(request.user, case)
+    for entry in history:
+        entry.by_display = (
+            _("(hidden)")
+            if hide and case.reporter_id and entry.by_id == case.reporter_id
+            else (entry.by or "")
+        )
+        entry.state_display = Status(entry.state).label if entry.state in Status.values else ""
+    actions = services.allowed_actions(request.user, case)
+    notices = list(
+        case.notices.select_related("issuer_unit", "recipient_unit").prefetch_related("reports")
+    )
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "reporter": reporter_display(request.user, case),
+            "actions": actions,
+            "buttons": [(a, CASE_ACTIONS[a][0]) for a in actions if a in CASE_ACTIONS],
+            "history": history,
+            "notices": notices,
+            # the reporter's files may identify them
+            "files": [] if hide else attachments_for(case),
+            "deadlines": open_deadlines_for(case),
+            "investigators": case.investigators.all(),
+        },
+    )
+
+
+def _transfer(request, case, form):
+    return services.case_transfer(
+        actor=request.user,
+        case=case,
+        to_unit=form.cleaned_data["to_unit"],
+        reason=form.cleaned_data["reason"],
+    )
+
+
+def _findings(request, case, form):
+    d = form.cleaned_data
+    return services.case_record_findings(
+        actor=request.user,
+        case=case,
+        findings=d["findings"],
+        interview_notes=d["interview_notes"],
+        responsible_unit=d["responsible_unit"],
+        responsible_person=d["responsible_person"],
+        uploads=d["files"],
+    )
+
+
+def _determine(request, case, form):
+    d = form.cleaned_data
+    return services.case_determine(
+        actor=request.user,
+        case=case,
+        grade=d["grade"],
+        responsible_unit=d["responsible_unit"],
+        responsible_person=d["responsible_person"],
+        findings=d["findings"],
+    )
+
+
+def _attach(request, case, form):
+    for upload in form.cleaned_data["files"]:
+        services.case_attach(actor=request.user, case=case, upload=upload)
+
+
+def _notice(request, case, form):
+    d = form.cleaned_data
+    return services.notice_issue(
+        actor=request.user,
+        case=case,
+        facts=d["facts"],
+        requirements=d["requirements"],
+        due_at=d["due_date"],
+        kind=d["kind"],
+    )
+
+
+# action -> (label, form, handler(request, case, form), form takes the case as instance)
+CASE_ACTIONS = {
+    "withdraw": (
+        gettext_lazy("Withdraw"),
+        forms.ReasonForm,
+        lambda r, c, f: services.case_withdraw(
+            actor=r.user, case=c, reason=f.cleaned_data["reason"]
+        ),
+        False,
+    ),
+    "accept": (
+        gettext_lazy("Accept"),
+        forms.EmptyForm,
+        lambda r, c, f: services.case_accept(actor=r.user, case=c),
+        False,
+    ),
+    "refuse": (
+        gettext_lazy("Refuse"),
+        forms.ReasonForm,
+        lambda r, c, f: services.case_refuse(actor=r.user, case=c, reason=f.cleaned_data["reason"]),
+        False,
+    ),
+    "transfer": (gettext_lazy("Transfer"), forms.TransferForm, _transfer, False),
+    "escalate": (
+        gettext_lazy("Escalate to the college"),
+        forms.ReasonForm,
+        lambda r, c, f: services.case_escalate(
+            actor=r.user, case=c, reason=f.cleaned_data["reason"]
+        ),
+        False,
+    ),
+    "classify": (
+        gettext_lazy("Classify and grade"),
+        forms.ClassifyForm,
+        lambda r, c, f: services.case_classify(actor=r.user, case=c, **f.cleaned_data),
+        False,
+    ),
+    "investigate": (
+        gettext_lazy("Assign investigators"),
+        forms.InvestigateForm,
+        lambda r, c, f: services.case_start_investigation(
+            actor=r.user, case=c, investigators=f.cleaned_data["investigators"]
+        ),
+        False,
+    ),
+    "findings": (gettext_lazy("Record findings"), forms.FindingsForm, _findings, True),
+    "determine": (gettext_lazy("Determine"), forms.DetermineForm, _determine, True),
+    "approve": (
+        gettext_lazy("Committee decision"),
+        forms.CommitteeForm,
+        lambda r, c, f: services.case_committee_decide(
+            actor=r.user,
+            case=c,
+            approve=f.cleaned_data["decision"] == "approve",
+            comment=f.cleaned_data["comment"],
+        ),
+        False,
+    ),
+    "issue_notice": (
+        gettext_lazy("Issue a rectification notice"),
+        forms.NoticeForm,
+        _notice,
+        False,
+    ),
+    "feedback": (
+        gettext_lazy("Tell the reporter the outcome"),
+        forms.FeedbackForm,
+        lambda r, c, f: services.case_give_feedback(
+            actor=r.user, case=c, outcome=f.cleaned_data["outcome"]
+        ),
+        False,
+    ),
+    "rate": (
+        gettext_lazy("Rate the handling"),
+        forms.RateForm,
+        lambda r, c, f: services.case_rate(actor=r.user, case=c, **f.cleaned_data),
+        False,
+    ),
+    "close": (
+        gettext_lazy("Close"),
+        forms.EmptyForm,
+        lambda r, c, f: services.case_close(actor=r.user, case=c),
+        False,
+    ),
+    "reopen": (
+        gettext_lazy("Reopen"),
+        forms.ReasonForm,
+        lambda r, c, f: services.case_reopen(actor=r.user, case=c, reason=f.cleaned_data["reason"]),
+        False,
+    ),
+    "attach": (gettext_lazy("Add files"), forms.AttachForm, _attach, False),
+}
+
+
+def _run(request, case, form, handler, template_context):
+    try:
+        handler(request, case, form)
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        return None
+    except services.TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect(case)
+    messages.success(request, _("Done."))
+    return redirect(case)
+
+
+@login_required
+def case_action(request, pk, action):
+    if action not in CASE_ACTIONS:
+        raise Http404
+    label, form_class, handler, bound = CASE_ACTIONS[action]
+    case = get_case(request.user, pk, action)
+    kwargs = {"instance": Case.objects.get(pk=case.pk)} if bound else {}
+    posted = request.method == "POST"
+    form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        response = _run(request, case, form, handler, {})
+        if response is not None:
+            return response
+    return render(
+        request,
+        "cases/action_form.html",
+        {"case": case, "form": form, "label": label, "action": action},
+    )
+
+
+NOTICE_ACTIONS = {
+    "receipt": (
+        gettext_lazy("Confirm receipt"),
+        forms.EmptyForm,
+        lambda r, n, f: services.notice_confirm_receipt(actor=r.user, notice=n),
+    ),
+    "rectification_report": (
+        gettext_lazy("Submit the rectification report"),
+        forms.ReportForm,
+        lambda r, n, f: services.notice_submit_report(
+            actor=r.user, notice=n, text=f.cleaned_data["text"], uploads=f.cleaned_data["files"]
+        ),
+    ),
+    "verify": (
+        gettext_lazy("Verify the rectification"),
+        forms.VerifyForm,
+        lambda r, n, f: services.notice_verify(
+            actor=r.user,
+            notice=n,
+            accept=f.cleaned_data["verdict"] == "accept",
+            reason=f.cleaned_data["reason"],
+        ),
+    ),
+}
+
+
+@login_required
+def notice_action(request, pk, action):
+    if action not in NOTICE_ACTIONS:
+        raise Http404
+    label, form_class, handler = NOTICE_ACTIONS[action]
+    notice = get_notice(request.user, pk, action)
+    posted = request.method == "POST"
+    form = form_class(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            handler(request, notice, form)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except services.TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return redirect(notice.case)
+        else:
+            messages.success(request, _("Done."))
+            return redirect(notice.case)
+    return render(
+        request,
+        "cases/action_form.html",
+        {"case": notice.case, "notice": notice, "form": form, "label": label, "action": action},
+    )
+
+
+@login_required
+@require_GET
+def notice_docx(request, pk):
+    notice = get_notice(request.user, pk)
+    return exports.notice_docx_response(notice)
+
+
+@login_required
+def dashboard(request):
+    accounts_access.require(request.user, CaseCap.DASHBOARD)
+    return render(
+        request, "cases/dashboard.html", {"figures": selectors.dashboard_figures(request.user)}
+    )
+
+
+@login_required
+@require_GET
+def analysis_docx(request):
+    accounts_access.require(request.user, CaseCap.DASHBOARD)
+    return exports.analysis_docx_response(request.user)

@@ -1,0 +1,92 @@
+"""A supervisor files an incident report on a phone; the quality office issues a notice."""
+
+import os
+
+import pytest
+
+from cases.models import Case, Notice
+from cases.models import Status as S
+
+from .factories import advance
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PHONE = {"width": 375, "height": 812}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def browser():
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def log_in(page, base, user, password):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password)
+    page.click(".login-box button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_supervisor_reports_on_a_phone_and_the_office_issues_a_notice(
+    browser, live_server, cast, tmp_path
+):
+    base = live_server.url
+    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    try:
+        log_in(page, base, cast.supervisor, cast.password)
+        page.goto(f"{base}/cases/new/report/")
+        page.fill("#id_title", "听课发现教师未按时上课")
+        page.select_option("#id_subject_unit", str(cast.units.jwc.pk))
+        page.select_option("#id_source", "observation")
+        page.fill("#id_course", "Python程序设计")
+        page.fill("#id_place", "实训楼A301")
+        page.fill("#id_description", "上课铃响后15分钟教师仍未到堂。")
+        page.set_input_files(
+            "#id_files", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": PNG}]
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.click("form.case-form button[type=submit]")
+        page.wait_for_url(f"{base}/cases/*/")
+        page.screenshot(path=tmp_path / "phone-report.png", full_page=True)
+        case = Case.objects.get()
+        assert case.number in page.locator("h1").inner_text()
+        assert case.kind == Case.Kind.REPORT and case.accepting_unit == cast.units.zgb
+    finally:
+        phone.close()
+
+    advance(cast, case, S.DETERMINED, responsible_unit=cast.units.jwc)
+    desk = browser.new_context(locale="zh-CN")
+    page = desk.new_page()
+    try:
+        log_in(page, base, cast.quality_officer, cast.password)
+        page.goto(f"{base}/cases/{case.pk}/")
+        page.click("a[data-action=issue_notice]")
+        page.fill("#id_facts", "教师无故迟到15分钟。")
+        page.fill("#id_requirements", "一、严肃教学纪律；二、三日内提交整改报告。")
+        page.click("main form button[type=submit]")
+        page.wait_for_url(f"{base}/cases/{case.pk}/")
+        notice = Notice.objects.get()
+        assert notice.number in page.content()
+        with page.expect_download() as download:
+            page.click(f"a[href='/cases/notices/{notice.pk}/notice.docx']")
+        assert download.value.suggested_filename.endswith(".docx")
+    finally:
+        desk.close()
+    assert Case.objects.get().status == S.RECTIFYING
