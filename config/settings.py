@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "engine",
     "cases",
     "cases.confidential",
+    "cases.complaints",
     "workflows",
     "workflows.plans",
     "workflows.review",
@@ -313,3 +314,5 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "NoticeStatusEnum": "cases.models.Notice.Status",
     }
 )
+# Working days the accepting body has to answer a supervision request (督办) by default.
+CASES_SUPERVISION_DAYS = env.int("CASES_SUPERVISION_DAYS", default=5)

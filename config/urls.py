@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("workflows.review.api_urls")),
     path("", include("cases.confidential.api_urls")),
     path("", include("cases.api_urls")),
+    path("", include("cases.complaints.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("plans/", include("workflows.plans.urls")),
     path("review/", include("workflows.review.urls")),
     path("", include("cases.confidential.urls")),
+    path("", include("cases.complaints.urls")),
     path("cases/", include("cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
