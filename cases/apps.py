@@ -28,3 +28,7 @@ class CasesConfig(AppConfig):
             navigation.NavItem(_("Case dashboard"), "cases:dashboard", CaseCap.DASHBOARD)
         )
         home.register(home_cards)
+
+        from .confidential import hooks
+
+        hooks.open_quality_case = services.case_open_from_report

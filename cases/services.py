@@ -342,6 +342,20 @@ def case_raise_from_self_inspection(
     )
 
 
+def case_open_from_report(*, actor, title: str, description: str, org_unit=None) -> Case:
+    """The discipline office opens an ordinary case from a confidential report (the hook
+    cases.confidential.hooks.open_quality_case). Only the redacted title and text cross over:
+    the case has no reporter and nothing that leads back to the report."""
+    return case_file(
+        actor=actor,
+        kind=Case.Kind.COMPLAINT,
+        title=title,
+        description=description,
+        subject_unit=org_unit or routing.college_body(),
+        anonymous=True,
+    )
+
+
 @transaction.atomic
 def case_attach(*, actor, case: Case, upload) -> None:
     case = _step(actor, case, "attach")

@@ -12,7 +12,6 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self):
         from accounts import access, home, navigation
-        from cases.confidential import hooks
         from engine import attachments, notifications
 
         from . import services
@@ -24,8 +23,6 @@ class ComplaintsConfig(AppConfig):
         for kind, (label, title, body) in services.KINDS.items():
             notifications.register_kind(kind, label=label, title=title, body=body)
         attachments.register_access(Supervision, supervision_visible)
-        # the discipline office opens quality cases from reports through this hook
-        hooks.open_quality_case = services.case_open_from_report
         navigation.register(
             navigation.NavItem(_("Complaint oversight"), "complaints:oversight", OVERSEE)
         )

@@ -1,5 +1,5 @@
 """Anonymous complaints (投诉 without a name), what the holder of a tracking code may add, the
-discipline office's supervision requests (督办), and the cases opened from reports (举报).
+discipline office's supervision requests (督办).
 
 Anonymous complaints go through the cases app's own `case_file` with no actor and no reporter:
 the case then has nobody to point to, its audit rows carry no address, and its files are cleaned
@@ -19,7 +19,6 @@ from accounts.audit import audit_record
 from accounts.models import OrgUnit, Role
 from cases import services as case_services
 from cases.access import is_accepting_body
-from cases.confidential import capabilities as confidential_caps
 from cases.confidential import intake
 from cases.models import FINISHED, Case
 from engine import deadlines, notifications
@@ -221,31 +220,3 @@ def supervision_answer(*, actor, supervision: Supervision, answer: str) -> Super
         dedup_key=f"complaint.supervision_answered:{supervision.pk}",
     )
     return supervision
-
-
-# --- cases opened from reports (the confidential track's hook) --------------------------------
-
-
-@transaction.atomic
-def case_open_from_report(*, actor, title: str, description: str, org_unit: OrgUnit | None):
-    """A quality case from the redacted text the discipline office wrote on a report. The case
-    has no reporter and nothing pointing back to the report; the discipline office appears as
-    the body that filed it (its officer in the audit row)."""
-    accounts_access.require(actor, confidential_caps.REPORT_HANDLE)
-    unit = org_unit or OrgUnit.objects.filter(kind=OrgUnit.Kind.COLLEGE).order_by("path").first()
-    case = case_services.case_file(
-        actor=None,
-        kind=Case.Kind.REPORT,
-        source=Case.Source.OTHER,
-        title=title[:120],
-        description=description,
-        subject_unit=unit,
-        anonymous=True,
-    )
-    audit_record(
-        actor=actor,
-        action="case.opened_by_discipline_office",
-        obj=case,
-        after={"status": case.status},
-    )
-    return case

@@ -5,9 +5,10 @@ from cases.models import Category, Grade, MatrixCell, RoutingRule
 from engine.deadlines import ensure_rule
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def case_catalogue(db):
-    """Transactional tests elsewhere flush the data the migrations loaded: put it back."""
+    """Transactional tests elsewhere flush the data the migrations loaded: put it back.
+    (Used by the modules of this folder; the confidential tests below it do not need it.)"""
     defaults.seed(Category, Grade, MatrixCell, RoutingRule)
     for kind, label in [
         ("case.acceptance", "案件受理"),

@@ -12,7 +12,7 @@ from cases.models import Status as S
 
 from .factories import advance, category, file_case, grade
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("case_catalogue")]
 
 
 def complaint(cast, **extra):

@@ -9,7 +9,11 @@ from cases.models import Status as S
 
 from .factories import advance
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.usefixtures("case_catalogue"),
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

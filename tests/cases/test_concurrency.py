@@ -15,7 +15,11 @@ from tests.factories import MembershipFactory, UserFactory
 
 from .factories import file_case
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.usefixtures("case_catalogue"),
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def _run_parallel(n, work):

@@ -13,7 +13,7 @@ from engine.models import Deadline, Notification
 
 from .factories import category, grade, unit_head
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("case_catalogue")]
 
 
 def act(client, case, action, data=None):

@@ -7,7 +7,7 @@ from cases import views
 
 from .factories import file_case
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("case_catalogue")]
 
 
 def _queries(client, url):

@@ -15,7 +15,7 @@ from engine.attachments import attachments_for
 
 from .factories import advance, file_case
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("case_catalogue")]
 
 EVERYONE = [
     "teacher",

@@ -11,7 +11,7 @@ from engine.models import Deadline
 
 from .factories import advance, category, file_case, grade
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("case_catalogue")]
 
 
 def test_routing_sends_each_case_to_its_body(cast):
@@ -172,3 +172,22 @@ def test_overdue_notice_is_marked_when_the_engine_escalates_it(cast):
     with freeze_time(notice.due_at + timedelta(days=20)):
         assert list(case_list(cast.quality_officer, CaseFilter(overdue=True))) == [case]
     assert list(case_list(cast.quality_officer, CaseFilter(overdue=True))) == []
+
+
+def test_discipline_office_opens_an_anonymous_case_from_a_report(cast):
+    from cases.confidential import hooks
+
+    case = hooks.open_quality_case(
+        actor=cast.discipline_officer,
+        title="实训经费使用不规范",
+        description="经核实…",
+        org_unit=None,
+    )
+    assert case.reporter is None and case.kind == Case.Kind.COMPLAINT
+    assert case.accepting_unit == cast.units.zgb
+    from django.utils import translation
+
+    from cases.access import reporter_display
+
+    with translation.override("en"):
+        assert reporter_display(cast.quality_officer, case) == "Anonymous"

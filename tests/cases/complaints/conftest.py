@@ -5,7 +5,7 @@ from engine.deadlines import ensure_rule
 
 
 @pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
+def isolated(db, settings, tmp_path):
     """Own media folder, empty rate-limit counters, and the supervision rule (transactional
     tests elsewhere flush what the migrations loaded)."""
     settings.MEDIA_ROOT = tmp_path

@@ -162,7 +162,7 @@ def test_office_opens_a_quality_case_with_redacted_fields_only(cast, login, monk
 
     report, _code = file_report(cast.teacher, anonymous=False, contact="13900001111")
     client = login(cast.discipline_officer)
-    monkeypatch.setattr(hooks, "open_quality_case", None)
+    monkeypatch.setattr(hooks, "open_quality_case", None)  # as before the cases app fills it
     assert client.get(reverse("confidential:office_open_case", args=[report.pk])).status_code == 404
     monkeypatch.setattr(hooks, "open_quality_case", open_case)
     assert client.get(reverse("confidential:office_open_case", args=[report.pk])).status_code == 200
