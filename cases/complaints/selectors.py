@@ -3,6 +3,7 @@ discipline office's oversight list, and who sees a supervision request."""
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, Count, Exists, OuterRef, Q
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
 
 from accounts import access
+from accounts.models import AuditEntry
 from accounts.home import Card
 from cases.access import is_accepting_body, visible_cases
 from cases.confidential import intake
@@ -176,6 +178,15 @@ def open_supervisions_for(user):
         .select_related("case", "unit")
         .order_by("due_at")
     )
+
+
+def case_timeline(case: Case):
+    """The case's audit rows (filing, each step, supervision requests and answers, deadline
+    reminders and escalations) as actions and times: the office sees what happened and when,
+    not who filed."""
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case), object_id=str(case.pk)
+    ).order_by("created_at", "pk")
 
 
 def supervisions_of(case: Case):

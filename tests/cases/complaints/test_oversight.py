@@ -112,6 +112,11 @@ def test_supervision_request_lands_with_the_leader_and_needs_an_answer(cast, cli
     ).exists()
     again = client.post(supervision.get_absolute_url(), {"answer": "再答"})
     assert again.status_code == 403
+    client.force_login(cast.discipline_officer)
+    detail = client.get(reverse("complaints:oversight_detail", args=[case.pk]))
+    timeline = [e.action for e in detail.context["timeline"]]
+    assert timeline == ["case.file", "case.supervise", "case.supervision_answer"]
+    assert cast.teacher.full_name not in detail.content.decode()
 
 
 def test_supervision_through_the_api(cast, client):
