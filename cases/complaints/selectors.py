@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
 
 from accounts import access
-from accounts.models import AuditEntry
 from accounts.home import Card
+from accounts.models import AuditEntry
 from cases.access import is_accepting_body, visible_cases
 from cases.confidential import intake
 from cases.models import FINISHED, Case
