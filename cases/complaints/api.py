@@ -107,6 +107,34 @@ class AddInformationView(PublicView):
         return Response(selectors.public_progress(case), status=status.HTTP_201_CREATED)
 
 
+class RateSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class RateView(PublicView):
+    @extend_schema(request=RateSerializer, responses={200: dict})
+    def post(self, request):
+        data = RateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            case = find_by_code(request, data.validated_data["code"])
+        except intake.RateLimited:
+            return _rate_limited()
+        if case is None:
+            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        try:
+            case = services.complaint_rate(
+                case=case,
+                satisfaction=data.validated_data["satisfaction"],
+                comment=data.validated_data.get("comment", ""),
+            )
+        except ValidationError as exc:
+            return _invalid(exc)
+        return Response(selectors.public_progress(case))
+
+
 # --- oversight ------------------------------------------------------------------------------------
 
 

@@ -75,3 +75,18 @@ class AnswerForm(forms.Form):
     answer = forms.CharField(
         label=_("Answer"), widget=forms.Textarea(attrs={"rows": 5}), max_length=4000
     )
+
+
+class RateForm(forms.Form):
+    code = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    satisfaction = forms.TypedChoiceField(
+        label=_("How satisfied are you with the answer?"),
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        coerce=int,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

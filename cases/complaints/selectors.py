@@ -57,6 +57,8 @@ def public_progress(case: Case) -> dict:
         "stages": stages,
         "answer": answer,
         "can_add": case.status not in FINISHED,
+        "can_rate": case.status == S.FEEDBACK and case.reporter_id is None,
+        "satisfaction": case.satisfaction,
         "additions": case.additions.count(),
     }
 

@@ -21,6 +21,7 @@ from cases import services as case_services
 from cases.access import is_accepting_body
 from cases.confidential import intake
 from cases.models import FINISHED, Case
+from cases.models import Status as S
 from engine import deadlines, notifications
 from engine.calendar import add_working_days
 
@@ -128,6 +129,22 @@ def complaint_add_information(*, case: Case, text: str = "", uploads=()) -> Addi
         dedup_key=f"complaint.information:{addition.pk}",
     )
     return addition
+
+
+@transaction.atomic
+def complaint_rate(*, case: Case, satisfaction: int, comment: str = "") -> Case:
+    """The holder of the code rates the answer (1–5), which closes the complaint, as a named
+    complainant does on the case page."""
+    if satisfaction not in range(1, 6):
+        raise ValidationError({"satisfaction": _("Rate from 1 to 5.")})
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if case.status != S.FEEDBACK:
+        raise ValidationError(_("The answer can be rated once it has been given."))
+    before = case.status
+    case.satisfaction, case.satisfaction_comment = satisfaction, (comment or "").strip()
+    case.full_clean(exclude=["status"])
+    case_services._close(case, None, "rate", before, satisfaction=satisfaction)
+    return case
 
 
 # --- supervision (督办) ------------------------------------------------------------------------

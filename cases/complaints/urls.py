@@ -9,6 +9,7 @@ urlpatterns = [
     path("complaint/", views.complaint_file, name="file"),
     path("complaint/track/", views.complaint_track, name="track"),
     path("complaint/track/add/", views.complaint_add_information, name="add_information"),
+    path("complaint/track/rate/", views.complaint_rate, name="rate"),
     # The discipline office's oversight (read-only) and supervision requests.
     path("discipline/complaints/", views.oversight, name="oversight"),
     path("discipline/complaints/export.xlsx", views.oversight_export, name="oversight_export"),

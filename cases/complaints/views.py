@@ -17,7 +17,7 @@ from cases.confidential.views import _form_errors_from, _with_challenge
 
 from . import exports, selectors, services
 from .capabilities import OVERSEE, SUPERVISE
-from .forms import AnonymousComplaintForm, AnswerForm, OversightFilter, SuperviseForm
+from .forms import AnonymousComplaintForm, AnswerForm, OversightFilter, RateForm, SuperviseForm
 
 
 def choose(request):
@@ -68,15 +68,26 @@ def find_by_code(request, code):
     return selectors.case_for_code(code)
 
 
-def _progress_page(request, case, code, add_form=None, status=200):
+def _progress_page(request, case, code, add_form=None, rate_form=None, status=200):
     return render(
         request,
         "complaints/track.html",
         {
             "progress": selectors.public_progress(case),
             "add_form": add_form or AddInformationForm(initial={"code": code}),
+            "rate_form": rate_form or RateForm(initial={"code": code}),
         },
         status=status,
+    )
+
+
+def _not_found(request):
+    """The same page and status as a wrong code on the look-up form."""
+    return render(
+        request,
+        "complaints/track_form.html",
+        {"form": TrackForm(), "not_found": _("No complaint matches this code.")},
+        status=404,
     )
 
 
@@ -105,9 +116,7 @@ def complaint_add_information(request):
     except intake.RateLimited:
         return _limited(request, "complaints/track_form.html", {"form": TrackForm()})
     if case is None:
-        track = TrackForm()
-        track.add_error(None, _("No complaint matches this code."))
-        return render(request, "complaints/track_form.html", {"form": track}, status=404)
+        return _not_found(request)
     if form.is_valid():
         try:
             services.complaint_add_information(
@@ -119,6 +128,31 @@ def complaint_add_information(request):
             messages.success(request, _("Your information was added."))
             return _progress_page(request, case, code)
     return _progress_page(request, case, code, add_form=form, status=400)
+
+
+@intake.confidential_view
+@require_POST
+def complaint_rate(request):
+    form = RateForm(request.POST)
+    try:
+        case = find_by_code(request, request.POST.get("code", ""))
+    except intake.RateLimited:
+        return _limited(request, "complaints/track_form.html", {"form": TrackForm()})
+    if case is None:
+        return _not_found(request)
+    if form.is_valid():
+        try:
+            case = services.complaint_rate(
+                case=case,
+                satisfaction=form.cleaned_data["satisfaction"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            _form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Thank you for your rating."))
+            return _progress_page(request, case, form.cleaned_data["code"])
+    return _progress_page(request, case, request.POST.get("code", ""), rate_form=form, status=400)
 
 
 # --- oversight (督办) -----------------------------------------------------------------------------

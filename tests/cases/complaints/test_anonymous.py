@@ -14,6 +14,7 @@ from cases.models import Status as S
 from engine.models import Attachment, Notification
 from tests.cases.complaints.factories import file_anonymous, post_complaint
 from tests.cases.confidential.factories import GPS_CAMERA, jpeg_with_gps, solved_challenge
+from tests.cases.factories import advance
 
 CODE_RE = re.compile(r'value="((?:[A-Z2-9]{4}-){4}[A-Z2-9]{4})"')
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
@@ -162,3 +163,36 @@ def test_api_files_tracks_and_adds(cast, client):
     client.force_login(cast.xx_leader)
     page = client.get(Case.objects.get().get_absolute_url()).content.decode()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_holder_of_the_code_rates_the_answer(cast, client):
+    case, code = file_anonymous(cast.units.rj)
+    early = client.post(reverse("complaints:rate"), {"code": code, "satisfaction": "4"})
+    assert early.status_code == 400 and Case.objects.get().satisfaction is None
+    case = advance(cast, case, S.FEEDBACK)
+    page = client.post(reverse("complaints:track"), {"code": code}).content.decode()
+    assert reverse("complaints:rate") in page and "已整改" in page
+    wrong = client.post(reverse("complaints:rate"), {"code": "AAAA", "satisfaction": "4"})
+    assert wrong.status_code == 404
+    rated = client.post(
+        reverse("complaints:rate"), {"code": code, "satisfaction": "4", "comment": "满意"}
+    )
+    assert rated.status_code == 200
+    case.refresh_from_db()
+    assert case.status == S.CLOSED and case.satisfaction == 4 and case.closed_at
+    entry = AuditEntry.objects.get(action="case.rate")
+    assert entry.actor is None and entry.ip is None
+    again = client.post(
+        "/api/v1/complaints/track/rate/",
+        {"code": code, "satisfaction": 1},
+        content_type="application/json",
+    )
+    assert again.status_code == 400 and Case.objects.get().satisfaction == 4
+
+
+def test_adding_with_a_wrong_code_answers_not_found(cast, client):
+    file_anonymous(cast.units.rj)
+    response = client.post(
+        reverse("complaints:add_information"), {"code": "AAAA-BBBB", "text": "补充"}
+    )
+    assert response.status_code == 404 and not Addition.objects.exists()
