@@ -139,13 +139,24 @@ def get_notice(user, pk, action: str = "view") -> Notice:
 
 
 def can_see_reporter(user, case: Case) -> bool:
-    """The reporter's identity: the reporter, the accepting body and the quality office always;
-    anyone else who may see the case only when the reporter did not hide it."""
-    if is_reporter(user, case) or is_accepting_body(user, case):
-        return True
-    if access.has_capability(user, CaseCap.VIEW_ALL):
+    """The reporter's identity. A reporter who chose "hide my identity from the unit concerned"
+    is seen by nobody but themselves: for a department complaint the accepting body IS the unit
+    concerned, and the oversight roles promised not to learn hidden identities either. Otherwise
+    everyone who may see the case sees who filed it."""
+    if is_reporter(user, case):
         return True
     return not case.reporter_hidden
+
+
+def hides_actor(actor, case: Case) -> bool:
+    """Is `actor` the hidden reporter of `case`? Their own steps (filing, rating, withdrawing,
+    adding files) are then recorded without their name in the audit trail and the history."""
+    return (
+        case.reporter_hidden
+        and actor is not None
+        and case.reporter_id is not None
+        and getattr(actor, "pk", None) == case.reporter_id
+    )
 
 
 def reporter_display(user, case: Case) -> str:
@@ -161,8 +172,5 @@ def can_download_attachment(user, obj) -> bool:
     case_id = obj.pk if isinstance(obj, Case) else getattr(obj, "case_id", None)
     if case_id is None:
         case_id = obj.notice.case_id
-    case = visible_cases(user).filter(pk=case_id).first()
-    if case is None:
-        return False
-    # the reporter's own files may identify them
-    return not (isinstance(obj, Case) and obj.reporter_hidden and not can_see_reporter(user, case))
+    # files of anonymous and hidden reporters were cleaned of names and metadata on upload
+    return visible_cases(user).filter(pk=case_id).exists()

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Case, Category, Grade, MatrixCell, Notice, RoutingRule
 
@@ -62,6 +63,16 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "grade"]
     search_fields = ["number", "title"]
     list_select_related = ["accepting_unit"]
+    # the reporter is shown as the case pages show it to someone outside the case: a hidden
+    # reporter stays hidden from whoever administers the site
+    exclude = ["reporter"]
+    readonly_fields = ["reporter_shown"]
+
+    @admin.display(description=_("reporter"))
+    def reporter_shown(self, obj):
+        if obj.reporter_id is None:
+            return _("Anonymous")
+        return _("(hidden)") if obj.reporter_hidden else str(obj.reporter)
 
     def has_add_permission(self, request):
         return False

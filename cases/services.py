@@ -19,6 +19,7 @@ from accounts.models import OrgUnit, Role
 from engine import attachments, deadlines, notifications, sequences
 
 from . import access, routing
+from .confidential import intake
 from .models import Approver, Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .models import Status as S
 from .permissions import CaseCap
@@ -100,13 +101,20 @@ def _step(actor, case: Case, action: str) -> Case:
     return locked
 
 
+def _recorded(actor, case: Case):
+    """Who the history and the audit trail name for a step: nobody when the actor is the
+    reporter who hid their identity."""
+    return None if access.hides_actor(actor, case) else actor
+
+
 def _fire(case: Case, name: str, actor, description: str = ""):
-    getattr(case, name)(by=actor, description=description or None)
+    getattr(case, name)(by=_recorded(actor, case), description=description or None)
 
 
 def _audit(actor, case: Case, action: str, before: str, **after):
     audit_record(
-        actor=actor,
+        actor=_recorded(actor, case),
+        record_ip=not case.reporter_hidden,
         action=f"case.{action}",
         obj=case,
         before={"status": before},
@@ -144,7 +152,9 @@ def _tell(kind: str, recipients, case: Case, key: str, obj=None, **context):
 
 
 def _tell_reporter(kind: str, case: Case, key: str, **context):
-    if case.reporter_id:
+    # A reporter who hid their identity is not notified: a message row (and its e-mail) would tie
+    # their name to the case for whoever reads the outbox. They follow the case on their list.
+    if case.reporter_id and not case.reporter_hidden:
         _tell(kind, [case.reporter], case, key, **context)
 
 
@@ -172,6 +182,14 @@ def _clean_units(subject_unit, other_units):
     for unit in [subject_unit, *other_units]:
         if unit is None or not isinstance(unit, OrgUnit) or not unit.is_active:
             raise ValidationError({"subject_unit": _("Choose an existing, active unit.")})
+
+
+def _store_upload(actor, case: Case, upload, index: int):
+    """A file from someone who must stay unknown (no reporter, or a hidden one) is cleaned of
+    its metadata and name and recorded without an uploader; other files are kept as given."""
+    if case.reporter_id is None or access.hides_actor(actor, case):
+        return intake.store_upload(obj=case, upload=upload, index=index)
+    return attachments.attach(actor=actor, obj=case, upload=upload)
 
 
 @transaction.atomic
@@ -206,8 +224,10 @@ def case_file(
         if existing is not None:
             return existing
     _clean_units(subject_unit, other_units)
+    # files of someone who stays unknown are cleaned later: refuse what cannot be cleaned now
+    check = intake.validate_upload if anonymous or reporter_hidden else attachments.validate_upload
     for upload in uploads:
-        attachments.validate_upload(upload)
+        check(upload)
     now = timezone.now()
     accepting = routing.route(subject_unit, other_units, suggested_grade)
     case = Case(
@@ -237,8 +257,8 @@ def case_file(
         return existing
     if other_units:
         case.other_units.set(other_units)
-    for upload in uploads:
-        attachments.attach(actor=actor, obj=case, upload=upload)
+    for index, upload in enumerate(uploads, start=1):
+        _store_upload(actor, case, upload, index)
     deadlines.deadline_start(
         obj=case,
         kind="case.acceptance",
@@ -247,7 +267,7 @@ def case_file(
         start=now,
     )
     audit_record(
-        actor=actor,
+        actor=_recorded(actor, case),
         action="case.file",
         obj=case,
         after={"status": case.status, "kind": kind, "accepting_unit": accepting.pk},
@@ -341,8 +361,15 @@ def case_open_from_report(*, actor, title: str, description: str, org_unit=None)
 @transaction.atomic
 def case_attach(*, actor, case: Case, upload) -> None:
     case = _step(actor, case, "attach")
-    attachment = attachments.attach(actor=actor, obj=case, upload=upload)
-    audit_record(actor=actor, action="case.attach", obj=case, after={"file": attachment.pk})
+    index = attachments.attachments_for(case).count() + 1
+    attachment = _store_upload(actor, case, upload, index)
+    audit_record(
+        actor=_recorded(actor, case),
+        action="case.attach",
+        obj=case,
+        after={"file": attachment.pk},
+        record_ip=not case.reporter_hidden,
+    )
 
 
 # --- acceptance ------------------------------------------------------------------------------

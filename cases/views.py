@@ -119,8 +119,8 @@ def case_detail(request, pk):
             "buttons": [(a, CASE_ACTIONS[a][0]) for a in actions if a in CASE_ACTIONS],
             "history": history,
             "notices": notices,
-            # the reporter's files may identify them
-            "files": [] if hide else attachments_for(case),
+            # files of anonymous and hidden reporters were cleaned of names and metadata on upload
+            "files": attachments_for(case),
             "deadlines": open_deadlines_for(case),
             "investigators": case.investigators.all(),
         },

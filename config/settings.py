@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "engine",
     "cases",
     "cases.confidential",
+    "cases.complaints",
     "workflows",
     "workflows.monitoring",
     "workflows.plans",
@@ -350,3 +351,6 @@ MIDDLEWARE.append("engine.flows.LockConflictMiddleware")
 # reconnects every 2×N tasks); with 0 the engine's short outbox tasks spend most of their time
 # reconnecting (bench/outbox_throughput.py: 0.25× of a no-op task instead of 0.7×).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
+
+# Working days the accepting body has to answer a supervision request (督办) by default.
+CASES_SUPERVISION_DAYS = env.int("CASES_SUPERVISION_DAYS", default=5)

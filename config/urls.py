@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("cases.confidential.api_urls")),
     path("", include("workflows.monitoring.api_urls")),
     path("", include("cases.api_urls")),
+    path("", include("cases.complaints.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("review/", include("workflows.review.urls")),
     path("", include("cases.confidential.urls")),
     path("monitoring/", include("workflows.monitoring.urls")),
+    path("", include("cases.complaints.urls")),
     path("cases/", include("cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),

@@ -144,12 +144,16 @@ def instantiate(pattern: UrlPattern, ids_for: Callable[[type | None], Iterable[i
     return [u for u in (_fill(pattern.route, {name: v}) for v in values) if u]
 
 
+_UNSELECTED_OPTION = re.compile(r"<option value=\"[^\"]*\">[^<]*</option>")
+
+
 def response_text(response) -> tuple[str, object]:
     if getattr(response, "streaming", False):
         raw = b"".join(response.streaming_content)
     else:
         raw = response.content
-    parts = [raw.decode("utf-8", errors="replace")]
+    # An unselected <option> of a select listing every user says nothing about the object.
+    parts = [_UNSELECTED_OPTION.sub("", raw.decode("utf-8", errors="replace"))]
     if raw.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:

@@ -95,7 +95,10 @@ def test_responsible_unit_acts_on_the_notice_without_seeing_the_reporter(cast, c
     client.force_login(cast.software_lead)
     assert client.post(url).status_code == 302
     assert reporter_display(cast.software_lead, case) != str(cast.teacher)
-    assert reporter_display(cast.xx_leader, case) == str(cast.teacher)
+    # the department accepting the complaint is the unit concerned: it does not see them either
+    assert reporter_display(cast.xx_leader, case) != str(cast.teacher)
+    assert reporter_display(cast.quality_officer, case) != str(cast.teacher)
+    assert reporter_display(cast.teacher, case) == str(cast.teacher)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert cast.teacher.full_name not in page
     export = client.get(reverse("cases:export"))

@@ -1,0 +1,219 @@
+"""/api/v1/complaints/: the public intake of anonymous complaints (no login; the tracking code
+travels in the body, never in a URL), the discipline office's oversight list and supervision
+requests."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import access
+from cases.confidential import intake
+from cases.confidential.api import PublicView, _form_error, _rate_limited
+from cases.confidential.forms import AddInformationForm
+
+from . import selectors, services
+from .capabilities import OVERSEE, SUPERVISE
+from .forms import AnonymousComplaintForm, OversightFilter
+from .views import find_by_code
+
+
+def _invalid(exc: ValidationError) -> Response:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return Response({"code": "invalid", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class ChallengeView(PublicView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        challenge = intake.new_challenge()
+        return Response({"token": challenge.token, "question": challenge.question})
+
+
+class IntakeView(PublicView):
+    """File an anonymous complaint. Multipart: title, subject_unit, description, files,
+    challenge_token, challenge_answer."""
+
+    @extend_schema(request=None, responses={201: dict})
+    def post(self, request):
+        try:
+            intake.hit("complaint-file", intake.client_key(request), settings.INTAKE_RATE_FILE)
+        except intake.RateLimited:
+            return _rate_limited()
+        form = AnonymousComplaintForm(request.data, request.FILES)
+        if not form.is_valid():
+            return _form_error(form)
+        data = form.cleaned_data
+        try:
+            case, code = services.complaint_file_anonymous(
+                title=data["title"],
+                description=data["description"],
+                subject_unit=data["subject_unit"],
+                uploads=data["files"],
+            )
+        except ValidationError as exc:
+            return _invalid(exc)
+        return Response(
+            {
+                "number": case.number,
+                "code": code,
+                "warning": "Keep this code: it is shown only once.",
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+
+
+_NOT_FOUND = {"code": "not_found", "message": "No complaint matches this code."}
+
+
+class TrackView(PublicView):
+    @extend_schema(request=CodeSerializer, responses={200: dict})
+    def post(self, request):
+        data = CodeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            case = find_by_code(request, data.validated_data["code"])
+        except intake.RateLimited:
+            return _rate_limited()
+        if case is None:
+            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        return Response(selectors.public_progress(case))
+
+
+class AddInformationView(PublicView):
+    @extend_schema(request=None, responses={201: dict})
+    def post(self, request):
+        form = AddInformationForm(request.data, request.FILES)
+        try:
+            case = find_by_code(request, request.data.get("code", ""))
+        except intake.RateLimited:
+            return _rate_limited()
+        if case is None:
+            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        if not form.is_valid():
+            return _form_error(form)
+        try:
+            services.complaint_add_information(
+                case=case, text=form.cleaned_data["text"], uploads=form.cleaned_data["files"]
+            )
+        except ValidationError as exc:
+            return _invalid(exc)
+        return Response(selectors.public_progress(case), status=status.HTTP_201_CREATED)
+
+
+class RateSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class RateView(PublicView):
+    @extend_schema(request=RateSerializer, responses={200: dict})
+    def post(self, request):
+        data = RateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            case = find_by_code(request, data.validated_data["code"])
+        except intake.RateLimited:
+            return _rate_limited()
+        if case is None:
+            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        try:
+            case = services.complaint_rate(
+                case=case,
+                satisfaction=data.validated_data["satisfaction"],
+                comment=data.validated_data.get("comment", ""),
+            )
+        except ValidationError as exc:
+            return _invalid(exc)
+        return Response(selectors.public_progress(case))
+
+
+# --- oversight ------------------------------------------------------------------------------------
+
+
+def _row(row) -> dict:
+    case = row["case"]
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "title": case.title,
+        "accepting_unit": str(case.accepting_unit),
+        "subject_unit": str(case.subject_unit),
+        "status": case.status,
+        "status_label": case.get_status_display(),
+        "created_at": case.created_at,
+        "next_due": row["next_due"],
+        "overdue_steps": [d.kind for d in row["overdue"]],
+        "escalation_level": row["escalation"],
+        "supervisions": row["supervisions"],
+        "open_supervisions": row["open_supervisions"],
+        "outcome": case.outcome,
+        "satisfaction": case.satisfaction,
+        "closed_at": case.closed_at,
+    }
+
+
+class OversightView(APIView):
+    """Every complaint with its deadlines and outcome; the same filters as the page."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        access.require(request.user, OVERSEE)
+        filters = OversightFilter(request.query_params or None)
+        if request.query_params and not filters.is_valid():
+            return _form_error(filters)
+        cases = selectors.oversight_cases(request.user, **filters.params())[:500]
+        return Response({"results": [_row(r) for r in selectors.oversight_rows(cases)]})
+
+
+class SuperviseSerializer(serializers.Serializer):
+    request = serializers.CharField(max_length=4000)
+    working_days = serializers.IntegerField(min_value=1, max_value=60, required=False)
+
+
+class SuperviseView(APIView):
+    @extend_schema(request=SuperviseSerializer, responses={201: dict})
+    def post(self, request, pk):
+        access.require(request.user, SUPERVISE)
+        case = selectors.get_oversight_case(request.user, pk)
+        data = SuperviseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            supervision = services.supervision_issue(
+                actor=request.user,
+                case=case,
+                request=data.validated_data["request"],
+                working_days=data.validated_data.get("working_days"),
+            )
+        except ValidationError as exc:
+            return _invalid(exc)
+        return Response(
+            {"id": supervision.pk, "due_at": supervision.due_at, "status": supervision.status},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=4000)
+
+
+class AnswerView(APIView):
+    @extend_schema(request=AnswerSerializer, responses={200: dict})
+    def post(self, request, pk):
+        supervision = selectors.get_supervision(request.user, pk)
+        data = AnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            supervision = services.supervision_answer(
+                actor=request.user, supervision=supervision, answer=data.validated_data["answer"]
+            )
+        except ValidationError as exc:
+            return _invalid(exc)
+        return Response({"id": supervision.pk, "status": supervision.status})
