@@ -136,7 +136,8 @@ def report_add_information(request):
     except intake.RateLimited:
         return _limited(request, "confidential/track_form.html", {"form": TrackForm()})
     if report is None:
-        track = TrackForm()
+        track = TrackForm(data={"code": code})
+        track.is_valid()
         track.add_error(None, _("No report matches this code."))
         return render(request, "confidential/track_form.html", {"form": track}, status=404)
     if form.is_valid():

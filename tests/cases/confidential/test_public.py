@@ -240,3 +240,14 @@ def test_named_reporter_is_told_of_the_answer(cast):
         )
     note = Notification.objects.get(recipient=cast.teacher)
     assert note.kind == "report.answered" and note.url == reverse("confidential:mine")
+
+
+def test_adding_information_with_a_wrong_code_is_a_clear_404_not_a_crash(cast, client):
+    file_report()
+    response = client.post(
+        reverse("confidential:add_information"),
+        {"code": "AAAA-BBBB-CCCC-DDDD-EEEE", "text": "补充材料"},
+    )
+    assert response.status_code == 404
+    assert "举报" in response.content.decode() or "查询码" in response.content.decode()
+    assert not ReportAddition.objects.exists()
