@@ -119,6 +119,9 @@ def case_detail(request, pk):
             "buttons": [(a, CASE_ACTIONS[a][0]) for a in actions if a in CASE_ACTIONS],
             "history": history,
             "notices": notices,
+            # 督办 from the discipline office belongs on the case's timeline for everyone who
+            # may see the case (it names the office, never a complainant)
+            "supervisions": case.supervisions.select_related("unit").order_by("pk"),
             # files of anonymous and hidden reporters were cleaned of names and metadata on upload
             "files": attachments_for(case),
             "deadlines": open_deadlines_for(case),

@@ -136,3 +136,16 @@ def test_supervision_through_the_api(cast, client):
         f"/api/v1/supervisions/{pk}/answer/", {"answer": "已办结"}, content_type="application/json"
     )
     assert ok.status_code == 200 and ok.json()["status"] == "answered"
+
+
+def test_supervision_shows_on_the_case_page_of_the_accepting_body(cast, client):
+    case = file_case(cast.teacher, cast.units.rj, reporter_hidden=True)
+    client.force_login(cast.discipline_officer)
+    client.post(
+        reverse("complaints:supervise", args=[case.pk]),
+        {"request": "请说明受理延误原因。", "working_days": 3},
+    )
+    client.force_login(cast.xx_leader)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "请说明受理延误原因。" in page
+    assert cast.teacher.full_name not in page
