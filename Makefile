@@ -17,8 +17,12 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# Every seed command is idempotent: re-running `make run` creates nothing twice.
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py review_load_catalogues
+	$(BIN)/python manage.py seed_indicators
+	$(BIN)/python manage.py seed_plans
 
 run: seed
 	@echo "Serving on http://$(HOST)/ — log in with one of the demo accounts above."
