@@ -65,14 +65,14 @@ def annual_cases_section(context):
         ],
         tables=[
             Table(
-                headers=[_("Category"), _("Cases")],
+                headers=[_("Category"), _("Number of cases")],
                 rows=[
                     [r["category__name"] or _("Not classified"), str(r["n"])] for r in by_category
                 ],
                 title=_("Cases by category"),
             ),
             Table(
-                headers=[_("Grade"), _("Cases")],
+                headers=[_("Grade"), _("Number of cases")],
                 rows=[[r["grade__name"] or _("Not graded"), str(r["n"])] for r in by_grade],
                 title=_("Cases by grade"),
             ),

@@ -53,6 +53,7 @@ def inbox_items(user, limit: int = 50) -> list[dict]:
             status=Deadline.Status.OPEN,
         )
         .select_related("content_type", "owner_unit")
+        .prefetch_related("obj")
         .order_by("due_at")[:limit]
     )
     now = timezone.now()
@@ -60,13 +61,15 @@ def inbox_items(user, limit: int = 50) -> list[dict]:
     items = []
     for deadline in rows:
         obj = deadline.obj
+        days_left = calendar.working_days_left(deadline.due_at, now)
         items.append(
             {
                 "deadline": deadline,
                 "obj": obj,
                 "url": obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "",
                 "label": labels.get(deadline.kind, deadline.kind),
-                "days_left": calendar.working_days_left(deadline.due_at, now),
+                "days_left": days_left,
+                "overdue_days": max(-days_left, 0),
                 "overdue": deadline.due_at < now,
             }
         )
