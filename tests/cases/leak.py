@@ -264,3 +264,46 @@ def database_surfaces() -> list[Surface]:
         text = "\n".join(" ".join(str(v) for v in row) for row in rows)
         surfaces.append(Surface("database", model._meta.label, text))
     return surfaces
+
+
+def walk_site(clients, probe_client, patterns, ids_for, secrets, admin_viewers):
+    """Request every instantiable URL as every viewer (admin pages only as those who reach the
+    admin). `probe_client` skips POST-only routes (405) once instead of once per viewer."""
+    urls, admin_urls = [], []
+    for pattern in patterns:
+        concrete = instantiate(pattern, ids_for)
+        if pattern.params and concrete:
+            probe = probe_client.get(concrete[0]) if pattern.model is None else None
+            if probe is not None and probe.status_code == 405:
+                continue
+        (admin_urls if pattern.name.startswith("admin:") else urls).extend(concrete)
+    urls, admin_urls = list(dict.fromkeys(urls)), list(dict.fromkeys(admin_urls))
+    findings, walked, errors = walk(clients, urls, secrets)
+    admin_findings, admin_walked, admin_errors = walk(
+        {n: c for n, c in clients.items() if n in admin_viewers}, admin_urls, secrets
+    )
+    findings.update(admin_findings)
+    return findings, walked + admin_walked, errors + admin_errors
+
+
+def received_surfaces(viewers: dict, outbox) -> list[Surface]:
+    """What each person received: in-app notifications and e-mails."""
+    from engine.models import Notification
+
+    by_email = {p.email: n for n, p in viewers.items()}
+    surfaces = [
+        Surface(name, f"notification {n.kind}", f"{n.title}\n{n.body}\n{n.url}")
+        for name, person in viewers.items()
+        for n in Notification.objects.filter(recipient=person)
+    ]
+    for message in outbox:
+        for to in message.to:
+            if to in by_email:
+                surfaces.append(
+                    Surface(
+                        by_email[to],
+                        f"email {message.subject}",
+                        f"{message.subject}\n{message.body}",
+                    )
+                )
+    return surfaces

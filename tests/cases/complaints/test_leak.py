@@ -24,7 +24,6 @@ from cases.complaints.models import Supervision, Ticket
 from cases.models import Case
 from cases.models import Status as S
 from config.celery import app as celery_app
-from engine.models import Notification
 from tests.cases import leak
 from tests.cases.confidential.factories import (
     COMMENT_AUTHOR,
@@ -214,37 +213,10 @@ def test_no_complainant_identity_reaches_anyone(
         return sorted(touched.get(model, ())) if model is not None else any_ids
 
     admin_ok = {n for n, c in clients.items() if c.get(reverse("admin:index")).status_code == 200}
-    office_client = clients["discipline_officer"]
-    urls, admin_urls = [], []
-    for pattern in leak.url_patterns():
-        concrete = leak.instantiate(pattern, ids_for)
-        if pattern.params and concrete:
-            probe = office_client.get(concrete[0]) if pattern.model is None else None
-            if probe is not None and probe.status_code == 405:
-                continue
-        (admin_urls if pattern.name.startswith("admin:") else urls).extend(concrete)
-    urls, admin_urls = list(dict.fromkeys(urls)), list(dict.fromkeys(admin_urls))
-    findings, walked, errors = leak.walk(clients, urls, secrets)
-    admin_findings, admin_walked, admin_errors = leak.walk(
-        {n: c for n, c in clients.items() if n in admin_ok}, admin_urls, secrets
+    findings, walked, errors = leak.walk_site(
+        clients, clients["discipline_officer"], leak.url_patterns(), ids_for, secrets, admin_ok
     )
-    findings.update(admin_findings)
-    walked += admin_walked
-    errors += admin_errors
-
-    by_email = {p.email: n for n, p in viewers.items()}
-    surfaces = []
-    for name, person in viewers.items():
-        for n in Notification.objects.filter(recipient=person):
-            surfaces.append(
-                leak.Surface(name, f"notification {n.kind}", f"{n.title}\n{n.body}\n{n.url}")
-            )
-    for message in mail.outbox:
-        for to in message.to:
-            if to in by_email:
-                surfaces.append(
-                    leak.Surface(by_email[to], f"email {message.subject}", message.body)
-                )
+    surfaces = leak.received_surfaces(viewers, mail.outbox)
     for key, code in scene.codes.items():
         holder, viewer = Client(), f"holder of {key}"
         page = holder.post(reverse("complaints:track"), {"code": code})

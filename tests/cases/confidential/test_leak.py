@@ -21,7 +21,7 @@ from accounts.models import Role
 from cases.confidential import hooks
 from cases.confidential.models import Report
 from config.celery import app as celery_app
-from engine.models import Notification, Sequence
+from engine.models import Sequence
 from tests.cases import leak
 from tests.cases.confidential.factories import (
     COMMENT_AUTHOR,
@@ -238,42 +238,12 @@ def test_no_identity_reaches_anyone_who_may_not_see_it(
         for name, client in clients.items()
         if client.get(reverse("admin:index")).status_code == 200
     }
-    office_client = clients[OFFICE]
-    urls, admin_urls = [], []
-    for pattern in patterns:
-        concrete = leak.instantiate(pattern, ids_for)
-        if pattern.params and concrete:
-            probe = office_client.get(concrete[0]) if pattern.model is None else None
-            if probe is not None and probe.status_code == 405:
-                continue
-        (admin_urls if pattern.name.startswith("admin:") else urls).extend(concrete)
-    urls, admin_urls = list(dict.fromkeys(urls)), list(dict.fromkeys(admin_urls))
-    findings, walked, errors = leak.walk(clients, urls, secrets)
-    admin_findings, admin_walked, admin_errors = leak.walk(
-        {n: c for n, c in clients.items() if n in admin_ok}, admin_urls, secrets
+    findings, walked, errors = leak.walk_site(
+        clients, clients[OFFICE], patterns, ids_for, secrets, admin_ok
     )
-    findings.update(admin_findings)
-    walked += admin_walked
-    errors += admin_errors
 
     # 2. What each person received: notifications (in-app) and emails.
-    by_email = {p.email: n for n, p in viewers.items()}
-    surfaces = []
-    for name, person in viewers.items():
-        for n in Notification.objects.filter(recipient=person):
-            surfaces.append(
-                leak.Surface(name, f"notification {n.kind}", f"{n.title}\n{n.body}\n{n.url}")
-            )
-    for message in mail.outbox:
-        for to in message.to:
-            if to in by_email:
-                surfaces.append(
-                    leak.Surface(
-                        by_email[to],
-                        f"email {message.subject}",
-                        f"{message.subject}\n{message.body}",
-                    )
-                )
+    surfaces = leak.received_surfaces(viewers, mail.outbox)
     # 3. What a holder of each code sees.
     for key, code in scene.codes.items():
         holder, viewer = Client(), f"holder of {key}"
