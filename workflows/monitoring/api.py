@@ -11,7 +11,17 @@ from rest_framework.views import APIView
 from accounts.models import User
 
 from . import access_rules, selectors, services
-from .models import NEXT_STAGE, Cycle, Improvement, Indicator, Period, Subject, Warning
+from .models import (
+    NEXT_STAGE,
+    Cycle,
+    Improvement,
+    Indicator,
+    Period,
+    PeriodKind,
+    Subject,
+    Warning,
+)
+from .periods import resolve as resolve_period
 
 MAX_BULK = 5000
 
@@ -109,7 +119,9 @@ class CycleSerializer(serializers.ModelSerializer):
 class ReadingInSerializer(serializers.Serializer):
     indicator = serializers.CharField(help_text="indicator code")
     subject = serializers.CharField(help_text="unit code, username or staff number")
-    period = serializers.CharField(help_text="period code")
+    period = serializers.CharField(
+        help_text="period code; for a weekly indicator also an ISO week such as 2026-W48"
+    )
     value = serializers.CharField()
     source_id = serializers.CharField(
         max_length=100, help_text="the sending system's id of this reading (idempotency key)"
@@ -179,7 +191,11 @@ class ReadingIngestView(APIView):
                             actor=request.user,
                             indicator=indicator,
                             subject=_find_subject(row["subject"], indicator.level),
-                            period=periods.get(row["period"]),
+                            period=resolve_period(
+                                row["period"],
+                                periods,
+                                weekly=indicator.period_kind == PeriodKind.WEEK,
+                            ),
                             value=row["value"],
                             source=data["source"],
                             source_id=row["source_id"],
