@@ -2,7 +2,9 @@
 
 Monitoring data is seen through the responsible unit (`monitoring.view` in its subtree) or,
 for a teacher's or student's own subject, by that person. Teachers and students hold no
-`monitoring.view`, so they see their own subject and nobody else's.
+`monitoring.view`, so they see their own subject and nobody else's. Class advisers hold the
+student-only capabilities: they see and follow up the student-level subjects of their unit's
+subtree (warnings, improvements, cycles), nothing of the unit's own or its teachers'.
 """
 
 from django.core.exceptions import PermissionDenied
