@@ -2,7 +2,6 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -18,7 +17,6 @@ from .models import (
     Indicator,
     Period,
     PeriodKind,
-    Subject,
     Warning,
 )
 from .periods import resolve as resolve_period
@@ -148,18 +146,6 @@ class ReadingBulkResponseSerializer(serializers.Serializer):
     results = ReadingResultSerializer(many=True)
 
 
-def _find_subject(key: str, level: str):
-    return (
-        Subject.objects.filter(level=level)
-        .filter(
-            Q(subject_unit__code=key)
-            | Q(subject_user__username=key)
-            | Q(subject_user__staff_no=key)
-        )
-        .first()
-    )
-
-
 class ReadingIngestView(APIView):
     """Push readings from another campus system. Idempotent by (subject, indicator, period,
     source, source_id): sending the same batch twice creates nothing the second time."""
@@ -190,7 +176,7 @@ class ReadingIngestView(APIView):
                         reading, created = services.reading_submit(
                             actor=request.user,
                             indicator=indicator,
-                            subject=_find_subject(row["subject"], indicator.level),
+                            subject=selectors.find_subject(row["subject"], indicator.level),
                             period=resolve_period(
                                 row["period"],
                                 periods,

@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from workflows.levels import Level
 
-from . import engine_bridge, periods
-from .models import Improvement, Indicator, Period, PeriodKind, StageGate, Subject
+from . import engine_bridge, periods, selectors
+from .models import Improvement, Indicator, Period, PeriodKind, StageGate
 
 
 class IndicatorForm(forms.ModelForm):
@@ -34,7 +34,12 @@ class IndicatorForm(forms.ModelForm):
 
 class ReadingForm(forms.Form):
     indicator = forms.ModelChoiceField(Indicator.objects.none(), label=_("Indicator"))
-    subject = forms.ModelChoiceField(Subject.objects.none(), label=_("Subject"))
+    # Typed, not chosen from a list: a college has tens of thousands of students.
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=150,
+        help_text=_("A unit code, or a teacher's or student's username or staff number."),
+    )
     period = forms.ModelChoiceField(
         Period.objects.order_by("-start", "code"), label=_("Reporting period"), required=False
     )
@@ -51,13 +56,21 @@ class ReadingForm(forms.Form):
     value = forms.CharField(label=_("Value"), max_length=40)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args, indicators, subjects, **kwargs):
+    def __init__(self, *args, indicators, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["indicator"].queryset = indicators
-        self.fields["subject"].queryset = subjects
 
     def clean(self):
         data = super().clean()
+        indicator, key = data.get("indicator"), data.get("subject")
+        if indicator is not None and key:
+            data["subject"] = selectors.find_subject(key, indicator.level)
+            if data["subject"] is None:
+                self.add_error(
+                    "subject",
+                    _("No subject “%(s)s” at the level of this indicator (%(level)s).")
+                    % {"s": key, "level": indicator.get_level_display()},
+                )
         period, week = data.get("period"), data.get("week")
         if week:
             parsed = periods.parse_week(week)

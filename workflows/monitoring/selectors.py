@@ -33,6 +33,22 @@ def subjects_for(user):
     )
 
 
+def find_subject(key: str, level: str) -> Subject | None:
+    """The subject at a level named by a unit code, a username or a staff number."""
+    key = (key or "").strip()
+    if not key:
+        return None
+    return (
+        Subject.objects.filter(level=level)
+        .filter(
+            Q(subject_unit__code=key)
+            | Q(subject_user__username=key)
+            | Q(subject_user__staff_no=key)
+        )
+        .first()
+    )
+
+
 def warnings_for(user, *, open_only: bool = False):
     qs = Warning.objects.filter(access_rules.owned_filter(user)).select_related(
         "indicator", "subject", "period", "responsible_unit"

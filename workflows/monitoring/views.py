@@ -107,11 +107,7 @@ def reading_create(request):
     indicators = selectors.indicators_enterable(request.user)
     if not indicators.exists():
         raise PermissionDenied
-    form = ReadingForm(
-        request.POST or None,
-        indicators=indicators,
-        subjects=Subject.objects.all(),
-    )
+    form = ReadingForm(request.POST or None, indicators=indicators)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

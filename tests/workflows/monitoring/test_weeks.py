@@ -142,7 +142,7 @@ def test_the_data_entry_form_takes_a_week(cast, mon, weekly, login):
     client = login(cast.xx_member)
     page = client.get("/monitoring/readings/new/").content.decode()
     assert 'type="week"' in page
-    form = {"indicator": weekly.pk, "subject": mon.student.pk, "week": "2026-W49", "value": "97"}
+    form = {"indicator": weekly.pk, "subject": "student", "week": "2026-W49", "value": "97"}
     response = client.post("/monitoring/readings/new/", form)
     assert response.status_code == 302
     reading = Reading.objects.get()
@@ -154,7 +154,7 @@ def test_the_data_entry_form_takes_a_week(cast, mon, weekly, login):
     # a yearly indicator given a week: the service's clear message, and no week is left behind
     response = client.post(
         "/monitoring/readings/new/",
-        {**form, "indicator": mon.employment.pk, "subject": mon.rj.pk, "week": "2026-W50"},
+        {**form, "indicator": mon.employment.pk, "subject": "rj", "week": "2026-W50"},
     )
     assert response.status_code == 200 and response.context["form"].errors
     assert not Period.objects.filter(code="2026-W50").exists()
