@@ -293,11 +293,11 @@ def bench_import(rows: int) -> None:
 
     from accounts.models import Membership
     from workflows.monitoring import imports
-    from workflows.monitoring.models import Indicator, Period, Reading, Subject
+    from workflows.monitoring.models import Indicator, Reading, Subject
 
     _, dept, major = _college()
-    months = 10
-    students = rows // months
+    weeks = 10
+    students = rows // weeks
     _bulk_users(students, "i", "student", major.pk)
     from django.db import connection
 
@@ -309,20 +309,13 @@ def bench_import(rows: int) -> None:
             """,
             [major.pk],
         )
-    for m in range(months):
-        Period.objects.create(
-            code=f"2026-{m + 1:02d}",
-            name=f"2026年{m + 1}月",
-            kind="month",
-            start=f"2026-{m + 1:02d}-01",
-            end=f"2026-{m + 1:02d}-28",
-        )
+    # Attendance per student per week: the week periods are created by the import itself.
     Indicator.objects.create(
         code="P01",
         name="学生出勤率",
         level="student",
         direction="higher",
-        period_kind="month",
+        period_kind="week",
         min_value=0,
         max_value=100,
         yellow_threshold=95,
@@ -340,9 +333,10 @@ def bench_import(rows: int) -> None:
     with csv_path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["指标代码", "对象", "期间", "数值", "来源编号"])
-        for m in range(months):
+        for m in range(weeks):
             for s in range(1, students + 1):
-                w.writerow(["P01", f"i{s}", f"2026-{m + 1:02d}", 90 + (s * 7 + m) % 11, f"{m}-{s}"])
+                week = f"2026-W{m + 1:02d}"
+                w.writerow(["P01", f"i{s}", week, 90 + (s * 7 + m) % 11, f"{m}-{s}"])
     xlsx_rows = min(rows, 50_000)
     xlsx_path = tmp / "attendance.xlsx"
     book = Workbook(write_only=True)
@@ -350,7 +344,7 @@ def bench_import(rows: int) -> None:
     sheet.append(["指标代码", "对象", "期间", "数值"])
     for k in range(xlsx_rows):
         s, m = k % students + 1, k // students
-        sheet.append(["P01", f"i{s}", f"2026-{m + 1:02d}", 88 + k % 12])
+        sheet.append(["P01", f"i{s}", f"2026-W{m + 1:02d}", 88 + k % 12])
     book.save(xlsx_path)
 
     for path, label in ((csv_path, "csv"), (xlsx_path, "xlsx")):
