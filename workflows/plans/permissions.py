@@ -45,8 +45,10 @@ CAPABILITIES = {
     R.STUDENT: {PlanCap.VIEW},
 }
 
-# Offices and the college itself are reviewed by the quality office; teaching units by their
-# department's leader (a department leader's subtree scope never reaches an office).
+# College-level items (owned by the college, the committee or an office) are reviewed by their
+# reviewing office's leader (a department leader's membership held in that office), or by the
+# quality office when none is set; the quality office may always review them. Teaching units'
+# items are reviewed by their department's leader (whose subtree never reaches an office).
 COLLEGE_KINDS = (OrgUnit.Kind.COLLEGE, OrgUnit.Kind.COMMITTEE, OrgUnit.Kind.OFFICE)
 
 
@@ -62,7 +64,11 @@ def item_filter(user) -> Q:
     personal = Q(owner_user__isnull=False) & access.unit_filter(
         user, PlanCap.VIEW_PERSONAL, "owner_unit__"
     )
-    q = shared | personal | Q(owner_user=user)
+    # The reviewing office's leader sees the college-level items it reviews.
+    reviewing = Q(owner_user__isnull=True) & access.unit_filter(
+        user, PlanCap.REVIEW, "reviewing_unit__"
+    )
+    q = shared | personal | reviewing | Q(owner_user=user)
     if access.has_capability(user, PlanCap.DECIDE):
         # The committee sees everything that has reached it, personal plans included.
         q |= Q(state="reviewed") | Q(version__gt=0)
@@ -105,11 +111,45 @@ def can_edit(user, item) -> bool:
 
 
 def can_review(user, item) -> bool:
-    if not access.can(user, PlanCap.REVIEW, item):
-        return False
     if item.owner_unit.kind in COLLEGE_KINDS:
-        return PlanCap.ADMIN in access.capabilities(user)
-    return True
+        if PlanCap.ADMIN in access.capabilities(user):
+            return True
+        office = item.reviewing_unit
+        return office is not None and access.can(user, PlanCap.REVIEW, office)
+    return access.can(user, PlanCap.REVIEW, item)
+
+
+def review_filter(user, prefix: str = "") -> Q:
+    """The submitted items `user` reviews as the owning level, as one Q (for the inbox)."""
+    caps = access.capabilities(user)
+    if PlanCap.REVIEW not in caps:
+        return Q(pk__in=[])
+    college = Q(**{f"{prefix}owner_unit__kind__in": COLLEGE_KINDS})
+    teaching = ~college & access.unit_filter(user, PlanCap.REVIEW, f"{prefix}owner_unit__")
+    if PlanCap.ADMIN in caps:
+        return teaching | college
+    offices = access.unit_filter(user, PlanCap.REVIEW, f"{prefix}reviewing_unit__")
+    return teaching | (college & Q(**{f"{prefix}reviewing_unit__isnull": False}) & offices)
+
+
+def reviewer_users(item):
+    """Who reviews `item` as the owning level: its reviewing office's leaders (or the quality
+    office), or the leaders of its department."""
+    from accounts.models import Membership, User
+
+    if item.owner_unit.kind in COLLEGE_KINDS:
+        office = item.reviewing_unit
+        leaders = Membership.objects.none()
+        if office is not None:
+            leaders = Membership.objects.filter(
+                role=R.DEPARTMENT_LEADER, org_unit__path__in=[*office.ancestor_paths(), office.path]
+            )
+        if office is None or not leaders.exists():
+            leaders = Membership.objects.filter(role=R.QUALITY_OFFICER)
+        return User.objects.filter(is_active=True, pk__in=leaders.values("user_id")).order_by("pk")
+    department = item.owner_unit.department() or item.owner_unit
+    leaders = Membership.objects.filter(role=R.DEPARTMENT_LEADER, org_unit=department)
+    return User.objects.filter(is_active=True, pk__in=leaders.values("user_id")).order_by("pk")
 
 
 def get_visible(user, model, pk):

@@ -16,6 +16,7 @@ urlpatterns = [
     path("tasks/<int:pk>/evidence/", views.task_evidence, name="task_evidence"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task_complete"),
     path("plan/<int:plan_pk>/tasks/new/", views.task_create, name="task_create"),
+    path("flow/<int:process_pk>/<int:task_pk>/", views.flow_task, name="flow_task"),
     path("changes/<int:pk>/", views.change_detail, name="change_detail"),
     path("changes/<int:pk>/vote/", views.change_vote, name="change_vote"),
     path("import/", views.import_upload, name="import_upload"),

@@ -15,7 +15,7 @@ from accounts import access
 from accounts.models import OrgUnit
 from engine import attachments
 
-from . import exports, forms, imports, selectors, services
+from . import exports, flows, forms, imports, selectors, services
 from .models import ChangeRequest, CommitteeVote, ExportJob, PendingImport, Plan, Target
 from .permissions import (
     PlanCap,
@@ -573,3 +573,71 @@ def export_download(request, pk):
     response = FileResponse(job.file.open("rb"), content_type=exports.content_type(job.fmt))
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(job.filename)}"
     return response
+
+
+# ---- the flows' task views (viewflow `ServiceStep` nodes) --------------------------------------
+
+
+@login_required
+def flow_task(request, process_pk, task_pk):
+    """The address of one open step of an approval process: the node's own view runs here.
+
+    404 unless the user may see the subject; 403 when they see it but the step is not theirs. The
+    node view ends in the same service call as the item and change pages, and that service
+    completes this task.
+    """
+    task = get_object_or_404(
+        flows.Task.objects.select_related("process"), pk=task_pk, process_id=process_pk
+    )
+    if task.process.flow_class not in flows.FLOWS or not isinstance(
+        task.flow_task, flows.ServiceStep
+    ):
+        raise Http404
+    subject = flows.subject_of(task.process)
+    item = subject.item if isinstance(subject, ChangeRequest) else subject
+    if item is None or not can_view(request.user, item):
+        raise Http404
+    back = subject.get_absolute_url()
+    if task.status not in flows.OPEN:
+        messages.info(request, _("This step is already done."))
+        return redirect(back)
+    if not task.flow_task.can_execute(request.user, task):
+        raise PermissionDenied
+    request.activation = task.flow_task.activation_class(task)
+    return task.flow_task.view(request, subject=subject, task=task)
+
+
+def _step_page(request, subject, task, decide):
+    form = forms.CommentForm(request.POST or None)
+    if request.method == "POST":
+        approve = request.POST.get("decision") == "approve"
+        try:
+            message = decide(approve, request.POST.get("comment", ""))
+        except (ValidationError, services.StateConflict) as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect(subject)
+    return render(
+        request,
+        "plans/flow_task.html",
+        {"task": task, "subject": subject, "form": form, "step": task.flow_task.step},
+    )
+
+
+def flow_review(request, *, subject, task):
+    def decide(approve, comment):
+        services.item_review(actor=request.user, item=subject, approve=approve, comment=comment)
+        return _("Passed to the committee.") if approve else _("Returned with comments.")
+
+    return _step_page(request, subject, task, decide)
+
+
+def flow_vote(request, *, subject, task):
+    def decide(approve, comment):
+        decision = services.committee_vote(
+            actor=request.user, subject=subject, approve=approve, comment=comment
+        )
+        return _("Your vote is recorded.") if decision is None else _("The committee decided.")
+
+    return _step_page(request, subject, task, decide)

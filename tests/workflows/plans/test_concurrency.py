@@ -4,8 +4,10 @@ import threading
 
 import pytest
 from django.db import close_old_connections
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
 
-from workflows.plans import services
+from workflows.plans import flows, services
 from workflows.plans.models import CommitteeDecision, CommitteeVote, ItemState, Plan
 
 from .factories import draft_plan
@@ -50,3 +52,11 @@ def test_two_members_approving_at_once_record_one_decision(cast):
     decision = CommitteeDecision.objects.get()
     plan = Plan.objects.get(pk=plan.pk)
     assert plan.state == (ItemState.IN_FORCE if decision.approved else ItemState.RETURNED)
+    # The flow recorded the same single decision: one committee task done, by the winner.
+    committee = Task.objects.get(
+        process__in=flows.processes_of(plan).values("pk"),
+        flow_task=flows.ItemApprovalFlow.committee,
+    )
+    assert committee.status == STATUS.DONE
+    assert committee.owner == (cast.chair if decision.approved else cast.committee_member)
+    assert flows.processes_of(plan).get().status == PROCESS.DONE
