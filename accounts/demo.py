@@ -60,6 +60,7 @@ PEOPLE = [
     ("teacher", "吴芳", [(Role.TEACHER, "rj")]),
     ("jd_teacher", "马超", [(Role.TEACHER, "jdyt")]),
     ("student", "郑小明", [(Role.STUDENT, "rj")]),
+    ("adviser", "钱老师", [(Role.CLASS_ADVISER, "rj"), (Role.TEACHER, "rj")]),
     ("expert", "冯教授", [(Role.EXTERNAL_EXPERT, "college")]),
     ("admin", "系统管理员", [(Role.SYSTEM_ADMIN, "xxzx")]),
 ]

@@ -40,6 +40,7 @@ REFUSALS = {
     "teacher": [(ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN), ("unit:jd", NOT_FOUND)],
     "jd_teacher": [(ROSTER, FORBIDDEN), ("unit:xx", NOT_FOUND)],
     "student": [(ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN), ("unit:jd", NOT_FOUND)],
+    "adviser": [(ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN), ("unit:jd", NOT_FOUND)],
     "expert": [(UNITS, FORBIDDEN), (ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN)],
     # The system administrator is refused nothing here; it must reach what the others may not.
     "admin": [],
