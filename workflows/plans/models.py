@@ -313,6 +313,7 @@ class Standard(ChainItem):
 class TaskState(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
+    RETIRED = "retired", _("Retired")
 
 
 class Task(ConcurrentTransitionMixin, models.Model):
@@ -383,6 +384,11 @@ class Task(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @transition(field=state, source=TaskState.OPEN, target=TaskState.DONE)
     def complete(self, by=None):
+        pass
+
+    @fsm_log_by
+    @transition(field=state, source=[TaskState.OPEN, TaskState.DONE], target=TaskState.RETIRED)
+    def retire(self, by=None):
         pass
 
 
@@ -553,6 +559,8 @@ class PendingImport(models.Model):
     rows = models.JSONField()
     bad_rows = models.JSONField(default=list)
     unmatched = models.JSONField(default=list)
+    # Tasks of the plan that this file no longer lists: kept unless the user ticks to retire them.
+    missing = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 

@@ -125,7 +125,10 @@ def gaps(user) -> dict:
             visible(user, Standard).filter(live, targets__isnull=True).select_related("owner_unit")
         ),
         "tasks_without_lead": list(
-            visible_tasks(user).filter(lead_unit__isnull=True).select_related("plan")
+            visible_tasks(user)
+            .filter(lead_unit__isnull=True)
+            .exclude(state=TaskState.RETIRED)
+            .select_related("plan")
         ),
     }
 

@@ -4,6 +4,7 @@ import datetime
 import decimal
 import json
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -691,18 +692,57 @@ def task_create(*, actor, plan, category, title, deliverable, lead_unit=None, as
 TASK_DEADLINE = "plan.task"
 
 
+def _deadline_due(task: Task):
+    """When the task's deadline falls due under the engine's ladder, or None if it has none."""
+    if task.state == TaskState.OPEN and task.deadline and task.lead_unit_id:
+        return timezone.make_aware(datetime.datetime.combine(task.deadline, datetime.time.max))
+    return None
+
+
 def task_deadline_sync(task: Task) -> None:
     """Put the task's deadline under the engine's reminder and escalation ladder."""
-    if task.state == TaskState.OPEN and task.deadline and task.lead_unit_id:
+    due_at = _deadline_due(task)
+    if due_at is not None:
         deadlines.deadline_start(
             obj=task,
             kind=TASK_DEADLINE,
             owner_unit=task.lead_unit,
             owner_user=task.person,
-            due_at=timezone.make_aware(datetime.datetime.combine(task.deadline, datetime.time.max)),
+            due_at=due_at,
         )
     else:
         deadlines.deadline_cancel(obj=task, kind=TASK_DEADLINE)
+
+
+def tasks_deadline_sync(tasks, *, new: bool = False) -> int:
+    """`task_deadline_sync` for many tasks in a constant number of queries (imports).
+
+    `new`: the tasks were just created, so none has a deadline to cancel. Returns how many
+    deadlines were started."""
+    tasks = list(tasks)
+    if not tasks:
+        return 0
+    units = OrgUnit.objects.in_bulk({t.lead_unit_id for t in tasks if t.lead_unit_id})
+    people = get_user_model().objects.in_bulk({t.person_id for t in tasks if t.person_id})
+    specs, dropped = [], []
+    for task in tasks:
+        due_at = _deadline_due(task)
+        if due_at is None:
+            dropped.append(task)
+            continue
+        specs.append(
+            deadlines.DeadlineSpec(
+                obj=task,
+                owner_unit=units[task.lead_unit_id],
+                owner_user=people.get(task.person_id),
+                due_at=due_at,
+            )
+        )
+    deadlines.deadline_start_many(kind=TASK_DEADLINE, specs=specs)
+    if not new:
+        for task in dropped:  # a re-import that removed a deadline: rare, one update each
+            deadlines.deadline_cancel(obj=task, kind=TASK_DEADLINE)
+    return len(specs)
 
 
 @transaction.atomic

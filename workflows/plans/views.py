@@ -513,7 +513,11 @@ def import_preview(request, pk):
     pending = get_object_or_404(PendingImport, pk=pk, owner=request.user)
     if request.method == "POST":
         try:
-            summary = imports.import_confirm(actor=request.user, pending_id=pending.pk)
+            summary = imports.import_confirm(
+                actor=request.user,
+                pending_id=pending.pk,
+                retire_missing=request.POST.get("retire_missing") == "1",
+            )
         except ValidationError as exc:
             _report(request, exc)
         else:
@@ -521,7 +525,7 @@ def import_preview(request, pk):
                 request,
                 _(
                     "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
-                    "%(skipped)s bad rows skipped."
+                    "%(skipped)s bad rows skipped, %(retired)s retired."
                 )
                 % summary,
             )
