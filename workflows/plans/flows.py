@@ -208,6 +208,15 @@ def may_act(user, task) -> bool:
     return subject.state == waiting and access.can(user, PlanCap.DECIDE)
 
 
+def history(subject) -> list[Task]:
+    """The human steps of the subject's processes, oldest first, with who did them."""
+    return list(
+        Task.objects.filter(process__in=processes_of(subject).values("pk"), flow_task_type="HUMAN")
+        .select_related("owner")
+        .order_by("pk")
+    )
+
+
 def task_url(task) -> str:
     from django.urls import reverse
 

@@ -129,6 +129,7 @@ def item_create(request, kind):
                     level=data["level"],
                     owner_user=request.user if data["kind"] in services.PERSONAL_KINDS else None,
                     content=form.content(),
+                    reviewing_unit=data.get("reviewing_unit"),
                 )
             elif kind == "target":
                 item = services.target_create(
@@ -136,6 +137,7 @@ def item_create(request, kind):
                     plan=data["plan"],
                     owner_unit=data["owner_unit"],
                     content=form.content(),
+                    reviewing_unit=data.get("reviewing_unit"),
                 )
             else:
                 item = services.standard_create(
@@ -143,6 +145,7 @@ def item_create(request, kind):
                     owner_unit=data["owner_unit"],
                     level=data["level"],
                     content=form.content(),
+                    reviewing_unit=data.get("reviewing_unit"),
                 )
         except PermissionDenied:
             form.add_error(None, _("You may not create items for this unit."))
@@ -170,6 +173,7 @@ def item_detail(request, kind, pk):
         "allowed": services.allowed_transitions(item),
         "comment_form": forms.CommentForm(),
         "upload_form": forms.UploadForm(),
+        "steps": flows.history(item),
     }
     if kind == "plan":
         context["children"] = item.children.filter(
@@ -355,6 +359,7 @@ def change_detail(request, pk):
             "item": item,
             "rows": rows,
             "votes": votes,
+            "steps": flows.history(change),
             "can_decide": access.can(request.user, PlanCap.DECIDE),
             "comment_form": forms.CommentForm(),
         },

@@ -4,6 +4,7 @@ step; the flow's own task pages do the work through the same services."""
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from viewflow.workflow.models import Task
@@ -265,3 +266,104 @@ def test_a_second_leader_means_the_review_waits_in_the_queue(cast):
     assert _steps(plan) == [("review", STATUS.NEW, None)]
     services.item_review(actor=cast.xx_leader, item=plan, approve=True)
     assert _steps(plan)[0] == ("review", STATUS.DONE, "xx_leader")
+
+
+# ---- the reviewing office ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def jwc_leader(cast):
+    """The academic affairs office's leader: a department leader's membership held in an office."""
+    user = UserFactory(username="jwc_leader", full_name="教务处长")
+    MembershipFactory(user=user, org_unit=cast.units.jwc, role=Role.DEPARTMENT_LEADER)
+    return user
+
+
+def test_the_reviewing_office_leader_gets_the_review_of_a_college_plan(cast, login, jwc_leader):
+    root = in_force_plan(cast)
+    client = login(cast.quality_officer)
+    client.post(
+        reverse("plans:item_create", args=["plan"]),
+        {
+            "title": "专业建设规划",
+            "kind": "special",
+            "parent": root.pk,
+            "start_year": 2026,
+            "end_year": 2030,
+            "level": "school",
+            "owner_unit": cast.units.college.pk,
+            "reviewing_unit": cast.units.jwc.pk,
+        },
+    )
+    plan = Plan.objects.get(title="专业建设规划")
+    assert plan.reviewing_unit == cast.units.jwc
+    client.post(_url("item_submit", plan))
+    task = _open(plan, "review")
+    assert task.owner == jwc_leader
+
+    leader = login(jwc_leader)
+    inbox = leader.get(reverse("plans:inbox")).content.decode()
+    assert _task_url(task) in inbox
+    assert leader.get(plan.get_absolute_url()).status_code == 200
+    # Another department's leader neither sees nor reviews it.
+    assert login(cast.xx_leader).get(_task_url(task)).status_code == 404
+    leader = login(jwc_leader)
+    leader.post(_task_url(task), {"decision": "approve"})
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.REVIEWED
+    assert _steps(plan)[0] == ("review", STATUS.DONE, "jwc_leader")
+
+
+def test_an_office_owned_standard_is_reviewed_by_that_office_and_the_quality_office_may_too(
+    cast, login, jwc_leader
+):
+    from .factories import draft_standard, draft_target
+
+    target = draft_target(cast, in_force_plan(cast))
+    standard = services.standard_create(
+        actor=cast.quality_officer,
+        owner_unit=cast.units.jwc,
+        level="school",
+        content={"title": "合格课程标准", "text": "", "reference": "", "targets": [target.pk]},
+    )
+    assert standard.reviewing_unit == cast.units.jwc  # the owner office by default
+    services.item_submit(actor=cast.quality_officer, item=standard)
+    assert _open(standard, "review").owner == jwc_leader
+    assert flows.may_act(jwc_leader, _open(standard, "review"))
+    assert not flows.may_act(cast.xx_leader, _open(standard, "review"))
+    # The quality office administers: it may still do the review, and the task follows it.
+    services.item_review(actor=cast.quality_officer, item=standard, approve=True)
+    assert _steps(standard)[0] == ("review", STATUS.DONE, "zgb")
+
+    # Without a reviewing office a college item stays with the quality office.
+    other = draft_standard(cast, [target], title="学校基本标准")
+    assert other.reviewing_unit is None
+    services.item_submit(actor=cast.quality_officer, item=other)
+    assert _open(other, "review").owner == cast.quality_officer
+    assert not flows.may_act(jwc_leader, _open(other, "review"))
+
+
+def test_a_department_unit_cannot_be_the_reviewing_office(cast, login):
+    response = login(cast.quality_officer).post(
+        "/api/v1/plans/",
+        {
+            "title": "专项规划",
+            "kind": "general",
+            "start_year": 2026,
+            "end_year": 2030,
+            "level": "school",
+            "owner_unit": cast.units.college.pk,
+            "reviewing_unit": cast.units.xx.pk,
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "reviewing_unit" in response.json()["errors"]
+    with pytest.raises(ValidationError) as exc:
+        services.plan_create(
+            actor=cast.quality_officer,
+            owner_unit=cast.units.college,
+            level="school",
+            reviewing_unit=cast.units.xx,
+            content={"title": "规划", "kind": "general", "start_year": 2026, "end_year": 2030},
+        )
+    assert "reviewing_unit" in exc.value.message_dict
+    assert not Plan.objects.exists()
