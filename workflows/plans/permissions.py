@@ -7,10 +7,13 @@ from accounts import access
 from accounts.models import OrgUnit
 from accounts.models import Role as R
 
+from .models import PlanKind
+
 
 class PlanCap:
     VIEW = "plans.view"  # see plans, targets, standards and tasks of units in scope
     VIEW_PERSONAL = "plans.view_personal"  # see teachers' and students' self-development plans
+    VIEW_STUDENT_PLANS = "plans.view_student_plans"  # see students' self-development plans only
     EDIT = "plans.edit"  # draft, edit and submit items owned by units in scope
     REVIEW = "plans.review"  # the owning level's review
     DECIDE = "plans.decide"  # committee vote
@@ -41,6 +44,9 @@ CAPABILITIES = {
     R.DEPARTMENT_MEMBER: {PlanCap.VIEW, PlanCap.EDIT, PlanCap.TASK_WORK},
     R.TEAM_LEADER: {PlanCap.VIEW, PlanCap.EDIT, PlanCap.TASK_WORK},
     R.TEAM_MEMBER: {PlanCap.VIEW, PlanCap.TASK_WORK},
+    # Which personal plans each role sees is this table: the class adviser (班主任/辅导员) follows
+    # the students' self-development plans of their major or department, not the teachers'.
+    R.CLASS_ADVISER: {PlanCap.VIEW, PlanCap.VIEW_STUDENT_PLANS},
     R.TEACHER: {PlanCap.VIEW},
     R.STUDENT: {PlanCap.VIEW},
 }
@@ -52,11 +58,13 @@ CAPABILITIES = {
 COLLEGE_KINDS = (OrgUnit.Kind.COLLEGE, OrgUnit.Kind.COMMITTEE, OrgUnit.Kind.OFFICE)
 
 
-def item_filter(user) -> Q:
+def item_filter(user, model=None) -> Q:
     """Which plans/targets/standards the user sees: one Q over the owner unit, no per-row checks.
 
     A personal (self-development) plan is seen by its owner and by holders of VIEW_PERSONAL over
-    the owner's unit (the department leader, the quality office); other items by VIEW scope.
+    the owner's unit (the department leader, the quality office), a student's also by holders of
+    VIEW_STUDENT_PLANS there (the class adviser); other items by VIEW scope. `model` is the model
+    filtered (plan kinds only exist on plans).
     """
     if not access.is_active_user(user):
         return Q(pk__in=[])
@@ -64,6 +72,10 @@ def item_filter(user) -> Q:
     personal = Q(owner_user__isnull=False) & access.unit_filter(
         user, PlanCap.VIEW_PERSONAL, "owner_unit__"
     )
+    if model is not None and model._meta.model_name == "plan":
+        personal |= Q(owner_user__isnull=False, kind=PlanKind.STUDENT_SELF) & access.unit_filter(
+            user, PlanCap.VIEW_STUDENT_PLANS, "owner_unit__"
+        )
     # The reviewing office's leader sees the college-level items it reviews.
     reviewing = Q(owner_user__isnull=True) & access.unit_filter(
         user, PlanCap.REVIEW, "reviewing_unit__"
@@ -101,7 +113,7 @@ def task_filter(user) -> Q:
 
 def can_view(user, item) -> bool:
     model = type(item)
-    return model.objects.filter(item_filter(user), pk=item.pk).exists()
+    return model.objects.filter(item_filter(user, model), pk=item.pk).exists()
 
 
 def can_edit(user, item) -> bool:
@@ -154,7 +166,7 @@ def reviewer_users(item):
 
 def get_visible(user, model, pk):
     """The access helper for plans, targets and standards: 404 unless the user may see it."""
-    item = model.objects.filter(item_filter(user)).select_related("owner_unit").filter(pk=pk)
+    item = model.objects.filter(item_filter(user, model)).select_related("owner_unit").filter(pk=pk)
     item = item.first()
     if item is None:
         raise Http404

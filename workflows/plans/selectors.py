@@ -26,7 +26,7 @@ MODELS = {"plan": Plan, "target": Target, "standard": Standard}
 
 
 def visible(user, model):
-    return model.objects.filter(item_filter(user))
+    return model.objects.filter(item_filter(user, model))
 
 
 def visible_tasks(user):
