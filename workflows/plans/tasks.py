@@ -36,3 +36,27 @@ def run_export(job_id: int) -> str:
     job.done_rows = job.total_rows
     job.save()
     return filename
+
+
+@shared_task(name="plans.clean_old_files")
+def clean_old_files() -> dict:
+    """Delete import previews and export files older than PLANS_FILES_KEEP_DAYS (Celery beat).
+
+    Previews hold a whole parsed table and exports a whole document: neither is a record (the
+    tasks, the audit trail and the items' versions are), so they do not stay for ever."""
+    import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from .models import ExportJob, PendingImport
+
+    cutoff = timezone.now() - datetime.timedelta(days=settings.PLANS_FILES_KEEP_DAYS)
+    imports, _by_model = PendingImport.objects.filter(created_at__lt=cutoff).delete()
+    exports = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff):
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        exports += 1
+    return {"imports": imports, "exports": exports}
