@@ -213,7 +213,6 @@ def test_inbox_lists_led_and_assisted_tasks_and_the_list_filters_overdue(cast, l
 
 
 def test_old_import_previews_and_export_files_are_cleaned(cast, settings):
-
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
