@@ -212,6 +212,23 @@ def run() -> None:
         lambda: imports.import_confirm(actor=officer, pending_id=pending.pk),
     )
     assert Deadline.objects.filter(kind="plan.task", status="open").count() == IMPORT_ROWS
+    from workflows.plans.services import task_deadline_sync, tasks_deadline_sync
+
+    imported = list(Task.objects.filter(plan=annual).select_related("lead_unit", "person"))
+
+    def one_by_one():
+        for task in imported:
+            task_deadline_sync(task)
+
+    _r, one_s, one_q = measure(
+        f"baseline: deadline_start per task ({len(imported):,}, the former path)", one_by_one
+    )
+    _r, bulk_s, bulk_q = measure(
+        f"deadline_start_many for the same {len(imported):,} tasks",
+        lambda: tasks_deadline_sync(imported),
+    )
+    ratio = bulk_s / one_s
+    print(f"  deadlines bulk/one-by-one: {bulk_q}/{one_q} queries; time ratio {ratio:.2f}x")
     upload = SimpleUploadedFile("table.xlsx", data)
     pending = imports.import_preview(actor=officer, plan=annual, upload=upload)
     measure(
