@@ -72,6 +72,10 @@ def _reviewing_field():
     )
 
 
+class ReviewingUnitForm(forms.Form):
+    reviewing_unit = _reviewing_field()
+
+
 class PlanCreateForm(PlanForm):
     level = forms.ChoiceField(label=_("level"), choices=Level.choices)
     owner_unit = forms.ModelChoiceField(label=_("owner unit"), queryset=OrgUnit.objects.none())

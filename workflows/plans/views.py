@@ -173,6 +173,9 @@ def item_detail(request, kind, pk):
         "allowed": services.allowed_transitions(item),
         "comment_form": forms.CommentForm(),
         "upload_form": forms.UploadForm(),
+        "reviewing_form": forms.ReviewingUnitForm(
+            initial={"reviewing_unit": item.reviewing_unit_id}
+        ),
         "steps": flows.history(item),
     }
     if kind == "plan":
@@ -274,6 +277,22 @@ def item_retire(request, kind, pk):
     def act(item):
         services.item_retire(actor=request.user, item=item)
         messages.success(request, _("Retired."))
+
+    return _post_action(request, kind, pk, act)
+
+
+@login_required
+@require_POST
+def item_reviewing_unit(request, kind, pk):
+    form = forms.ReviewingUnitForm(request.POST)
+
+    def act(item):
+        if not form.is_valid():
+            raise ValidationError([m for msgs in form.errors.values() for m in msgs])
+        services.item_set_reviewing_unit(
+            actor=request.user, item=item, office=form.cleaned_data["reviewing_unit"]
+        )
+        messages.success(request, _("Reviewing office saved."))
 
     return _post_action(request, kind, pk, act)
 

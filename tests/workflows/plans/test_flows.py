@@ -367,3 +367,24 @@ def test_a_department_unit_cannot_be_the_reviewing_office(cast, login):
         )
     assert "reviewing_unit" in exc.value.message_dict
     assert not Plan.objects.exists()
+
+
+def test_the_reviewing_office_is_chosen_on_the_draft_and_fixed_once_submitted(
+    cast, login, jwc_leader
+):
+    plan = draft_plan(cast)
+    client = login(cast.quality_officer)
+    assert 'id="reviewing-form"' in client.get(plan.get_absolute_url()).content.decode()
+    client.post(_url("item_reviewing_unit", plan), {"reviewing_unit": cast.units.jwc.pk})
+    assert Plan.objects.get(pk=plan.pk).reviewing_unit == cast.units.jwc
+    # Only offices can be chosen; a department is refused and nothing changes.
+    client.post(_url("item_reviewing_unit", plan), {"reviewing_unit": cast.units.xx.pk})
+    assert Plan.objects.get(pk=plan.pk).reviewing_unit == cast.units.jwc
+    # Someone who may not edit the draft may not choose its reviewer.
+    response = login(cast.xx_member).post(_url("item_reviewing_unit", plan), {"reviewing_unit": ""})
+    assert response.status_code in (403, 404)
+    client = login(cast.quality_officer)
+    client.post(_url("item_submit", plan))
+    assert _open(plan, "review").owner == jwc_leader
+    client.post(_url("item_reviewing_unit", plan), {"reviewing_unit": ""})
+    assert Plan.objects.get(pk=plan.pk).reviewing_unit == cast.units.jwc
