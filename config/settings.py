@@ -266,6 +266,11 @@ SPECTACULAR_SETTINGS = {
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
 PLANS_IMPORT_MAX_ROWS = env.int("PLANS_IMPORT_MAX_ROWS", default=10_000)
+PLANS_FILES_KEEP_DAYS = env.int("PLANS_FILES_KEEP_DAYS", default=7)  # previews and export files
+CELERY_BEAT_SCHEDULE["plans-clean-old-files"] = {
+    "task": "plans.clean_old_files",
+    "schedule": 86400.0,
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
