@@ -327,6 +327,8 @@ DEFAULT_EXCEPTION_REPORTER = "cases.confidential.errors.ConfidentialExceptionRep
 MONITORING_WARNING_RESPONSE_DAYS = env.int("MONITORING_WARNING_RESPONSE_DAYS", default=3)
 MONITORING_WARNING_HOOKS: list[str] = []
 MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_000)
+# A week period stays open (evaluated by the scheduled sweep) this many days after it ends.
+MONITORING_WEEK_OPEN_DAYS = env.int("MONITORING_WEEK_OPEN_DAYS", default=14)
 
 # Quality incidents (cases/)
 CASES_COLLEGE_BODY_CODE = env.str("CASES_COLLEGE_BODY_CODE", default="zgb")

@@ -18,10 +18,11 @@ class PeriodKind(models.TextChoices):
     YEAR = "year", _("Academic year")
     TERM = "term", _("Term")
     MONTH = "month", _("Month")
+    WEEK = "week", _("Week")
 
 
 class Period(models.Model):
-    """A reporting period (学年, 学期, 月). Cycles turn once per period."""
+    """A reporting period (学年, 学期, 月, 周). Cycles turn once per period."""
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=60)
@@ -42,6 +43,21 @@ class Period(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.kind != PeriodKind.WEEK or self.start is None:
+            return
+        from .periods import week_bounds, week_code, week_of
+
+        year, week = week_of(self.start)
+        if (self.start, self.end) != week_bounds(year, week):
+            raise ValidationError(
+                {"start": _("A week runs from Monday to Sunday (ISO 8601 weeks).")}
+            )
+        if self.code != week_code(year, week):
+            raise ValidationError(
+                {"code": _("The code of this week is %(code)s.") % {"code": week_code(year, week)}}
+            )
 
     def next_period(self):
         return Period.objects.filter(kind=self.kind, start__gt=self.start).order_by("start").first()
@@ -319,6 +335,12 @@ OPEN_WARNING_STATES = (WarningStatus.OPEN, WarningStatus.ACKNOWLEDGED)
 class Warning(ConcurrentTransitionMixin, models.Model):
     """A threshold crossing (预警) against a subject and its responsible unit."""
 
+    # Indicator, period and responsible unit carry no database-level foreign key: raising
+    # 100k warnings at once spent most of its time in the deferred per-row key checks. Each
+    # value is copied in the same statement from rows whose own keys are checked (the
+    # reading's indicator and period, both PROTECT; the subject's responsible unit, PROTECT),
+    # and Django's PROTECT still guards deletes. The subject keeps its key: a subject deleted
+    # while an evaluation runs must make that evaluation fail, not leave an orphan.
     # Indexed by the (indicator, period, status) index and the open-warning constraint.
     indicator = models.ForeignKey(
         Indicator,
@@ -326,6 +348,7 @@ class Warning(ConcurrentTransitionMixin, models.Model):
         related_name="warnings",
         verbose_name=_("indicator"),
         db_index=False,
+        db_constraint=False,
     )
     subject = models.ForeignKey(
         Subject, on_delete=models.CASCADE, related_name="warnings", verbose_name=_("subject")
@@ -336,9 +359,14 @@ class Warning(ConcurrentTransitionMixin, models.Model):
         related_name="warnings",
         verbose_name=_("reporting period"),
         db_index=False,
+        db_constraint=False,
     )
     responsible_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible unit")
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("responsible unit"),
+        db_constraint=False,
     )
     level = models.CharField(_("level"), max_length=10, choices=WarningLevel.choices)
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
