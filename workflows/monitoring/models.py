@@ -335,12 +335,6 @@ OPEN_WARNING_STATES = (WarningStatus.OPEN, WarningStatus.ACKNOWLEDGED)
 class Warning(ConcurrentTransitionMixin, models.Model):
     """A threshold crossing (预警) against a subject and its responsible unit."""
 
-    # Indicator, period and responsible unit carry no database-level foreign key: raising
-    # 100k warnings at once spent most of its time in the deferred per-row key checks. Each
-    # value is copied in the same statement from rows whose own keys are checked (the
-    # reading's indicator and period, both PROTECT; the subject's responsible unit, PROTECT),
-    # and Django's PROTECT still guards deletes. The subject keeps its key: a subject deleted
-    # while an evaluation runs must make that evaluation fail, not leave an orphan.
     # Indexed by the (indicator, period, status) index and the open-warning constraint.
     indicator = models.ForeignKey(
         Indicator,
@@ -348,7 +342,6 @@ class Warning(ConcurrentTransitionMixin, models.Model):
         related_name="warnings",
         verbose_name=_("indicator"),
         db_index=False,
-        db_constraint=False,
     )
     subject = models.ForeignKey(
         Subject, on_delete=models.CASCADE, related_name="warnings", verbose_name=_("subject")
@@ -359,14 +352,12 @@ class Warning(ConcurrentTransitionMixin, models.Model):
         related_name="warnings",
         verbose_name=_("reporting period"),
         db_index=False,
-        db_constraint=False,
     )
     responsible_unit = models.ForeignKey(
         OrgUnit,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("responsible unit"),
-        db_constraint=False,
     )
     level = models.CharField(_("level"), max_length=10, choices=WarningLevel.choices)
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)

@@ -6,7 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0005_warning_keys_checked_at_source'),
+        ('accounts', '0003_class_adviser_role'),
+        ('monitoring', '0004_improvement_source_key'),
     ]
 
     operations = [
