@@ -29,6 +29,7 @@ REFUSALS = {
     "chair": [(ROSTER, FORBIDDEN)],
     "committee": [(ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN)],
     "zgb": [(ADMIN, "admin-login")],
+    "jwc_leader": [("unit:xx", NOT_FOUND), (AUDIT, FORBIDDEN)],
     "xx_leader": [("unit:jd", NOT_FOUND), (ROSTER, FORBIDDEN)],
     "xx_member": [("unit:jd", NOT_FOUND), (AUDIT, FORBIDDEN)],
     "jd_leader": [("unit:xx", NOT_FOUND), (AUDIT, FORBIDDEN)],
