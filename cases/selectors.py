@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Cast, TruncMonth
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,12 +23,19 @@ from accounts.models import OrgUnit
 from engine.models import Deadline
 
 from .access import visible_cases
-from .models import Case, Notice
+from .models import Case, CaseProcess, Notice
 from .models import Status as S
 from .permissions import CaseCap
 from .routing import college_body
 
-__all__ = ["case_list", "dashboard_figures", "home_cards", "inbox_cases", "visible_cases"]
+__all__ = [
+    "case_list",
+    "case_task",
+    "dashboard_figures",
+    "home_cards",
+    "inbox_cases",
+    "visible_cases",
+]
 
 
 def overdue_q(now: datetime | None = None) -> Q:
@@ -95,47 +103,62 @@ def case_list(user, f: CaseFilter | None = None):
     ).order_by("-created_at", "-id")
 
 
+def case_task(process_pk, task_pk):
+    """A task of CaseFlow by its URL (404 for any other flow's task), with its case process."""
+    from viewflow.workflow.models import Task
+
+    from .flows import CaseTask
+
+    task = Task.objects.filter(pk=task_pk, process_id=process_pk).first()
+    if task is None or not isinstance(task.flow_task, CaseTask):
+        raise Http404
+    task.process = CaseProcess.objects.get(pk=process_pk)
+    return task
+
+
 def inbox_cases(user):
-    """Cases waiting for the user's next step: one query on the case table (after a few small
-    lookups whose number does not depend on the number of cases)."""
+    """Cases whose open CaseFlow task waits for the user: one query on the case table joined to
+    its open task (after a few small lookups whose number does not depend on the number of
+    cases). Tasks assigned to nobody by name go to whoever the access layer puts behind them."""
+    from .flows import BODY_NODES, OPEN, UNIT_NODES, CaseFlow
+
     if not accounts_access.is_active_user(user):
         return Case.objects.none()
-    body_states = [
-        S.SUBMITTED,
-        S.ACCEPTED,
-        S.CLASSIFIED,
-        S.INVESTIGATING,
-        S.DETERMINED,
-        S.VERIFYING,
-        S.RECTIFIED,
-        S.FEEDBACK,
-    ]
+
+    def nodes(*names):
+        return {"processes__task__flow_task__in": [getattr(CaseFlow, n) for n in names]}
+
     caps = accounts_access.capabilities(user)
-    q = Q(status=S.FEEDBACK, reporter=user)
+    q = Q(processes__task__owner=user) | Q(reporter=user, **nodes("close"))
     if CaseCap.ACCEPT in caps:
         bodies = OrgUnit.objects.filter(
             accounts_access.unit_filter(user, CaseCap.ACCEPT), kind=OrgUnit.Kind.DEPARTMENT
         )
         q |= Q(
-            status__in=body_states, accepting_unit_id__in=list(bodies.values_list("pk", flat=True))
+            accepting_unit_id__in=list(bodies.values_list("pk", flat=True)), **nodes(*BODY_NODES)
         )
     if CaseCap.ACCEPT_COLLEGE in caps:
-        q |= Q(status__in=body_states, accepting_unit_id=college_body().pk)
+        q |= Q(accepting_unit_id=college_body().pk, **nodes(*BODY_NODES))
     if CaseCap.COMMITTEE in caps:
-        q |= Q(status=S.AWAITING_APPROVAL, needs_committee=True)
+        q |= Q(needs_committee=True, **nodes("approve"))
     assigned = list(
         Case.investigators.through.objects.filter(user=user).values_list("case_id", flat=True)
     )
     if assigned:
-        q |= Q(status=S.INVESTIGATING, pk__in=assigned)
+        q |= Q(pk__in=assigned, **nodes("findings"))
     if CaseCap.RECTIFY in caps:
         units = OrgUnit.objects.filter(accounts_access.unit_filter(user, CaseCap.RECTIFY))
         q |= Q(
-            status=S.RECTIFYING, responsible_unit_id__in=list(units.values_list("pk", flat=True))
+            responsible_unit_id__in=list(units.values_list("pk", flat=True)), **nodes(*UNIT_NODES)
         )
     return (
         visible_cases(user)
-        .filter(q)
+        .filter(q, processes__task__status__in=OPEN)
+        .annotate(
+            task_id=F("processes__task__id"),
+            task_node=F("processes__task__flow_task"),
+            task_process_id=F("processes__task__process_id"),
+        )
         .select_related("subject_unit", "accepting_unit", "category__parent", "grade")
         .order_by("created_at", "id")
     )

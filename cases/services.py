@@ -18,7 +18,7 @@ from accounts.audit import audit_record
 from accounts.models import OrgUnit, Role
 from engine import attachments, deadlines, notifications, sequences
 
-from . import access, routing
+from . import access, flows, routing
 from .confidential import intake
 from .models import Approver, Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .models import Status as S
@@ -92,9 +92,12 @@ def _lock(case: Case) -> Case:
 
 
 def _step(actor, case: Case, action: str) -> Case:
-    """Lock the row, decide access on what is locked (403: nothing was written yet), then check
-    the state (409). Deciding on the locked row means a transfer that just happened counts."""
+    """Lock the process and the row, decide access on what is locked (403: nothing was written
+    yet), then check the state (409). Deciding on the locked row means a transfer that just
+    happened counts."""
+    process = flows.lock_process(case)
     locked = _lock(case)
+    locked._process = process
     access.require(actor, locked, action)
     if not _state_allows(locked, action):
         raise TransitionNotAllowed(locked, action, allowed_actions(actor, locked))
@@ -109,9 +112,23 @@ def _recorded(actor, case: Case):
 
 def _fire(case: Case, name: str, actor, description: str = ""):
     getattr(case, name)(by=_recorded(actor, case), description=description or None)
+    case._fired = True
+
+
+def _advance(actor, case: Case, action: str) -> None:
+    """Complete the case's open viewflow task and open the next one, in this transaction."""
+    process = case._process if hasattr(case, "_process") else flows.lock_process(case)
+    flows.advance(
+        process,
+        case,
+        _recorded(actor, case),
+        action,
+        fired=getattr(case, "_fired", False),
+    )
 
 
 def _audit(actor, case: Case, action: str, before: str, **after):
+    """The end of every step on a case: its audit row, and the process catching up with it."""
     audit_record(
         actor=_recorded(actor, case),
         record_ip=not case.reporter_hidden,
@@ -120,6 +137,7 @@ def _audit(actor, case: Case, action: str, before: str, **after):
         before={"status": before},
         after={"status": case.status, **after},
     )
+    _advance(actor, case, action)
 
 
 # --- who hears about it ----------------------------------------------------------------------
@@ -266,6 +284,7 @@ def case_file(
         working_days=_acceptance_days(category),
         start=now,
     )
+    flows.start(case)
     audit_record(
         actor=_recorded(actor, case),
         action="case.file",
@@ -572,6 +591,7 @@ def case_record_findings(
             "responsible_person": responsible_person,
         },
     )
+    _advance(actor, case, "findings")
     return case
 
 
@@ -726,6 +746,7 @@ def notice_confirm_receipt(*, actor, notice: Notice) -> Notice:
     notice.received_at, notice.received_by = timezone.now(), actor
     notice.save(update_fields=["status", "received_at", "received_by"])
     audit_record(actor=actor, action="notice.receipt", obj=notice, after={"status": notice.status})
+    _advance(actor, case, "receipt")
     return notice
 
 

@@ -1,0 +1,245 @@
+"""The viewflow process that hands a case's human steps out as tasks (`CaseFlow`).
+
+The case's FSM state is the truth; the process follows it. Every node waits in one place, the
+`route` switch, which picks the next task from the case's state (and, inside a state, from what
+is already done: findings recorded, notices received). Every task leads back to `route`.
+
+Steps happen in `cases.services` only: the API, the case pages and the task pages below all end
+in the same service call, and the service calls `advance()` in its own transaction, which
+completes the open task and lets `route` create the next one. So whichever way a step was taken,
+the process and the case cannot disagree.
+
+Who gets a task: a named user where there is one (the sole investigator, a reporter who did not
+hide their identity); otherwise nobody by name, and `cases.selectors.inbox_cases` shows the task
+to whoever the access layer says may act (the accepting body, the committee, the responsible
+unit). Task pages ask the same access layer, never Django model permissions, so nobody needs the
+process model's view permission to work on a case.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock, nodes
+from viewflow.workflow.status import PROCESS, STATUS
+
+from . import access
+from .models import Case, CaseProcess, Notice
+from .models import Status as S
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+# node -> the case actions its task page offers (the first is the task's own step)
+NODE_ACTIONS = {
+    "accept": ("accept", "refuse", "transfer", "escalate", "withdraw"),
+    "classify": ("classify", "transfer", "escalate"),
+    "investigate": ("investigate",),
+    "findings": ("findings", "determine"),
+    "determine": ("determine", "findings"),
+    "approve": ("approve",),
+    "issue_notice": ("issue_notice", "feedback"),
+    "receipt": ("receipt",),
+    "rectify": ("rectification_report",),
+    "verify": ("verify",),
+    "feedback": ("feedback",),
+    "close": ("rate", "close"),
+}
+# task-page actions that act on one of the case's notices: the status that notice must have
+NOTICE_ACTION_STATUS = {
+    "receipt": (Notice.Status.ISSUED,),
+    "rectification_report": (Notice.Status.RECEIVED, Notice.Status.RETURNED),
+    "verify": (Notice.Status.REPORTED,),
+}
+# tasks for the accepting body (the inbox shows them to it)
+BODY_NODES = (
+    "accept",
+    "classify",
+    "investigate",
+    "findings",
+    "determine",
+    "issue_notice",
+    "verify",
+    "feedback",
+    "close",
+)
+UNIT_NODES = ("receipt", "rectify")
+
+_STATE_NODE = {
+    S.SUBMITTED: "accept",
+    S.ACCEPTED: "classify",
+    S.CLASSIFIED: "investigate",
+    S.AWAITING_APPROVAL: "approve",
+    S.DETERMINED: "issue_notice",
+    S.VERIFYING: "verify",
+    S.RECTIFIED: "feedback",
+    S.FEEDBACK: "close",
+}
+
+
+def next_node(case: Case) -> str:
+    """The task a case in its current state waits for ("end" once it is finished)."""
+    if case.status in _STATE_NODE:
+        return _STATE_NODE[case.status]
+    if case.status == S.INVESTIGATING:
+        return "determine" if case.findings else "findings"
+    if case.status == S.RECTIFYING:
+        issued = case.notices.filter(status=Notice.Status.ISSUED).exists()
+        return "receipt" if issued else "rectify"
+    return "end"
+
+
+def _goes_to(name: str):
+    def condition(activation) -> bool:
+        # the switch asks every branch in turn: decide once per activation
+        if not hasattr(activation, "next_node"):
+            activation.next_node = next_node(activation.process.case)
+        return activation.next_node == name
+
+    return condition
+
+
+class CaseTask(flow.View):
+    """A human step on a case. Its page is cases.views.task_page; viewflow's own task pages
+    (detail, assign, cancel, undo…) are left out: they gate on model permissions, which the
+    project does not hand out, and the case page already shows the history."""
+
+    index_view_class = None
+    detail_view_class = None
+    cancel_view_class = None
+    undo_view_class = None
+    revive_view_class = None
+    assign_view_class = None
+    unassign_view_class = None
+
+    def __init__(self, title):
+        super().__init__(this.task_page)
+        self.task_title = title
+
+    @property
+    def actions(self):
+        return NODE_ACTIONS[self.name]
+
+    @property
+    def view_path(self):
+        # not viewflow's wrap_view: it starts the activation (owner only) itself, while here the
+        # service completes the task, and who may act is the access layer's answer
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/", self.view, name="execute"
+        )
+
+    def can_execute(self, user, task):
+        case = task.process.coerced.case
+        return any(access.may(user, case, action) for action in self.actions)
+
+
+def _sole_investigator(activation):
+    people = list(activation.process.case.investigators.all()[:2])
+    return people[0] if len(people) == 1 else None
+
+
+def _reporter(activation):
+    case = activation.process.case
+    return case.reporter if case.reporter_id and not case.reporter_hidden else None
+
+
+class CaseFlow(flow.Flow):
+    """Quality incident
+
+    The tasks of one round of a case, from filing (or reopening) to closure."""
+
+    process_class = CaseProcess
+    lock_impl = lock.select_for_update_lock
+    parent_namespace = "cases"
+    process_title = _("Quality incident")
+
+    start = nodes.StartHandle(this.start_process).Next(this.route)
+    route = (
+        nodes.Switch()
+        .Case(this.accept, _goes_to("accept"))
+        .Case(this.classify, _goes_to("classify"))
+        .Case(this.investigate, _goes_to("investigate"))
+        .Case(this.findings, _goes_to("findings"))
+        .Case(this.determine, _goes_to("determine"))
+        .Case(this.approve, _goes_to("approve"))
+        .Case(this.issue_notice, _goes_to("issue_notice"))
+        .Case(this.receipt, _goes_to("receipt"))
+        .Case(this.rectify, _goes_to("rectify"))
+        .Case(this.verify, _goes_to("verify"))
+        .Case(this.feedback, _goes_to("feedback"))
+        .Case(this.close, _goes_to("close"))
+        .Default(this.end)
+    )
+    accept = CaseTask(_("Accept or refuse the case")).Next(this.route)
+    classify = CaseTask(_("Classify and grade")).Next(this.route)
+    investigate = CaseTask(_("Assign investigators")).Next(this.route)
+    findings = (
+        CaseTask(_("Investigate and record findings")).Assign(_sole_investigator).Next(this.route)
+    )
+    determine = CaseTask(_("Determine")).Next(this.route)
+    approve = CaseTask(_("Committee approval")).Next(this.route)
+    issue_notice = CaseTask(_("Issue a rectification notice")).Next(this.route)
+    receipt = CaseTask(_("Confirm receipt of the notice")).Next(this.route)
+    rectify = CaseTask(_("Submit the rectification report")).Next(this.route)
+    verify = CaseTask(_("Verify the rectification")).Next(this.route)
+    feedback = CaseTask(_("Tell the reporter the outcome")).Next(this.route)
+    close = CaseTask(_("Rate or close")).Assign(_reporter).Next(this.route)
+    end = nodes.End()
+
+    def start_process(self, activation, case):
+        activation.process.case = case
+        return activation.process
+
+    def task_page(self, request, **kwargs):
+        from .views import task_page
+
+        return task_page(request, **kwargs)
+
+
+def start(case: Case) -> CaseProcess:
+    """Start the process of a case (filing, reopening, or a case that predates the flow)."""
+    return CaseFlow.start.run(case=case)
+
+
+def lock_process(case: Case) -> CaseProcess | None:
+    """Lock the running process of a case (process first, then the case row: the task pages take
+    the flow lock before the service locks the case, so every path locks in that order)."""
+    return (
+        CaseProcess.objects.select_for_update()
+        .filter(case_id=case.pk, status=PROCESS.NEW)
+        .order_by("pk")
+        .first()
+    )
+
+
+def advance(process: CaseProcess | None, case: Case, actor, action: str, *, fired: bool) -> None:
+    """Bring the process level with the case after a service did `action` on it, in the
+    service's transaction. A transition (`fired`) completes the open task; a step that is not a
+    transition (findings, receipt) completes it only when the case now waits for another task.
+    `actor` is None for a reporter who hid their identity: the task then names nobody."""
+    if process is None:
+        # the case row is locked now: a process started meanwhile (cases_start_processes) shows
+        process = lock_process(case)
+    if process is None:
+        if not case.is_finished:
+            start(case)
+        return
+    process.case = case
+    tasks = CaseFlow.task_class.objects.filter(
+        process_id=process.pk, status__in=OPEN, flow_task_type=CaseTask.task_type
+    )
+    now = timezone.now()
+    for task in tasks:
+        if not fired and task.flow_task.name == next_node(case):
+            continue
+        task.process = process
+        activation = task.flow_task.activation_class(task)
+        # the service has decided who may act: take the task straight to done
+        task.status = STATUS.STARTED
+        task.started = now
+        if task.owner_id is None and actor is not None:
+            task.owner = actor
+        task.data = {**task.data, "action": action}
+        activation.complete()
+        activation.activate_next()
