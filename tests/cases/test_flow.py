@@ -18,9 +18,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("case_catalogue")]
 
 
 def case_tasks(case):
-    return Task.objects.filter(
-        process__caseprocess__case=case, flow_task_type="HUMAN"
-    ).order_by("pk")
+    return Task.objects.filter(process__caseprocess__case=case, flow_task_type="HUMAN").order_by(
+        "pk"
+    )
 
 
 def open_node(case):
@@ -89,7 +89,8 @@ def test_api_drives_the_process_through_the_whole_lifecycle(cast, client):
     assert open_node(case) == "issue_notice"
 
     client.force_login(cast.quality_officer)
-    api(client, case, "issue_notice", {"kind": "rectification", "facts": "冲突", "requirements": "改"})
+    notice_form = {"kind": "rectification", "facts": "冲突", "requirements": "改"}
+    api(client, case, "issue_notice", notice_form)
     notice = case.notices.get()
     assert open_node(case) == "receipt"
     client.force_login(jwc_head)
@@ -148,9 +149,9 @@ def do_task(client, case, data=None, action=None, expect=302):
         url += f"?action={action}"
     assert client.get(url).status_code == 200
     response = client.post(url, data or {})
-    assert response.status_code == expect, getattr(response, "context", None) and response.context[
-        "form"
-    ].errors
+    assert response.status_code == expect, (
+        getattr(response, "context", None) and response.context["form"].errors
+    )
     return Case.objects.get(pk=case.pk)
 
 
