@@ -18,16 +18,20 @@ process model's view permission to work on a case.
 
 from __future__ import annotations
 
+from django.db import connection
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock, nodes
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.signals import task_finished
 from viewflow.workflow.status import PROCESS, STATUS
 
 from . import access
 from .models import Case, CaseProcess, Notice
 from .models import Status as S
+from .prepared import Prepared
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -90,6 +94,68 @@ def next_node(case: Case) -> str:
     return "end"
 
 
+def _link(task, previous) -> None:
+    # the "previous" link as one INSERT, without the related manager's lookups and signals
+    # (viewflow adds it on every task it creates: twice per case step)
+    table = task.__class__.previous.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (from_task_id, to_task_id) VALUES (%s, %s)",  # noqa: S608
+            [task.pk, previous.pk],
+        )
+
+
+class RouteActivation(nodes.SwitchActivation):
+    """The switch decides when its task is created and stores it done: one INSERT per step
+    instead of an INSERT, a savepoint around the conditions and an UPDATE. The conditions only
+    read, and an error rolls the whole step back anyway."""
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        now = timezone.now()
+        task = flow_task.flow_class.task_class(
+            process=prev_activation.process,
+            flow_task=flow_task,
+            token=token,
+            status=STATUS.DONE,
+            started=now,
+            finished=now,
+        )
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        for node, condition in flow_task._branches:
+            if condition is None or condition(activation):
+                activation.next_task = node
+                break
+        else:
+            raise FlowRuntimeError(f"No next task for {prev_activation.process}")
+        task.save()
+        _link(task, prev_activation.task)
+        return activation
+
+
+class Route(nodes.Switch):
+    activation_class = RouteActivation
+
+
+class CaseTaskActivation(nodes.ViewActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        task = flow_task.flow_class.task_class(
+            process=prev_activation.process, flow_task=flow_task, token=token
+        )
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        owner = flow_task.calc_owner(activation)
+        if owner:
+            task.owner, task.status = owner, STATUS.ASSIGNED
+        task.save()
+        _link(task, prev_activation.task)
+        return activation
+
+
 def _goes_to(name: str):
     def condition(activation) -> bool:
         # the switch asks every branch in turn: decide once per activation
@@ -105,6 +171,7 @@ class CaseTask(flow.View):
     (detail, assign, cancel, undo…) are left out: they gate on model permissions, which the
     project does not hand out, and the case page already shows the history."""
 
+    activation_class = CaseTaskActivation
     index_view_class = None
     detail_view_class = None
     cancel_view_class = None
@@ -156,7 +223,7 @@ class CaseFlow(flow.Flow):
 
     start = nodes.StartHandle(this.start_process).Next(this.route)
     route = (
-        nodes.Switch()
+        Route()
         .Case(this.accept, _goes_to("accept"))
         .Case(this.classify, _goes_to("classify"))
         .Case(this.investigate, _goes_to("investigate"))
@@ -202,44 +269,59 @@ def start(case: Case) -> CaseProcess:
     return CaseFlow.start.run(case=case)
 
 
-def lock_process(case: Case) -> CaseProcess | None:
-    """Lock the running process of a case (process first, then the case row: the task pages take
-    the flow lock before the service locks the case, so every path locks in that order)."""
-    return (
-        CaseProcess.objects.select_for_update()
-        .filter(case_id=case.pk, status=PROCESS.NEW)
+_open_tasks = Prepared(
+    lambda case_pk: (
+        CaseFlow.task_class.objects.select_for_update(of=("self", "process"))
+        .select_related("process__caseprocess")
+        .filter(
+            process__caseprocess__case_id=case_pk,
+            process__status=PROCESS.NEW,
+            status__in=OPEN,
+            flow_task_type=CaseTask.task_type,
+        )
         .order_by("pk")
-        .first()
     )
+)
 
 
-def advance(process: CaseProcess | None, case: Case, actor, action: str, *, fired: bool) -> None:
+def lock_open_tasks(case: Case) -> list:
+    """The open tasks of a case's running process, with the task and process rows locked (the
+    flow lock of `lock_impl` is the same process row lock), in one query.
+
+    Every path locks the case row first (the services' `_lock`), then this: the task pages do
+    not take the flow lock before the service, so there is one lock order and no deadlock, and
+    as the case row serialises the steps, this reads what the previous step committed."""
+    tasks = _open_tasks.fetch(case.pk)
+    for task in tasks:
+        task.process = task.process.caseprocess
+    return tasks
+
+
+def advance(case: Case, actor, action: str, *, fired: bool, tasks=None) -> None:
     """Bring the process level with the case after a service did `action` on it, in the
-    service's transaction. A transition (`fired`) completes the open task; a step that is not a
-    transition (findings, receipt) completes it only when the case now waits for another task.
+    service's transaction (`tasks`: what `lock_open_tasks` returned before the step). A
+    transition (`fired`) completes the open task; a step that is not a transition (findings,
+    receipt) completes it only when the case now waits for another task. No open task: the case
+    predates the flow, or was reopened after its process ended, and a new process starts.
     `actor` is None for a reporter who hid their identity: the task then names nobody."""
-    if process is None:
-        # the case row is locked now: a process started meanwhile (cases_start_processes) shows
-        process = lock_process(case)
-    if process is None:
+    if tasks is None:
+        tasks = lock_open_tasks(case)
+    if not tasks:
         if not case.is_finished:
             start(case)
         return
-    process.case = case
-    tasks = CaseFlow.task_class.objects.filter(
-        process_id=process.pk, status__in=OPEN, flow_task_type=CaseTask.task_type
-    )
     now = timezone.now()
     for task in tasks:
         if not fired and task.flow_task.name == next_node(case):
             continue
-        task.process = process
+        task.process.case = case
         activation = task.flow_task.activation_class(task)
         # the service has decided who may act: take the task straight to done
-        task.status = STATUS.STARTED
-        task.started = now
+        task.status = STATUS.DONE
+        task.started = task.finished = now
         if task.owner_id is None and actor is not None:
             task.owner = actor
         task.data = {**task.data, "action": action}
-        activation.complete()
+        task.save(update_fields=["status", "started", "finished", "owner", "data"])
+        task_finished.send(sender=CaseFlow, process=task.process, task=task)
         activation.activate_next()

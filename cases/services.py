@@ -23,6 +23,7 @@ from .confidential import intake
 from .models import Approver, Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .models import Status as S
 from .permissions import CaseCap
+from .prepared import Prepared
 
 
 class TransitionNotAllowed(Exception):
@@ -81,23 +82,30 @@ def allowed_actions(user, case: Case) -> list[str]:
     ]
 
 
-def _lock(case: Case) -> Case:
-    # of=("self",): lock the case row only, never the org units joined for the access check
-    # (every college case shares one accepting unit: locking it would serialise them all)
-    return (
+# of=("self",): lock the case row only, never the org units joined for the access check
+# (every college case shares one accepting unit: locking it would serialise them all)
+_locked_case = Prepared(
+    lambda pk: (
         Case.objects.select_for_update(of=("self",))
         .select_related("accepting_unit", "subject_unit")
-        .get(pk=case.pk)
+        .filter(pk=pk)
     )
+)
+
+
+def _lock(case: Case) -> Case:
+    found = _locked_case.fetch(case.pk)
+    if not found:
+        raise Case.DoesNotExist
+    return found[0]
 
 
 def _step(actor, case: Case, action: str) -> Case:
-    """Lock the process and the row, decide access on what is locked (403: nothing was written
-    yet), then check the state (409). Deciding on the locked row means a transfer that just
-    happened counts."""
-    process = flows.lock_process(case)
+    """Lock the row and the case's open tasks, decide access on what is locked (403: nothing was
+    written yet), then check the state (409). Deciding on the locked row means a transfer that
+    just happened counts."""
     locked = _lock(case)
-    locked._process = process
+    locked._tasks = flows.lock_open_tasks(locked)
     access.require(actor, locked, action)
     if not _state_allows(locked, action):
         raise TransitionNotAllowed(locked, action, allowed_actions(actor, locked))
@@ -117,13 +125,12 @@ def _fire(case: Case, name: str, actor, description: str = ""):
 
 def _advance(actor, case: Case, action: str) -> None:
     """Complete the case's open viewflow task and open the next one, in this transaction."""
-    process = case._process if hasattr(case, "_process") else flows.lock_process(case)
     flows.advance(
-        process,
         case,
         _recorded(actor, case),
         action,
         fired=getattr(case, "_fired", False),
+        tasks=getattr(case, "_tasks", None),
     )
 
 

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -428,8 +427,9 @@ def task_page(request, process_pk, task_pk):
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if posted and form.is_valid():
         try:
-            with flows.CaseFlow.lock(process_pk), transaction.atomic():
-                handler(request, notice or case, form)
+            # the service takes the locks (case row, then the process and its tasks): the
+            # same order as the API and the case pages
+            handler(request, notice or case, form)
         except ValidationError as exc:
             _apply_errors(form, exc)
         except services.TransitionNotAllowed as exc:

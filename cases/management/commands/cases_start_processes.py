@@ -27,7 +27,7 @@ class Command(BaseCommand):
         for pk in list(pending):
             with transaction.atomic():
                 case = Case.objects.select_for_update().get(pk=pk)
-                if case.is_finished or flows.lock_process(case) is not None:
+                if case.is_finished or case.processes.filter(status=PROCESS.NEW).exists():
                     continue
                 flows.start(case)
                 started += 1
