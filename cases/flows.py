@@ -19,6 +19,7 @@ process model's view permission to work on a case.
 from __future__ import annotations
 
 from django.db import connection
+from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,22 @@ BODY_NODES = (
     "close",
 )
 UNIT_NODES = ("receipt", "rectify")
+
+# node -> the case state its task is open in
+NODE_STATE = {
+    "accept": S.SUBMITTED,
+    "classify": S.ACCEPTED,
+    "investigate": S.CLASSIFIED,
+    "findings": S.INVESTIGATING,
+    "determine": S.INVESTIGATING,
+    "approve": S.AWAITING_APPROVAL,
+    "issue_notice": S.DETERMINED,
+    "receipt": S.RECTIFYING,
+    "rectify": S.RECTIFYING,
+    "verify": S.VERIFYING,
+    "feedback": S.RECTIFIED,
+    "close": S.FEEDBACK,
+}
 
 _STATE_NODE = {
     S.SUBMITTED: "accept",
@@ -185,6 +202,21 @@ class CaseTaskActivation(nodes.ViewActivation):
             task.owner, task.status = owner, STATUS.ASSIGNED
         _insert_task(task, prev_activation.task)
         return activation
+
+
+def node_q(names) -> Q:
+    """The cases whose open task is one of the nodes `names`, as a condition on the case table
+    (what `next_node` decides, for lists: the inbox)."""
+    names = set(names)
+    states = {NODE_STATE[n] for n in names}
+    q = Q(status__in=states - {S.INVESTIGATING})
+    if "findings" in names and "determine" in names:
+        q |= Q(status=S.INVESTIGATING)
+    elif "findings" in names:
+        q |= Q(status=S.INVESTIGATING, findings="")
+    elif "determine" in names:
+        q |= Q(status=S.INVESTIGATING) & ~Q(findings="")
+    return q
 
 
 def _goes_to(name: str):
