@@ -111,54 +111,125 @@ def next_node(case: Case) -> str:
     return "end"
 
 
-class _TaskInsert:
-    """INSERT a new task and its "previous" link (viewflow writes both for every task it creates:
-    twice per case step). On PostgreSQL one statement does both; the SQL is built once, so no
-    ORM compiling per task. Task has no save hooks beyond its own save(), mirrored here."""
+class _TaskWrites:
+    """The task rows of one case step, written in one statement.
+
+    A step completes the open task, and viewflow creates the route switch's task and the next
+    task, each with its "previous" link: an UPDATE and four INSERTs through the ORM. Here the
+    activations run as viewflow runs them, but the rows wait (`pending`) until the next task is
+    created, then one statement writes them all (PostgreSQL: data-modifying WITH; elsewhere one
+    statement each). The SQL is built once per model. Task has no save hooks beyond its own
+    save(), whose one default (flow_task_type) is mirrored here."""
+
+    DONE = ("status", "started", "finished", "owner", "data")
 
     def __init__(self):
         self._sql = {}
 
-    def _statement(self, model):
+    def _parts(self, model):
         if model not in self._sql:
             ops = connection.ops
+            table = ops.quote_name(model._meta.db_table)
             fields = [f for f in model._meta.concrete_fields if not f.primary_key]
             columns = ", ".join(ops.quote_name(f.column) for f in fields)
             values = ", ".join(["%s"] * len(fields))
-            table = ops.quote_name(model._meta.db_table)
+            done = [model._meta.get_field(name) for name in self.DONE]
+            sets = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in done)
             link = ops.quote_name(model.previous.through._meta.db_table)
-            insert = f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING id"  # noqa: S608
-            together = (
-                f"WITH t AS ({insert}) INSERT INTO {link} (from_task_id, to_task_id) "  # noqa: S608
-                "SELECT id, %s FROM t RETURNING from_task_id"
-            )
-            alone = f"INSERT INTO {link} (from_task_id, to_task_id) VALUES (%s, %s)"  # noqa: S608
-            self._sql[model] = (fields, insert, together, alone)
+            self._sql[model] = {
+                "fields": fields,
+                "done_fields": done,
+                "insert": f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING id",  # noqa: S608
+                "update": f"UPDATE {table} SET {sets} WHERE id = %s",  # noqa: S608
+                "link": f"INSERT INTO {link} (from_task_id, to_task_id)",
+            }
         return self._sql[model]
 
-    def __call__(self, task, previous) -> None:
-        fields, insert, together, alone = self._statement(type(task))
+    @staticmethod
+    def _new_values(task, fields):
         if task.flow_task and not task.flow_task_type:
             task.flow_task_type = task.flow_task.task_type
-        values = [f.get_db_prep_save(f.pre_save(task, True), connection) for f in fields]
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(together, [*values, previous.pk])
-                task.pk = cursor.fetchone()[0]
+        return [f.get_db_prep_save(f.pre_save(task, True), connection) for f in fields]
+
+    @staticmethod
+    def _done_values(task, fields):
+        values = [f.get_db_prep_save(f.value_from_object(task), connection) for f in fields]
+        return [*values, task.pk]
+
+    def write(self, done, chain, head) -> None:
+        """UPDATE `done` (a completed task, or None) and INSERT the new tasks of `chain`, each
+        linked to the one before it, the first to `head`."""
+        parts = self._parts(type(chain[0]))
+        if connection.vendor == "postgresql":
+            pks = self._together(parts, done, chain, head)
+        else:
+            pks = self._one_by_one(parts, done, chain, head)
+        for task, pk in zip(chain, pks, strict=True):
+            task.pk = pk
+            task._state.adding, task._state.db = False, connection.alias
+            task.pending = False
+        if done is not None:
+            done.pending = False
+
+    def _together(self, parts, done, chain, head):
+        ctes, params = [], []
+        if done is not None:
+            ctes.append(f"d AS ({parts['update']})")
+            params += self._done_values(done, parts["done_fields"])
+        for i, task in enumerate(chain):
+            ctes.append(f"t{i} AS ({parts['insert']})")
+            params += self._new_values(task, parts["fields"])
+            if i == 0:
+                ctes.append(f"l{i} AS ({parts['link']} SELECT id, %s FROM t{i})")  # noqa: S608
+                params.append(head.pk)
             else:
-                cursor.execute(insert, values)
-                task.pk = cursor.fetchone()[0]
-                cursor.execute(alone, [task.pk, previous.pk])
-        task._state.adding, task._state.db = False, connection.alias
+                ctes.append(
+                    f"l{i} AS ({parts['link']} SELECT t{i}.id, t{i - 1}.id FROM t{i}, t{i - 1})"  # noqa: S608
+                )
+        ids = ", ".join(f"(SELECT id FROM t{i})" for i in range(len(chain)))  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(ctes)} SELECT {ids}", params)
+            return cursor.fetchone()
+
+    def _one_by_one(self, parts, done, chain, head):
+        pks, previous = [], head.pk
+        with connection.cursor() as cursor:
+            if done is not None:
+                cursor.execute(parts["update"], self._done_values(done, parts["done_fields"]))
+            for task in chain:
+                cursor.execute(parts["insert"], self._new_values(task, parts["fields"]))
+                pk = cursor.fetchone()[0]
+                cursor.execute(f"{parts['link']} VALUES (%s, %s)", [pk, previous])
+                pks.append(pk)
+                previous = pk
+        return pks
 
 
-_insert_task = _TaskInsert()
+_writes = _TaskWrites()
+
+
+def _flush(task, previous) -> None:
+    """Write the new `task` (after `previous`) with whatever of its step still waits: a route
+    task not yet written, and the completed task."""
+    chain, head = [task], previous
+    if getattr(head, "pending", False) and head.pk is None:
+        chain.insert(0, head)
+        head = head.chain_from
+    done = head if getattr(head, "pending", False) else None
+    _writes.write(done, chain, head)
 
 
 class RouteActivation(nodes.SwitchActivation):
-    """The switch decides when its task is created and stores it done: one INSERT per step
-    instead of an INSERT, a savepoint around the conditions and an UPDATE. The conditions only
-    read, and an error rolls the whole step back anyway."""
+    """The switch decides when its task is created and stores it done: no savepoint around the
+    conditions (they only read; an error rolls the whole step back anyway), no UPDATE, and the
+    row is written together with the next task when that is a case task."""
+
+    # viewflow keeps activations in sets, hashed by their task's id: this one has none yet
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
 
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
@@ -180,7 +251,11 @@ class RouteActivation(nodes.SwitchActivation):
                 break
         else:
             raise FlowRuntimeError(f"No next task for {prev_activation.process}")
-        _insert_task(task, prev_activation.task)
+        if isinstance(activation.next_task, CaseTask):
+            task.pending, task.chain_from = True, prev_activation.task
+        else:
+            # viewflow's own nodes (the end) link to this task by its id: write it now
+            _flush(task, prev_activation.task)
         return activation
 
 
@@ -200,7 +275,7 @@ class CaseTaskActivation(nodes.ViewActivation):
         owner = flow_task.calc_owner(activation)
         if owner:
             task.owner, task.status = owner, STATUS.ASSIGNED
-        _insert_task(task, prev_activation.task)
+        _flush(task, prev_activation.task)
         return activation
 
 
@@ -385,6 +460,6 @@ def advance(case: Case, actor, action: str, *, fired: bool, tasks=None) -> None:
         if task.owner_id is None and actor is not None:
             task.owner = actor
         task.data = {**task.data, "action": action}
-        task.save(update_fields=["status", "started", "finished", "owner", "data"])
+        task.pending = True  # written with the next task (_flush)
         task_finished.send(sender=CaseFlow, process=task.process, task=task)
         activation.activate_next()
