@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 
 from django.db.models.query import get_related_populators
-from django.db.models.sql.constants import MULTI
 
 _MARKER = -918_273_645
 
@@ -34,10 +33,11 @@ class Prepared:
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             state = {
                 "db": queryset.db,
-                "compiler": compiler,
+                "connection": compiler.connection,
                 "sql": sql,
                 "params": params,
                 "slot": params.index(_MARKER),
+                "converters": compiler.get_converters([s[0] for s in select]),
                 "model": klass_info["model"],
                 "start": start,
                 "end": end,
@@ -51,12 +51,20 @@ class Prepared:
         state = self._state()
         params = list(state["params"])
         params[state["slot"]] = value
-        compiler = state["compiler"]
-        compiler.as_sql = lambda *args, **kwargs: (state["sql"], tuple(params))
-        rows = compiler.results_iter(compiler.execute_sql(MULTI))
+        connection = state["connection"]
+        with connection.cursor() as cursor:
+            cursor.execute(state["sql"], params)
+            rows = cursor.fetchall()
+        converters = state["converters"].items()
         model, db, start, end = state["model"], state["db"], state["start"], state["end"]
         objects = []
         for row in rows:
+            row = list(row)
+            for pos, (functions, expression) in converters:
+                value = row[pos]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[pos] = value
             obj = model.from_db(db, state["init_list"], row[start:end])
             for populator in state["populators"]:
                 populator.populate(row, obj)
