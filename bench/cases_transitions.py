@@ -69,6 +69,12 @@ def prepare(per_worker: int) -> tuple[list[list[int]], list[list[int]]]:
         with transaction.atomic():
             for case in Case.objects.filter(pk__in=ids):
                 flows.start(case)
+    # Fresh planner statistics, as autovacuum keeps them on a live database: right after a bulk
+    # load the planner believes the task table is nearly empty and scans every open task.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return raw, service
 
 
