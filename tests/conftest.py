@@ -17,6 +17,7 @@ from tests.factories import PASSWORD, MembershipFactory, UserFactory, unit
 K = OrgUnit.Kind
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PLAYWRIGHT_FIXTURES = ("browser", "page")
 
 
 def _redis_ok() -> bool:
@@ -57,6 +58,25 @@ def pytest_collection_modifyitems(config, items):
         for marker in ("postgres", "redis", "worker", "browser"):
             if marker in item.keywords and marker in problems:
                 item.add_marker(pytest.mark.skip(reason=problems[marker]))
+
+
+@pytest.fixture(autouse=True)
+def _close_connections_of_the_browser_loop(request):
+    """Playwright's sync API keeps an asyncio loop running in this thread; while it runs, Django
+    gives the test's ORM calls a second connection (asgiref keeps one per async context) that
+    nothing would close, and the test database could not be dropped at the end ("is being
+    accessed by other users"). Close it while the browser, and so the loop, is still there.
+    Works for a Playwright fixture named in PLAYWRIGHT_FIXTURES."""
+    names = [n for n in PLAYWRIGHT_FIXTURES if n in request.fixturenames]
+    if not names:
+        yield
+        return
+    for name in names:
+        request.getfixturevalue(name)
+    yield
+    from django.db import connections
+
+    connections.close_all()
 
 
 @pytest.fixture
