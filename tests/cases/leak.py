@@ -6,6 +6,7 @@ scene, lists its `Secret`s (each with the viewers allowed to see it) and calls `
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -274,6 +275,7 @@ _COMPARED = re.compile(
 POST_ONLY = "post-only"
 
 
+@functools.cache
 def _models_by_column() -> dict[tuple[str, str], set[type] | None]:
     """(table, column) -> the models an id compared with that column names: the table's own model
     for its primary key, the target for a foreign key; None for anything else."""
