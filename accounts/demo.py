@@ -49,6 +49,7 @@ PEOPLE = [
     ("chair", "王建国", [(Role.COMMITTEE_CHAIR, "qac")]),
     ("committee", "李华", [(Role.COMMITTEE_MEMBER, "qac")]),
     ("zgb", "张敏", [(Role.QUALITY_OFFICER, "zgb")]),
+    ("jwc_leader", "林涛", [(Role.DEPARTMENT_LEADER, "jwc")]),
     ("xx_leader", "刘伟", [(Role.DEPARTMENT_LEADER, "xx")]),
     ("xx_member", "黄丽", [(Role.DEPARTMENT_MEMBER, "xx"), (Role.TEACHER, "xx")]),
     ("jd_leader", "陈刚", [(Role.DEPARTMENT_LEADER, "jd")]),
@@ -60,6 +61,7 @@ PEOPLE = [
     ("teacher", "吴芳", [(Role.TEACHER, "rj")]),
     ("jd_teacher", "马超", [(Role.TEACHER, "jdyt")]),
     ("student", "郑小明", [(Role.STUDENT, "rj")]),
+    ("adviser", "钱老师", [(Role.CLASS_ADVISER, "rj"), (Role.TEACHER, "rj")]),
     ("expert", "冯教授", [(Role.EXTERNAL_EXPERT, "college")]),
     ("admin", "系统管理员", [(Role.SYSTEM_ADMIN, "xxzx")]),
 ]

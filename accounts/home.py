@@ -58,6 +58,7 @@ DUTIES = {
         "standards; monitor its data."
     ),
     R.TEAM_MEMBER: _("Contribute to your major's or course's self-diagnosis and data."),
+    R.CLASS_ADVISER: _("Follow your students' development plans, warnings and improvements."),
     R.SUPERVISOR: _("File incident reports from inspection and class observation."),
     R.DISCIPLINE_OFFICER: _(
         "Receive reports about the diagnosis work and oversee how complaints are handled."

@@ -111,6 +111,7 @@ class Role(models.TextChoices):
     DEPARTMENT_MEMBER = "department_member", _("Department quality group member")
     TEAM_LEADER = "team_leader", _("Professional team leader")
     TEAM_MEMBER = "team_member", _("Professional team member")
+    CLASS_ADVISER = "class_adviser", _("Class adviser")
     SUPERVISOR = "supervisor", _("Supervisor")
     DISCIPLINE_OFFICER = "discipline_officer", _("Discipline officer")
     TEACHER = "teacher", _("Teacher")

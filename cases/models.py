@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+from viewflow.workflow.models import Process
 
 from accounts.models import OrgUnit, Role
 
@@ -551,3 +552,17 @@ class RectificationReport(models.Model):
 
 
 COMMITTEE_ROLES = (Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER)
+
+
+class CaseProcess(Process):
+    """The viewflow process (cases.flows.CaseFlow) that hands a case's steps out as tasks. A case
+    has one running process at a time; a reopened case starts a new one, so the earlier rounds
+    stay on record. The case's `status` stays the truth lists and filters read."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="processes", verbose_name=_("case")
+    )
+
+    class Meta:
+        verbose_name = _("case process")
+        verbose_name_plural = _("case processes")

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models import CharField, Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, TruncMonth
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,12 +23,19 @@ from accounts.models import OrgUnit
 from engine.models import Deadline
 
 from .access import visible_cases
-from .models import Case, Notice
+from .models import Case, CaseProcess, Notice
 from .models import Status as S
 from .permissions import CaseCap
 from .routing import college_body
 
-__all__ = ["case_list", "dashboard_figures", "home_cards", "inbox_cases", "visible_cases"]
+__all__ = [
+    "case_list",
+    "case_task",
+    "dashboard_figures",
+    "home_cards",
+    "inbox_cases",
+    "visible_cases",
+]
 
 
 def overdue_q(now: datetime | None = None) -> Q:
@@ -95,47 +103,75 @@ def case_list(user, f: CaseFilter | None = None):
     ).order_by("-created_at", "-id")
 
 
+def case_task(process_pk, task_pk):
+    """A task of CaseFlow by its URL (404 for any other flow's task), with its case process."""
+    from viewflow.workflow.models import Task
+
+    from .flows import CaseTask
+
+    task = Task.objects.filter(pk=task_pk, process_id=process_pk).first()
+    if task is None or not isinstance(task.flow_task, CaseTask):
+        raise Http404
+    task.process = CaseProcess.objects.get(pk=process_pk)
+    return task
+
+
 def inbox_cases(user):
-    """Cases waiting for the user's next step: one query on the case table (after a few small
-    lookups whose number does not depend on the number of cases)."""
+    """Cases whose open CaseFlow task waits for the user, each with that task (`task_id`,
+    `task_node`, `task_process_id`): one query on the case table (after a few small lookups
+    whose number does not depend on the number of cases).
+
+    Tasks named to the user count; tasks named to nobody go to whoever the access layer puts
+    behind them: the accepting body, the committee, the investigators, the responsible unit, the
+    reporter. Which task a case has open is the flow's own routing (`flows.node_q`, the
+    condition `route` decides on), so the rows come from the case table's indexes, and the open
+    task is looked up for the rows of the page only: a join to the task table for every
+    candidate made the inbox several times slower than a plain list."""
+    from viewflow.workflow.models import Task
+
+    from .flows import BODY_NODES, NODE_STATE, OPEN, UNIT_NODES, node_q
+
     if not accounts_access.is_active_user(user):
         return Case.objects.none()
-    body_states = [
-        S.SUBMITTED,
-        S.ACCEPTED,
-        S.CLASSIFIED,
-        S.INVESTIGATING,
-        S.DETERMINED,
-        S.VERIFYING,
-        S.RECTIFIED,
-        S.FEEDBACK,
-    ]
     caps = accounts_access.capabilities(user)
-    q = Q(status=S.FEEDBACK, reporter=user)
+    q = Q(reporter=user) & node_q(["close"])
+    named = list(
+        Task.objects.filter(
+            owner=user, status__in=OPEN, process__caseprocess__isnull=False
+        ).values_list("process__caseprocess__case_id", flat=True)
+    )
+    if named:
+        q |= Q(pk__in=named) & node_q(NODE_STATE)
     if CaseCap.ACCEPT in caps:
         bodies = OrgUnit.objects.filter(
             accounts_access.unit_filter(user, CaseCap.ACCEPT), kind=OrgUnit.Kind.DEPARTMENT
         )
-        q |= Q(
-            status__in=body_states, accepting_unit_id__in=list(bodies.values_list("pk", flat=True))
-        )
+        q |= Q(accepting_unit_id__in=list(bodies.values_list("pk", flat=True))) & node_q(BODY_NODES)
     if CaseCap.ACCEPT_COLLEGE in caps:
-        q |= Q(status__in=body_states, accepting_unit_id=college_body().pk)
+        q |= Q(accepting_unit_id=college_body().pk) & node_q(BODY_NODES)
     if CaseCap.COMMITTEE in caps:
-        q |= Q(status=S.AWAITING_APPROVAL, needs_committee=True)
+        q |= Q(needs_committee=True) & node_q(["approve"])
     assigned = list(
         Case.investigators.through.objects.filter(user=user).values_list("case_id", flat=True)
     )
     if assigned:
-        q |= Q(status=S.INVESTIGATING, pk__in=assigned)
+        q |= Q(pk__in=assigned) & node_q(["findings"])
     if CaseCap.RECTIFY in caps:
         units = OrgUnit.objects.filter(accounts_access.unit_filter(user, CaseCap.RECTIFY))
-        q |= Q(
-            status=S.RECTIFYING, responsible_unit_id__in=list(units.values_list("pk", flat=True))
+        q |= Q(responsible_unit_id__in=list(units.values_list("pk", flat=True))) & node_q(
+            UNIT_NODES
         )
+    task = Task.objects.filter(process__caseprocess__case=OuterRef("pk"), status__in=OPEN).order_by(
+        "pk"
+    )
     return (
         visible_cases(user)
         .filter(q)
+        .annotate(
+            task_id=Subquery(task.values("pk")[:1]),
+            task_node=Subquery(task.values("flow_task")[:1]),
+            task_process_id=Subquery(task.values("process_id")[:1]),
+        )
         .select_related("subject_unit", "accepting_unit", "category__parent", "grade")
         .order_by("created_at", "id")
     )

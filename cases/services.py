@@ -18,11 +18,12 @@ from accounts.audit import audit_record
 from accounts.models import OrgUnit, Role
 from engine import attachments, deadlines, notifications, sequences
 
-from . import access, routing
+from . import access, flows, routing
 from .confidential import intake
 from .models import Approver, Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .models import Status as S
 from .permissions import CaseCap
+from .prepared import Prepared
 
 
 class TransitionNotAllowed(Exception):
@@ -81,20 +82,30 @@ def allowed_actions(user, case: Case) -> list[str]:
     ]
 
 
-def _lock(case: Case) -> Case:
-    # of=("self",): lock the case row only, never the org units joined for the access check
-    # (every college case shares one accepting unit: locking it would serialise them all)
-    return (
+# of=("self",): lock the case row only, never the org units joined for the access check
+# (every college case shares one accepting unit: locking it would serialise them all)
+_locked_case = Prepared(
+    lambda pk: (
         Case.objects.select_for_update(of=("self",))
         .select_related("accepting_unit", "subject_unit")
-        .get(pk=case.pk)
+        .filter(pk=pk)
     )
+)
+
+
+def _lock(case: Case) -> Case:
+    found = _locked_case.fetch(case.pk)
+    if not found:
+        raise Case.DoesNotExist
+    return found[0]
 
 
 def _step(actor, case: Case, action: str) -> Case:
-    """Lock the row, decide access on what is locked (403: nothing was written yet), then check
-    the state (409). Deciding on the locked row means a transfer that just happened counts."""
+    """Lock the row and the case's open tasks, decide access on what is locked (403: nothing was
+    written yet), then check the state (409). Deciding on the locked row means a transfer that
+    just happened counts."""
     locked = _lock(case)
+    locked._tasks = flows.lock_open_tasks(locked)
     access.require(actor, locked, action)
     if not _state_allows(locked, action):
         raise TransitionNotAllowed(locked, action, allowed_actions(actor, locked))
@@ -109,9 +120,22 @@ def _recorded(actor, case: Case):
 
 def _fire(case: Case, name: str, actor, description: str = ""):
     getattr(case, name)(by=_recorded(actor, case), description=description or None)
+    case._fired = True
+
+
+def _advance(actor, case: Case, action: str) -> None:
+    """Complete the case's open viewflow task and open the next one, in this transaction."""
+    flows.advance(
+        case,
+        _recorded(actor, case),
+        action,
+        fired=getattr(case, "_fired", False),
+        tasks=getattr(case, "_tasks", None),
+    )
 
 
 def _audit(actor, case: Case, action: str, before: str, **after):
+    """The end of every step on a case: its audit row, and the process catching up with it."""
     audit_record(
         actor=_recorded(actor, case),
         record_ip=not case.reporter_hidden,
@@ -120,6 +144,7 @@ def _audit(actor, case: Case, action: str, before: str, **after):
         before={"status": before},
         after={"status": case.status, **after},
     )
+    _advance(actor, case, action)
 
 
 # --- who hears about it ----------------------------------------------------------------------
@@ -266,6 +291,7 @@ def case_file(
         working_days=_acceptance_days(category),
         start=now,
     )
+    flows.start(case)
     audit_record(
         actor=_recorded(actor, case),
         action="case.file",
@@ -572,6 +598,7 @@ def case_record_findings(
             "responsible_person": responsible_person,
         },
     )
+    _advance(actor, case, "findings")
     return case
 
 
@@ -726,6 +753,7 @@ def notice_confirm_receipt(*, actor, notice: Notice) -> Notice:
     notice.received_at, notice.received_by = timezone.now(), actor
     notice.save(update_fields=["status", "received_at", "received_by"])
     audit_record(actor=actor, action="notice.receipt", obj=notice, after={"status": notice.status})
+    _advance(actor, case, "receipt")
     return notice
 
 

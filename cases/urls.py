@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .flows import CaseFlow
 
 app_name = "cases"
 urlpatterns = [
@@ -14,4 +15,6 @@ urlpatterns = [
     path("notices/<int:pk>/notice.docx", views.notice_docx, name="notice_docx"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("analysis.docx", views.analysis_docx, name="analysis_docx"),
+    # the CaseFlow task pages: /cases/tasks/<process>/<node>/<task>/execute/
+    path("tasks/", CaseFlow.instance.urls),
 ]

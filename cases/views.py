@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,7 +12,7 @@ from accounts import access as accounts_access
 from engine.attachments import attachments_for
 from engine.deadlines import open_deadlines_for
 
-from . import exports, forms, selectors, services
+from . import exports, flows, forms, selectors, services
 from .access import can_see_reporter, get_case, get_notice, reporter_display
 from .models import Case, Status
 from .permissions import CaseCap
@@ -61,6 +61,9 @@ def inbox(request):
     page = Paginator(selectors.inbox_cases(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    for case in page.object_list:
+        case.task_title = case.task_node.task_title
+        case.task_url = case.task_node.reverse("execute", args=[case.task_process_id, case.task_id])
     return render(
         request, "cases/case_list.html", {"page": page, "title": _("Cases waiting for me")}
     )
@@ -380,3 +383,73 @@ def dashboard(request):
 def analysis_docx(request):
     accounts_access.require(request.user, CaseCap.DASHBOARD)
     return exports.analysis_docx_response(request.user)
+
+
+def _task_notice(case, action, chosen):
+    """The notice a notice step of a task page acts on: the one asked for, else the oldest in
+    the status the step needs."""
+    notices = case.notices.filter(status__in=flows.NOTICE_ACTION_STATUS[action]).order_by("pk")
+    if chosen:
+        notices = notices.filter(pk=chosen)
+    notice = notices.first()
+    if notice is None:
+        raise Http404
+    notice.case = case
+    return notice
+
+
+@login_required
+def task_page(request, process_pk, task_pk):
+    """The page of a CaseFlow task (the View nodes' execute URL): the forms of the steps the
+    task stands for, each ending in the same service call as the case page and the API; the
+    service completes this task and opens the next."""
+    task = selectors.case_task(process_pk, task_pk)
+    case = get_case(request.user, task.process.case_id)
+    if task.status not in flows.OPEN:
+        messages.info(request, _("This task is already done."))
+        return redirect(case)
+    allowed = set(services.allowed_actions(request.user, case))
+    offered = [a for a in task.flow_task.actions if a in allowed]
+    if not offered:
+        raise PermissionDenied
+    action = request.GET.get("action") or offered[0]
+    if action not in offered:
+        raise PermissionDenied
+    notice = None
+    if action in NOTICE_ACTIONS:
+        label, form_class, handler = NOTICE_ACTIONS[action]
+        notice = _task_notice(case, action, request.GET.get("notice"))
+        bound = False
+    else:
+        label, form_class, handler, bound = CASE_ACTIONS[action]
+    kwargs = {"instance": Case.objects.get(pk=case.pk)} if bound else {}
+    posted = request.method == "POST"
+    form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
+    if posted and form.is_valid():
+        try:
+            # the service takes the locks (case row, then the process and its tasks): the
+            # same order as the API and the case pages
+            handler(request, notice or case, form)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except services.TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return redirect(case)
+        else:
+            messages.success(request, _("Done."))
+            return redirect(case)
+    return render(
+        request,
+        "cases/action_form.html",
+        {
+            "case": case,
+            "notice": notice,
+            "form": form,
+            "label": label,
+            "action": action,
+            "task": task,
+            "task_actions": [
+                (a, (NOTICE_ACTIONS.get(a) or CASE_ACTIONS[a])[0]) for a in offered if a != action
+            ],
+        },
+    )

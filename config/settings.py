@@ -266,6 +266,11 @@ SPECTACULAR_SETTINGS = {
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
 PLANS_IMPORT_MAX_ROWS = env.int("PLANS_IMPORT_MAX_ROWS", default=10_000)
+PLANS_FILES_KEEP_DAYS = env.int("PLANS_FILES_KEEP_DAYS", default=7)  # previews and export files
+CELERY_BEAT_SCHEDULE["plans-clean-old-files"] = {
+    "task": "plans.clean_old_files",
+    "schedule": 86400.0,
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -322,6 +327,8 @@ DEFAULT_EXCEPTION_REPORTER = "cases.confidential.errors.ConfidentialExceptionRep
 MONITORING_WARNING_RESPONSE_DAYS = env.int("MONITORING_WARNING_RESPONSE_DAYS", default=3)
 MONITORING_WARNING_HOOKS: list[str] = []
 MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_000)
+# A week period stays open (evaluated by the scheduled sweep) this many days after it ends.
+MONITORING_WEEK_OPEN_DAYS = env.int("MONITORING_WEEK_OPEN_DAYS", default=14)
 
 # Quality incidents (cases/)
 CASES_COLLEGE_BODY_CODE = env.str("CASES_COLLEGE_BODY_CODE", default="zgb")

@@ -1,5 +1,7 @@
 """School working days: Monday–Friday, minus holidays (节假日), plus make-up days (调休)."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -12,8 +14,38 @@ from .models import CalendarDay, Term
 _SLACK_DAYS = 45
 
 
-def _exceptions(start: date, end: date) -> dict[date, str]:
+# Inside `batch()`, calendar exceptions are read once for a wide window and answered from memory,
+# so computing thousands of deadlines costs one or two queries instead of one per date.
+_BATCH_WINDOW = timedelta(days=400)
+_batch: ContextVar[dict | None] = ContextVar("calendar_batch", default=None)
+
+
+def _query(start: date, end: date) -> dict[date, str]:
     return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind"))
+
+
+def _exceptions(start: date, end: date) -> dict[date, str]:
+    cache = _batch.get()
+    if cache is None:
+        return _query(start, end)
+    if cache["lo"] is None or start < cache["lo"] or end > cache["hi"]:
+        lo = min(start, cache["lo"] or start) - _BATCH_WINDOW
+        hi = max(end, cache["hi"] or end) + _BATCH_WINDOW
+        cache.update(lo=lo, hi=hi, days=_query(lo, hi))
+    return {d: kind for d, kind in cache["days"].items() if start <= d <= end}
+
+
+@contextmanager
+def batch():
+    """Answer calendar lookups from one wide read for the duration of the block."""
+    if _batch.get() is not None:
+        yield
+        return
+    token = _batch.set({"lo": None, "hi": None, "days": {}})
+    try:
+        yield
+    finally:
+        _batch.reset(token)
 
 
 def _is_working(d: date, exceptions: dict[date, str]) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -100,6 +102,60 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+@dataclass(frozen=True)
+class Message:
+    """One message for `notify_many`: the same arguments as `notify` takes."""
+
+    recipients: Iterable
+    dedup_key: str
+    obj: Any = None
+    url: str = ""
+    context: dict | None = None
+    unit: OrgUnit | None = None
+
+
+def _rows(kind: str, message: MessageKind, m: Message) -> list[Notification]:
+    url = m.url
+    if not url and m.obj is not None and hasattr(m.obj, "get_absolute_url"):
+        url = m.obj.get_absolute_url()
+    full_context = {"obj": m.obj, "url": absolute_url(url), **(m.context or {})}
+    title_source, body_source = _wording(message)
+    title = _render(title_source, full_context)[:200]
+    body = _render(body_source, full_context)
+    content_type = ContentType.objects.get_for_model(m.obj) if m.obj is not None else None
+    return [
+        Notification(
+            recipient=user,
+            kind=kind,
+            title=title,
+            body=body,
+            url=url,
+            content_type=content_type,
+            object_id=str(m.obj.pk) if m.obj is not None else "",
+            unit=m.unit,
+            dedup_key=m.dedup_key[:200],
+        )
+        for user in {u.pk: u for u in m.recipients if u is not None and u.is_active}.values()
+    ]
+
+
+def _store(rows: list[Notification]) -> int:
+    """Insert the rows not already there (recipient + dedup key) and nudge delivery."""
+    if not rows:
+        return 0
+    existing = set(
+        Notification.objects.filter(
+            dedup_key__in={r.dedup_key for r in rows},
+            recipient_id__in={r.recipient.pk for r in rows},
+        ).values_list("recipient_id", "dedup_key")
+    )
+    fresh = [r for r in rows if (r.recipient.pk, r.dedup_key) not in existing]
+    created = Notification.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+    if created and not _enqueue_pending():
+        transaction.on_commit(_enqueue_delivery, robust=True)
+    return len(created)
+
+
 def notify(
     *,
     kind: str,
@@ -111,42 +167,20 @@ def notify(
     unit: OrgUnit | None = None,
 ) -> int:
     """Queue a message for each active recipient. Call inside the causing transaction."""
+    return notify_many(
+        kind=kind,
+        messages=[Message(recipients, dedup_key, obj=obj, url=url, context=context, unit=unit)],
+    )
+
+
+def notify_many(*, kind: str, messages: Iterable[Message]) -> int:
+    """`notify` for many messages of one kind in a constant number of queries (a batch of
+    raised warnings, say): one read of what was already sent and one insert."""
     message = KINDS.get(kind)
     if message is None:
         raise KeyError(f"unregistered notification kind {kind!r}")
-    if not url and obj is not None and hasattr(obj, "get_absolute_url"):
-        url = obj.get_absolute_url()
-    full_context = {"obj": obj, "url": absolute_url(url), **(context or {})}
-    title_source, body_source = _wording(message)
-    title = _render(title_source, full_context)[:200]
-    body = _render(body_source, full_context)
-    content_type = ContentType.objects.get_for_model(obj) if obj is not None else None
-    rows = [
-        Notification(
-            recipient=user,
-            kind=kind,
-            title=title,
-            body=body,
-            url=url,
-            content_type=content_type,
-            object_id=str(obj.pk) if obj is not None else "",
-            unit=unit,
-            dedup_key=dedup_key[:200],
-        )
-        for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values()
-    ]
-    if not rows:
-        return 0
-    existing = set(
-        Notification.objects.filter(
-            dedup_key=dedup_key[:200], recipient__in=[r.recipient for r in rows]
-        ).values_list("recipient_id", flat=True)
-    )
-    fresh = [r for r in rows if r.recipient.pk not in existing]
-    created = Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-    if created and not _enqueue_pending():
-        transaction.on_commit(_enqueue_delivery, robust=True)
-    return len(created)
+    rows = [row for m in messages for row in _rows(kind, message, m)]
+    return _store(rows)
 
 
 def _enqueue_pending() -> bool:

@@ -29,6 +29,7 @@ REFUSALS = {
     "chair": [(ROSTER, FORBIDDEN)],
     "committee": [(ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN)],
     "zgb": [(ADMIN, "admin-login")],
+    "jwc_leader": [("unit:xx", NOT_FOUND), (AUDIT, FORBIDDEN)],
     "xx_leader": [("unit:jd", NOT_FOUND), (ROSTER, FORBIDDEN)],
     "xx_member": [("unit:jd", NOT_FOUND), (AUDIT, FORBIDDEN)],
     "jd_leader": [("unit:xx", NOT_FOUND), (AUDIT, FORBIDDEN)],
@@ -40,6 +41,7 @@ REFUSALS = {
     "teacher": [(ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN), ("unit:jd", NOT_FOUND)],
     "jd_teacher": [(ROSTER, FORBIDDEN), ("unit:xx", NOT_FOUND)],
     "student": [(ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN), ("unit:jd", NOT_FOUND)],
+    "adviser": [(ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN), ("unit:jd", NOT_FOUND)],
     "expert": [(UNITS, FORBIDDEN), (ROSTER, FORBIDDEN), (AUDIT, FORBIDDEN)],
     # The system administrator is refused nothing here; it must reach what the others may not.
     "admin": [],

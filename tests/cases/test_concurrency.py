@@ -6,9 +6,12 @@ import uuid
 import pytest
 from django.db import connection
 from django_fsm_log.models import StateLog
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from accounts.models import Role
 from cases import services
+from cases.flows import OPEN, CaseFlow
 from cases.models import Case
 from cases.models import Status as S
 from tests.factories import MembershipFactory, UserFactory
@@ -43,6 +46,12 @@ def _run_parallel(n, work):
     return results, errors
 
 
+def _accept(officer, pk):
+    case = services.case_accept(actor=officer, case=Case.objects.get(pk=pk))
+    case.accepted_by = officer
+    return case
+
+
 def test_twenty_parallel_acceptances_one_wins(cast):
     case = file_case(cast.student, cast.units.jwc)
     officers = [cast.quality_officer]
@@ -51,13 +60,17 @@ def test_twenty_parallel_acceptances_one_wins(cast):
         MembershipFactory(user=officer, org_unit=cast.units.zgb, role=Role.QUALITY_OFFICER)
         officers.append(officer)
 
-    results, errors = _run_parallel(
-        20, lambda i: services.case_accept(actor=officers[i], case=Case.objects.get(pk=case.pk))
-    )
+    results, errors = _run_parallel(20, lambda i: _accept(officers[i], case.pk))
     assert len(results) == 1
     assert len(errors) == 19 and all(isinstance(e, services.TransitionNotAllowed) for e in errors)
     assert Case.objects.get(pk=case.pk).status == S.ACCEPTED
     assert StateLog.objects.for_(case).filter(state=S.ACCEPTED).count() == 1
+    # the process agrees: one acceptance task done, by the winner, and one classify task open
+    tasks = Task.objects.filter(process__caseprocess__case=case, flow_task_type="HUMAN")
+    done = tasks.filter(status=STATUS.DONE)
+    assert [t.flow_task for t in done] == [CaseFlow.accept]
+    assert done.get().owner == results[0].accepted_by
+    assert [t.flow_task for t in tasks.filter(status__in=OPEN)] == [CaseFlow.classify]
 
 
 def test_eight_parallel_filers_get_distinct_numbers(cast):

@@ -190,3 +190,56 @@ def test_two_sweeps_at_once_send_nothing_twice(cast, monkeypatch):
     assert len(steps) == len(set(steps))
     assert Notification.objects.filter(kind="deadline.remind").count() == total
     assert deadlines.escalation_sweep(now=moment) == 0
+
+
+def test_starting_many_matches_one_by_one_in_a_constant_number_of_queries(
+    cast, django_assert_max_num_queries
+):
+    from accounts.models import OrgUnit
+    from engine.models import CalendarDay
+
+    # a holiday inside the spans and a make-up day, so the batch calendar must honour both
+    CalendarDay.objects.create(date=date(2026, 11, 4), kind=CalendarDay.Kind.HOLIDAY, name="假")
+    CalendarDay.objects.create(date=date(2026, 11, 7), kind=CalendarDay.Kind.WORKDAY, name="调休")
+    units = list(OrgUnit.objects.order_by("pk")[:30])
+    assert len(units) >= 10
+    moment = "2026-11-02 09:00:00+08:00"
+    with freeze_time(moment):
+        one_by_one = [
+            deadlines.deadline_start(
+                obj=unit, kind=KIND, owner_unit=cast.units.rj, working_days=i % 7
+            )
+            for i, unit in enumerate(units)
+        ]
+        expected = {(d.object_id, d.due_at, d.next_action_at) for d in one_by_one}
+        Deadline.objects.all().delete()
+        specs = [
+            deadlines.DeadlineSpec(obj=unit, owner_unit=cast.units.rj, working_days=i % 7)
+            for i, unit in enumerate(units)
+        ]
+        with django_assert_max_num_queries(6):
+            started = deadlines.deadline_start_many(kind=KIND, specs=specs)
+    assert len(started) == len(units)
+    rows = Deadline.objects.filter(kind=KIND, status=Deadline.Status.OPEN)
+    assert {(d.object_id, d.due_at, d.next_action_at) for d in rows} == expected
+
+
+def test_starting_many_again_restarts_the_live_deadlines_instead_of_adding_rows(cast):
+    first = start(cast)
+    first.escalation_level = Deadline.Level.LEADER
+    first.save()
+    due = timezone.make_aware(datetime(2026, 12, 1, 17, 0))
+    deadlines.deadline_start_many(
+        kind=KIND,
+        specs=[
+            deadlines.DeadlineSpec(obj=cast.units.rj, owner_unit=cast.units.rj, due_at=due),
+            deadlines.DeadlineSpec(obj=cast.units.jd, owner_unit=cast.units.jd, due_at=due),
+        ],
+    )
+    restarted = Deadline.objects.get(pk=first.pk)
+    assert restarted.due_at == due and restarted.escalation_level == Deadline.Level.NONE
+    assert Deadline.objects.filter(kind=KIND, status=Deadline.Status.OPEN).count() == 2
+    with pytest.raises(ValueError):
+        deadlines.deadline_start_many(
+            kind=KIND, specs=[deadlines.DeadlineSpec(obj=cast.units.rj, owner_unit=cast.units.rj)]
+        )

@@ -337,3 +337,23 @@ def test_a_confidential_kind_is_shown_to_its_recipient_only(cast, robot, login):
         refused.status_code in (200, 302)
         and not AuditEntry.objects.filter(action="delivery.retry").exists()
     )
+
+
+def test_notify_many_writes_each_message_once(db, django_assert_max_num_queries):
+    from django.contrib.contenttypes.models import ContentType
+
+    from tests.factories import UserFactory
+
+    notifications.forget_overrides()  # another test's wording must not linger
+    people = [UserFactory(username=f"n{i}", full_name=f"甲{i}") for i in range(6)]
+    ContentType.objects.get_for_model(people[0])  # cached like any warm process
+    messages = [
+        notifications.Message(people[i : i + 2], f"many:{i}", obj=people[i]) for i in range(5)
+    ]
+    with django_assert_max_num_queries(3):
+        assert notifications.notify_many(kind="test.notice", messages=messages) == 10
+    assert Notification.objects.get(recipient=people[1], dedup_key="many:0").title == "通知：甲0"
+    # sent again (with one new message): only the new one is written
+    more = [*messages, notifications.Message([people[5]], "many:5")]
+    assert notifications.notify_many(kind="test.notice", messages=more) == 1
+    assert Notification.objects.count() == 11

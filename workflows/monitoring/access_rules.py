@@ -2,7 +2,9 @@
 
 Monitoring data is seen through the responsible unit (`monitoring.view` in its subtree) or,
 for a teacher's or student's own subject, by that person. Teachers and students hold no
-`monitoring.view`, so they see their own subject and nobody else's.
+`monitoring.view`, so they see their own subject and nobody else's. Class advisers hold the
+student-only capabilities: they see and follow up the student-level subjects of their unit's
+subtree (warnings, improvements, cycles), nothing of the unit's own or its teachers'.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -17,17 +19,26 @@ from . import capabilities as caps
 from .models import Cycle, Improvement, Subject
 
 
-def _or_own(by_unit: Q, own: Q) -> Q:
+def _visible(user, unit_prefix: str, level_field: str, own: Q) -> Q:
+    by_unit = access.unit_filter(user, caps.VIEW, prefix=unit_prefix)
     # An empty Q means "everything" (a college-wide role); OR-ing it would drop it.
-    return by_unit if not by_unit else by_unit | own
+    if not by_unit:
+        return by_unit
+    q = by_unit | own
+    if access.has_capability(user, caps.STUDENT_VIEW):
+        students = access.unit_filter(user, caps.STUDENT_VIEW, prefix=unit_prefix)
+        q |= students & Q(**{level_field: Level.STUDENT})
+    return q
 
 
 def subject_filter(user, prefix: str = "") -> Q:
     """Rows whose subject the user may see (prefix reaches the subject, e.g. "subject__")."""
     if not access.is_active_user(user):
         return Q(pk__in=[])
-    return _or_own(
-        access.unit_filter(user, caps.VIEW, prefix=f"{prefix}responsible_unit__"),
+    return _visible(
+        user,
+        f"{prefix}responsible_unit__",
+        f"{prefix}level",
         Q(**{f"{prefix}subject_user": user}),
     )
 
@@ -36,19 +47,39 @@ def owned_filter(user) -> Q:
     """For models that carry their own responsible_unit and a subject (warnings, cycles...)."""
     if not access.is_active_user(user):
         return Q(pk__in=[])
-    return _or_own(
-        access.unit_filter(user, caps.VIEW, prefix="responsible_unit__"),
-        Q(subject__subject_user=user),
-    )
+    return _visible(user, "responsible_unit__", "subject__level", Q(subject__subject_user=user))
 
 
 def _own(user, subject: Subject) -> bool:
     return subject.subject_user_id is not None and subject.subject_user_id == user.pk
 
 
+def _student_of(user, cap: str, subject: Subject, obj) -> bool:
+    """A class adviser's student: a student-level subject in the adviser's unit."""
+    return subject.level == Level.STUDENT and access.can(user, cap, obj)
+
+
 def can_view(user, obj) -> bool:
     subject = obj if isinstance(obj, Subject) else obj.subject
-    return access.is_active_user(user) and (_own(user, subject) or access.can(user, caps.VIEW, obj))
+    return access.is_active_user(user) and (
+        _own(user, subject)
+        or access.can(user, caps.VIEW, obj)
+        or _student_of(user, caps.STUDENT_VIEW, subject, obj)
+    )
+
+
+def can_view_any(user) -> bool:
+    """May the user open monitoring's lists of indicators and the level overview?"""
+    return access.can(user, caps.VIEW) or access.can(user, caps.STUDENT_VIEW)
+
+
+def indicator_filter(user) -> Q:
+    """Indicators the user may list: all with monitoring.view, else the student level."""
+    if access.can(user, caps.VIEW):
+        return Q()
+    if access.can(user, caps.STUDENT_VIEW):
+        return Q(level=Level.STUDENT)
+    return Q(pk__in=[])
 
 
 def get_visible(user, model, pk):
@@ -85,7 +116,9 @@ def require_approve(user, indicator) -> None:
 def can_respond(user, obj) -> bool:
     subject = obj if isinstance(obj, Subject) else obj.subject
     return access.is_active_user(user) and (
-        _own(user, subject) or access.can(user, caps.RESPOND, obj)
+        _own(user, subject)
+        or access.can(user, caps.RESPOND, obj)
+        or _student_of(user, caps.STUDENT_RESPOND, subject, obj)
     )
 
 

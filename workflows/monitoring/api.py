@@ -2,7 +2,6 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -11,7 +10,16 @@ from rest_framework.views import APIView
 from accounts.models import User
 
 from . import access_rules, selectors, services
-from .models import NEXT_STAGE, Cycle, Improvement, Indicator, Period, Subject, Warning
+from .models import (
+    NEXT_STAGE,
+    Cycle,
+    Improvement,
+    Indicator,
+    Period,
+    PeriodKind,
+    Warning,
+)
+from .periods import resolve as resolve_period
 
 MAX_BULK = 5000
 
@@ -109,7 +117,9 @@ class CycleSerializer(serializers.ModelSerializer):
 class ReadingInSerializer(serializers.Serializer):
     indicator = serializers.CharField(help_text="indicator code")
     subject = serializers.CharField(help_text="unit code, username or staff number")
-    period = serializers.CharField(help_text="period code")
+    period = serializers.CharField(
+        help_text="period code; for a weekly indicator also an ISO week such as 2026-W48"
+    )
     value = serializers.CharField()
     source_id = serializers.CharField(
         max_length=100, help_text="the sending system's id of this reading (idempotency key)"
@@ -134,18 +144,6 @@ class ReadingBulkResponseSerializer(serializers.Serializer):
     existing = serializers.IntegerField()
     errors = serializers.IntegerField()
     results = ReadingResultSerializer(many=True)
-
-
-def _find_subject(key: str, level: str):
-    return (
-        Subject.objects.filter(level=level)
-        .filter(
-            Q(subject_unit__code=key)
-            | Q(subject_user__username=key)
-            | Q(subject_user__staff_no=key)
-        )
-        .first()
-    )
 
 
 class ReadingIngestView(APIView):
@@ -178,8 +176,12 @@ class ReadingIngestView(APIView):
                         reading, created = services.reading_submit(
                             actor=request.user,
                             indicator=indicator,
-                            subject=_find_subject(row["subject"], indicator.level),
-                            period=periods.get(row["period"]),
+                            subject=selectors.find_subject(row["subject"], indicator.level),
+                            period=resolve_period(
+                                row["period"],
+                                periods,
+                                weekly=indicator.period_kind == PeriodKind.WEEK,
+                            ),
                             value=row["value"],
                             source=data["source"],
                             source_id=row["source_id"],

@@ -10,6 +10,9 @@ RESPOND = "monitoring.respond"  # acknowledge warnings, keep the unit's ledger
 SIGN_OFF = "monitoring.signoff"  # sign off the effectiveness of an improvement
 CYCLE_RUN = "monitoring.cycle.run"  # run a major's / course's / department's cycle
 SCHOOL_CYCLE_RUN = "monitoring.cycle.run_school"  # run the college's own cycle
+# Student-level subjects only (a class adviser's students): see, acknowledge, keep the ledger.
+STUDENT_VIEW = "monitoring.student.view"
+STUDENT_RESPOND = "monitoring.student.respond"
 
 _UNIT_STAFF = {VIEW, RESPOND, CYCLE_RUN, READING_ENTER}
 ROLE_GRANTS = {
@@ -21,4 +24,5 @@ ROLE_GRANTS = {
     R.DEPARTMENT_MEMBER: _UNIT_STAFF,
     R.TEAM_LEADER: _UNIT_STAFF,
     R.TEAM_MEMBER: _UNIT_STAFF,
+    R.CLASS_ADVISER: {STUDENT_VIEW, STUDENT_RESPOND},
 }

@@ -7,7 +7,7 @@ from workflows.levels import Level
 from .models import Direction, EvidenceKind, PeriodKind, Stage
 
 H, L = Direction.HIGHER, Direction.LOWER
-Y, T, M = PeriodKind.YEAR, PeriodKind.TERM, PeriodKind.MONTH
+Y, T, W = PeriodKind.YEAR, PeriodKind.TERM, PeriodKind.WEEK
 
 # code, name, level, unit, direction, period, min, max, target, yellow, red, owner code, formula
 INDICATORS = [
@@ -172,7 +172,7 @@ INDICATORS = [
         Level.STUDENT,
         "%",
         H,
-        M,
+        W,  # collected per student per week (考勤)
         0,
         100,
         98,

@@ -7,9 +7,12 @@ college, and each step marks the warning's escalation level here.
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engine import attachments, deadlines, notifications, signals
+from engine.models import Deadline
 
 DEADLINE_KIND = "warning.response"
 WARNING_RAISED = "monitoring.warning"
@@ -32,6 +35,36 @@ def start_response_deadline(warning) -> None:
     )
 
 
+def start_response_deadlines(warnings) -> None:
+    """`start_response_deadline` for a batch of warnings in a constant number of queries."""
+    deadlines.deadline_start_many(
+        kind=DEADLINE_KIND,
+        specs=[
+            deadlines.DeadlineSpec(
+                obj=w,
+                owner_unit=w.responsible_unit,
+                owner_user=w.subject.subject_user,
+                working_days=response_working_days(w.indicator),
+                start=w.raised_at,
+            )
+            for w in warnings
+        ],
+    )
+
+
+def cancel_response_deadlines(warning_ids) -> None:
+    """Cancel the live response deadlines of these warnings in one statement."""
+    from .models import Warning
+
+    # The engine has no bulk cancel; this is deadline_cancel's own update over many objects.
+    Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(Warning),
+        object_id__in=[str(pk) for pk in warning_ids],
+        kind=DEADLINE_KIND,
+        status__in=deadlines.LIVE,
+    ).update(status=Deadline.Status.CANCELLED, closed_at=timezone.now(), next_action_at=None)
+
+
 def complete_response_deadline(warning) -> None:
     deadlines.deadline_complete(obj=warning, kind=DEADLINE_KIND)
 
@@ -41,21 +74,34 @@ def cancel_response_deadline(warning) -> None:
 
 
 def notify_warning_raised(warning) -> int:
-    """The responsible unit's leaders (and the teacher or student themself) hear of it."""
-    recipients = list(notifications.unit_leaders(warning.responsible_unit, team=True))
-    if warning.subject.subject_user is not None:
-        recipients.append(warning.subject.subject_user)
-    return notifications.notify(
-        kind=WARNING_RAISED,
-        recipients=recipients,
-        obj=warning,
-        context={
-            "level": warning.get_level_display(),
-            "days": response_working_days(warning.indicator),
-        },
-        dedup_key=f"monitoring.warning:{warning.pk}",
-        unit=warning.responsible_unit,
-    )
+    return notify_warnings_raised([warning])
+
+
+def notify_warnings_raised(warnings) -> int:
+    """The responsible unit's leaders (and the teacher or student themself) hear of each
+    warning. One query per distinct unit for its leaders, then one read and one insert."""
+    leaders: dict[int, list] = {}
+    messages = []
+    for warning in warnings:
+        unit = warning.responsible_unit
+        if unit.pk not in leaders:
+            leaders[unit.pk] = list(notifications.unit_leaders(unit, team=True))
+        recipients = list(leaders[unit.pk])
+        if warning.subject.subject_user is not None:
+            recipients.append(warning.subject.subject_user)
+        messages.append(
+            notifications.Message(
+                recipients,
+                f"monitoring.warning:{warning.pk}",
+                obj=warning,
+                context={
+                    "level": warning.get_level_display(),
+                    "days": response_working_days(warning.indicator),
+                },
+                unit=unit,
+            )
+        )
+    return notifications.notify_many(kind=WARNING_RAISED, messages=messages)
 
 
 def attach_file(*, actor, obj, upload):

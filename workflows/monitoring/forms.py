@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from workflows.levels import Level
 
-from . import engine_bridge
-from .models import Improvement, Indicator, Period, StageGate, Subject
+from . import engine_bridge, periods, selectors
+from .models import Improvement, Indicator, Period, PeriodKind, StageGate
 
 
 class IndicatorForm(forms.ModelForm):
@@ -34,16 +34,61 @@ class IndicatorForm(forms.ModelForm):
 
 class ReadingForm(forms.Form):
     indicator = forms.ModelChoiceField(Indicator.objects.none(), label=_("Indicator"))
-    subject = forms.ModelChoiceField(Subject.objects.none(), label=_("Subject"))
-    period = forms.ModelChoiceField(Period.objects.all(), label=_("Reporting period"))
+    # Typed, not chosen from a list: a college has tens of thousands of students.
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=150,
+        help_text=_("A unit code, or a teacher's or student's username or staff number."),
+    )
+    period = forms.ModelChoiceField(
+        Period.objects.order_by("-start", "code"), label=_("Reporting period"), required=False
+    )
+    # A weekly indicator names its ISO week (the browser's week picker gives "2026-W48"); the
+    # week's period is created when it is first used.
+    week = forms.CharField(
+        label=_("or the week"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "week"}),
+        help_text=_("For weekly indicators, e.g. 2026-W48."),
+    )
     # Text, so that "abc" or "101%" reaches the service and gets its own clear message.
     value = forms.CharField(label=_("Value"), max_length=40)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args, indicators, subjects, **kwargs):
+    def __init__(self, *args, indicators, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["indicator"].queryset = indicators
-        self.fields["subject"].queryset = subjects
+
+    def clean(self):
+        data = super().clean()
+        indicator, key = data.get("indicator"), data.get("subject")
+        if indicator is not None and key:
+            data["subject"] = selectors.find_subject(key, indicator.level)
+            if data["subject"] is None:
+                self.add_error(
+                    "subject",
+                    _("No subject “%(s)s” at the level of this indicator (%(level)s).")
+                    % {"s": key, "level": indicator.get_level_display()},
+                )
+        period, week = data.get("period"), data.get("week")
+        if week:
+            parsed = periods.parse_week(week)
+            if parsed is None:
+                self.add_error("week", _("“%(w)s” is not a week such as 2026-W48.") % {"w": week})
+            elif period is not None:
+                self.add_error("week", _("Choose a reporting period or a week, not both."))
+            else:
+                data["iso_week"] = parsed
+        elif period is None and "period" not in self.errors:
+            self.add_error("period", _("Choose the reporting period (or the week)."))
+        return data
+
+    def reporting_period(self):
+        """The chosen period; a week's period is created here (call inside the transaction)."""
+        if "iso_week" in self.cleaned_data:
+            return periods.week_period(*self.cleaned_data["iso_week"])
+        return self.cleaned_data["period"]
 
 
 class ImportForm(forms.Form):
@@ -120,5 +165,7 @@ class PeriodOpenForm(forms.Form):
 
 
 class OverviewForm(forms.Form):
-    period = forms.ModelChoiceField(Period.objects.all(), label=_("Reporting period"))
+    period = forms.ModelChoiceField(
+        Period.objects.exclude(kind=PeriodKind.WEEK), label=_("Reporting period")
+    )
     level = forms.ChoiceField(label=_("Level"), choices=Level.choices)

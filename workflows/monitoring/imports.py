@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 
 from . import access_rules
-from .models import Indicator, Period, Reading, Subject
+from .models import Indicator, Period, PeriodKind, Reading, Subject
+from .periods import resolve as resolve_period
 from .services import reading_value_errors
 
 COLUMNS = {
@@ -197,7 +198,9 @@ def _import_chunk(actor, chunk, indicators, periods, allowed, seen, report) -> N
             continue
         candidates = [s for s in subjects.get(row["subject"], []) if s.level == indicator.level]
         subject = candidates[0] if candidates else None
-        period = periods.get(row["period"])
+        period = resolve_period(
+            row["period"], periods, weekly=indicator.period_kind == PeriodKind.WEEK
+        )
         value, errors = reading_value_errors(
             indicator=indicator, subject=subject, period=period, raw_value=row["value"]
         )

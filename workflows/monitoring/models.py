@@ -18,10 +18,11 @@ class PeriodKind(models.TextChoices):
     YEAR = "year", _("Academic year")
     TERM = "term", _("Term")
     MONTH = "month", _("Month")
+    WEEK = "week", _("Week")
 
 
 class Period(models.Model):
-    """A reporting period (学年, 学期, 月). Cycles turn once per period."""
+    """A reporting period (学年, 学期, 月, 周). Cycles turn once per period."""
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=60)
@@ -42,6 +43,21 @@ class Period(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.kind != PeriodKind.WEEK or self.start is None:
+            return
+        from .periods import week_bounds, week_code, week_of
+
+        year, week = week_of(self.start)
+        if (self.start, self.end) != week_bounds(year, week):
+            raise ValidationError(
+                {"start": _("A week runs from Monday to Sunday (ISO 8601 weeks).")}
+            )
+        if self.code != week_code(year, week):
+            raise ValidationError(
+                {"code": _("The code of this week is %(code)s.") % {"code": week_code(year, week)}}
+            )
 
     def next_period(self):
         return Period.objects.filter(kind=self.kind, start__gt=self.start).order_by("start").first()
@@ -338,7 +354,10 @@ class Warning(ConcurrentTransitionMixin, models.Model):
         db_index=False,
     )
     responsible_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible unit")
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("responsible unit"),
     )
     level = models.CharField(_("level"), max_length=10, choices=WarningLevel.choices)
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)

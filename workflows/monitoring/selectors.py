@@ -33,6 +33,22 @@ def subjects_for(user):
     )
 
 
+def find_subject(key: str, level: str) -> Subject | None:
+    """The subject at a level named by a unit code, a username or a staff number."""
+    key = (key or "").strip()
+    if not key:
+        return None
+    return (
+        Subject.objects.filter(level=level)
+        .filter(
+            Q(subject_unit__code=key)
+            | Q(subject_user__username=key)
+            | Q(subject_user__staff_no=key)
+        )
+        .first()
+    )
+
+
 def warnings_for(user, *, open_only: bool = False):
     qs = Warning.objects.filter(access_rules.owned_filter(user)).select_related(
         "indicator", "subject", "period", "responsible_unit"
@@ -101,14 +117,19 @@ def trend(subject: Subject, indicator: Indicator) -> dict:
     }
 
 
-def radar(subject: Subject, period) -> dict:
-    """A teacher's or student's development: each indicator of the level, as % of its target."""
+def radar(subject: Subject, periods) -> dict:
+    """A teacher's or student's development: each indicator of the level, as % of its target,
+    from its latest approved reading in these periods (a weekly indicator's latest week next to
+    a yearly indicator's year)."""
     indicators = list(Indicator.objects.filter(level=subject.level, is_active=True))
-    values = dict(
-        Reading.objects.filter(subject=subject, period=period, is_current=True).values_list(
-            "indicator_id", "value"
-        )
+    values: dict[int, object] = {}
+    latest = (
+        Reading.objects.filter(subject=subject, period__in=periods, is_current=True)
+        .order_by("indicator_id", "-period__start")
+        .values_list("indicator_id", "value")
     )
+    for indicator_id, value in latest:
+        values.setdefault(indicator_id, value)
     axes, data = [], []
     for ind in indicators:
         top = ind.max_value or ind.target_value or 100
@@ -117,11 +138,11 @@ def radar(subject: Subject, period) -> dict:
     return {"axes": axes, "values": data}
 
 
-def heatmap(user, period=None) -> dict:
+def heatmap(user, periods=None) -> dict:
     """Open warnings counted by responsible unit × indicator, one grouped query."""
     qs = warnings_for(user, open_only=True)
-    if period is not None:
-        qs = qs.filter(period=period)
+    if periods is not None:
+        qs = qs.filter(period__in=periods)
     rows = list(
         qs.values("responsible_unit__name", "indicator__name")
         .annotate(n=Count("pk"))

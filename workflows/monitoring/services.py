@@ -26,6 +26,7 @@ from .models import (
     ImprovementStatus,
     Indicator,
     Period,
+    PeriodKind,
     PeriodOpening,
     Reading,
     ReadingStatus,
@@ -285,12 +286,13 @@ def warnings_evaluate(*, period: Period, indicators) -> evaluation.EvaluationRes
 
 
 def follow_up(result: evaluation.EvaluationResult) -> None:
-    """Deadlines, hooks and cycle moves for the warnings one evaluation run touched."""
+    """Deadlines, notifications, hooks and cycle moves for the warnings one evaluation run
+    touched: a constant number of queries per batch of FOLLOW_UP_CHUNK warnings."""
     of_run = Warning.objects.filter(
         indicator_id__in=result.indicator_ids, period_id=result.period_id
     )
-    raised = of_run.filter(raised_run=result.run)
     if result.raised:
+        raised = of_run.filter(raised_run=result.run)
         Cycle.objects.filter(
             subject_id__in=raised.values("subject_id"),
             period_id=result.period_id,
@@ -299,15 +301,28 @@ def follow_up(result: evaluation.EvaluationResult) -> None:
         qs = raised.select_related(
             "indicator", "subject__subject_user", "period", "responsible_unit"
         ).order_by("pk")
-        for warning in qs.iterator(chunk_size=FOLLOW_UP_CHUNK):
+        for batch in _batches(qs.iterator(chunk_size=FOLLOW_UP_CHUNK)):
             with transaction.atomic():
-                engine_bridge.start_response_deadline(warning)
-                engine_bridge.notify_warning_raised(warning)
-            transaction.on_commit(lambda w=warning: run_warning_hooks([w]))
+                engine_bridge.start_response_deadlines(batch)
+                engine_bridge.notify_warnings_raised(batch)
+            hooked = [w for w in batch if w.indicator.opens_case]
+            if hooked:
+                transaction.on_commit(lambda ws=hooked: run_warning_hooks(ws))
     if result.resolved:
         resolved = of_run.filter(resolved_run=result.run).order_by("pk")
-        for warning in resolved.iterator(chunk_size=FOLLOW_UP_CHUNK):
-            engine_bridge.cancel_response_deadline(warning)
+        for batch in _batches(resolved.values_list("pk", flat=True).iterator(FOLLOW_UP_CHUNK)):
+            engine_bridge.cancel_response_deadlines(batch)
+
+
+def _batches(rows):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= FOLLOW_UP_CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @transaction.atomic
@@ -612,6 +627,8 @@ def _carry_over(subject_ids, *, from_period: Period | None, to_period: Period) -
 @transaction.atomic
 def period_open(*, actor, period: Period, levels: list[str]) -> PeriodOpening:
     access_rules.require_configure(actor)
+    if period.kind == PeriodKind.WEEK:
+        raise ValidationError(_("Cycles turn per year or term; a week only carries readings."))
     unknown = set(levels) - set(Level.values)
     if not levels or unknown:
         raise ValidationError({"levels": _("Choose at least one level.")})

@@ -31,7 +31,10 @@ def evaluate_period(period_id: int) -> dict:
 
 @shared_task(acks_late=True)
 def evaluate_open_periods() -> int:
-    """The scheduled sweep: one task per open period."""
+    """The scheduled sweep: one task per open period (past weeks are closed first)."""
+    from .periods import close_past_weeks
+
+    close_past_weeks()
     ids = list(Period.objects.filter(is_open=True).values_list("pk", flat=True))
     for period_id in ids:
         evaluate_period.delay(period_id)

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -34,6 +35,7 @@ from .models import (
     Improvement,
     Indicator,
     Period,
+    PeriodKind,
     PeriodOpening,
     Reading,
     Stage,
@@ -54,16 +56,17 @@ def _page(request, qs, size=50):
 
 @login_required
 def dashboard(request):
-    period = Period.objects.filter(is_open=True).order_by("-start").first()
+    # Every open period: a weekly indicator's open week next to the open academic year.
+    open_periods = Period.objects.filter(is_open=True)
     return render(
         request,
         "monitoring/dashboard.html",
         {
-            "period": period,
-            "heatmap": selectors.heatmap(request.user, period),
+            "heatmap": selectors.heatmap(request.user, open_periods),
             "open_warnings": selectors.warnings_for(request.user, open_only=True)[:10],
             "my_subjects": Subject.objects.filter(subject_user=request.user),
-            "periods": Period.objects.all(),
+            # Cycles turn per year or term; weeks only carry readings.
+            "periods": Period.objects.exclude(kind=PeriodKind.WEEK),
             "can_configure": access.can(request.user, caps.CONFIGURE),
             "can_enter": selectors.indicators_enterable(request.user).exists(),
         },
@@ -72,8 +75,10 @@ def dashboard(request):
 
 @login_required
 def indicator_list(request):
-    access.require(request.user, caps.VIEW)
-    indicators = Indicator.objects.select_related("data_owner_unit", "approver")
+    if not access_rules.can_view_any(request.user):
+        raise PermissionDenied
+    indicators = Indicator.objects.filter(access_rules.indicator_filter(request.user))
+    indicators = indicators.select_related("data_owner_unit", "approver")
     return render(
         request,
         "monitoring/indicator_list.html",
@@ -102,22 +107,19 @@ def reading_create(request):
     indicators = selectors.indicators_enterable(request.user)
     if not indicators.exists():
         raise PermissionDenied
-    form = ReadingForm(
-        request.POST or None,
-        indicators=indicators,
-        subjects=Subject.objects.all(),
-    )
+    form = ReadingForm(request.POST or None, indicators=indicators)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.reading_submit(
-                actor=request.user,
-                indicator=d["indicator"],
-                subject=d["subject"],
-                period=d["period"],
-                value=d["value"],
-                note=d["note"],
-            )
+            with transaction.atomic():
+                services.reading_submit(
+                    actor=request.user,
+                    indicator=d["indicator"],
+                    subject=d["subject"],
+                    period=form.reporting_period(),
+                    value=d["value"],
+                    note=d["note"],
+                )
         except ValidationError as exc:
             for fname, errs in exc.message_dict.items():
                 form.add_error(fname if fname in form.fields else None, errs)
@@ -485,7 +487,8 @@ def cycle_advance(request, pk):
 
 @login_required
 def overview(request):
-    access.require(request.user, caps.VIEW)
+    if not access_rules.can_view_any(request.user):
+        raise PermissionDenied
     form = OverviewForm(request.GET or None)
     data = None
     if form.is_valid():
@@ -498,7 +501,7 @@ def overview(request):
 @login_required
 def period_open(request, pk):
     access_rules.require_configure(request.user)
-    period = get_object_or_404(Period, pk=pk)
+    period = get_object_or_404(Period.objects.exclude(kind=PeriodKind.WEEK), pk=pk)
     form = PeriodOpenForm(request.POST or None, initial={"levels": Level.values})
     if request.method == "POST" and form.is_valid():
         opening = services.period_open(
@@ -525,10 +528,9 @@ def opening_detail(request, pk):
 def subject_detail(request, pk):
     subject = access_rules.get_visible(request.user, Subject, pk)
     indicators = Indicator.objects.filter(level=subject.level, is_active=True)
-    period = Period.objects.filter(is_open=True).order_by("-start").first()
     radar = (
-        selectors.radar(subject, period)
-        if period and subject.level in (Level.TEACHER, Level.STUDENT)
+        selectors.radar(subject, Period.objects.filter(is_open=True))
+        if subject.level in (Level.TEACHER, Level.STUDENT)
         else None
     )
     return render(

@@ -40,7 +40,17 @@ def _state_field(choices):
     )
 
 
-_COMMON = ["id", "title", "level", "owner_unit", "owner_user", "lead_person", "state", "version"]
+_COMMON = [
+    "id",
+    "title",
+    "level",
+    "owner_unit",
+    "owner_user",
+    "lead_person",
+    "reviewing_unit",
+    "state",
+    "version",
+]
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -226,6 +236,7 @@ class ChainItemViewSet(
                 level=data["level"],
                 owner_user=self.request.user if data["kind"] in services.PERSONAL_KINDS else None,
                 content=content,
+                reviewing_unit=data.get("reviewing_unit"),
             )
         elif self.model is Target:
             content["values"] = {
@@ -236,6 +247,7 @@ class ChainItemViewSet(
                 plan=data["plan"],
                 owner_unit=data.get("owner_unit"),
                 content=content,
+                reviewing_unit=data.get("reviewing_unit"),
             )
         else:
             content["targets"] = [t.pk for t in data.get("targets", [])]
@@ -244,6 +256,7 @@ class ChainItemViewSet(
                 owner_unit=data["owner_unit"],
                 level=data["level"],
                 content=content,
+                reviewing_unit=data.get("reviewing_unit"),
             )
         serializer.instance = item
 

@@ -60,9 +60,26 @@ class PlanForm(ContentForm):
         )
 
 
+def _reviewing_field():
+    return forms.ModelChoiceField(
+        label=_("reviewing office"),
+        queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.OFFICE, is_active=True),
+        required=False,
+        help_text=_(
+            "For college-level items: the office whose leader reviews it. Empty: the owner unit "
+            "when it is an office, else the quality office."
+        ),
+    )
+
+
+class ReviewingUnitForm(forms.Form):
+    reviewing_unit = _reviewing_field()
+
+
 class PlanCreateForm(PlanForm):
     level = forms.ChoiceField(label=_("level"), choices=Level.choices)
     owner_unit = forms.ModelChoiceField(label=_("owner unit"), queryset=OrgUnit.objects.none())
+    reviewing_unit = _reviewing_field()
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,6 +151,7 @@ class TargetCreateForm(TargetForm):
         required=False,
         help_text=_("Leave empty for the plan's own unit."),
     )
+    reviewing_unit = _reviewing_field()
 
     def __init__(self, *args, plans=None, units=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -169,6 +187,7 @@ class StandardForm(ContentForm):
 class StandardCreateForm(StandardForm):
     level = forms.ChoiceField(label=_("level"), choices=Level.choices)
     owner_unit = forms.ModelChoiceField(label=_("owner unit"), queryset=OrgUnit.objects.none())
+    reviewing_unit = _reviewing_field()
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)

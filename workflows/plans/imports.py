@@ -19,11 +19,11 @@ from openpyxl import load_workbook
 
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, User
+from engine import deadlines
 
-from .models import PendingImport, Task
+from .models import PendingImport, Task, TaskState
 from .permissions import can_edit
-from .services import task_key
-from .tasks import sync_task_deadlines
+from .services import TASK_DEADLINE, task_key, tasks_deadline_sync
 
 # Header text (whitespace removed) → field. The first five are the seed's own columns.
 HEADERS = {
@@ -59,6 +59,8 @@ UPDATED_FIELDS = (
     "person",
     "remarks",
 )
+# A change to any of these restarts the task's deadline with the engine.
+DEADLINE_FIELDS = {"deadline", "lead_unit_id", "person_id"}
 MAX_LENGTH = {"category": 60, "title": 500, "remarks": 300}
 SPLIT = re.compile(r"[\n、，,/；;]+")
 PARENS = re.compile(r"[（(][^）)]*[）)]")
@@ -276,9 +278,26 @@ def import_preview(*, actor, plan, upload) -> PendingImport:
         parsed = parse_workbook(upload, plan=plan)
     except ImportFileError as exc:
         raise ValidationError({"file": str(exc)}) from exc
-    existing = set(Task.objects.filter(plan=plan).values_list("import_key", flat=True))
+    existing = {
+        key: (pk, state)
+        for key, pk, state in Task.objects.filter(plan=plan).values_list(
+            "import_key", "pk", "state"
+        )
+    }
     for row in parsed.rows:
         row["action"] = "update" if row["key"] in existing else "create"
+    in_file = {row["key"] for row in parsed.rows}
+    gone = [
+        pk
+        for key, (pk, state) in existing.items()
+        if key not in in_file and state != TaskState.RETIRED
+    ]
+    missing = [
+        {"id": pk, "row": position, "category": category, "title": title[:120]}
+        for pk, position, category, title in Task.objects.filter(pk__in=gone)
+        .order_by("position", "pk")
+        .values_list("pk", "position", "category", "title")
+    ]
     return PendingImport.objects.create(
         owner=actor,
         plan=plan,
@@ -286,12 +305,16 @@ def import_preview(*, actor, plan, upload) -> PendingImport:
         rows=parsed.rows,
         bad_rows=parsed.bad_rows,
         unmatched=parsed.unmatched,
+        missing=missing,
     )
 
 
 @transaction.atomic
-def import_confirm(*, actor, pending_id) -> dict:
-    """Save exactly the previewed rows; new keys are created, known keys updated."""
+def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
+    """Save exactly the previewed rows; new keys are created, known keys updated.
+
+    Tasks the file no longer lists (shown in the preview) stay as they are unless
+    `retire_missing`: then they are retired, their deadlines cancelled."""
     pending = (
         PendingImport.objects.select_for_update()
         .filter(Q(owner=actor), pk=pending_id, confirmed_at__isnull=True)
@@ -319,6 +342,7 @@ def import_confirm(*, actor, pending_id) -> dict:
     )
     to_create, to_update, unchanged, assisting = [], [], 0, {}
     changed_fields = set()
+    deadline_moved = []  # updated tasks whose deadline, lead unit or person changed
     for position, row in enumerate(pending.rows, start=1):
         task = existing.get(row["key"]) or Task(plan=plan, import_key=row["key"])
         values = {
@@ -343,6 +367,8 @@ def import_confirm(*, actor, pending_id) -> dict:
         for name, value in values.items():
             setattr(task, name, value)
         (to_update if task.pk else to_create).append(task)
+        if task.pk and differing & DEADLINE_FIELDS:
+            deadline_moved.append(task)
         if not same_units:
             assisting[row["key"]] = wanted
     Task.objects.bulk_create(to_create, batch_size=500)
@@ -361,10 +387,12 @@ def import_confirm(*, actor, pending_id) -> dict:
         ],
         batch_size=1000,
     )
-    # 2,000 deadlines are many small writes: they follow the import in the background.
-    task_ids = [t.pk for t in tasks.values()]
-    if task_ids:
-        transaction.on_commit(lambda: sync_task_deadlines.delay(task_ids))
+    # In the same transaction, in a constant number of queries: a task is never without its
+    # deadline. Only new tasks and moved deadlines (re)start: a re-import that only fixes a
+    # title keeps the reminders and escalation already under way.
+    tasks_deadline_sync(to_create, new=True)
+    tasks_deadline_sync(deadline_moved)
+    retired = _retire_missing(actor, plan, pending) if retire_missing else 0
     pending.confirmed_at = timezone.now()
     pending.save(update_fields=["confirmed_at"])
     summary = {
@@ -372,8 +400,29 @@ def import_confirm(*, actor, pending_id) -> dict:
         "updated": len(to_update),
         "unchanged": unchanged,
         "skipped": len(pending.bad_rows),
+        "retired": retired,
     }
     audit_record(
         actor=actor, action="task.import", obj=plan, after={"file": pending.file_name, **summary}
     )
     return summary
+
+
+def _retire_missing(actor, plan, pending) -> int:
+    """Retire the tasks the preview listed as not in the file (and still not in it)."""
+    in_file = {row["key"] for row in pending.rows}
+    tasks = (
+        Task.objects.select_for_update()
+        .filter(plan=plan, pk__in=[m["id"] for m in pending.missing])
+        .exclude(state=TaskState.RETIRED)
+        .exclude(import_key__in=in_file)
+    )
+    retired = 0
+    for task in tasks:
+        was_open = task.state == TaskState.OPEN
+        task.retire(by=actor)
+        task.save(update_fields=["state", "updated_at"])
+        if was_open:
+            deadlines.deadline_cancel(obj=task, kind=TASK_DEADLINE)
+        retired += 1
+    return retired

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+from viewflow.workflow.models import Process
 
 from accounts.models import OrgUnit
 from workflows.levels import Level
@@ -58,6 +59,19 @@ class ChainItem(ConcurrentTransitionMixin, models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("lead person"),
+    )
+    reviewing_unit = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": OrgUnit.Kind.OFFICE},
+        verbose_name=_("reviewing office"),
+        help_text=_(
+            "The office whose leader reviews a college-level item; "
+            "the quality office when none is set."
+        ),
     )
     state = FSMField(_("status"), default=S.DRAFT, choices=S.choices, protected=True)
     version = models.PositiveIntegerField(_("version"), default=0)
@@ -299,6 +313,7 @@ class Standard(ChainItem):
 class TaskState(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
+    RETIRED = "retired", _("Retired")
 
 
 class Task(ConcurrentTransitionMixin, models.Model):
@@ -369,6 +384,11 @@ class Task(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @transition(field=state, source=TaskState.OPEN, target=TaskState.DONE)
     def complete(self, by=None):
+        pass
+
+    @fsm_log_by
+    @transition(field=state, source=[TaskState.OPEN, TaskState.DONE], target=TaskState.RETIRED)
+    def retire(self, by=None):
         pass
 
 
@@ -539,6 +559,8 @@ class PendingImport(models.Model):
     rows = models.JSONField()
     bad_rows = models.JSONField(default=list)
     unmatched = models.JSONField(default=list)
+    # Tasks of the plan that this file no longer lists: kept unless the user ticks to retire them.
+    missing = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
@@ -582,3 +604,65 @@ class ExportJob(models.Model):
         if self.state == self.State.DONE:
             return 100
         return int(100 * self.done_rows / self.total_rows) if self.total_rows else 0
+
+
+class ApprovalProcess(Process):
+    """The viewflow process of one approval round: an item's submission, or a change request.
+
+    Exactly one of the four subjects is set. An item returned with comments ends its process;
+    submitting it again starts a new one, so the processes of an item are its rounds.
+    """
+
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.CASCADE, related_name="approval_processes"
+    )
+    target = models.ForeignKey(
+        Target, null=True, blank=True, on_delete=models.CASCADE, related_name="approval_processes"
+    )
+    standard = models.ForeignKey(
+        Standard,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="approval_processes",
+    )
+    change_request = models.ForeignKey(
+        ChangeRequest,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="approval_processes",
+    )
+
+    SUBJECT_FIELDS = ("plan", "target", "standard", "change_request")
+
+    class Meta:
+        verbose_name = _("approval process")
+        verbose_name_plural = _("approval processes")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(plan__isnull=False, target=None, standard=None, change_request=None)
+                    | models.Q(plan=None, target__isnull=False, standard=None, change_request=None)
+                    | models.Q(plan=None, target=None, standard__isnull=False, change_request=None)
+                    | models.Q(plan=None, target=None, standard=None, change_request__isnull=False)
+                ),
+                name="approvalprocess_one_subject",
+            )
+        ]
+
+    @property
+    def subject(self):
+        for name in self.SUBJECT_FIELDS:
+            if getattr(self, f"{name}_id") is not None:
+                return getattr(self, name)
+        return None
+
+    @classmethod
+    def field_for(cls, subject) -> str:
+        return {
+            Plan: "plan",
+            Target: "target",
+            Standard: "standard",
+            ChangeRequest: "change_request",
+        }[type(subject)]

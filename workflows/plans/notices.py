@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role
 from engine import notifications
 
-from .permissions import COLLEGE_KINDS
+from .permissions import reviewer_users
 
 KINDS = {
     "plans.review_needed": (
@@ -41,9 +41,7 @@ def _key(kind, obj, suffix=""):
 
 
 def reviewers(item):
-    if item.owner_unit.kind in COLLEGE_KINDS:
-        return notifications.role_holders(Role.QUALITY_OFFICER)
-    return notifications.unit_leaders(item.owner_unit)
+    return reviewer_users(item)
 
 
 def committee():

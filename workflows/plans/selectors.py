@@ -20,13 +20,13 @@ from .models import (
     Task,
     TaskState,
 )
-from .permissions import COLLEGE_KINDS, PlanCap, item_filter, task_filter
+from .permissions import PlanCap, item_filter, review_filter, task_filter
 
 MODELS = {"plan": Plan, "target": Target, "standard": Standard}
 
 
 def visible(user, model):
-    return model.objects.filter(item_filter(user))
+    return model.objects.filter(item_filter(user, model))
 
 
 def visible_tasks(user):
@@ -125,24 +125,38 @@ def gaps(user) -> dict:
             visible(user, Standard).filter(live, targets__isnull=True).select_related("owner_unit")
         ),
         "tasks_without_lead": list(
-            visible_tasks(user).filter(lead_unit__isnull=True).select_related("plan")
+            visible_tasks(user)
+            .filter(lead_unit__isnull=True)
+            .exclude(state=TaskState.RETIRED)
+            .select_related("plan")
         ),
     }
 
 
+def _with_task_urls(items):
+    """Give each item the address of its open flow step (one query for the whole list)."""
+    from . import flows
+    from .models import ApprovalProcess
+
+    urls = flows.open_task_urls(items)
+    for item in items:
+        key = (ApprovalProcess.field_for(item), item.pk)
+        item.task_url = urls.get(key) or item.get_absolute_url()
+    return items
+
+
 def awaiting_review(user):
     """Submitted items this user reviews as the owning level."""
-    caps = access.capabilities(user)
-    if PlanCap.REVIEW not in caps:
+    if PlanCap.REVIEW not in access.capabilities(user):
         return []
     items = []
-    scope = access.unit_filter(user, PlanCap.REVIEW, "owner_unit__")
     for model in MODELS.values():
-        qs = model.objects.filter(scope, state=ItemState.SUBMITTED).select_related("owner_unit")
-        if PlanCap.ADMIN not in caps:
-            qs = qs.exclude(owner_unit__kind__in=COLLEGE_KINDS)
-        items.extend(qs)
-    return items
+        items.extend(
+            model.objects.filter(review_filter(user), state=ItemState.SUBMITTED).select_related(
+                "owner_unit"
+            )
+        )
+    return _with_task_urls(items)
 
 
 def awaiting_committee(user):
@@ -152,7 +166,7 @@ def awaiting_committee(user):
     for model in MODELS.values():
         items.extend(model.objects.filter(state=ItemState.REVIEWED).select_related("owner_unit"))
     changes = list(ChangeRequest.objects.filter(state=ChangeState.SUBMITTED))
-    return items, changes
+    return _with_task_urls(items), _with_task_urls(changes)
 
 
 def my_open_tasks(user):

@@ -4,6 +4,7 @@ import datetime
 import decimal
 import json
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -14,9 +15,10 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.audit import audit_record
+from accounts.models import OrgUnit
 from engine import attachments, deadlines
 
-from . import notices
+from . import flows, notices
 from .models import (
     EDITABLE_STATES,
     KIND_TIER,
@@ -221,9 +223,22 @@ def _validate_standard_targets(targets) -> None:
         )
 
 
+def default_reviewing_unit(item):
+    """The office that reviews a college-level item unless one is chosen: the owner unit when it
+    is an office, else a target's plan's reviewing office (None: the quality office reviews)."""
+    if item.owner_unit.kind == OrgUnit.Kind.OFFICE:
+        return item.owner_unit
+    if isinstance(item, Target) and item.plan.owner_unit.kind == item.owner_unit.kind:
+        return item.plan.reviewing_unit
+    return None
+
+
 def _validate(item, content: dict) -> dict:
     """Validate content applied to `item` (in memory); returns the cleaned extras."""
     extras = {}
+    office = item.reviewing_unit
+    if office is not None and office.kind != OrgUnit.Kind.OFFICE:
+        raise ValidationError({"reviewing_unit": _("The reviewing unit must be an office.")})
     if isinstance(item, Plan):
         _validate_plan(item)
     elif isinstance(item, Target):
@@ -259,13 +274,24 @@ def _require_edit(actor, item):
 
 
 @transaction.atomic
-def item_create(*, actor, model, owner_unit, content: dict, level=None, owner_user=None, **fixed):
+def item_create(
+    *,
+    actor,
+    model,
+    owner_unit,
+    content: dict,
+    level=None,
+    owner_user=None,
+    reviewing_unit=None,
+    **fixed,
+):
     """Create a draft plan, target or standard from its content (see `item_content`)."""
     item = model(owner_unit=owner_unit, owner_user=owner_user, created_by=actor, **fixed)
     if level is not None:
         item.level = level
     _require_edit(actor, item)
     _assign(item, content)
+    item.reviewing_unit = reviewing_unit or default_reviewing_unit(item)
     if isinstance(item, Target) and not item.level:
         item.level = TargetCategory.level_of(item.category)
     extras = _validate(item, content)
@@ -277,7 +303,7 @@ def item_create(*, actor, model, owner_unit, content: dict, level=None, owner_us
     return item
 
 
-def plan_create(*, actor, owner_unit, content, owner_user=None, level):
+def plan_create(*, actor, owner_unit, content, owner_user=None, level, reviewing_unit=None):
     return item_create(
         actor=actor,
         model=Plan,
@@ -285,23 +311,54 @@ def plan_create(*, actor, owner_unit, content, owner_user=None, level):
         owner_user=owner_user,
         level=level,
         content=content,
+        reviewing_unit=reviewing_unit,
     )
 
 
-def target_create(*, actor, plan, content, owner_unit=None):
+def target_create(*, actor, plan, content, owner_unit=None, reviewing_unit=None):
     return item_create(
         actor=actor,
         model=Target,
         owner_unit=owner_unit or plan.owner_unit,
         plan=plan,
         content=content,
+        reviewing_unit=reviewing_unit,
     )
 
 
-def standard_create(*, actor, owner_unit, level, content):
+def standard_create(*, actor, owner_unit, level, content, reviewing_unit=None):
     return item_create(
-        actor=actor, model=Standard, owner_unit=owner_unit, level=level, content=content
+        actor=actor,
+        model=Standard,
+        owner_unit=owner_unit,
+        level=level,
+        content=content,
+        reviewing_unit=reviewing_unit,
     )
+
+
+@transaction.atomic
+def item_set_reviewing_unit(*, actor, item, office):
+    """Choose which office reviews a college-level draft (None: the quality office)."""
+    item = _locked(item)
+    _require_edit(actor, item)
+    if item.state not in EDITABLE_STATES:
+        raise StateConflict(
+            _("The reviewing office is chosen before the item is submitted."),
+            allowed_transitions(item),
+        )
+    before = item.reviewing_unit_id
+    item.reviewing_unit = office
+    _validate(item, {})
+    item.save(update_fields=["reviewing_unit", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=f"{item._meta.model_name}.reviewing_unit",
+        obj=item,
+        before={"reviewing_unit": before},
+        after={"reviewing_unit": item.reviewing_unit_id},
+    )
+    return item
 
 
 @transaction.atomic
@@ -360,6 +417,7 @@ def item_submit(*, actor, item):
         raise ValidationError({"targets": _("A standard must serve at least one target.")})
     _fire(item, "submit", by=actor)
     item.save()
+    flows.start_for(item)
     audit_record(actor=actor, action=f"{item._meta.model_name}.submit", obj=item)
     notices.review_needed(item, round_key=f"{item.committee_round}-{item.updated_at.timestamp()}")
     return item
@@ -375,6 +433,7 @@ def item_review(*, actor, item, approve: bool, comment: str = ""):
         raise ValidationError({"comment": _("Say what must change before returning it.")})
     _fire(item, "review" if approve else "send_back", by=actor, description=comment)
     item.save()
+    flows.complete_step(item, flows.REVIEW, actor)
     if approve:
         notices.committee_needed(item, round_key=str(item.committee_round))
     else:
@@ -467,6 +526,7 @@ def committee_vote(*, actor, subject, approve: bool, comment: str = ""):
         _decide_change(actor, subject, outcome, comment)
     else:
         _decide_item(actor, subject, outcome, comment)
+    flows.complete_step(subject, flows.COMMITTEE, actor)
     return decision
 
 
@@ -575,6 +635,7 @@ def change_request_create(*, actor, item, summary: str, reason: str, proposed: d
         base_version=item.version,
         requested_by=actor,
     )
+    flows.start_for(change)
     audit_record(actor=actor, action="change.create", obj=change, after=proposed)
     notices.committee_needed(change, round_key="1")
     return change
@@ -631,18 +692,57 @@ def task_create(*, actor, plan, category, title, deliverable, lead_unit=None, as
 TASK_DEADLINE = "plan.task"
 
 
+def _deadline_due(task: Task):
+    """When the task's deadline falls due under the engine's ladder, or None if it has none."""
+    if task.state == TaskState.OPEN and task.deadline and task.lead_unit_id:
+        return timezone.make_aware(datetime.datetime.combine(task.deadline, datetime.time.max))
+    return None
+
+
 def task_deadline_sync(task: Task) -> None:
     """Put the task's deadline under the engine's reminder and escalation ladder."""
-    if task.state == TaskState.OPEN and task.deadline and task.lead_unit_id:
+    due_at = _deadline_due(task)
+    if due_at is not None:
         deadlines.deadline_start(
             obj=task,
             kind=TASK_DEADLINE,
             owner_unit=task.lead_unit,
             owner_user=task.person,
-            due_at=timezone.make_aware(datetime.datetime.combine(task.deadline, datetime.time.max)),
+            due_at=due_at,
         )
     else:
         deadlines.deadline_cancel(obj=task, kind=TASK_DEADLINE)
+
+
+def tasks_deadline_sync(tasks, *, new: bool = False) -> int:
+    """`task_deadline_sync` for many tasks in a constant number of queries (imports).
+
+    `new`: the tasks were just created, so none has a deadline to cancel. Returns how many
+    deadlines were started."""
+    tasks = list(tasks)
+    if not tasks:
+        return 0
+    units = OrgUnit.objects.in_bulk({t.lead_unit_id for t in tasks if t.lead_unit_id})
+    people = get_user_model().objects.in_bulk({t.person_id for t in tasks if t.person_id})
+    specs, dropped = [], []
+    for task in tasks:
+        due_at = _deadline_due(task)
+        if due_at is None:
+            dropped.append(task)
+            continue
+        specs.append(
+            deadlines.DeadlineSpec(
+                obj=task,
+                owner_unit=units[task.lead_unit_id],
+                owner_user=people.get(task.person_id),
+                due_at=due_at,
+            )
+        )
+    deadlines.deadline_start_many(kind=TASK_DEADLINE, specs=specs)
+    if not new:
+        for task in dropped:  # a re-import that removed a deadline: rare, one update each
+            deadlines.deadline_cancel(obj=task, kind=TASK_DEADLINE)
+    return len(specs)
 
 
 @transaction.atomic

@@ -1,29 +1,6 @@
 """Background work of the plans feature."""
 
 from celery import shared_task
-from django.db import transaction
-
-
-@shared_task(
-    name="plans.sync_task_deadlines",
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def sync_task_deadlines(task_ids: list[int]) -> int:
-    """Register imported tasks' deadlines with the engine after the import has committed.
-
-    Idempotent: deadline_start replaces an open deadline of the same task, so a retry or a
-    second run leaves one deadline per task."""
-    from .models import Task
-    from .services import task_deadline_sync
-
-    done = 0
-    for task in Task.objects.filter(pk__in=task_ids).select_related("lead_unit", "person"):
-        with transaction.atomic():
-            task_deadline_sync(task)
-        done += 1
-    return done
 
 
 @shared_task(name="plans.run_export")
@@ -59,3 +36,27 @@ def run_export(job_id: int) -> str:
     job.done_rows = job.total_rows
     job.save()
     return filename
+
+
+@shared_task(name="plans.clean_old_files")
+def clean_old_files() -> dict:
+    """Delete import previews and export files older than PLANS_FILES_KEEP_DAYS (Celery beat).
+
+    Previews hold a whole parsed table and exports a whole document: neither is a record (the
+    tasks, the audit trail and the items' versions are), so they do not stay for ever."""
+    import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from .models import ExportJob, PendingImport
+
+    cutoff = timezone.now() - datetime.timedelta(days=settings.PLANS_FILES_KEEP_DAYS)
+    imports, _by_model = PendingImport.objects.filter(created_at__lt=cutoff).delete()
+    exports = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff):
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        exports += 1
+    return {"imports": imports, "exports": exports}

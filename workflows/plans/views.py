@@ -15,7 +15,7 @@ from accounts import access
 from accounts.models import OrgUnit
 from engine import attachments
 
-from . import exports, forms, imports, selectors, services
+from . import exports, flows, forms, imports, selectors, services
 from .models import ChangeRequest, CommitteeVote, ExportJob, PendingImport, Plan, Target
 from .permissions import (
     PlanCap,
@@ -129,6 +129,7 @@ def item_create(request, kind):
                     level=data["level"],
                     owner_user=request.user if data["kind"] in services.PERSONAL_KINDS else None,
                     content=form.content(),
+                    reviewing_unit=data.get("reviewing_unit"),
                 )
             elif kind == "target":
                 item = services.target_create(
@@ -136,6 +137,7 @@ def item_create(request, kind):
                     plan=data["plan"],
                     owner_unit=data["owner_unit"],
                     content=form.content(),
+                    reviewing_unit=data.get("reviewing_unit"),
                 )
             else:
                 item = services.standard_create(
@@ -143,6 +145,7 @@ def item_create(request, kind):
                     owner_unit=data["owner_unit"],
                     level=data["level"],
                     content=form.content(),
+                    reviewing_unit=data.get("reviewing_unit"),
                 )
         except PermissionDenied:
             form.add_error(None, _("You may not create items for this unit."))
@@ -170,6 +173,10 @@ def item_detail(request, kind, pk):
         "allowed": services.allowed_transitions(item),
         "comment_form": forms.CommentForm(),
         "upload_form": forms.UploadForm(),
+        "reviewing_form": forms.ReviewingUnitForm(
+            initial={"reviewing_unit": item.reviewing_unit_id}
+        ),
+        "steps": flows.history(item),
     }
     if kind == "plan":
         context["children"] = item.children.filter(
@@ -276,6 +283,22 @@ def item_retire(request, kind, pk):
 
 @login_required
 @require_POST
+def item_reviewing_unit(request, kind, pk):
+    form = forms.ReviewingUnitForm(request.POST)
+
+    def act(item):
+        if not form.is_valid():
+            raise ValidationError([m for msgs in form.errors.values() for m in msgs])
+        services.item_set_reviewing_unit(
+            actor=request.user, item=item, office=form.cleaned_data["reviewing_unit"]
+        )
+        messages.success(request, _("Reviewing office saved."))
+
+    return _post_action(request, kind, pk, act)
+
+
+@login_required
+@require_POST
 def item_document(request, kind, pk):
     if kind == "target":
         raise Http404
@@ -355,6 +378,7 @@ def change_detail(request, pk):
             "item": item,
             "rows": rows,
             "votes": votes,
+            "steps": flows.history(change),
             "can_decide": access.can(request.user, PlanCap.DECIDE),
             "comment_form": forms.CommentForm(),
         },
@@ -513,7 +537,11 @@ def import_preview(request, pk):
     pending = get_object_or_404(PendingImport, pk=pk, owner=request.user)
     if request.method == "POST":
         try:
-            summary = imports.import_confirm(actor=request.user, pending_id=pending.pk)
+            summary = imports.import_confirm(
+                actor=request.user,
+                pending_id=pending.pk,
+                retire_missing=request.POST.get("retire_missing") == "1",
+            )
         except ValidationError as exc:
             _report(request, exc)
         else:
@@ -521,7 +549,7 @@ def import_preview(request, pk):
                 request,
                 _(
                     "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
-                    "%(skipped)s bad rows skipped."
+                    "%(skipped)s bad rows skipped, %(retired)s retired."
                 )
                 % summary,
             )
@@ -573,3 +601,71 @@ def export_download(request, pk):
     response = FileResponse(job.file.open("rb"), content_type=exports.content_type(job.fmt))
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(job.filename)}"
     return response
+
+
+# ---- the flows' task views (viewflow `ServiceStep` nodes) --------------------------------------
+
+
+@login_required
+def flow_task(request, process_pk, task_pk):
+    """The address of one open step of an approval process: the node's own view runs here.
+
+    404 unless the user may see the subject; 403 when they see it but the step is not theirs. The
+    node view ends in the same service call as the item and change pages, and that service
+    completes this task.
+    """
+    task = get_object_or_404(
+        flows.Task.objects.select_related("process"), pk=task_pk, process_id=process_pk
+    )
+    if task.process.flow_class not in flows.FLOWS or not isinstance(
+        task.flow_task, flows.ServiceStep
+    ):
+        raise Http404
+    subject = flows.subject_of(task.process)
+    item = subject.item if isinstance(subject, ChangeRequest) else subject
+    if item is None or not can_view(request.user, item):
+        raise Http404
+    back = subject.get_absolute_url()
+    if task.status not in flows.OPEN:
+        messages.info(request, _("This step is already done."))
+        return redirect(back)
+    if not task.flow_task.can_execute(request.user, task):
+        raise PermissionDenied
+    request.activation = task.flow_task.activation_class(task)
+    return task.flow_task.view(request, subject=subject, task=task)
+
+
+def _step_page(request, subject, task, decide):
+    form = forms.CommentForm(request.POST or None)
+    if request.method == "POST":
+        approve = request.POST.get("decision") == "approve"
+        try:
+            message = decide(approve, request.POST.get("comment", ""))
+        except (ValidationError, services.StateConflict) as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect(subject)
+    return render(
+        request,
+        "plans/flow_task.html",
+        {"task": task, "subject": subject, "form": form, "step": task.flow_task.step},
+    )
+
+
+def flow_review(request, *, subject, task):
+    def decide(approve, comment):
+        services.item_review(actor=request.user, item=subject, approve=approve, comment=comment)
+        return _("Passed to the committee.") if approve else _("Returned with comments.")
+
+    return _step_page(request, subject, task, decide)
+
+
+def flow_vote(request, *, subject, task):
+    def decide(approve, comment):
+        decision = services.committee_vote(
+            actor=request.user, subject=subject, approve=approve, comment=comment
+        )
+        return _("Your vote is recorded.") if decision is None else _("The committee decided.")
+
+    return _step_page(request, subject, task, decide)

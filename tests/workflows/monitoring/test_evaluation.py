@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
 from workflows.monitoring import engine_bridge, evaluation, hooks, services
-from workflows.monitoring.models import Cycle, Stage, Warning, WarningStatus
+from workflows.monitoring.models import Cycle, Reading, Stage, Warning, WarningStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +138,61 @@ def test_acknowledge_within_the_configured_days(cast, mon, approved, login):
     warning.refresh_from_db()
     assert warning.status == WarningStatus.ACKNOWLEDGED
     assert warning.acknowledged_by == cast.software_lead
+
+
+def test_follow_up_is_batched(cast, mon, approved):
+    """Deadlines, notifications and cycle moves for many raised warnings: the number of queries
+    grows with the number of responsible units (their leaders are read once each), not with
+    the number of warnings."""
+    from accounts.models import Role
+    from engine.models import Deadline, Notification
+    from tests.factories import MembershipFactory, UserFactory
+    from workflows.levels import Level
+
+    def evaluate_all():
+        Warning.objects.all().delete()
+        Deadline.objects.all().delete()
+        Notification.objects.all().delete()
+        with CaptureQueriesContext(connection) as queries:
+            result = services.warnings_evaluate(period=mon.y2026, indicators=[mon.attendance])
+        return result, len(queries.captured_queries)
+
+    def students(n, start):
+        for i in range(start, start + n):
+            user = UserFactory(username=f"s{i}", full_name=f"学生{i}")
+            MembershipFactory(user=user, org_unit=cast.units.rj, role=Role.STUDENT)
+            approved(mon.attendance, services.subject_for_user(user, Level.STUDENT), "80")
+
+    students(2, 0)
+    few, few_queries = evaluate_all()
+    students(20, 2)
+    many, many_queries = evaluate_all()
+    assert (few.raised, many.raised) == (2, 22)
+    assert many_queries == few_queries
+    assert Deadline.objects.filter(kind=engine_bridge.DEADLINE_KIND).count() == 22
+    warnings = {str(pk) for pk in Warning.objects.values_list("pk", flat=True)}
+    assert set(Notification.objects.values_list("object_id", flat=True)) == warnings
+    # each goes to the unit's leaders and to the student themself
+    one = Warning.objects.select_related("subject__subject_user").first()
+    told = Notification.objects.filter(object_id=str(one.pk)).values_list(
+        "recipient__username", flat=True
+    )
+    assert {"xx_leader", "rj_leader", one.subject.subject_user.username} <= set(told)
+    # a re-run follows up nothing again
+    count = Notification.objects.count()
+    with CaptureQueriesContext(connection) as again:
+        services.warnings_evaluate(period=mon.y2026, indicators=[mon.attendance])
+    assert Notification.objects.count() == count
+    assert len(again.captured_queries) < few_queries
+
+
+def test_resolving_many_cancels_their_deadlines_at_once(cast, mon, approved):
+    from engine.models import Deadline
+
+    for subject in (mon.rj, mon.wl, mon.jdyt):
+        approved(mon.employment, subject, "70")
+    assert Deadline.objects.filter(status=Deadline.Status.OPEN).count() == 3
+    Reading.objects.filter(is_current=True).update(value=Decimal("99"))
+    result = services.warnings_evaluate(period=mon.y2026, indicators=[mon.employment])
+    assert result.resolved == 3
+    assert Deadline.objects.filter(status=Deadline.Status.CANCELLED).count() == 3

@@ -58,7 +58,7 @@ def test_the_form_shows_errors_and_keeps_input(cast, mon, login):
         "/monitoring/readings/new/",
         {
             "indicator": mon.employment.pk,
-            "subject": mon.rj.pk,
+            "subject": "rj",
             "period": mon.y2026.pk,
             "value": "120%",
         },

@@ -63,7 +63,7 @@ def test_whole_spiral_for_a_major(cast, mon, login, client, django_capture_on_co
         "/monitoring/readings/new/",
         {
             "indicator": mon.employment.pk,
-            "subject": mon.rj.pk,
+            "subject": "rj",
             "period": mon.y2026.pk,
             "value": "80",
         },
@@ -111,7 +111,7 @@ def test_whole_spiral_for_a_major(cast, mon, login, client, django_capture_on_co
         "/monitoring/readings/new/",
         {
             "indicator": mon.employment.pk,
-            "subject": mon.rj.pk,
+            "subject": "rj",
             "period": mon.y2026.pk,
             "value": "84",
         },
@@ -135,7 +135,7 @@ def test_whole_spiral_for_a_major(cast, mon, login, client, django_capture_on_co
         "/monitoring/readings/new/",
         {
             "indicator": mon.employment.pk,
-            "subject": mon.rj.pk,
+            "subject": "rj",
             "period": mon.y2026.pk,
             "value": "93",
         },

@@ -201,3 +201,85 @@ def test_a_file_that_is_not_a_workbook_is_a_clear_error(cast, login, annual_plan
     )
     assert response.status_code == 200 and response.context["form"].errors["file"]
     assert not PendingImport.objects.exists()
+
+
+def _import(client, plan, rows, **confirm):
+    client.post(
+        reverse("plans:import_upload"),
+        {"plan": plan.pk, "file": _upload(seed_workbook([tuple(r) for r in rows]))},
+    )
+    pending = PendingImport.objects.latest("pk")
+    client.post(reverse("plans:import_preview", args=[pending.pk]), confirm)
+    return pending
+
+
+def _deadlines():
+    from engine.models import Deadline
+
+    return {
+        int(d.object_id): d
+        for d in Deadline.objects.filter(kind="plan.task", status=Deadline.Status.OPEN)
+    }
+
+
+def test_confirm_starts_the_deadlines_and_a_reimport_moves_only_the_changed_ones(
+    cast, login, annual_plan
+):
+    client = login(cast.quality_officer)
+    _import(client, annual_plan, SEED_ROWS)
+    led = Task.objects.filter(lead_unit__isnull=False, deadline__isnull=False)
+    started = _deadlines()
+    # Every task with a lead unit and a deadline is on the engine's ladder; no lead, no deadline.
+    assert set(started) == set(led.values_list("pk", flat=True)) and len(started) == 2
+    moved = Task.objects.get(title="各专业“十五五”发展目标")
+    kept = Task.objects.get(lead_unit=cast.units.zgb)
+    assert started[moved.pk].due_at.date().isoformat() == "2026-12-31"
+    assert started[kept.pk].owner_unit == kept.lead_unit
+
+    changed = [list(r) for r in SEED_ROWS]
+    changed[3][5] = "2026年11月"  # the deadline moves
+    changed[2][4] = "教务处、信息中心"  # only the assisting units change
+    _import(client, annual_plan, changed)
+    after = _deadlines()
+    assert after[moved.pk].due_at.date().isoformat() == "2026-11-30"
+    assert after[kept.pk].pk == started[kept.pk].pk
+    assert after[kept.pk].started_at == started[kept.pk].started_at  # not restarted
+
+
+def test_reimport_lists_tasks_not_in_the_file_and_retires_them_only_when_ticked(
+    cast, login, annual_plan
+):
+    client = login(cast.quality_officer)
+    _import(client, annual_plan, SEED_ROWS)
+    gone = Task.objects.get(title="各专业“十五五”发展目标")
+    assert gone.pk in _deadlines()
+    # The row is renamed (the merged layout keeps its place): the old task is not in the file.
+    shorter = [list(r) for r in SEED_ROWS]
+    shorter[3][1] = "各专业“十五五”发展目标（修订）"
+
+    pending = _import(client, annual_plan, shorter)
+    assert [m["title"] for m in pending.missing] == ["各专业“十五五”发展目标"]
+    page = client.get(reverse("plans:import_preview", args=[pending.pk])).content.decode()
+    assert 'id="missing"' in page and "retire_missing" not in page  # confirmed: no form
+    gone.refresh_from_db()
+    assert gone.state == "open" and gone.pk in _deadlines()  # left untouched
+
+    client.post(
+        reverse("plans:import_upload"),
+        {"plan": annual_plan.pk, "file": _upload(seed_workbook([tuple(r) for r in shorter]))},
+    )
+    pending = PendingImport.objects.latest("pk")
+    page = client.get(reverse("plans:import_preview", args=[pending.pk])).content.decode()
+    assert "各专业“十五五”发展目标" in page and 'name="retire_missing"' in page
+    client.post(reverse("plans:import_preview", args=[pending.pk]), {"retire_missing": "1"})
+    gone.refresh_from_db()
+    assert gone.state == "retired" and gone.pk not in _deadlines()
+    summary = AuditEntry.objects.filter(action="task.import").order_by("-pk").first().after
+    assert summary["retired"] == 1
+    assert Task.objects.exclude(state="retired").count() == 5
+    # A retired task is not listed again.
+    client.post(
+        reverse("plans:import_upload"),
+        {"plan": annual_plan.pk, "file": _upload(seed_workbook([tuple(r) for r in shorter]))},
+    )
+    assert PendingImport.objects.latest("pk").missing == []

@@ -233,3 +233,52 @@ def test_students_do_not_see_their_units_staff_tasks(cast, login):
     )
     assert login(cast.software_member).get(task.get_absolute_url()).status_code == 200
     assert login(cast.student).get(task.get_absolute_url()).status_code == 404
+
+
+def _student_plan(cast, student, unit, title):
+    return services.plan_create(
+        actor=student,
+        owner_unit=unit,
+        owner_user=student,
+        level="student",
+        content={
+            "title": title,
+            "kind": PlanKind.STUDENT_SELF,
+            "parent": in_force_plan(cast, title=f"{title}所属规划").pk,
+            "start_year": 2026,
+            "end_year": 2028,
+        },
+    )
+
+
+def test_the_class_adviser_sees_the_student_plans_of_their_unit_only(cast, login, chain):
+    from accounts.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    adviser = UserFactory(username="adviser", full_name="钱老师")
+    MembershipFactory(user=adviser, org_unit=cast.units.rj, role=Role.CLASS_ADVISER)
+    jd_student = UserFactory(username="jd_student", full_name="机电学生")
+    MembershipFactory(user=jd_student, org_unit=cast.units.jdyt, role=Role.STUDENT)
+    mine = _student_plan(cast, cast.student, cast.units.rj, "郑小明学生自我发展规划")
+    other = _student_plan(cast, jd_student, cast.units.jdyt, "机电学生自我发展规划")
+    _root, major, teacher_plan = chain
+
+    client = login(adviser)
+    assert _status(client, mine) == 200
+    assert _status(client, major) == 200
+    # Not the teachers' plans, nor the students of another unit.
+    assert _status(client, teacher_plan) == 404
+    assert _status(client, other) == 404
+    listed = client.get("/api/v1/plans/?kind=student_self").json()
+    titles = {p["title"] for p in listed.get("results", listed)}
+    assert titles == {"郑小明学生自我发展规划"}
+    # Seeing is not editing: the student owns the plan.
+    assert client.post(reverse("plans:item_submit", args=["plan", mine.pk])).status_code == 403
+    assert Plan.objects.get(pk=mine.pk).state == ItemState.DRAFT
+    # The department leader still sees both kinds of personal plans in the department.
+    leader = login(cast.xx_leader)
+    assert _status(leader, mine) == 200 and _status(leader, teacher_plan) == 200
+    # A classmate does not.
+    classmate = UserFactory(username="classmate")
+    MembershipFactory(user=classmate, org_unit=cast.units.rj, role=Role.STUDENT)
+    assert _status(login(classmate), mine) == 404

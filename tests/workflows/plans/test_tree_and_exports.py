@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import os
 
 import pytest
 from django.db import connection
@@ -209,3 +210,36 @@ def test_inbox_lists_led_and_assisted_tasks_and_the_list_filters_overdue(cast, l
     assert [t.title for t in inbox.context["assisting"]] == ["明确机电专业发展目标"]
     overdue = login(cast.quality_officer).get(reverse("plans:task_list") + "?overdue=1")
     assert [t.title for t in overdue.context["tasks"]] == [late.title]
+
+
+def test_old_import_previews_and_export_files_are_cleaned(cast, settings):
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from workflows.plans.models import ExportJob, PendingImport
+    from workflows.plans.tasks import clean_old_files
+
+    assert "plans.clean_old_files" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    settings.PLANS_FILES_KEEP_DAYS = 7
+    plan = in_force_plan(cast)
+    old_job = ExportJob.objects.create(owner=cast.quality_officer, what="tasks", fmt="xlsx")
+    old_job.file.save("old.xlsx", ContentFile(b"x"))
+    new_job = ExportJob.objects.create(owner=cast.quality_officer, what="tasks", fmt="xlsx")
+    new_job.file.save("new.xlsx", ContentFile(b"y"))
+    old_pending = PendingImport.objects.create(
+        owner=cast.quality_officer, plan=plan, file_name="a.xlsx", rows=[]
+    )
+    new_pending = PendingImport.objects.create(
+        owner=cast.quality_officer, plan=plan, file_name="b.xlsx", rows=[]
+    )
+    eight_days_ago = timezone.now() - datetime.timedelta(days=8)
+    ExportJob.objects.filter(pk=old_job.pk).update(created_at=eight_days_ago)
+    PendingImport.objects.filter(pk=old_pending.pk).update(created_at=eight_days_ago)
+    old_path = old_job.file.path
+
+    assert clean_old_files() == {"imports": 1, "exports": 1}
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [new_job.pk]
+    assert list(PendingImport.objects.values_list("pk", flat=True)) == [new_pending.pk]
+    assert not os.path.exists(old_path) and os.path.exists(new_job.file.path)

@@ -1,0 +1,465 @@
+"""The viewflow process that hands a case's human steps out as tasks (`CaseFlow`).
+
+The case's FSM state is the truth; the process follows it. Every node waits in one place, the
+`route` switch, which picks the next task from the case's state (and, inside a state, from what
+is already done: findings recorded, notices received). Every task leads back to `route`.
+
+Steps happen in `cases.services` only: the API, the case pages and the task pages below all end
+in the same service call, and the service calls `advance()` in its own transaction, which
+completes the open task and lets `route` create the next one. So whichever way a step was taken,
+the process and the case cannot disagree.
+
+Who gets a task: a named user where there is one (the sole investigator, a reporter who did not
+hide their identity); otherwise nobody by name, and `cases.selectors.inbox_cases` shows the task
+to whoever the access layer says may act (the accepting body, the committee, the responsible
+unit). Task pages ask the same access layer, never Django model permissions, so nobody needs the
+process model's view permission to work on a case.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Q
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock, nodes
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.signals import task_finished
+from viewflow.workflow.status import PROCESS, STATUS
+
+from . import access
+from .models import Case, CaseProcess, Notice
+from .models import Status as S
+from .prepared import Prepared
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+# node -> the case actions its task page offers (the first is the task's own step)
+NODE_ACTIONS = {
+    "accept": ("accept", "refuse", "transfer", "escalate", "withdraw"),
+    "classify": ("classify", "transfer", "escalate"),
+    "investigate": ("investigate",),
+    "findings": ("findings", "determine"),
+    "determine": ("determine", "findings"),
+    "approve": ("approve",),
+    "issue_notice": ("issue_notice", "feedback"),
+    "receipt": ("receipt",),
+    "rectify": ("rectification_report",),
+    "verify": ("verify",),
+    "feedback": ("feedback",),
+    "close": ("rate", "close"),
+}
+# task-page actions that act on one of the case's notices: the status that notice must have
+NOTICE_ACTION_STATUS = {
+    "receipt": (Notice.Status.ISSUED,),
+    "rectification_report": (Notice.Status.RECEIVED, Notice.Status.RETURNED),
+    "verify": (Notice.Status.REPORTED,),
+}
+# tasks for the accepting body (the inbox shows them to it)
+BODY_NODES = (
+    "accept",
+    "classify",
+    "investigate",
+    "findings",
+    "determine",
+    "issue_notice",
+    "verify",
+    "feedback",
+    "close",
+)
+UNIT_NODES = ("receipt", "rectify")
+
+# node -> the case state its task is open in
+NODE_STATE = {
+    "accept": S.SUBMITTED,
+    "classify": S.ACCEPTED,
+    "investigate": S.CLASSIFIED,
+    "findings": S.INVESTIGATING,
+    "determine": S.INVESTIGATING,
+    "approve": S.AWAITING_APPROVAL,
+    "issue_notice": S.DETERMINED,
+    "receipt": S.RECTIFYING,
+    "rectify": S.RECTIFYING,
+    "verify": S.VERIFYING,
+    "feedback": S.RECTIFIED,
+    "close": S.FEEDBACK,
+}
+
+_STATE_NODE = {
+    S.SUBMITTED: "accept",
+    S.ACCEPTED: "classify",
+    S.CLASSIFIED: "investigate",
+    S.AWAITING_APPROVAL: "approve",
+    S.DETERMINED: "issue_notice",
+    S.VERIFYING: "verify",
+    S.RECTIFIED: "feedback",
+    S.FEEDBACK: "close",
+}
+
+
+def next_node(case: Case) -> str:
+    """The task a case in its current state waits for ("end" once it is finished)."""
+    if case.status in _STATE_NODE:
+        return _STATE_NODE[case.status]
+    if case.status == S.INVESTIGATING:
+        return "determine" if case.findings else "findings"
+    if case.status == S.RECTIFYING:
+        issued = case.notices.filter(status=Notice.Status.ISSUED).exists()
+        return "receipt" if issued else "rectify"
+    return "end"
+
+
+class _TaskWrites:
+    """The task rows of one case step, written in one statement.
+
+    A step completes the open task, and viewflow creates the route switch's task and the next
+    task, each with its "previous" link: an UPDATE and four INSERTs through the ORM. Here the
+    activations run as viewflow runs them, but the rows wait (`pending`) until the next task is
+    created, then one statement writes them all (PostgreSQL: data-modifying WITH; elsewhere one
+    statement each). The SQL is built once per model. Task has no save hooks beyond its own
+    save(), whose one default (flow_task_type) is mirrored here."""
+
+    DONE = ("status", "started", "finished", "owner", "data")
+
+    def __init__(self):
+        self._sql = {}
+
+    def _parts(self, model):
+        if model not in self._sql:
+            ops = connection.ops
+            table = ops.quote_name(model._meta.db_table)
+            fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+            columns = ", ".join(ops.quote_name(f.column) for f in fields)
+            values = ", ".join(["%s"] * len(fields))
+            done = [model._meta.get_field(name) for name in self.DONE]
+            sets = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in done)
+            link = ops.quote_name(model.previous.through._meta.db_table)
+            self._sql[model] = {
+                "fields": fields,
+                "done_fields": done,
+                "insert": f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING id",  # noqa: S608
+                "update": f"UPDATE {table} SET {sets} WHERE id = %s",  # noqa: S608
+                "link": f"INSERT INTO {link} (from_task_id, to_task_id)",
+            }
+        return self._sql[model]
+
+    @staticmethod
+    def _new_values(task, fields):
+        if task.flow_task and not task.flow_task_type:
+            task.flow_task_type = task.flow_task.task_type
+        return [f.get_db_prep_save(f.pre_save(task, True), connection) for f in fields]
+
+    @staticmethod
+    def _done_values(task, fields):
+        values = [f.get_db_prep_save(f.value_from_object(task), connection) for f in fields]
+        return [*values, task.pk]
+
+    def write(self, done, chain, head) -> None:
+        """UPDATE `done` (a completed task, or None) and INSERT the new tasks of `chain`, each
+        linked to the one before it, the first to `head`."""
+        parts = self._parts(type(chain[0]))
+        if connection.vendor == "postgresql":
+            pks = self._together(parts, done, chain, head)
+        else:
+            pks = self._one_by_one(parts, done, chain, head)
+        for task, pk in zip(chain, pks, strict=True):
+            task.pk = pk
+            task._state.adding, task._state.db = False, connection.alias
+            task.pending = False
+        if done is not None:
+            done.pending = False
+
+    def _together(self, parts, done, chain, head):
+        ctes, params = [], []
+        if done is not None:
+            ctes.append(f"d AS ({parts['update']})")
+            params += self._done_values(done, parts["done_fields"])
+        for i, task in enumerate(chain):
+            ctes.append(f"t{i} AS ({parts['insert']})")
+            params += self._new_values(task, parts["fields"])
+            if i == 0:
+                ctes.append(f"l{i} AS ({parts['link']} SELECT id, %s FROM t{i})")  # noqa: S608
+                params.append(head.pk)
+            else:
+                ctes.append(
+                    f"l{i} AS ({parts['link']} SELECT t{i}.id, t{i - 1}.id FROM t{i}, t{i - 1})"  # noqa: S608
+                )
+        ids = ", ".join(f"(SELECT id FROM t{i})" for i in range(len(chain)))  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(ctes)} SELECT {ids}", params)
+            return cursor.fetchone()
+
+    def _one_by_one(self, parts, done, chain, head):
+        pks, previous = [], head.pk
+        with connection.cursor() as cursor:
+            if done is not None:
+                cursor.execute(parts["update"], self._done_values(done, parts["done_fields"]))
+            for task in chain:
+                cursor.execute(parts["insert"], self._new_values(task, parts["fields"]))
+                pk = cursor.fetchone()[0]
+                cursor.execute(f"{parts['link']} VALUES (%s, %s)", [pk, previous])
+                pks.append(pk)
+                previous = pk
+        return pks
+
+
+_writes = _TaskWrites()
+
+
+def _flush(task, previous) -> None:
+    """Write the new `task` (after `previous`) with whatever of its step still waits: a route
+    task not yet written, and the completed task."""
+    chain, head = [task], previous
+    if getattr(head, "pending", False) and head.pk is None:
+        chain.insert(0, head)
+        head = head.chain_from
+    done = head if getattr(head, "pending", False) else None
+    _writes.write(done, chain, head)
+
+
+class RouteActivation(nodes.SwitchActivation):
+    """The switch decides when its task is created and stores it done: no savepoint around the
+    conditions (they only read; an error rolls the whole step back anyway), no UPDATE, and the
+    row is written together with the next task when that is a case task."""
+
+    # viewflow keeps activations in sets, hashed by their task's id: this one has none yet
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        now = timezone.now()
+        task = flow_task.flow_class.task_class(
+            process=prev_activation.process,
+            flow_task=flow_task,
+            token=token,
+            status=STATUS.DONE,
+            started=now,
+            finished=now,
+        )
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        for node, condition in flow_task._branches:
+            if condition is None or condition(activation):
+                activation.next_task = node
+                break
+        else:
+            raise FlowRuntimeError(f"No next task for {prev_activation.process}")
+        if isinstance(activation.next_task, CaseTask):
+            task.pending, task.chain_from = True, prev_activation.task
+        else:
+            # viewflow's own nodes (the end) link to this task by its id: write it now
+            _flush(task, prev_activation.task)
+        return activation
+
+
+class Route(nodes.Switch):
+    activation_class = RouteActivation
+
+
+class CaseTaskActivation(nodes.ViewActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        task = flow_task.flow_class.task_class(
+            process=prev_activation.process, flow_task=flow_task, token=token
+        )
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        owner = flow_task.calc_owner(activation)
+        if owner:
+            task.owner, task.status = owner, STATUS.ASSIGNED
+        _flush(task, prev_activation.task)
+        return activation
+
+
+def node_q(names) -> Q:
+    """The cases whose open task is one of the nodes `names`, as a condition on the case table
+    (what `next_node` decides, for lists: the inbox)."""
+    names = set(names)
+    states = {NODE_STATE[n] for n in names}
+    q = Q(status__in=states - {S.INVESTIGATING})
+    if "findings" in names and "determine" in names:
+        q |= Q(status=S.INVESTIGATING)
+    elif "findings" in names:
+        q |= Q(status=S.INVESTIGATING, findings="")
+    elif "determine" in names:
+        q |= Q(status=S.INVESTIGATING) & ~Q(findings="")
+    return q
+
+
+def _goes_to(name: str):
+    def condition(activation) -> bool:
+        # the switch asks every branch in turn: decide once per activation
+        if not hasattr(activation, "next_node"):
+            activation.next_node = next_node(activation.process.case)
+        return activation.next_node == name
+
+    return condition
+
+
+class CaseTask(flow.View):
+    """A human step on a case. Its page is cases.views.task_page; viewflow's own task pages
+    (detail, assign, cancel, undo…) are left out: they gate on model permissions, which the
+    project does not hand out, and the case page already shows the history."""
+
+    activation_class = CaseTaskActivation
+    index_view_class = None
+    detail_view_class = None
+    cancel_view_class = None
+    undo_view_class = None
+    revive_view_class = None
+    assign_view_class = None
+    unassign_view_class = None
+
+    def __init__(self, title):
+        super().__init__(this.task_page)
+        self.task_title = title
+
+    @property
+    def actions(self):
+        return NODE_ACTIONS[self.name]
+
+    @property
+    def view_path(self):
+        # not viewflow's wrap_view: it starts the activation (owner only) itself, while here the
+        # service completes the task, and who may act is the access layer's answer
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/", self.view, name="execute"
+        )
+
+    def can_execute(self, user, task):
+        case = task.process.coerced.case
+        return any(access.may(user, case, action) for action in self.actions)
+
+
+def _sole_investigator(activation):
+    people = list(activation.process.case.investigators.all()[:2])
+    return people[0] if len(people) == 1 else None
+
+
+def _reporter(activation):
+    case = activation.process.case
+    return case.reporter if case.reporter_id and not case.reporter_hidden else None
+
+
+class CaseFlow(flow.Flow):
+    """Quality incident
+
+    The tasks of one round of a case, from filing (or reopening) to closure."""
+
+    process_class = CaseProcess
+    lock_impl = lock.select_for_update_lock
+    parent_namespace = "cases"
+    process_title = _("Quality incident")
+
+    start = nodes.StartHandle(this.start_process).Next(this.route)
+    route = (
+        Route()
+        .Case(this.accept, _goes_to("accept"))
+        .Case(this.classify, _goes_to("classify"))
+        .Case(this.investigate, _goes_to("investigate"))
+        .Case(this.findings, _goes_to("findings"))
+        .Case(this.determine, _goes_to("determine"))
+        .Case(this.approve, _goes_to("approve"))
+        .Case(this.issue_notice, _goes_to("issue_notice"))
+        .Case(this.receipt, _goes_to("receipt"))
+        .Case(this.rectify, _goes_to("rectify"))
+        .Case(this.verify, _goes_to("verify"))
+        .Case(this.feedback, _goes_to("feedback"))
+        .Case(this.close, _goes_to("close"))
+        .Default(this.end)
+    )
+    accept = CaseTask(_("Accept or refuse the case")).Next(this.route)
+    classify = CaseTask(_("Classify and grade")).Next(this.route)
+    investigate = CaseTask(_("Assign investigators")).Next(this.route)
+    findings = (
+        CaseTask(_("Investigate and record findings")).Assign(_sole_investigator).Next(this.route)
+    )
+    determine = CaseTask(_("Determine")).Next(this.route)
+    approve = CaseTask(_("Committee approval")).Next(this.route)
+    issue_notice = CaseTask(_("Issue a rectification notice")).Next(this.route)
+    receipt = CaseTask(_("Confirm receipt of the notice")).Next(this.route)
+    rectify = CaseTask(_("Submit the rectification report")).Next(this.route)
+    verify = CaseTask(_("Verify the rectification")).Next(this.route)
+    feedback = CaseTask(_("Tell the reporter the outcome")).Next(this.route)
+    close = CaseTask(_("Rate or close")).Assign(_reporter).Next(this.route)
+    end = nodes.End()
+
+    def start_process(self, activation, case):
+        activation.process.case = case
+        return activation.process
+
+    def task_page(self, request, **kwargs):
+        from .views import task_page
+
+        return task_page(request, **kwargs)
+
+
+def start(case: Case) -> CaseProcess:
+    """Start the process of a case (filing, reopening, or a case that predates the flow)."""
+    return CaseFlow.start.run(case=case)
+
+
+_open_tasks = Prepared(
+    lambda case_pk: (
+        CaseFlow.task_class.objects.select_for_update(of=("self", "process"))
+        .select_related("process__caseprocess")
+        .filter(
+            process__caseprocess__case_id=case_pk,
+            process__status=PROCESS.NEW,
+            status__in=OPEN,
+            flow_task_type=CaseTask.task_type,
+        )
+        .order_by("pk")
+    )
+)
+
+
+def lock_open_tasks(case: Case) -> list:
+    """The open tasks of a case's running process, with the task and process rows locked (the
+    flow lock of `lock_impl` is the same process row lock), in one query.
+
+    Every path locks the case row first (the services' `_lock`), then this: the task pages do
+    not take the flow lock before the service, so there is one lock order and no deadlock, and
+    as the case row serialises the steps, this reads what the previous step committed."""
+    tasks = _open_tasks.fetch(case.pk)
+    for task in tasks:
+        task.process = task.process.caseprocess
+    return tasks
+
+
+def advance(case: Case, actor, action: str, *, fired: bool, tasks=None) -> None:
+    """Bring the process level with the case after a service did `action` on it, in the
+    service's transaction (`tasks`: what `lock_open_tasks` returned before the step). A
+    transition (`fired`) completes the open task; a step that is not a transition (findings,
+    receipt) completes it only when the case now waits for another task. No open task: the case
+    predates the flow, or was reopened after its process ended, and a new process starts.
+    `actor` is None for a reporter who hid their identity: the task then names nobody."""
+    if tasks is None:
+        tasks = lock_open_tasks(case)
+    if not tasks:
+        if not case.is_finished:
+            start(case)
+        return
+    now = timezone.now()
+    for task in tasks:
+        if not fired and task.flow_task.name == next_node(case):
+            continue
+        task.process.case = case
+        activation = task.flow_task.activation_class(task)
+        # the service has decided who may act: take the task straight to done
+        task.status = STATUS.DONE
+        task.started = task.finished = now
+        if task.owner_id is None and actor is not None:
+            task.owner = actor
+        task.data = {**task.data, "action": action}
+        task.pending = True  # written with the next task (_flush)
+        task_finished.send(sender=CaseFlow, process=task.process, task=task)
+        activation.activate_next()
