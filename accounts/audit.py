@@ -42,6 +42,15 @@ def register_confidential(model, can_view) -> None:
     _CONFIDENTIAL[model] = can_view
 
 
+# Rows confidential by what they say rather than by their model (a message answering a
+# complainant who hid their identity): `is_confidential(obj) -> bool`; nobody may see those.
+_CONFIDENTIAL_ROWS: dict[type, object] = {}
+
+
+def register_confidential_rows(model, is_confidential) -> None:
+    _CONFIDENTIAL_ROWS[model] = is_confidential
+
+
 def hidden_content_types(user) -> list[int]:
     """Content type ids of confidential models whose rows `user` may not see."""
     return [
@@ -54,6 +63,9 @@ def hidden_content_types(user) -> list[int]:
 def is_hidden_from(user, obj, hidden: list[int] | None = None) -> bool:
     """Is `obj` a confidential row, or a row about one (a generic link or an object permission),
     that `user` may not see?"""
+    is_confidential = _CONFIDENTIAL_ROWS.get(type(obj))
+    if is_confidential is not None and is_confidential(obj):
+        return True
     hidden = hidden_content_types(user) if hidden is None else hidden
     if not hidden:
         return False

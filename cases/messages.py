@@ -83,6 +83,13 @@ KINDS = {
 }
 
 
+# What answers the person who filed: who that is stays theirs to tell (a complainant may have hidden
+# their identity), so the engine shows these messages to their recipient only.
+TO_REPORTER = {"case.accepted", "case.refused", "case.feedback", "case.reopened"}
+
+
 def register():
     for kind, (label, title, body) in KINDS.items():
-        notifications.register_kind(kind, label=label, title=title, body=body)
+        notifications.register_kind(
+            kind, label=label, title=title, body=body, confidential=kind in TO_REPORTER
+        )

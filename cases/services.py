@@ -177,9 +177,9 @@ def _tell(kind: str, recipients, case: Case, key: str, obj=None, **context):
 
 
 def _tell_reporter(kind: str, case: Case, key: str, **context):
-    # A reporter who hid their identity is not notified: a message row (and its e-mail) would tie
-    # their name to the case for whoever reads the outbox. They follow the case on their list.
-    if case.reporter_id and not case.reporter_hidden:
+    # Hidden reporters too: the kinds of cases.messages.TO_REPORTER are confidential, so the
+    # outbox shows nobody but the recipient who was told.
+    if case.reporter_id:
         _tell(kind, [case.reporter], case, key, **context)
 
 

@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import hidden_content_types
+
 from . import notifications, services
 from .models import (
     Attachment,
@@ -88,6 +90,16 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["notification"]
     actions = [retry_deliveries]
     readonly_fields = ["notification", "channel", "target", "attempts", "sent_at", "last_error"]
+
+    def get_queryset(self, request):
+        """Not the messages of confidential kinds (their recipient is theirs to tell), nor those
+        about confidential objects the administrator may not see."""
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(notification__kind__in=notifications.confidential_kinds())
+            .exclude(notification__content_type__in=hidden_content_types(request.user))
+        )
 
     def has_add_permission(self, request):
         return False

@@ -7,11 +7,16 @@ class EngineConfig(AppConfig):
     verbose_name = _("Engine")
 
     def ready(self):
-        from accounts import access, navigation
+        from accounts import access, audit, navigation
 
-        from . import capabilities, deadlines, jobs  # noqa: F401 - register message kinds
+        from . import capabilities, deadlines, jobs, notifications  # noqa: F401 - message kinds
+        from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)
+        audit.register_confidential_rows(Notification, notifications.is_confidential)
+        audit.register_confidential_rows(
+            Delivery, lambda delivery: notifications.is_confidential(delivery.notification)
+        )
         navigation.register(
             navigation.NavItem(_("Overdue"), "engine:overdue_list", capabilities.OVERDUE_VIEW)
         )

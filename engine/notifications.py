@@ -36,13 +36,25 @@ class MessageKind:
     label: str
     title: str
     body: str
+    # Who receives it is nobody else's business (an answer to a complainant who hid their
+    # identity): its rows are shown to no one but the recipient, never go to a unit's chat robot.
+    confidential: bool = False
 
 
 KINDS: dict[str, MessageKind] = {}
 
 
-def register_kind(kind: str, *, label, title, body) -> None:
-    KINDS[kind] = MessageKind(kind, label, title, body)
+def register_kind(kind: str, *, label, title, body, confidential: bool = False) -> None:
+    KINDS[kind] = MessageKind(kind, label, title, body, confidential)
+
+
+def confidential_kinds() -> list[str]:
+    return sorted(k.kind for k in KINDS.values() if k.confidential)
+
+
+def is_confidential(notification) -> bool:
+    message = KINDS.get(notification.kind)
+    return message is not None and message.confidential
 
 
 def user_kinds() -> list[MessageKind]:

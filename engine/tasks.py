@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
+from . import notifications
 from .models import Delivery, Notification, NotificationPreference
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def _channels(batch: list[Notification]) -> dict[int, list[tuple[str, str]]]:
         if (preference is None or preference.email) and notification.recipient.email:
             channels.append((Delivery.Channel.EMAIL, notification.recipient.email))
         unit = notification.unit
+        if notifications.is_confidential(notification):
+            unit = None  # a unit's chat robot is read by the whole unit
         if (preference is None or preference.webhook) and unit is not None and unit.webhook_url:
             channels.append((Delivery.Channel.WEBHOOK, unit.webhook_url))
         result[notification.pk] = channels

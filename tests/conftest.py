@@ -6,17 +6,19 @@ are skipped otherwise, unless REQUIRE_SERVICES=1, which turns a missing service 
 
 import os
 import shutil
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 
-from accounts.models import OrgUnit, Role
-from tests.factories import PASSWORD, MembershipFactory, UserFactory, unit
+from accounts.models import Membership, OrgUnit, Role, User
+from tests.factories import PASSWORD, PASSWORD_HASH
 
 K = OrgUnit.Kind
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PLAYWRIGHT_FIXTURES = ("browser", "page")
 
 
 def _redis_ok() -> bool:
@@ -59,65 +61,131 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=problems[marker]))
 
 
+@pytest.fixture(autouse=True)
+def _close_connections_of_the_browser_loop(request):
+    """Playwright's sync API keeps an asyncio loop running in this thread; while it runs, Django
+    gives the test's ORM calls a second connection (asgiref keeps one per async context) that
+    nothing would close, and the test database could not be dropped at the end ("is being
+    accessed by other users"). Close it while the browser, and so the loop, is still there.
+    Works for a Playwright fixture named in PLAYWRIGHT_FIXTURES."""
+    names = [n for n in PLAYWRIGHT_FIXTURES if n in request.fixturenames]
+    if not names:
+        yield
+        return
+    for name in names:
+        request.getfixturevalue(name)
+    yield
+    from django.db import connections
+
+    connections.close_all()
+
+
+# The cast's college: (attribute, code, name, kind, parent attribute), parents first.
+TREE = [
+    ("college", "college", "示范职业技术学院", K.COLLEGE, None),
+    ("committee", "qac", "学院质量保证委员会", K.COMMITTEE, "college"),
+    ("jwc", "jwc", "教务处", K.OFFICE, "college"),
+    ("jdpj", "jdpj", "教育质量监督评价中心", K.OFFICE, "college"),
+    ("zgb", "zgb", "质量管理办公室", K.OFFICE, "jdpj"),
+    ("jw", "jw", "纪委办公室", K.OFFICE, "college"),
+    ("xxzx", "xxzx", "信息中心", K.OFFICE, "college"),
+    ("xx", "xx", "信息工程系", K.DEPARTMENT, "college"),
+    ("rj", "rj", "软件技术", K.MAJOR, "xx"),
+    ("rj_python", "rj-c01", "Python程序设计", K.COURSE, "rj"),
+    ("wl", "wl", "计算机网络技术", K.MAJOR, "xx"),
+    ("jd", "jd", "机电工程系", K.DEPARTMENT, "college"),
+    ("jdyt", "jdyt", "机电一体化技术", K.MAJOR, "jd"),
+    ("jdyt_plc", "jdyt-c01", "PLC应用技术", K.COURSE, "jdyt"),
+]
+
+# One person per role: (attribute, username, full name, [(role, unit attribute)], staff).
+PEOPLE = [
+    ("chair", "chair", "王建国", [(Role.COMMITTEE_CHAIR, "committee")], False),
+    ("committee_member", "committee", "李华", [(Role.COMMITTEE_MEMBER, "committee")], False),
+    ("quality_officer", "zgb", "张敏", [(Role.QUALITY_OFFICER, "zgb")], False),
+    ("xx_leader", "xx_leader", "刘伟", [(Role.DEPARTMENT_LEADER, "xx")], False),
+    ("xx_member", "xx_member", "黄丽", [(Role.DEPARTMENT_MEMBER, "xx")], False),
+    ("jd_leader", "jd_leader", "陈刚", [(Role.DEPARTMENT_LEADER, "jd")], False),
+    (
+        "software_lead",
+        "rj_leader",
+        "赵磊",
+        [(Role.TEAM_LEADER, "rj"), (Role.TEACHER, "rj")],
+        False,
+    ),
+    ("software_member", "rj_member", "何燕", [(Role.TEAM_MEMBER, "rj")], False),
+    ("supervisor", "dudao", "孙丽", [(Role.SUPERVISOR, "jdpj")], False),
+    ("discipline_officer", "jiwei", "周强", [(Role.DISCIPLINE_OFFICER, "jw")], False),
+    ("teacher", "teacher", "吴芳", [(Role.TEACHER, "rj")], False),
+    ("student", "student", "郑小明", [(Role.STUDENT, "rj")], False),
+    ("expert", "expert", "冯教授", [(Role.EXTERNAL_EXPERT, "college")], False),
+    ("sysadmin", "admin", "系统管理员", [(Role.SYSTEM_ADMIN, "xxzx")], True),
+    ("outsider", "nobody", "无角色", [], False),
+]
+
+
+def _tree(rows) -> SimpleNamespace:
+    """The rows treebeard's add_root/add_child would write, in one INSERT (the cast is built for
+    most tests: one statement instead of some sixty)."""
+    last_root = OrgUnit.objects.get_last_root_node()
+    units, children = {}, Counter()
+    for attr, code, name, kind, parent in rows:
+        if parent is None:
+            path = last_root._inc_path() if last_root else OrgUnit._get_path(None, 1, 1)
+            node = last_root = OrgUnit(path=path, depth=1)
+        else:
+            up = units[parent]
+            children[parent] += 1
+            node = OrgUnit(depth=up.depth + 1)
+            node.path = OrgUnit._get_path(up.path, node.depth, children[parent])
+        node.code, node.name, node.kind, node.numchild = code, name, kind, 0
+        units[attr] = node
+    for attr, count in children.items():
+        units[attr].numchild = count
+    OrgUnit.objects.bulk_create(units.values())
+    return SimpleNamespace(**units)
+
+
+def _people(units, rows) -> dict:
+    """The users (as UserFactory(username=…) would get or create them) and their memberships,
+    one INSERT each."""
+    found = User.objects.in_bulk([r[1] for r in rows], field_name="username")
+    fresh = [
+        User(
+            username=username,
+            full_name=full_name,
+            email=f"{username}@example.edu.cn",
+            password=PASSWORD_HASH,
+            is_staff=staff,
+            is_superuser=staff,
+        )
+        for _attr, username, full_name, _roles, staff in rows
+        if username not in found
+    ]
+    found.update({u.username: u for u in User.objects.bulk_create(fresh)})
+    people = {attr: found[username] for attr, username, *_rest in rows}
+    for attr, _username, _name, _roles, staff in rows:
+        if staff and not people[attr].is_superuser:
+            people[attr].is_staff = people[attr].is_superuser = True
+            people[attr].save(update_fields=["is_staff", "is_superuser"])
+    Membership.objects.bulk_create(
+        Membership(user=people[attr], org_unit=getattr(units, unit), role=role)
+        for attr, _username, _name, roles, _staff in rows
+        for role, unit in roles
+    )
+    return people
+
+
 @pytest.fixture
 def college(db):
     """The org tree of the cast's college."""
-    c = unit("college", "示范职业技术学院", K.COLLEGE)
-    u = SimpleNamespace(college=c)
-    u.committee = unit("qac", "学院质量保证委员会", K.COMMITTEE, c)
-    u.jwc = unit("jwc", "教务处", K.OFFICE, c)
-    u.jdpj = unit("jdpj", "教育质量监督评价中心", K.OFFICE, c)
-    u.zgb = unit("zgb", "质量管理办公室", K.OFFICE, u.jdpj)
-    u.jw = unit("jw", "纪委办公室", K.OFFICE, c)
-    u.xxzx = unit("xxzx", "信息中心", K.OFFICE, c)
-    u.xx = unit("xx", "信息工程系", K.DEPARTMENT, c)
-    u.rj = unit("rj", "软件技术", K.MAJOR, u.xx)
-    u.rj_python = unit("rj-c01", "Python程序设计", K.COURSE, u.rj)
-    u.wl = unit("wl", "计算机网络技术", K.MAJOR, u.xx)
-    u.jd = unit("jd", "机电工程系", K.DEPARTMENT, c)
-    u.jdyt = unit("jdyt", "机电一体化技术", K.MAJOR, u.jd)
-    u.jdyt_plc = unit("jdyt-c01", "PLC应用技术", K.COURSE, u.jdyt)
-    for name in vars(u):
-        setattr(u, name, OrgUnit.objects.get(pk=getattr(u, name).pk))
-    return u
-
-
-def _person(username, full_name, *roles):
-    user = UserFactory(username=username, full_name=full_name)
-    for role, org_unit in roles:
-        MembershipFactory(user=user, org_unit=org_unit, role=role)
-    return user
-
-
-def _staff(user):
-    user.is_staff = user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
-    return user
+    return _tree(TREE)
 
 
 @pytest.fixture
 def cast(college):
     """One person per role, named by what they do."""
-    u = college
-    return SimpleNamespace(
-        units=u,
-        password=PASSWORD,
-        chair=_person("chair", "王建国", (Role.COMMITTEE_CHAIR, u.committee)),
-        committee_member=_person("committee", "李华", (Role.COMMITTEE_MEMBER, u.committee)),
-        quality_officer=_person("zgb", "张敏", (Role.QUALITY_OFFICER, u.zgb)),
-        xx_leader=_person("xx_leader", "刘伟", (Role.DEPARTMENT_LEADER, u.xx)),
-        xx_member=_person("xx_member", "黄丽", (Role.DEPARTMENT_MEMBER, u.xx)),
-        jd_leader=_person("jd_leader", "陈刚", (Role.DEPARTMENT_LEADER, u.jd)),
-        software_lead=_person("rj_leader", "赵磊", (Role.TEAM_LEADER, u.rj), (Role.TEACHER, u.rj)),
-        software_member=_person("rj_member", "何燕", (Role.TEAM_MEMBER, u.rj)),
-        supervisor=_person("dudao", "孙丽", (Role.SUPERVISOR, u.jdpj)),
-        discipline_officer=_person("jiwei", "周强", (Role.DISCIPLINE_OFFICER, u.jw)),
-        teacher=_person("teacher", "吴芳", (Role.TEACHER, u.rj)),
-        student=_person("student", "郑小明", (Role.STUDENT, u.rj)),
-        expert=_person("expert", "冯教授", (Role.EXTERNAL_EXPERT, u.college)),
-        sysadmin=_staff(_person("admin", "系统管理员", (Role.SYSTEM_ADMIN, u.xxzx))),
-        outsider=_person("nobody", "无角色"),
-    )
+    return SimpleNamespace(units=college, password=PASSWORD, **_people(college, PEOPLE))
 
 
 @pytest.fixture

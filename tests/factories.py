@@ -4,7 +4,7 @@ from django.contrib.auth.hashers import make_password
 from accounts.models import Membership, OrgUnit, User
 
 PASSWORD = "Cast-pass-2026"
-_HASH = make_password(PASSWORD, hasher="md5")
+PASSWORD_HASH = make_password(PASSWORD, hasher="md5")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -15,7 +15,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n:04d}")
     full_name = factory.Faker("name", locale="zh_CN")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.edu.cn")
-    password = _HASH
+    password = PASSWORD_HASH
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -10,14 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access
-from cases.confidential import intake
-from cases.confidential.api import PublicView, _form_error, _rate_limited
-from cases.confidential.forms import AddInformationForm
+from cases.confidential import intake, tracking
 
 from . import selectors, services
 from .capabilities import OVERSEE, SUPERVISE
 from .forms import AnonymousComplaintForm, OversightFilter
-from .views import find_by_code
+from .views import ComplaintCode
 
 
 def _invalid(exc: ValidationError) -> Response:
@@ -25,14 +23,14 @@ def _invalid(exc: ValidationError) -> Response:
     return Response({"code": "invalid", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
-class ChallengeView(PublicView):
+class ChallengeView(tracking.PublicView):
     @extend_schema(responses={200: dict})
     def get(self, request):
         challenge = intake.new_challenge()
         return Response({"token": challenge.token, "question": challenge.question})
 
 
-class IntakeView(PublicView):
+class IntakeView(tracking.PublicView):
     """File an anonymous complaint. Multipart: title, subject_unit, description, files,
     challenge_token, challenge_answer."""
 
@@ -41,10 +39,10 @@ class IntakeView(PublicView):
         try:
             intake.hit("complaint-file", intake.client_key(request), settings.INTAKE_RATE_FILE)
         except intake.RateLimited:
-            return _rate_limited()
+            return tracking.rate_limited()
         form = AnonymousComplaintForm(request.data, request.FILES)
         if not form.is_valid():
-            return _form_error(form)
+            return tracking.form_error(form)
         data = form.cleaned_data
         try:
             case, code = services.complaint_file_anonymous(
@@ -65,46 +63,19 @@ class IntakeView(PublicView):
         )
 
 
-class CodeSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=64)
+class ComplaintCodeApi(ComplaintCode):
+    not_found_body = {"code": "not_found", "message": "No complaint matches this code."}
+
+    def invalid(self, exc):
+        return _invalid(exc)
 
 
-_NOT_FOUND = {"code": "not_found", "message": "No complaint matches this code."}
+class TrackView(ComplaintCodeApi, tracking.TrackApi):
+    pass
 
 
-class TrackView(PublicView):
-    @extend_schema(request=CodeSerializer, responses={200: dict})
-    def post(self, request):
-        data = CodeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            case = find_by_code(request, data.validated_data["code"])
-        except intake.RateLimited:
-            return _rate_limited()
-        if case is None:
-            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        return Response(selectors.public_progress(case))
-
-
-class AddInformationView(PublicView):
-    @extend_schema(request=None, responses={201: dict})
-    def post(self, request):
-        form = AddInformationForm(request.data, request.FILES)
-        try:
-            case = find_by_code(request, request.data.get("code", ""))
-        except intake.RateLimited:
-            return _rate_limited()
-        if case is None:
-            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        if not form.is_valid():
-            return _form_error(form)
-        try:
-            services.complaint_add_information(
-                case=case, text=form.cleaned_data["text"], uploads=form.cleaned_data["files"]
-            )
-        except ValidationError as exc:
-            return _invalid(exc)
-        return Response(selectors.public_progress(case), status=status.HTTP_201_CREATED)
+class AddInformationView(ComplaintCodeApi, tracking.AddInformationApi):
+    pass
 
 
 class RateSerializer(serializers.Serializer):
@@ -113,17 +84,14 @@ class RateSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 
 
-class RateView(PublicView):
+class RateView(ComplaintCodeApi, tracking.CodeApi):
     @extend_schema(request=RateSerializer, responses={200: dict})
     def post(self, request):
         data = RateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            case = find_by_code(request, data.validated_data["code"])
-        except intake.RateLimited:
-            return _rate_limited()
-        if case is None:
-            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        case, refusal = self.found(request, data.validated_data["code"])
+        if refusal is not None:
+            return refusal
         try:
             case = services.complaint_rate(
                 case=case,
@@ -131,8 +99,8 @@ class RateView(PublicView):
                 comment=data.validated_data.get("comment", ""),
             )
         except ValidationError as exc:
-            return _invalid(exc)
-        return Response(selectors.public_progress(case))
+            return self.invalid(exc)
+        return Response(self.public_progress(case))
 
 
 # --- oversight ------------------------------------------------------------------------------------
@@ -168,7 +136,7 @@ class OversightView(APIView):
         access.require(request.user, OVERSEE)
         filters = OversightFilter(request.query_params or None)
         if request.query_params and not filters.is_valid():
-            return _form_error(filters)
+            return tracking.form_error(filters)
         cases = selectors.oversight_cases(request.user, **filters.params())[:500]
         return Response({"results": [_row(r) for r in selectors.oversight_rows(cases)]})
 

@@ -8,12 +8,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from cases.confidential import intake
-from cases.confidential.forms import AddInformationForm, TrackForm
-from cases.confidential.views import _form_errors_from, _with_challenge
+from cases.confidential import intake, tracking
+from cases.confidential.forms import TrackForm
+from cases.confidential.views import _with_challenge
 
 from . import exports, selectors, services
 from .capabilities import OVERSEE, SUPERVISE
@@ -25,11 +26,6 @@ def choose(request):
     return render(request, "complaints/choose.html")
 
 
-def _limited(request, template, context):
-    context["limited"] = True
-    return render(request, template, context, status=429)
-
-
 @intake.confidential_view
 def complaint_file(request):
     if request.method == "POST":
@@ -38,7 +34,9 @@ def complaint_file(request):
             intake.hit("complaint-file", intake.client_key(request), settings.INTAKE_RATE_FILE)
         except intake.RateLimited:
             challenge = _with_challenge(form)
-            return _limited(request, "complaints/file.html", {"form": form, "challenge": challenge})
+            return tracking.limited(
+                request, "complaints/file.html", {"form": form, "challenge": challenge}
+            )
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -49,7 +47,7 @@ def complaint_file(request):
                     uploads=data["files"],
                 )
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                tracking.form_errors_from(form, exc)
             else:
                 # The code is shown in this response only: no redirect, no session copy.
                 return render(
@@ -61,98 +59,68 @@ def complaint_file(request):
     return render(request, "complaints/file.html", {"form": form, "challenge": challenge})
 
 
-def find_by_code(request, code):
-    """Rate-limited per client and per code; the same answer for a wrong or a missing code."""
-    intake.hit("complaint-track", intake.client_key(request), settings.INTAKE_RATE_TRACK)
-    intake.hit("complaint-code", intake.code_digest(code, "limit")[:32], settings.INTAKE_RATE_CODE)
-    return selectors.case_for_code(code)
+class ComplaintCode(tracking.CodeHolder):
+    scope = "complaint"
+    not_found_message = _lazy("No complaint matches this code.")
+
+    def find_by_code(self, code):
+        return selectors.case_for_code(code)
+
+    def public_progress(self, case):
+        return selectors.public_progress(case)
+
+    def add_information(self, case, *, text, uploads):
+        services.complaint_add_information(case=case, text=text, uploads=uploads)
 
 
-def _progress_page(request, case, code, add_form=None, rate_form=None, status=200):
-    return render(
-        request,
-        "complaints/track.html",
-        {
-            "progress": selectors.public_progress(case),
-            "add_form": add_form or AddInformationForm(initial={"code": code}),
-            "rate_form": rate_form or RateForm(initial={"code": code}),
-        },
-        status=status,
-    )
+class ComplaintPage(ComplaintCode):
+    template_name = "complaints/track.html"
+    form_template_name = "complaints/track_form.html"
+
+    def progress_context(self, case, code, add_form=None, rate_form=None):
+        context = super().progress_context(case, code, add_form=add_form)
+        context["rate_form"] = rate_form or RateForm(initial={"code": code})
+        return context
+
+    def not_found(self, code):
+        """The same page and status as a wrong code on the look-up form."""
+        return render(
+            self.request,
+            self.form_template_name,
+            {"form": TrackForm(), "not_found": self.not_found_message},
+            status=404,
+        )
 
 
-def _not_found(request):
-    """The same page and status as a wrong code on the look-up form."""
-    return render(
-        request,
-        "complaints/track_form.html",
-        {"form": TrackForm(), "not_found": _("No complaint matches this code.")},
-        status=404,
-    )
+class ComplaintTrackPage(ComplaintPage, tracking.TrackPage):
+    pass
 
 
-@intake.confidential_view
-def complaint_track(request):
-    form = TrackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["code"]
-        try:
-            case = find_by_code(request, code)
-        except intake.RateLimited:
-            return _limited(request, "complaints/track_form.html", {"form": form})
-        if case is not None:
-            return _progress_page(request, case, code)
-        form.add_error("code", _("No complaint matches this code."))
-    return render(request, "complaints/track_form.html", {"form": form})
+class ComplaintAddInformationPage(ComplaintPage, tracking.AddInformationPage):
+    pass
 
 
-@intake.confidential_view
-@require_POST
-def complaint_add_information(request):
-    form = AddInformationForm(request.POST, request.FILES)
-    code = request.POST.get("code", "")
-    try:
-        case = find_by_code(request, code)
-    except intake.RateLimited:
-        return _limited(request, "complaints/track_form.html", {"form": TrackForm()})
-    if case is None:
-        return _not_found(request)
-    if form.is_valid():
-        try:
-            services.complaint_add_information(
-                case=case, text=form.cleaned_data["text"], uploads=form.cleaned_data["files"]
-            )
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, _("Your information was added."))
-            return _progress_page(request, case, code)
-    return _progress_page(request, case, code, add_form=form, status=400)
+class ComplaintRatePage(ComplaintPage, tracking.CodeActionPage):
+    def act(self, case, code):
+        form = RateForm(self.request.POST)
+        if form.is_valid():
+            try:
+                case = services.complaint_rate(
+                    case=case,
+                    satisfaction=form.cleaned_data["satisfaction"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except ValidationError as exc:
+                tracking.form_errors_from(form, exc)
+            else:
+                messages.success(self.request, _("Thank you for your rating."))
+                return self.progress_page(case, form.cleaned_data["code"])
+        return self.progress_page(case, code, rate_form=form, status=400)
 
 
-@intake.confidential_view
-@require_POST
-def complaint_rate(request):
-    form = RateForm(request.POST)
-    try:
-        case = find_by_code(request, request.POST.get("code", ""))
-    except intake.RateLimited:
-        return _limited(request, "complaints/track_form.html", {"form": TrackForm()})
-    if case is None:
-        return _not_found(request)
-    if form.is_valid():
-        try:
-            case = services.complaint_rate(
-                case=case,
-                satisfaction=form.cleaned_data["satisfaction"],
-                comment=form.cleaned_data["comment"],
-            )
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, _("Thank you for your rating."))
-            return _progress_page(request, case, form.cleaned_data["code"])
-    return _progress_page(request, case, request.POST.get("code", ""), rate_form=form, status=400)
+complaint_track = ComplaintTrackPage.as_view()
+complaint_add_information = ComplaintAddInformationPage.as_view()
+complaint_rate = ComplaintRatePage.as_view()
 
 
 # --- oversight (督办) -----------------------------------------------------------------------------
@@ -218,7 +186,7 @@ def supervise(request, pk):
                 working_days=form.cleaned_data["working_days"],
             )
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            tracking.form_errors_from(form, exc)
         else:
             messages.success(request, _("The supervision request was sent."))
             return redirect("complaints:oversight_detail", pk=case.pk)
@@ -253,7 +221,7 @@ def supervision_detail(request, pk):
                     actor=request.user, supervision=supervision, answer=form.cleaned_data["answer"]
                 )
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                tracking.form_errors_from(form, exc)
             else:
                 messages.success(request, _("Your answer was sent."))
                 return redirect(supervision)

@@ -7,7 +7,7 @@ from django.contrib import admin
 from accounts import access
 from accounts.audit import hidden_content_types
 from engine import admin as engine_admin
-from engine.models import Attachment, Delivery
+from engine.models import Attachment
 
 from . import capabilities as caps
 from .models import Report, ReportAddition, ReportNote, ReportStage
@@ -77,16 +77,6 @@ class AttachmentAdmin(engine_admin.AttachmentAdmin):
         )
 
 
-class DeliveryAdmin(engine_admin.DeliveryAdmin):
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .exclude(notification__content_type__in=hidden_content_types(request.user))
-        )
-
-
-for model, model_admin in ((Attachment, AttachmentAdmin), (Delivery, DeliveryAdmin)):
-    if admin.site.is_registered(model):
-        admin.site.unregister(model)
-    admin.site.register(model, model_admin)
+if admin.site.is_registered(Attachment):
+    admin.site.unregister(Attachment)
+admin.site.register(Attachment, AttachmentAdmin)

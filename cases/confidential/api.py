@@ -4,14 +4,14 @@ endpoints (no login; the tracking code travels in the body, never in a URL)."""
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import capabilities as caps
-from . import intake, selectors, services
-from .forms import AddInformationForm, ReportForm, ShareForm
+from . import intake, selectors, services, tracking
+from .forms import ReportForm, ShareForm
 from .models import Report
+from .views import ReportCode
 
 # --- the office -----------------------------------------------------------------------------------
 
@@ -178,7 +178,7 @@ class ReportShareView(APIView):
         data.is_valid(raise_exception=True)
         form = ShareForm({"username": data.validated_data["username"]})
         if not form.is_valid():
-            return _form_error(form)
+            return tracking.form_error(form)
         action = services.report_unshare if data.validated_data["remove"] else services.report_share
         action(actor=request.user, report=report, user=form.cleaned_data["username"])
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -187,41 +187,14 @@ class ReportShareView(APIView):
 # --- public intake --------------------------------------------------------------------------------
 
 
-def _form_error(form) -> Response:
-    return Response(
-        {"code": "invalid", "errors": form.errors.get_json_data()},
-        status=status.HTTP_400_BAD_REQUEST,
-    )
-
-
-def _rate_limited() -> Response:
-    return Response(
-        {"code": "rate_limited", "message": "Too many attempts. Please try again later."},
-        status=status.HTTP_429_TOO_MANY_REQUESTS,
-    )
-
-
-class PublicView(APIView):
-    permission_classes = [AllowAny]
-
-    def initial(self, request, *args, **kwargs):
-        intake.protect_request(request._request)
-        super().initial(request, *args, **kwargs)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        response["Cache-Control"] = "no-store"
-        return response
-
-
-class ChallengeView(PublicView):
+class ChallengeView(tracking.PublicView):
     @extend_schema(responses={200: dict})
     def get(self, request):
         challenge = intake.new_challenge()
         return Response({"token": challenge.token, "question": challenge.question})
 
 
-class IntakeView(PublicView):
+class IntakeView(tracking.PublicView):
     """File a report. Multipart: subject, about, description, subject_unit, contact, files,
     named (signed-in only), challenge_token, challenge_answer."""
 
@@ -230,11 +203,11 @@ class IntakeView(PublicView):
         try:
             intake.hit("report-file", intake.client_key(request), settings.INTAKE_RATE_FILE)
         except intake.RateLimited:
-            return _rate_limited()
+            return tracking.rate_limited()
         user = request.user if request.user.is_authenticated else None
         form = ReportForm(request.data, request.FILES, user=user)
         if not form.is_valid():
-            return _form_error(form)
+            return tracking.form_error(form)
         data = form.cleaned_data
         report, code = services.report_file(
             actor=user,
@@ -256,46 +229,13 @@ class IntakeView(PublicView):
         )
 
 
-class TrackSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=64)
+class ReportCodeApi(ReportCode):
+    not_found_body = {"code": "not_found", "message": "No report matches this code."}
 
 
-def _lookup(request, code):
-    intake.hit("report-track", intake.client_key(request), settings.INTAKE_RATE_TRACK)
-    intake.hit("report-code", intake.code_digest(code, "limit")[:32], settings.INTAKE_RATE_CODE)
-    return selectors.report_for_code(code)
+class TrackView(ReportCodeApi, tracking.TrackApi):
+    pass
 
 
-_NOT_FOUND = {"code": "not_found", "message": "No report matches this code."}
-
-
-class TrackView(PublicView):
-    @extend_schema(request=TrackSerializer, responses={200: dict})
-    def post(self, request):
-        data = TrackSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            report = _lookup(request, data.validated_data["code"])
-        except intake.RateLimited:
-            return _rate_limited()
-        if report is None:
-            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        return Response(selectors.public_progress(report))
-
-
-class AddInformationView(PublicView):
-    @extend_schema(request=None, responses={201: dict})
-    def post(self, request):
-        form = AddInformationForm(request.data, request.FILES)
-        try:
-            report = _lookup(request, request.data.get("code", ""))
-        except intake.RateLimited:
-            return _rate_limited()
-        if report is None:
-            return Response(_NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        if not form.is_valid():
-            return _form_error(form)
-        services.report_add_information(
-            report=report, text=form.cleaned_data["text"], uploads=form.cleaned_data["files"]
-        )
-        return Response(selectors.public_progress(report), status=status.HTTP_201_CREATED)
+class AddInformationView(ReportCodeApi, tracking.AddInformationApi):
+    pass

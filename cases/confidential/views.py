@@ -8,15 +8,15 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
 from engine.attachments import attachments_for
 
 from . import capabilities as caps
-from . import exports, intake, selectors, services
+from . import exports, intake, selectors, services, tracking
 from .forms import (
-    AddInformationForm,
     AdvanceForm,
     NoteForm,
     OpenCaseForm,
@@ -38,19 +38,6 @@ def _with_challenge(form):
     return challenge
 
 
-def _form_errors_from(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _limited(request, template, context):
-    context["limited"] = True
-    return render(request, template, context, status=429)
-
-
 # --- public ---------------------------------------------------------------------------------------
 
 
@@ -63,7 +50,7 @@ def report_file(request):
             intake.hit("report-file", intake.client_key(request), settings.INTAKE_RATE_FILE)
         except intake.RateLimited:
             challenge = _with_challenge(form)
-            return _limited(
+            return tracking.limited(
                 request, "confidential/file.html", {"form": form, "challenge": challenge}
             )
         if form.is_valid():
@@ -80,7 +67,7 @@ def report_file(request):
                     uploads=data["files"],
                 )
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                tracking.form_errors_from(form, exc)
             else:
                 # The code is shown in this response only: no redirect, no session copy.
                 return render(
@@ -92,65 +79,38 @@ def report_file(request):
     return render(request, "confidential/file.html", {"form": form, "challenge": challenge})
 
 
-def _find_by_code(request, code):
-    """Rate-limited look-up; the same answer for a wrong, malformed or missing code."""
-    intake.hit("report-track", intake.client_key(request), settings.INTAKE_RATE_TRACK)
-    intake.hit("report-code", intake.code_digest(code, "limit")[:32], settings.INTAKE_RATE_CODE)
-    return selectors.report_for_code(code)
+class ReportCode(tracking.CodeHolder):
+    scope = "report"
+    not_found_message = _lazy("No report matches this code.")
+
+    def find_by_code(self, code):
+        return selectors.report_for_code(code)
+
+    def public_progress(self, report):
+        return selectors.public_progress(report)
+
+    def add_information(self, report, *, text, uploads):
+        services.report_add_information(report=report, text=text, uploads=uploads)
 
 
-def _progress_page(request, report, code, add_form=None, status=200):
-    return render(
-        request,
-        "confidential/track.html",
-        {
-            "progress": selectors.public_progress(report),
-            "add_form": add_form or AddInformationForm(initial={"code": code}),
-        },
-        status=status,
-    )
+class ReportTrackPage(ReportCode, tracking.TrackPage):
+    template_name = "confidential/track.html"
+    form_template_name = "confidential/track_form.html"
 
 
-@intake.confidential_view
-def report_track(request):
-    form = TrackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["code"]
-        try:
-            report = _find_by_code(request, code)
-        except intake.RateLimited:
-            return _limited(request, "confidential/track_form.html", {"form": form})
-        if report is not None:
-            return _progress_page(request, report, code)
-        form.add_error("code", _("No report matches this code."))
-    return render(request, "confidential/track_form.html", {"form": form})
+class ReportAddInformationPage(ReportCode, tracking.AddInformationPage):
+    template_name = "confidential/track.html"
+    form_template_name = "confidential/track_form.html"
 
-
-@intake.confidential_view
-@require_POST
-def report_add_information(request):
-    form = AddInformationForm(request.POST, request.FILES)
-    code = request.POST.get("code", "")
-    try:
-        report = _find_by_code(request, code)
-    except intake.RateLimited:
-        return _limited(request, "confidential/track_form.html", {"form": TrackForm()})
-    if report is None:
+    def not_found(self, code):
         track = TrackForm(data={"code": code})
         track.is_valid()
-        track.add_error(None, _("No report matches this code."))
-        return render(request, "confidential/track_form.html", {"form": track}, status=404)
-    if form.is_valid():
-        try:
-            services.report_add_information(
-                report=report, text=form.cleaned_data["text"], uploads=form.cleaned_data["files"]
-            )
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, _("Your information was added."))
-            return _progress_page(request, report, code)
-    return _progress_page(request, report, code, add_form=form, status=400)
+        track.add_error(None, self.not_found_message)
+        return render(self.request, self.form_template_name, {"form": track}, status=404)
+
+
+report_track = ReportTrackPage.as_view()
+report_add_information = ReportAddInformationPage.as_view()
 
 
 @login_required
@@ -313,7 +273,7 @@ def office_open_case(request, pk):
                 actor=request.user, report=report, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            tracking.form_errors_from(form, exc)
         else:
             messages.success(request, _("A quality case was opened."))
             return _back(report)

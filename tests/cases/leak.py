@@ -6,6 +6,7 @@ scene, lists its `Secret`s (each with the viewers allowed to see it) and calls `
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -266,17 +267,85 @@ def database_surfaces() -> list[Surface]:
     return surfaces
 
 
+# An id no table reaches: the queries a page makes with it say which model the page reads.
+PROBE_ID = 2_000_000_011
+_COMPARED = re.compile(
+    r'"(?P<table>\w+)"\."(?P<column>\w+)"\s*(?:=|IN\s*\()\s*\'?' + str(PROBE_ID) + r"(?!\d)"
+)
+POST_ONLY = "post-only"
+
+
+@functools.cache
+def _models_by_column() -> dict[tuple[str, str], set[type] | None]:
+    """(table, column) -> the models an id compared with that column names: the table's own model
+    for its primary key, the target for a foreign key; None for anything else."""
+    found: dict[tuple[str, str], set[type] | None] = {}
+    for model in all_models():
+        for f in model._meta.concrete_fields:
+            key = (model._meta.db_table, f.column)
+            if f.primary_key and not f.is_relation:
+                named = {model}
+            elif f.is_relation and (f.many_to_one or f.one_to_one):
+                named = {f.related_model, model} if f.primary_key else {f.related_model}
+            else:
+                found.setdefault(key, None)
+                continue
+            if found.get(key, set()) is not None:
+                found[key] = found.get(key, set()) | named
+    return found
+
+
+def models_read(url_with_probe_id: str, probe_clients) -> set[type] | str | None:
+    """Which models a page looks its id up in, from the SQL of one request with PROBE_ID: the
+    first probe client whose request reaches a query names them. POST_ONLY for a route that only
+    answers POST; None when no query names a model (the caller then tries every id)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    columns = _models_by_column()
+    for client in probe_clients:
+        with CaptureQueriesContext(connection) as queries:
+            status = client.get(url_with_probe_id).status_code
+        if status == 405:
+            return POST_ONLY
+        compared = {
+            (m["table"], m["column"])
+            for q in queries.captured_queries
+            for m in _COMPARED.finditer(q["sql"])
+        }
+        if compared:
+            named = [columns.get(c) for c in compared]
+            if any(n is None for n in named):
+                return None
+            return set().union(*named)
+    return None
+
+
 def walk_site(clients, probe_client, patterns, ids_for, secrets, admin_viewers):
     """Request every instantiable URL as every viewer (admin pages only as those who reach the
-    admin). `probe_client` skips POST-only routes (405) once instead of once per viewer."""
+    admin). A page with an id takes the ids of the models it reads (found by one probe request,
+    `probe_client` first, then the others), not every id of the scene; POST-only routes (405)
+    are skipped once instead of once per viewer."""
     urls, admin_urls = [], []
+    probe_clients = [probe_client, *(c for c in clients.values() if c is not probe_client)]
     for pattern in patterns:
         concrete = instantiate(pattern, ids_for)
-        if pattern.params and concrete:
-            probe = probe_client.get(concrete[0]) if pattern.model is None else None
-            if probe is not None and probe.status_code == 405:
+        if pattern.params and concrete and pattern.model is None:
+            probe_urls = instantiate(pattern, lambda _model: [PROBE_ID])
+            if probe_urls and str(PROBE_ID) in probe_urls[0]:
+                read = models_read(probe_urls[0], probe_clients)
+                if read == POST_ONLY:
+                    continue
+                if read is None and all(conv == "str" for _name, conv in pattern.params):
+                    continue  # a word no query looks up (a kind, a format): no id fits it
+                if read is not None:
+                    ids = sorted({pk for model in read for pk in ids_for(model)})
+                    concrete = instantiate(pattern, lambda _model, ids=ids: ids)
+            elif probe_client.get(concrete[0]).status_code == 405:
                 continue
-        (admin_urls if pattern.name.startswith("admin:") else urls).extend(concrete)
+        # the admin's own pages, and its bare /<id>/ redirects, as those who reach the admin
+        is_admin = pattern.name.startswith("admin:") or pattern.model is not None
+        (admin_urls if is_admin else urls).extend(concrete)
     urls, admin_urls = list(dict.fromkeys(urls)), list(dict.fromkeys(admin_urls))
     findings, walked, errors = walk(clients, urls, secrets)
     admin_findings, admin_walked, admin_errors = walk(

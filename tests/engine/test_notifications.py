@@ -26,6 +26,9 @@ from engine.models import Delivery, MessageTemplate, Notification, NotificationP
 notifications.register_kind(
     "test.notice", label="测试通知", title="通知：{{ obj }}", body="请查看 {{ url }}"
 )
+notifications.register_kind(
+    "test.private", label="私密通知", title="私密：{{ obj }}", body="", confidential=True
+)
 
 
 class Robot(BaseHTTPRequestHandler):
@@ -301,6 +304,39 @@ def test_preferences_api_lists_every_kind_and_changes_outside_channels(cast, log
     )
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
     assert NotificationPreference.objects.filter(user=cast.teacher).count() == 1
+
+
+def test_a_confidential_kind_is_shown_to_its_recipient_only(cast, robot, login):
+    unit = cast.units.rj
+    unit.webhook_url = robot
+    unit.save()
+    cast.teacher.email = "teacher-private@example.edu.cn"
+    cast.teacher.save()
+    for kind, person in (("test.private", cast.teacher), ("test.notice", cast.student)):
+        with transaction.atomic():
+            notifications.notify(
+                kind=kind, recipients=[person], obj=unit, dedup_key=kind, unit=unit
+            )
+    deliver_all()
+    private = Delivery.objects.filter(notification__kind="test.private")
+    # e-mail to the person; never the unit's chat robot, which the whole unit reads
+    assert list(private.values_list("channel", "target")) == [("email", cast.teacher.email)]
+    assert [
+        n["title"] for n in login(cast.teacher).get("/api/v1/notifications/").json()["results"]
+    ] == ["私密：软件技术"]
+    admin = login(cast.sysadmin)
+    listing = admin.get("/admin/engine/delivery/").content.decode()
+    assert robot in listing and cast.teacher.email not in listing and "私密" not in listing
+    page = admin.get(f"/admin/engine/delivery/{private.get().pk}/change/", follow=True)
+    assert cast.teacher.email not in page.content.decode()
+    refused = admin.post(
+        "/admin/engine/delivery/",
+        {"action": "retry_deliveries", "_selected_action": [private.get().pk]},
+    )
+    assert (
+        refused.status_code in (200, 302)
+        and not AuditEntry.objects.filter(action="delivery.retry").exists()
+    )
 
 
 def test_notify_many_writes_each_message_once(db, django_assert_max_num_queries):
