@@ -273,6 +273,16 @@ def _require_edit(actor, item):
         raise PermissionDenied
 
 
+def _locked_draft(actor, item, refusal):
+    """Lock an item its actor may edit and that is still a draft (or returned); `refusal` says
+    why an item past that point answers 409."""
+    item = _locked(item)
+    _require_edit(actor, item)
+    if item.state not in EDITABLE_STATES:
+        raise StateConflict(refusal, allowed_transitions(item))
+    return item
+
+
 @transaction.atomic
 def item_create(
     *,
@@ -340,13 +350,9 @@ def standard_create(*, actor, owner_unit, level, content, reviewing_unit=None):
 @transaction.atomic
 def item_set_reviewing_unit(*, actor, item, office):
     """Choose which office reviews a college-level draft (None: the quality office)."""
-    item = _locked(item)
-    _require_edit(actor, item)
-    if item.state not in EDITABLE_STATES:
-        raise StateConflict(
-            _("The reviewing office is chosen before the item is submitted."),
-            allowed_transitions(item),
-        )
+    item = _locked_draft(
+        actor, item, _("The reviewing office is chosen before the item is submitted.")
+    )
     before = item.reviewing_unit_id
     item.reviewing_unit = office
     _validate(item, {})
@@ -363,13 +369,7 @@ def item_set_reviewing_unit(*, actor, item, office):
 
 @transaction.atomic
 def item_update(*, actor, item, content: dict):
-    item = _locked(item)
-    _require_edit(actor, item)
-    if item.state not in EDITABLE_STATES:
-        raise StateConflict(
-            _("An approved item changes only through a change request."),
-            allowed_transitions(item),
-        )
+    item = _locked_draft(actor, item, _("An approved item changes only through a change request."))
     before = item_content(item)
     _assign(item, content)
     extras = _validate(item, content)
@@ -388,13 +388,9 @@ def item_update(*, actor, item, content: dict):
 @transaction.atomic
 def item_document_upload(*, actor, item, upload):
     """Upload a new version of a plan's or standard's document; earlier versions stay readable."""
-    item = _locked(item)
-    _require_edit(actor, item)
-    if item.state not in EDITABLE_STATES:
-        raise StateConflict(
-            _("An approved item's document changes only through a change request."),
-            allowed_transitions(item),
-        )
+    item = _locked_draft(
+        actor, item, _("An approved item's document changes only through a change request.")
+    )
     attachment = attachments.attach(actor=actor, obj=item, upload=upload)
     number = attachments.attachments_for(item).count()
     audit_record(
