@@ -329,6 +329,9 @@ MONITORING_WARNING_HOOKS: list[str] = []
 MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_000)
 # A week period stays open (evaluated by the scheduled sweep) this many days after it ends.
 MONITORING_WEEK_OPEN_DAYS = env.int("MONITORING_WEEK_OPEN_DAYS", default=14)
+# A unit that gets this many warnings in one evaluation run tells its leaders once (a digest
+# linking to the unit's warnings) instead of once per warning; the subjects still hear each one.
+MONITORING_WARNING_DIGEST_AT = env.int("MONITORING_WARNING_DIGEST_AT", default=10)
 
 # Quality incidents (cases/)
 CASES_COLLEGE_BODY_CODE = env.str("CASES_COLLEGE_BODY_CODE", default="zgb")

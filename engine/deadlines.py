@@ -202,6 +202,16 @@ def deadline_cancel(*, obj, kind: str) -> None:
     )
 
 
+def deadline_cancel_many(*, model, object_ids, kind: str) -> int:
+    """`deadline_cancel` for many objects of one model in one statement."""
+    return Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(model),
+        object_id__in=[str(pk) for pk in object_ids],
+        kind=kind,
+        status__in=LIVE,
+    ).update(status=Deadline.Status.CANCELLED, closed_at=timezone.now(), next_action_at=None)
+
+
 @transaction.atomic
 def deadline_pause(*, actor, obj, kind: str, reason: str) -> Deadline | None:
     deadline = _live(obj, kind).filter(status=Deadline.Status.OPEN).first()

@@ -7,15 +7,14 @@ college, and each step marks the warning's escalation level here.
 """
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from engine import attachments, deadlines, notifications, signals
-from engine.models import Deadline
 
 DEADLINE_KIND = "warning.response"
 WARNING_RAISED = "monitoring.warning"
+WARNINGS_DIGEST = "monitoring.warnings_digest"
 
 
 def response_working_days(indicator) -> int:
@@ -53,16 +52,9 @@ def start_response_deadlines(warnings) -> None:
 
 
 def cancel_response_deadlines(warning_ids) -> None:
-    """Cancel the live response deadlines of these warnings in one statement."""
     from .models import Warning
 
-    # The engine has no bulk cancel; this is deadline_cancel's own update over many objects.
-    Deadline.objects.filter(
-        content_type=ContentType.objects.get_for_model(Warning),
-        object_id__in=[str(pk) for pk in warning_ids],
-        kind=DEADLINE_KIND,
-        status__in=deadlines.LIVE,
-    ).update(status=Deadline.Status.CANCELLED, closed_at=timezone.now(), next_action_at=None)
+    deadlines.deadline_cancel_many(model=Warning, object_ids=warning_ids, kind=DEADLINE_KIND)
 
 
 def complete_response_deadline(warning) -> None:
@@ -79,29 +71,48 @@ def notify_warning_raised(warning) -> int:
 
 def notify_warnings_raised(warnings) -> int:
     """The responsible unit's leaders (and the teacher or student themself) hear of each
-    warning. One query per distinct unit for its leaders, then one read and one insert."""
-    leaders: dict[int, list] = {}
-    messages = []
+    warning; a unit with MONITORING_WARNING_DIGEST_AT or more new warnings in the batch tells
+    its leaders once, with a link to its warnings. One query per distinct unit for its leaders,
+    then one read and one insert per message kind."""
+    by_unit: dict[int, list] = {}
     for warning in warnings:
-        unit = warning.responsible_unit
-        if unit.pk not in leaders:
-            leaders[unit.pk] = list(notifications.unit_leaders(unit, team=True))
-        recipients = list(leaders[unit.pk])
-        if warning.subject.subject_user is not None:
-            recipients.append(warning.subject.subject_user)
-        messages.append(
-            notifications.Message(
-                recipients,
-                f"monitoring.warning:{warning.pk}",
-                obj=warning,
-                context={
-                    "level": warning.get_level_display(),
-                    "days": response_working_days(warning.indicator),
-                },
-                unit=unit,
+        by_unit.setdefault(warning.responsible_unit_id, []).append(warning)
+    single, digests = [], []
+    for unit_warnings in by_unit.values():
+        unit = unit_warnings[0].responsible_unit
+        leaders = list(notifications.unit_leaders(unit, team=True))
+        digest = len(unit_warnings) >= settings.MONITORING_WARNING_DIGEST_AT
+        if digest:
+            first, last = unit_warnings[0].pk, unit_warnings[-1].pk
+            digests.append(
+                notifications.Message(
+                    leaders,
+                    f"{WARNINGS_DIGEST}:{unit.pk}:{first}-{last}",
+                    obj=unit,
+                    url=f"{reverse('monitoring:warning_list')}?unit={unit.pk}",
+                    context={"count": len(unit_warnings), "unit": unit},
+                    unit=unit,
+                )
             )
-        )
-    return notifications.notify_many(kind=WARNING_RAISED, messages=messages)
+        for warning in unit_warnings:
+            recipients = [] if digest else list(leaders)
+            if warning.subject.subject_user is not None:
+                recipients.append(warning.subject.subject_user)
+            single.append(
+                notifications.Message(
+                    recipients,
+                    f"{WARNING_RAISED}:{warning.pk}",
+                    obj=warning,
+                    context={
+                        "level": warning.get_level_display(),
+                        "days": response_working_days(warning.indicator),
+                    },
+                    unit=unit,
+                )
+            )
+    return notifications.notify_many(kind=WARNING_RAISED, messages=single) + (
+        notifications.notify_many(kind=WARNINGS_DIGEST, messages=digests) if digests else 0
+    )
 
 
 def attach_file(*, actor, obj, upload):
@@ -138,6 +149,15 @@ def connect() -> None:
             "{{ obj.indicator }} of {{ obj.subject }} is {{ obj.value|floatformat:'-2' }} in "
             "{{ obj.period }}. Acknowledge it and open an improvement within {{ days }} working "
             "days. {{ url }}"
+        ),
+    )
+    notifications.register_kind(
+        WARNINGS_DIGEST,
+        label=_("Monitoring warnings (digest)"),
+        title=_("{{ count }} new warnings: {{ unit }}"),
+        body=_(
+            "An evaluation run raised {{ count }} warnings against {{ unit }}. Each must be "
+            "acknowledged and answered with an improvement. {{ url }}"
         ),
     )
     signals.deadline_escalated.connect(

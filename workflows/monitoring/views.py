@@ -199,11 +199,17 @@ def batch_approve(request, batch):
 @login_required
 def warning_list(request):
     qs = selectors.warnings_for(request.user)
+    unit = None
+    if request.GET.get("unit"):
+        unit = access.get_unit(request.user, request.GET["unit"])
+        qs = qs.filter(responsible_unit__path__startswith=unit.path)
     status = request.GET.get("status", "open")
     if status == "open":
         qs = qs.filter(status__in=["open", "acknowledged"])
     return render(
-        request, "monitoring/warning_list.html", {"page": _page(request, qs), "status": status}
+        request,
+        "monitoring/warning_list.html",
+        {"page": _page(request, qs), "status": status, "unit": unit},
     )
 
 

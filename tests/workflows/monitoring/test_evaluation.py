@@ -163,27 +163,60 @@ def test_follow_up_is_batched(cast, mon, approved):
             MembershipFactory(user=user, org_unit=cast.units.rj, role=Role.STUDENT)
             approved(mon.attendance, services.subject_for_user(user, Level.STUDENT), "80")
 
-    students(2, 0)
+    students(12, 0)
+    evaluate_all()  # per-process caches (content types, message wordings) warm up once
     few, few_queries = evaluate_all()
-    students(20, 2)
+    students(20, 12)
     many, many_queries = evaluate_all()
-    assert (few.raised, many.raised) == (2, 22)
+    assert (few.raised, many.raised) == (12, 32)
     assert many_queries == few_queries
-    assert Deadline.objects.filter(kind=engine_bridge.DEADLINE_KIND).count() == 22
-    warnings = {str(pk) for pk in Warning.objects.values_list("pk", flat=True)}
-    assert set(Notification.objects.values_list("object_id", flat=True)) == warnings
-    # each goes to the unit's leaders and to the student themself
-    one = Warning.objects.select_related("subject__subject_user").first()
-    told = Notification.objects.filter(object_id=str(one.pk)).values_list(
-        "recipient__username", flat=True
+    assert Deadline.objects.filter(kind=engine_bridge.DEADLINE_KIND).count() == 32
+    # each student hears of their own warning; 32 warnings in one unit reach the leaders as
+    # one digest linking to the unit's warnings, not 32 messages each
+    warnings = Warning.objects.select_related("subject__subject_user")
+    singles = Notification.objects.filter(kind=engine_bridge.WARNING_RAISED)
+    assert sorted(singles.values_list("recipient__username", "object_id")) == sorted(
+        (w.subject.subject_user.username, str(w.pk)) for w in warnings
     )
-    assert {"xx_leader", "rj_leader", one.subject.subject_user.username} <= set(told)
+    digests = Notification.objects.filter(kind=engine_bridge.WARNINGS_DIGEST)
+    assert sorted(digests.values_list("recipient__username", flat=True)) == [
+        "rj_leader",
+        "xx_leader",
+    ]
+    assert all("32" in d.title and f"unit={cast.units.rj.pk}" in d.url for d in digests)
     # a re-run follows up nothing again
     count = Notification.objects.count()
     with CaptureQueriesContext(connection) as again:
         services.warnings_evaluate(period=mon.y2026, indicators=[mon.attendance])
     assert Notification.objects.count() == count
     assert len(again.captured_queries) < few_queries
+
+
+def test_below_the_digest_size_leaders_hear_of_each_warning(cast, mon, approved, settings):
+    from engine.models import Notification
+
+    settings.MONITORING_WARNING_DIGEST_AT = 3
+    approved(mon.employment, mon.rj, "70")
+    approved(mon.employment, mon.wl, "70")
+    told = Notification.objects.filter(kind=engine_bridge.WARNING_RAISED).values_list(
+        "recipient__username", flat=True
+    )
+    assert {"xx_leader", "rj_leader"} <= set(told)
+    assert not Notification.objects.filter(kind=engine_bridge.WARNINGS_DIGEST).exists()
+
+
+def test_the_digest_link_lists_the_units_warnings_and_keeps_the_filter_when_paging(
+    cast, mon, approved, login
+):
+    approved(mon.employment, mon.rj, "70")
+    approved(mon.employment, mon.jdyt, "70")
+    client = login(cast.quality_officer)
+    page = client.get(f"/monitoring/warnings/?unit={cast.units.rj.pk}&status=all")
+    assert page.status_code == 200
+    shown = [w.subject for w in page.context["page"]]
+    assert shown == [mon.rj]
+    other = login(cast.jd_leader).get(f"/monitoring/warnings/?unit={cast.units.rj.pk}")
+    assert other.status_code == 404
 
 
 def test_resolving_many_cancels_their_deadlines_at_once(cast, mon, approved):
