@@ -217,6 +217,9 @@ def test_task_page_access(cast, client):
     client.force_login(cast.student)  # the reporter sees it and may only withdraw
     page = client.get(url)
     assert page.status_code == 200 and page.context["action"] == "withdraw"
+    client.force_login(cast.quality_officer)  # the task page says what the case is about
+    assert "上课迟到二十分钟" in client.get(url).content.decode()
+    client.force_login(cast.student)
     assert client.get(url + "?action=accept").status_code == 403
     client.force_login(cast.quality_officer)
     client.post(url, {})
