@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from engine.selectors import inbox_tasks
+from engine.selectors import inbox_tasks, task_rows
 
 from . import access, selectors, services, unit_panels
 from . import home as home_cards
@@ -32,7 +32,7 @@ def home(request):
         {
             "memberships": memberships,
             "duties": duties,
-            "tasks": inbox_tasks(request.user)[:20],
+            "tasks": task_rows(inbox_tasks(request.user)[:20]),
             "cards": home_cards.cards_for(request.user),
         },
     )

@@ -358,6 +358,12 @@ class CaseFlow(flow.Flow):
     lock_impl = lock.select_for_update_lock
     parent_namespace = "cases"
     process_title = _("Quality incident")
+    # what the home page's task list says a task is about (engine.selectors.task_rows)
+    process_summary_template = "{{ process.case.number }} {{ process.case.title }}"
+    summary_related = ("case",)
+
+    def task_url(self, task) -> str:
+        return task.flow_task.reverse("execute", args=[task.process_id, task.pk])
 
     start = nodes.StartHandle(this.start_process).Next(this.route)
     route = (

@@ -288,3 +288,28 @@ def test_start_processes_command_is_idempotent(cast):
     assert CaseProcess.objects.filter(case__in=[a, b]).count() == 2
     services.case_accept(actor=cast.quality_officer, case=a)
     assert open_node(a) == "classify"
+
+
+def test_the_sole_investigators_home_page_lists_their_tasks_in_constant_queries(
+    cast, client, django_assert_max_num_queries
+):
+    def investigate(n):
+        cases = [file_case(cast.teacher, cast.units.jwc, title=f"课堂秩序{i}") for i in range(n)]
+        for case in cases:
+            advance(cast, case, S.INVESTIGATING)
+        return cases
+
+    client.force_login(cast.xx_member)
+    [first] = investigate(1)
+    client.get("/")  # per-process caches warm up
+    with django_assert_max_num_queries(100) as one:
+        client.get("/")
+    investigate(3)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        home = client.get("/")
+    rows = {row.process.brief: row for row in home.context["tasks"]}
+    assert len(rows) == 4
+    row = rows[f"{first.number} 课堂秩序0"]
+    task = case_tasks(first).get(status=STATUS.ASSIGNED)
+    assert row.url == task.flow_task.reverse("execute", args=[task.process_id, task.pk])
+    assert f'href="{row.url}"' in home.content.decode()

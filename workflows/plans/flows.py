@@ -27,6 +27,7 @@ from .models import ApprovalProcess, ChangeRequest, ChangeState, ItemState
 from .permissions import PlanCap, can_review, reviewer_users
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+SUBJECTS = ("plan", "target", "standard", "change_request")
 REVIEW = "review"
 COMMITTEE = "committee"
 
@@ -70,6 +71,9 @@ def _single_reviewer(activation):
 class ItemApprovalFlow(flow.Flow):
     process_class = ApprovalProcess
     process_title = _("Plan, target or standard approval")
+    # what the home page's task list says a task is about (engine.selectors.task_rows)
+    process_summary_template = "{{ process.subject }}"
+    summary_related = SUBJECTS
     process_description = _("Review by the owning level, then the committee's decision.")
     lock_impl = lock.select_for_update_lock
 
@@ -106,6 +110,9 @@ class ItemApprovalFlow(flow.Flow):
         activation.process.save()
         return activation.process
 
+    def task_url(self, task) -> str:
+        return task_url(task)
+
     def review_view(self, request, **kwargs):
         from . import views
 
@@ -120,6 +127,8 @@ class ItemApprovalFlow(flow.Flow):
 class ChangeRequestFlow(flow.Flow):
     process_class = ApprovalProcess
     process_title = _("Change request")
+    process_summary_template = "{{ process.subject }}"
+    summary_related = SUBJECTS
     process_description = _("The committee approves (a new version comes into force) or rejects.")
     lock_impl = lock.select_for_update_lock
 
@@ -136,6 +145,7 @@ class ChangeRequestFlow(flow.Flow):
     rejected = flow.End().Annotation(title=_("Rejected: version in force unchanged"))
 
     start_process = ItemApprovalFlow.start_process
+    task_url = ItemApprovalFlow.task_url
     vote_view = ItemApprovalFlow.vote_view
 
 

@@ -304,6 +304,14 @@ def test_the_reviewing_office_leader_gets_the_review_of_a_college_plan(cast, log
     leader = login(jwc_leader)
     inbox = leader.get(reverse("plans:inbox")).content.decode()
     assert _task_url(task) in inbox
+    # the home page's task list names the step and the plan and links to the step's page
+    home = leader.get("/")
+    [row] = home.context["tasks"]
+    assert (row.url, str(row.title), row.process.brief) == (
+        _task_url(task),
+        "所属层级审核",
+        "专业建设规划",
+    )
     assert leader.get(plan.get_absolute_url()).status_code == 200
     # Another department's leader neither sees nor reviews it.
     assert login(cast.xx_leader).get(_task_url(task)).status_code == 404
