@@ -1,5 +1,10 @@
+import logging
+import sys
+
 import pytest
 from django.urls import reverse
+
+from config.log import ClientErrorsWithoutTraceback
 
 
 @pytest.mark.django_db
@@ -65,3 +70,26 @@ def test_openapi_schema_generates_without_warnings(tmp_path):
     target = tmp_path / "schema.yml"
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
     assert "/api/v1/units/" in target.read_text()
+
+
+def test_forbidden_is_logged_without_a_traceback(cast, login, settings, caplog):
+    settings.DEBUG = False
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = login(cast.student).get(reverse("accounts:roster_import"))
+    assert response.status_code == 403
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Forbidden (Permission denied): /accounts/roster/import/"
+    assert record.exc_info is None and record.exc_text is None
+    assert "Traceback" not in caplog.text
+
+
+def test_server_errors_keep_their_traceback():
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "x", (), exc_info)
+    record.status_code = 500
+    assert ClientErrorsWithoutTraceback().filter(record) and record.exc_info == exc_info
+    record.status_code = 403
+    assert ClientErrorsWithoutTraceback().filter(record) and record.exc_info is None
