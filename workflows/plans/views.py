@@ -544,26 +544,62 @@ def import_preview(request, pk):
             )
         except ValidationError as exc:
             _report(request, exc)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
-                    "%(skipped)s bad rows skipped, %(retired)s retired."
-                )
-                % summary,
+            return redirect("plans:import_preview", pending.pk)
+        messages.success(
+            request,
+            _(
+                "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(skipped)s bad rows skipped, %(retired)s retired."
             )
-            return redirect("plans:task_list")
-    creates = sum(1 for r in pending.rows if r.get("action") == "create")
+            % summary,
+        )
+        return redirect("plans:task_list")
+    return _render_preview(request, pending, forms.ImportNamesForm(unmatched=pending.unmatched))
+
+
+def _render_preview(request, pending, names_form):
+    changes = imports.import_plan(pending)
+    bad_rows = [
+        *pending.bad_rows,
+        *(
+            {"row": r["row"], "title": r["title"][:80], "problems": [r["problem"]]}
+            for r in pending.rows
+            if r.get("problem")
+        ),
+    ]
+    rows = [{**r, "action": changes.actions.get(r["row"])} for r in pending.rows]
     return render(
         request,
         "plans/import_preview.html",
         {
             "pending": pending,
-            "creates": creates,
-            "updates": len(pending.rows) - creates,
+            "counts": changes.counts,
+            "rows": [r for r in rows if r["action"] != "skipped"],
+            "bad_rows": sorted(bad_rows, key=lambda b: b["row"]),
+            "names_form": names_form,
         },
     )
+
+
+@login_required
+@require_POST
+def import_map_names(request, pk):
+    pending = get_object_or_404(PendingImport, pk=pk, owner=request.user, confirmed_at__isnull=True)
+    form = forms.ImportNamesForm(request.POST, unmatched=pending.unmatched)
+    if form.is_valid():
+        try:
+            imports.import_map_names(
+                actor=request.user,
+                pending_id=pending.pk,
+                units=form.unit_targets,
+                people=form.person_targets,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("The names are mapped; the rows were matched again."))
+            return redirect("plans:import_preview", pending.pk)
+    return _render_preview(request, pending, form)
 
 
 @login_required
