@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import OrgUnit
-from engine import attachments
+from engine import attachments, documents
 
 from . import exports, flows, forms, imports, selectors, services
 from .models import ChangeRequest, CommitteeVote, ExportJob, PendingImport, Plan, Target
@@ -608,9 +608,7 @@ def export(request, what, fmt):
     if what not in exports.BUILDERS or fmt not in ("xlsx", "docx"):
         raise Http404
     data, filename, content_type = exports.build(request.user, what, fmt)
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return documents.download(data, filename, content_type)
 
 
 @login_required
