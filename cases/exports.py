@@ -16,6 +16,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from openpyxl import Workbook
 
+from engine import documents
+
 from .access import reporter_display
 from .models import Case, Notice
 from .selectors import dashboard_figures
@@ -33,15 +35,7 @@ def safe_cell(value):
 
 
 def _download(content: bytes, mime: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=mime)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
-    return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
+    return documents.download(content, filename, mime)
 
 
 def _local(dt, fmt="%Y-%m-%d %H:%M"):
@@ -88,21 +82,22 @@ def case_list_xlsx(user, qs) -> HttpResponse:
         ws.append([safe_cell(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
-    return _download(buf.getvalue(), XLSX, f"cases-{timezone.localdate():%Y%m%d}.xlsx")
+    return _download(
+        buf.getvalue(),
+        XLSX,
+        documents.file_name("案件台账", f"{timezone.localdate():%Y%m%d}", ext="xlsx"),
+    )
 
 
 # --- .docx helpers ---------------------------------------------------------------------------
 
 
 def _document() -> Document:
-    doc = Document()
+    doc = documents.new_document()
     style = doc.styles["Normal"]
     style.font.name = "仿宋"
     style.font.size = Pt(14)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
-    for section in doc.sections:
-        section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-        section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
     return doc
 
 

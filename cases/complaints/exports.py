@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from cases.exports import XLSX, _download, safe_cell
+from engine import documents
 
 
 def _date(value):
@@ -55,4 +56,8 @@ def oversight_xlsx(rows):
         )
     out = io.BytesIO()
     book.save(out)
-    return _download(out.getvalue(), XLSX, "complaints-oversight.xlsx")
+    return _download(
+        out.getvalue(),
+        XLSX,
+        documents.file_name("投诉监督台账", f"{timezone.localdate():%Y%m%d}", ext="xlsx"),
+    )

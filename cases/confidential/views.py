@@ -5,13 +5,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
+from engine import documents
 from engine.attachments import attachments_for
 
 from . import capabilities as caps
@@ -158,12 +160,10 @@ def office_export(request):
         spam=request.GET.get("spam") == "1",
         search=request.GET.get("q", "").strip(),
     )
-    response = HttpResponse(
+    return documents.download(
         exports.reports_xlsx(reports),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        documents.file_name("举报台账", f"{timezone.localdate():%Y%m%d}", ext="xlsx"),
     )
-    response["Content-Disposition"] = 'attachment; filename="reports.xlsx"'
-    return response
 
 
 @login_required

@@ -4,11 +4,11 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from docx import Document
 from openpyxl import load_workbook
 
 from cases.models import Case
 from cases.models import Status as S
+from tests.documents import official_docx
 
 from .factories import advance, category, file_case, grade
 
@@ -142,7 +142,7 @@ def test_notice_docx_has_the_official_layout_and_receipt(cast, client):
     notice = case.notices.get()
     client.force_login(cast.software_lead)
     response = client.get(reverse("cases:notice_docx", args=[notice.pk]))
-    doc = Document(io.BytesIO(response.content))
+    doc = official_docx(response, name_starts=notice.number[:4])
     text = "\n".join(p.text for p in doc.paragraphs)
     assert notice.number in text and "整改通知书" in text and "回　执" in text
     assert doc.tables[0].cell(0, 1).text == notice.number
@@ -157,7 +157,7 @@ def test_analysis_report_and_dashboard(cast, client):
     assert figures["total"] == 2 and figures["rectification_on_time_rate"] == 1.0
     assert figures["satisfaction_mean"] == 5
     response = client.get(reverse("cases:analysis_docx"))
-    doc = Document(io.BytesIO(response.content))
+    doc = official_docx(response, name_starts="近三年质量事故分析报告-")
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "近三年质量事故分析报告" in text and case.number in text
     pytest.importorskip("matplotlib")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 from django.utils import timezone
-from docx import Document
-from docx.enum.section import WD_ORIENT
 from docx.shared import Pt
 from openpyxl import Workbook
+
+from engine import documents
 
 HEADERS = [
     "序号",
@@ -80,10 +80,7 @@ def ledger_xlsx(improvements, title: str) -> bytes:
 
 
 def ledger_docx(improvements, title: str) -> bytes:
-    doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
+    doc = documents.new_document(landscape=True)
     heading = doc.add_paragraph()
     run = heading.add_run(title)
     run.bold = True

@@ -3,13 +3,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import OrgUnit, User
+from engine import documents
 from workflows.levels import Level
 
 from . import access_rules, engine_bridge, exports, imports, selectors, services
@@ -306,15 +308,9 @@ def improvement_export(request, fmt):
     qs = selectors.improvements_for(request.user, unit).order_by("created_at", "pk")
     owner = unit.name if unit else OrgUnit.objects.get_root_nodes().first().name
     title = f"{owner}质量改进台账"
-    if fmt == "xlsx":
-        body = exports.ledger_xlsx(qs, title)
-        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = exports.ledger_docx(qs, title)
-        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="ledger.{fmt}"'
-    return response
+    build = exports.ledger_xlsx if fmt == "xlsx" else exports.ledger_docx
+    name = documents.file_name("改进台账", owner, timezone.localdate().year, ext=fmt)
+    return documents.download(build(qs, title), name)
 
 
 @login_required

@@ -3,11 +3,11 @@
 import io
 
 from django.utils import timezone
-from docx import Document
 from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from engine import documents
 from workflows.levels import Level
 
 from . import selectors
@@ -172,7 +172,7 @@ def _xlsx(title, header, rows, merge_cols) -> bytes:
 
 
 def _docx(title, header, rows, merge_cols) -> bytes:
-    doc = Document()
+    doc = documents.new_document()
     heading = doc.add_paragraph()
     run = heading.add_run(title)
     run.bold = True
@@ -208,7 +208,7 @@ def build(user, what: str, fmt: str, progress=None):
         else _docx(title, header, rows, merge_cols)
     )
     stamp = timezone.localdate().strftime("%Y%m%d")
-    filename = f"{title}-{stamp}.{fmt}"
+    filename = documents.file_name(title, stamp, ext=fmt)
     return data, filename, content_type(fmt)
 
 

@@ -2,12 +2,13 @@ import decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User
 from workflows.levels import Level
 
-from .models import ItemState, Plan, PlanKind, Standard, Target, TargetCategory
+from .models import ItemState, Plan, PlanKind, Standard, Target, TargetCategory, UnitAlias
 
 
 def _live_plans():
@@ -261,3 +262,70 @@ class ImportForm(forms.Form):
         if not upload.name.lower().endswith(".xlsx"):
             raise ValidationError(_("Upload an .xlsx workbook."))
         return upload
+
+
+class ImportNamesForm(forms.Form):
+    """One field per name the import preview could not match: a unit (or group) or a person."""
+
+    GROUP_PREFIX = "group:"
+
+    def __init__(self, *args, unmatched, **kwargs):
+        super().__init__(*args, prefix="names", **kwargs)
+        units = list(
+            OrgUnit.objects.filter(is_active=True).order_by("path").only("pk", "name", "depth")
+        )
+        unit_choices = [(str(u.pk), "　" * (u.depth - 1) + u.name) for u in units]
+        group_choices = [(self.GROUP_PREFIX + g.value, g.label) for g in UnitAlias.Group]
+        self.unmatched = unmatched
+        self.units = {str(u.pk): u for u in units}
+        for i, entry in enumerate(unmatched):
+            rows = "、".join(str(r) for r in entry["rows"][:10])
+            help_text = _("rows %(rows)s") % {"rows": rows}
+            if entry["kind"] == "person":
+                self.fields[f"n{i}"] = forms.CharField(
+                    label=entry["name"],
+                    required=False,
+                    help_text=_(
+                        "Username or staff number of the responsible person; leave empty "
+                        "and tick below for no responsible person."
+                    ),
+                )
+                self.fields[f"n{i}_none"] = forms.BooleanField(
+                    label=_("no responsible person"), required=False
+                )
+            else:
+                choices = [("", _("— choose —"))]
+                choices.append((_("Units"), unit_choices))
+                if not entry["lead"]:
+                    choices.append((_("Groups of units"), group_choices))
+                self.fields[f"n{i}"] = forms.ChoiceField(
+                    label=entry["name"], choices=choices, required=False, help_text=help_text
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.unit_targets, self.person_targets = {}, {}
+        for i, entry in enumerate(self.unmatched):
+            value = (cleaned.get(f"n{i}") or "").strip()
+            if entry["kind"] == "person":
+                if cleaned.get(f"n{i}_none"):
+                    self.person_targets[entry["name"]] = None
+                elif value:
+                    user = (
+                        User.objects.filter(is_active=True)
+                        .filter(Q(username=value) | Q(staff_no=value))
+                        .first()
+                    )
+                    if user is None:
+                        self.add_error(
+                            f"n{i}", _("No active person has this username or staff number.")
+                        )
+                    else:
+                        self.person_targets[entry["name"]] = user
+            elif value.startswith(self.GROUP_PREFIX):
+                self.unit_targets[entry["name"]] = value.removeprefix(self.GROUP_PREFIX)
+            elif value:
+                self.unit_targets[entry["name"]] = self.units[value]
+        if not self.unit_targets and not self.person_targets and not self.errors:
+            raise ValidationError(_("Choose a unit or a person for at least one name."))
+        return cleaned

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, User
 from engine import deadlines
 
-from .models import PendingImport, Task, TaskState
+from .models import PendingImport, Task, TaskState, UnitAlias
 from .permissions import can_edit
 from .services import TASK_DEADLINE, task_key, tasks_deadline_sync
 
@@ -91,6 +91,13 @@ def _cell_text(value) -> str:
 
 
 class UnitIndex:
+    """Unit names as the org tree and the remembered aliases know them."""
+
+    GROUP_KINDS = {
+        UnitAlias.Group.OFFICES: (OrgUnit.Kind.OFFICE,),
+        UnitAlias.Group.DEPARTMENTS: (OrgUnit.Kind.DEPARTMENT,),
+    }
+
     def __init__(self):
         self.by_name = {}
         self.by_kind = {}
@@ -103,19 +110,27 @@ class UnitIndex:
             self.by_kind.setdefault(unit.kind, []).append(unit.pk)
         for key in ambiguous:
             del self.by_name[key]
+        self.groups = {key: kinds for key, kinds in COLLECTIVE.items()}
+        for name, unit_id, group in UnitAlias.objects.values_list("name", "unit_id", "group"):
+            if unit_id:
+                self.by_name[name] = unit_id
+                self.groups.pop(name, None)
+            else:
+                self.groups[name] = self.GROUP_KINDS[group]
+                self.by_name.pop(name, None)
 
     def match(self, token: str):
-        """(unit ids, matched?) for one name as written."""
+        """(unit ids, matched?, group?) for one name as written."""
         key = _norm(token)
-        if key in COLLECTIVE:
+        if key in self.groups:
             ids = []
-            for kind in COLLECTIVE[key]:
+            for kind in self.groups[key]:
                 ids.extend(self.by_kind.get(kind, []))
-            return ids, True
+            return ids, True, True
         for candidate in (key, _norm(PARENS.sub("", token))):
             if candidate in self.by_name:
-                return [self.by_name[candidate]], True
-        return [], False
+                return [self.by_name[candidate]], True, False
+        return [], False, False
 
 
 def _parse_deadline(value):
@@ -136,15 +151,30 @@ def _parse_deadline(value):
     return nxt - datetime.timedelta(days=1)
 
 
-def _find_header(ws):
+@dataclass
+class Header:
+    row: int
+    columns: dict  # field → column number
+    titles: dict  # field → the header as the sheet writes it (whitespace removed)
+
+    def at(self, name: str, row: int) -> str:
+        """“牵头部门（D7）”: a column as the sheet names it, and the cell."""
+        return _("%(col)s (%(cell)s)") % {
+            "col": self.titles[name],
+            "cell": f"{get_column_letter(self.columns[name])}{row}",
+        }
+
+
+def _find_header(ws) -> Header:
     for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 10)):
-        columns = {}
+        columns, titles = {}, {}
         for cell in row:
             name = HEADERS.get(_norm(cell.value))
             if name and name not in columns:
                 columns[name] = cell.column
+                titles[name] = _norm(cell.value)
         if all(c in columns for c in REQUIRED):
-            return row[0].row, columns
+            return Header(row[0].row, columns, titles)
     raise ImportFileError(
         _("The first sheet has no header row with the columns %(cols)s (seed 001 附件1).")
         % {"cols": "、".join(["类别", "建设任务", "成果形式", "牵头部门", "协助部门"])}
@@ -162,62 +192,63 @@ def _merged_fill(ws):
     return fill
 
 
+def _tokens(text: str) -> list[str]:
+    return [t.strip() for t in SPLIT.split(text) if t.strip()]
+
+
 def parse_workbook(file, *, plan) -> Parsed:
     try:
         wb = load_workbook(file, data_only=False, read_only=False)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
         raise ImportFileError(_("The file is not a readable .xlsx workbook.")) from exc
     ws = wb.worksheets[0]
-    header_row, columns = _find_header(ws)
+    header = _find_header(ws)
     limit = getattr(settings, "PLANS_IMPORT_MAX_ROWS", 10_000)
-    if ws.max_row - header_row > limit:
+    if ws.max_row - header.row > limit:
         raise ImportFileError(_("The table has more than %(n)s rows.") % {"n": limit})
     fill = _merged_fill(ws)
-    units = UnitIndex()
-    people = {}
-    for pk, full_name, username, staff_no in User.objects.filter(is_active=True).values_list(
-        "pk", "full_name", "username", "staff_no"
-    ):
-        for key in (full_name, username, staff_no):
-            if key:
-                people.setdefault(_norm(key), pk)
     result = Parsed()
-    unmatched = {}
     seen_keys = {}
 
-    for row in ws.iter_rows(min_row=header_row + 1):
+    for row in ws.iter_rows(min_row=header.row + 1):
         r = row[0].row
-        raw, problems = {}, []
-        for name, col in columns.items():
+        raw, problems, formulas = {}, [], set()
+        for name, col in header.columns.items():
             cell = ws.cell(r, col)
             value = fill.get((r, col), cell.value)
             if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
-                problems.append(_("column %(col)s holds a formula") % {"col": name})
+                problems.append(_("%(at)s holds a formula") % {"at": header.at(name, r)})
+                formulas.add(name)
                 value = None
             raw[name] = value
-        if not problems and all(raw.get(n) in (None, "") for n in columns):
+        if not problems and all(raw.get(n) in (None, "") for n in header.columns):
             continue
         text = {n: _cell_text(v) for n, v in raw.items()}
         # "健全\n组织" in a narrow merged cell is the category 健全组织.
         text["category"] = _norm(text.get("category"))
-        for name in ("category", "title", "deliverable"):
-            if not text.get(name):
-                problems.append(_("%(col)s is empty") % {"col": name})
+        for name in ("category", "title", "deliverable", "lead"):
+            if not text.get(name) and name not in formulas:
+                problems.append(_("%(at)s is empty") % {"at": header.at(name, r)})
         for name, limit_len in MAX_LENGTH.items():
             if len(text.get(name, "")) > limit_len:
                 problems.append(
-                    _("%(col)s is longer than %(n)s characters") % {"col": name, "n": limit_len}
+                    _("%(at)s is longer than %(n)s characters")
+                    % {"at": header.at(name, r), "n": limit_len}
                 )
-        try:
-            deadline = _parse_deadline(raw.get("deadline"))
-        except ValueError:
-            deadline = None
-            problems.append(_("the deadline “%(v)s” is not a date") % {"v": text.get("deadline")})
-        if deadline and not (plan.period_start <= deadline <= plan.period_end):
-            problems.append(
-                _("the deadline %(d)s is outside the plan period %(p)s")
-                % {"d": deadline, "p": plan.period_label}
-            )
+        deadline = None
+        if "deadline" in header.columns:
+            try:
+                deadline = _parse_deadline(raw.get("deadline"))
+            except ValueError:
+                problems.append(
+                    _("%(at)s: “%(v)s” is not a date")
+                    % {"at": header.at("deadline", r), "v": text.get("deadline")}
+                )
+            if deadline and not (plan.period_start <= deadline <= plan.period_end):
+                problems.append(
+                    _("%(at)s: %(d)s is outside the plan period %(p)s")
+                    % {"at": header.at("deadline", r), "d": deadline, "p": plan.period_label}
+                )
         key = task_key(text.get("category", ""), text.get("title", ""), text.get("deliverable", ""))
         if not problems and key in seen_keys:
             problems.append(_("repeats row %(r)s") % {"r": seen_keys[key]})
@@ -227,29 +258,6 @@ def parse_workbook(file, *, plan) -> Parsed:
             )
             continue
         seen_keys[key] = r
-
-        lead_id = None
-        lead_tokens = [t for t in SPLIT.split(text["lead"]) if t.strip()]
-        if lead_tokens:
-            ids, ok = units.match(lead_tokens[0])
-            if ok and len(ids) == 1:
-                lead_id = ids[0]
-            elif not ok:
-                unmatched.setdefault(lead_tokens[0].strip(), []).append(r)
-        assist_ids = []
-        for token in SPLIT.split(text["assist"]):
-            if not token.strip():
-                continue
-            ids, ok = units.match(token)
-            if ok:
-                assist_ids.extend(i for i in ids if i not in assist_ids and i != lead_id)
-            else:
-                unmatched.setdefault(token.strip(), []).append(r)
-        person_id = None
-        if text.get("person"):
-            person_id = people.get(_norm(text["person"]))
-            if person_id is None:
-                unmatched.setdefault(text["person"], []).append(r)
         result.rows.append(
             {
                 "row": r,
@@ -257,17 +265,81 @@ def parse_workbook(file, *, plan) -> Parsed:
                 "category": text["category"],
                 "title": text["title"],
                 "deliverable": text["deliverable"],
-                "lead_unit_id": lead_id,
                 "lead_name": text["lead"][:200],
-                "assist_ids": assist_ids,
+                "lead_token": _tokens(text["lead"])[0],
+                "lead_at": header.at("lead", r),
+                "assist_tokens": _tokens(text["assist"]),
                 "assist_text": " ".join(text["assist"].split())[:300],
                 "deadline": deadline.isoformat() if deadline else None,
-                "person_id": person_id,
+                "person_text": text.get("person", ""),
                 "remarks": text.get("remarks", ""),
             }
         )
-    result.unmatched = [{"name": n, "rows": rows} for n, rows in sorted(unmatched.items())]
+    result.unmatched = resolve_rows(result.rows)
     return result
+
+
+def _people_index() -> dict:
+    people = {}
+    for pk, full_name, username, staff_no in User.objects.filter(is_active=True).values_list(
+        "pk", "full_name", "username", "staff_no"
+    ):
+        for key in (full_name, username, staff_no):
+            if key:
+                people.setdefault(_norm(key), pk)
+    return people
+
+
+def resolve_rows(rows: list, person_map: dict | None = None) -> list:
+    """Match each row's unit and person names; return the names that match nothing.
+
+    A row whose lead names a group of units gets a `problem` and is skipped: a task is led by
+    one unit. `person_map` holds the people chosen on the preview for names that match nobody
+    (None: the task has no responsible person)."""
+    units, people = UnitIndex(), _people_index()
+    person_map = person_map or {}
+    unmatched = {}
+
+    def miss(name, row, *, kind, lead=False):
+        entry = unmatched.setdefault(name, {"name": name, "rows": [], "kind": kind, "lead": False})
+        entry["rows"].append(row["row"])
+        entry["lead"] = entry["lead"] or lead
+
+    for row in rows:
+        row["problem"] = ""
+        row["lead_unit_id"] = None
+        ids, ok, group = units.match(row["lead_token"])
+        if group:
+            row["problem"] = _(
+                "%(at)s: “%(v)s” names a group of units; a task is led by one unit"
+            ) % {
+                "at": row["lead_at"],
+                "v": row["lead_token"],
+            }
+        elif ok:
+            row["lead_unit_id"] = ids[0]
+        else:
+            miss(row["lead_token"], row, kind="unit", lead=True)
+        assist_ids = []
+        for token in row["assist_tokens"]:
+            ids, ok, _group = units.match(token)
+            if ok:
+                assist_ids.extend(
+                    i for i in ids if i not in assist_ids and i != row["lead_unit_id"]
+                )
+            else:
+                miss(token, row, kind="unit")
+        row["assist_ids"] = assist_ids
+        row["person_id"] = None
+        name = row["person_text"]
+        if name:
+            if name in person_map:
+                row["person_id"] = person_map[name]
+            else:
+                row["person_id"] = people.get(_norm(name))
+                if row["person_id"] is None:
+                    miss(name, row, kind="person")
+    return [unmatched[n] for n in sorted(unmatched)]
 
 
 @transaction.atomic
@@ -284,8 +356,6 @@ def import_preview(*, actor, plan, upload) -> PendingImport:
             "import_key", "pk", "state"
         )
     }
-    for row in parsed.rows:
-        row["action"] = "update" if row["key"] in existing else "create"
     in_file = {row["key"] for row in parsed.rows}
     gone = [
         pk
@@ -309,23 +379,80 @@ def import_preview(*, actor, plan, upload) -> PendingImport:
     )
 
 
-@transaction.atomic
-def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
-    """Save exactly the previewed rows; new keys are created, known keys updated.
-
-    Tasks the file no longer lists (shown in the preview) stay as they are unless
-    `retire_missing`: then they are retired, their deadlines cancelled."""
-    pending = (
-        PendingImport.objects.select_for_update()
-        .filter(Q(owner=actor), pk=pending_id, confirmed_at__isnull=True)
-        .select_related("plan")
-        .first()
-    )
+def _pending_for(actor, pending_id, *, lock: bool) -> PendingImport:
+    pending = PendingImport.objects.filter(
+        owner=actor, pk=pending_id, confirmed_at__isnull=True
+    ).select_related("plan")
+    pending = (pending.select_for_update() if lock else pending).first()
     if pending is None:
         raise ValidationError({"import": _("This import was already confirmed or is not yours.")})
-    plan = pending.plan
-    if not can_edit(actor, plan):
+    if not can_edit(actor, pending.plan):
         raise PermissionDenied
+    return pending
+
+
+@transaction.atomic
+def import_map_names(*, actor, pending_id, units: dict, people: dict) -> PendingImport:
+    """Map the names the preview could not match, and match the rows again.
+
+    `units`: name → an OrgUnit or a UnitAlias.Group; each is remembered as an alias for the next
+    import (audited). `people`: name → a User, or None for “no responsible person”; these hold
+    for this import only."""
+    pending = _pending_for(actor, pending_id, lock=True)
+    as_lead = {u["name"] for u in pending.unmatched if u["lead"]}
+    for name, target in units.items():
+        is_group = isinstance(target, str)
+        if is_group and name in as_lead:
+            raise ValidationError(
+                {name: _("“%(v)s” leads tasks: map it to one unit, not a group.") % {"v": name}}
+            )
+        alias, created = UnitAlias.objects.update_or_create(
+            name=_norm(name),
+            defaults={
+                "unit": None if is_group else target,
+                "group": target if is_group else "",
+                "created_by": actor,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="unit_alias.create" if created else "unit_alias.change",
+            obj=alias,
+            after={"name": alias.name, "unit": str(alias.unit or ""), "group": alias.group},
+        )
+    person_map = dict(pending.person_map)
+    person_map.update({name: user.pk if user else None for name, user in people.items()})
+    pending.person_map = person_map
+    pending.unmatched = resolve_rows(pending.rows, person_map)
+    pending.save(update_fields=["rows", "unmatched", "person_map"])
+    return pending
+
+
+@dataclass
+class ImportChanges:
+    """What confirming a preview would write: the same answer for the preview and the confirm."""
+
+    to_create: list = field(default_factory=list)
+    to_update: list = field(default_factory=list)
+    unchanged: int = 0
+    skipped: int = 0
+    assisting: dict = field(default_factory=dict)
+    changed_fields: set = field(default_factory=set)
+    deadline_moved: list = field(default_factory=list)
+    actions: dict = field(default_factory=dict)  # row number → create / update / unchanged
+
+    @property
+    def counts(self) -> dict:
+        return {
+            "created": len(self.to_create),
+            "updated": len(self.to_update),
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
+
+
+def import_plan(pending: PendingImport) -> ImportChanges:
+    plan = pending.plan
     existing = {t.import_key: t for t in Task.objects.filter(plan=plan)}
     through = Task.assisting_units.through
     assisting_now = {}
@@ -336,21 +463,28 @@ def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
     valid_units = set(
         OrgUnit.objects.filter(
             pk__in={
-                u for row in pending.rows for u in [row["lead_unit_id"], *row["assist_ids"]] if u
+                u
+                for row in pending.rows
+                for u in [row.get("lead_unit_id"), *row.get("assist_ids", [])]
+                if u
             }
         ).values_list("pk", flat=True)
     )
-    to_create, to_update, unchanged, assisting = [], [], 0, {}
-    changed_fields = set()
-    deadline_moved = []  # updated tasks whose deadline, lead unit or person changed
-    for position, row in enumerate(pending.rows, start=1):
+    out = ImportChanges(skipped=len(pending.bad_rows))
+    position = 0
+    for row in pending.rows:
+        if row.get("problem") or row.get("lead_unit_id") not in valid_units:
+            out.skipped += 1
+            out.actions[row["row"]] = "skipped"
+            continue
+        position += 1
         task = existing.get(row["key"]) or Task(plan=plan, import_key=row["key"])
         values = {
             "position": position,
             "category": row["category"],
             "title": row["title"],
             "deliverable": row["deliverable"],
-            "lead_unit_id": row["lead_unit_id"] if row["lead_unit_id"] in valid_units else None,
+            "lead_unit_id": row["lead_unit_id"],
             "lead_unit_name": row["lead_name"],
             "assisting_text": row["assist_text"],
             "deadline": datetime.date.fromisoformat(row["deadline"]) if row["deadline"] else None,
@@ -361,28 +495,55 @@ def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
         same_units = task.pk is not None and assisting_now.get(task.pk, set()) == wanted
         differing = {k for k, v in values.items() if getattr(task, k) != v}
         if task.pk and same_units and not differing:
-            unchanged += 1  # a re-import of the same row writes nothing
+            out.unchanged += 1  # a re-import of the same row writes nothing
+            out.actions[row["row"]] = "unchanged"
             continue
-        changed_fields |= differing
+        out.changed_fields |= differing
         for name, value in values.items():
             setattr(task, name, value)
-        (to_update if task.pk else to_create).append(task)
+        (out.to_update if task.pk else out.to_create).append(task)
+        out.actions[row["row"]] = "update" if task.pk else "create"
         if task.pk and differing & DEADLINE_FIELDS:
-            deadline_moved.append(task)
+            out.deadline_moved.append(task)
         if not same_units:
-            assisting[row["key"]] = wanted
-    Task.objects.bulk_create(to_create, batch_size=500)
+            out.assisting[row["key"]] = wanted
+    return out
+
+
+@transaction.atomic
+def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
+    """Save exactly the previewed rows; new keys are created, known keys updated.
+
+    Refused while names the preview could not match are not mapped. Tasks the file no longer
+    lists (shown in the preview) stay as they are unless `retire_missing`: then they are
+    retired, their deadlines cancelled."""
+    pending = _pending_for(actor, pending_id, lock=True)
+    if pending.unmatched:
+        raise ValidationError(
+            {
+                "import": _(
+                    "Map every name that matches no unit or person before importing: %(n)s."
+                )
+                % {"n": "、".join(u["name"] for u in pending.unmatched)}
+            }
+        )
+    plan = pending.plan
+    work = import_plan(pending)
+    Task.objects.bulk_create(work.to_create, batch_size=500)
     # Only the columns that changed somewhere: each one is a CASE over the whole batch.
-    fields = [f for f in UPDATED_FIELDS if f in changed_fields or f"{f}_id" in changed_fields]
-    if to_update and fields:
-        Task.objects.bulk_update(to_update, fields, batch_size=500)
-    tasks = {t.import_key: t for t in [*to_create, *to_update]}
-    rewritten = [t.pk for t in to_update if t.import_key in assisting]
+    fields = [
+        f for f in UPDATED_FIELDS if f in work.changed_fields or f"{f}_id" in work.changed_fields
+    ]
+    if work.to_update and fields:
+        Task.objects.bulk_update(work.to_update, fields, batch_size=500)
+    tasks = {t.import_key: t for t in [*work.to_create, *work.to_update]}
+    through = Task.assisting_units.through
+    rewritten = [t.pk for t in work.to_update if t.import_key in work.assisting]
     through.objects.filter(task_id__in=rewritten).delete()
     through.objects.bulk_create(
         [
             through(task_id=tasks[key].pk, orgunit_id=u)
-            for key, units in assisting.items()
+            for key, units in work.assisting.items()
             for u in sorted(units)
         ],
         batch_size=1000,
@@ -390,18 +551,12 @@ def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
     # In the same transaction, in a constant number of queries: a task is never without its
     # deadline. Only new tasks and moved deadlines (re)start: a re-import that only fixes a
     # title keeps the reminders and escalation already under way.
-    tasks_deadline_sync(to_create, new=True)
-    tasks_deadline_sync(deadline_moved)
+    tasks_deadline_sync(work.to_create, new=True)
+    tasks_deadline_sync(work.deadline_moved)
     retired = _retire_missing(actor, plan, pending) if retire_missing else 0
     pending.confirmed_at = timezone.now()
     pending.save(update_fields=["confirmed_at"])
-    summary = {
-        "created": len(to_create),
-        "updated": len(to_update),
-        "unchanged": unchanged,
-        "skipped": len(pending.bad_rows),
-        "retired": retired,
-    }
+    summary = {**work.counts, "retired": retired}
     audit_record(
         actor=actor, action="task.import", obj=plan, after={"file": pending.file_name, **summary}
     )

@@ -550,6 +550,46 @@ class CommitteeRule(models.Model):
         return cls.objects.order_by("-pk").first() or cls()
 
 
+class UnitAlias(models.Model):
+    """A name a decomposition table uses for a unit (or a group of units), mapped once by a person.
+
+    Imports meet names the org tree does not hold (党委组织部 for the organisation office, 二级单位
+    for every department); the mapping chosen on an import preview is kept for the next import."""
+
+    class Group(models.TextChoices):
+        OFFICES = "offices", _("every functional office")
+        DEPARTMENTS = "departments", _("every teaching department")
+
+    name = models.CharField(_("name as written"), max_length=100, unique=True)
+    unit = models.ForeignKey(
+        "accounts.OrgUnit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    group = models.CharField(_("group of units"), max_length=20, choices=Group, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("unit name alias")
+        verbose_name_plural = _("unit name aliases")
+        constraints = [
+            models.CheckConstraint(
+                name="plans_unitalias_unit_xor_group",
+                condition=(models.Q(unit__isnull=False) & models.Q(group=""))
+                | (models.Q(unit__isnull=True) & ~models.Q(group="")),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class PendingImport(models.Model):
     """A parsed decomposition table waiting for its owner's confirmation."""
 
@@ -561,6 +601,9 @@ class PendingImport(models.Model):
     unmatched = models.JSONField(default=list)
     # Tasks of the plan that this file no longer lists: kept unless the user ticks to retire them.
     missing = models.JSONField(default=list)
+    # Names of people the file gives that match nobody, as mapped on the preview (name → user id,
+    # or None for no responsible person).
+    person_map = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 

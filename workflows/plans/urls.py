@@ -21,6 +21,7 @@ urlpatterns = [
     path("changes/<int:pk>/vote/", views.change_vote, name="change_vote"),
     path("import/", views.import_upload, name="import_upload"),
     path("import/<int:pk>/", views.import_preview, name="import_preview"),
+    path("import/<int:pk>/names/", views.import_map_names, name="import_map_names"),
     path("export/<str:what>.<str:fmt>", views.export, name="export"),
     path("exports/", views.export_start, name="export_start"),
     path("exports/<int:pk>/", views.export_job, name="export_job"),

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import OrgUnit
-from engine import attachments
+from engine import attachments, documents
 
 from . import exports, flows, forms, imports, selectors, services
 from .models import ChangeRequest, CommitteeVote, ExportJob, PendingImport, Plan, Target
@@ -544,26 +544,62 @@ def import_preview(request, pk):
             )
         except ValidationError as exc:
             _report(request, exc)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
-                    "%(skipped)s bad rows skipped, %(retired)s retired."
-                )
-                % summary,
+            return redirect("plans:import_preview", pending.pk)
+        messages.success(
+            request,
+            _(
+                "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(skipped)s bad rows skipped, %(retired)s retired."
             )
-            return redirect("plans:task_list")
-    creates = sum(1 for r in pending.rows if r.get("action") == "create")
+            % summary,
+        )
+        return redirect("plans:task_list")
+    return _render_preview(request, pending, forms.ImportNamesForm(unmatched=pending.unmatched))
+
+
+def _render_preview(request, pending, names_form):
+    changes = imports.import_plan(pending)
+    bad_rows = [
+        *pending.bad_rows,
+        *(
+            {"row": r["row"], "title": r["title"][:80], "problems": [r["problem"]]}
+            for r in pending.rows
+            if r.get("problem")
+        ),
+    ]
+    rows = [{**r, "action": changes.actions.get(r["row"])} for r in pending.rows]
     return render(
         request,
         "plans/import_preview.html",
         {
             "pending": pending,
-            "creates": creates,
-            "updates": len(pending.rows) - creates,
+            "counts": changes.counts,
+            "rows": [r for r in rows if r["action"] != "skipped"],
+            "bad_rows": sorted(bad_rows, key=lambda b: b["row"]),
+            "names_form": names_form,
         },
     )
+
+
+@login_required
+@require_POST
+def import_map_names(request, pk):
+    pending = get_object_or_404(PendingImport, pk=pk, owner=request.user, confirmed_at__isnull=True)
+    form = forms.ImportNamesForm(request.POST, unmatched=pending.unmatched)
+    if form.is_valid():
+        try:
+            imports.import_map_names(
+                actor=request.user,
+                pending_id=pending.pk,
+                units=form.unit_targets,
+                people=form.person_targets,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("The names are mapped; the rows were matched again."))
+            return redirect("plans:import_preview", pending.pk)
+    return _render_preview(request, pending, form)
 
 
 @login_required
@@ -572,9 +608,7 @@ def export(request, what, fmt):
     if what not in exports.BUILDERS or fmt not in ("xlsx", "docx"):
         raise Http404
     data, filename, content_type = exports.build(request.user, what, fmt)
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return documents.download(data, filename, content_type)
 
 
 @login_required

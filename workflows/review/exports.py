@@ -6,12 +6,12 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from docx import Document
-from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
+
+from engine import documents
 
 from .models import ConsolidatedFinding
 
@@ -19,17 +19,11 @@ CJK_FONT = "宋体"
 
 
 def _document(landscape=False):
-    doc = Document()
+    doc = documents.new_document(landscape=landscape)
     style = doc.styles["Normal"]
     style.font.name = CJK_FONT
     style.font.size = Pt(10.5)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), CJK_FONT)
-    if landscape:
-        section = doc.sections[0]
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = section.page_height, section.page_width
-        for side in ("left_margin", "right_margin"):
-            setattr(section, side, Cm(1.8))
     return doc
 
 

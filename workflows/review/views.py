@@ -5,13 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
+from engine import documents
 
 from . import capabilities as caps
 from . import catalogues, exports, selectors, services
@@ -49,10 +50,8 @@ def _messages_from(request, exc):
         messages.error(request, exc.message)
 
 
-def _docx_response(content, filename):
-    response = HttpResponse(content, content_type=DOCX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
+def _report_file_name(report):
+    return documents.file_name("自我诊改报告", report.org_unit.name, report.period, ext="docx")
 
 
 def _add_form_errors(form, exc):
@@ -217,7 +216,7 @@ def report_action(request, pk, action):
 @login_required
 def report_docx(request, pk):
     report = selectors.get_report(request.user, pk)
-    return _docx_response(exports.self_diagnosis_docx(report), f"report-{report.pk}.docx")
+    return documents.download(exports.self_diagnosis_docx(report), _report_file_name(report))
 
 
 @login_required
@@ -374,7 +373,9 @@ def round_docx(request, pk):
         or round_.panel.filter(user=request.user).exists()
     ):
         raise PermissionDenied
-    return _docx_response(exports.review_report_docx(round_), f"review-{round_.pk}.docx")
+    return documents.download(
+        exports.review_report_docx(round_), documents.file_name("复核报告", round_.name, ext="docx")
+    )
 
 
 # ---------------------------------------------------------------- experts
@@ -572,7 +573,7 @@ def public_report(request, pk):
 
 def public_report_docx(request, pk):
     report = get_object_or_404(selectors.public_reports(), pk=pk)
-    return _docx_response(exports.self_diagnosis_docx(report), f"report-{report.pk}.docx")
+    return documents.download(exports.self_diagnosis_docx(report), _report_file_name(report))
 
 
 # ---------------------------------------------------------------- assembled documents
@@ -617,7 +618,10 @@ def document_job_status(request, pk):
 def document_job_download(request, pk):
     access.require(request.user, caps.ANNUAL_BUILD)
     job = get_object_or_404(DocumentJob, pk=pk, status=DocumentJob.Status.DONE)
-    return FileResponse(job.file.open("rb"), as_attachment=True, content_type=DOCX)
+    name = documents.file_name(
+        job.get_kind_display(), job.year, job.get_level_display(), ext="docx"
+    )
+    return documents.download_file(job.file.open("rb"), name)
 
 
 @login_required
@@ -655,14 +659,10 @@ def catalogue_list(request):
 def catalogue_xlsx(request, pk):
     access.require(request.user, caps.REPORT_VIEW)
     catalogue = get_object_or_404(Catalogue, pk=pk)
-    response = HttpResponse(
+    return documents.download(
         catalogues.catalogue_xlsx(catalogue),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        documents.file_name(catalogue.name, f"v{catalogue.version}", ext="xlsx"),
     )
-    response["Content-Disposition"] = (
-        f"attachment; filename={catalogue.code}-v{catalogue.version}.xlsx"
-    )
-    return response
 
 
 def counter_settings(catalogue):

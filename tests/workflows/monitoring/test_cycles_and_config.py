@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from docx import Document
 from openpyxl import load_workbook
 
 from accounts.models import Membership, Role
+from tests.documents import official_docx
 from tests.factories import UserFactory
 from workflows.levels import Level
 from workflows.monitoring import services
@@ -224,7 +224,7 @@ def test_ledger_exports_in_xlsx_and_docx(cast, mon, login):
     assert rows[3][2] == '\'=HYPERLINK("x")'  # formula neutralised
     assert rows[3][1] == "复核发现：实训条件不足"
     docx = client.get("/monitoring/improvements/export.docx")
-    doc = Document(io.BytesIO(docx.content))
+    doc = official_docx(docx, name_starts=f"改进台账-{cast.units.college.name}-")
     assert "质量改进台账" in doc.paragraphs[0].text
     assert doc.tables[0].rows[1].cells[3].text == "师资不足"
     # another department's leader sees nothing of it

@@ -117,7 +117,7 @@ def test_preview_lists_bad_rows_and_unmatched_names_and_saves_nothing(cast, logi
     bad = {b["row"]: " ".join(b["problems"]) for b in pending.bad_rows}
     assert set(bad) == {7, 8, 9, 10}
     assert "formula" in bad[7] or "公式" in bad[7]
-    assert "deliverable" in bad[8] or "成果形式" in bad[8]
+    assert "成果形式（C8）为空" in bad[8] and "deliverable" not in bad[8]
     assert "明年" in bad[9]
     assert "2040" in bad[10]
     assert {u["name"] for u in pending.unmatched} == {"党委组织部", "人事处"}
@@ -134,18 +134,33 @@ def test_preview_lists_bad_rows_and_unmatched_names_and_saves_nothing(cast, logi
     assert "党委组织部" in page and "明年" in page
 
 
+def _map(client, pending, mapping):
+    """Post the preview's mapping form: name → unit (or "group:…", or a username for a person)."""
+    data = {}
+    for i, entry in enumerate(pending.unmatched):
+        if entry["name"] in mapping:
+            target = mapping[entry["name"]]
+            data[f"names-n{i}"] = str(getattr(target, "pk", target))
+    return client.post(reverse("plans:import_map_names", args=[pending.pk]), data)
+
+
+def _names(cast):
+    # The seed's own names for two offices the cast's college calls otherwise.
+    return {"党委组织部": cast.units.jw, "人事处": cast.units.xxzx}
+
+
 def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, annual_plan):
     client = login(cast.quality_officer)
     client.post(
         reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
     )
     pending = PendingImport.objects.get()
+    _map(client, pending, _names(cast))
     client.post(reverse("plans:import_preview", args=[pending.pk]))
     assert Task.objects.count() == 5
+    assert not Task.objects.filter(lead_unit__isnull=True).exists()
     task = Task.objects.get(title="学校成立质量控制与绩效考核办公室")
-    assert task.lead_unit is None and task.lead_unit_name == "党委组织部"
-    gaps = client.get(reverse("plans:gaps")).content.decode()
-    assert "学校成立质量控制与绩效考核办公室" in gaps
+    assert task.lead_unit == cast.units.jw and task.lead_unit_name == "党委组织部"
 
     # Confirming twice saves nothing more.
     client.post(reverse("plans:import_preview", args=[pending.pk]))
@@ -160,12 +175,16 @@ def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, ann
         {"plan": annual_plan.pk, "file": _upload(seed_workbook([tuple(r) for r in changed]))},
     )
     second = PendingImport.objects.latest("pk")
-    assert sum(1 for r in second.rows if r["action"] == "update") == 5
+    # The names mapped last time are remembered.
+    assert second.unmatched == []
+    preview = client.get(reverse("plans:import_preview", args=[second.pk]))
+    assert preview.context["counts"] == {"created": 0, "updated": 3, "unchanged": 2, "skipped": 4}
     response = client.post(reverse("plans:import_preview", args=[second.pk]), follow=True)
     assert Task.objects.count() == 5
     assert response.status_code == 200
     summary = AuditEntry.objects.filter(action="task.import").order_by("-pk").first().after
-    assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 3, 2)
+    # What the preview said is what the confirm did.
+    assert {k: summary[k] for k in preview.context["counts"]} == preview.context["counts"]
     assisted = Task.objects.get(title="专业建设与发展标准").assisting_units.all()
     assert list(assisted) == [cast.units.jd]
     untouched = Task.objects.get(title="学校成立学校质量保证委员会").assisting_units.all()
@@ -173,6 +192,127 @@ def test_confirm_saves_exactly_the_preview_and_reimport_updates(cast, login, ann
     task = Task.objects.get(pk=task.pk)
     assert task.lead_unit == cast.units.zgb
     assert str(Task.objects.get(title="各专业“十五五”发展目标").deadline) == "2026-11-30"
+
+
+def test_a_reimport_of_the_same_file_previews_and_confirms_every_row_unchanged(
+    cast, login, annual_plan
+):
+    client = login(cast.quality_officer)
+    _import(client, annual_plan, SEED_ROWS, mapping=_names(cast))
+    pending = _import(client, annual_plan, SEED_ROWS, mapping={}, confirm=False)
+    page = client.get(reverse("plans:import_preview", args=[pending.pk]))
+    assert page.context["counts"]["unchanged"] == 5
+    assert page.context["counts"]["updated"] == 0
+    client.post(reverse("plans:import_preview", args=[pending.pk]))
+    summary = AuditEntry.objects.filter(action="task.import").order_by("-pk").first().after
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 0, 5)
+
+
+LEAD_ROWS = [
+    ("健全组织", "无牵头部门的任务", "文件", None, "教务处", "2026年6月"),
+    ("健全组织", "牵头部门不存在的任务", "文件", "宣传部", "教务处", "2026年6月"),
+    ("健全组织", "牵头为一组单位的任务", "文件", "二级单位", "教务处", "2026年6月"),
+    ("健全组织", "正常任务", "文件", "教务处", "各教学单位", "2026年6月"),
+]
+
+
+def _plain_workbook(rows) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["类别", "建设任务", "成果形式", "牵头部门", "协助部门", "完成时限"])
+    for row in rows:
+        ws.append(list(row))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_a_task_is_never_saved_without_a_lead_unit(cast, login, annual_plan):
+    client = login(cast.quality_officer)
+    client.post(
+        reverse("plans:import_upload"),
+        {"plan": annual_plan.pk, "file": _upload(_plain_workbook(LEAD_ROWS))},
+    )
+    pending = PendingImport.objects.get()
+    page = client.get(reverse("plans:import_preview", args=[pending.pk]))
+    bad = {b["row"]: " ".join(b["problems"]) for b in page.context["bad_rows"]}
+    # Reasons name the sheet's own column and the cell, never an internal field name.
+    assert bad[2] == "牵头部门（D2）为空"
+    assert "牵头部门（D4）" in bad[4] and "二级单位" in bad[4] and "一个单位" in bad[4]
+    assert set(bad) == {2, 4}
+    assert {(u["name"], u["lead"]) for u in pending.unmatched} == {
+        ("宣传部", True),
+        ("各教学单位", False),
+    }
+    html = page.content.decode()
+    assert 'id="unmatched"' in html and 'type="submit" disabled' in html
+
+    # Confirm is refused while a name is unmapped.
+    client.post(reverse("plans:import_preview", args=[pending.pk]))
+    assert not Task.objects.exists()
+    pending.refresh_from_db()
+    assert pending.confirmed_at is None
+
+    # A name that leads a task cannot stand for a group.
+    response = _map(client, pending, {"宣传部": "group:departments"})
+    assert response.status_code == 200
+    pending.refresh_from_db()
+    assert {u["name"] for u in pending.unmatched} == {"宣传部", "各教学单位"}
+
+    _map(client, pending, {"宣传部": cast.units.jwc, "各教学单位": "group:departments"})
+    pending.refresh_from_db()
+    assert pending.unmatched == []
+    page = client.get(reverse("plans:import_preview", args=[pending.pk]))
+    assert page.context["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "skipped": 2}
+    client.post(reverse("plans:import_preview", args=[pending.pk]))
+    assert Task.objects.count() == 2
+    assert not Task.objects.filter(lead_unit__isnull=True).exists()
+    normal = Task.objects.get(title="正常任务")
+    assert set(normal.assisting_units.all()) == {cast.units.xx, cast.units.jd}
+    aliases = AuditEntry.objects.filter(action="unit_alias.create").count()
+    assert aliases == 2
+
+    # The mapping is remembered: the next import matches both names at once.
+    client.post(
+        reverse("plans:import_upload"),
+        {"plan": annual_plan.pk, "file": _upload(_plain_workbook(LEAD_ROWS))},
+    )
+    assert PendingImport.objects.latest("pk").unmatched == []
+
+
+def test_an_unknown_responsible_person_is_mapped_or_explicitly_left_out(cast, login, annual_plan):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["类别", "建设任务", "成果形式", "牵头部门", "协助部门", "完成时限", "责任人"])
+    ws.append(["健全组织", "任务甲", "文件", "教务处", "", "2026年6月", "张三"])
+    ws.append(["健全组织", "任务乙", "文件", "教务处", "", "2026年6月", "李四"])
+    out = io.BytesIO()
+    wb.save(out)
+    client = login(cast.quality_officer)
+    client.post(
+        reverse("plans:import_upload"),
+        {"plan": annual_plan.pk, "file": _upload(out.getvalue())},
+    )
+    pending = PendingImport.objects.get()
+    assert [(u["name"], u["kind"]) for u in pending.unmatched] == [
+        ("张三", "person"),
+        ("李四", "person"),
+    ]
+    index = {u["name"]: i for i, u in enumerate(pending.unmatched)}
+    response = client.post(
+        reverse("plans:import_map_names", args=[pending.pk]),
+        {f"names-n{index['张三']}": "nobody-here"},
+    )
+    assert "No active person" in response.content.decode() or "没有" in response.content.decode()
+    client.post(
+        reverse("plans:import_map_names", args=[pending.pk]),
+        {f"names-n{index['张三']}": "teacher", f"names-n{index['李四']}_none": "on"},
+    )
+    pending.refresh_from_db()
+    assert pending.unmatched == []
+    client.post(reverse("plans:import_preview", args=[pending.pk]))
+    assert Task.objects.get(title="任务甲").person == cast.teacher
+    assert Task.objects.get(title="任务乙").person is None
 
 
 def test_someone_elses_preview_cannot_be_confirmed(cast, login, annual_plan):
@@ -203,13 +343,16 @@ def test_a_file_that_is_not_a_workbook_is_a_clear_error(cast, login, annual_plan
     assert not PendingImport.objects.exists()
 
 
-def _import(client, plan, rows, **confirm):
+def _import(client, plan, rows, mapping=None, confirm=True, **post):
     client.post(
         reverse("plans:import_upload"),
         {"plan": plan.pk, "file": _upload(seed_workbook([tuple(r) for r in rows]))},
     )
     pending = PendingImport.objects.latest("pk")
-    client.post(reverse("plans:import_preview", args=[pending.pk]), confirm)
+    if mapping:
+        _map(client, pending, mapping)
+    if confirm:
+        client.post(reverse("plans:import_preview", args=[pending.pk]), post)
     return pending
 
 
@@ -226,11 +369,11 @@ def test_confirm_starts_the_deadlines_and_a_reimport_moves_only_the_changed_ones
     cast, login, annual_plan
 ):
     client = login(cast.quality_officer)
-    _import(client, annual_plan, SEED_ROWS)
-    led = Task.objects.filter(lead_unit__isnull=False, deadline__isnull=False)
+    _import(client, annual_plan, SEED_ROWS, mapping=_names(cast))
+    led = Task.objects.filter(deadline__isnull=False)
     started = _deadlines()
-    # Every task with a lead unit and a deadline is on the engine's ladder; no lead, no deadline.
-    assert set(started) == set(led.values_list("pk", flat=True)) and len(started) == 2
+    # Every task with a deadline is on the engine's ladder (every task has a lead unit).
+    assert set(started) == set(led.values_list("pk", flat=True)) and len(started) == 4
     moved = Task.objects.get(title="各专业“十五五”发展目标")
     kept = Task.objects.get(lead_unit=cast.units.zgb)
     assert started[moved.pk].due_at.date().isoformat() == "2026-12-31"
@@ -250,7 +393,7 @@ def test_reimport_lists_tasks_not_in_the_file_and_retires_them_only_when_ticked(
     cast, login, annual_plan
 ):
     client = login(cast.quality_officer)
-    _import(client, annual_plan, SEED_ROWS)
+    _import(client, annual_plan, SEED_ROWS, mapping=_names(cast))
     gone = Task.objects.get(title="各专业“十五五”发展目标")
     assert gone.pk in _deadlines()
     # The row is renamed (the merged layout keeps its place): the old task is not in the file.

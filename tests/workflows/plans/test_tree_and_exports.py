@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from docx import Document
 from freezegun import freeze_time
 from openpyxl import load_workbook
 
+from tests.documents import official_docx
 from workflows.plans import selectors, services
 
 from .factories import approve, draft_plan, draft_standard, draft_target, in_force_plan
@@ -139,14 +139,10 @@ def test_target_and_standard_systems_export_as_docx(cast, login):
     target = draft_target(cast, plan)
     draft_standard(cast, [target])
     client = login(cast.quality_officer)
-    doc = Document(
-        io.BytesIO(client.get(reverse("plans:export", args=["targets", "docx"])).content)
-    )
+    doc = official_docx(client.get(reverse("plans:export", args=["targets", "docx"])))
     cells = [c.text for c in doc.tables[0].rows[1].cells]
     assert cells[2] == "在校生规模" and "2027：9000" in cells[7]
-    doc = Document(
-        io.BytesIO(client.get(reverse("plans:export", args=["standards", "docx"])).content)
-    )
+    doc = official_docx(client.get(reverse("plans:export", args=["standards", "docx"])))
     assert doc.tables[0].rows[1].cells[2].text == "普通高等学校基本办学条件指标"
 
 

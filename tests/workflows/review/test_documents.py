@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from docx import Document
 
+from tests.documents import download_name, official_docx
 from workflows.review import annual, catalogues
 from workflows.review.models import Catalogue, DocumentJob, EvidenceLink
 
@@ -60,8 +61,9 @@ def test_annual_report_is_assembled_in_the_background_and_downloaded(
     status = office.get(reverse("review:document_job_status", args=[job.pk])).json()
     assert status["status"] == "done", status
     assert status["progress"] == 100
-    content = b"".join(office.get(status["download"]).streaming_content)
-    doc = Document(io.BytesIO(content))
+    download = office.get(status["download"])
+    assert download_name(download).startswith("年度质量报告-")
+    doc = official_docx(b"".join(download.streaming_content))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [
         "组织机构",

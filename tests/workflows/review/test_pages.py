@@ -1,14 +1,13 @@
 """The workflow as people click it: author, head, office, expert, chair, committee, public."""
 
 import datetime
-import io
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from docx import Document
 
+from tests.documents import official_docx
 from workflows.review.conclusions import Conclusion
 from workflows.review.models import (
     ReportStatus,
@@ -298,7 +297,7 @@ def test_public_page_shows_published_material_only_without_login(cast, client):
 def test_report_docx_has_the_annex2_table(cast, login):
     report = forwarded_report(cast)
     response = login(cast.software_lead).get(reverse("review:report_docx", args=[report.pk]))
-    doc = Document(io.BytesIO(response.content))
+    doc = official_docx(response, name_starts=f"自我诊改报告-{report.org_unit.name}-")
     table = doc.tables[0]
     assert [c.text for c in table.rows[0].cells] == [
         "诊断项目",
@@ -328,7 +327,7 @@ def test_review_report_docx_lists_conclusions_and_findings(cast, login):
 
     services.conclusion_sign(actor=cast.expert, round_=round_, report=report)
     response = login(cast.quality_officer).get(reverse("review:round_docx", args=[round_.pk]))
-    doc = Document(io.BytesIO(response.content))
+    doc = official_docx(response, name_starts=f"复核报告-{round_.name}")
     summary = doc.tables[1]
     assert summary.rows[1].cells[0].text == cast.units.rj.name
     assert summary.rows[1].cells[2].text == "10 / 15"
