@@ -3,6 +3,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 from .audit import request_ip
+from .client_ip import client_ip
 
 
 class RequestContextMiddleware:
@@ -13,7 +14,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = request_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = request_ip.set(client_ip(request) or None)
         try:
             return self.get_response(request)
         finally:

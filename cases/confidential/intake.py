@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
+from accounts.client_ip import client_ip
 from engine import attachments
 
 from .errors import protect_request
@@ -70,7 +71,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def client_key(request) -> str:
     """Who is asking, as a keyed hash: the raw address is never stored, only used to count."""
-    address = request.META.get("REMOTE_ADDR") or "unknown"
+    address = client_ip(request) or "unknown"
     return salted_hmac("cases.intake.client", address, algorithm="sha256").hexdigest()[:32]
 
 
