@@ -87,7 +87,7 @@ class ThrottledModelBackend(ModelBackend):
         # DRF hands over its own Request; the flag for the middleware goes on Django's.
         raw = getattr(request, "_request", request)
         key = str(username).strip().casefold()[:150]
-        address = client_ip(raw) if raw is not None else ""
+        address = (client_ip(raw) if raw is not None else "")[:45]
         wait, delay = _attempt(key, address)
         if wait:
             if raw is not None:
@@ -119,7 +119,7 @@ def throttled_response(request, wait: int, *, as_json: bool):
         response = render(
             request,
             "registration/locked_out.html",
-            {"wait": wait_text(wait), "seconds": wait},
+            {"wait": wait_text(wait)},
             status=429,
         )
     response["Retry-After"] = str(wait)
