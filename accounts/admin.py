@@ -9,7 +9,7 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from .audit import audit_record, hidden_content_types, is_hidden_from, snapshot
-from .models import AuditEntry, Membership, OrgUnit, User
+from .models import AuditEntry, LoginThrottle, Membership, OrgUnit, User
 
 
 class AuditedAdminMixin:
@@ -113,4 +113,21 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Who is being slowed down, from where. Deleting a row lifts the wait at once (for a
+    person who remembered their password but must not wait for the clock)."""
+
+    audit_name = "login_throttle"
+    list_display = ["username", "address", "failures", "wait_until", "last_failure_at"]
+    search_fields = ["username", "address"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

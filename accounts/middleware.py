@@ -3,6 +3,8 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 from .audit import request_ip
+from .client_ip import client_ip
+from .throttle import throttled_response
 
 
 class RequestContextMiddleware:
@@ -13,7 +15,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = request_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = request_ip.set(client_ip(request) or None)
         try:
             return self.get_response(request)
         finally:
@@ -30,3 +32,19 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class LoginThrottleMiddleware:
+    """A login the throttle refused (login page, admin or API basic auth alike) is answered with
+    429, Retry-After and how long to wait: JSON where the answer would have been JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        wait = getattr(request, "login_wait", 0)
+        if not wait:
+            return response
+        as_json = response.get("Content-Type", "").startswith("application/json")
+        return throttled_response(request, wait, as_json=as_json)

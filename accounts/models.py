@@ -203,3 +203,25 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit trail is append-only")
+
+
+class LoginThrottle(models.Model):
+    """Recent failed logins of one username from one client address (accounts/throttle.py).
+    Keyed on both, so guessing from one place never shuts the account's owner out elsewhere."""
+
+    username = models.CharField(_("username"), max_length=150)
+    address = models.CharField(_("client address"), max_length=45, blank=True)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    wait_until = models.DateTimeField(_("next attempt allowed at"), null=True, blank=True)
+    last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("login throttle")
+        verbose_name_plural = _("login throttles")
+        ordering = ["-last_failure_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["username", "address"], name="login_throttle_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.username} @ {self.address or '?'}"

@@ -61,7 +61,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "guardian",
-    "axes",
     "treebeard",
     "django_fsm_log",
     "viewflow",
@@ -88,7 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.RequestContextMiddleware",
-    "axes.middleware.AxesMiddleware",
+    "accounts.middleware.LoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,8 +126,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.throttle.ThrottledModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,13 +139,18 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling: lock the username+IP pair after repeated failures.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
+# Client addresses (accounts/client_ip.py): how many proxies of our own stand in front of the
+# application. 0: REMOTE_ADDR is the client and X-Forwarded-For is ignored (anyone can write it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login throttling (accounts/throttle.py), per (username, client address): the first
+# LOGIN_FREE_FAILURES failures cost nothing; each further one makes the next attempt wait
+# LOGIN_DELAY_SECONDS, doubling per failure up to LOGIN_MAX_DELAY_SECONDS. Failures older than
+# LOGIN_FAILURE_MEMORY_HOURS are forgotten; a successful login forgets them at once.
+LOGIN_FREE_FAILURES = env.int("LOGIN_FREE_FAILURES", default=4)
+LOGIN_DELAY_SECONDS = env.int("LOGIN_DELAY_SECONDS", default=30)
+LOGIN_MAX_DELAY_SECONDS = env.int("LOGIN_MAX_DELAY_SECONDS", default=1800)
+LOGIN_FAILURE_MEMORY_HOURS = env.float("LOGIN_FAILURE_MEMORY_HOURS", default=24)
 
 ANONYMOUS_USER_NAME = None  # guardian: anonymous visitors hold no object permissions
 GUARDIAN_RAISE_403 = False
@@ -178,7 +181,14 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A table (created by accounts' migrations) rather than per-process memory: whatever is
+    # cached is the same for every worker.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "zg_cache",
+        }
+    }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
@@ -293,7 +303,6 @@ LOGGING = {
     "loggers": {
         # A refused request (403, 400) is one line, not a stack trace; 5xx keep theirs.
         "django.request": {"filters": ["client_errors"]},
-        "axes": {"level": "WARNING"},
         # Pillow's debug output lists image metadata (EXIF camera, GPS, artist) of uploads.
         "PIL": {"level": "INFO"},
     },

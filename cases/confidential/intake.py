@@ -11,21 +11,26 @@ import re
 import secrets
 import zipfile
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils.crypto import salted_hmac
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
+from accounts.client_ip import client_ip
 from engine import attachments
 
 from .errors import protect_request
+from .models import RateCounter
 
 # 32 symbols without the look-alikes 0/O and 1/I: 5 bits per symbol.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -70,22 +75,35 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def client_key(request) -> str:
     """Who is asking, as a keyed hash: the raw address is never stored, only used to count."""
-    address = request.META.get("REMOTE_ADDR") or "unknown"
+    address = client_ip(request) or "unknown"
     return salted_hmac("cases.intake.client", address, algorithm="sha256").hexdigest()[:32]
 
 
 def hit(scope: str, key: str, rate: str) -> None:
     """Count one attempt in a fixed window; raise RateLimited once the window is full."""
     limit, window = parse_rate(rate)
-    cache_key = f"intake:{scope}:{key}"
-    cache.add(cache_key, 0, timeout=window)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window)
-        count = 1
-    if count > limit:
+    if _count(f"{scope}:{key}", window) > limit:
         raise RateLimited(scope)
+
+
+def _count(key: str, window: int) -> int:
+    """Add one to `key`'s counter and return the new count. Every step is a single UPDATE or
+    INSERT on one row, so concurrent workers queue on that row (PostgreSQL row lock, SQLite
+    write lock) and each one reads its own distinct count: exactly `limit` attempts pass."""
+    now = timezone.now()
+    rows = RateCounter.objects.filter(key=key)
+    with transaction.atomic():
+        if not rows.filter(expires_at__gt=now).update(count=F("count") + 1):
+            ends = now + timedelta(seconds=window)
+            if not rows.filter(expires_at__lte=now).update(count=1, expires_at=ends):
+                try:
+                    with transaction.atomic():
+                        RateCounter.objects.create(key=key, count=1, expires_at=ends)
+                except IntegrityError:  # another worker opened the window first
+                    rows.update(count=F("count") + 1)
+                else:
+                    RateCounter.objects.filter(expires_at__lt=now).delete()
+        return rows.values_list("count", flat=True).get()
 
 
 # --- offline challenge --------------------------------------------------------------------------
@@ -100,20 +118,26 @@ class Challenge:
 _CHALLENGE_SALT = "cases.intake.challenge"
 
 
+def _challenge_mac(nonce: str, answer: int) -> str:
+    return salted_hmac(_CHALLENGE_SALT, f"{nonce}:{answer}", algorithm="sha256").hexdigest()
+
+
 def new_challenge() -> Challenge:
-    """A small sum the person solves; its answer travels only inside a signed token, and each
-    token works once, so no external captcha service and no server-side state until it is used."""
+    """A small sum the person solves. The token carries a random nonce and an HMAC of nonce and
+    answer under SECRET_KEY, never the answer: without the key, trying all possible sums against
+    the HMAC gives nothing. Stateless until used; each token works once."""
     a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
-    token = signing.dumps({"s": a + b, "n": secrets.token_hex(8)}, salt=_CHALLENGE_SALT)
+    nonce = secrets.token_hex(16)
+    token = signing.dumps({"n": nonce, "m": _challenge_mac(nonce, a + b)}, salt=_CHALLENGE_SALT)
     return Challenge(token=token, question=_("How much is %(a)d plus %(b)d?") % {"a": a, "b": b})
 
 
 def check_challenge(token: str, answer) -> None:
+    max_age = settings.INTAKE_CHALLENGE_MAX_AGE
     try:
-        data = signing.loads(
-            token or "", salt=_CHALLENGE_SALT, max_age=settings.INTAKE_CHALLENGE_MAX_AGE
-        )
-    except signing.BadSignature:
+        data = signing.loads(token or "", salt=_CHALLENGE_SALT, max_age=max_age)
+        nonce, mac = str(data["n"]), str(data["m"])
+    except (signing.BadSignature, KeyError, TypeError):
         raise ValidationError(
             _("The check question has expired. Please answer the new one."), code="challenge"
         ) from None
@@ -121,9 +145,9 @@ def check_challenge(token: str, answer) -> None:
         given = int(str(answer).strip())
     except (TypeError, ValueError):
         given = None
-    if given != data["s"]:
+    if given is None or not constant_time_compare(_challenge_mac(nonce, given), mac):
         raise ValidationError(_("The answer to the check question is wrong."), code="challenge")
-    if not cache.add(f"intake:challenge:{data['n']}", 1, timeout=settings.INTAKE_CHALLENGE_MAX_AGE):
+    if _count(f"challenge:{nonce}", max(max_age, 1)) > 1:
         raise ValidationError(
             _("This form was already sent. Please answer the new check question."),
             code="challenge",

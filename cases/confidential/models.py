@@ -202,3 +202,20 @@ class ReportGroupObjectPermission(GroupObjectPermissionBase):
 
     def __str__(self):
         return f"#{self.pk}"
+
+
+class RateCounter(models.Model):
+    """Attempts counted by the anonymous intake's rate limits (intake.hit), in the database so
+    that every worker process counts on the same row. `key` is a scope and a keyed hash (of a
+    client address or a tracking code), never the address or code itself."""
+
+    key = models.CharField(max_length=100, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -1,15 +1,12 @@
 import pytest
-from django.core.cache import cache
 
 from engine.deadlines import ensure_rule
 
 
 @pytest.fixture(autouse=True)
 def isolated(db, settings, tmp_path):
-    """Own media folder, empty rate-limit counters, and the supervision rule (transactional
-    tests elsewhere flush what the migrations loaded)."""
+    """Own media folder and the supervision rule (transactional tests elsewhere flush what the
+    migrations loaded)."""
     settings.MEDIA_ROOT = tmp_path
-    cache.clear()
     ensure_rule("case.supervision", label="督办答复")
     yield
-    cache.clear()

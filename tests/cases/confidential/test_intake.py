@@ -51,14 +51,14 @@ def test_only_a_keyed_hash_of_the_code_is_stored(cast):
     assert code not in stored
 
 
-def test_challenge_accepts_the_right_answer_once():
+def test_challenge_accepts_the_right_answer_once(db):
     answer = solved_challenge()
     intake.check_challenge(answer["challenge_token"], answer["challenge_answer"])
     with pytest.raises(ValidationError):
         intake.check_challenge(answer["challenge_token"], answer["challenge_answer"])
 
 
-def test_challenge_rejects_wrong_forged_and_expired_answers(settings):
+def test_challenge_rejects_wrong_forged_and_expired_answers(db, settings):
     answer = solved_challenge()
     with pytest.raises(ValidationError):
         intake.check_challenge(answer["challenge_token"], int(answer["challenge_answer"]) + 1)
@@ -69,7 +69,7 @@ def test_challenge_rejects_wrong_forged_and_expired_answers(settings):
         intake.check_challenge(answer["challenge_token"], answer["challenge_answer"])
 
 
-def test_rate_limit_counts_per_key():
+def test_rate_limit_counts_per_key(db):
     for _ in range(3):
         intake.hit("t", "client-a", "3/h")
     with pytest.raises(intake.RateLimited):
