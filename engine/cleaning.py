@@ -66,16 +66,19 @@ OFFICE_NS = "urn:schemas-microsoft-com:office:office"
 PERSON_ATTRS = {
     "author",
     "initials",
-    "userid",
-    "providerid",
-    "displayname",
-    "lastmodifiedby",
-    "username",
+    "userId",
+    "providerId",
+    "displayName",
+    "lastModifiedBy",
+    "userName",
 }
-# Elements dropped with their content: revision-session ids, the template the document was
-# made from (a path under the author's profile), a workbook's last saved folder, document
-# variables (free-form), an SVG's metadata block.
-DROP_ELEMENTS = {"rsids", "attachedTemplate", "absPath", "docVars"}
+# What makes an element worth a closer look (the rest is copied as parsed).
+WATCHED_ATTRS = PERSON_ATTRS | {"date", "title", "alt", "Target"}
+SPECIAL_ELEMENTS = {"cNvPr", "docPr", "cmAuthor", "author", "Relationship"}
+# Elements dropped with their content, besides w:rsid* ones (revision-session ids tie edits to
+# one machine and session): the template the document was made from (a path under the author's
+# profile), a workbook's last saved folder, document variables (free-form).
+DROP_ELEMENTS = {"attachedTemplate", "absPath", "docVars"}
 SVG_DROP_ELEMENTS = {"metadata"}
 # Elements whose text is a person: Excel's comment author list.
 PERSON_TEXT = {"author"}
@@ -256,7 +259,9 @@ def _clean_package(archive, out, budget, *, strict: bool, depth: int) -> None:
                 target.writestr(entry, CORE_XML)
             elif name.lower() == "docprops/app.xml":
                 target.writestr(entry, APP_XML)
-            elif ext in XML_EXT or name == "[Content_Types].xml":
+            elif (ext in XML_EXT or name == "[Content_Types].xml") and _needs_filter(
+                archive, info, removed_ids.get(name, set())
+            ):
                 with target.open(entry, "w") as member:
                     XmlFilter(
                         member.write,
@@ -282,7 +287,7 @@ def _clean_package(archive, out, budget, *, strict: bool, depth: int) -> None:
                     with target.open(entry, "w") as member:
                         while chunk := cleaned.read(archives.CHUNK):
                             member.write(chunk)
-            elif ext in HARMLESS_EXT or not strict:
+            elif ext in XML_EXT or ext in HARMLESS_EXT or not strict:
                 with target.open(entry, "w") as member:
                     for chunk in archives.iter_member(archive, info, budget):
                         member.write(chunk)
@@ -298,11 +303,40 @@ def _clean_package(archive, out, budget, *, strict: bool, depth: int) -> None:
                 )
 
 
+_TEXT_SPECIAL = re.compile(r"[&<>]")
+_ATTR_SPECIAL = re.compile(r'[&<>"\n\r\t]')
+# Anything the XML filter would change or drop; a part without any of these (most of a
+# workbook's sheets) is copied as it is, without parsing it.
+_WATCHED = re.compile(
+    rb"rsid|author|initials|userId|providerId|displayName|lastModifiedBy|userName|cNvPr|docPr|"
+    rb"title|alt=|absPath|docVars|attachedTemplate|<!|<\?(?!xml[ ?])|\x00"
+)
+_OVERLAP = 32
+
+
+def _needs_filter(archive, info, removed_ids: set[str]) -> bool:
+    """Scan a part for anything the filter acts on. Reading it twice costs little next to
+    parsing it; the directory check already bounded what it can inflate to."""
+    if removed_ids or info.filename == "[Content_Types].xml" or _ext(info.filename) == ".svg":
+        return True
+    tail = b""
+    with archive.open(info) as member:
+        while chunk := member.read(archives.CHUNK):
+            if _WATCHED.search(tail + chunk):
+                return True
+            tail = chunk[-_OVERLAP:]
+    return False
+
+
 def _escape_text(text: str) -> str:
+    if not _TEXT_SPECIAL.search(text):
+        return text
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _escape_attr(text: str) -> str:
+    if not _ATTR_SPECIAL.search(text):
+        return text
     return (
         _escape_text(text)
         .replace('"', "&quot;")
@@ -310,10 +344,6 @@ def _escape_attr(text: str) -> str:
         .replace("\r", "&#13;")
         .replace("\t", "&#9;")
     )
-
-
-def _local(name: str) -> str:
-    return name.rpartition(":")[2]
 
 
 class XmlFilter:
@@ -338,11 +368,11 @@ class XmlFilter:
         self.rels_source = rels_source
         self.content_types = content_types
         self.drop_elements = DROP_ELEMENTS | (SVG_DROP_ELEMENTS if svg else set())
-        self.namespaces: list[dict[str, str]] = [{}]
+        self.namespaces: list[dict[str, str] | None] = [None]
         self.skip = 0  # depth inside an element being dropped
         self.person_text = 0
         self.pending: list[str] = []
-        self.size = 0
+        self.open_tag = False  # the last thing emitted is a start tag: an empty element closes it
 
     def run(self, chunks) -> None:
         parser = expat.ParserCreate()
@@ -361,6 +391,7 @@ class XmlFilter:
             parser.Parse(b"", True)
         except expat.ExpatError as exc:
             raise _unreadable("office") from exc
+        self.open_tag = False
         self.flush()
 
     def doctype(self, *args):
@@ -368,65 +399,81 @@ class XmlFilter:
 
     def emit(self, text: str) -> None:
         self.pending.append(text)
+        self.open_tag = False
 
     def flush(self) -> None:
+        # A start tag still open stays behind: its element may turn out empty.
+        held = [self.pending.pop()] if self.open_tag and self.pending else []
         if self.pending:
             self.write("".join(self.pending).encode("utf-8"))
-            self.pending = []
+        self.pending = held
 
     def _uri(self, qname: str, attribute: bool = False) -> str | None:
-        prefix = qname.partition(":")[0] if ":" in qname else ("" if not attribute else None)
-        if prefix is None:
-            return None
+        if ":" in qname:
+            prefix = qname.partition(":")[0]
+        elif attribute:
+            return None  # unprefixed attributes are in no namespace
+        else:
+            prefix = ""
         for scope in reversed(self.namespaces):
-            if prefix in scope:
+            if scope and prefix in scope:
                 return scope[prefix]
         return None
 
     def start(self, name: str, attributes: list[str]) -> None:
-        pairs = list(zip(attributes[::2], attributes[1::2], strict=True))
-        scope = {}
-        for key, value in pairs:
-            if key == "xmlns":
-                scope[""] = value
-            elif key.startswith("xmlns:"):
-                scope[key[6:]] = value
+        scope = None
+        for i in range(0, len(attributes), 2):
+            key = attributes[i]
+            if key.startswith("xmlns") and (len(key) == 5 or key[5] == ":"):
+                scope = scope or {}
+                scope[key[6:]] = attributes[i + 1]
         self.namespaces.append(scope)
-        if self.skip or self._drop_element(name, pairs):
+        if self.skip:
             self.skip += 1
             return
-        local = _local(name)
-        if local in PERSON_TEXT and not pairs:
+        local = name.rpartition(":")[2]
+        if (
+            local in self.drop_elements
+            or local.startswith("rsid")
+            or (local in ("Override", "Relationship") and self._drop_entry(local, attributes))
+        ):
+            self.skip += 1
+            return
+        if local in PERSON_TEXT and not attributes:
             self.person_text += 1
-        kept = self._attributes(name, local, pairs)
-        self.emit("<" + name + "".join(f' {k}="{_escape_attr(v)}"' for k, v in kept) + ">")
+        parts = ["<", name]
+        for key, value in self._attributes(name, local, attributes):
+            parts.append(f' {key}="{_escape_attr(value)}"')
+        parts.append(">")
+        self.emit("".join(parts))
+        self.open_tag = True
 
     def end(self, name: str) -> None:
         self.namespaces.pop()
         if self.skip:
             self.skip -= 1
             return
-        if _local(name) in PERSON_TEXT and self.person_text:
+        if self.person_text and name.rpartition(":")[2] in PERSON_TEXT:
             self.person_text -= 1
-        self.emit(f"</{name}>")
+        if self.open_tag:
+            self.pending[-1] = self.pending[-1][:-1] + "/>"
+            self.open_tag = False
+        else:
+            self.emit(f"</{name}>")
 
     def text(self, data: str) -> None:
         if self.skip or self.person_text:
             return
         self.emit(_escape_text(data))
 
-    def _drop_element(self, name: str, pairs) -> bool:
-        local = _local(name)
-        if local in self.drop_elements:
-            return True
-        attrs = dict(pairs)
+    def _drop_entry(self, local: str, attributes: list[str]) -> bool:
+        attrs = dict(zip(attributes[::2], attributes[1::2], strict=True))
         if self.content_types and local == "Override":
             return attrs.get("PartName", "").lstrip("/") in self.dropped
         if self.rels_source is not None and local == "Relationship":
-            rel_type = attrs.get("Type", "")
             target = attrs.get("Target", "")
             external = attrs.get("TargetMode", "").lower() == "external"
-            gone = rel_type.endswith("/attachedTemplate") or (
+            gone = attrs.get("Type", "").endswith("/attachedTemplate") or (
                 not external and _resolve(self.rels_source, target) in self.dropped
             )
             if gone:
@@ -434,43 +481,52 @@ class XmlFilter:
             return gone
         return False
 
-    def _attributes(self, name: str, local: str, pairs):
-        has_person = any(_local(k).lower() in PERSON_ATTRS for k, _v in pairs)
-        element_uri = self._uri(name)
+    def _attributes(self, name: str, local: str, attributes: list[str]):
+        keys = [k.rpartition(":")[2] for k in attributes[::2]]
+        values = attributes[1::2]
+        if (
+            local not in SPECIAL_ELEMENTS
+            and not any(k in WATCHED_ATTRS or k.startswith("rsid") for k in keys)
+            and not (self.removed_ids and any(v in self.removed_ids for v in values))
+        ):
+            return zip(attributes[::2], values, strict=True)  # nothing to change: fast path
+        has_person = any(k in PERSON_ATTRS for k in keys)
         kept = []
-        for key, value in pairs:
-            key_local = _local(key)
-            lower = key_local.lower()
+        for key, key_local, value in zip(attributes[::2], keys, values, strict=True):
             if key_local.startswith("rsid"):
                 continue  # revision-session ids tie edits to one machine and session
-            if lower in PERSON_ATTRS:
+            if key_local in PERSON_ATTRS:
                 value = ""
-            elif lower == "date" and has_person:
+            elif key_local == "date" and has_person:
                 continue
-            elif local in ("cNvPr", "docPr"):
-                if key_local in ("descr", "title"):
-                    continue  # the picture's original file name or the author's caption
-                if key_local == "name":
-                    value = f"图片 {dict(pairs).get('id', '')}".strip()
+            elif local in ("cNvPr", "docPr") and key_local in ("descr", "title"):
+                continue  # the picture's original file name or the author's caption
+            elif local in ("cNvPr", "docPr") and key_local == "name":
+                number = dict(zip(keys, values, strict=True)).get("id", "")
+                value = f"图片 {number}".strip()
             elif local in ("cmAuthor", "author") and key_local == "name":
                 value = ""
-            elif self._dropped_attribute(key, key_local, value, element_uri):
+            elif self._dropped_attribute(name, key, key_local, value):
                 continue
-            elif (
-                self.rels_source is not None
-                and key == "Target"
-                and dict(pairs).get("TargetMode", "").lower() == "external"
-                and not value.lower().startswith(WEB_SCHEMES)
-            ):
+            elif local == "Relationship" and key == "Target" and self._local_path(keys, values):
                 # A linked file, template or workbook: its path names the author's folders.
                 value = NEUTRAL_TARGET
             kept.append((key, value))
         return kept
 
-    def _dropped_attribute(self, key: str, key_local: str, value: str, element_uri) -> bool:
-        attribute_uri = self._uri(key, attribute=True)
+    def _local_path(self, keys, values) -> bool:
+        attrs = dict(zip(keys, values, strict=True))
+        return (
+            self.rels_source is not None
+            and attrs.get("TargetMode", "").lower() == "external"
+            and not attrs.get("Target", "").lower().startswith(WEB_SCHEMES)
+        )
+
+    def _dropped_attribute(self, name: str, key: str, key_local: str, value: str) -> bool:
         # A VML picture's title and alternative text: its original file name.
-        if key_local in ("title", "alt") and (element_uri == VML_NS or attribute_uri == OFFICE_NS):
+        if key_local in ("title", "alt") and (
+            self._uri(name) == VML_NS or self._uri(key, attribute=True) == OFFICE_NS
+        ):
             return True
         # A reference to a relationship that was removed with its part.
-        return attribute_uri == REL_NS and value in self.removed_ids
+        return value in self.removed_ids and self._uri(key, attribute=True) == REL_NS

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, User
 from engine import deadlines
+from engine.archives import check_archive
 
 from .models import PendingImport, Task, TaskState
 from .permissions import can_edit
@@ -163,6 +164,7 @@ def _merged_fill(ws):
 
 
 def parse_workbook(file, *, plan) -> Parsed:
+    check_archive(file, error=ImportFileError)
     try:
         wb = load_workbook(file, data_only=False, read_only=False)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
