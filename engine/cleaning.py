@@ -13,6 +13,7 @@ import posixpath
 import re
 import tempfile
 import zipfile
+import zlib
 from xml.parsers import expat
 
 from django.conf import settings
@@ -129,7 +130,15 @@ def clean(file, mime: str, *, strict: bool = False):
                 _clean_package(archive, out, archives.Budget(), strict=strict, depth=0)
         except (ValidationError, MemoryError):
             raise
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, EOFError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            KeyError,
+            OSError,
+            ValueError,
+            RuntimeError,
+            EOFError,
+        ) as exc:
             raise _unreadable("office") from exc
     elif mime == "application/pdf":
         out.write(clean_pdf(file.read(settings.MAX_UPLOAD_BYTES + 1)))
@@ -172,7 +181,14 @@ def clean_image(data: bytes) -> bytes:
             return out.getvalue()
     except ValidationError:
         raise
-    except (OSError, ValueError, SyntaxError, KeyError, Image.DecompressionBombError) as exc:
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        KeyError,
+        zlib.error,
+        Image.DecompressionBombError,
+    ) as exc:
         raise _unreadable("image") from exc
 
 
