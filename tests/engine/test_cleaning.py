@@ -268,3 +268,57 @@ def test_the_running_budget_stops_reading_once_spent(settings):
     budget.bytes = 1000  # as if the directory check had been passed with less
     with zipfile.ZipFile(io.BytesIO(data)) as archive, pytest.raises(archives.ArchiveRefused):
         archives.read_member(archive, archive.infolist()[0], budget)
+
+
+# --- the XML filter on parts the samples above do not have (PowerPoint, VML) --------------------
+
+
+def _filter(xml: str, **options) -> str:
+    out = io.BytesIO()
+    options.setdefault("dropped", set())
+    options.setdefault("removed_ids", set())
+    cleaning.XmlFilter(out.write, **options).run([xml.encode()])
+    return out.getvalue().decode()
+
+
+def test_powerpoint_comment_authors_and_shape_names_are_blanked():
+    authors = _filter(
+        '<p:cmAuthorLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+        '<p:cmAuthor id="1" name="Zhang San" initials="ZS" lastIdx="1" clrIdx="0"/>'
+        "</p:cmAuthorLst>"
+    )
+    assert "Zhang" not in authors and 'name=""' in authors and 'lastIdx="1"' in authors
+    slide = _filter(
+        '<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+        '<p:cNvPr id="4" name="zhangsan_photo.png" descr="拍摄于张三家" title="t"/></p:sld>'
+    )
+    assert "zhangsan" not in slide and "张三" not in slide
+    assert 'name="图片 4"' in slide and "descr" not in slide
+
+
+def test_vml_picture_titles_are_dropped():
+    vml = _filter(
+        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:'
+        'office"><v:shape alt="zhangsan.jpg"><v:imagedata o:title="zhangsan" o:relid="rId1"/>'
+        "</v:shape></xml>"
+    )
+    assert "zhangsan" not in vml and 'o:relid="rId1"' in vml
+
+
+def test_references_to_removed_relationships_are_dropped_and_text_is_kept_escaped():
+    sheet = _filter(
+        '<worksheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<c t="inlineStr"><is><t>A &amp; B &lt; "C"</t></is></c>'
+        '<pageSetup r:id="rId9" orientation="landscape"/></worksheet>',
+        removed_ids={"rId9"},
+    )
+    assert "rId9" not in sheet and 'orientation="landscape"' in sheet
+    assert 'A &amp; B &lt; "C"' in sheet
+
+
+def test_excel_comment_author_list_is_emptied():
+    comments = _filter(
+        '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors>'
+        "<author>Zhang San</author></authors><commentList/></comments>"
+    )
+    assert "Zhang" not in comments and "<author/>" in comments
