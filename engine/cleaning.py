@@ -141,7 +141,14 @@ def clean(file, mime: str, *, strict: bool = False):
         ) as exc:
             raise _unreadable("office") from exc
     elif mime == "application/pdf":
-        out.write(clean_pdf(file.read(settings.MAX_UPLOAD_BYTES + 1)))
+        data = file.read(settings.MAX_UPLOAD_BYTES + 1)
+        try:
+            out.write(clean_pdf(data))
+        except ValidationError:
+            if strict:
+                raise
+            # Best effort: a PDF pypdf cannot rewrite (damaged, encrypted) is kept as given.
+            out.write(data)
     else:
         if strict:
             check_cleanable(mime)

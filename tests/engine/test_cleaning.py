@@ -188,6 +188,13 @@ def test_old_office_files_are_refused_only_when_strict():
     assert cleaning.clean(io.BytesIO(ole), cleaning.OLE).read() == ole
 
 
+def test_pdf_that_cannot_be_rewritten_is_refused_only_when_strict():
+    damaged = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    with pytest.raises(ValidationError):
+        cleaning.clean(io.BytesIO(damaged), "application/pdf", strict=True)
+    assert cleaning.clean(io.BytesIO(damaged), "application/pdf").read() == damaged
+
+
 def test_xml_with_a_dtd_is_refused_not_expanded():
     laughs = (
         b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
