@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from engine.archives import check_archive
+
 from . import access
 from .access import Cap
 from .audit import audit_record, snapshot
@@ -113,6 +115,7 @@ def _read_roster(file) -> tuple[dict[str, int], list[tuple[int, list]]]:
 
     if getattr(file, "size", 0) and file.size > settings.MAX_UPLOAD_BYTES:
         raise RosterFileError(_("The file is larger than the upload limit."))
+    check_archive(file, error=RosterFileError)
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

@@ -274,6 +274,16 @@ SPECTACULAR_SETTINGS = {
 
 # Roster import and other uploads.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+# Zip-based uploads (Office files, workbooks) are judged by their directory before anything is
+# inflated: at most this many parts, this many bytes unpacked in all, and no part over 1 MB
+# inflating more than this ratio (zip bombs reach 1000:1; Office XML stays below 50:1).
+UPLOAD_ZIP_MAX_ENTRIES = env.int("UPLOAD_ZIP_MAX_ENTRIES", default=2000)
+UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES = env.int(
+    "UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES", default=100 * 1024 * 1024
+)
+UPLOAD_ZIP_MAX_RATIO = env.int("UPLOAD_ZIP_MAX_RATIO", default=100)
+# Pictures re-encoded to drop their metadata (uploads and pictures inside Office files).
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=60_000_000)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
 PLANS_IMPORT_MAX_ROWS = env.int("PLANS_IMPORT_MAX_ROWS", default=10_000)
 PLANS_FILES_KEEP_DAYS = env.int("PLANS_FILES_KEEP_DAYS", default=7)  # previews and export files

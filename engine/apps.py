@@ -7,7 +7,17 @@ class EngineConfig(AppConfig):
     verbose_name = _("Engine")
 
     def ready(self):
+        from celery.signals import task_postrun
+        from django.core.signals import request_finished
+
         from accounts import access, audit, navigation
+
+        from . import filestore
+
+        request_finished.connect(filestore.discard_rolled_back, dispatch_uid="engine.filestore")
+        task_postrun.connect(
+            filestore.discard_rolled_back, weak=False, dispatch_uid="engine.filestore"
+        )
 
         from . import capabilities, deadlines, jobs, notifications  # noqa: F401 - message kinds
         from .models import Delivery, Notification

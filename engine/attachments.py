@@ -1,5 +1,6 @@
 """Validated uploads: size limit, type allow-list by content, sanitised names, permission-checked
-downloads, optional metadata stripping for people who must stay unidentifiable."""
+downloads, optional metadata stripping (engine/cleaning.py) for people who must stay
+unidentifiable."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from . import archives, cleaning, filestore
 from .models import Attachment
 
 # mime -> extensions a file of that content may carry
@@ -105,8 +107,11 @@ def _read(upload) -> bytes:
 
 
 def validate_upload(upload) -> str:
-    """Check size and type by content, and that the extension fits; returns the mime."""
+    """Check size and type by content, and that the extension fits; returns the mime. A zip-based
+    file is judged by its directory before anything in it is inflated."""
     data = _read(upload)
+    if data.startswith(b"PK\x03\x04"):
+        archives.check_archive(upload)
     mime = sniff(data)
     ext = os.path.splitext(clean_filename(upload.name))[1]
     if mime is None:
@@ -119,68 +124,37 @@ def validate_upload(upload) -> str:
     return mime
 
 
-def remove_metadata(data: bytes, mime: str) -> bytes:
-    """Remove what could identify the author: EXIF/GPS and text chunks of images, the author and
-    company fields of office documents."""
-    if mime in ("image/jpeg", "image/png", "image/webp", "image/gif"):
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as image:
-            # A new image with the pixels only: EXIF, XMP and text chunks stay behind.
-            clean = Image.new(image.mode, image.size)
-            if image.mode == "P" and image.getpalette():
-                clean.putpalette(image.getpalette())
-            clean.paste(image)
-            out = io.BytesIO()
-            fmt = {
-                "image/jpeg": "JPEG",
-                "image/png": "PNG",
-                "image/webp": "WEBP",
-                "image/gif": "GIF",
-            }[mime]
-            clean.save(out, format=fmt)
-            return out.getvalue()
-    if mime in _OOXML.values():
-        source = zipfile.ZipFile(io.BytesIO(data))
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-            for item in source.infolist():
-                content = source.read(item.filename)
-                if item.filename == "docProps/core.xml":
-                    content = re.sub(
-                        rb"<(dc:creator|cp:lastModifiedBy|dc:title|dc:subject|cp:keywords|dc:description)(\s[^>]*)?>.*?</\1>",
-                        rb"<\1\2></\1>",
-                        content,
-                        flags=re.S,
-                    )
-                elif item.filename == "docProps/app.xml":
-                    content = re.sub(
-                        rb"<(Company|Manager)>.*?</\1>", rb"<\1></\1>", content, flags=re.S
-                    )
-                elif item.filename == "docProps/custom.xml":
-                    continue
-                target.writestr(item, content)
-        return out.getvalue()
-    return data
+def _digest(file) -> tuple[str, int]:
+    file.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while chunk := file.read(archives.CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    return digest.hexdigest(), size
 
 
 @transaction.atomic
-def attach(*, actor, obj, upload, strip_metadata: bool = False) -> Attachment:
+def attach(
+    *, actor, obj, upload, strip_metadata: bool = False, strict: bool = False, name: str = ""
+) -> Attachment:
+    """Store a validated upload for `obj`. strip_metadata: through the engine's cleaner
+    (engine/cleaning.py); strict: refuse what it cannot clean. `name` replaces the upload's own
+    name (which may itself identify its author). The file is removed again if the transaction
+    rolls back."""
     mime = validate_upload(upload)
-    data = _read(upload)
-    if strip_metadata:
-        data = remove_metadata(data, mime)
-    digest = hashlib.sha256(data).hexdigest()
+    content = cleaning.clean(upload, mime, strict=strict) if strip_metadata else upload
+    digest, size = _digest(content)
     attachment = Attachment(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=str(obj.pk),
-        original_name=clean_filename(upload.name),
-        size=len(data),
+        original_name=clean_filename(name or upload.name),
+        size=size,
         mime=mime,
         sha256=digest,
         uploaded_by=actor if actor is not None and actor.is_authenticated else None,
     )
-    attachment.file.save(digest, ContentFile(data), save=False)
+    filestore.save(attachment.file, digest, File(content))
     attachment.save()
     return attachment
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.audit import audit_record
 
+from .archives import check_archive
 from .capabilities import CALENDAR_MANAGE
 from .models import CalendarDay, Term
 
@@ -72,6 +73,7 @@ def _read(file) -> list[tuple[int, dict]]:
 
     if getattr(file, "size", 0) and file.size > settings.MAX_UPLOAD_BYTES:
         raise CalendarFileError(_("The file is larger than the upload limit."))
+    check_archive(file, error=CalendarFileError)
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

@@ -5,11 +5,9 @@ could identify their author. Nothing here knows about a particular model."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import secrets
-import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
@@ -17,7 +15,6 @@ from functools import wraps
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from accounts.client_ip import client_ip
-from engine import attachments
+from engine import attachments, cleaning
 
 from .errors import protect_request
 from .models import RateCounter
@@ -156,124 +153,29 @@ def check_challenge(token: str, answer) -> None:
 
 # --- uploads ------------------------------------------------------------------------------------
 
-_OLE = "application/x-ole-storage"
-_IMAGE_FORMATS = {
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "image/webp": "WEBP",
-    "image/gif": "GIF",
-}
-# Attributes and elements naming people inside office documents beyond docProps (which the engine
-# already clears): comment and tracked-change authors, Excel comment/person lists, PowerPoint
-# comment authors.
-_PERSON_ATTRS = re.compile(
-    rb'\b((?:\w+:)?(?:author|initials|userId|providerId|displayName|lastModifiedBy))="[^"]*"'
-)
-_PPT_AUTHOR_NAME = re.compile(rb'\bname="[^"]*"')
-_PERSON_PARTS = re.compile(
-    r"^(word/(comments|commentsExtended|commentsIds|commentsExtensible|people|document|"
-    r"footnotes|endnotes|header\d*|footer\d*)\.xml|xl/(comments\d*|threadedComments/.*|"
-    r"persons/.*)\.xml|ppt/(commentAuthors|authors|comments/.*)\.xml)$"
-)
-_XL_AUTHOR = re.compile(rb"<author>[^<]*</author>")
-
 
 def validate_upload(upload) -> str:
-    """The engine's size/type checks, plus: no legacy OLE files (their author fields cannot be
-    cleared reliably)."""
+    """The engine's size/type/archive checks, plus: nothing its cleaner cannot clean (old OLE
+    Office files, whose author fields cannot be cleared reliably)."""
     mime = attachments.validate_upload(upload)
-    if mime == _OLE:
-        raise ValidationError(
-            _(
-                "Old Office files (.doc/.xls/.ppt) can carry the author's name and cannot be "
-                "cleaned. Please save the file as .docx/.xlsx/.pptx or PDF."
-            )
-        )
+    cleaning.check_cleanable(mime)
     return mime
 
 
-def _strip_image(data: bytes, mime: str) -> bytes:
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            # Keep what the person saw: the orientation lives in the EXIF that is removed.
-            upright = ImageOps.exif_transpose(image)
-            clean = Image.new(upright.mode, upright.size)
-            clean.paste(upright)
-            if upright.mode == "P" and upright.getpalette():
-                clean.putpalette(upright.getpalette())
-            out = io.BytesIO()
-            clean.save(out, format=_IMAGE_FORMATS[mime])
-            return out.getvalue()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ValidationError(_("The image could not be read.")) from exc
-
-
-def _strip_office(data: bytes) -> bytes:
-    try:
-        source = zipfile.ZipFile(io.BytesIO(data))
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-            for item in source.infolist():
-                content = source.read(item.filename)
-                if _PERSON_PARTS.match(item.filename):
-                    content = _PERSON_ATTRS.sub(rb'\1=""', content)
-                    content = _XL_AUTHOR.sub(b"<author></author>", content)
-                    if item.filename in ("ppt/commentAuthors.xml", "ppt/authors.xml"):
-                        content = _PPT_AUTHOR_NAME.sub(b'name=""', content)
-                elif item.filename == "docProps/custom.xml":
-                    # Custom properties are free-form (often a user or machine name): empty
-                    # their values but keep the part, which [Content_Types].xml still lists.
-                    content = re.sub(rb"(<vt:\w+>)[^<]*(</vt:\w+>)", rb"\1\2", content)
-                target.writestr(item, content)
-        return out.getvalue()
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ValidationError(_("The document could not be read.")) from exc
-
-
-def _strip_pdf(data: bytes) -> bytes:
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ValidationError(_("Encrypted PDF files are not accepted."))
-        writer = PdfWriter(clone_from=reader)
-        writer.metadata = None
-        writer._root_object.pop("/Metadata", None)
-        for page in writer.pages:
-            page.pop("/Metadata", None)
-            page.pop("/PieceInfo", None)
-        out = io.BytesIO()
-        writer.write(out)
-        return out.getvalue()
-    except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError(_("The PDF file could not be read.")) from exc
-
-
-def strip_identity(data: bytes, mime: str) -> bytes:
-    """Everything that could name or locate the author, beyond what the engine removes."""
-    if mime in _IMAGE_FORMATS:
-        return _strip_image(data, mime)
-    if mime.startswith("application/vnd.openxmlformats-officedocument."):
-        return _strip_office(data)
-    if mime == "application/pdf":
-        return _strip_pdf(data)
-    return data
-
-
 def store_upload(*, obj, upload, index: int):
-    """Attach a cleaned copy to `obj`. The original name is replaced by a neutral one (camera and
-    personal file names identify people); nobody is recorded as the uploader."""
-    mime = validate_upload(upload)
-    upload.seek(0)
-    data = strip_identity(upload.read(), mime)
+    """Attach a copy cleaned by the engine's cleaner, refusing what it cannot clean. The
+    original name is replaced by a neutral one (camera and personal file names identify people);
+    nobody is recorded as the uploader."""
+    validate_upload(upload)
     ext = os.path.splitext(attachments.clean_filename(upload.name))[1]
-    clean = SimpleUploadedFile(f"evidence-{index}{ext}", data, content_type=mime)
-    return attachments.attach(actor=None, obj=obj, upload=clean, strip_metadata=True)
+    return attachments.attach(
+        actor=None,
+        obj=obj,
+        upload=upload,
+        strip_metadata=True,
+        strict=True,
+        name=f"evidence-{index}{ext}",
+    )
 
 
 def confidential_view(view):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from engine.archives import check_archive
 
 from . import access_rules
 from .models import Indicator, Period, PeriodKind, Reading, Subject
@@ -60,6 +61,7 @@ def _rows(upload, name: str):
     if lower.endswith(".xlsx"):
         from openpyxl import load_workbook
 
+        check_archive(upload)
         try:
             book = load_workbook(upload, read_only=True, data_only=True)
         except Exception as exc:

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, User
 from engine import deadlines
+from engine.archives import check_archive
 
 from .models import PendingImport, Task, TaskState, UnitAlias
 from .permissions import can_edit
@@ -197,6 +198,7 @@ def _tokens(text: str) -> list[str]:
 
 
 def parse_workbook(file, *, plan) -> Parsed:
+    check_archive(file, error=ImportFileError)
     try:
         wb = load_workbook(file, data_only=False, read_only=False)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook

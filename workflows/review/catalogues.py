@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
+from engine.archives import check_archive
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 META_KEYS = (
     "code",
@@ -56,6 +58,7 @@ def _cell(value):
 
 
 def parse_xlsx(file) -> dict:
+    check_archive(file)
     try:
         wb = load_workbook(file, read_only=True, data_only=True)
     except Exception as exc:

@@ -119,14 +119,6 @@ def test_docx_loses_author_and_comment_authors(cast):
     assert attachment.original_name == "evidence-1.docx"
 
 
-def test_engine_alone_leaves_comment_authors_in_docx():
-    """Why the intake wraps the engine: its stripping misses comment authors (reported)."""
-    upload = docx_with_author()
-    cleaned = attachments.remove_metadata(upload.read(), attachments.validate_upload(upload))
-    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
-        assert COMMENT_AUTHOR.encode() in archive.read("word/comments.xml")
-
-
 def test_pdf_loses_its_author(cast):
     report, _code = file_report(uploads=[pdf_with_author()])
     _attachment, data = _stored(report)

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -33,6 +34,7 @@ from tests.cases.confidential.factories import (
     pdf_with_author,
     solved_challenge,
 )
+from tests.engine import office_files
 from tests.factories import MembershipFactory, UserFactory
 
 OFFICE = "discipline_officer"
@@ -74,7 +76,13 @@ def build_scene(cast, reporter_clients):
         _report_data(
             "匿名页面举报：自诊数据造假。",
             contact="anon.tip@example.org",
-            files=[jpeg_with_gps(), docx_with_author(), pdf_with_author()],
+            files=[
+                jpeg_with_gps(),
+                docx_with_author(),
+                pdf_with_author(),
+                SimpleUploadedFile("张三的证据.docx", office_files.docx_with_identity()),
+                SimpleUploadedFile("张三的表格.xlsx", office_files.xlsx_with_identity()),
+            ],
         ),
     )
     codes["anon-ui"] = CODE_RE.search(page.content.decode()).group(1)
@@ -175,6 +183,12 @@ def secrets_for(scene, whistle, quiet) -> list[leak.Secret]:
         ("file name", "IMG_20261123_qianduoduo"),
         ("file name", "DSC_0042"),
         ("file name", "钱多多的材料"),
+        ("file name", "张三的证据"),
+        ("file name", "张三的表格"),
+        *(
+            ("document identity", value)
+            for value in {*office_files.DOCX_SECRETS, *office_files.XLSX_SECRETS}
+        ),
     ):
         secrets.append(leak.Secret(label, value, nobody))
     for key, report in scene.reports.items():
