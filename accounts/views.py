@@ -119,6 +119,10 @@ def healthz(request):
     return JsonResponse(status, status=200 if healthy else 503)
 
 
+def error_400(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
 def error_403(request, exception=None):
     return render(request, "403.html", status=403)
 
