@@ -5,7 +5,6 @@ from django.http import Http404
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -39,12 +38,3 @@ def exception_handler(exc, context):
         body = {"code": code, "errors": data}
     response.data = body
     return response
-
-
-class Router(SimpleRouter):
-    """A DRF router whose detail routes take integer ids only (`<int:pk>`), as the hand-written
-    `path()` routes do: `/plans/x/` is a 404 and the schema documents the id as an integer."""
-
-    def __init__(self, **kwargs):
-        super().__init__(use_regex_path=False, **kwargs)
-        self._default_value_pattern = "int"

@@ -32,6 +32,17 @@ class TargetValueSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=14, decimal_places=4)
 
 
+def _target_values(data) -> dict[str, str]:
+    """A target's yearly values in a change proposal: {"2026": "8500", ...}."""
+    values = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=4)
+    ).run_validation(data)
+    wrong = [year for year in values if not year.isdigit()]
+    if wrong:
+        raise serializers.ValidationError({year: ["A year is a number."] for year in wrong})
+    return {year: str(value) for year, value in values.items()}
+
+
 def _state_field(choices):
     # Plain text in the schema: three models have a "state" with different choices, and one
     # enum component per name keeps drf-spectacular's naming unambiguous.
@@ -122,6 +133,10 @@ class VersionSerializer(serializers.Serializer):
 
 class ChangeRequestSerializer(serializers.ModelSerializer):
     state = _state_field(ChangeState)
+    proposed = serializers.DictField(
+        help_text="The changed content fields, as the item's own serializer takes them "
+        "(a target's `values` as an object of year: value)."
+    )
 
     class Meta:
         model = ChangeRequest
@@ -260,6 +275,24 @@ class ChainItemViewSet(
             )
         serializer.instance = item
 
+    def _proposed(self, item, proposed: dict) -> dict:
+        """The proposal checked field by field by the item's own serializer, as content."""
+        fields = [*self.model.CONTENT_FIELDS, "targets"]
+        data = {k: v for k, v in proposed.items() if k in fields}
+        checked = self.get_serializer(item, data=data, partial=True)
+        errors = {} if checked.is_valid() else dict(checked.errors)
+        content = self._content(checked.validated_data) if not errors else {}
+        if "targets" in data and not errors:
+            content["targets"] = [t.pk for t in checked.validated_data.get("targets", [])]
+        if self.model is Target and "values" in proposed:
+            try:
+                content["values"] = _target_values(proposed["values"])
+            except serializers.ValidationError as exc:
+                errors["values"] = exc.detail
+        if errors:
+            raise serializers.ValidationError({"proposed": errors})
+        return content
+
     def _run(self, request, func):
         try:
             item = func()
@@ -308,13 +341,18 @@ class ChainItemViewSet(
         return self._run(request, run)
 
     @extend_schema(responses=VersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request, pk=None):
         item = self.get_object()
         return Response(VersionSerializer(selectors.versions_of(item), many=True).data)
 
-    @extend_schema(request=ChangeRequestSerializer, responses=ChangeRequestSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="change-requests")
+    @extend_schema(methods=["GET"], responses=ChangeRequestSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=ChangeRequestSerializer,
+        responses={201: ChangeRequestSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="change-requests", pagination_class=None)
     def change_requests(self, request, pk=None):
         item = self.get_object()
         if request.method == "GET":
@@ -327,7 +365,7 @@ class ChainItemViewSet(
                 item=item,
                 summary=body.validated_data["summary"],
                 reason=body.validated_data["reason"],
-                proposed=body.validated_data["proposed"],
+                proposed=self._proposed(item, body.validated_data["proposed"]),
             )
         except services.StateConflict as exc:
             return _conflict(exc)

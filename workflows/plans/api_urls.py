@@ -1,4 +1,4 @@
-from config.api import Router
+from config.routers import Router
 
 from . import api
 
