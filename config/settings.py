@@ -244,7 +244,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "status"; each schema enum gets its own name.
     "ENUM_NAME_OVERRIDES": {
         "ConfidentialReportStatusEnum": "cases.confidential.models.Status",
+        "ConfidentialReportSubjectEnum": "cases.confidential.models.Subject",
         "LevelEnum": "workflows.levels.Level",
         "WarningLevelEnum": "workflows.monitoring.models.WarningLevel",
         "CaseKindEnum": "cases.models.Case.Kind",

@@ -108,3 +108,10 @@ def test_an_oversized_form_is_a_chinese_413_page(cast, login, settings):
     response = login(cast.quality_officer).post(reverse("accounts:login"), {"username": "x" * 2000})
     assert response.status_code == 413
     assert "过大" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/no-such/", "/api/v1/plans/x/", "/api/v1/cases/1.5/"])
+def test_an_unknown_api_url_is_a_json_404(cast, login, url):
+    response = login(cast.quality_officer).get(url)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import OrgUnit
+from config.api import StrictFilterSet
 from workflows.levels import Level
 
 from . import selectors, services
@@ -160,7 +161,7 @@ class DecisionSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ItemFilter(django_filters.FilterSet):
+class ItemFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=ItemState.choices)
     level = django_filters.ChoiceFilter(choices=Level.choices)
     owner_unit = django_filters.ModelChoiceFilter(queryset=OrgUnit.objects.all())
@@ -192,7 +193,7 @@ class StandardFilter(ItemFilter):
         fields = ["state", "level", "owner_unit", "target"]
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=TaskState.choices)
     plan = django_filters.NumberFilter(field_name="plan_id")
     lead_unit = django_filters.NumberFilter(field_name="lead_unit_id")

@@ -78,7 +78,16 @@ def test_a_proposal_with_unknown_targets_is_400(cast, login):
 
 @pytest.mark.parametrize(
     "query",
-    ["state=bogus", "level=x", "owner_unit=abc", "owner_unit=999999", "kind=x", "tier=abc"],
+    [
+        "state=bogus",
+        "level=x",
+        "owner_unit=abc",
+        "owner_unit=999999",
+        "owner_unit=",
+        "kind=x",
+        "tier=abc",
+        "tier=",
+    ],
 )
 def test_an_invalid_filter_value_is_400(cast, login, query):
     response = login(cast.quality_officer).get(f"/api/v1/plans/?{query}")
@@ -88,6 +97,12 @@ def test_an_invalid_filter_value_is_400(cast, login, query):
 
 
 def test_an_invalid_task_filter_is_400(cast, login):
-    response = login(cast.quality_officer).get("/api/v1/tasks/?state=bogus")
+    response = login(cast.quality_officer).get("/api/v1/tasks/?state=bogus&overdue=null")
     assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"state"}
+    assert set(response.json()["errors"]) == {"state", "overdue"}
+
+
+def test_valid_task_filters_still_filter(cast, login):
+    client = login(cast.quality_officer)
+    for query in ("overdue=true", "overdue=false", "overdue=1", "state=open", "category="):
+        assert client.get(f"/api/v1/tasks/?{query}").status_code == 200, query
