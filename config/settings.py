@@ -294,10 +294,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"expected_refusal": {"()": "config.logging.ExpectedRefusalFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["expected_refusal"]},
         # Pillow's debug output lists image metadata (EXIF camera, GPS, artist) of uploads.
         "PIL": {"level": "INFO"},
     },

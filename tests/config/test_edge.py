@@ -115,3 +115,12 @@ def test_an_unknown_api_url_is_a_json_404(cast, login, url):
     response = login(cast.quality_officer).get(url)
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_a_403_is_logged_without_a_traceback(cast, login, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = login(cast.student).get(reverse("accounts:roster_import"))
+    assert response.status_code == 403
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert records and records[0].getMessage().startswith("Forbidden")
+    assert all(r.exc_info is None for r in records)
