@@ -203,7 +203,11 @@ def require(user, cap: str, obj=None) -> None:
 
 def get_unit(user, pk, cap: str = Cap.UNIT_VIEW) -> OrgUnit:
     """The access helper for org units: 404 when the user may not see it, 403 when they may see
-    it but not do `cap`."""
+    it but not do `cap`. `pk` may come from a query parameter: anything but a number is no unit."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
     unit = visible_units(user).filter(pk=pk).first()
     if unit is None:
         raise Http404

@@ -119,13 +119,33 @@ def healthz(request):
     return JsonResponse(status, status=200 if healthy else 503)
 
 
+def _api_error(request, status: int, code: str, message: str):
+    """On /api/ an error Django answers itself (no such URL, a handler-level 400/403/500) is in
+    the API's JSON error shape too."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "message": message}, status=status)
+    return None
+
+
+def error_400(request, exception=None):
+    return _api_error(request, 400, "invalid", "Bad request.") or render(
+        request, "400.html", status=400
+    )
+
+
 def error_403(request, exception=None):
-    return render(request, "403.html", status=403)
+    return _api_error(request, 403, "forbidden", "Access denied.") or render(
+        request, "403.html", status=403
+    )
 
 
 def error_404(request, exception=None):
-    return render(request, "404.html", status=404)
+    return _api_error(request, 404, "not_found", "Not found.") or render(
+        request, "404.html", status=404
+    )
 
 
 def error_500(request):
-    return render(request, "500.html", status=500)
+    return _api_error(request, 500, "error", "Server error.") or render(
+        request, "500.html", status=500
+    )

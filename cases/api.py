@@ -25,11 +25,12 @@ class NoticeSerializer(serializers.ModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display")
     reporter = serializers.SerializerMethodField()
-    category = serializers.StringRelatedField()
-    grade = serializers.StringRelatedField()
+    # Not yet classified or assigned: null.
+    category = serializers.StringRelatedField(allow_null=True)
+    grade = serializers.StringRelatedField(allow_null=True)
     subject_unit = serializers.StringRelatedField()
     accepting_unit = serializers.StringRelatedField()
-    responsible_unit = serializers.StringRelatedField()
+    responsible_unit = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Case
@@ -74,6 +75,27 @@ class CaseDetailSerializer(CaseSerializer):
         return services.allowed_actions(self.context["request"].user, case)
 
 
+class CaseFileSerializer(serializers.Serializer):
+    """The body of a new case, as the filing page's form (cases.forms.CaseFileForm) takes it;
+    photos and documents go as multipart `files`."""
+
+    kind = serializers.ChoiceField(choices=list(views.FILE_KINDS.values()), required=False)
+    idempotency_key = serializers.UUIDField()
+    title = serializers.CharField(max_length=120)
+    subject_unit = serializers.IntegerField()
+    other_units = serializers.ListField(child=serializers.IntegerField(), required=False)
+    category = serializers.IntegerField(required=False, allow_null=True)
+    source = serializers.ChoiceField(choices=Case.Source.choices, required=False, allow_blank=True)
+    course = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    teacher_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    class_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    place = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=4000)
+    suggested_grade = serializers.IntegerField(required=False, allow_null=True)
+    reporter_hidden = serializers.BooleanField(required=False)
+
+
 def _conflict(exc: services.TransitionNotAllowed) -> Response:
     return Response(
         {
@@ -98,7 +120,11 @@ class CaseListCreateView(generics.ListAPIView):
         form = forms.CaseFilterForm(self.request.query_params or None)
         return selectors.case_list(self.request.user, form.to_filter())
 
-    @extend_schema(operation_id="cases_create", responses=CaseDetailSerializer)
+    @extend_schema(
+        operation_id="cases_create",
+        request=CaseFileSerializer,
+        responses={201: CaseDetailSerializer},
+    )
     def post(self, request):
         kind = request.data.get("kind", Case.Kind.COMPLAINT)
         if kind not in views.FILE_KINDS.values():

@@ -1,5 +1,6 @@
 """API error shape: every error is JSON with a machine-readable code and a readable message."""
 
+import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from rest_framework import status
@@ -38,3 +39,25 @@ def exception_handler(exc, context):
         body = {"code": code, "errors": data}
     response.data = body
     return response
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet that refuses what it cannot apply instead of ignoring it: an empty value for
+    a typed filter, a boolean that is not true/false. With DjangoFilterBackend (raise_exception)
+    an invalid filter is a 400 in the error shape, never a silently unfiltered list."""
+
+    BOOLEANS = {"true", "false", "1", "0"}
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, declared in self.filters.items():
+            if name not in self.data:
+                continue
+            raw = self.data.get(name)
+            if raw == "" and not isinstance(declared, django_filters.CharFilter):
+                self.form.add_error(name, "Give a value or leave this filter out.")
+            elif isinstance(declared, django_filters.BooleanFilter) and (
+                raw.lower() not in self.BOOLEANS
+            ):
+                self.form.add_error(name, "Use true or false.")
+        return valid and not self.form.errors

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.ChineseFirstLocaleMiddleware",
+    "config.middleware.MalformedInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -246,9 +247,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -263,6 +269,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "status"; each schema enum gets its own name.
     "ENUM_NAME_OVERRIDES": {
         "ConfidentialReportStatusEnum": "cases.confidential.models.Status",
+        "ConfidentialReportSubjectEnum": "cases.confidential.models.Subject",
         "LevelEnum": "workflows.levels.Level",
         "WarningLevelEnum": "workflows.monitoring.models.WarningLevel",
         "CaseKindEnum": "cases.models.Case.Kind",

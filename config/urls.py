@@ -34,6 +34,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "accounts.views.error_400"
 handler403 = "accounts.views.error_403"
 handler404 = "accounts.views.error_404"
 handler500 = "accounts.views.error_500"

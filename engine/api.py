@@ -1,4 +1,5 @@
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -97,6 +98,8 @@ class PreferenceView(APIView):
     """The signed-in user's channels per kind of message. In-app is always on; PUT a list of
     {kind, email, webhook} to change the others (kinds left out keep their setting)."""
 
+    json_list_body = True
+
     serializer_class = PreferenceSerializer
 
     def _rows(self, user):
@@ -111,9 +114,13 @@ class PreferenceView(APIView):
             for r in selectors.preference_rows(user, notifications.user_kinds())
         ]
 
+    @extend_schema(responses=PreferenceSerializer(many=True))
     def get(self, request):
         return Response(self._rows(request.user))
 
+    @extend_schema(
+        request=PreferenceSerializer(many=True), responses=PreferenceSerializer(many=True)
+    )
     def put(self, request):
         serializer = PreferenceSerializer(data=request.data, many=True)
         serializer.is_valid(raise_exception=True)

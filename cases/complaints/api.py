@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts import access
 from cases.confidential import intake, tracking
+from config.schema import form_serializer
 
 from . import selectors, services
 from .capabilities import OVERSEE, SUPERVISE
@@ -24,7 +25,7 @@ def _invalid(exc: ValidationError) -> Response:
 
 
 class ChallengeView(tracking.PublicView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: tracking.ChallengeSerializer})
     def get(self, request):
         challenge = intake.new_challenge()
         return Response({"token": challenge.token, "question": challenge.question})
@@ -34,7 +35,10 @@ class IntakeView(tracking.PublicView):
     """File an anonymous complaint. Multipart: title, subject_unit, description, files,
     challenge_token, challenge_answer."""
 
-    @extend_schema(request=None, responses={201: dict})
+    @extend_schema(
+        request=form_serializer(AnonymousComplaintForm, "ComplaintIntakeSerializer"),
+        responses={201: tracking.IntakeReceiptSerializer},
+    )
     def post(self, request):
         try:
             intake.hit("complaint-file", intake.client_key(request), settings.INTAKE_RATE_FILE)

@@ -7,10 +7,13 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.schema import form_serializer
+
 from . import capabilities as caps
 from . import intake, selectors, services, tracking
 from .forms import ReportForm, ShareForm
 from .models import Report
+from .tracking import IntakeReceiptSerializer
 from .views import ReportCode
 
 # --- the office -----------------------------------------------------------------------------------
@@ -188,7 +191,7 @@ class ReportShareView(APIView):
 
 
 class ChallengeView(tracking.PublicView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: tracking.ChallengeSerializer})
     def get(self, request):
         challenge = intake.new_challenge()
         return Response({"token": challenge.token, "question": challenge.question})
@@ -198,7 +201,10 @@ class IntakeView(tracking.PublicView):
     """File a report. Multipart: subject, about, description, subject_unit, contact, files,
     named (signed-in only), challenge_token, challenge_answer."""
 
-    @extend_schema(request=None, responses={201: dict})
+    @extend_schema(
+        request=form_serializer(ReportForm, "ReportIntakeSerializer"),
+        responses={201: IntakeReceiptSerializer},
+    )
     def post(self, request):
         try:
             intake.hit("report-file", intake.client_key(request), settings.INTAKE_RATE_FILE)

@@ -17,6 +17,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.schema import form_serializer
+
 from . import intake
 from .forms import AddInformationForm, TrackForm
 
@@ -172,6 +174,17 @@ class PublicView(APIView):
         return response
 
 
+class ChallengeSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    question = serializers.CharField()
+
+
+class IntakeReceiptSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    code = serializers.CharField(help_text="The tracking code: shown only once.")
+    warning = serializers.CharField()
+
+
 class CodeSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=64)
 
@@ -206,7 +219,10 @@ class TrackApi(CodeApi):
 
 
 class AddInformationApi(CodeApi):
-    @extend_schema(request=None, responses={201: dict})
+    @extend_schema(
+        request=form_serializer(AddInformationForm, "AddInformationSerializer"),
+        responses={201: dict},
+    )
     def post(self, request):
         form = AddInformationForm(request.data, request.FILES)
         obj, refusal = self.found(request, request.data.get("code", ""))

@@ -162,3 +162,10 @@ def test_analysis_report_and_dashboard(cast, client):
     assert "近三年质量事故分析报告" in text and case.number in text
     pytest.importorskip("matplotlib")
     assert doc.inline_shapes  # charts as images
+
+
+@pytest.mark.parametrize("body", ["[]", "[1, 2]", '"x"', "1", "null"])
+def test_a_json_body_that_is_not_an_object_is_400(cast, login, body):
+    response = login(cast.teacher).post("/api/v1/cases/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"code": "parse_error", "message": "The JSON body must be an object."}

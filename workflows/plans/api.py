@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import OrgUnit
+from config.api import StrictFilterSet
 from workflows.levels import Level
 
 from . import selectors, services
@@ -30,6 +31,17 @@ from .permissions import get_visible
 class TargetValueSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     value = serializers.DecimalField(max_digits=14, decimal_places=4)
+
+
+def _target_values(data) -> dict[str, str]:
+    """A target's yearly values in a change proposal: {"2026": "8500", ...}."""
+    values = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=4)
+    ).run_validation(data)
+    wrong = [year for year in values if not year.isdigit()]
+    if wrong:
+        raise serializers.ValidationError({year: ["A year is a number."] for year in wrong})
+    return {year: str(value) for year, value in values.items()}
 
 
 def _state_field(choices):
@@ -122,6 +134,10 @@ class VersionSerializer(serializers.Serializer):
 
 class ChangeRequestSerializer(serializers.ModelSerializer):
     state = _state_field(ChangeState)
+    proposed = serializers.DictField(
+        help_text="The changed content fields, as the item's own serializer takes them "
+        "(a target's `values` as an object of year: value)."
+    )
 
     class Meta:
         model = ChangeRequest
@@ -145,7 +161,7 @@ class DecisionSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ItemFilter(django_filters.FilterSet):
+class ItemFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=ItemState.choices)
     level = django_filters.ChoiceFilter(choices=Level.choices)
     owner_unit = django_filters.ModelChoiceFilter(queryset=OrgUnit.objects.all())
@@ -177,7 +193,7 @@ class StandardFilter(ItemFilter):
         fields = ["state", "level", "owner_unit", "target"]
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=TaskState.choices)
     plan = django_filters.NumberFilter(field_name="plan_id")
     lead_unit = django_filters.NumberFilter(field_name="lead_unit_id")
@@ -260,6 +276,24 @@ class ChainItemViewSet(
             )
         serializer.instance = item
 
+    def _proposed(self, item, proposed: dict) -> dict:
+        """The proposal checked field by field by the item's own serializer, as content."""
+        fields = [*self.model.CONTENT_FIELDS, "targets"]
+        data = {k: v for k, v in proposed.items() if k in fields}
+        checked = self.get_serializer(item, data=data, partial=True)
+        errors = {} if checked.is_valid() else dict(checked.errors)
+        content = self._content(checked.validated_data) if not errors else {}
+        if "targets" in data and not errors:
+            content["targets"] = [t.pk for t in checked.validated_data.get("targets", [])]
+        if self.model is Target and "values" in proposed:
+            try:
+                content["values"] = _target_values(proposed["values"])
+            except serializers.ValidationError as exc:
+                errors["values"] = exc.detail
+        if errors:
+            raise serializers.ValidationError({"proposed": errors})
+        return content
+
     def _run(self, request, func):
         try:
             item = func()
@@ -308,13 +342,18 @@ class ChainItemViewSet(
         return self._run(request, run)
 
     @extend_schema(responses=VersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request, pk=None):
         item = self.get_object()
         return Response(VersionSerializer(selectors.versions_of(item), many=True).data)
 
-    @extend_schema(request=ChangeRequestSerializer, responses=ChangeRequestSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="change-requests")
+    @extend_schema(methods=["GET"], responses=ChangeRequestSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=ChangeRequestSerializer,
+        responses={201: ChangeRequestSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="change-requests", pagination_class=None)
     def change_requests(self, request, pk=None):
         item = self.get_object()
         if request.method == "GET":
@@ -327,7 +366,7 @@ class ChainItemViewSet(
                 item=item,
                 summary=body.validated_data["summary"],
                 reason=body.validated_data["reason"],
-                proposed=body.validated_data["proposed"],
+                proposed=self._proposed(item, body.validated_data["proposed"]),
             )
         except services.StateConflict as exc:
             return _conflict(exc)

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from config.routers import Router
 
 from . import api
 
-router = SimpleRouter()
+router = Router()
 router.register("plans", api.PlanViewSet, basename="plan")
 router.register("targets", api.TargetViewSet, basename="target")
 router.register("standards", api.StandardViewSet, basename="standard")

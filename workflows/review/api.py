@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access
+from workflows.levels import Level
 
 from . import capabilities as caps
 from . import selectors, services
@@ -113,6 +114,8 @@ class RowSerializer(serializers.ModelSerializer):
 
 class SelfDiagnosisReportSerializer(serializers.ModelSerializer):
     rows = RowSerializer(many=True, read_only=True)
+    # "" for a unit's own report (only level reports have a level).
+    level = serializers.ChoiceField(choices=Level.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = SelfDiagnosisReport
@@ -139,7 +142,9 @@ class SelfDiagnosisReportCreateSerializer(serializers.Serializer):
     catalogue = serializers.IntegerField()
     period = serializers.CharField(max_length=20)
     title = serializers.CharField(max_length=200)
-    level = serializers.CharField(max_length=16, required=False, default="")
+    level = serializers.ChoiceField(
+        choices=Level.choices, allow_blank=True, required=False, default=""
+    )
 
 
 class ReportList(generics.ListAPIView):
