@@ -9,7 +9,13 @@ class EngineConfig(AppConfig):
     def ready(self):
         from accounts import access, audit, navigation
 
-        from . import capabilities, deadlines, jobs, notifications  # noqa: F401 - message kinds
+        from . import (  # noqa: F401 - message kinds
+            calendar_import,
+            capabilities,
+            deadlines,
+            jobs,
+            notifications,
+        )
         from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)

@@ -8,20 +8,25 @@ exactly what was shown, in one transaction; a re-import updates the rows with th
 import datetime
 import re
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from django.utils.translation import gettext_lazy as _lazy
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, User
 from engine import deadlines
+from engine import imports as engine_imports
+from engine.imports import TableReader
 
-from .models import PendingImport, Task, TaskState
+from .models import PendingImport, Plan, Task, TaskState
 from .permissions import can_edit
 from .services import TASK_DEADLINE, task_key, tasks_deadline_sync
 
@@ -67,8 +72,7 @@ PARENS = re.compile(r"[（(][^）)]*[）)]")
 DATE_TEXT = re.compile(r"(\d{4})\s*[年\-./]\s*(\d{1,2})(?:\s*[月\-./]\s*(\d{1,2}))?")
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read as a decomposition table."""
+ImportFileError = engine_imports.ImportFileError  # the file as a whole cannot be read
 
 
 @dataclass
@@ -136,43 +140,66 @@ def _parse_deadline(value):
     return nxt - datetime.timedelta(days=1)
 
 
-def _find_header(ws):
-    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 10)):
+FORMULAS = (ArrayFormula, DataTableFormula)  # what openpyxl reads for array/table formulas
+HEADER_SEARCH_ROWS = 10  # the header may sit under a title row or two
+
+
+def _find_header(rows):
+    """(header row number, {field: column number}) from the first non-empty rows."""
+    for number, values in rows:
         columns = {}
-        for cell in row:
-            name = HEADERS.get(_norm(cell.value))
+        for index, value in enumerate(values, start=1):
+            name = HEADERS.get(_norm(value))
             if name and name not in columns:
-                columns[name] = cell.column
+                columns[name] = index
         if all(c in columns for c in REQUIRED):
-            return row[0].row, columns
+            return number, columns
     raise ImportFileError(
         _("The first sheet has no header row with the columns %(cols)s (seed 001 附件1).")
         % {"cols": "、".join(["类别", "建设任务", "成果形式", "牵头部门", "协助部门"])}
     )
 
 
-def _merged_fill(ws):
-    """Value of each cell covered by a merged range, taken from the range's top-left cell."""
-    fill = {}
-    for rng in ws.merged_cells.ranges:
-        value = ws.cell(rng.min_row, rng.min_col).value
-        for r in range(rng.min_row, rng.max_row + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                fill[(r, c)] = value
-    return fill
+class MergedFill:
+    """The value of each cell covered by a merged range, taken from the range's top-left cell,
+    while the rows stream by in order (ranges never overlap: one live range per column)."""
+
+    def __init__(self, ranges):
+        self.pending = sorted(ranges, key=lambda r: r[1], reverse=True)
+        self.live = {}  # column -> (max_row, value)
+
+    def fill(self, number: int, values: tuple) -> dict:
+        while self.pending and self.pending[-1][1] <= number:
+            min_col, min_row, max_col, max_row = self.pending.pop()
+            top = values[min_col - 1] if min_row == number and min_col <= len(values) else None
+            for column in range(min_col, max_col + 1):
+                self.live[column] = (max_row, top)
+        covered = {}
+        for column, (max_row, top) in list(self.live.items()):
+            if max_row < number:
+                del self.live[column]
+            else:
+                covered[column] = top
+        return covered
 
 
 def parse_workbook(file, *, plan) -> Parsed:
+    limit = settings.PLANS_IMPORT_MAX_ROWS
     try:
-        wb = load_workbook(file, data_only=False, read_only=False)
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+        reader = TableReader(file, max_rows=limit, data_only=False)
+        merged = MergedFill(reader.merged_ranges())
+        rows = reader.rows()
+        head = list(islice(rows, HEADER_SEARCH_ROWS))
+        header_row, columns = _find_header(head)
+        body = chain((r for r in head if r[0] > header_row), rows)
+        return _parse_rows(body, columns, merged, plan)
+    except ImportFileError:
+        raise
+    except (KeyError, ValueError, TypeError, OSError) as exc:
         raise ImportFileError(_("The file is not a readable .xlsx workbook.")) from exc
-    ws = wb.worksheets[0]
-    header_row, columns = _find_header(ws)
-    limit = getattr(settings, "PLANS_IMPORT_MAX_ROWS", 10_000)
-    if ws.max_row - header_row > limit:
-        raise ImportFileError(_("The table has more than %(n)s rows.") % {"n": limit})
-    fill = _merged_fill(ws)
+
+
+def _parse_rows(body, columns, merged, plan) -> Parsed:
     units = UnitIndex()
     people = {}
     for pk, full_name, username, staff_no in User.objects.filter(is_active=True).values_list(
@@ -185,13 +212,13 @@ def parse_workbook(file, *, plan) -> Parsed:
     unmatched = {}
     seen_keys = {}
 
-    for row in ws.iter_rows(min_row=header_row + 1):
-        r = row[0].row
+    for r, values in body:
         raw, problems = {}, []
+        covered = merged.fill(r, values)
         for name, col in columns.items():
-            cell = ws.cell(r, col)
-            value = fill.get((r, col), cell.value)
-            if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+            value = values[col - 1] if col <= len(values) else None
+            value = covered.get(col, value)
+            if isinstance(value, FORMULAS) or (isinstance(value, str) and value.startswith("=")):
                 problems.append(_("column %(col)s holds a formula") % {"col": name})
                 value = None
             raw[name] = value
@@ -309,12 +336,59 @@ def import_preview(*, actor, plan, upload) -> PendingImport:
     )
 
 
-@transaction.atomic
+class PlansImporter(engine_imports.Importer):
+    """Recorded as an import run at confirmation; the rows were read and checked at preview."""
+
+    kind = "plans"
+    label = _lazy("Task decomposition table")
+    audit_action = "task.import.run"
+    atomic = True
+
+    def max_rows(self) -> int:
+        return settings.PLANS_IMPORT_MAX_ROWS
+
+    def check(self, actor, options) -> None:
+        plan = Plan.objects.filter(pk=options.get("plan")).first()
+        if plan is None or not can_edit(actor, plan):
+            raise PermissionDenied
+
+    def done_url(self, run) -> str:
+        return reverse("plans:task_list")
+
+
+engine_imports.register(PlansImporter())
+
+
 def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
-    """Save exactly the previewed rows; new keys are created, known keys updated.
+    """Save exactly the previewed rows; new keys are created, known keys updated. Recorded as
+    an import run (with the preview's bad rows), also when it fails.
 
     Tasks the file no longer lists (shown in the preview) stay as they are unless
     `retire_missing`: then they are retired, their deadlines cancelled."""
+    pending = (
+        PendingImport.objects.filter(owner=actor, pk=pending_id, confirmed_at__isnull=True)
+        .select_related("plan")
+        .first()
+    )
+    if pending is None:
+        raise ValidationError({"import": _("This import was already confirmed or is not yours.")})
+    if not can_edit(actor, pending.plan):
+        raise PermissionDenied
+    options = {"plan": pending.plan_id, "pending": pending.pk}
+    with engine_imports.recorded(
+        actor=actor, kind="plans", file_name=pending.file_name, options=options
+    ) as run:
+        summary = _confirm(actor, pending_id, retire_missing)
+        run.total = run.processed = len(pending.rows) + len(pending.bad_rows)
+        run.created, run.updated = summary["created"], summary["updated"]
+        run.unchanged = summary["unchanged"]
+        run.result = {"retired": summary["retired"]}
+        for bad in pending.bad_rows:
+            run.add_error(bad["row"], "；".join(bad["problems"]))
+    return summary
+
+
+def _confirm(actor, pending_id, retire_missing: bool) -> dict:
     pending = (
         PendingImport.objects.select_for_update()
         .filter(Q(owner=actor), pk=pending_id, confirmed_at__isnull=True)
