@@ -3,8 +3,9 @@
     .venv/bin/python bench/imports.py [--roster-rows 100000] [--blank-rows 1000000] [--baseline]
 
 Builds the files with openpyxl in write-only mode (as a script or an export tool writes them: no
-declared <dimension>), then measures each case in a fresh child process: wall time, Python peak
-(tracemalloc) and the growth of the process's peak RSS.
+declared <dimension>, inline strings), then measures each case in a fresh child process: wall
+time, the growth of the process's peak RSS, and the Python peak (tracemalloc; for the roster only
+with --tracemalloc, as tracing slows it down).
 
 - roster: a roster of N people → import_start (the request's part) and the job that imports it;
   then the same file again (every row unchanged).
@@ -64,21 +65,24 @@ def build_blank(path: Path, rows: int) -> None:
     wb.save(path)
 
 
-def _measure(label: str, action) -> dict:
+def _measure(label: str, action, *, trace: bool = True) -> dict:
     rss_before = _rss_mb()
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     started = time.perf_counter()
     try:
         outcome = action()
     except Exception as exc:  # a refusal is an outcome here
         outcome = f"{type(exc).__name__}: {exc}"
     elapsed = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak = None
+    if trace:
+        peak = round(tracemalloc.get_traced_memory()[1] / 1e6, 1)
+        tracemalloc.stop()
     return {
         "case": label,
         "seconds": round(elapsed, 2),
-        "python_peak_mb": round(peak / 1e6, 1),
+        "python_peak_mb": peak,
         "rss_growth_mb": round(_rss_mb() - rss_before, 1),
         "outcome": str(outcome)[:160],
     }
@@ -93,7 +97,7 @@ def _django():
     django.setup()
 
 
-def child_roster(path: str) -> list[dict]:
+def child_roster(path: str, trace: bool) -> list[dict]:
     _django()
     from django.core.files import File
 
@@ -121,8 +125,8 @@ def child_roster(path: str) -> list[dict]:
             f"({time.perf_counter() - started:.1f}s)"
         )
 
-    first = _measure("roster import (new people)", run)
-    second = _measure("roster import again (unchanged)", run)
+    first = _measure("roster import (new people)", run, trace=trace)
+    second = _measure("roster import again (unchanged)", run, trace=trace)
     return [first, second]
 
 
@@ -207,11 +211,17 @@ def main():
     parser.add_argument("--roster-rows", type=int, default=100_000)
     parser.add_argument("--blank-rows", type=int, default=1_000_000)
     parser.add_argument("--baseline", action="store_true")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="Python peak of the roster too (slows it ~2x)"
+    )
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
         kind, path, *rest = args.child
-        result = child_roster(path) if kind == "roster" else child_blank(path, rest[0])
+        if kind == "roster":
+            result = child_roster(path, trace=bool(rest and rest[0] == "trace"))
+        else:
+            result = child_blank(path, rest[0])
         print(json.dumps(result))
         return
 
@@ -232,13 +242,13 @@ def main():
                 f"blank {args.blank_rows:,} rows {blank.stat().st_size / 1e3:.0f} KB "
                 f"(built in {time.perf_counter() - started:.0f}s)"
             )
-            results = _child("roster", str(roster))
+            results = _child("roster", str(roster), *(["trace"] if args.tracemalloc else []))
             for mode in ("cap", "scan", "plans", *(["baseline"] if args.baseline else [])):
                 results += _child("blank", str(blank), mode)
         print(f"{'case':52} {'time s':>8} {'py peak MB':>11} {'RSS +MB':>8}  outcome")
         for r in results:
             print(
-                f"{r['case']:52} {r['seconds']:8.2f} {r['python_peak_mb']:11.1f} "
+                f"{r['case']:52} {r['seconds']:8.2f} {r['python_peak_mb'] or '—':>11} "
                 f"{r['rss_growth_mb']:8.1f}  {r['outcome']}"
             )
     finally:

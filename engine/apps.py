@@ -34,3 +34,6 @@ class EngineConfig(AppConfig):
         navigation.register(
             navigation.NavItem(_("Failed jobs"), "engine:failed_jobs", capabilities.JOBS_MANAGE)
         )
+        navigation.register(
+            navigation.NavItem(_("Imports"), "engine:import_runs", capabilities.IMPORTS_VIEW)
+        )

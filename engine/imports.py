@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -478,13 +478,6 @@ def import_start(*, actor, kind: str, file, options: dict | None = None) -> Impo
     return run
 
 
-def import_start_bytes(*, actor, kind: str, name: str, content: bytes, options=None):
-    """For commands and tests: start an import from bytes in memory."""
-    return import_start(
-        actor=actor, kind=kind, file=ContentFile(content, name=name), options=options
-    )
-
-
 def import_retry(*, actor, run: ImportRun) -> ImportRun:
     """Run a failed import again from its checkpoint."""
     importer = _REGISTRY[run.kind]
@@ -633,6 +626,14 @@ def _run(run: ImportRun, importer: Importer) -> None:
         run.finished_at = timezone.now()
         run.save()
         _audit(run, importer)
+    _forget_file(run)
+
+
+def _forget_file(run: ImportRun) -> None:
+    """A done run needs its file no more (rosters hold personal data): only the record stays."""
+    if run.file:
+        run.file.delete(save=False)
+        ImportRun.objects.filter(pk=run.pk).update(file="")
 
 
 def _progress(run: ImportRun) -> None:
@@ -702,7 +703,9 @@ def recorded(*, actor, kind: str, file_name: str = "", options=None):
 
 
 def sweep_imports(now=None) -> int:
-    """Publish again the runs still queued after the grace period (their message was lost)."""
+    """Publish again the runs still queued after the grace period (their message was lost; a
+    worker that dies mid-run gets its message back from the broker, acks being late), and
+    delete the files of failed runs nobody ran again within IMPORT_FILES_KEEP_DAYS."""
     from datetime import timedelta
 
     from .tasks import publish_quietly, run_import
@@ -714,4 +717,7 @@ def sweep_imports(now=None) -> int:
         status=ImportRun.Status.QUEUED, created_at__lt=now - grace
     ).values_list("pk", flat=True):
         published += publish_quietly(run_import, args=[pk])
+    stale = now - timedelta(days=settings.IMPORT_FILES_KEEP_DAYS)
+    for run in ImportRun.objects.filter(finished_at__lt=stale).exclude(file=""):
+        _forget_file(run)
     return published

@@ -1,19 +1,27 @@
 """The import machinery: streamed reading with bounded memory, the record, failure and resume."""
 
 import io
+import os
 import time
 import tracemalloc
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook
 
 from accounts.models import AuditEntry
 from engine import imports
 from engine.imports import ImportFileError, TableReader
 from engine.models import ImportRun
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
 
 def xlsx(rows, *, write_only=False, name="t.xlsx") -> SimpleUploadedFile:
@@ -239,3 +247,34 @@ def test_import_run_admin_lists_runs(cast, login, flaky):
     imports.import_start(actor=cast.teacher, kind=flaky.kind, file=xlsx([("编号",), ("a",)]))
     response = login(cast.sysadmin).get(reverse("admin:engine_importrun_changelist"))
     assert response.status_code == 200 and "t.xlsx" in response.content.decode()
+
+
+def test_a_done_run_keeps_no_file_a_failed_one_keeps_it_until_the_sweep(cast, flaky, settings):
+    done = imports.import_start(
+        actor=cast.quality_officer, kind=flaky.kind, file=xlsx([("编号",), ("a",)])
+    )
+    failed = imports.import_start(
+        actor=cast.quality_officer, kind=flaky.kind, file=xlsx([("编号",), ("x",)])
+    )
+    assert not done.file and failed.status == "failed" and failed.file
+    path = failed.file.path
+    settings.IMPORT_FILES_KEEP_DAYS = 0
+    imports.sweep_imports(now=timezone.now() + timedelta(seconds=1))
+    failed.refresh_from_db()
+    assert not failed.file and not os.path.exists(path)
+
+
+def test_the_sweep_publishes_a_queued_run_whose_message_was_lost(
+    cast, flaky, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 0
+    monkeypatch.setattr("engine.tasks.publish_quietly", lambda *a, **k: False)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = imports.import_start(
+            actor=cast.quality_officer, kind=flaky.kind, file=xlsx([("编号",), ("a",)])
+        )
+    assert ImportRun.objects.get(pk=run.pk).status == "queued"
+    monkeypatch.undo()
+    later = timezone.now() + timedelta(seconds=settings.ENGINE_JOB_REDRIVE_AFTER_SECONDS + 1)
+    assert imports.sweep_imports(now=later) == 1
+    assert ImportRun.objects.get(pk=run.pk).status == "done"
