@@ -68,7 +68,8 @@ def test_huge_blank_sheet_is_refused_fast_with_bounded_memory(settings):
     finally:
         tracemalloc.stop()
     assert peak < 5 * 1024 * 1024
-    assert time.monotonic() - started < 30
+    # generous: tracing slows it several times and the machine is shared (bench/imports.py times it)
+    assert time.monotonic() - started < 120
 
 
 def test_too_many_blank_rows_stop_early_with_a_message(settings):
