@@ -121,8 +121,11 @@ def big_roster(n: int) -> SimpleUploadedFile:
 
 
 def test_large_roster_runs_in_the_background_with_a_progress_page(
-    cast, login, settings, django_capture_on_commit_callbacks
+    cast, login, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # also when REDIS_URL is set
     settings.IMPORT_INLINE_MAX_ROWS = 50
     client = login(cast.quality_officer)
     upload = big_roster(120)
