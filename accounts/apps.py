@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Organisation and accounts")
+
+    def ready(self):
+        from . import services  # noqa: F401 - registers the roster import

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-import zipfile
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from engine.archives import check_archive
+from engine.imports import Importer, ImportFileError, cell, column_index, import_start, register
+from engine.models import ImportRun
 
 from . import access
 from .access import Cap
@@ -80,17 +80,7 @@ REQUIRED_ROSTER_COLUMNS = ("username", "full_name", "unit", "role")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{2,150}$")
 
 
-class RosterFileError(Exception):
-    """The file as a whole cannot be read; nothing was imported."""
-
-
-@dataclass
-class RosterReport:
-    created_users: int = 0
-    updated_users: int = 0
-    created_memberships: int = 0
-    rows_ok: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+RosterFileError = ImportFileError  # the file as a whole cannot be read; nothing was imported
 
 
 def _role_lookup() -> dict[str, str]:
@@ -109,97 +99,115 @@ def _role_lookup() -> dict[str, str]:
     return table
 
 
-def _read_roster(file) -> tuple[dict[str, int], list[tuple[int, list]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+class RosterImporter(Importer):
+    """People and memberships, keyed by staff/student number: a re-import changes only what
+    differs. A bad row is reported by number and skipped; each chunk commits on its own."""
 
-    if getattr(file, "size", 0) and file.size > settings.MAX_UPLOAD_BYTES:
-        raise RosterFileError(_("The file is larger than the upload limit."))
-    check_archive(file, error=RosterFileError)
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RosterFileError(_("This file is not a valid .xlsx workbook.")) from exc
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if not header:
-        raise RosterFileError(_("The workbook is empty."))
-    names = [str(h).strip() if h is not None else "" for h in header]
-    columns = {}
-    for key, aliases in ROSTER_COLUMNS.items():
-        for i, name in enumerate(names):
-            if name in aliases:
-                columns[key] = i
-                break
-    missing = [ROSTER_COLUMNS[k][0] for k in REQUIRED_ROSTER_COLUMNS if k not in columns]
-    if missing:
-        raise RosterFileError(_("Missing columns: %(cols)s") % {"cols": "、".join(missing)})
-    body = []
-    for number, row in enumerate(rows, start=2):
-        if row is None or all(v is None or str(v).strip() == "" for v in row):
-            continue
-        body.append((number, list(row)))
-        if len(body) > settings.ROSTER_MAX_ROWS:
-            raise RosterFileError(
-                _("Too many rows (limit %(n)d).") % {"n": settings.ROSTER_MAX_ROWS}
+    kind = "roster"
+    label = _lazy("Roster")
+    audit_action = "roster.import"
+
+    def max_rows(self) -> int:
+        return settings.ROSTER_MAX_ROWS
+
+    def check(self, actor, options) -> None:
+        access.require(actor, Cap.ROSTER_IMPORT)
+
+    def columns(self, header) -> dict:
+        return column_index(header, ROSTER_COLUMNS, REQUIRED_ROSTER_COLUMNS)
+
+    def start(self, run, columns):
+        units_by_code = {u.code: u for u in OrgUnit.objects.filter(is_active=True)}
+        units_by_name: dict[str, list[OrgUnit]] = {}
+        for unit in units_by_code.values():
+            units_by_name.setdefault(unit.name, []).append(unit)
+        run.result.setdefault("created_memberships", 0)
+        run.result.setdefault("rows_ok", 0)
+        return _role_lookup(), units_by_code, units_by_name
+
+    def process(self, run, context, columns, chunk) -> None:
+        roles, units_by_code, units_by_name = context
+        valid = []
+        for number, row in chunk:
+            try:
+                valid.append(
+                    (number, _roster_row(row, columns, roles, units_by_code, units_by_name))
+                )
+            except ValidationError as exc:
+                run.add_error(number, "；".join(exc.messages))
+        users = {
+            u.username: u
+            for u in User.objects.filter(username__in={f["username"] for _n, f in valid})
+        }
+        new, changed, wanted = {}, {}, []
+        for _number, f in valid:
+            user = users.get(f["username"])
+            if user is None:
+                user = User(
+                    username=f["username"],
+                    full_name=f["full_name"],
+                    staff_no=f["username"],
+                    email=f["email"],
+                    phone=f["phone"],
+                )
+                if f["password"]:
+                    user.set_password(f["password"])
+                else:
+                    user.set_unusable_password()
+                users[user.username] = new[user.username] = user
+            else:
+                for attr in ("full_name", "email", "phone"):
+                    if f[attr] and getattr(user, attr) != f[attr]:
+                        setattr(user, attr, f[attr])
+                        if user.username not in new:
+                            changed[user.username] = user
+            wanted.append((user.username, f["unit"].pk, f["role"]))
+        User.objects.bulk_create(new.values())
+        User.objects.bulk_update(changed.values(), ["full_name", "email", "phone"])
+        ids = {name: users[name].pk for name, _u, _r in wanted}
+        have = set(
+            Membership.objects.filter(user_id__in=ids.values()).values_list(
+                "user_id", "org_unit_id", "role"
             )
-    workbook.close()
-    return columns, body
-
-
-def _cell(row, columns, key) -> str:
-    i = columns.get(key)
-    if i is None or i >= len(row) or row[i] is None:
-        return ""
-    value = row[i]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # staff numbers typed as numbers come back as 2024001.0
-    return str(value).strip()
-
-
-def roster_import(*, actor, file) -> RosterReport:
-    """Import people and memberships. Each row is its own transaction: a bad row is reported by
-    number and skipped, good rows are kept, no row is half-imported."""
-    access.require(actor, Cap.ROSTER_IMPORT)
-    columns, body = _read_roster(file)
-    roles = _role_lookup()
-    units_by_code = {u.code: u for u in OrgUnit.objects.filter(is_active=True)}
-    units_by_name: dict[str, list[OrgUnit]] = {}
-    for unit in units_by_code.values():
-        units_by_name.setdefault(unit.name, []).append(unit)
-    report = RosterReport()
-    for number, row in body:
-        try:
-            with transaction.atomic():
-                _import_row(row, columns, roles, units_by_code, units_by_name, report)
-        except ValidationError as exc:
-            report.errors.append((number, "；".join(exc.messages)))
-        except IntegrityError:
-            report.errors.append((number, _("Conflicts with an existing record.")))
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="roster.import",
-            after={
-                "file": getattr(file, "name", ""),
-                "created_users": report.created_users,
-                "updated_users": report.updated_users,
-                "created_memberships": report.created_memberships,
-                "bad_rows": [n for n, _m in report.errors],
-            },
         )
-    return report
+        memberships = []
+        for name, unit_id, role in wanted:
+            key = (ids[name], unit_id, role)
+            if key not in have:
+                have.add(key)
+                memberships.append(Membership(user_id=key[0], org_unit_id=unit_id, role=role))
+        Membership.objects.bulk_create(memberships)
+        run.created += len(new)
+        run.updated += len(changed)
+        run.unchanged += len({n for n, _u, _r in wanted} - new.keys() - changed.keys())
+        run.result["created_memberships"] += len(memberships)
+        run.result["rows_ok"] += len(valid)
+
+    def audit_after(self, run) -> dict:
+        return {
+            "created_users": run.created,
+            "updated_users": run.updated,
+            "created_memberships": run.result.get("created_memberships", 0),
+        }
 
 
-def _import_row(row, columns, roles, units_by_code, units_by_name, report: RosterReport):
-    username = _cell(row, columns, "username")
-    full_name = _cell(row, columns, "full_name")
-    unit_ref = _cell(row, columns, "unit")
-    role_ref = _cell(row, columns, "role")
-    email = _cell(row, columns, "email")
-    phone = _cell(row, columns, "phone")
-    password = _cell(row, columns, "password")
+register(RosterImporter())
+
+
+def roster_import(*, actor, file) -> ImportRun:
+    """Import people and memberships (see RosterImporter); a large file runs in the background.
+    Raises RosterFileError when the file as a whole cannot be read."""
+    return import_start(actor=actor, kind="roster", file=file)
+
+
+def _roster_row(row, columns, roles, units_by_code, units_by_name) -> dict:
+    username = cell(row, columns.get("username"))
+    full_name = cell(row, columns.get("full_name"))
+    unit_ref = cell(row, columns.get("unit"))
+    role_ref = cell(row, columns.get("role"))
+    email = cell(row, columns.get("email"))
+    phone = cell(row, columns.get("phone"))
+    password = cell(row, columns.get("password"))
     problems = []
     if not USERNAME_RE.match(username):
         problems.append(_("staff/student number is missing or has invalid characters"))
@@ -231,27 +239,12 @@ def _import_row(row, columns, roles, units_by_code, units_by_name, report: Roste
     if problems:
         raise ValidationError(problems)
 
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User(
-            username=username, full_name=full_name, staff_no=username, email=email, phone=phone
-        )
-        if password:
-            user.set_password(password)
-        else:
-            user.set_unusable_password()
-        user.save()
-        report.created_users += 1
-    else:
-        changed = False
-        for attr, value in (("full_name", full_name), ("email", email), ("phone", phone)):
-            if value and getattr(user, attr) != value:
-                setattr(user, attr, value)
-                changed = True
-        if changed:
-            user.save(update_fields=["full_name", "email", "phone"])
-            report.updated_users += 1
-    _membership, created = Membership.objects.get_or_create(user=user, org_unit=unit, role=role)
-    if created:
-        report.created_memberships += 1
-    report.rows_ok += 1
+    return {
+        "username": username,
+        "full_name": full_name,
+        "unit": unit,
+        "role": role,
+        "email": email,
+        "phone": phone,
+        "password": password,
+    }

@@ -1,10 +1,8 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -64,20 +62,15 @@ def unit_detail(request, pk):
 @login_required
 def roster_import(request):
     access.require(request.user, Cap.ROSTER_IMPORT)
-    report = None
     form = RosterImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            report = services.roster_import(actor=request.user, file=form.cleaned_data["file"])
+            run = services.roster_import(actor=request.user, file=form.cleaned_data["file"])
         except services.RosterFileError as exc:
             form.add_error("file", str(exc))
         else:
-            messages.success(
-                request,
-                _("%(ok)d rows imported, %(bad)d rows with errors.")
-                % {"ok": report.rows_ok, "bad": len(report.errors)},
-            )
-    return render(request, "accounts/roster_import.html", {"form": form, "report": report})
+            return redirect("engine:import_run", pk=run.pk)
+    return render(request, "accounts/roster_import.html", {"form": form})
 
 
 @login_required

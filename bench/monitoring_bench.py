@@ -352,15 +352,14 @@ def bench_import(rows: int) -> None:
         tracemalloc.start()
         t = time.perf_counter()
         with path.open("rb") as f:
-            report = imports.import_readings(
-                actor=clerk, upload=f, name=path.name, keep_good_rows=False
-            )
+            run = imports.import_readings(actor=clerk, upload=f, keep_good_rows=False)
+        run.refresh_from_db()
         elapsed = time.perf_counter() - t
         _cur, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(
-            f"import .{label}: {report.rows:,} rows, {report.written:,} written, "
-            f"{report.error_count} errors in {elapsed:.1f}s = {report.rows / elapsed:,.0f} rows/s, "
+            f"import .{label}: {run.total:,} rows, {run.created:,} written, "
+            f"{run.error_count} errors in {elapsed:.1f}s = {run.total / elapsed:,.0f} rows/s, "
             f"Python peak {peak / 1e6:.1f} MB"
         )
     print(f"process max RSS {_rss_mb():.0f} MB")

@@ -293,6 +293,13 @@ UPLOAD_ZIP_MAX_RATIO = env.int("UPLOAD_ZIP_MAX_RATIO", default=100)
 UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=60_000_000)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
 PLANS_IMPORT_MAX_ROWS = env.int("PLANS_IMPORT_MAX_ROWS", default=10_000)
+# Spreadsheet imports (engine/imports.py): a file declaring more rows than this runs as a
+# background job with a progress page; more empty rows than IMPORT_MAX_BLANK_ROWS stop the
+# reading with a message; at most IMPORT_MAX_ERRORS_KEPT row errors are kept on the record.
+IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=500)
+IMPORT_MAX_BLANK_ROWS = env.int("IMPORT_MAX_BLANK_ROWS", default=10_000)
+IMPORT_MAX_ERRORS_KEPT = env.int("IMPORT_MAX_ERRORS_KEPT", default=1000)
+IMPORT_FILES_KEEP_DAYS = env.int("IMPORT_FILES_KEEP_DAYS", default=7)  # a failed run's file
 PLANS_FILES_KEEP_DAYS = env.int("PLANS_FILES_KEEP_DAYS", default=7)  # previews and export files
 CELERY_BEAT_SCHEDULE["plans-clean-old-files"] = {
     "task": "plans.clean_old_files",
@@ -385,6 +392,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0
 # the next working day. Empty: every moment of a working day counts as that day.
 ENGINE_BUSINESS_HOURS = env.str("ENGINE_BUSINESS_HOURS", default="")
 CELERY_BEAT_SCHEDULE["engine-sweep-jobs"] = {"task": "engine.sweep_jobs", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["engine-sweep-imports"] = {"task": "engine.sweep_imports", "schedule": 60.0}
 MIDDLEWARE.append("engine.flows.LockConflictMiddleware")
 # Celery closes the worker's database connection around every task unless this is set (a worker
 # reconnects every 2×N tasks); with 0 the engine's short outbox tasks spend most of their time

@@ -11,6 +11,7 @@ from .models import (
     Deadline,
     Delivery,
     EscalationRule,
+    ImportRun,
     MessageTemplate,
     NotificationPreference,
     Term,
@@ -130,4 +131,35 @@ class AttachmentAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Attachment._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """The record of each import; written by the import machinery only."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "file_name",
+        "actor",
+        "status",
+        "total",
+        "processed",
+        "created",
+        "updated",
+        "error_count",
+    ]
+    list_filter = ["kind", "status"]
+    search_fields = ["file_name", "actor__username", "actor__full_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

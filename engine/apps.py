@@ -19,7 +19,13 @@ class EngineConfig(AppConfig):
             filestore.discard_rolled_back, weak=False, dispatch_uid="engine.filestore"
         )
 
-        from . import capabilities, deadlines, jobs, notifications  # noqa: F401 - message kinds
+        from . import (  # noqa: F401 - message kinds
+            calendar_import,
+            capabilities,
+            deadlines,
+            jobs,
+            notifications,
+        )
         from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)
@@ -37,4 +43,7 @@ class EngineConfig(AppConfig):
         )
         navigation.register(
             navigation.NavItem(_("Failed jobs"), "engine:failed_jobs", capabilities.JOBS_MANAGE)
+        )
+        navigation.register(
+            navigation.NavItem(_("Imports"), "engine:import_runs", capabilities.IMPORTS_VIEW)
         )

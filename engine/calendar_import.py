@@ -14,20 +14,18 @@ The file is imported whole or not at all: any bad row is reported by number and 
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import access
-from accounts.audit import audit_record
 
-from .archives import check_archive
 from .capabilities import CALENDAR_MANAGE
+from .imports import Importer, ImportFileError, TableReader, recorded, register
 from .models import CalendarDay, Term
 
 KINDS = {
@@ -52,8 +50,25 @@ MAX_ROWS = 2000
 MAX_SPAN_DAYS = 60  # a "holiday" longer than two months is a typo (summer is outside terms)
 
 
-class CalendarFileError(Exception):
-    """The file as a whole cannot be read; nothing was imported."""
+CalendarFileError = ImportFileError  # the file as a whole cannot be read; nothing was imported
+
+
+class CalendarImporter(Importer):
+    """Recorded as an import run; the calendar applies the whole file itself, all or nothing."""
+
+    kind = "calendar"
+    label = _lazy("School calendar")
+    audit_action = "calendar.import"
+    atomic = True
+
+    def max_rows(self) -> int:
+        return MAX_ROWS
+
+    def check(self, actor, options) -> None:
+        access.require(actor, CALENDAR_MANAGE)
+
+
+register(CalendarImporter())
 
 
 @dataclass
@@ -68,18 +83,10 @@ class CalendarReport:
 
 
 def _read(file) -> list[tuple[int, dict]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    if getattr(file, "size", 0) and file.size > settings.MAX_UPLOAD_BYTES:
-        raise CalendarFileError(_("The file is larger than the upload limit."))
-    check_archive(file, error=CalendarFileError)
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise CalendarFileError(_("This file is not a valid .xlsx workbook.")) from exc
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
-    header = [str(c or "").strip().lower() for c in (next(rows, None) or [])]
+    reader = TableReader(file, max_rows=MAX_ROWS)
+    rows = reader.rows()
+    first = next(rows, None)
+    header = [str(c or "").strip().lower() for c in (first[1] if first else ())]
     columns = {}
     for key, names in COLUMNS.items():
         for index, title in enumerate(header):
@@ -88,18 +95,11 @@ def _read(file) -> list[tuple[int, dict]]:
                 break
     missing = [COLUMNS[k][0] for k in ("kind", "name", "start") if k not in columns]
     if missing:
-        workbook.close()
         raise CalendarFileError(_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)})
-    body = []
-    for number, row in enumerate(rows, start=2):
-        if not any(c not in (None, "") for c in row):
-            continue
-        body.append((number, {k: row[i] if i < len(row) else None for k, i in columns.items()}))
-        if len(body) > MAX_ROWS:
-            workbook.close()
-            raise CalendarFileError(_("Too many rows (limit %(n)d).") % {"n": MAX_ROWS})
-    workbook.close()
-    return body
+    return [
+        (number, {k: row[i] if i < len(row) else None for k, i in columns.items()})
+        for number, row in rows
+    ]
 
 
 def _date(value) -> date | None:
@@ -158,10 +158,25 @@ def _parse(rows) -> tuple[list, list, list[tuple[int, str]]]:
     return terms, days, errors
 
 
-@transaction.atomic
 def calendar_import(*, actor, file) -> CalendarReport:
     access.require(actor, CALENDAR_MANAGE)
-    terms, days, errors = _parse(_read(file))
+    body = _read(file)
+    name = getattr(file, "name", "") or ""
+    with recorded(actor=actor, kind="calendar", file_name=name.rsplit("/", 1)[-1]) as run:
+        report = _apply(*_parse(body))
+        run.total = run.processed = len(body)
+        for number, problem in report.errors:
+            run.add_error(number, problem)
+        if report.errors:
+            run.status = run.Status.FAILED
+            run.message = _("Nothing was imported: fix the rows below.")
+        else:
+            run.created = report.terms + report.days
+            run.result = {"terms": report.terms, "days": report.days}
+    return report
+
+
+def _apply(terms, days, errors) -> CalendarReport:
     report = CalendarReport(errors=errors)
     sid = transaction.savepoint()
     term_by_name = {t.name: t for t in Term.objects.all()}
@@ -212,11 +227,6 @@ def calendar_import(*, actor, file) -> CalendarReport:
         report.errors.sort()
         return report
     transaction.savepoint_commit(sid)
-    audit_record(
-        actor=actor,
-        action="calendar.import",
-        after={"terms": report.terms, "days": report.days},
-    )
     return report
 
 

@@ -367,3 +367,77 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         return self.kind
+
+
+class ImportRun(models.Model):
+    """One spreadsheet import as it ran: the record of what happened, also when it failed.
+
+    The counters and `checkpoint` (the last row number whose chunk committed) are written in the
+    same transaction as the chunk's rows, so a failed run says exactly what is in the database
+    and a re-run continues after the checkpoint."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("import", "Queued")
+        RUNNING = "running", pgettext_lazy("import", "Running")
+        DONE = "done", pgettext_lazy("import", "Done")
+        FAILED = "failed", pgettext_lazy("import", "Failed")
+
+    kind = models.CharField(_("kind"), max_length=30, db_index=True)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("rows in the file"), null=True, blank=True)
+    processed = models.PositiveIntegerField(_("rows processed"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    checkpoint = models.PositiveIntegerField(_("last committed row"), default=0)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["actor", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.kind_label} · {self.file_name}"
+
+    @property
+    def kind_label(self) -> str:
+        from .imports import importer_for
+
+        importer = importer_for(self.kind)
+        return str(importer.label) if importer else self.kind
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, self.processed * 100 // self.total)
+
+    def add_error(self, row: int, message: str, column: str = "") -> None:
+        self.error_count += 1
+        if len(self.errors) < settings.IMPORT_MAX_ERRORS_KEPT:
+            self.errors.append({"row": row, "column": column, "message": str(message)})

@@ -147,3 +147,17 @@ def sweep_jobs() -> int:
     from .jobs import sweep_jobs as sweep
 
     return sweep()
+
+
+@shared_task(name="engine.run_import", ignore_result=True)
+def run_import(run_pk: int) -> None:
+    from .imports import execute
+
+    execute(run_pk)
+
+
+@shared_task(name="engine.sweep_imports", ignore_result=True)
+def sweep_imports() -> int:
+    from .imports import sweep_imports as sweep
+
+    return sweep()

@@ -25,4 +25,8 @@ urlpatterns = [
         name="failed_job_cancel",
     ),
     path("calendar/import/", views.calendar_import, name="calendar_import"),
+    path("imports/", views.import_runs, name="import_runs"),
+    path("imports/<int:pk>/", views.import_run, name="import_run"),
+    path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/retry/", views.import_retry, name="import_retry"),
 ]

@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 
-from . import attachments, jobs, notifications, selectors, services
+from . import attachments, imports, jobs, notifications, selectors, services
 from . import calendar_import as importer
 from .capabilities import CALENDAR_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
 from .forms import CalendarImportForm
@@ -148,3 +149,53 @@ def calendar_import(request):
             else:
                 messages.error(request, _("Nothing was imported: fix the rows below."))
     return render(request, "engine/calendar_import.html", {"form": form, "report": report})
+
+
+@login_required
+def import_runs(request):
+    runs = imports.visible_runs(request.user)
+    kind = request.GET.get("kind", "")
+    if kind:
+        runs = runs.filter(kind=kind)
+    page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "engine/import_runs.html",
+        {"page": page, "kinds": imports.importers(), "kind": kind},
+    )
+
+
+@login_required
+def import_run(request, pk):
+    run = imports.get_run(request.user, pk)
+    importer = imports.importer_for(run.kind)
+    return render(
+        request,
+        "engine/import_run.html",
+        {
+            "run": run,
+            "progress": imports.progress(run),
+            "done_url": importer.done_url(run) if importer else "",
+            "summary": importer.summary(run) if importer and run.finished else "",
+            "can_retry": run.status == run.Status.FAILED and run.actor_id == request.user.pk,
+        },
+    )
+
+
+@login_required
+def import_progress(request, pk):
+    run = imports.get_run(request.user, pk)
+    return JsonResponse(imports.progress(run))
+
+
+@login_required
+@require_POST
+def import_retry(request, pk):
+    run = imports.get_run(request.user, pk)
+    if run.actor_id != request.user.pk:
+        raise PermissionDenied
+    try:
+        imports.import_retry(actor=request.user, run=run)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("engine:import_run", pk=run.pk)

@@ -7,6 +7,7 @@ from openpyxl import Workbook
 
 from accounts import services
 from accounts.models import AuditEntry, Membership, Role, User
+from engine.models import ImportRun
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -45,12 +46,16 @@ ROWS = [
 def test_good_rows_kept_bad_rows_named(cast, login):
     client = login(cast.sysadmin)
     response = client.post(reverse("accounts:roster_import"), {"file": workbook(ROWS)})
-    assert response.status_code == 200
-    report = response.context["report"]
-    assert [n for n, _ in report.errors] == [3, 4, 5, 6]
-    messages = dict(report.errors)
+    run = ImportRun.objects.get(kind="roster")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("engine:import_run", args=[run.pk])
+    assert run.status == ImportRun.Status.DONE and run.actor == cast.sysadmin
+    assert [e["row"] for e in run.errors] == [3, 4, 5, 6]
+    messages = {e["row"]: e["message"] for e in run.errors}
     assert "不存在的系" in messages[4] and "校长" in messages[5] and "not-an-email" in messages[6]
-    assert report.rows_ok == 3 and report.created_users == 2
+    assert run.result["rows_ok"] == 3 and run.created == 2 and run.total == 7
+    page = client.get(response["Location"]).content.decode()
+    assert "不存在的系" in page and "已完成" in page
     qian = User.objects.get(username="T2024001")
     assert set(qian.memberships.values_list("role", flat=True)) == {
         Role.TEACHER,
@@ -62,14 +67,16 @@ def test_good_rows_kept_bad_rows_named(cast, login):
     assert User.objects.get(username="S2024004").memberships.get().org_unit == cast.units.jdyt
     entry = AuditEntry.objects.get(action="roster.import")
     assert entry.actor == cast.sysadmin and entry.after["bad_rows"] == [3, 4, 5, 6]
+    assert entry.after["status"] == "done" and entry.object_id == str(run.pk)
 
 
 def test_reimport_creates_nothing_twice(cast):
     services.roster_import(actor=cast.quality_officer, file=workbook(ROWS))
     counts = (User.objects.count(), Membership.objects.count())
-    report = services.roster_import(actor=cast.quality_officer, file=workbook(ROWS))
+    run = services.roster_import(actor=cast.quality_officer, file=workbook(ROWS))
     assert (User.objects.count(), Membership.objects.count()) == counts
-    assert report.created_users == 0 and report.created_memberships == 0 and report.rows_ok == 3
+    assert run.created == 0 and run.result["created_memberships"] == 0
+    assert run.result["rows_ok"] == 3 and run.unchanged == 2
 
 
 def test_not_an_xlsx_is_a_clear_error(cast, login):
@@ -80,6 +87,7 @@ def test_not_an_xlsx_is_a_clear_error(cast, login):
     assert response.context["form"].errors["file"]
     assert "xlsx" in response.content.decode()
     assert not AuditEntry.objects.filter(action="roster.import").exists()
+    assert not ImportRun.objects.exists()
 
 
 def test_missing_columns_are_named(cast):
@@ -98,3 +106,50 @@ def test_only_permitted_roles_import(cast, login):
         == 403
     )
     assert not User.objects.filter(username="T2024001").exists()
+
+
+def big_roster(n: int) -> SimpleUploadedFile:
+    """Written like Excel writes it (with a <dimension>), in write-only mode."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["工号/学号", "姓名", "单位", "角色"])
+    for i in range(n):
+        ws.append([f"S9{i:06d}", f"学生{i}", "rj", "学生"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return SimpleUploadedFile("big.xlsx", buffer.getvalue(), content_type=XLSX)
+
+
+def test_large_roster_runs_in_the_background_with_a_progress_page(
+    cast, login, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # also when REDIS_URL is set
+    settings.IMPORT_INLINE_MAX_ROWS = 50
+    client = login(cast.quality_officer)
+    upload = big_roster(120)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("accounts:roster_import"), {"file": upload})
+    run = ImportRun.objects.get(kind="roster")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("engine:import_run", args=[run.pk])
+    # Nothing imported in the request: the job was only queued.
+    assert run.status == ImportRun.Status.QUEUED and len(callbacks) == 1
+    assert not User.objects.filter(username__startswith="S9").exists()
+    page = client.get(response["Location"])
+    assert "排队" in page.content.decode() and "import-bar" in page.content.decode()
+    callbacks[0]()  # the worker (eager Celery) runs the job
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.DONE
+    assert (run.total, run.processed, run.created, run.error_count) == (120, 120, 120, 0)
+    assert User.objects.filter(username__startswith="S9").count() == 120
+    progress = client.get(reverse("engine:import_progress", args=[run.pk])).json()
+    assert progress["finished"] and progress["percent"] == 100 and progress["created"] == 120
+    assert AuditEntry.objects.get(action="roster.import").after["created_users"] == 120
+
+
+def test_someone_elses_import_run_is_not_found(cast, login):
+    run = services.roster_import(actor=cast.quality_officer, file=workbook(ROWS))
+    assert login(cast.xx_leader).get(reverse("engine:import_run", args=[run.pk])).status_code == 404
+    assert login(cast.sysadmin).get(reverse("engine:import_run", args=[run.pk])).status_code == 200

@@ -8,10 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts import services as accounts_services
-from engine import attachments, calendar_import
+from engine import attachments
+from engine.imports import ImportFileError, TableReader
 from tests.engine import office_files
-from workflows.monitoring import imports as monitoring_imports
 from workflows.plans import imports as plan_imports
 from workflows.review import catalogues
 
@@ -25,15 +24,14 @@ def _bomb_xlsx() -> bytes:
 
 
 READERS = {
-    "roster import": (accounts_services._read_roster, accounts_services.RosterFileError),
-    "calendar import": (calendar_import._read, calendar_import.CalendarFileError),
+    # The roster, readings and calendar imports all read through the engine's TableReader.
+    "engine import reader": (
+        lambda f: list(TableReader(f, name="名册.xlsx", max_rows=10).rows()),
+        ImportFileError,
+    ),
     "plan decomposition import": (
         lambda f: plan_imports.parse_workbook(f, plan=None),
         plan_imports.ImportFileError,
-    ),
-    "monitoring readings import": (
-        lambda f: next(monitoring_imports._rows(f, "readings.xlsx")),
-        ValidationError,
     ),
     "review catalogue import": (catalogues.parse_xlsx, ValidationError),
     "attachments and intake": (

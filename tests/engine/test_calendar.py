@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from accounts.models import AuditEntry
 from engine import calendar, deadlines
-from engine.models import CalendarDay, EscalationRule, Term
+from engine.models import CalendarDay, EscalationRule, ImportRun, Term
 
 
 def local(*args):
@@ -146,6 +146,8 @@ def test_the_calendar_page_imports_a_term_with_holidays_and_make_up_days(cast, l
     assert CalendarDay.objects.filter(kind="holiday", term=term).count() == 7
     assert CalendarDay.objects.get(date=date(2026, 10, 10)).term == term  # inferred
     assert AuditEntry.objects.filter(action="calendar.import", actor=cast.quality_officer).exists()
+    run = ImportRun.objects.get(kind="calendar")
+    assert (run.status, run.created, run.result) == ("done", 9, {"terms": 1, "days": 8})
     # importing again updates instead of duplicating
     client.post(reverse("engine:calendar_import"), {"file": workbook(GOOD)})
     assert CalendarDay.objects.count() == 8 and Term.objects.count() == 1
@@ -168,6 +170,11 @@ def test_bad_rows_are_reported_by_number_and_nothing_is_imported(cast, login):
     for number in (5, 6, 7, 8, 9, 10):
         assert f"<td>{number}</td>" in page
     assert not Term.objects.exists() and not CalendarDay.objects.exists()
+    run = ImportRun.objects.get(kind="calendar")
+    assert run.status == "failed" and run.created == 0
+    assert [e["row"] for e in run.errors] == [5, 6, 7, 8, 9, 10]
+    entry = AuditEntry.objects.get(action="calendar.import")
+    assert entry.after["status"] == "failed" and entry.after["bad_rows"] == [5, 6, 7, 8, 9, 10]
 
 
 def test_a_file_that_is_not_a_workbook_is_a_form_error(cast, login):

@@ -11,7 +11,12 @@ class MonitoringConfig(AppConfig):
         from accounts import access, home, navigation
         from accounts.navigation import NavItem
 
-        from . import capabilities, engine_bridge, selectors
+        from . import (
+            capabilities,
+            engine_bridge,
+            imports,  # noqa: F401 - registers the readings import
+            selectors,
+        )
 
         access.grant_capabilities(capabilities.ROLE_GRANTS)
         navigation.register(NavItem(_("Monitoring"), "monitoring:dashboard", None))

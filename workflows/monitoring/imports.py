@@ -8,19 +8,18 @@ when there are no errors or the user chose to keep them. Nothing is dropped sile
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from accounts.audit import audit_record
-from engine.archives import check_archive
+from engine.imports import Importer, cell, column_index, import_start, register
+from engine.models import ImportRun
 
 from . import access_rules
 from .models import Indicator, Period, PeriodKind, Reading, Subject
@@ -36,65 +35,6 @@ COLUMNS = {
 }
 REQUIRED = ("indicator", "subject", "period", "value")
 CHUNK = 5000
-MAX_ERRORS_KEPT = 1000
-
-
-@dataclass
-class ImportReport:
-    source: str
-    rows: int = 0
-    written: int = 0
-    already_imported: int = 0
-    error_count: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)  # the first MAX_ERRORS_KEPT
-    committed: bool = False
-
-    def add_error(self, row: int, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append((row, message))
-
-
-def _rows(upload, name: str):
-    """Yield header-mapped rows (row number, dict) without loading the file into memory."""
-    lower = name.lower()
-    if lower.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        check_archive(upload)
-        try:
-            book = load_workbook(upload, read_only=True, data_only=True)
-        except Exception as exc:
-            raise ValidationError(_("This is not a readable .xlsx file.")) from exc
-        sheet = book.worksheets[0]
-        iterator = sheet.iter_rows(values_only=True)
-    elif lower.endswith(".csv"):
-        text = io.TextIOWrapper(upload, encoding="utf-8-sig", newline="")
-        iterator = csv.reader(text)
-    else:
-        raise ValidationError(_("Upload an .xlsx or .csv file."))
-    try:
-        header = next(iterator)
-    except StopIteration:
-        raise ValidationError(_("The file is empty.")) from None
-    names = [str(h).strip() if h is not None else "" for h in header]
-    index = {}
-    for key, aliases in COLUMNS.items():
-        for i, h in enumerate(names):
-            if h in aliases or h.lower() in aliases:
-                index[key] = i
-                break
-    missing = [COLUMNS[k][0] for k in REQUIRED if k not in index]
-    if missing:
-        raise ValidationError(_("Missing columns: %(cols)s.") % {"cols": "、".join(missing)})
-    for number, raw in enumerate(iterator, start=2):
-        if raw is None or all(c is None or str(c).strip() == "" for c in raw):
-            continue
-        row = {}
-        for key, i in index.items():
-            cell = raw[i] if i < len(raw) else None
-            row[key] = "" if cell is None else str(cell).strip()
-        yield number, row
 
 
 def _in(column: str, values) -> tuple[str, list]:
@@ -134,56 +74,74 @@ def _subjects(keys: set[str]) -> dict[str, list[Subject]]:
     return found
 
 
-def import_readings(*, actor, upload, name: str, keep_good_rows: bool) -> ImportReport:
-    report = ImportReport(source=f"import:{uuid.uuid4().hex[:12]}")
-    indicators = {i.code: i for i in Indicator.objects.all()}
-    periods = {p.code: p for p in Period.objects.all()}
-    try:
-        _import_all(actor, upload, name, keep_good_rows, report, indicators, periods)
-    except IntegrityError as exc:
-        raise ValidationError(
-            _("Another import of the same readings ran at the same time; import again.")
-        ) from exc
-    return report
+class ReadingsImporter(Importer):
+    """Readings from .xlsx or .csv. All or nothing unless the user keeps the good rows: the
+    whole file is one transaction (a reading import is a batch approved as one)."""
+
+    kind = "readings"
+    label = _lazy("Readings")
+    audit_action = "reading.import"
+    extensions = (".xlsx", ".csv")
+    chunk_size = CHUNK
+    atomic = True
+
+    def max_rows(self) -> int:
+        return settings.MONITORING_IMPORT_MAX_ROWS
+
+    def check(self, actor, options) -> None:
+        ensure_can_import(actor)
+
+    def columns(self, header) -> dict:
+        return column_index(header, COLUMNS, REQUIRED)
+
+    def start(self, run, columns):
+        run.result["source"] = f"import:{uuid.uuid4().hex[:12]}"
+        return {
+            "indicators": {i.code: i for i in Indicator.objects.all()},
+            "periods": {p.code: p for p in Period.objects.all()},
+            "allowed": {},
+            "seen": set(),
+        }
+
+    def process(self, run, context, columns, chunk) -> None:
+        rows = [
+            (number, {key: cell(raw, i) for key, i in columns.items()}) for number, raw in chunk
+        ]
+        try:
+            _import_chunk(run.actor, rows, context, run)
+        except IntegrityError as exc:
+            raise ValidationError(
+                _("Another import of the same readings ran at the same time; import again.")
+            ) from exc
+
+    def audit_after(self, run) -> dict:
+        return {"source": run.result.get("source", ""), "written": run.created}
+
+    def summary(self, run) -> str:
+        if run.created and not run.result.get("rolled_back"):
+            return _("The readings count once approved. Batch: %(b)s") % {
+                "b": run.result.get("source", "")
+            }
+        return ""
+
+    def done_url(self, run) -> str:
+        return reverse("monitoring:approvals") if run.created else ""
 
 
-def _import_all(actor, upload, name, keep_good_rows, report, indicators, periods) -> None:
-    allowed: dict[int, bool] = {}
-    seen: set[tuple[int, int, int]] = set()
-    with transaction.atomic():
-        chunk: list[tuple[int, dict]] = []
-        for number, row in _rows(upload, name):
-            report.rows += 1
-            if report.rows > settings.MONITORING_IMPORT_MAX_ROWS:
-                raise ValidationError(
-                    _("The file has more than %(n)s rows; split it.")
-                    % {"n": settings.MONITORING_IMPORT_MAX_ROWS}
-                )
-            chunk.append((number, row))
-            if len(chunk) >= CHUNK:
-                _import_chunk(actor, chunk, indicators, periods, allowed, seen, report)
-                chunk = []
-        _import_chunk(actor, chunk, indicators, periods, allowed, seen, report)
-        if report.error_count and not keep_good_rows:
-            transaction.set_rollback(True)
-            report.written = 0
-            return
-        audit_record(
-            actor=actor,
-            action="reading.import",
-            after={
-                "source": report.source,
-                "rows": report.rows,
-                "written": report.written,
-                "errors": report.error_count,
-            },
-        )
-        report.committed = True
+register(ReadingsImporter())
 
 
-def _import_chunk(actor, chunk, indicators, periods, allowed, seen, report) -> None:
-    if not chunk:
-        return
+def import_readings(*, actor, upload, name: str = "", keep_good_rows: bool) -> ImportRun:
+    """Start the import (see ReadingsImporter); a large file runs in the background. Raises
+    ImportFileError when the file as a whole cannot be read."""
+    return import_start(
+        actor=actor, kind="readings", file=upload, options={"keep_good_rows": keep_good_rows}
+    )
+
+
+def _import_chunk(actor, chunk, context, report) -> None:
+    indicators, periods = context["indicators"], context["periods"]
+    allowed, seen = context["allowed"], context["seen"]
     subjects = _subjects({row["subject"] for _n, row in chunk})
     good = []
     for number, row in chunk:
@@ -253,7 +211,7 @@ def _import_chunk(actor, chunk, indicators, periods, allowed, seen, report) -> N
     rows = []
     for key, value, sid in good:
         if sid and (*key, sid) in already:
-            report.already_imported += 1
+            report.unchanged += 1
             continue
         rows.append(
             (
@@ -264,14 +222,14 @@ def _import_chunk(actor, chunk, indicators, periods, allowed, seen, report) -> N
                 False,
                 "import",
                 sid,
-                report.source,
+                report.result["source"],
                 "",
                 actor.pk,
                 now,
             )
         )
     _write(rows)
-    report.written += len(rows)
+    report.created += len(rows)
 
 
 READING_COLUMNS = (

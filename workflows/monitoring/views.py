@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from accounts.models import OrgUnit, User
 from engine import documents
+from engine.imports import ImportFileError
 from workflows.levels import Level
 
 from . import access_rules, engine_bridge, exports, imports, selectors, services
@@ -135,19 +136,18 @@ def reading_create(request):
 def reading_import(request):
     imports.ensure_can_import(request.user)
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            report = imports.import_readings(
+            run = imports.import_readings(
                 actor=request.user,
-                upload=upload,
-                name=upload.name,
+                upload=form.cleaned_data["file"],
                 keep_good_rows=form.cleaned_data["keep_good_rows"],
             )
-        except ValidationError as exc:
-            form.add_error("file", exc)
-    return render(request, "monitoring/import.html", {"form": form, "report": report})
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("engine:import_run", pk=run.pk)
+    return render(request, "monitoring/import.html", {"form": form})
 
 
 @login_required

@@ -12,7 +12,11 @@ class PlansConfig(AppConfig):
         from accounts.navigation import NavItem
         from engine import attachments
 
-        from . import cards, notices
+        from . import (
+            cards,
+            imports,  # noqa: F401 - registers the plans import
+            notices,
+        )
         from .models import Plan, Standard, Task
         from .permissions import CAPABILITIES, PlanCap, can_view, task_filter
 

@@ -8,21 +8,25 @@ exactly what was shown, in one transaction; a re-import updates the rows with th
 import datetime
 import re
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from django.utils.translation import gettext_lazy as _lazy
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, User
 from engine import deadlines
-from engine.archives import check_archive
+from engine import imports as engine_imports
+from engine.imports import TableReader
 
-from .models import PendingImport, Task, TaskState, UnitAlias
+from .models import PendingImport, Plan, Task, TaskState, UnitAlias
 from .permissions import can_edit
 from .services import TASK_DEADLINE, task_key, tasks_deadline_sync
 
@@ -68,8 +72,7 @@ PARENS = re.compile(r"[（(][^）)]*[）)]")
 DATE_TEXT = re.compile(r"(\d{4})\s*[年\-./]\s*(\d{1,2})(?:\s*[月\-./]\s*(\d{1,2}))?")
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read as a decomposition table."""
+ImportFileError = engine_imports.ImportFileError  # the file as a whole cannot be read
 
 
 @dataclass
@@ -166,31 +169,48 @@ class Header:
         }
 
 
-def _find_header(ws) -> Header:
-    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 10)):
+FORMULAS = (ArrayFormula, DataTableFormula)  # what openpyxl reads for array/table formulas
+HEADER_SEARCH_ROWS = 10  # the header may sit under a title row or two
+
+
+def _find_header(rows) -> Header:
+    """The header row, its columns and their titles, from the first non-empty rows."""
+    for number, values in rows:
         columns, titles = {}, {}
-        for cell in row:
-            name = HEADERS.get(_norm(cell.value))
+        for index, value in enumerate(values, start=1):
+            name = HEADERS.get(_norm(value))
             if name and name not in columns:
-                columns[name] = cell.column
-                titles[name] = _norm(cell.value)
+                columns[name] = index
+                titles[name] = _norm(value)
         if all(c in columns for c in REQUIRED):
-            return Header(row[0].row, columns, titles)
+            return Header(number, columns, titles)
     raise ImportFileError(
         _("The first sheet has no header row with the columns %(cols)s (seed 001 附件1).")
         % {"cols": "、".join(["类别", "建设任务", "成果形式", "牵头部门", "协助部门"])}
     )
 
 
-def _merged_fill(ws):
-    """Value of each cell covered by a merged range, taken from the range's top-left cell."""
-    fill = {}
-    for rng in ws.merged_cells.ranges:
-        value = ws.cell(rng.min_row, rng.min_col).value
-        for r in range(rng.min_row, rng.max_row + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                fill[(r, c)] = value
-    return fill
+class MergedFill:
+    """The value of each cell covered by a merged range, taken from the range's top-left cell,
+    while the rows stream by in order (ranges never overlap: one live range per column)."""
+
+    def __init__(self, ranges):
+        self.pending = sorted(ranges, key=lambda r: r[1], reverse=True)
+        self.live = {}  # column -> (max_row, value)
+
+    def fill(self, number: int, values: tuple) -> dict:
+        while self.pending and self.pending[-1][1] <= number:
+            min_col, min_row, max_col, max_row = self.pending.pop()
+            top = values[min_col - 1] if min_row == number and min_col <= len(values) else None
+            for column in range(min_col, max_col + 1):
+                self.live[column] = (max_row, top)
+        covered = {}
+        for column, (max_row, top) in list(self.live.items()):
+            if max_row < number:
+                del self.live[column]
+            else:
+                covered[column] = top
+        return covered
 
 
 def _tokens(text: str) -> list[str]:
@@ -198,27 +218,32 @@ def _tokens(text: str) -> list[str]:
 
 
 def parse_workbook(file, *, plan) -> Parsed:
-    check_archive(file, error=ImportFileError)
+    limit = settings.PLANS_IMPORT_MAX_ROWS
     try:
-        wb = load_workbook(file, data_only=False, read_only=False)
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+        reader = TableReader(file, max_rows=limit, data_only=False)
+        merged = MergedFill(reader.merged_ranges())
+        rows = reader.rows()
+        head = list(islice(rows, HEADER_SEARCH_ROWS))
+        header = _find_header(head)
+        body = chain((r for r in head if r[0] > header.row), rows)
+        return _parse_rows(body, header, merged, plan)
+    except ImportFileError:
+        raise
+    except (KeyError, ValueError, TypeError, OSError) as exc:
         raise ImportFileError(_("The file is not a readable .xlsx workbook.")) from exc
-    ws = wb.worksheets[0]
-    header = _find_header(ws)
-    limit = getattr(settings, "PLANS_IMPORT_MAX_ROWS", 10_000)
-    if ws.max_row - header.row > limit:
-        raise ImportFileError(_("The table has more than %(n)s rows.") % {"n": limit})
-    fill = _merged_fill(ws)
+
+
+def _parse_rows(body, header, merged, plan) -> Parsed:
     result = Parsed()
     seen_keys = {}
 
-    for row in ws.iter_rows(min_row=header.row + 1):
-        r = row[0].row
+    for r, values in body:
+        covered = merged.fill(r, values)
         raw, problems, formulas = {}, [], set()
         for name, col in header.columns.items():
-            cell = ws.cell(r, col)
-            value = fill.get((r, col), cell.value)
-            if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+            value = values[col - 1] if col <= len(values) else None
+            value = covered.get(col, value)
+            if isinstance(value, FORMULAS) or (isinstance(value, str) and value.startswith("=")):
                 problems.append(_("%(at)s holds a formula") % {"at": header.at(name, r)})
                 formulas.add(name)
                 value = None
@@ -512,14 +537,53 @@ def import_plan(pending: PendingImport) -> ImportChanges:
     return out
 
 
-@transaction.atomic
+class PlansImporter(engine_imports.Importer):
+    """Recorded as an import run at confirmation; the rows were read and checked at preview."""
+
+    kind = "plans"
+    label = _lazy("Task decomposition table")
+    audit_action = "task.import.run"
+    atomic = True
+
+    def max_rows(self) -> int:
+        return settings.PLANS_IMPORT_MAX_ROWS
+
+    def check(self, actor, options) -> None:
+        plan = Plan.objects.filter(pk=options.get("plan")).first()
+        if plan is None or not can_edit(actor, plan):
+            raise PermissionDenied
+
+    def done_url(self, run) -> str:
+        return reverse("plans:task_list")
+
+
+engine_imports.register(PlansImporter())
+
+
 def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
-    """Save exactly the previewed rows; new keys are created, known keys updated.
+    """Save exactly the previewed rows; new keys are created, known keys updated. Recorded as
+    an import run (with the preview's bad rows), also when it fails.
 
     Refused while names the preview could not match are not mapped. Tasks the file no longer
     lists (shown in the preview) stay as they are unless `retire_missing`: then they are
     retired, their deadlines cancelled."""
-    pending = _pending_for(actor, pending_id, lock=True)
+    pending = _pending_for(actor, pending_id, lock=False)
+    _refuse_unmapped(pending)
+    options = {"plan": pending.plan_id, "pending": pending.pk}
+    with engine_imports.recorded(
+        actor=actor, kind="plans", file_name=pending.file_name, options=options
+    ) as run:
+        summary = _confirm(actor, pending_id, retire_missing)
+        run.total = run.processed = len(pending.rows) + len(pending.bad_rows)
+        run.created, run.updated = summary["created"], summary["updated"]
+        run.unchanged = summary["unchanged"]
+        run.result = {"retired": summary["retired"]}
+        for bad in pending.bad_rows:
+            run.add_error(bad["row"], "；".join(bad["problems"]))
+    return summary
+
+
+def _refuse_unmapped(pending) -> None:
     if pending.unmatched:
         raise ValidationError(
             {
@@ -529,6 +593,11 @@ def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
                 % {"n": "、".join(u["name"] for u in pending.unmatched)}
             }
         )
+
+
+def _confirm(actor, pending_id, retire_missing: bool) -> dict:
+    pending = _pending_for(actor, pending_id, lock=True)
+    _refuse_unmapped(pending)  # again under the lock: a mapping may have changed since
     plan = pending.plan
     work = import_plan(pending)
     Task.objects.bulk_create(work.to_create, batch_size=500)

@@ -8,7 +8,13 @@ class ReviewConfig(AppConfig):
     verbose_name = _("Self-diagnosis and review")
 
     def ready(self):
-        from . import annual_sections, capabilities, cards, evidence
+        from . import (
+            annual_sections,
+            capabilities,
+            cards,
+            catalogues,  # noqa: F401 - registers the catalogue import
+            evidence,
+        )
 
         capabilities.register()
         cards.register()

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from django.utils.translation import gettext_lazy as _lazy
+from openpyxl import Workbook
 
 from engine.archives import check_archive
+from engine.imports import Importer, ImportFileError, TableReader, register
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 META_KEYS = (
@@ -38,6 +40,7 @@ META_KEYS = (
     "review_points",
 )
 INT_KEYS = {k for k in META_KEYS if k.endswith(("_max", "_num", "_den")) or k == "version"}
+MAX_ROWS = 5000  # rows of the items sheet; the largest shipped catalogue has a few hundred
 ITEM_COLUMNS = (
     "诊断项目编号",
     "诊断项目",
@@ -57,18 +60,41 @@ def _cell(value):
     return "" if value is None else str(value).strip()
 
 
+class CatalogueImporter(Importer):
+    """Recorded as an import run; a catalogue version is created whole or not at all."""
+
+    kind = "catalogue"
+    label = _lazy("Diagnosis catalogue")
+    audit_action = "review.catalogue.import.run"
+    atomic = True
+
+    def max_rows(self) -> int:
+        return MAX_ROWS
+
+    def check(self, actor, options) -> None:
+        from accounts import access
+
+        from . import capabilities as caps
+
+        access.require(actor, caps.CATALOGUE_MANAGE)
+
+
+register(CatalogueImporter())
+
+
 def parse_xlsx(file) -> dict:
     check_archive(file)
     try:
-        wb = load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ValidationError(_("This is not a readable .xlsx workbook.")) from exc
-    if "meta" not in wb.sheetnames or "items" not in wb.sheetnames:
-        raise ValidationError(_("The workbook needs the sheets “meta” and “items”."))
-    data: dict = {}
-    for row in wb["meta"].iter_rows(values_only=True):
-        if row and row[0] in META_KEYS:
-            data[row[0]] = row[1]
+        reader = TableReader(file, max_rows=MAX_ROWS)
+        if "meta" not in reader.sheet_names or "items" not in reader.sheet_names:
+            raise ValidationError(_("The workbook needs the sheets “meta” and “items”."))
+        data: dict = {}
+        for _number, row in reader.rows("meta"):
+            if row and row[0] in META_KEYS:
+                data[row[0]] = row[1] if len(row) > 1 else None
+        items_rows = list(reader.rows("items"))
+    except ImportFileError as exc:
+        raise ValidationError(str(exc)) from exc
     errors = []
     for key in INT_KEYS & data.keys():
         try:
@@ -78,12 +104,12 @@ def parse_xlsx(file) -> dict:
     if "review_points" in data:
         data["review_points"] = _cell(data["review_points"]).lower() in ("1", "true", "yes", "是")
     items: dict[str, dict] = {}
-    rows = wb["items"].iter_rows(values_only=True)
-    header = tuple(_cell(c) for c in next(rows, ()))
+    rows = iter(items_rows)
+    header = tuple(_cell(c) for c in next(rows, (0, ()))[1])
     if header[: len(ITEM_COLUMNS)] != ITEM_COLUMNS:
         errors.append(_("items: the header row must be %(h)s.") % {"h": " | ".join(ITEM_COLUMNS)})
         raise ValidationError(errors)
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         cells = [_cell(c) for c in row[: len(ITEM_COLUMNS)]] + [""] * len(ITEM_COLUMNS)
         item_no, item_title, el_no, el_title, point, hint, codes = cells[:7]
         if not any(cells[:7]):
@@ -99,7 +125,6 @@ def parse_xlsx(file) -> dict:
         )
         if point:
             element["points"].append({"title": point, "hint": hint, "platform_codes": codes})
-    wb.close()
     if errors:
         raise ValidationError(errors)
     data["items"] = [

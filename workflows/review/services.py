@@ -938,6 +938,24 @@ def catalogue_import(*, actor, data, activate=False):
     return catalogue
 
 
+def catalogue_import_xlsx(*, actor, file, activate=False):
+    """A catalogue version from an uploaded workbook, recorded as an import run (also when the
+    file is refused part-way, e.g. the version exists already)."""
+    from engine.imports import recorded
+
+    from .catalogues import parse_xlsx
+
+    access.require(actor, caps.CATALOGUE_MANAGE)
+    data = parse_xlsx(file)
+    name = (getattr(file, "name", "") or "").rsplit("/", 1)[-1]
+    with recorded(actor=actor, kind="catalogue", file_name=name) as run:
+        catalogue = catalogue_import(actor=actor, data=data, activate=activate)
+        points = sum(len(e.get("points", [])) for i in data["items"] for e in i["elements"])
+        run.total = run.processed = run.created = points
+        run.result = {"catalogue": str(catalogue), "catalogue_id": catalogue.pk}
+    return catalogue
+
+
 @transaction.atomic
 def catalogue_set_status(*, actor, catalogue, status):
     access.require(actor, caps.CATALOGUE_MANAGE)

@@ -635,9 +635,10 @@ def catalogue_list(request):
     form = CatalogueImportForm(request.POST or None, request.FILES or None) if can_manage else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
-            data = catalogues.parse_xlsx(form.cleaned_data["file"])
-            catalogue = services.catalogue_import(
-                actor=request.user, data=data, activate=form.cleaned_data["activate"]
+            catalogue = services.catalogue_import_xlsx(
+                actor=request.user,
+                file=form.cleaned_data["file"],
+                activate=form.cleaned_data["activate"],
             )
         except ValidationError as exc:
             _add_form_errors(form, exc)

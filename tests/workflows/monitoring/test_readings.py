@@ -9,8 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.urls import resolve
 from openpyxl import Workbook
 
+from accounts.models import AuditEntry
+from engine.models import ImportRun
 from workflows.monitoring import services
 from workflows.monitoring.models import Reading, ReadingStatus, Warning
 
@@ -175,55 +178,76 @@ MIXED = [
 ]
 
 
+def _run(response) -> ImportRun:
+    """The import run the upload redirected to."""
+    assert response.status_code == 302, response.content
+    return ImportRun.objects.get(pk=resolve(response["Location"]).kwargs["pk"])
+
+
 def test_import_with_bad_rows_writes_nothing_and_lists_every_error(cast, mon, login):
     client = login(cast.xx_member)
     response = client.post("/monitoring/readings/import/", {"file": _csv(MIXED)})
-    report = response.context["report"]
-    assert report.rows == 8
-    assert report.error_count == 6
-    assert [row for row, _m in report.errors] == [3, 4, 5, 6, 7, 8]
-    messages = dict(report.errors)
+    run = _run(response)
+    assert run.total == 8
+    assert run.error_count == 6
+    assert [e["row"] for e in run.errors] == [3, 4, 5, 6, 7, 8]
+    messages = {e["row"]: e["message"] for e in run.errors}
     assert "nope" in messages[3] and "2099" in messages[4]
     assert "100" in messages[5] and "很好" in messages[6]
     assert "重复" in messages[7]
-    assert not report.committed
+    assert run.result["rolled_back"] and run.created == 0
     assert not Reading.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "nope" in page and "未导入任何数据" in page
+    assert AuditEntry.objects.get(action="reading.import").after["errors"] == 6
 
 
 def test_import_keeps_good_rows_when_asked_and_is_idempotent(
     cast, mon, login, django_capture_on_commit_callbacks
 ):
     client = login(cast.xx_member)
-    response = client.post(
-        "/monitoring/readings/import/", {"file": _csv(MIXED), "keep_good_rows": "on"}
+    run = _run(
+        client.post("/monitoring/readings/import/", {"file": _csv(MIXED), "keep_good_rows": "on"})
     )
-    report = response.context["report"]
-    assert report.committed and report.written == 2
+    assert run.status == ImportRun.Status.DONE and run.created == 2
     assert Reading.objects.filter(status="pending").count() == 2
-    again = client.post(
-        "/monitoring/readings/import/", {"file": _csv(MIXED), "keep_good_rows": "on"}
-    ).context["report"]
-    assert again.written == 0 and again.already_imported == 2
+    again = _run(
+        client.post("/monitoring/readings/import/", {"file": _csv(MIXED), "keep_good_rows": "on"})
+    )
+    assert again.created == 0 and again.unchanged == 2
     assert Reading.objects.count() == 2
     # the head approves the whole batch at once
     client = login(cast.xx_leader)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/monitoring/batches/{report.source}/approve/")
+        client.post(f"/monitoring/batches/{run.result['source']}/approve/")
     assert Reading.objects.filter(is_current=True).count() == 2
     assert Warning.objects.filter(subject=mon.rj).exists()
 
 
 def test_import_xlsx_and_corrections_become_versions(cast, mon, login):
     client = login(cast.xx_member)
-    report = client.post(
-        "/monitoring/readings/import/", {"file": _xlsx([["M03", "rj", "2026", 91]])}
-    ).context["report"]
-    assert report.written == 1 and report.error_count == 0
+    run = _run(
+        client.post("/monitoring/readings/import/", {"file": _xlsx([["M03", "rj", "2026", 91]])})
+    )
+    assert run.created == 1 and run.error_count == 0
     client.post("/monitoring/readings/import/", {"file": _xlsx([["M03", "rj", "2026", 93]])})
     assert list(Reading.objects.order_by("version").values_list("version", "value")) == [
         (1, Decimal("91")),
         (2, Decimal("93")),
     ]
+
+
+def test_large_import_runs_as_a_job(cast, mon, login, settings, django_capture_on_commit_callbacks):
+    settings.IMPORT_INLINE_MAX_ROWS = 1
+    client = login(cast.xx_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = _run(
+            client.post(
+                "/monitoring/readings/import/", {"file": _csv(MIXED), "keep_good_rows": "on"}
+            )
+        )
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.DONE and run.created == 2 and run.error_count == 6
 
 
 def test_import_refuses_a_file_without_the_columns(cast, mon, login):

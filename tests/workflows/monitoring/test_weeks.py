@@ -8,8 +8,10 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import resolve
 from freezegun import freeze_time
 
+from engine.models import ImportRun
 from workflows.monitoring import periods, tasks
 from workflows.monitoring.models import Period, PeriodKind, Reading, Warning
 
@@ -83,19 +85,21 @@ def test_weekly_attendance_imported_approved_and_warned(
         ["P01", "student", "2026", "97"],  # a yearly period for a weekly indicator
         ["M03", "rj", "2026-W48", "88"],  # a week for a yearly indicator: unknown period
     ]
-    report = client.post("/monitoring/readings/import/", {"file": _csv(rows)}).context["report"]
-    assert [row for row, _m in report.errors] == [4, 5]
-    messages = dict(report.errors)
+    response = client.post("/monitoring/readings/import/", {"file": _csv(rows)})
+    report = ImportRun.objects.get(pk=resolve(response["Location"]).kwargs["pk"])
+    assert [e["row"] for e in report.errors] == [4, 5]
+    messages = {e["row"]: e["message"] for e in report.errors}
     assert "周" in messages[4] or "week" in messages[4].lower()
     assert not Period.objects.filter(kind=PeriodKind.WEEK).exists()  # nothing half-saved
-    report = client.post(
+    response = client.post(
         "/monitoring/readings/import/", {"file": _csv(rows[:2]), "keep_good_rows": "on"}
-    ).context["report"]
-    assert report.committed and report.written == 2
+    )
+    report = ImportRun.objects.get(pk=resolve(response["Location"]).kwargs["pk"])
+    assert report.status == "done" and report.created == 2
     w48 = Period.objects.get(code="2026-W48")
     assert w48.name == "2026年第48周" and w48.is_open
     with django_capture_on_commit_callbacks(execute=True):
-        login(cast.xx_leader).post(f"/monitoring/batches/{report.source}/approve/")
+        login(cast.xx_leader).post(f"/monitoring/batches/{report.result['source']}/approve/")
     warning = Warning.objects.get()
     assert (warning.period, warning.level, warning.subject) == (w48, "red", mon.student)
     # The trend runs week by week; the dashboard's heat map counts the week's warning.

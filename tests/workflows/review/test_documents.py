@@ -6,6 +6,8 @@ from django.test import Client
 from django.urls import reverse
 from docx import Document
 
+from accounts.models import AuditEntry
+from engine.models import ImportRun
 from tests.documents import download_name, official_docx
 from workflows.review import annual, catalogues
 from workflows.review.models import Catalogue, DocumentJob, EvidenceLink
@@ -122,6 +124,15 @@ def test_catalogue_round_trips_through_xlsx_and_imports_as_a_new_version(cast):
     assert imported.status == Catalogue.Status.ACTIVE
     assert imported.elements.count() == 15
     assert sum(e.points.count() for e in imported.elements.all()) == 38
+    run = ImportRun.objects.get(kind="catalogue")
+    assert (run.status, run.created, run.result["catalogue_id"]) == ("done", 38, imported.pk)
+    # the same version again is refused, and the refusal is on the record too
+    upload.seek(0)
+    response = office.post(reverse("review:catalogue_list"), {"file": upload})
+    assert response.status_code == 200 and "版本" in response.content.decode()
+    failed = ImportRun.objects.filter(kind="catalogue").latest("pk")
+    assert failed.status == "failed" and "2" in failed.message
+    assert AuditEntry.objects.filter(action="review.catalogue.import.run").count() == 2
 
 
 def test_a_broken_workbook_is_a_form_error(cast):
