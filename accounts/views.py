@@ -120,7 +120,11 @@ def healthz(request):
 
 
 def error_403(request, exception=None):
-    return render(request, "403.html", status=403)
+    from engine.duties import DutyRefused
+
+    # a separation-of-duties refusal names its rule; other refusals say nothing more
+    reason = str(exception) if isinstance(exception, DutyRefused) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def error_404(request, exception=None):

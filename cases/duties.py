@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import OrgUnit, Role
 from engine import duties
@@ -14,18 +15,19 @@ from .models import Case, Notice, RectificationReport
 
 PROCESS = "case"
 
+_l = gettext_lazy
 STEPS = {
-    "file": _("Filed the case (the reporter)"),
-    "subject": _("Person the case is about"),
-    "accept": _("Accept"),
-    "classify": _("Classify and grade"),
-    "investigate": _("Assign investigators"),
-    "findings": _("Investigate and record findings"),
-    "determine": _("Determine"),
-    "issue_notice": _("Issue a rectification notice"),
-    "rectification_report": _("Submit the rectification report"),
-    "verify": _("Verify the rectification"),
-    "feedback": _("Tell the reporter the outcome"),
+    "file": _l("Filed the case (the reporter)"),
+    "subject": _l("Person the case is about"),
+    "accept": _l("Accept"),
+    "classify": _l("Classify and grade"),
+    "investigate": _l("Assign investigators"),
+    "findings": _l("Investigate and record findings"),
+    "determine": _l("Determine"),
+    "issue_notice": _l("Issue a rectification notice"),
+    "rectification_report": _l("Submit the rectification report"),
+    "verify": _l("Verify the rectification"),
+    "feedback": _l("Tell the reporter the outcome"),
 }
 
 # case action (cases.access.ACTIONS) -> the step the rules name
@@ -119,7 +121,7 @@ def units(case: Case, step: str):
 def register():
     duties.register(
         duties.Process(
-            key=PROCESS, label=_("Quality incident"), steps=STEPS, people=people, units=units
+            key=PROCESS, label=_l("Quality incident"), steps=STEPS, people=people, units=units
         )
     )
 
@@ -162,3 +164,35 @@ def refusal(user, case: Case, action: str):
     if step is None:
         return None
     return duties.refusal(process_key=PROCESS, step=step, actor=user, obj=case)
+
+
+def _names(people) -> str:
+    return "、".join(f"{p}" for p in people)
+
+
+def notes(user, case: Case) -> list[str]:
+    """What the case page says about the open step's duties: that it went up a level and why,
+    and, to someone a rule refuses, which rule and who acts instead."""
+    from . import access
+    from .flows import NODE_ACTIONS, next_node
+
+    node = next_node(case)
+    if node not in NODE_ACTIONS:
+        return []
+    action = NODE_ACTIONS[node][0]
+    found = []
+    eligible = who_acts(case, action)
+    if eligible is not None and eligible.escalated:
+        who = _names(eligible.people) or str(_("nobody"))
+        found.append(f"{eligible.reason()} {_('To act: %(people)s.') % {'people': who}}")
+    if access.ACTIONS[action](user, case):
+        rule = refusal(user, case, action)
+        if rule is not None:
+            instead = eligible.people if eligible is not None else []
+            text = _("A separation-of-duties rule does not let you do this: %(rule)s") % {
+                "rule": rule.description
+            }
+            if instead:
+                text += " " + _("To act instead: %(people)s.") % {"people": _names(instead)}
+            found.append(text)
+    return found
