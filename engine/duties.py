@@ -208,7 +208,6 @@ DEFAULT_RULES = [
     ("case", "subject", "findings", "person", "被投诉（涉事）人员不得调查本案"),
     ("case", "file", "findings", "person", "投诉人（报告人）不得调查本案"),
     ("review.report", "author", "approve", "person", "自我诊改报告的撰写人不得审核本人的报告"),
-    ("review.report", "author", "forward", "person", "自我诊改报告的撰写人不得报送本人的报告"),
     ("review.report", "approve", "forward", "person", "报告的审核人与报送人不得为同一人"),
     ("plans.committee", "propose", "vote", "person", "变更申请的提出人不得对本申请投票"),
 ]

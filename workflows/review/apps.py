@@ -8,9 +8,10 @@ class ReviewConfig(AppConfig):
     verbose_name = _("Self-diagnosis and review")
 
     def ready(self):
-        from . import annual_sections, capabilities, cards, evidence
+        from . import annual_sections, capabilities, cards, duties, evidence
 
         capabilities.register()
+        duties.register()
         cards.register()
         evidence.register_builtin()
         annual_sections.register()
