@@ -8,16 +8,24 @@ class PlansConfig(AppConfig):
     verbose_name = _("Plans, targets and standards")
 
     def ready(self):
-        from accounts import access, home, navigation
-        from accounts.navigation import NavItem
-        from engine import attachments
+        from django.db.models.signals import post_delete
 
-        from . import cards, notices
+        from accounts import access, home, navigation
+        from accounts.models import Membership
+        from accounts.navigation import NavItem
+        from engine import attachments, selectors
+
+        from . import cards, committee, notices
         from .models import Plan, Standard, Task
         from .permissions import CAPABILITIES, PlanCap, can_view, task_filter
 
         access.grant_capabilities(CAPABILITIES)
         notices.register()
+        committee.register()
+        selectors.register_pool(committee.inbox_task_ids)
+        post_delete.connect(
+            committee.member_left, sender=Membership, dispatch_uid="plans.committee_member_left"
+        )
         attachments.register_access(Plan, can_view)
         attachments.register_access(Standard, can_view)
         attachments.register_access(
