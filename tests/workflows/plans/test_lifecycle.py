@@ -208,7 +208,7 @@ def test_target_change_updates_its_yearly_values(cast, login):
 def test_quorum_and_chair_sign_off_are_data(cast, login):
     from workflows.plans.models import CommitteeRule
 
-    CommitteeRule.objects.create(quorum=2, require_chair=True)
+    CommitteeRule.objects.create(mode=CommitteeRule.Mode.FIXED, quorum=2, require_chair=True)
     plan = draft_plan(cast)
     officer = login(cast.quality_officer)
     officer.post(_url("item_submit", plan))
@@ -222,7 +222,7 @@ def test_quorum_and_chair_sign_off_are_data(cast, login):
 def test_same_member_cannot_vote_twice(cast, login):
     from workflows.plans.models import CommitteeRule, CommitteeVote
 
-    CommitteeRule.objects.create(quorum=2, require_chair=False)
+    CommitteeRule.objects.create(mode=CommitteeRule.Mode.FIXED, quorum=2, require_chair=False)
     plan = draft_plan(cast)
     officer = login(cast.quality_officer)
     officer.post(_url("item_submit", plan))

@@ -48,7 +48,7 @@ def test_a_leader_never_approves_his_own_report(cast):
 
     # he heads 软件技术, but wrote the report: no approve button, the rule named, and refused
     page = author.get(reverse("review:report_detail", args=[report.pk])).content.decode()
-    assert "review/reports/%d/approve/" % report.pk not in page
+    assert reverse("review:report_action", args=[report.pk, "approve"]) not in page
     assert "自我诊改报告的撰写人不得审核本人的报告" in page
     refused = action(author, report, "approve")
     assert "自我诊改报告的撰写人不得审核本人的报告" in refused
