@@ -28,7 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts import access
 from accounts.audit import audit_record
@@ -38,7 +38,7 @@ from engine import duties
 from .models import ChangeRequest, CommitteeDecision, CommitteeRule, CommitteeVote
 
 PROCESS = "plans.committee"
-NOT_IN_ELECTORATE = (
+NOT_IN_ELECTORATE = gettext_noop(
     "You were not a member of the committee when this vote opened; you vote from the next round."
 )
 COMMITTEE_ROLES = (Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER)
