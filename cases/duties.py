@@ -151,6 +151,12 @@ def levels(case: Case):
     return [(unit, _body_people(unit)) for unit in chain]
 
 
+def has_rules(step: str) -> bool:
+    from engine.models import DutyRule
+
+    return DutyRule.objects.filter(process=PROCESS, later_step=step, is_active=True).exists()
+
+
 def who_acts(case: Case, action: str) -> duties.Eligible | None:
     """The people who must do a body step of `case` (None for steps that are not the body's)."""
     step = ACTION_STEP.get(action)

@@ -118,7 +118,10 @@ def test_nobody_verifies_their_own_rectification_and_it_goes_up(cast, login, cli
     assert refused.status_code == 403
     assert "整改单位的人员不得验收本单位的整改" in refused.content.decode()
 
-    # so the step went up to the quality office, whose page says why
+    # so the step went up to the quality office: the task is in its inbox, its page says why
+    client.force_login(cast.quality_officer)
+    inbox = client.get(reverse("cases:inbox")).content.decode()
+    assert xx_case.number in inbox
     client.force_login(cast.quality_officer)
     page = client.get(xx_case.get_absolute_url()).content.decode()
     assert 'data-action="verify"' in page
