@@ -63,6 +63,8 @@ def test_submit_starts_the_process_and_our_pages_complete_its_steps(cast, login)
     committee_task = _open(plan, "committee")
     assert committee_task.owner_permission == "plans.decide"
 
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=plan, approve=True)
     login(cast.chair).post(_url("item_vote", plan), {"decision": "approve"})
     assert Plan.objects.get(pk=plan.pk).state == ItemState.IN_FORCE
     assert _steps(plan)[-1] == ("committee", STATUS.DONE, "chair")
@@ -189,6 +191,8 @@ def test_change_request_approved_on_our_page_completes_the_flow(cast, login):
         reason="与省规划对齐",
         proposed={"end_year": 2031},
     )
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=change, approve=True)
     login(cast.chair).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
     plan = Plan.objects.get(pk=plan.pk)
     assert plan.version == 2 and plan.end_year == 2031
