@@ -144,6 +144,10 @@ class Eligible:
         if not self.escalated:
             return ""
         rules = "；".join(dict.fromkeys(str(r.description) for r in self.excluded))
+        if not rules:
+            return _("Nobody in the usual body holds this step, so it goes up to %(unit)s.") % {
+                "unit": self.unit
+            }
         return _(
             "Nobody in the usual body may do this step (%(rules)s), so it goes up to %(unit)s."
         ) % {"rules": rules, "unit": self.unit}
