@@ -127,8 +127,12 @@ def error_400(request, exception=None):
 
 
 def error_403(request, exception=None):
-    return _api_error(request, 403, "forbidden", "Access denied.") or render(
-        request, "403.html", status=403
+    from engine.duties import DutyRefused
+
+    # a separation-of-duties refusal names its rule; other refusals say nothing more
+    reason = str(exception) if isinstance(exception, DutyRefused) else ""
+    return _api_error(request, 403, "forbidden", reason or "Access denied.") or render(
+        request, "403.html", {"reason": reason}, status=403
     )
 
 

@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import OrgUnit
+from engine.duties import DutyRefused
 
+from . import duties
 from .models import RESPONSIBLE_STATES, Case, Notice
 from .permissions import CaseCap
 
@@ -105,15 +107,36 @@ ACTIONS = {
 
 
 def may(user, case: Case, action: str) -> bool:
+    """May `user` do `action` on `case`: their role says so and no separation-of-duties rule
+    forbids it (cases.duties); or the rules left the accepting body nobody for the step, and it
+    went up to a body `user` acts for."""
     check = ACTIONS.get(action)
     if check is None:
         raise KeyError(f"unknown case action {action!r}")
-    return access.is_active_user(user) and bool(check(user, case))
+    if not access.is_active_user(user):
+        return False
+    if check(user, case):
+        return duties.refusal(user, case, action) is None
+    return escalated_to(user, case, action)
+
+
+def escalated_to(user, case: Case, action: str) -> bool:
+    """Did the step go up to a level `user` belongs to? (Only the quality office is above a
+    body, so nobody else pays for the look-up.)"""
+    if action not in duties.ACTION_STEP or not access.has_capability(user, CaseCap.ACCEPT_COLLEGE):
+        return False
+    eligible = duties.who_acts(case, action)
+    return eligible is not None and eligible.escalated and user in eligible.people
 
 
 def require(user, case: Case, action: str) -> None:
-    if not may(user, case, action):
-        raise PermissionDenied(_("You may not do this on this case."))
+    if may(user, case, action):
+        return
+    if access.is_active_user(user) and ACTIONS[action](user, case):
+        rule = duties.refusal(user, case, action)
+        if rule is not None:
+            raise DutyRefused(rule)
+    raise PermissionDenied(_("You may not do this on this case."))
 
 
 def get_case(user, pk, action: str = "view", *, for_update: bool = False) -> Case:

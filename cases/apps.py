@@ -10,13 +10,14 @@ class CasesConfig(AppConfig):
         from accounts import access, home, navigation
         from engine import attachments, signals
 
-        from . import messages, services
+        from . import duties, messages, services
         from .access import can_download_attachment
         from .models import Case, Notice, RectificationReport
         from .permissions import CAPABILITIES, CaseCap
         from .selectors import home_cards
 
         access.grant_capabilities(CAPABILITIES)
+        duties.register()
         messages.register()
         for model in (Case, Notice, RectificationReport):
             attachments.register_access(model, can_download_attachment)

@@ -272,7 +272,7 @@ class CaseTaskActivation(nodes.ViewActivation):
         task.data = data if data is not None else {}
         task.seed = seed
         activation = cls(task)
-        owner = flow_task.calc_owner(activation)
+        owner = flow_task.calc_owner(activation) or _escalated_owner(flow_task, activation)
         if owner:
             task.owner, task.status = owner, STATUS.ASSIGNED
         _flush(task, prev_activation.task)
@@ -337,6 +337,21 @@ class CaseTask(flow.View):
     def can_execute(self, user, task):
         case = task.process.coerced.case
         return any(access.may(user, case, action) for action in self.actions)
+
+
+def _escalated_owner(flow_task, activation):
+    """The one person a body step went up to when the separation-of-duties rules left the
+    accepting body nobody (cases.duties): the task is named to them, so it is in their inbox."""
+    from . import duties
+
+    action = NODE_ACTIONS[flow_task.name][0]
+    step = duties.ACTION_STEP.get(action)
+    if step not in duties.BODY_STEPS or not duties.has_rules(step):
+        return None
+    eligible = duties.who_acts(activation.process.case, action)
+    if eligible is not None and eligible.escalated and len(eligible.people) == 1:
+        return eligible.people[0]
+    return None
 
 
 def _sole_investigator(activation):

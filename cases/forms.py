@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, Role
-from engine import attachments
+from engine import attachments, duties
 
 from .models import Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .routing import college_body
@@ -151,14 +151,27 @@ def investigator_choices():
     )
 
 
-class InvestigateForm(forms.Form):
-    investigators = forms.ModelMultipleChoiceField(
-        label=_("Investigators"), queryset=User.objects.none()
-    )
+class PersonWithUnitField(forms.ModelMultipleChoiceField):
+    """People by name with the units they hold roles in (two 王伟 are told apart)."""
 
-    def __init__(self, *args, **kwargs):
+    def label_from_instance(self, obj):
+        units = sorted({m.org_unit.name for m in obj.memberships.all()})
+        return f"{obj}（{'、'.join(units)}）" if units else str(obj)
+
+
+class InvestigateForm(forms.Form):
+    """Offers only the people who may investigate this case: the separation-of-duties rules
+    (engine.duties) leave out, e.g., the person the case is about and the reporter."""
+
+    takes_case = True
+    investigators = PersonWithUnitField(label=_("Investigators"), queryset=User.objects.none())
+
+    def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["investigators"].queryset = investigator_choices()
+        people = investigator_choices()
+        if case is not None:
+            people = duties.allowed_people(people, process_key="case", step="findings", obj=case)
+        self.fields["investigators"].queryset = people.prefetch_related("memberships__org_unit")
 
 
 class FindingsForm(forms.ModelForm):

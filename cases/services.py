@@ -17,8 +17,10 @@ from accounts import access as accounts_access
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, Role
 from engine import attachments, deadlines, notifications, sequences
+from engine import duties as engine_duties
 
 from . import access, flows, routing
+from . import duties as case_duties
 from .confidential import intake
 from .models import Approver, Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .models import Status as S
@@ -538,12 +540,30 @@ def case_classify(*, actor, case: Case, category: Category, grade: Grade) -> Cas
     return case
 
 
+def _check_investigators(case: Case, investigators) -> None:
+    """Nobody a separation-of-duties rule keeps off the investigation (the person the case is
+    about, the reporter…) may be named: the form's error says which rule, for whom."""
+    errors = []
+    for person in investigators:
+        rule = engine_duties.refusal(
+            process_key=case_duties.PROCESS, step="findings", actor=person, obj=case
+        )
+        if rule is not None:
+            errors.append(
+                _("%(person)s may not investigate this case: %(rule)s")
+                % {"person": person, "rule": rule.description}
+            )
+    if errors:
+        raise ValidationError({"investigators": errors})
+
+
 @transaction.atomic
 def case_start_investigation(*, actor, case: Case, investigators) -> Case:
     investigators = [u for u in investigators if u is not None and u.is_active]
     if not investigators:
         raise ValidationError({"investigators": _("Assign at least one investigator.")})
     case = _step(actor, case, "investigate")
+    _check_investigators(case, investigators)
     before = case.status
     _fire(case, "start_investigation", actor)
     case.save()

@@ -12,7 +12,7 @@ from accounts import access as accounts_access
 from engine.attachments import attachments_for
 from engine.deadlines import open_deadlines_for
 
-from . import exports, flows, forms, selectors, services
+from . import access, duties, exports, flows, forms, selectors, services
 from .access import can_see_reporter, get_case, get_notice, reporter_display
 from .models import Case, Status
 from .permissions import CaseCap
@@ -129,6 +129,7 @@ def case_detail(request, pk):
             "files": attachments_for(case),
             "deadlines": open_deadlines_for(case),
             "investigators": case.investigators.all(),
+            "duty_notes": duties.notes(request.user, case),
         },
     )
 
@@ -278,6 +279,14 @@ CASE_ACTIONS = {
 }
 
 
+def _form_kwargs(case, form_class, bound) -> dict:
+    if bound:
+        return {"instance": Case.objects.get(pk=case.pk)}
+    if getattr(form_class, "takes_case", False):
+        return {"case": case}
+    return {}
+
+
 def _run(request, case, form, handler, template_context):
     try:
         handler(request, case, form)
@@ -297,7 +306,7 @@ def case_action(request, pk, action):
         raise Http404
     label, form_class, handler, bound = CASE_ACTIONS[action]
     case = get_case(request.user, pk, action)
-    kwargs = {"instance": Case.objects.get(pk=case.pk)} if bound else {}
+    kwargs = _form_kwargs(case, form_class, bound)
     posted = request.method == "POST"
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if request.method == "POST" and form.is_valid():
@@ -307,7 +316,13 @@ def case_action(request, pk, action):
     return render(
         request,
         "cases/action_form.html",
-        {"case": case, "form": form, "label": label, "action": action},
+        {
+            "case": case,
+            "form": form,
+            "label": label,
+            "action": action,
+            "duty_notes": duties.notes(request.user, case),
+        },
     )
 
 
@@ -359,7 +374,14 @@ def notice_action(request, pk, action):
     return render(
         request,
         "cases/action_form.html",
-        {"case": notice.case, "notice": notice, "form": form, "label": label, "action": action},
+        {
+            "case": notice.case,
+            "notice": notice,
+            "form": form,
+            "label": label,
+            "action": action,
+            "duty_notes": duties.notes(request.user, notice.case),
+        },
     )
 
 
@@ -411,6 +433,8 @@ def task_page(request, process_pk, task_pk):
     allowed = set(services.allowed_actions(request.user, case))
     offered = [a for a in task.flow_task.actions if a in allowed]
     if not offered:
+        # a separation-of-duties rule that refuses the step names itself on the 403 page
+        access.require(request.user, case, task.flow_task.actions[0])
         raise PermissionDenied
     action = request.GET.get("action") or offered[0]
     if action not in offered:
@@ -422,7 +446,7 @@ def task_page(request, process_pk, task_pk):
         bound = False
     else:
         label, form_class, handler, bound = CASE_ACTIONS[action]
-    kwargs = {"instance": Case.objects.get(pk=case.pk)} if bound else {}
+    kwargs = _form_kwargs(case, form_class, bound)
     posted = request.method == "POST"
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if posted and form.is_valid():
@@ -448,6 +472,7 @@ def task_page(request, process_pk, task_pk):
             "label": label,
             "action": action,
             "task": task,
+            "duty_notes": duties.notes(request.user, case),
             "task_actions": [
                 (a, (NOTICE_ACTIONS.get(a) or CASE_ACTIONS[a])[0]) for a in offered if a != action
             ],

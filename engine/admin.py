@@ -1,15 +1,17 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import hidden_content_types
 
-from . import notifications, services
+from . import duties, notifications, services
 from .models import (
     Attachment,
     CalendarDay,
     Deadline,
     Delivery,
+    DutyRule,
     EscalationRule,
     ImportRun,
     MessageTemplate,
@@ -163,3 +165,63 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class DutyRuleForm(forms.ModelForm):
+    """Processes and steps as their processes declare them (engine.duties), by name."""
+
+    class Meta:
+        model = DutyRule
+        fields = ["process", "earlier_step", "later_step", "kind", "description", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["process"] = forms.ChoiceField(
+            label=_("process"), choices=duties.process_choices()
+        )
+        steps = (("earlier_step", _("who did (or is)")), ("later_step", _("may not do")))
+        for name, label in steps:
+            self.fields[name] = forms.ChoiceField(label=label, choices=duties.step_choices())
+
+    def clean(self):
+        data = super().clean()
+        process = duties.PROCESSES.get(data.get("process"))
+        for name in ("earlier_step", "later_step"):
+            if process is not None and data.get(name) and data[name] not in process.steps:
+                self.add_error(name, _("This process has no such step."))
+        return data
+
+
+@admin.register(DutyRule)
+class DutyRuleAdmin(admin.ModelAdmin):
+    """The separation-of-duties rules. The shipped rows are the college's defaults (the policy
+    documents are silent on who may not do what), editable here; every change is audited."""
+
+    form = DutyRuleForm
+    list_display = ["description", "process", "earlier_step", "later_step", "kind", "is_active"]
+    list_filter = ["process", "kind", "is_active"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["description"].help_text = _(
+            "Shown on the page when the rule refuses someone. The shipped rules are the "
+            "college's defaults, not taken from the policy documents; edit them as the college "
+            "decides."
+        )
+        return form
+
+    def save_model(self, request, obj, form, change):
+        from accounts.audit import snapshot
+
+        before = None
+        if change:
+            old = DutyRule.objects.get(pk=obj.pk)
+            before = snapshot(old, fields=services.DUTY_RULE_FIELDS)
+        services.duty_rule_save(actor=request.user, rule=obj, before=before)
+
+    def delete_model(self, request, obj):
+        services.duty_rule_delete(actor=request.user, rule=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.duty_rule_delete(actor=request.user, rule=obj)

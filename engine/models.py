@@ -441,3 +441,40 @@ class ImportRun(models.Model):
         self.error_count += 1
         if len(self.errors) < settings.IMPORT_MAX_ERRORS_KEPT:
             self.errors.append({"row": row, "column": column, "message": str(message)})
+
+
+class DutyRule(models.Model):
+    """A separation-of-duties rule (职责分离): whoever did (or is) `earlier_step` of a process
+    may not do its `later_step`. The shipped rows are the college's defaults, not a seed's:
+    where the seeds are silent, a college expects nobody to verify their own rectification,
+    approve their own report or vote on their own change request. Edit them here; every change
+    is audited. engine.duties reads them."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Not the same person")
+        UNIT = "unit", _("Nobody from the same unit")
+
+    process = models.CharField(_("process"), max_length=40)
+    earlier_step = models.CharField(_("who did (or is)"), max_length=40)
+    later_step = models.CharField(_("may not do"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    description = models.CharField(
+        _("rule as shown to users"),
+        max_length=200,
+        help_text=_("Shown on the page when the rule refuses someone."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("separation-of-duties rule")
+        verbose_name_plural = _("separation-of-duties rules")
+        ordering = ["process", "later_step", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "earlier_step", "later_step", "kind"], name="dutyrule_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.description

@@ -17,15 +17,26 @@ from .models import Deadline, EscalationRule, Notification, NotificationPreferen
 LEADER_ROLES = (Role.DEPARTMENT_LEADER, Role.TEAM_LEADER, Role.QUALITY_OFFICER)
 
 
+# callables(user) -> task ids: open tasks named to nobody that wait for `user` among others (a
+# committee vote waits for every member who has not voted yet)
+POOLS: list = []
+
+
+def register_pool(pool) -> None:
+    """Let a flow add unassigned tasks that wait for a user to their inbox (call from ready())."""
+    POOLS.append(pool)
+
+
 def inbox_tasks(user):
-    """Tasks assigned to the user across every flow, oldest first."""
+    """Tasks assigned to the user across every flow, and the pooled tasks waiting for them,
+    oldest first."""
     if not access.is_active_user(user):
         return Task.objects.none()
-    return (
-        Task.objects.filter(owner=user, status=STATUS.ASSIGNED)
-        .select_related("process")
-        .order_by("created")
-    )
+    pooled = [pk for pool in POOLS for pk in pool(user)]
+    q = Q(owner=user, status=STATUS.ASSIGNED)
+    if pooled:
+        q |= Q(pk__in=pooled)
+    return Task.objects.filter(q).select_related("process").order_by("created")
 
 
 def task_rows(tasks) -> list:

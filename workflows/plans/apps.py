@@ -8,13 +8,17 @@ class PlansConfig(AppConfig):
     verbose_name = _("Plans, targets and standards")
 
     def ready(self):
-        from accounts import access, home, navigation
-        from accounts.navigation import NavItem
-        from engine import attachments
+        from django.db.models.signals import post_delete
 
-        from . import (
+        from accounts import access, home, navigation
+        from accounts.models import Membership
+        from accounts.navigation import NavItem
+        from engine import attachments, selectors
+
+        from . import (  # noqa: F401 - imports registers the plans import
             cards,
-            imports,  # noqa: F401 - registers the plans import
+            committee,
+            imports,
             notices,
         )
         from .models import Plan, Standard, Task
@@ -22,6 +26,11 @@ class PlansConfig(AppConfig):
 
         access.grant_capabilities(CAPABILITIES)
         notices.register()
+        committee.register()
+        selectors.register_pool(committee.inbox_task_ids)
+        post_delete.connect(
+            committee.member_left, sender=Membership, dispatch_uid="plans.committee_member_left"
+        )
         attachments.register_access(Plan, can_view)
         attachments.register_access(Standard, can_view)
         attachments.register_access(

@@ -6,11 +6,12 @@ approved by the committee chair; running it twice changes nothing.
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import OrgUnit, Role, User
 
-from . import services
+from . import committee, services
 from .models import ItemState, Plan, PlanKind
 
 START, END = 2026, 2030
@@ -241,7 +242,12 @@ def _unit(name, default):
 def _approve(item, officer, chair):
     services.item_submit(actor=officer, item=item)
     services.item_review(actor=officer, item=item, approve=True)
-    services.committee_vote(actor=chair, subject=item, approve=True)
+    # the members entitled to vote approve until the committee's rule is met (the chair first)
+    decision = committee.committee_open(type(item).objects.get(pk=item.pk))
+    voters = sorted(decision.electorate, key=lambda pk: pk != chair.pk)
+    for voter in get_user_model().objects.in_bulk(voters).values():
+        if services.committee_vote(actor=voter, subject=item, approve=True) is not None:
+            break
     return type(item).objects.get(pk=item.pk)
 
 

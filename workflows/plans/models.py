@@ -474,7 +474,9 @@ class ChangeRequest(ConcurrentTransitionMixin, models.Model):
 
 
 class CommitteeVote(models.Model):
-    """One member's vote on one committee round (an item's approval or a change request)."""
+    """One member's vote on one committee round (an item's approval or a change request). A
+    member votes once per round; changing the vote before the decision updates this row and
+    appends the earlier vote to `history` (and to the audit trail)."""
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
@@ -484,6 +486,8 @@ class CommitteeVote(models.Model):
     as_chair = models.BooleanField(_("chair's vote"), default=False)
     comment = models.TextField(_("comments"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), null=True, blank=True)
+    history = models.JSONField(_("earlier votes"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("committee vote")
@@ -500,14 +504,23 @@ class CommitteeVote(models.Model):
 
 
 class CommitteeDecision(models.Model):
-    """The committee's decision on one round; the unique key makes a second decision impossible."""
+    """One committee round, opened when the vote opens and decided once: who may vote (the
+    committee's members at opening, less anyone a separation-of-duties rule keeps out), how
+    many approving votes decide, and the outcome (None while the vote is open). The unique key
+    makes a second decision impossible."""
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
     round = models.PositiveIntegerField(default=1)
-    approved = models.BooleanField(_("approved"))
+    approved = models.BooleanField(_("approved"), null=True, blank=True)
     comment = models.TextField(_("comments"), blank=True)
-    decided_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(_("vote opened at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    electorate = models.JSONField(_("members entitled to vote (ids)"), default=list)
+    electorate_size = models.PositiveSmallIntegerField(_("members entitled to vote"), default=0)
+    threshold = models.PositiveSmallIntegerField(_("approving votes needed"), default=1)
+    require_chair = models.BooleanField(_("chair must sign off"), default=False)
+    excluded = models.JSONField(_("members kept out of the vote"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("committee decision")
@@ -520,16 +533,38 @@ class CommitteeDecision(models.Model):
         ]
 
     def __str__(self):
+        if self.approved is None:
+            return f"#{self.object_id}/{self.round}: open"
         return f"#{self.object_id}/{self.round}: {'approved' if self.approved else 'returned'}"
+
+    @property
+    def is_open(self):
+        return self.approved is None
 
 
 class CommitteeRule(models.Model):
-    """How the committee decides (data, editable in admin): the newest row applies."""
+    """How the committee decides (data, editable in admin): the newest row applies. The
+    college's default (not a seed's: the seeds are silent) is a majority of the committee's
+    members at the time the vote opens, without a chair's sign-off."""
 
+    class Mode(models.TextChoices):
+        MAJORITY = "majority", _("A majority of the members")
+        FIXED = "fixed", _("A fixed number of votes")
+
+    mode = models.CharField(
+        _("decided by"),
+        max_length=10,
+        choices=Mode.choices,
+        default=Mode.MAJORITY,
+        help_text=_(
+            "Majority: more than half of the members entitled to vote when the vote opens must "
+            "approve; a tie does not approve. This is the college's default, editable here."
+        ),
+    )
     quorum = models.PositiveSmallIntegerField(
         _("votes needed"),
         default=1,
-        help_text=_("Number of concurring committee votes that decide a round."),
+        help_text=_("Only with a fixed number: concurring votes that decide a round."),
     )
     require_chair = models.BooleanField(
         _("chair must sign off"),
@@ -543,11 +578,16 @@ class CommitteeRule(models.Model):
         verbose_name_plural = _("committee decision rules")
 
     def __str__(self):
-        return f"quorum={self.quorum} chair={self.require_chair}"
+        return f"{self.mode} quorum={self.quorum} chair={self.require_chair}"
 
     @classmethod
     def current(cls):
         return cls.objects.order_by("-pk").first() or cls()
+
+    def threshold_for(self, size: int) -> int:
+        if self.mode == self.Mode.FIXED:
+            return self.quorum
+        return size // 2 + 1
 
 
 class UnitAlias(models.Model):

@@ -61,10 +61,11 @@ def review_needed(item, round_key):
     )
 
 
-def committee_needed(subject, round_key):
+def committee_needed(subject, round_key, recipients=None):
+    """Every member entitled to vote in the round is told (workflows.plans.committee)."""
     notifications.notify(
         kind="plans.committee_needed",
-        recipients=committee(),
+        recipients=committee() if recipients is None else recipients,
         obj=subject,
         url=subject.get_absolute_url(),
         dedup_key=_key("plans.committee_needed", subject, round_key),

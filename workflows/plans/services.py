@@ -18,7 +18,7 @@ from accounts.audit import audit_record
 from accounts.models import OrgUnit
 from engine import attachments, deadlines
 
-from . import flows, notices
+from . import committee, flows, notices
 from .models import (
     EDITABLE_STATES,
     KIND_TIER,
@@ -26,8 +26,6 @@ from .models import (
     ChangeRequest,
     ChangeState,
     CommitteeDecision,
-    CommitteeRule,
-    CommitteeVote,
     ItemState,
     ItemVersion,
     Plan,
@@ -431,7 +429,7 @@ def item_review(*, actor, item, approve: bool, comment: str = ""):
     item.save()
     flows.complete_step(item, flows.REVIEW, actor)
     if approve:
-        notices.committee_needed(item, round_key=str(item.committee_round))
+        committee.committee_open(item)
     else:
         notices.returned(item, comment, round_key=f"review-{item.updated_at.timestamp()}")
     audit_record(
@@ -465,11 +463,12 @@ def _snapshot_version(item, change_request=None):
 
 @transaction.atomic
 def committee_vote(*, actor, subject, approve: bool, comment: str = ""):
-    """One committee member's vote on an item awaiting approval or on a change request.
+    """One committee member's vote (or changed vote) on an item awaiting approval or on a change
+    request; the rules of the round are workflows.plans.committee's.
 
-    The subject row is locked first, so two members voting at once are serialised: the second
-    finds the round decided and gets a StateConflict, and only one decision is recorded.
-    Returns the CommitteeDecision when this vote decided the round, else None.
+    The subject row is locked first, so two members voting at once are serialised and only one
+    decision is recorded. Returns the CommitteeDecision when this vote decided the round, else
+    None.
     """
     access.require(actor, PlanCap.DECIDE)
     subject = _locked(subject)
@@ -482,48 +481,41 @@ def committee_vote(*, actor, subject, approve: bool, comment: str = ""):
         )
     if not approve and not comment.strip():
         raise ValidationError({"comment": _("Give the committee's comments when returning.")})
-    round_no = 1 if is_change else subject.committee_round
-    ct = ContentType.objects.get_for_model(subject)
-    votes = CommitteeVote.objects.filter(content_type=ct, object_id=subject.pk, round=round_no)
-    if votes.filter(voter=actor).exists():
-        raise ValidationError({"vote": _("You have already voted in this round.")})
-    as_chair = access.can(actor, PlanCap.CHAIR)
-    CommitteeVote.objects.create(
-        content_type=ct,
-        object_id=subject.pk,
-        round=round_no,
-        voter=actor,
-        approve=approve,
-        as_chair=as_chair,
-        comment=comment,
-    )
-    audit_record(
-        actor=actor,
-        action="plans.vote",
-        obj=subject,
-        after={"approve": approve, "comment": comment, "round": round_no},
-    )
-    rule = CommitteeRule.current()
-    tally = list(votes.values_list("approve", "as_chair"))
-    approvals = sum(1 for a, _c in tally if a)
-    returns = len(tally) - approvals
-    chair_approved = any(a and c for a, c in tally)
-    chair_returned = any(not a and c for a, c in tally)
-    if approvals >= rule.quorum and (chair_approved or not rule.require_chair):
-        outcome = True
-    elif returns >= rule.quorum or (rule.require_chair and chair_returned):
-        outcome = False
-    else:
+    decision = committee.record_vote(actor=actor, subject=subject, approve=approve, comment=comment)
+    return _settle(actor, subject, decision, comment)
+
+
+def _settle(actor, subject, decision, comment: str = ""):
+    """Decide the round when its outcome is certain (after a vote, or a member leaving)."""
+    result = committee.outcome(decision)
+    if result is None:
         return None
-    decision = CommitteeDecision.objects.create(
-        content_type=ct, object_id=subject.pk, round=round_no, approved=outcome, comment=comment
-    )
-    if is_change:
-        _decide_change(actor, subject, outcome, comment)
+    committee.close(decision, result, comment)
+    if isinstance(subject, ChangeRequest):
+        _decide_change(actor, subject, result, comment)
     else:
-        _decide_item(actor, subject, outcome, comment)
+        _decide_item(actor, subject, result, comment)
     flows.complete_step(subject, flows.COMMITTEE, actor)
     return decision
+
+
+@transaction.atomic
+def committee_recount(*, actor=None) -> int:
+    """Recount every open round (a member left the committee): a round that can no longer pass
+    is decided now. Returns how many rounds were decided."""
+    decided = 0
+    for decision in CommitteeDecision.objects.filter(approved__isnull=True):
+        subject = _locked(committee.subject_of(decision))
+        decision.refresh_from_db()
+        if decision.approved is not None:
+            continue
+        last = committee.votes_of(decision).order_by("-updated_at", "-created_at").first()
+        who = actor or (last.voter if last else None)
+        if who is None:
+            continue
+        if _settle(who, subject, decision, _("Decided on recount: a member left the committee.")):
+            decided += 1
+    return decided
 
 
 def _supersede(actor, old: Plan, *, by_plan: Plan):
@@ -633,7 +625,7 @@ def change_request_create(*, actor, item, summary: str, reason: str, proposed: d
     )
     flows.start_for(change)
     audit_record(actor=actor, action="change.create", obj=change, after=proposed)
-    notices.committee_needed(change, round_key="1")
+    committee.committee_open(change)
     return change
 
 

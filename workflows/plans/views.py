@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import OrgUnit
-from engine import attachments, documents
+from engine import attachments, documents, duties
 
-from . import exports, flows, forms, imports, selectors, services
-from .models import ChangeRequest, CommitteeVote, ExportJob, PendingImport, Plan, Target
+from . import committee, exports, flows, forms, imports, selectors, services
+from .models import ChangeRequest, CommitteeDecision, ExportJob, PendingImport, Plan, Target
 from .permissions import (
     PlanCap,
     can_edit,
@@ -366,10 +366,12 @@ def change_detail(request, pk):
         {"field": selectors.field_label(item, key), "current": current.get(key), "proposed": value}
         for key, value in change.proposed.items()
     ]
-    votes = CommitteeVote.objects.filter(
-        content_type=ContentType.objects.get_for_model(ChangeRequest),
-        object_id=change.pk,
-    ).select_related("voter")
+    decision = CommitteeDecision.objects.filter(
+        content_type=ContentType.objects.get_for_model(ChangeRequest), object_id=change.pk
+    ).first()
+    refused = duties.refusal(
+        process_key=committee.PROCESS, step="vote", actor=request.user, obj=change
+    )
     return render(
         request,
         "plans/change_detail.html",
@@ -377,9 +379,12 @@ def change_detail(request, pk):
             "change": change,
             "item": item,
             "rows": rows,
-            "votes": votes,
+            "decision": decision,
+            "voters": committee.electorate_rows(decision) if decision else [],
             "steps": flows.history(change),
-            "can_decide": access.can(request.user, PlanCap.DECIDE),
+            "can_decide": access.can(request.user, PlanCap.DECIDE)
+            and (decision is None or request.user.pk in decision.electorate),
+            "refused": refused if access.can(request.user, PlanCap.DECIDE) else None,
             "comment_form": forms.CommentForm(),
         },
     )
@@ -398,6 +403,11 @@ def change_vote(request, pk):
         )
     except (ValidationError, services.StateConflict) as exc:
         _report(request, exc)
+    except PermissionDenied as exc:
+        # a rule (the proposer does not vote) or a membership that began after the vote opened
+        if not str(exc):
+            raise
+        messages.error(request, str(exc))
     else:
         messages.success(
             request,

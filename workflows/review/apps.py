@@ -8,15 +8,17 @@ class ReviewConfig(AppConfig):
     verbose_name = _("Self-diagnosis and review")
 
     def ready(self):
-        from . import (
+        from . import (  # noqa: F401 - catalogues registers the catalogue import
             annual_sections,
             capabilities,
             cards,
-            catalogues,  # noqa: F401 - registers the catalogue import
+            catalogues,
+            duties,
             evidence,
         )
 
         capabilities.register()
+        duties.register()
         cards.register()
         evidence.register_builtin()
         annual_sections.register()

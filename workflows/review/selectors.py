@@ -96,7 +96,7 @@ def expert_assignments(user):
 
 def approvals_waiting(user):
     """Submitted reports the user approves as unit head, and approved ones they forward."""
-    from .services import is_unit_head, may_forward
+    from .services import may_approve, may_forward
 
     candidates = SelfDiagnosisReport.objects.filter(
         _either(
@@ -108,7 +108,7 @@ def approvals_waiting(user):
     return [
         r
         for r in candidates
-        if (r.status == ReportStatus.SUBMITTED and is_unit_head(user, r.org_unit))
+        if (r.status == ReportStatus.SUBMITTED and may_approve(user, r))
         or (r.status == ReportStatus.APPROVED and may_forward(user, r))
     ]
 

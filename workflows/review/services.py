@@ -20,9 +20,11 @@ from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit
 from accounts.models import Role as R
 from engine import deadlines, notifications
+from engine import duties as engine_duties
 from engine.attachments import validate_upload
 
 from . import capabilities as caps
+from . import duties as review_duties
 from . import evidence as evidence_registry
 from .conclusions import Conclusion, compute_conclusion
 from .models import (
@@ -95,10 +97,35 @@ def is_unit_head(user, unit: OrgUnit) -> bool:
     return any(g.role == R.COMMITTEE_CHAIR for g in held)
 
 
+def may_approve(user, report) -> bool:
+    """The unit head approves (or returns) a submitted report, unless a separation-of-duties
+    rule forbids it (the head wrote it): then the head of the unit above, then the quality
+    office (workflows.review.duties)."""
+    return access.is_active_user(user) and review_duties.may(user, report, "approve")
+
+
 def may_forward(user, report) -> bool:
     if report.org_unit.is_teaching:
-        return is_unit_head(user, report.org_unit)
-    return access.can(user, caps.REPORT_PUBLISH, report)
+        return access.is_active_user(user) and review_duties.may(user, report, "forward")
+    return access.can(user, caps.REPORT_PUBLISH, report) and (
+        engine_duties.refusal(
+            process_key=review_duties.PROCESS, step="forward", actor=user, obj=report
+        )
+        is None
+    )
+
+
+def _require_step(actor, report, step: str, allowed: bool) -> None:
+    """403 for a refused step; naming the rule when one refused someone who would otherwise act."""
+    if allowed:
+        return
+    rule = engine_duties.refusal(
+        process_key=review_duties.PROCESS, step=step, actor=actor, obj=report
+    )
+    usual = review_duties.in_levels(actor, report) or access.can(actor, caps.REPORT_PUBLISH, report)
+    if rule is not None and usual:
+        raise engine_duties.DutyRefused(rule)
+    raise PermissionDenied
 
 
 # ---------------------------------------------------------------- reports
@@ -263,8 +290,7 @@ def report_submit(*, actor, report):
 
 
 def _head_step(actor, report, name, action, reason=""):
-    if not is_unit_head(actor, report.org_unit):
-        raise PermissionDenied
+    _require_step(actor, report, "approve", may_approve(actor, report))
     _transition(report, name, actor)
     report.save()
     audit_record(
@@ -290,8 +316,7 @@ def report_return(*, actor, report, reason):
 @transaction.atomic
 def report_forward(*, actor, report):
     report = SelfDiagnosisReport.objects.select_for_update().get(pk=report.pk)
-    if not may_forward(actor, report):
-        raise PermissionDenied
+    _require_step(actor, report, "forward", may_forward(actor, report))
     _transition(report, "forward", actor)
     report.save()
     audit_record(actor=actor, action="review.report.forward", obj=report)

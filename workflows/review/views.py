@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from engine import documents
+from engine.duties import DutyRefused
 
 from . import capabilities as caps
 from . import catalogues, exports, selectors, services
+from . import duties as review_duties
 from . import evidence as evidence_registry
 from .conclusions import abnormal_below, required_for_effective
 from .forms import (
@@ -173,8 +175,8 @@ def report_detail(request, pk):
             "report": report,
             "rows": selectors.report_rows(report),
             "can_edit": status == ReportStatus.DRAFT and access.can(user, caps.REPORT_EDIT, report),
-            "can_head": status == ReportStatus.SUBMITTED
-            and services.is_unit_head(user, report.org_unit),
+            "can_head": status == ReportStatus.SUBMITTED and services.may_approve(user, report),
+            "duty_notes": review_duties.notes(user, report),
             "can_forward": status == ReportStatus.APPROVED and services.may_forward(user, report),
             "can_publish": status == ReportStatus.FORWARDED
             and access.can(user, caps.REPORT_PUBLISH, report),
@@ -208,6 +210,8 @@ def report_action(request, pk, action):
             raise Http404
     except (ValidationError, TransitionError) as exc:
         _messages_from(request, exc)
+    except DutyRefused as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, _("Done."))
     return redirect("review:report_detail", report.pk)

@@ -50,6 +50,9 @@ def test_lifecycle_through_the_api_and_409_on_an_illegal_step(cast, login):
     client.post(
         f"/api/v1/plans/{pk}/review/", {"decision": "approve"}, content_type="application/json"
     )
+    # the committee decides by a majority of its two members: the other one approved first
+    member = cast.committee_member
+    services.committee_vote(actor=member, subject=Plan.objects.get(pk=pk), approve=True)
     chair = login(cast.chair)
     voted = chair.post(
         f"/api/v1/plans/{pk}/vote/", {"decision": "approve"}, content_type="application/json"
@@ -86,6 +89,10 @@ def test_change_request_through_the_api(cast, login):
     )
     assert response.status_code == 201, response.json()
     change_id = response.json()["id"]
+    # the committee decides by a majority of its two members: the chair approved first
+    services.committee_vote(
+        actor=cast.chair, subject=ChangeRequest.objects.get(pk=change_id), approve=True
+    )
     decided = login(cast.committee_member).post(
         f"/api/v1/change-requests/{change_id}/vote/",
         {"decision": "approve"},

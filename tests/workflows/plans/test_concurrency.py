@@ -8,7 +8,13 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from workflows.plans import flows, services
-from workflows.plans.models import CommitteeDecision, CommitteeVote, ItemState, Plan
+from workflows.plans.models import (
+    CommitteeDecision,
+    CommitteeRule,
+    CommitteeVote,
+    ItemState,
+    Plan,
+)
 
 from .factories import draft_plan
 
@@ -16,6 +22,8 @@ from .factories import draft_plan
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_members_approving_at_once_record_one_decision(cast):
+    # one vote decides, so the two votes race for the one decision
+    CommitteeRule.objects.create(mode=CommitteeRule.Mode.FIXED, quorum=1)
     plan = draft_plan(cast)
     services.item_submit(actor=cast.quality_officer, item=plan)
     services.item_review(actor=cast.quality_officer, item=plan, approve=True)
@@ -68,6 +76,7 @@ def test_two_members_on_the_flow_task_page_at_once_record_one_decision(cast):
     from django.test import Client
     from django.urls import reverse
 
+    CommitteeRule.objects.create(mode=CommitteeRule.Mode.FIXED, quorum=1)
     plan = draft_plan(cast)
     services.item_submit(actor=cast.quality_officer, item=plan)
     services.item_review(actor=cast.quality_officer, item=plan, approve=True)

@@ -63,6 +63,8 @@ def test_submit_starts_the_process_and_our_pages_complete_its_steps(cast, login)
     committee_task = _open(plan, "committee")
     assert committee_task.owner_permission == "plans.decide"
 
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=plan, approve=True)
     login(cast.chair).post(_url("item_vote", plan), {"decision": "approve"})
     assert Plan.objects.get(pk=plan.pk).state == ItemState.IN_FORCE
     assert _steps(plan)[-1] == ("committee", STATUS.DONE, "chair")
@@ -90,6 +92,8 @@ def test_the_flow_task_pages_run_the_services(cast, login):
     committee = _open(plan, "committee")
     chair = login(cast.chair)
     assert _task_url(committee) in chair.get(reverse("plans:inbox")).content.decode()
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=plan, approve=True)
     chair.post(_task_url(committee), {"decision": "approve"})
     plan = Plan.objects.get(pk=plan.pk)
     assert plan.state == ItemState.IN_FORCE and plan.version == 1
@@ -136,7 +140,7 @@ def test_committee_return_through_the_api_completes_the_flow_step(cast, login):
 
 
 def test_quorum_keeps_the_committee_step_open_until_it_decides(cast, login):
-    CommitteeRule.objects.create(quorum=2, require_chair=True)
+    CommitteeRule.objects.create(mode=CommitteeRule.Mode.FIXED, quorum=2, require_chair=True)
     plan = draft_plan(cast)
     services.item_submit(actor=cast.quality_officer, item=plan)
     services.item_review(actor=cast.quality_officer, item=plan, approve=True)
@@ -189,6 +193,8 @@ def test_change_request_approved_on_our_page_completes_the_flow(cast, login):
         reason="与省规划对齐",
         proposed={"end_year": 2031},
     )
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=change, approve=True)
     login(cast.chair).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
     plan = Plan.objects.get(pk=plan.pk)
     assert plan.version == 2 and plan.end_year == 2031
@@ -247,7 +253,8 @@ def test_start_flows_command_backfills_items_submitted_before_the_flows(cast):
 
     # The backfilled steps complete like any other.
     services.committee_vote(actor=cast.chair, subject=reviewed, approve=True)
-    assert _steps(reviewed) == [("committee", STATUS.DONE, "chair")]
+    services.committee_vote(actor=cast.committee_member, subject=reviewed, approve=True)
+    assert _steps(reviewed) == [("committee", STATUS.DONE, "committee")]
 
 
 def test_a_second_leader_means_the_review_waits_in_the_queue(cast):

@@ -51,6 +51,8 @@ def test_plan_goes_from_draft_to_in_force_through_review_and_committee(cast, log
     chair = login(cast.chair)
     page = chair.get(reverse("plans:inbox"))
     assert plan.title in page.content.decode()
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=plan, approve=True)
     chair.post(_url("item_vote", plan), {"decision": "approve"})
     plan = Plan.objects.get(pk=plan.pk)
     assert plan.state == ItemState.IN_FORCE and plan.version == 1
@@ -144,6 +146,8 @@ def test_approved_change_request_brings_a_new_version_into_force(cast, login):
     assert change.proposed["end_year"] == 2031 and change.base_version == 1
     assert {"kind": "target", "id": target.pk, "title": target.title} in change.effect
 
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=change, approve=True)
     chair = login(cast.chair)
     chair.post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
     plan = Plan.objects.get(pk=plan.pk)
@@ -193,6 +197,8 @@ def test_target_change_updates_its_yearly_values(cast, login):
         },
     )
     change = ChangeRequest.objects.get()
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=change, approve=True)
     login(cast.chair).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
     target = Target.objects.get(pk=target.pk)
     assert {v.year: int(v.value) for v in target.values.all()} == {2026: 8500, 2027: 9500}
@@ -208,7 +214,7 @@ def test_target_change_updates_its_yearly_values(cast, login):
 def test_quorum_and_chair_sign_off_are_data(cast, login):
     from workflows.plans.models import CommitteeRule
 
-    CommitteeRule.objects.create(quorum=2, require_chair=True)
+    CommitteeRule.objects.create(mode=CommitteeRule.Mode.FIXED, quorum=2, require_chair=True)
     plan = draft_plan(cast)
     officer = login(cast.quality_officer)
     officer.post(_url("item_submit", plan))
@@ -222,7 +228,7 @@ def test_quorum_and_chair_sign_off_are_data(cast, login):
 def test_same_member_cannot_vote_twice(cast, login):
     from workflows.plans.models import CommitteeRule, CommitteeVote
 
-    CommitteeRule.objects.create(quorum=2, require_chair=False)
+    CommitteeRule.objects.create(mode=CommitteeRule.Mode.FIXED, quorum=2, require_chair=False)
     plan = draft_plan(cast)
     officer = login(cast.quality_officer)
     officer.post(_url("item_submit", plan))

@@ -136,6 +136,8 @@ def test_only_committee_members_vote(cast, login, chain):
         )
         assert response.status_code == 403
     assert Plan.objects.get(pk=major.pk).state == ItemState.REVIEWED
+    # the committee decides by a majority of its two members: the chair approved first
+    services.committee_vote(actor=cast.chair, subject=major, approve=True)
     login(cast.committee_member).post(
         reverse("plans:item_vote", args=["plan", major.pk]), {"decision": "approve"}
     )
@@ -215,6 +217,8 @@ def test_committee_decides_a_teachers_plan_it_otherwise_would_not_see(cast, logi
     services.item_submit(actor=cast.teacher, item=personal)
     services.item_review(actor=cast.xx_leader, item=personal, approve=True)
     assert personal.title in chair.get(reverse("plans:inbox")).content.decode()
+    # the committee decides by a majority of its two members: the other one approved first
+    services.committee_vote(actor=cast.committee_member, subject=personal, approve=True)
     chair.post(reverse("plans:item_vote", args=["plan", personal.pk]), {"decision": "approve"})
     assert Plan.objects.get(pk=personal.pk).state == ItemState.IN_FORCE
     assert chair.get(personal.get_absolute_url()).status_code == 200

@@ -54,13 +54,14 @@ def filled_report(actor, unit, catalogue, period="2026", level=""):
 
 
 def forwarded_report(cast, unit=None, catalogue=None, period="2026"):
-    """A report of 软件技术 by its team, approved and forwarded by its team leader."""
+    """A report of 软件技术 by its team, approved by its team leader and forwarded by the
+    department head (the approver may not also forward it: separation of duties)."""
     unit = unit or cast.units.rj
     catalogue = catalogue or shipped_catalogue()
     report = filled_report(cast.software_member, unit, catalogue, period)
     services.report_submit(actor=cast.software_member, report=report)
     services.report_approve(actor=cast.software_lead, report=report)
-    services.report_forward(actor=cast.software_lead, report=report)
+    services.report_forward(actor=cast.xx_leader, report=report)
     report.refresh_from_db()
     return report
 

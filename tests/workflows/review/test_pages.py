@@ -89,7 +89,8 @@ def test_author_writes_submits_and_head_approves_through_the_pages(cast, login):
     home = head.get(reverse("home")).content.decode()
     assert "待审核或报送的自我诊改报告" in home
     head.post(reverse("review:report_action", args=[report.pk, "approve"]))
-    head.post(reverse("review:report_action", args=[report.pk, "forward"]))
+    # the approver does not also forward (separation of duties): the department head does
+    login(cast.xx_leader).post(reverse("review:report_action", args=[report.pk, "forward"]))
     report.refresh_from_db()
     assert report.status == ReportStatus.FORWARDED
 

@@ -1,0 +1,204 @@
+"""The case process's steps for the separation-of-duties rules (engine.duties), who did each one
+on a case, and who must act on a step when the rules leave the accepting body nobody."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import OrgUnit, Role
+from engine import duties
+
+from .models import Case, Notice, RectificationReport
+
+PROCESS = "case"
+
+_l = gettext_lazy
+STEPS = {
+    "file": _l("Filed the case (the reporter)"),
+    "subject": _l("Person the case is about"),
+    "accept": _l("Accept"),
+    "classify": _l("Classify and grade"),
+    "investigate": _l("Assign investigators"),
+    "findings": _l("Investigate and record findings"),
+    "determine": _l("Determine"),
+    "issue_notice": _l("Issue a rectification notice"),
+    "rectification_report": _l("Submit the rectification report"),
+    "verify": _l("Verify the rectification"),
+    "feedback": _l("Tell the reporter the outcome"),
+}
+
+# case action (cases.access.ACTIONS) -> the step the rules name
+ACTION_STEP = {
+    "accept": "accept",
+    "refuse": "accept",
+    "classify": "classify",
+    "investigate": "investigate",
+    "findings": "findings",
+    "determine": "determine",
+    "issue_notice": "issue_notice",
+    "rectification_report": "rectification_report",
+    "verify": "verify",
+    "feedback": "feedback",
+}
+# the FSM transitions that record a step in the case's history
+TRANSITIONS = {
+    "accept": ("accept",),
+    "classify": ("classify",),
+    "investigate": ("start_investigation",),
+    "determine": ("determine", "submit_for_approval"),
+    "feedback": ("give_feedback",),
+}
+# steps of the accepting body that go up a level when the rules leave it nobody
+BODY_STEPS = (
+    "accept",
+    "classify",
+    "investigate",
+    "determine",
+    "issue_notice",
+    "verify",
+    "feedback",
+)
+
+
+def subject_people(case: Case):
+    """The people a case is about: the named teacher and the responsible person, matched by
+    their full names (the complaint form takes names as written)."""
+    names = {n.strip() for n in (case.teacher_name, case.responsible_person) if n and n.strip()}
+    if not names:
+        return get_user_model().objects.none()
+    return get_user_model().objects.filter(full_name__in=names)
+
+
+def _reports(case: Case):
+    return RectificationReport.objects.filter(notice__case=case)
+
+
+def people(case: Case, step: str):
+    if step == "file":
+        return {case.reporter_id} if case.reporter_id else set()
+    if step == "subject":
+        return set(subject_people(case).values_list("pk", flat=True))
+    if step == "findings":
+        return set(case.investigators.values_list("pk", flat=True))
+    if step == "issue_notice":
+        return set(Notice.objects.filter(case=case).values_list("issued_by_id", flat=True))
+    if step == "rectification_report":
+        return set(_reports(case).values_list("submitted_by_id", flat=True))
+    if step == "verify":
+        verified = _reports(case).exclude(verified_by=None)
+        return set(verified.values_list("verified_by_id", flat=True))
+    if step in TRANSITIONS:
+        from django_fsm_log.models import StateLog
+
+        return set(
+            StateLog.objects.for_(case)
+            .filter(transition__in=TRANSITIONS[step])
+            .exclude(by=None)
+            .values_list("by_id", flat=True)
+        )
+    return set()
+
+
+def units(case: Case, step: str):
+    if step == "rectification_report":
+        found = {case.responsible_unit_id} | set(
+            Notice.objects.filter(case=case).values_list("recipient_unit_id", flat=True)
+        )
+        return list(OrgUnit.objects.filter(pk__in=[pk for pk in found if pk]))
+    if step == "issue_notice":
+        ids = Notice.objects.filter(case=case).values_list("issuer_unit_id", flat=True)
+        return list(OrgUnit.objects.filter(pk__in=ids))
+    if step == "subject":
+        return [case.subject_unit]
+    if step in STEPS:
+        return [case.accepting_unit]
+    return []
+
+
+def register():
+    duties.register(
+        duties.Process(
+            key=PROCESS, label=_l("Quality incident"), steps=STEPS, people=people, units=units
+        )
+    )
+
+
+def _body_people(unit: OrgUnit):
+    User = get_user_model()
+    if unit.kind == OrgUnit.Kind.DEPARTMENT:
+        roles, q = (Role.DEPARTMENT_LEADER, Role.DEPARTMENT_MEMBER), Q(memberships__org_unit=unit)
+    else:
+        roles, q = (Role.QUALITY_OFFICER,), Q()
+    return (
+        User.objects.filter(q, memberships__role__in=roles, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def levels(case: Case):
+    """Who acts for the body, from the usual body up: the accepting body, its superior (the
+    college's accepting body, the quality office, for a department), then the quality office."""
+    from .routing import college_body
+
+    college = college_body()
+    chain = [case.accepting_unit]
+    if case.accepting_unit_id != college.pk:
+        chain.append(college)
+    return [(unit, _body_people(unit)) for unit in chain]
+
+
+def has_rules(step: str) -> bool:
+    from engine.models import DutyRule
+
+    return DutyRule.objects.filter(process=PROCESS, later_step=step, is_active=True).exists()
+
+
+def who_acts(case: Case, action: str) -> duties.Eligible | None:
+    """The people who must do a body step of `case` (None for steps that are not the body's)."""
+    step = ACTION_STEP.get(action)
+    if step not in BODY_STEPS:
+        return None
+    return duties.eligible_people(process_key=PROCESS, step=step, obj=case, levels=levels(case))
+
+
+def refusal(user, case: Case, action: str):
+    step = ACTION_STEP.get(action)
+    if step is None:
+        return None
+    return duties.refusal(process_key=PROCESS, step=step, actor=user, obj=case)
+
+
+def _names(people) -> str:
+    return "、".join(f"{p}" for p in people)
+
+
+def notes(user, case: Case) -> list[str]:
+    """What the case page says about the open step's duties: that it went up a level and why,
+    and, to someone a rule refuses, which rule and who acts instead."""
+    from . import access
+    from .flows import NODE_ACTIONS, next_node
+
+    node = next_node(case)
+    if node not in NODE_ACTIONS:
+        return []
+    action = NODE_ACTIONS[node][0]
+    found = []
+    eligible = who_acts(case, action)
+    if eligible is not None and eligible.escalated:
+        who = _names(eligible.people) or str(_("nobody"))
+        found.append(f"{eligible.reason()} {_('To act: %(people)s.') % {'people': who}}")
+    if access.ACTIONS[action](user, case):
+        rule = refusal(user, case, action)
+        if rule is not None:
+            instead = eligible.people if eligible is not None else []
+            text = _("A separation-of-duties rule does not let you do this: %(rule)s") % {
+                "rule": rule.description
+            }
+            if instead:
+                text += " " + _("To act instead: %(people)s.") % {"people": _names(instead)}
+            found.append(text)
+    return found

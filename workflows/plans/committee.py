@@ -1,0 +1,292 @@
+"""How the committee decides a round (an item's approval, a change request).
+
+The vote opens when the subject reaches the committee (`committee_open`): the round's
+`CommitteeDecision` row records who may vote — the committee's members at that moment, less
+anyone a separation-of-duties rule keeps out (the proposer of a change request) — and how many
+approving votes decide (`CommitteeRule`: by default a majority of those members, the college's
+default; a fixed number and the chair's sign-off are settings). Every member entitled to vote is
+told and finds the task in their inbox until they have voted.
+
+Each member votes once; until the round is decided they may change their vote (the row keeps
+the earlier votes, and the audit trail each change). The round is decided as soon as the
+outcome is certain: approved when the approving votes reach the threshold (and the chair
+approved, if the rule asks); rejected when they can no longer reach it (a rejecting majority, or
+a tie once everyone has voted) or the chair, whose sign-off is required, rejects.
+
+A member who leaves the committee mid-vote: the electorate and the threshold stay as recorded
+at opening, so changing the membership can never move the bar for a vote under way (removing a
+dissenter cannot make a majority easier). A vote already cast stays counted — it was cast by a
+member; a member who leaves before voting can no longer vote, which counts as not approving. The
+round is recounted when someone leaves, so a vote that can no longer pass is decided at once.
+Someone who joins mid-vote votes from the next round.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from accounts import access
+from accounts.audit import audit_record
+from accounts.models import Role
+from engine import duties
+
+from .models import ChangeRequest, CommitteeDecision, CommitteeRule, CommitteeVote
+
+PROCESS = "plans.committee"
+NOT_IN_ELECTORATE = gettext_noop(
+    "You were not a member of the committee when this vote opened; you vote from the next round."
+)
+COMMITTEE_ROLES = (Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER)
+
+
+def _people(subject, step: str):
+    if step == "propose" and isinstance(subject, ChangeRequest) and subject.requested_by_id:
+        return {subject.requested_by_id}
+    if step == "vote":
+        ct = ContentType.objects.get_for_model(subject)
+        return set(
+            CommitteeVote.objects.filter(content_type=ct, object_id=subject.pk).values_list(
+                "voter_id", flat=True
+            )
+        )
+    return set()
+
+
+def register():
+    duties.register(
+        duties.Process(
+            key=PROCESS,
+            label=gettext_lazy("Committee decision"),
+            steps={
+                "propose": gettext_lazy("Proposed the change"),
+                "vote": gettext_lazy("Vote in the committee"),
+            },
+            people=_people,
+        )
+    )
+
+
+def members():
+    """The committee's current members (chair included), as a queryset."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__role__in=COMMITTEE_ROLES, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def chairs() -> set[int]:
+    return set(
+        get_user_model()
+        .objects.filter(memberships__role=Role.COMMITTEE_CHAIR, is_active=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def _round_of(subject) -> int:
+    return 1 if isinstance(subject, ChangeRequest) else subject.committee_round
+
+
+def _key(subject):
+    return {
+        "content_type": ContentType.objects.get_for_model(subject),
+        "object_id": subject.pk,
+        "round": _round_of(subject),
+    }
+
+
+def committee_open(subject) -> CommitteeDecision:
+    """Open the subject's current round (idempotent; in the caller's transaction): record the
+    electorate and the threshold, and tell every member entitled to vote."""
+    from . import notices
+
+    found = CommitteeDecision.objects.select_for_update().filter(**_key(subject)).first()
+    if found is not None:
+        return found
+    everyone = list(members())
+    allowed = duties.allowed_people(members(), process_key=PROCESS, step="vote", obj=subject)
+    electorate = [u.pk for u in allowed]
+    rule = CommitteeRule.current()
+    decision = CommitteeDecision.objects.create(
+        **_key(subject),
+        opened_at=timezone.now(),
+        electorate=electorate,
+        electorate_size=len(electorate),
+        threshold=rule.threshold_for(len(electorate)),
+        require_chair=rule.require_chair,
+        excluded=[u.pk for u in everyone if u.pk not in electorate],
+    )
+    audit_record(
+        actor=None,
+        action="plans.committee.open",
+        obj=subject,
+        after={
+            "round": decision.round,
+            "electorate": electorate,
+            "threshold": decision.threshold,
+            "require_chair": decision.require_chair,
+            "excluded": decision.excluded,
+        },
+    )
+    notices.committee_needed(
+        subject,
+        round_key=str(decision.round),
+        recipients=[u for u in everyone if u.pk in electorate],
+    )
+    return decision
+
+
+def votes_of(decision: CommitteeDecision):
+    return CommitteeVote.objects.filter(
+        content_type_id=decision.content_type_id,
+        object_id=decision.object_id,
+        round=decision.round,
+    ).select_related("voter")
+
+
+def outcome(decision: CommitteeDecision) -> bool | None:
+    """True (approved), False (rejected) or None (still open) on the votes cast so far."""
+    electorate = set(decision.electorate)
+    cast = {v.voter_id: v for v in votes_of(decision) if v.voter_id in electorate}
+    approvals = sum(1 for v in cast.values() if v.approve)
+    chair_ids = chairs() | {v.voter_id for v in cast.values() if v.as_chair}
+    chair_yes = any(v.approve and v.voter_id in chair_ids for v in cast.values())
+    chair_no = any(not v.approve and v.voter_id in chair_ids for v in cast.values())
+    current = set(members().values_list("pk", flat=True))
+    still_to_vote = len([pk for pk in electorate - set(cast) if pk in current])
+    if approvals >= decision.threshold and (chair_yes or not decision.require_chair):
+        return True
+    if approvals + still_to_vote < decision.threshold:
+        return False
+    if decision.require_chair and chair_no:
+        return False
+    if decision.require_chair and not (chair_ids & (set(cast) | current) & electorate):
+        return False  # no chair left who could sign off
+    return None
+
+
+def record_vote(*, actor, subject, approve: bool, comment: str) -> CommitteeDecision:
+    """Record (or change) `actor`'s vote on the subject's open round; the subject row is locked
+    by the caller. Returns the round."""
+    decision = committee_open(subject)
+    if decision.approved is not None:
+        raise ValidationError({"vote": _("The committee has already decided this round.")})
+    if actor.pk not in decision.electorate:
+        rule = duties.refusal(process_key=PROCESS, step="vote", actor=actor, obj=subject)
+        if rule is not None:
+            raise duties.DutyRefused(rule)
+        raise PermissionDenied(_(NOT_IN_ELECTORATE))
+    as_chair = access.can(actor, "plans.chair")
+    vote = votes_of(decision).select_for_update().filter(voter=actor).first()
+    now = timezone.now()
+    if vote is None:
+        CommitteeVote.objects.create(
+            content_type_id=decision.content_type_id,
+            object_id=decision.object_id,
+            round=decision.round,
+            voter=actor,
+            approve=approve,
+            as_chair=as_chair,
+            comment=comment,
+        )
+        audit_record(
+            actor=actor,
+            action="plans.vote",
+            obj=subject,
+            after={"approve": approve, "comment": comment, "round": decision.round},
+        )
+        return decision
+    if vote.approve == approve and vote.comment == comment:
+        return decision
+    earlier = {
+        "approve": vote.approve,
+        "comment": vote.comment,
+        "at": (vote.updated_at or vote.created_at).isoformat(),
+    }
+    vote.history = [*vote.history, earlier]
+    vote.approve, vote.comment, vote.updated_at, vote.as_chair = approve, comment, now, as_chair
+    vote.save(update_fields=["approve", "comment", "updated_at", "as_chair", "history"])
+    audit_record(
+        actor=actor,
+        action="plans.vote.change",
+        obj=subject,
+        before={"approve": earlier["approve"], "comment": earlier["comment"]},
+        after={"approve": approve, "comment": comment, "round": decision.round},
+    )
+    return decision
+
+
+def close(decision: CommitteeDecision, approved: bool, comment: str) -> None:
+    decision.approved = approved
+    decision.comment = comment
+    decision.decided_at = timezone.now()
+    decision.save(update_fields=["approved", "comment", "decided_at"])
+
+
+def electorate_rows(decision: CommitteeDecision) -> list[dict]:
+    """The decision page's table: every member entitled to vote, how and when they voted, and
+    whether they are still a member."""
+    User = get_user_model()
+    cast = {v.voter_id: v for v in votes_of(decision)}
+    current = set(members().values_list("pk", flat=True))
+    people = User.objects.in_bulk(decision.electorate + decision.excluded)
+    rows = []
+    for pk in decision.electorate:
+        vote = cast.get(pk)
+        rows.append(
+            {
+                "person": people.get(pk),
+                "vote": vote,
+                "left": pk not in current,
+                "excluded": False,
+            }
+        )
+    for pk in decision.excluded:
+        rows.append({"person": people.get(pk), "vote": None, "left": False, "excluded": True})
+    return rows
+
+
+def open_rounds_for(user):
+    """Open rounds in which `user` may still vote (their inbox)."""
+    rounds = CommitteeDecision.objects.filter(approved__isnull=True)
+    voted = set(
+        CommitteeVote.objects.filter(voter=user).values_list(
+            "content_type_id", "object_id", "round"
+        )
+    )
+    return [
+        d
+        for d in rounds
+        if user.pk in d.electorate and (d.content_type_id, d.object_id, d.round) not in voted
+    ]
+
+
+def subject_of(decision: CommitteeDecision):
+    return decision.content_type.get_object_for_this_type(pk=decision.object_id)
+
+
+def inbox_task_ids(user) -> list[int]:
+    """The open committee tasks of the rounds `user` may still vote in (engine inbox pool):
+    every member sees the task until they have voted."""
+    from . import flows
+
+    ids = []
+    for decision in open_rounds_for(user):
+        subject = subject_of(decision)
+        ids += list(flows.open_tasks(subject, flows.COMMITTEE).values_list("pk", flat=True))
+    return ids
+
+
+def member_left(sender, instance, **kwargs):
+    """A committee membership ended: recount the open rounds (post_delete of Membership)."""
+    if instance.role not in COMMITTEE_ROLES:
+        return
+    from . import services
+
+    services.committee_recount()
