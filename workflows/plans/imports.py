@@ -21,9 +21,16 @@ from accounts.audit import audit_record
 from accounts.models import OrgUnit, User
 from engine import deadlines
 
-from .models import PendingImport, Task, TaskState
+from .models import ChangeKind, ItemState, PendingImport, Task, TaskState
 from .permissions import can_edit
-from .services import TASK_DEADLINE, task_key, tasks_deadline_sync
+from .services import (
+    IN_FORCE_MESSAGE,
+    TASK_DEADLINE,
+    _file_change,
+    _lock_in_force,
+    task_key,
+    tasks_deadline_sync,
+)
 
 # Header text (whitespace removed) → field. The first five are the seed's own columns.
 HEADERS = {
@@ -309,23 +316,89 @@ def import_preview(*, actor, plan, upload) -> PendingImport:
     )
 
 
+def _pending(pending_id, owner=None):
+    found = PendingImport.objects.select_for_update().filter(
+        pk=pending_id, confirmed_at__isnull=True
+    )
+    if owner is not None:
+        found = found.filter(Q(owner=owner))
+    pending = found.select_related("plan").first()
+    if pending is None:
+        raise ValidationError({"import": _("This import was already confirmed or is not yours.")})
+    return pending
+
+
+def _tasks_in_force(plan) -> bool:
+    return plan.state == ItemState.IN_FORCE
+
+
 @transaction.atomic
 def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
     """Save exactly the previewed rows; new keys are created, known keys updated.
 
     Tasks the file no longer lists (shown in the preview) stay as they are unless
-    `retire_missing`: then they are retired, their deadlines cancelled."""
-    pending = (
-        PendingImport.objects.select_for_update()
-        .filter(Q(owner=actor), pk=pending_id, confirmed_at__isnull=True)
-        .select_related("plan")
-        .first()
-    )
-    if pending is None:
-        raise ValidationError({"import": _("This import was already confirmed or is not yours.")})
-    plan = pending.plan
-    if not can_edit(actor, plan):
+    `retire_missing`: then they are retired, their deadlines cancelled. The task list of a plan
+    in force changes only through a change request (`import_request_change`)."""
+    pending = _pending(pending_id, owner=actor)
+    if not can_edit(actor, pending.plan):
         raise PermissionDenied
+    if _tasks_in_force(pending.plan):
+        raise ValidationError({"import": IN_FORCE_MESSAGE})
+    return _apply(actor, pending, retire_missing)
+
+
+@transaction.atomic
+def import_apply(*, actor, pending_id, retire_missing: bool = False) -> dict:
+    """Apply a previewed import the committee approved as a change of a plan's task list."""
+    return _apply(actor, _pending(pending_id), retire_missing)
+
+
+def _titles(titles, limit=30) -> str:
+    titles = list(titles)
+    shown = "；".join(titles[:limit])
+    if len(titles) > limit:
+        shown += _("… (%(n)s in all)") % {"n": len(titles)}
+    return shown
+
+
+@transaction.atomic
+def import_request_change(*, actor, pending_id, reason: str, retire_missing: bool = False):
+    """Send a previewed import of a plan in force to the committee as a change request."""
+    pending = _pending(pending_id, owner=actor)
+    plan = _lock_in_force(actor, pending.plan)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the task list changes.")})
+    existing = dict(Task.objects.filter(plan=plan).values_list("import_key", "title"))
+    created = [r["title"] for r in pending.rows if r["key"] not in existing]
+    updated = [r["title"] for r in pending.rows if r["key"] in existing]
+    retired = [m["title"] for m in pending.missing] if retire_missing else []
+    # (key, titles, listed before the change, listed after it)
+    lists = [
+        ("tasks_created", created, False, True),
+        ("tasks_updated", updated, True, True),
+        ("tasks_retired", retired, True, False),
+    ]
+    before, after = {}, {}
+    for key, titles, was, will in lists:
+        if titles:
+            before[key] = {"raw": len(titles) * was, "display": _titles(titles) if was else ""}
+            after[key] = {"raw": len(titles) * will, "display": _titles(titles) if will else ""}
+    if not before:
+        raise ValidationError({"import": _("The file does not change the task list.")})
+    return _file_change(
+        actor,
+        plan,
+        kind=ChangeKind.TASKS,
+        summary=_("New task list from “%(file)s”") % {"file": pending.file_name},
+        reason=reason,
+        proposed={"import": pending.pk, "retire_missing": bool(retire_missing)},
+        before=before,
+        after=after,
+    )
+
+
+def _apply(actor, pending, retire_missing) -> dict:
+    plan = pending.plan
     existing = {t.import_key: t for t in Task.objects.filter(plan=plan)}
     through = Task.assisting_units.through
     assisting_now = {}

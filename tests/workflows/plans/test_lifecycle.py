@@ -110,8 +110,8 @@ def test_change_request_on_a_draft_is_refused(cast, login):
     response = officer.post(
         _url("change_create", plan),
         {
-            "summary": "延长",
-            "reason": "需要",
+            "change-summary": "延长",
+            "change-reason": "需要",
             "title": "新",
             "kind": "general",
             "start_year": 2026,
@@ -124,8 +124,8 @@ def test_change_request_on_a_draft_is_refused(cast, login):
 
 def _request_change(client, plan, **overrides):
     data = {
-        "summary": "规划期延长一年",
-        "reason": "与自治区规划对齐",
+        "change-summary": "规划期延长一年",
+        "change-reason": "与自治区规划对齐",
         "title": plan.title,
         "kind": "general",
         "start_year": 2026,
@@ -182,8 +182,8 @@ def test_target_change_updates_its_yearly_values(cast, login):
     client.post(
         reverse("plans:change_create", args=["target", target.pk]),
         {
-            "summary": "提高2027目标",
-            "reason": "招生计划扩大",
+            "change-summary": "提高2027目标",
+            "change-reason": "招生计划扩大",
             "title": target.title,
             "category": "school_scale",
             "indicator": "全日制在校生数",
