@@ -412,7 +412,6 @@ def change_detail(request, pk):
             "steps": flows.history(change),
             "can_decide": access.can(request.user, PlanCap.DECIDE),
             "comment_form": forms.CommentForm(),
-            "kinds": services.ChangeKind,
         },
     )
 

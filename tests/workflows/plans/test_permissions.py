@@ -226,7 +226,7 @@ def test_committee_decides_a_teachers_plan_it_otherwise_would_not_see(cast, logi
 
 
 def test_students_do_not_see_their_units_staff_tasks(cast, login):
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     task = services.task_create(
         actor=cast.quality_officer,
         plan=plan,

@@ -152,7 +152,7 @@ def test_task_completion_needs_evidence_and_then_closes_its_deadline(cast, login
 
     from engine.deadlines import open_deadlines_for
 
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     task = services.task_create(
         actor=cast.quality_officer,
         plan=plan,
