@@ -266,9 +266,12 @@ def test_each_step_tells_the_next_person(cast, login):
         )
     )
     assert committee == {"chair", "committee"}
+    annual = draft_plan(
+        cast, title="2026年度工作计划", kind="annual", parent=root, start=2026, end=2026
+    )
     task = services.task_create(
         actor=cast.quality_officer,
-        plan=root,
+        plan=annual,
         category="健全组织",
         title="成立专业质量保证小组",
         deliverable="文件",
