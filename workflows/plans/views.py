@@ -197,6 +197,9 @@ def item_edit(request, kind, pk):
     item = get_visible(request.user, _model(kind), pk)
     if not can_edit(request.user, item):
         raise PermissionDenied
+    if request.method == "GET" and item.state == services.ItemState.IN_FORCE:
+        messages.info(request, _("An approved item changes only through a change request."))
+        return redirect("plans:change_create", kind, item.pk)
     form_class = forms.FORMS[kind]
     kwargs = {}
     if kind == "plan":
