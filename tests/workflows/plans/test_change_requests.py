@@ -224,3 +224,9 @@ def test_tasks_of_a_plan_in_force_are_not_added_directly(cast, login):
     )
     assert response.status_code == 200
     assert not Task.objects.exists()
+
+
+def test_editing_an_item_in_force_opens_a_change_request(cast, login):
+    plan = in_force_plan(cast)
+    response = login(cast.quality_officer).get(_url("item_edit", plan))
+    assert response.status_code == 302 and response.url == _url("change_create", plan)
