@@ -76,8 +76,8 @@ class TaskAdmin(ReadOnlyAdmin):
 
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(ReadOnlyAdmin):
-    list_display = ("summary", "content_type", "object_id", "state", "requested_at")
-    list_filter = ("state",)
+    list_display = ("summary", "kind", "content_type", "object_id", "state", "requested_at")
+    list_filter = ("state", "kind")
 
 
 @admin.register(ItemVersion)

@@ -143,9 +143,12 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
         model = ChangeRequest
         fields = [
             "id",
+            "kind",
             "summary",
             "reason",
             "proposed",
+            "before",
+            "after",
             "effect",
             "base_version",
             "state",
@@ -153,7 +156,16 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
             "requested_at",
             "decided_at",
         ]
-        read_only_fields = ["effect", "base_version", "state", "decision_comment", "decided_at"]
+        read_only_fields = [
+            "kind",
+            "before",
+            "after",
+            "effect",
+            "base_version",
+            "state",
+            "decision_comment",
+            "decided_at",
+        ]
 
 
 class DecisionSerializer(serializers.Serializer):

@@ -262,7 +262,7 @@ def seed(stdout=None) -> int:
         return 0
     created = 0
 
-    def plan(title, kind, unit, level, parent, start=START, end=END):
+    def plan(title, kind, unit, level, parent, start=START, end=END, tasks=()):
         nonlocal created
         created += 1
         item = services.plan_create(
@@ -278,6 +278,21 @@ def seed(stdout=None) -> int:
                 "summary": "",
             },
         )
+        # A plan's task list is part of what the committee approves: written while a draft.
+        for category, title, deliverable, lead, assisting, (y, m, d) in tasks:
+            services.task_create(
+                actor=officer,
+                plan=item,
+                category=category,
+                title=title,
+                deliverable=deliverable,
+                lead_unit=_unit(lead, college),
+                assisting=[
+                    u for u in (OrgUnit.objects.filter(name=n).first() for n in assisting) if u
+                ],
+                deadline=datetime.date(y, m, d),
+            )
+            created += 1
         return _approve(item, officer, chair)
 
     root = plan("发展规划纲要（2026—2030年）", PlanKind.GENERAL, college, "school", None)
@@ -317,17 +332,5 @@ def seed(stdout=None) -> int:
         _approve(item, officer, chair)
         created += 2
 
-    annual = plan("2026年度工作计划", PlanKind.ANNUAL, college, "school", root, START, START)
-    for category, title, deliverable, lead, assisting, (y, m, d) in TASKS:
-        services.task_create(
-            actor=officer,
-            plan=annual,
-            category=category,
-            title=title,
-            deliverable=deliverable,
-            lead_unit=_unit(lead, college),
-            assisting=[u for u in (OrgUnit.objects.filter(name=n).first() for n in assisting) if u],
-            deadline=datetime.date(y, m, d),
-        )
-        created += 1
+    plan("2026年度工作计划", PlanKind.ANNUAL, college, "school", root, START, START, TASKS)
     return created

@@ -199,8 +199,64 @@ FORMS = {"plan": PlanForm, "target": TargetForm, "standard": StandardForm}
 
 
 class ChangeRequestForm(forms.Form):
+    """The request's own fields; shown beside the item's content form, so always prefixed
+    (`PREFIX`): a plan's 概要 and the change's 变更内容 are both called summary."""
+
+    PREFIX = "change"
+
     summary = forms.CharField(label=_("what changes"), max_length=300)
-    reason = forms.CharField(label=_("why"), widget=forms.Textarea)
+    reason = forms.CharField(label=_("why"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", self.PREFIX)
+        super().__init__(*args, **kwargs)
+
+
+class EndRequestForm(forms.Form):
+    """申请废止: retire an item in force, or mark it replaced by a successor; the committee
+    decides."""
+
+    kind = forms.ChoiceField(
+        label=_("what should happen"),
+        choices=[
+            ("retire", _("Retire it")),
+            ("supersede", _("It is replaced by a successor")),
+        ],
+        initial="retire",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    successor = forms.ModelChoiceField(
+        label=_("successor"),
+        queryset=Plan.objects.none(),
+        required=False,
+        help_text=_("Only when it is replaced: the item in force that takes its place."),
+    )
+    reason = forms.CharField(label=_("why"), widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(
+        label=_("I understand that once the committee approves, the item is no longer in force."),
+        error_messages={"required": _("Tick the confirmation to send the request.")},
+    )
+
+    def __init__(self, *args, successors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if successors is not None:
+            self.fields["successor"].queryset = successors
+
+    def clean(self):
+        data = super().clean()
+        data["kind"] = data.get("kind") or "retire"
+        if data["kind"] == "supersede" and not data.get("successor"):
+            self.add_error("successor", _("Choose the item that replaces it."))
+        if data.get("kind") == "retire":
+            data["successor"] = None
+        return data
+
+
+class TaskChangeForm(forms.Form):
+    """Sending a new task list of a plan in force to the committee."""
+
+    reason = forms.CharField(label=_("why"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class CommentForm(forms.Form):

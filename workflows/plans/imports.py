@@ -26,9 +26,16 @@ from engine import deadlines
 from engine import imports as engine_imports
 from engine.imports import TableReader
 
-from .models import PendingImport, Plan, Task, TaskState, UnitAlias
+from .models import ChangeKind, ItemState, PendingImport, Plan, Task, TaskState, UnitAlias
 from .permissions import can_edit
-from .services import TASK_DEADLINE, task_key, tasks_deadline_sync
+from .services import (
+    IN_FORCE_MESSAGE,
+    TASK_DEADLINE,
+    _file_change,
+    _lock_in_force,
+    task_key,
+    tasks_deadline_sync,
+)
 
 # Header text (whitespace removed) → field. The first five are the seed's own columns.
 HEADERS = {
@@ -568,6 +575,8 @@ def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
     lists (shown in the preview) stay as they are unless `retire_missing`: then they are
     retired, their deadlines cancelled."""
     pending = _pending_for(actor, pending_id, lock=False)
+    if pending.plan.state == ItemState.IN_FORCE:
+        raise ValidationError({"import": IN_FORCE_MESSAGE})
     _refuse_unmapped(pending)
     options = {"plan": pending.plan_id, "pending": pending.pk}
     with engine_imports.recorded(
@@ -598,6 +607,25 @@ def _refuse_unmapped(pending) -> None:
 def _confirm(actor, pending_id, retire_missing: bool) -> dict:
     pending = _pending_for(actor, pending_id, lock=True)
     _refuse_unmapped(pending)  # again under the lock: a mapping may have changed since
+    return _apply(actor, pending, retire_missing)
+
+
+@transaction.atomic
+def import_apply(*, actor, pending_id, retire_missing: bool = False) -> dict:
+    """Apply a previewed import the committee approved as a change of a plan's task list."""
+    pending = (
+        PendingImport.objects.select_for_update()
+        .filter(pk=pending_id, confirmed_at__isnull=True)
+        .select_related("plan")
+        .first()
+    )
+    if pending is None:
+        raise ValidationError({"import": _("This import was already confirmed or is not yours.")})
+    _refuse_unmapped(pending)
+    return _apply(actor, pending, retire_missing)
+
+
+def _apply(actor, pending, retire_missing: bool) -> dict:
     plan = pending.plan
     work = import_plan(pending)
     Task.objects.bulk_create(work.to_create, batch_size=500)
@@ -632,6 +660,51 @@ def _confirm(actor, pending_id, retire_missing: bool) -> dict:
         actor=actor, action="task.import", obj=plan, after={"file": pending.file_name, **summary}
     )
     return summary
+
+
+def _titles(titles, limit=30) -> str:
+    titles = list(titles)
+    shown = "；".join(titles[:limit])
+    if len(titles) > limit:
+        shown += _("… (%(n)s in all)") % {"n": len(titles)}
+    return shown
+
+
+@transaction.atomic
+def import_request_change(*, actor, pending_id, reason: str, retire_missing: bool = False):
+    """Send a previewed import of a plan in force to the committee as a change request."""
+    pending = _pending_for(actor, pending_id, lock=True)
+    _refuse_unmapped(pending)
+    plan = _lock_in_force(actor, pending.plan)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the task list changes.")})
+    changes = import_plan(pending)
+    created = [t.title for t in changes.to_create]
+    updated = [t.title for t in changes.to_update]
+    retired = [m["title"] for m in pending.missing] if retire_missing else []
+    # (key, titles, listed before the change, listed after it)
+    lists = [
+        ("tasks_created", created, False, True),
+        ("tasks_updated", updated, True, True),
+        ("tasks_retired", retired, True, False),
+    ]
+    before, after = {}, {}
+    for key, titles, was, will in lists:
+        if titles:
+            before[key] = {"raw": len(titles) * was, "display": _titles(titles) if was else ""}
+            after[key] = {"raw": len(titles) * will, "display": _titles(titles) if will else ""}
+    if not before:
+        raise ValidationError({"import": _("The file does not change the task list.")})
+    return _file_change(
+        actor,
+        plan,
+        kind=ChangeKind.TASKS,
+        summary=_("New task list from “%(file)s”") % {"file": pending.file_name},
+        reason=reason,
+        proposed={"import": pending.pk, "retire_missing": bool(retire_missing)},
+        before=before,
+        after=after,
+    )
 
 
 def _retire_missing(actor, plan, pending) -> int:

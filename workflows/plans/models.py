@@ -400,6 +400,9 @@ class ItemVersion(models.Model):
     item = GenericForeignKey("content_type", "object_id")
     number = models.PositiveIntegerField(_("version"))
     data = models.JSONField(_("content"))
+    # The same content as people read it (choice labels, names of linked items), taken when the
+    # version was approved, so a later rename never rewrites what a version said.
+    display = models.JSONField(_("content as shown"), default=dict, blank=True)
     change_request = models.ForeignKey(
         "ChangeRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -425,15 +428,33 @@ class ChangeState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class ChangeKind(models.TextChoices):
+    EDIT = "edit", _("Change of content")
+    RETIRE = "retire", _("Retirement")
+    SUPERSEDE = "supersede", _("Replacement by a successor")
+    TASKS = "tasks", _("Change of the task list")
+
+
 class ChangeRequest(ConcurrentTransitionMixin, models.Model):
-    """变更申请: a proposed new content for an item in force, decided by the committee."""
+    """变更申请: a change to an item in force (new content, retirement, replacement by a
+    successor, or a new task list), decided by the committee; the item stays as it is until then.
+
+    `before` and `after` are the request's own record of what changes ({key: {"label", "raw",
+    "display"}}), taken when it is made: the page shows them, never the live item, so what
+    changed stays readable after the decision.
+    """
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
     item = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(
+        _("kind of change"), max_length=12, choices=ChangeKind.choices, default=ChangeKind.EDIT
+    )
     summary = models.CharField(_("what changes"), max_length=300)
     reason = models.TextField(_("why"))
     proposed = models.JSONField(_("proposed content"))
+    before = models.JSONField(_("before the change"), default=dict, blank=True)
+    after = models.JSONField(_("after the change"), default=dict, blank=True)
     effect = models.JSONField(_("effect on dependent items"), default=list)
     base_version = models.PositiveIntegerField()
     state = FSMField(

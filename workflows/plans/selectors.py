@@ -195,7 +195,20 @@ def changes_of(item):
     ).select_related("requested_by")
 
 
-EXTRA_LABELS = {"values": _("target value per year"), "targets": _("targets it serves")}
+EXTRA_LABELS = {
+    "values": _("target value per year"),
+    "targets": _("targets it serves"),
+    "successor": _("successor"),
+    "tasks_created": _("new tasks"),
+    "tasks_updated": _("changed tasks"),
+    "tasks_retired": _("retired tasks"),
+}
+
+
+def effect_rows(effect: list[dict]) -> list[dict]:
+    """A change request's dependent items with their kind named (plan → 规划)."""
+    names = {m._meta.model_name: m._meta.verbose_name for m in (Plan, Target, Standard, Task)}
+    return [{**e, "kind": str(names.get(e.get("kind"), e.get("kind")))} for e in effect]
 
 
 def field_label(item, key: str) -> str:
@@ -209,17 +222,27 @@ def field_label(item, key: str) -> str:
 
 
 def version_diff(item, a: int, b: int) -> list[dict]:
-    """Side-by-side rows of two versions' content, marking the fields that differ."""
-    data = {v.number: v.data for v in versions_of(item).filter(number__in=[a, b])}
-    left, right = data.get(a, {}), data.get(b, {})
+    """Side-by-side rows of two versions' content as people read it (labels, names), marking
+    the fields that differ. Each version shows the names it was approved with."""
+    from .services import content_display
+
+    versions = {v.number: v for v in versions_of(item).filter(number__in=[a, b])}
+
+    def shown(number):
+        version = versions.get(number)
+        if version is None:
+            return {}, {}
+        return version.data, version.display or content_display(type(item), version.data)
+
+    (left_raw, left), (right_raw, right) = shown(a), shown(b)
     rows = []
-    for key in list(dict.fromkeys([*left.keys(), *right.keys()])):
+    for key in list(dict.fromkeys([*left_raw.keys(), *right_raw.keys()])):
         rows.append(
             {
                 "field": field_label(item, key),
-                "left": left.get(key),
-                "right": right.get(key),
-                "changed": left.get(key) != right.get(key),
+                "left": left.get(key, ""),
+                "right": right.get(key, ""),
+                "changed": left_raw.get(key) != right_raw.get(key),
             }
         )
     return rows

@@ -6,11 +6,12 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from accounts import access
@@ -23,6 +24,7 @@ from .models import (
     EDITABLE_STATES,
     KIND_TIER,
     PERSONAL_KINDS,
+    ChangeKind,
     ChangeRequest,
     ChangeState,
     CommitteeDecision,
@@ -40,6 +42,10 @@ from .models import (
 from .permissions import PlanCap, can_edit, can_review, can_work_task
 
 RETIRED_STATES = (ItemState.RETIRED, ItemState.SUPERSEDED)
+IN_FORCE_MESSAGE = gettext_lazy(
+    "The task list of a plan in force changes only through a change request: import the "
+    "new table and send it to the committee."
+)
 
 
 class StateConflict(Exception):
@@ -116,6 +122,46 @@ def item_content(item) -> dict:
     if isinstance(item, Standard) and item.pk:
         data["targets"] = list(item.targets.values_list("pk", flat=True))
     return normalise(item, data)
+
+
+def _number_text(value) -> str:
+    try:
+        return f"{decimal.Decimal(str(value)).normalize():f}"
+    except decimal.InvalidOperation:
+        return str(value)
+
+
+def _display_value(model, key, raw) -> str:
+    """How a page shows one content value: a choice's label, a linked item's name."""
+    if raw in (None, "", [], {}):
+        return ""
+    if key == "values" and isinstance(raw, dict):
+        return "；".join(f"{year}: {_number_text(v)}" for year, v in sorted(raw.items()))
+    if key == "targets" and isinstance(raw, list):
+        titles = dict(Target.objects.filter(pk__in=raw).values_list("pk", "title"))
+        return "、".join(titles.get(pk, f"#{pk}") for pk in raw)
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return str(raw)
+    if field.is_relation:
+        obj = field.related_model._default_manager.filter(pk=raw).first()
+        return str(obj) if obj is not None else f"#{raw}"
+    if field.choices:
+        return str(dict(field.flatchoices).get(raw, raw))
+    if isinstance(field, models.DecimalField):
+        return _number_text(raw)
+    return str(raw)
+
+
+def content_display(model, content: dict) -> dict[str, str]:
+    """`content` (as `item_content` gives it) as people read it."""
+    return {key: _display_value(model, key, raw) for key, raw in content.items()}
+
+
+def _snapshot(model, content: dict) -> dict:
+    shown = content_display(model, content)
+    return {key: {"raw": raw, "display": shown[key]} for key, raw in content.items()}
 
 
 def _assign(item, content: dict) -> None:
@@ -442,21 +488,35 @@ def item_review(*, actor, item, approve: bool, comment: str = ""):
 
 
 @transaction.atomic
-def item_retire(*, actor, item):
-    item = _locked(item)
-    access.require(actor, PlanCap.ADMIN, item)
-    _fire(item, "retire", by=actor)
-    item.save()
-    audit_record(actor=actor, action=f"{item._meta.model_name}.retire", obj=item)
-    return item
+def item_delete(*, actor, item):
+    """Delete a draft (or returned) item; anything that went further is only retired, through a
+    change request, so its history stays."""
+    item = _locked_draft(
+        actor, item, _("Only a draft can be deleted; an item in force is retired by the committee.")
+    )
+    if isinstance(item, Plan) and (
+        item.children.exists() or item.targets.exists() or item.tasks.exists()
+    ):
+        raise StateConflict(_("Delete or move the items that depend on this draft first."))
+    if isinstance(item, Target) and item.standards.exists():
+        raise StateConflict(_("Delete or move the items that depend on this draft first."))
+    audit_record(
+        actor=actor, action=f"{item._meta.model_name}.delete", obj=item, before=item_content(item)
+    )
+    item.approval_processes.all().delete()
+    if isinstance(item, Target):
+        item.values.all().delete()
+    item.delete()
 
 
 def _snapshot_version(item, change_request=None):
+    data = item_content(item)
     return ItemVersion.objects.create(
         content_type=ContentType.objects.get_for_model(item),
         object_id=item.pk,
         number=item.version,
-        data=item_content(item),
+        data=data,
+        display=content_display(type(item), data),
         change_request=change_request,
     )
 
@@ -560,6 +620,35 @@ def _decide_change(actor, change: ChangeRequest, approved: bool, comment: str):
     item = _locked(change.item)
     if item.state != ItemState.IN_FORCE or item.version != change.base_version:
         raise StateConflict(_("The item changed since this request was made; file a new request."))
+    if change.kind == ChangeKind.RETIRE:
+        _fire(item, "retire", by=actor)
+        item.save()
+        audit_record(
+            actor=actor,
+            action=f"{item._meta.model_name}.retire",
+            obj=item,
+            after={"change_request": change.pk, "reason": change.reason},
+        )
+        return
+    if change.kind == ChangeKind.SUPERSEDE:
+        _fire(item, "supersede", by=actor)
+        item.save()
+        audit_record(
+            actor=actor,
+            action=f"{item._meta.model_name}.supersede",
+            obj=item,
+            after={"change_request": change.pk, "by": change.proposed.get("successor")},
+        )
+        return
+    if change.kind == ChangeKind.TASKS:
+        from . import imports
+
+        imports.import_apply(
+            actor=actor,
+            pending_id=change.proposed["import"],
+            retire_missing=change.proposed.get("retire_missing", False),
+        )
+        return
     before = item_content(item)
     _assign(item, change.proposed)
     extras = _validate(item, change.proposed)
@@ -595,38 +684,160 @@ def change_effect(item) -> list[dict]:
     return effect
 
 
-@transaction.atomic
-def change_request_create(*, actor, item, summary: str, reason: str, proposed: dict):
+def may_request_change(actor, item) -> bool:
+    return can_edit(actor, item) or access.can(actor, PlanCap.ADMIN, item)
+
+
+def _lock_in_force(actor, item):
     item = _locked(item)
-    _require_edit(actor, item)
+    if not may_request_change(actor, item):
+        raise PermissionDenied
     if item.state != ItemState.IN_FORCE:
         raise StateConflict(
             _("Only an item in force takes a change request; edit a draft directly."),
             allowed_transitions(item),
         )
-    if not summary.strip() or not reason.strip():
-        raise ValidationError({"reason": _("Say what changes and why.")})
-    current = item_content(item)
-    proposed = {k: v for k, v in normalise(item, proposed).items() if k in current}
-    if proposed == {k: current[k] for k in proposed}:
-        raise ValidationError({"proposed": _("The proposal does not change anything.")})
-    probe = type(item).objects.get(pk=item.pk)
-    _assign(probe, proposed)
-    _validate(probe, proposed)
+    waiting = ChangeRequest.objects.filter(
+        content_type=ContentType.objects.get_for_model(item),
+        object_id=item.pk,
+        state=ChangeState.SUBMITTED,
+    ).first()
+    if waiting is not None:
+        raise StateConflict(
+            _("The change request “%(c)s” on this item awaits the committee's decision.")
+            % {"c": waiting.summary}
+        )
+    return item
+
+
+def _file_change(actor, item, *, kind, summary, reason, proposed, before, after):
     change = ChangeRequest.objects.create(
         content_type=ContentType.objects.get_for_model(item),
         object_id=item.pk,
+        kind=kind,
         summary=summary,
         reason=reason,
         proposed=proposed,
+        before=before,
+        after=after,
         effect=change_effect(item),
         base_version=item.version,
         requested_by=actor,
     )
     flows.start_for(change)
-    audit_record(actor=actor, action="change.create", obj=change, after=proposed)
+    audit_record(
+        actor=actor,
+        action="change.create",
+        obj=change,
+        after={"kind": kind, "reason": reason, "proposed": proposed},
+    )
     committee.committee_open(change)
     return change
+
+
+@transaction.atomic
+def change_request_create(*, actor, item, summary: str, reason: str, proposed: dict):
+    """Propose new content for an item in force; the committee decides."""
+    item = _lock_in_force(actor, item)
+    if not summary.strip() or not reason.strip():
+        raise ValidationError({"reason": _("Say what changes and why.")})
+    current = item_content(item)
+    proposed = {k: v for k, v in normalise(item, proposed).items() if k in current}
+    changed = {k: v for k, v in proposed.items() if v != current[k]}
+    if not changed:
+        raise ValidationError({"proposed": _("The proposal does not change anything.")})
+    probe = type(item).objects.get(pk=item.pk)
+    _assign(probe, proposed)
+    _validate(probe, proposed)
+    model = type(item)
+    return _file_change(
+        actor,
+        item,
+        kind=ChangeKind.EDIT,
+        summary=summary,
+        reason=reason,
+        proposed=proposed,
+        before=_snapshot(model, {k: current[k] for k in changed}),
+        after=_snapshot(model, changed),
+    )
+
+
+def _state_entry(model, state) -> dict:
+    return {"raw": state, "display": str(ItemState(state).label)}
+
+
+@transaction.atomic
+def item_end_request(*, actor, item, reason: str, successor=None):
+    """Ask the committee to retire an item in force, or to mark it superseded by `successor`
+    (an item of the same type). The item stays in force until the committee approves."""
+    item = _lock_in_force(actor, item)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the item should end.")})
+    model = type(item)
+    before = {"state": _state_entry(model, ItemState.IN_FORCE)}
+    if successor is None:
+        kind, target_state, proposed = ChangeKind.RETIRE, ItemState.RETIRED, {}
+        summary = _("Retire “%(item)s”") % {"item": item}
+        after = {"state": _state_entry(model, target_state)}
+    else:
+        if (
+            type(successor) is not model
+            or successor.pk == item.pk
+            or successor.state in RETIRED_STATES
+        ):
+            raise ValidationError(
+                {"successor": _("The successor must be another item of the same type, not ended.")}
+            )
+        kind, target_state = ChangeKind.SUPERSEDE, ItemState.SUPERSEDED
+        proposed = {"successor": successor.pk}
+        summary = _("Replace “%(item)s” by “%(new)s”") % {"item": item, "new": successor}
+        after = {
+            "state": _state_entry(model, target_state),
+            "successor": {"raw": successor.pk, "display": str(successor)},
+        }
+        before["successor"] = {"raw": None, "display": ""}
+    return _file_change(
+        actor,
+        item,
+        kind=kind,
+        summary=summary,
+        reason=reason,
+        proposed=proposed,
+        before=before,
+        after=after,
+    )
+
+
+def change_rows(change: ChangeRequest) -> list[dict]:
+    """What a change request changes, from its own record: [{field, before, after}].
+
+    Requests made before the record existed read their before-content from the version they
+    were based on, never from the live item."""
+    from .selectors import field_label
+
+    item_model = change.content_type.model_class()
+    before, after = change.before, change.after
+    if not before and not after and change.kind == ChangeKind.EDIT:
+        base = ItemVersion.objects.filter(
+            content_type=change.content_type,
+            object_id=change.object_id,
+            number=change.base_version,
+        ).first()
+        old = base.data if base else {}
+        keys = [k for k, v in change.proposed.items() if old.get(k) != v]
+        before = _snapshot(item_model, {k: old.get(k) for k in keys})
+        after = _snapshot(item_model, {k: change.proposed[k] for k in keys})
+    rows = []
+    for key in dict.fromkeys([*before.keys(), *after.keys()]):
+        rows.append(
+            {
+                "key": key,
+                "field": field_label(item_model, key),
+                "before": before.get(key, {}).get("display", ""),
+                "after": after.get(key, {}).get("display", ""),
+            }
+        )
+    return rows
 
 
 # ---- tasks ----
@@ -642,6 +853,8 @@ def _validate_task(task: Task) -> None:
         )
     if task.plan.state in RETIRED_STATES:
         raise ValidationError({"plan": _("The plan is retired or superseded.")})
+    if task.plan.state == ItemState.IN_FORCE:
+        raise ValidationError({"plan": str(IN_FORCE_MESSAGE)})
 
 
 def task_key(category: str, title: str, deliverable: str) -> str:

@@ -32,6 +32,7 @@ urlpatterns = [
     path(KIND + "review/", views.item_review, name="item_review"),
     path(KIND + "vote/", views.item_vote, name="item_vote"),
     path(KIND + "retire/", views.item_retire, name="item_retire"),
+    path(KIND + "delete/", views.item_delete, name="item_delete"),
     path(KIND + "reviewing/", views.item_reviewing_unit, name="item_reviewing_unit"),
     path(KIND + "document/", views.item_document, name="item_document"),
     path(KIND + "change/", views.change_create, name="change_create"),

@@ -169,7 +169,7 @@ def item_detail(request, kind, pk):
         "can_edit": can_edit(request.user, item),
         "can_review": can_review(request.user, item),
         "can_decide": access.can(request.user, PlanCap.DECIDE),
-        "can_admin": access.can(request.user, PlanCap.ADMIN, item),
+        "can_request": services.may_request_change(request.user, item),
         "allowed": services.allowed_transitions(item),
         "comment_form": forms.CommentForm(),
         "upload_form": forms.UploadForm(),
@@ -197,6 +197,9 @@ def item_edit(request, kind, pk):
     item = get_visible(request.user, _model(kind), pk)
     if not can_edit(request.user, item):
         raise PermissionDenied
+    if request.method == "GET" and item.state == services.ItemState.IN_FORCE:
+        messages.info(request, _("An approved item changes only through a change request."))
+        return redirect("plans:change_create", kind, item.pk)
     form_class = forms.FORMS[kind]
     kwargs = {}
     if kind == "plan":
@@ -272,13 +275,47 @@ def item_vote(request, kind, pk):
 
 
 @login_required
-@require_POST
 def item_retire(request, kind, pk):
-    def act(item):
-        services.item_retire(actor=request.user, item=item)
-        messages.success(request, _("Retired."))
+    """申请废止: the form asking the committee to retire or replace an item in force."""
+    model = _model(kind)
+    item = get_visible(request.user, model, pk)
+    if not services.may_request_change(request.user, item):
+        raise PermissionDenied
+    successors = (
+        selectors.visible(request.user, model)
+        .exclude(pk=item.pk)
+        .exclude(state__in=services.RETIRED_STATES)
+    )
+    form = forms.EndRequestForm(request.POST or None, successors=successors)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.item_end_request(
+                actor=request.user,
+                item=item,
+                reason=form.cleaned_data["reason"],
+                successor=form.cleaned_data["successor"],
+            )
+        except (ValidationError, services.StateConflict) as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Request sent to the committee; the item stays in force."))
+            return redirect(change)
+    return render(request, "plans/end_form.html", {"form": form, "item": item, "kind": kind})
 
-    return _post_action(request, kind, pk, act)
+
+@login_required
+@require_POST
+def item_delete(request, kind, pk):
+    item = get_visible(request.user, _model(kind), pk)
+    if not can_edit(request.user, item):
+        raise PermissionDenied
+    try:
+        services.item_delete(actor=request.user, item=item)
+    except (ValidationError, services.StateConflict) as exc:
+        _report(request, exc)
+        return redirect(item)
+    messages.success(request, _("Draft deleted."))
+    return redirect("plans:index")
 
 
 @login_required
@@ -361,11 +398,7 @@ def _get_change(user, pk):
 def change_detail(request, pk):
     change = _get_change(request.user, pk)
     item = change.item
-    current = services.item_content(item)
-    rows = [
-        {"field": selectors.field_label(item, key), "current": current.get(key), "proposed": value}
-        for key, value in change.proposed.items()
-    ]
+    rows = services.change_rows(change)
     decision = CommitteeDecision.objects.filter(
         content_type=ContentType.objects.get_for_model(ChangeRequest), object_id=change.pk
     ).first()
@@ -379,6 +412,7 @@ def change_detail(request, pk):
             "change": change,
             "item": item,
             "rows": rows,
+            "effect": selectors.effect_rows(change.effect),
             "decision": decision,
             "voters": committee.electorate_rows(decision) if decision else [],
             "steps": flows.history(change),
@@ -545,7 +579,23 @@ def import_upload(request):
 @login_required
 def import_preview(request, pk):
     pending = get_object_or_404(PendingImport, pk=pk, owner=request.user)
-    if request.method == "POST":
+    in_force = pending.plan.state == services.ItemState.IN_FORCE
+    change_form = forms.TaskChangeForm(request.POST or None) if in_force else None
+    if request.method == "POST" and in_force:
+        if change_form.is_valid():
+            try:
+                change = imports.import_request_change(
+                    actor=request.user,
+                    pending_id=pending.pk,
+                    reason=change_form.cleaned_data["reason"],
+                    retire_missing=request.POST.get("retire_missing") == "1",
+                )
+            except (ValidationError, services.StateConflict) as exc:
+                _form_errors(change_form, exc)
+            else:
+                messages.success(request, _("The new task list is sent to the committee."))
+                return redirect(change)
+    elif request.method == "POST":
         try:
             summary = imports.import_confirm(
                 actor=request.user,
@@ -564,10 +614,16 @@ def import_preview(request, pk):
             % summary,
         )
         return redirect("plans:task_list")
-    return _render_preview(request, pending, forms.ImportNamesForm(unmatched=pending.unmatched))
+    names_form = forms.ImportNamesForm(unmatched=pending.unmatched)
+    return _render_preview(request, pending, names_form, change_form)
 
 
-def _render_preview(request, pending, names_form):
+def _change_form_for(pending):
+    in_force = pending.plan.state == services.ItemState.IN_FORCE
+    return forms.TaskChangeForm() if in_force else None
+
+
+def _render_preview(request, pending, names_form, change_form=None):
     changes = imports.import_plan(pending)
     bad_rows = [
         *pending.bad_rows,
@@ -587,6 +643,7 @@ def _render_preview(request, pending, names_form):
             "rows": [r for r in rows if r["action"] != "skipped"],
             "bad_rows": sorted(bad_rows, key=lambda b: b["row"]),
             "names_form": names_form,
+            "change_form": change_form,
         },
     )
 
@@ -609,7 +666,7 @@ def import_map_names(request, pk):
         else:
             messages.success(request, _("The names are mapped; the rows were matched again."))
             return redirect("plans:import_preview", pending.pk)
-    return _render_preview(request, pending, form)
+    return _render_preview(request, pending, form, _change_form_for(pending))
 
 
 @login_required

@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -6,7 +8,16 @@ from accounts.models import Role as R
 from accounts.models import User
 from workflows.levels import Level
 
-from .models import Catalogue, DocumentJob, PanelMember, ReviewRound, SanctionDecision
+from .models import (
+    Catalogue,
+    DocumentJob,
+    PanelMember,
+    ReviewRound,
+    RoundStatus,
+    SanctionDecision,
+    disclosure_deadline_for,
+    earliest_review_start,
+)
 from .selectors import authorable_units
 
 
@@ -31,6 +42,10 @@ class EvidenceUploadForm(forms.Form):
 
 
 class RoundForm(forms.ModelForm):
+    """A new round. The publication deadline follows from the start date (REVIEW_DISCLOSURE_DAYS
+    before it): the form says so, shows it as the date is picked (review/round_form.js), and
+    refuses a start whose deadline has already passed, naming the earliest start that works."""
+
     class Meta:
         model = ReviewRound
         fields = ["name", "catalogue", "review_start", "review_end"]
@@ -42,6 +57,47 @@ class RoundForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["catalogue"].queryset = Catalogue.objects.filter(status=Catalogue.Status.ACTIVE)
+        days = settings.REVIEW_DISCLOSURE_DAYS
+        earliest = earliest_review_start()
+        start = self.fields["review_start"]
+        start.widget.attrs.update({"min": earliest.isoformat(), "data-disclosure-days": days})
+        start.help_text = _(
+            "The material must be published by the publication deadline (公示截止日期), %(days)s "
+            "days before the review starts. Earliest possible start: %(earliest)s."
+        ) % {"days": days, "earliest": earliest}
+
+    def clean_review_start(self):
+        start = self.cleaned_data["review_start"]
+        earliest = earliest_review_start()
+        if start < earliest:
+            raise ValidationError(
+                _(
+                    "With this start the publication deadline would be %(deadline)s, which has "
+                    "passed. The material must be public %(days)s days before the review: "
+                    "start on %(earliest)s or later."
+                ),
+                params={
+                    "deadline": disclosure_deadline_for(start),
+                    "days": settings.REVIEW_DISCLOSURE_DAYS,
+                    "earliest": earliest,
+                },
+            )
+        return start
+
+
+class MoveReportForm(forms.Form):
+    """Move a report of a round not yet under review to another round still being planned."""
+
+    report = forms.ModelChoiceField(label=_("Report"), queryset=None, widget=forms.HiddenInput)
+    to_round = forms.ModelChoiceField(label=_("Move to round"), queryset=None)
+
+    def __init__(self, *args, round_, **kwargs):
+        kwargs.setdefault("prefix", "move")
+        super().__init__(*args, **kwargs)
+        self.fields["report"].queryset = round_.reports.all()
+        self.fields["to_round"].queryset = ReviewRound.objects.filter(
+            catalogue=round_.catalogue, status=RoundStatus.PLANNING
+        ).exclude(pk=round_.pk)
 
 
 class AddReportForm(forms.Form):

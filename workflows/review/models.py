@@ -349,6 +349,17 @@ class EvidenceLink(models.Model):
 # ---------------------------------------------------------------- review rounds
 
 
+def disclosure_deadline_for(review_start):
+    """The last day the material of a review starting on `review_start` may be published."""
+    return review_start - timezone.timedelta(days=settings.REVIEW_DISCLOSURE_DAYS)
+
+
+def earliest_review_start(today=None):
+    """The first start date whose publication deadline has not passed (publish today)."""
+    today = today or timezone.localdate()
+    return today + timezone.timedelta(days=settings.REVIEW_DISCLOSURE_DAYS)
+
+
 class RoundStatus(models.TextChoices):
     PLANNING = "planning", _("Planning")
     DISCLOSED = "disclosed", _("Material published")
@@ -390,9 +401,7 @@ class ReviewRound(ConcurrentTransitionMixin, models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.disclosure_deadline = self.review_start - timezone.timedelta(
-            days=settings.REVIEW_DISCLOSURE_DAYS
-        )
+        self.disclosure_deadline = disclosure_deadline_for(self.review_start)
         super().save(*args, **kwargs)
 
     def clean(self):
@@ -464,6 +473,10 @@ class ReviewAssignment(models.Model):
     )
     measures_strong = models.BooleanField(_("measures strong and feasible"), null=True, blank=True)
     measures_comment = models.TextField(_("comment on the measures"), blank=True)
+    # What the expert typed, as posted, kept whatever happens to the save (autosave, a save
+    # outside the review period, a refused submission); the form shows it until it is recorded.
+    draft = models.JSONField(_("draft answers"), default=dict, blank=True)
+    draft_saved_at = models.DateTimeField(_("draft saved at"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
 
     class Meta:

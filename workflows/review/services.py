@@ -44,6 +44,8 @@ from .models import (
     SanctionDecision,
     SanctionFlag,
     SelfDiagnosisReport,
+    disclosure_deadline_for,
+    earliest_review_start,
 )
 from .signals import review_concluded
 from .text import char_count
@@ -372,8 +374,26 @@ def evidence_link(*, actor, row, source_key, object_id):
 
 
 @transaction.atomic
-def round_create(*, actor, name, catalogue, review_start, review_end):
+def round_create(*, actor, name, catalogue, review_start, review_end, today=None):
+    """A new round; its publication deadline (REVIEW_DISCLOSURE_DAYS before the start) must not
+    have passed, or the round could only ever end with its units on the 待改进 list."""
     access.require(actor, caps.ROUND_MANAGE)
+    earliest = earliest_review_start(today)
+    if review_start < earliest:
+        raise ValidationError(
+            {
+                "review_start": _(
+                    "With this start the publication deadline would be %(deadline)s, which has "
+                    "passed. The material must be public %(days)s days before the review: "
+                    "start on %(earliest)s or later."
+                )
+                % {
+                    "deadline": disclosure_deadline_for(review_start),
+                    "days": settings.REVIEW_DISCLOSURE_DAYS,
+                    "earliest": earliest,
+                }
+            }
+        )
     round_ = ReviewRound(
         name=name,
         catalogue=catalogue,
@@ -407,6 +427,36 @@ def round_add_report(*, actor, round_, report):
     round_.reports.add(report)
     audit_record(
         actor=actor, action="review.round.add_report", obj=round_, after={"report": report.pk}
+    )
+
+
+@transaction.atomic
+def round_move_report(*, actor, round_, report, to_round):
+    """Move a report to another round before its round's review starts (the new round is still
+    being planned, so its material is published with that round)."""
+    access.require(actor, caps.ROUND_MANAGE)
+    round_ = ReviewRound.objects.select_for_update().get(pk=round_.pk)
+    to_round = ReviewRound.objects.select_for_update().get(pk=to_round.pk)
+    if round_.status not in (RoundStatus.PLANNING, RoundStatus.DISCLOSED):
+        raise TransitionError(_("A report stays in its round once the review has started."))
+    if not round_.reports.filter(pk=report.pk).exists():
+        raise ValidationError({"report": _("The report is not in this round.")})
+    if to_round.pk == round_.pk or to_round.status != RoundStatus.PLANNING:
+        raise ValidationError(
+            {"to_round": _("Move the report to another round whose material is not published.")}
+        )
+    if to_round.catalogue_id != round_.catalogue_id:
+        raise ValidationError(
+            {"to_round": _("The report was written against another catalogue than the round's.")}
+        )
+    ReviewAssignment.objects.filter(member__round=round_, report=report).delete()
+    round_.reports.remove(report)
+    to_round.reports.add(report)
+    audit_record(
+        actor=actor,
+        action="review.round.move_report",
+        obj=round_,
+        after={"report": report.pk, "to_round": to_round.pk},
     )
 
 
@@ -672,6 +722,33 @@ def get_assignment_for_expert(user, pk) -> ReviewAssignment:
     )
     if assignment is None or not access.is_active_user(user):
         raise Http404
+    return assignment
+
+
+def review_window_notice(round_) -> str:
+    """Why the expert's form is read-only now, with the date it opens; "" while it is open."""
+    if round_.status == RoundStatus.IN_REVIEW:
+        return ""
+    if round_.status == RoundStatus.CONCLUDED:
+        return _("The review of this round is concluded; the findings can no longer change.")
+    return _(
+        "The review has not started yet: findings are recorded from %(date)s, when the review "
+        "period opens, after the material has been public for %(days)s days."
+    ) % {"date": round_.review_start, "days": settings.REVIEW_DISCLOSURE_DAYS}
+
+
+@transaction.atomic
+def findings_draft_save(*, actor, assignment, answers: dict):
+    """Keep what the expert typed (the posted answers), whatever the round's state; nothing
+    typed is lost. Refused only once the findings are submitted."""
+    assignment = ReviewAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.member.user_id != actor.pk:
+        raise PermissionDenied
+    if assignment.submitted_at:
+        raise TransitionError(_("Your findings on this report are already submitted."))
+    assignment.draft = answers
+    assignment.draft_saved_at = timezone.now()
+    assignment.save(update_fields=["draft", "draft_saved_at"])
     return assignment
 
 

@@ -26,6 +26,7 @@ from .forms import (
     CatalogueImportForm,
     DocumentJobForm,
     EvidenceUploadForm,
+    MoveReportForm,
     PanelForm,
     ReportCreateForm,
     RoundForm,
@@ -36,6 +37,7 @@ from .models import (
     DocumentJob,
     ReportStatus,
     ReviewRound,
+    RoundStatus,
     SanctionDecision,
     SanctionFlag,
 )
@@ -302,11 +304,28 @@ def round_detail(request, pk):
         "add": AddReportForm(round_=round_),
         "panel": PanelForm(),
         "assign": AssignForm(round_=round_),
+        "move": MoveReportForm(round_=round_),
     }
     if request.method == "POST":
         step = request.POST.get("step")
         try:
-            if step == "add":
+            if step == "move":
+                forms["move"] = form = MoveReportForm(request.POST, round_=round_)
+                if form.is_valid():
+                    services.round_move_report(
+                        actor=request.user,
+                        round_=round_,
+                        report=form.cleaned_data["report"],
+                        to_round=form.cleaned_data["to_round"],
+                    )
+                    messages.success(
+                        request,
+                        _("The report is moved to “%(round)s”.")
+                        % {"round": form.cleaned_data["to_round"]},
+                    )
+                    return redirect("review:round_detail", round_.pk)
+                _messages_from(request, ValidationError(list(form.errors.values())))
+            elif step == "add":
                 forms["add"] = form = AddReportForm(request.POST, round_=round_)
                 if form.is_valid():
                     services.round_add_report(
@@ -359,6 +378,8 @@ def round_detail(request, pk):
             "round": round_,
             "forms": forms,
             "reports": round_.reports.select_related("org_unit"),
+            "move_targets": forms["move"].fields["to_round"].queryset,
+            "movable": round_.status in (RoundStatus.PLANNING, RoundStatus.DISCLOSED),
             "panel": round_.panel.select_related("user").prefetch_related("assignments__report"),
             "conclusions": {c.report_id: c for c in round_.conclusions.all()},
             "total": total,
@@ -400,10 +421,28 @@ def my_assignments(request):
 
 @login_required
 def assignment_detail(request, pk):
+    """The expert's findings on one report. Whatever the expert types is kept as a draft (the
+    page's autosave posts with X-Autosave; every save posts the whole form), and recorded as
+    findings only while the round is under review; before then the form is read-only and says
+    when it opens."""
     assignment = services.get_assignment_for_expert(request.user, pk)
     round_ = assignment.member.round
     targets = services._review_targets(round_.catalogue)
     if request.method == "POST":
+        answers = {
+            k: v
+            for k, v in request.POST.items()
+            if k.startswith(("match-", "comment-")) or k in ("measures_strong", "measures_comment")
+        }
+        try:
+            services.findings_draft_save(actor=request.user, assignment=assignment, answers=answers)
+        except TransitionError as exc:
+            if request.headers.get("x-autosave"):
+                return JsonResponse({"saved": False, "error": exc.message}, status=409)
+            _messages_from(request, exc)
+            return redirect("review:assignment_detail", assignment.pk)
+        if request.headers.get("x-autosave"):
+            return JsonResponse({"saved": True})
         findings = []
         for element, point in targets:
             key = f"{element.pk}-{point.pk if point else 0}"
@@ -418,6 +457,11 @@ def assignment_detail(request, pk):
                     }
                 )
         strong = {"yes": True, "no": False}.get(request.POST.get("measures_strong"))
+        notice = services.review_window_notice(round_)
+        if notice:
+            kept = _("Your answers are kept as a draft. %(why)s") % {"why": notice}
+            messages.warning(request, kept)
+            return redirect("review:assignment_detail", assignment.pk)
         try:
             services.findings_save(
                 actor=request.user,
@@ -429,25 +473,43 @@ def assignment_detail(request, pk):
             )
         except (ValidationError, TransitionError) as exc:
             _messages_from(request, exc)
+            messages.info(request, _("Your answers are kept as a draft."))
         else:
             messages.success(request, _("Findings saved."))
-            return redirect("review:assignment_detail", assignment.pk)
+        return redirect("review:assignment_detail", assignment.pk)
+    assignment.refresh_from_db()
+    draft = assignment.draft
     recorded = {(f.element_id, f.point_id): f for f in assignment.findings.all()}
     rows = {r.element_id: r for r in assignment.report.rows.all()}
-    lines = [
-        {
-            "element": element,
-            "point": point,
-            "key": f"{element.pk}-{point.pk if point else 0}",
-            "finding": recorded.get((element.pk, point.pk if point else None)),
-            "row": rows.get(element.pk) if point is None else None,
-        }
-        for element, point in targets
-    ]
+    lines = []
+    for element, point in targets:
+        key = f"{element.pk}-{point.pk if point else 0}"
+        finding = recorded.get((element.pk, point.pk if point else None))
+        match = {True: "yes", False: "no"}.get(finding.matches) if finding else None
+        lines.append(
+            {
+                "element": element,
+                "point": point,
+                "key": key,
+                "match": draft.get(f"match-{key}", match),
+                "comment": draft.get(f"comment-{key}", finding.comment if finding else ""),
+                "row": rows.get(element.pk) if point is None else None,
+            }
+        )
+    strong = {True: "yes", False: "no"}.get(assignment.measures_strong)
     return render(
         request,
         "review/assignment_detail.html",
-        {"assignment": assignment, "round": round_, "report": assignment.report, "lines": lines},
+        {
+            "assignment": assignment,
+            "round": round_,
+            "report": assignment.report,
+            "lines": lines,
+            "measures_strong": draft.get("measures_strong", strong),
+            "measures_comment": draft.get("measures_comment", assignment.measures_comment),
+            "closed_notice": services.review_window_notice(round_),
+            "read_only": bool(services.review_window_notice(round_) or assignment.submitted_at),
+        },
     )
 
 

@@ -164,8 +164,8 @@ def test_change_request_flow_rejected_leaves_the_version_in_force(cast, login):
             "kind": "general",
             "start_year": 2026,
             "end_year": 2030,
-            "summary": "调整标题",
-            "reason": "上级文件更名",
+            "change-summary": "调整标题",
+            "change-reason": "上级文件更名",
         },
     )
     change = ChangeRequest.objects.get()

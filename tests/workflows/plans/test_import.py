@@ -465,3 +465,29 @@ def test_a_sheet_of_blank_rows_is_refused_fast_without_loading_it(
     assert response.status_code == 200
     assert "空白行" in response.content.decode()
     assert not PendingImport.objects.exists()
+
+
+def test_task_list_of_a_plan_in_force_changes_when_the_committee_approves(cast, login, annual_plan):
+    from workflows.plans import services
+    from workflows.plans.models import ChangeRequest, ItemState
+
+    from .factories import approve
+
+    plan = approve(cast, annual_plan)
+    assert plan.state == ItemState.IN_FORCE
+    client = login(cast.quality_officer)
+    client.post(reverse("plans:import_upload"), {"plan": plan.pk, "file": _upload(seed_workbook())})
+    pending = PendingImport.objects.get()
+    url = reverse("plans:import_preview", args=[pending.pk])
+    page = client.get(url).content.decode()
+    assert 'id="tasks-in-force"' in page and 'name="reason"' in page
+    # Confirming directly is not offered; the table goes to the committee with a reason.
+    response = client.post(url, {"reason": "新增年度任务"})
+    change = ChangeRequest.objects.get()
+    assert response.url == change.get_absolute_url()
+    assert change.kind == "tasks" and not Task.objects.exists()
+    rows = {r["field"]: r for r in services.change_rows(change)}
+    assert "学校成立学校质量保证委员会" in rows["新增任务"]["after"]
+    login(cast.chair).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
+    assert Task.objects.filter(plan=plan).count() == 5
+    assert PendingImport.objects.get().confirmed_at is not None

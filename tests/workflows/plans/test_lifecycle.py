@@ -112,8 +112,8 @@ def test_change_request_on_a_draft_is_refused(cast, login):
     response = officer.post(
         _url("change_create", plan),
         {
-            "summary": "延长",
-            "reason": "需要",
+            "change-summary": "延长",
+            "change-reason": "需要",
             "title": "新",
             "kind": "general",
             "start_year": 2026,
@@ -126,8 +126,8 @@ def test_change_request_on_a_draft_is_refused(cast, login):
 
 def _request_change(client, plan, **overrides):
     data = {
-        "summary": "规划期延长一年",
-        "reason": "与自治区规划对齐",
+        "change-summary": "规划期延长一年",
+        "change-reason": "与自治区规划对齐",
         "title": plan.title,
         "kind": "general",
         "start_year": 2026,
@@ -186,8 +186,8 @@ def test_target_change_updates_its_yearly_values(cast, login):
     client.post(
         reverse("plans:change_create", args=["target", target.pk]),
         {
-            "summary": "提高2027目标",
-            "reason": "招生计划扩大",
+            "change-summary": "提高2027目标",
+            "change-reason": "招生计划扩大",
             "title": target.title,
             "category": "school_scale",
             "indicator": "全日制在校生数",
@@ -272,9 +272,12 @@ def test_each_step_tells_the_next_person(cast, login):
         )
     )
     assert committee == {"chair", "committee"}
+    annual = draft_plan(
+        cast, title="2026年度工作计划", kind="annual", parent=root, start=2026, end=2026
+    )
     task = services.task_create(
         actor=cast.quality_officer,
-        plan=root,
+        plan=annual,
         category="健全组织",
         title="成立专业质量保证小组",
         deliverable="文件",

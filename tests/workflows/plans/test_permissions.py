@@ -177,13 +177,17 @@ def test_teachers_read_the_tree(cast, login):
     assert login(cast.teacher).get(reverse("plans:index")).status_code == 200
 
 
-def test_only_the_quality_office_retires(cast, login):
+def test_only_the_quality_office_asks_to_retire_and_only_the_committee_decides(cast, login):
+    from workflows.plans.models import ChangeRequest
+
     plan = in_force_plan(cast)
-    assert (
-        login(cast.chair).post(reverse("plans:item_retire", args=["plan", plan.pk])).status_code
-        == 403
-    )
-    login(cast.quality_officer).post(reverse("plans:item_retire", args=["plan", plan.pk]))
+    url = reverse("plans:item_retire", args=["plan", plan.pk])
+    data = {"reason": "规划期调整", "confirm": "on"}
+    assert login(cast.chair).post(url, data).status_code == 403
+    login(cast.quality_officer).post(url, data)
+    assert Plan.objects.get(pk=plan.pk).state == ItemState.IN_FORCE
+    change = ChangeRequest.objects.get()
+    login(cast.chair).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
     assert Plan.objects.get(pk=plan.pk).state == ItemState.RETIRED
 
 
@@ -226,7 +230,7 @@ def test_committee_decides_a_teachers_plan_it_otherwise_would_not_see(cast, logi
 
 
 def test_students_do_not_see_their_units_staff_tasks(cast, login):
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     task = services.task_create(
         actor=cast.quality_officer,
         plan=plan,

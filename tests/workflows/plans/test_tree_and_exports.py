@@ -78,7 +78,7 @@ def test_task_leads_up_to_its_plan_and_targets(cast, login):
 
 
 def test_assisting_unit_sees_the_task_but_may_not_complete_it(cast, login):
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     task = services.task_create(
         actor=cast.quality_officer,
         plan=plan,
@@ -96,7 +96,7 @@ def test_assisting_unit_sees_the_task_but_may_not_complete_it(cast, login):
 
 
 def test_gaps_show_each_kind_of_broken_link(cast, login):
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     lonely_target = draft_target(cast, plan, title="无标准的目标")
     draft_standard(cast, [], title="无目标的标准")
     services.task_create(
@@ -114,7 +114,7 @@ def test_gaps_show_each_kind_of_broken_link(cast, login):
 
 
 def test_task_table_exports_as_xlsx_in_the_seed_layout_with_formulas_neutralised(cast, login):
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     for title in ("学校成立质量保证委员会", "=1+1"):
         services.task_create(
             actor=cast.quality_officer,
@@ -154,7 +154,7 @@ def test_unknown_export_is_404(cast, login):
 def test_background_export_shows_progress_and_serves_the_file(cast, login):
     from workflows.plans.tasks import run_export
 
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     services.task_create(
         actor=cast.quality_officer,
         plan=plan,
@@ -181,7 +181,7 @@ def test_background_export_shows_progress_and_serves_the_file(cast, login):
 
 @freeze_time("2026-11-23 10:00:00")
 def test_inbox_lists_led_and_assisted_tasks_and_the_list_filters_overdue(cast, login):
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     late = services.task_create(
         actor=cast.quality_officer,
         plan=plan,

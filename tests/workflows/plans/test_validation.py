@@ -55,7 +55,8 @@ def test_personal_plan_needs_its_owner(cast):
 
 def test_target_citing_a_retired_plan_is_refused(cast):
     plan = in_force_plan(cast)
-    services.item_retire(actor=cast.quality_officer, item=plan)
+    change = services.item_end_request(actor=cast.quality_officer, item=plan, reason="规划期调整")
+    services.committee_vote(actor=cast.chair, subject=change, approve=True)
     with pytest.raises(ValidationError) as err:
         draft_target(cast, Plan.objects.get(pk=plan.pk))
     assert "plan" in err.value.message_dict
@@ -151,7 +152,7 @@ def test_task_completion_needs_evidence_and_then_closes_its_deadline(cast, login
 
     from engine.deadlines import open_deadlines_for
 
-    plan = in_force_plan(cast)
+    plan = draft_plan(cast)  # tasks are written while the plan is a draft
     task = services.task_create(
         actor=cast.quality_officer,
         plan=plan,

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -82,7 +83,7 @@ class TestLimits:
     def test_effects_need_a_note_when_measures_have_not_started(self, cast):
         report = filled_report(cast.software_member, cast.units.rj, shipped_catalogue())
         _row_with(report, effects="", measures_not_started=True)
-        with pytest.raises(ValidationError, match="not started"):
+        with pytest.raises(ValidationError, match="措施尚未实施"):
             services.report_submit(actor=cast.software_member, report=report)
 
     def test_limits_are_data_per_catalogue(self, cast):
@@ -107,7 +108,7 @@ class TestCatalogueBinding:
 
     def test_a_report_against_a_retired_catalogue_is_refused(self, cast):
         catalogue = shipped_catalogue(status=Catalogue.Status.RETIRED)
-        with pytest.raises(ValidationError, match="not active"):
+        with pytest.raises(ValidationError, match="未启用"):
             services.report_create(
                 actor=cast.software_member,
                 org_unit=cast.units.rj,
@@ -122,13 +123,13 @@ class TestCatalogueBinding:
         services.catalogue_set_status(
             actor=cast.quality_officer, catalogue=catalogue, status=Catalogue.Status.RETIRED
         )
-        with pytest.raises(ValidationError, match="retired"):
+        with pytest.raises(ValidationError, match="已停用"):
             services.report_submit(actor=cast.software_member, report=report)
 
     def test_a_row_for_an_element_of_another_catalogue_is_refused(self, cast):
         report = filled_report(cast.software_member, cast.units.rj, shipped_catalogue())
         stranger = synthetic_catalogue(1).elements.get()
-        with pytest.raises(ValidationError, match="not in this report"):
+        with pytest.raises(ValidationError, match="不在本报告所用的参考表中"):
             services.report_save_draft(
                 actor=cast.software_member, report=report, rows={stranger.pk: GOOD_ROW}
             )
@@ -180,7 +181,7 @@ class TestConflictOfInterest:
             kind=PanelMember.Kind.INTERNAL,
             declaration="本人为信息工程系主任",
         )
-        with pytest.raises(ValidationError, match="Conflict of interest"):
+        with pytest.raises(ValidationError, match="利益冲突"):
             services.assignment_create(actor=cast.quality_officer, member=member, report=report)
         other = services.panel_add(
             actor=cast.quality_officer,
@@ -201,7 +202,7 @@ class TestConflictOfInterest:
             review_start=start,
             review_end=start,
         )
-        with pytest.raises(ValidationError, match="external expert"):
+        with pytest.raises(ValidationError, match="校外专家"):
             services.panel_add(
                 actor=cast.quality_officer,
                 round_=round_,
@@ -214,12 +215,14 @@ class TestConflictOfInterest:
 class TestDisclosure:
     def _round(self, cast, start):
         report = forwarded_report(cast)
+        # Created when the start was still possible; the material may then be published late.
         round_ = services.round_create(
             actor=cast.quality_officer,
             name="r",
             catalogue=report.catalogue,
             review_start=start,
             review_end=start,
+            today=start - datetime.timedelta(days=settings.REVIEW_DISCLOSURE_DAYS),
         )
         services.round_add_report(actor=cast.quality_officer, round_=round_, report=report)
         services.panel_add(
@@ -242,7 +245,7 @@ class TestDisclosure:
         round_, report = self._round(cast, start)
         result = services.round_publish(actor=cast.quality_officer, round_=round_)
         assert not result.late
-        with pytest.raises(ValidationError, match="disclosure period"):
+        with pytest.raises(ValidationError, match="公示期至"):
             services.round_start(
                 actor=cast.quality_officer, round_=round_, today=start - datetime.timedelta(days=1)
             )
@@ -257,7 +260,7 @@ class TestDisclosure:
         round_, report = self._round(cast, start)
         result = services.round_publish(actor=cast.quality_officer, round_=round_)
         assert result.late
-        with pytest.raises(ValidationError, match="after the deadline"):
+        with pytest.raises(ValidationError, match="晚于截止日期"):
             services.round_start(
                 actor=cast.quality_officer, round_=round_, today=start + datetime.timedelta(days=5)
             )
@@ -270,10 +273,10 @@ class TestDisclosure:
     def test_never_published_and_past_the_deadline_lists_the_unit(self, cast):
         start = timezone.localdate() + datetime.timedelta(days=31)
         round_, _report = self._round(cast, start)
-        with pytest.raises(ValidationError, match="Publish the material first"):
+        with pytest.raises(ValidationError, match="请先公示材料"):
             services.round_start(actor=cast.quality_officer, round_=round_)
         assert not ReviewConclusion.objects.exists()
-        with pytest.raises(ValidationError, match="not published by"):
+        with pytest.raises(ValidationError, match="前公示，复核不能开始"):
             services.round_start(actor=cast.quality_officer, round_=round_, today=start)
         assert ReviewConclusion.objects.get().org_unit == cast.units.rj
 
@@ -317,7 +320,7 @@ class TestConclusion:
         report = forwarded_report(cast)
         _round, chair = round_in_review(cast, [report])
         stranger = synthetic_catalogue(1).elements.get()
-        with pytest.raises(ValidationError, match="not in the catalogue"):
+        with pytest.raises(ValidationError, match="不在参考表"):
             services.findings_save(
                 actor=cast.expert,
                 assignment=chair.assignments.get(),
