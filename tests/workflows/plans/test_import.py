@@ -478,6 +478,7 @@ def test_task_list_of_a_plan_in_force_changes_when_the_committee_approves(cast, 
     client = login(cast.quality_officer)
     client.post(reverse("plans:import_upload"), {"plan": plan.pk, "file": _upload(seed_workbook())})
     pending = PendingImport.objects.get()
+    _map(client, pending, _names(cast))
     url = reverse("plans:import_preview", args=[pending.pk])
     page = client.get(url).content.decode()
     assert 'id="tasks-in-force"' in page and 'name="reason"' in page
@@ -488,6 +489,7 @@ def test_task_list_of_a_plan_in_force_changes_when_the_committee_approves(cast, 
     assert change.kind == "tasks" and not Task.objects.exists()
     rows = {r["field"]: r for r in services.change_rows(change)}
     assert "学校成立学校质量保证委员会" in rows["新增任务"]["after"]
-    login(cast.chair).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
+    for member in (cast.chair, cast.committee_member):  # the default majority: both of two
+        login(member).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
     assert Task.objects.filter(plan=plan).count() == 5
     assert PendingImport.objects.get().confirmed_at is not None

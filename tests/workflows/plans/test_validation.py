@@ -56,7 +56,8 @@ def test_personal_plan_needs_its_owner(cast):
 def test_target_citing_a_retired_plan_is_refused(cast):
     plan = in_force_plan(cast)
     change = services.item_end_request(actor=cast.quality_officer, item=plan, reason="规划期调整")
-    services.committee_vote(actor=cast.chair, subject=change, approve=True)
+    for member in (cast.chair, cast.committee_member):  # the default majority: both of two
+        services.committee_vote(actor=member, subject=change, approve=True)
     with pytest.raises(ValidationError) as err:
         draft_target(cast, Plan.objects.get(pk=plan.pk))
     assert "plan" in err.value.message_dict
