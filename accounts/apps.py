@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Organisation and accounts")
+
+    def ready(self):
+        from . import unit_work
+
+        unit_work.register(unit_work.memberships)

@@ -7,12 +7,13 @@ class EngineConfig(AppConfig):
     verbose_name = _("Engine")
 
     def ready(self):
-        from accounts import access, audit, navigation
+        from accounts import access, audit, navigation, unit_work
 
         from . import capabilities, deadlines, jobs, notifications  # noqa: F401 - message kinds
         from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)
+        unit_work.register(deadlines.open_work_in_units)
         audit.register_confidential_rows(Notification, notifications.is_confidential)
         audit.register_confidential_rows(
             Delivery, lambda delivery: notifications.is_confidential(delivery.notification)
