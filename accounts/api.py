@@ -128,8 +128,10 @@ class UnitCreateView(UnitListView):
         return Response(_unit_data(unit), status=status.HTTP_201_CREATED)
 
 
-class UnitDetailView(APIView):
+class UnitDetailView(generics.GenericAPIView):
     """GET one unit; PATCH {name} renames it, {parent_id} moves it."""
+
+    serializer_class = UnitWriteSerializer
 
     def get(self, request, pk):
         return Response(_unit_data(access.get_unit(request.user, pk)))
@@ -152,8 +154,14 @@ class UnitDetailView(APIView):
         return Response(_unit_data(unit))
 
 
-class UnitCloseView(APIView):
+class UnitCloseSerializer(serializers.Serializer):
+    hand_over_to = serializers.IntegerField(required=False, allow_null=True)
+
+
+class UnitCloseView(generics.GenericAPIView):
     """POST {hand_over_to: unit id or null} closes the unit and its sub-units."""
+
+    serializer_class = UnitCloseSerializer
 
     def post(self, request, pk):
         unit = access.get_unit(request.user, pk)
@@ -199,7 +207,9 @@ class MembershipListView(generics.ListAPIView):
         return Response(MembershipRowSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
-class MembershipDetailView(APIView):
+class MembershipDetailView(generics.GenericAPIView):
+    serializer_class = MembershipRowSerializer
+
     def delete(self, request, pk):
         membership = (
             Membership.objects.filter(pk=pk, org_unit__in=access.visible_units(request.user))
