@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RosterImportForm(forms.Form):
@@ -79,7 +80,7 @@ class UnitCloseForm(forms.Form):
 
 class MembershipAddForm(forms.Form):
     user = forms.CharField(
-        label=_("Person"),
+        label=pgettext_lazy("membership", "Person"),
         max_length=150,
         help_text=_("Staff or student number, or user name."),
     )

@@ -137,7 +137,7 @@ def unit_move(request, pk):
     return render(
         request,
         "accounts/unit_form.html",
-        {"form": form, "unit": unit, "title": _("Move unit"), "submit": _("Move")},
+        {"form": form, "unit": unit, "title": _("Move unit"), "submit": _("Move unit")},
     )
 
 
