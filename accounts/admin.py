@@ -28,6 +28,20 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
 
+    def user_change_password(self, request, id, form_url=""):
+        """A password set here is an admin edit too: audited (without the hash), in one
+        transaction with the change."""
+        from django.db import transaction
+
+        from .audit import audit_record
+
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = User.objects.get(pk=id)
+                audit_record(actor=request.user, action="user.password_set", obj=user)
+        return response
+
 
 class OrgUnitAdminForm(MoveNodeForm):
     """Tells the unit where it is going before its kind is checked against its parent."""

@@ -303,3 +303,14 @@ def test_admin_tree_drag_and_drop_follows_the_rules_and_is_audited(cast, client)
     assert OrgUnit.objects.get_parent(OrgUnit.objects.get(code="rj")) == cast.units.jd
     entry = AuditEntry.objects.get(action="orgunit.move")
     assert entry.before["parent"] == cast.units.xx.pk and entry.after["parent"] == cast.units.jd.pk
+
+
+def test_admin_password_change_is_audited(cast, client):
+    client.force_login(cast.sysadmin)
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[cast.teacher.pk]),
+        {"password1": "Xq9!long-pass", "password2": "Xq9!long-pass", "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="user.password_set")
+    assert entry.object_id == str(cast.teacher.pk) and entry.before is None and entry.after is None
