@@ -6,7 +6,7 @@ from treebeard.forms import MoveNodeForm, movenodeform_factory
 
 from .admin_audit import AuditedAdminMixin, AuditedModelAdmin
 from .audit import hidden_content_types
-from .models import AuditEntry, Membership, OrgUnit, User
+from .models import AuditEntry, GrantableRole, Membership, OrgUnit, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -106,6 +106,12 @@ class MembershipAdmin(AuditedModelAdmin):
     search_fields = ["user__username", "user__full_name", "org_unit__name"]
     autocomplete_fields = ["user", "org_unit"]
     list_select_related = ["user", "org_unit"]
+
+
+@admin.register(GrantableRole)
+class GrantableRoleAdmin(AuditedModelAdmin):
+    list_display = ["granter_role", "role"]
+    list_filter = ["granter_role"]
 
 
 @admin.register(AuditEntry)

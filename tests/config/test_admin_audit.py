@@ -29,6 +29,11 @@ VALID = {
         "org_unit": cast.units.rj,
         "role": Role.STUDENT,
     },
+    # the seeded table holds most pairs already
+    "accounts.grantablerole": lambda cast: {
+        "granter_role": Role.EXTERNAL_EXPERT,
+        "role": Role.STUDENT,
+    },
     "monitoring.period": lambda cast: {
         "kind": "month",
         "code": "2031-01",
