@@ -2,34 +2,11 @@
 
 from django.db import migrations, models
 
-# The defaults the college starts from (editable in the admin): a department leader staffs the
-# department; a team leader the team; the quality office and the system administrator every
-# role below the system administrator's own.
-TEACHING = ["department_member", "team_leader", "team_member", "class_adviser", "teacher", "student"]
-ALL_BUT_ADMIN = [
-    "committee_chair",
-    "committee_member",
-    "quality_officer",
-    "department_leader",
-    "supervisor",
-    "discipline_officer",
-    "external_expert",
-    *TEACHING,
-]
-DEFAULTS = {
-    "department_leader": TEACHING,
-    "team_leader": ["team_member", "teacher", "student"],
-    "quality_officer": ALL_BUT_ADMIN,
-    "system_admin": [*ALL_BUT_ADMIN, "system_admin"],
-}
-
 
 def seed(apps, schema_editor):
-    GrantableRole = apps.get_model("accounts", "GrantableRole")
-    GrantableRole.objects.bulk_create(
-        [GrantableRole(granter_role=g, role=r) for g, roles in DEFAULTS.items() for r in roles],
-        ignore_conflicts=True,
-    )
+    from accounts.defaults import seed_grantable_roles
+
+    seed_grantable_roles(apps.get_model("accounts", "GrantableRole"))
 
 
 class Migration(migrations.Migration):
