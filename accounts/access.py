@@ -36,6 +36,8 @@ class Cap(StrEnum):
     ROSTER_IMPORT = "roster.import"
     AUDIT_VIEW = "audit.view"
     ADMIN_SITE = "admin.site"
+    UNIT_TREE = "unit.tree"  # create, rename, move and close units
+    USER_MANAGE = "user.manage"  # activate and deactivate accounts
 
 
 ROLE_SCOPE: dict[str, Scope] = {
@@ -59,11 +61,19 @@ _VIEW = {Cap.UNIT_VIEW}
 ROLE_CAPS: dict[str, frozenset[str]] = {
     R.COMMITTEE_CHAIR: frozenset(_VIEW | {Cap.AUDIT_VIEW}),
     R.COMMITTEE_MEMBER: frozenset(_VIEW),
-    R.QUALITY_OFFICER: frozenset(_VIEW | {Cap.ROSTER_IMPORT, Cap.AUDIT_VIEW}),
+    R.QUALITY_OFFICER: frozenset(_VIEW | {Cap.ROSTER_IMPORT, Cap.AUDIT_VIEW, Cap.UNIT_TREE}),
     R.SUPERVISOR: frozenset(_VIEW),
     R.DISCIPLINE_OFFICER: frozenset(_VIEW),
     R.SYSTEM_ADMIN: frozenset(
-        _VIEW | {Cap.UNIT_MANAGE, Cap.ROSTER_IMPORT, Cap.AUDIT_VIEW, Cap.ADMIN_SITE}
+        _VIEW
+        | {
+            Cap.UNIT_MANAGE,
+            Cap.UNIT_TREE,
+            Cap.USER_MANAGE,
+            Cap.ROSTER_IMPORT,
+            Cap.AUDIT_VIEW,
+            Cap.ADMIN_SITE,
+        }
     ),
     R.DEPARTMENT_LEADER: frozenset(_VIEW | {Cap.UNIT_MANAGE}),
     R.DEPARTMENT_MEMBER: frozenset(_VIEW),
@@ -194,6 +204,22 @@ def can(user, cap: str, obj=None) -> bool:
     if codename and is_active_user(user):
         return user.has_perm(f"accounts.{codename}", unit)
     return False
+
+
+def grantable_roles(user, unit: OrgUnit) -> set[str]:
+    """The roles `user` may grant (and take back) in `unit`: those the GrantableRole table gives
+    a role the user holds over that unit."""
+    from .models import GrantableRole
+
+    held = {
+        g.role
+        for g in grants(user)
+        if g.scope == Scope.COLLEGE
+        or (g.scope == Scope.SUBTREE and unit.path.startswith(g.unit_path))
+    }
+    if not held:
+        return set()
+    return set(GrantableRole.objects.filter(granter_role__in=held).values_list("role", flat=True))
 
 
 def require(user, cap: str, obj=None) -> None:

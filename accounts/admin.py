@@ -1,55 +1,12 @@
-from itertools import chain
-
 from django.contrib import admin
-from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db import router
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
-from treebeard.forms import movenodeform_factory
+from treebeard.forms import MoveNodeForm, movenodeform_factory
 
-from .audit import audit_record, hidden_content_types, is_hidden_from, snapshot
-from .models import AuditEntry, LoginThrottle, Membership, OrgUnit, User
-
-
-class AuditedAdminMixin:
-    """Admin edits are business operations too: each one leaves an audit row."""
-
-    audit_name = ""
-
-    def save_model(self, request, obj, form, change):
-        before = snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action=f"{self.audit_name}.{'change' if change else 'create'}",
-            obj=obj,
-            before=before,
-            after=snapshot(obj),
-        )
-
-    def delete_model(self, request, obj):
-        audit_record(
-            actor=request.user, action=f"{self.audit_name}.delete", obj=obj, before=snapshot(obj)
-        )
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
-
-    def get_deleted_objects(self, objs, request):
-        """The "delete" confirmation lists every related row; when some of them are confidential
-        (e.g. a discipline report's notifications), say nothing about them and refuse."""
-        collector = NestedObjects(using=router.db_for_write(self.model))
-        collector.collect(objs)
-        hidden = hidden_content_types(request.user)
-        related = chain.from_iterable(collector.data.values())
-        if any(
-            is_hidden_from(request.user, o, hidden) for o in chain(related, collector.protected)
-        ):
-            return [], {}, {_("restricted records")}, []
-        return super().get_deleted_objects(objs, request)
+from .admin_audit import AuditedAdminMixin, AuditedModelAdmin
+from .audit import hidden_content_types
+from .models import AuditEntry, GrantableRole, LoginThrottle, Membership, OrgUnit, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -71,24 +28,90 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
 
+    def user_change_password(self, request, id, form_url=""):
+        """A password set here is an admin edit too: audited (without the hash), in one
+        transaction with the change."""
+        from django.db import transaction
+
+        from .audit import audit_record
+
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = User.objects.get(pk=id)
+                audit_record(actor=request.user, action="user.password_set", obj=user)
+        return response
+
+
+class OrgUnitAdminForm(MoveNodeForm):
+    """Tells the unit where it is going before its kind is checked against its parent."""
+
+    def _post_clean(self):
+        ref = self.cleaned_data.get("treebeard_ref_node")
+        position = self.cleaned_data.get("treebeard_position")
+        if ref is None:
+            self.instance._pending_parent = None
+        elif position in ("first-child", "last-child", "sorted-child"):
+            self.instance._pending_parent = ref
+        else:
+            self.instance._pending_parent = OrgUnit.objects.get_parent(ref)
+        super()._post_clean()
+
 
 @admin.register(OrgUnit)
 class OrgUnitAdmin(AuditedAdminMixin, TreeAdmin):
     audit_name = "orgunit"
-    form = movenodeform_factory(OrgUnit, exclude=["path", "depth", "numchild"])
-    list_display = ["name", "code", "kind", "is_active"]
+    form = movenodeform_factory(
+        OrgUnit, form=OrgUnitAdminForm, exclude=["path", "depth", "numchild"]
+    )
+    list_display = ["name", "code", "kind", "is_active", "closed_at"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
 
+    def move_node(self, request):
+        """Drag-and-drop in the tree goes through the service, so the kind rules hold and the
+        move is audited like one made on the unit pages."""
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+        from django.db import transaction
+        from django.http import HttpResponse, HttpResponseBadRequest
+
+        from . import services
+
+        node = OrgUnit.objects.filter(pk=request.POST.get("node") or None).first()
+        target = OrgUnit.objects.filter(pk=request.POST.get("target") or None).first()
+        relation = request.POST.get("relation")
+        if node is None or target is None or relation not in ("child", "sibling"):
+            return HttpResponseBadRequest("Invalid form data provided")
+        parent = target if relation == "child" else OrgUnit.objects.get_parent(target)
+        if parent is None:
+            messages.error(request, _("A unit of this kind needs a parent unit."))
+            return HttpResponseBadRequest("no parent")
+        try:
+            with transaction.atomic():
+                node = services.org_unit_move(actor=request.user, unit=node, parent=parent)
+                if relation == "sibling":
+                    OrgUnit.objects.move(node, target, pos="left")
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return HttpResponseBadRequest("refused")
+        return HttpResponse("OK")
+
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(AuditedModelAdmin):
     audit_name = "membership"
     list_display = ["user", "role", "org_unit", "created_at"]
     list_filter = ["role", "org_unit__kind"]
     search_fields = ["user__username", "user__full_name", "org_unit__name"]
     autocomplete_fields = ["user", "org_unit"]
     list_select_related = ["user", "org_unit"]
+
+
+@admin.register(GrantableRole)
+class GrantableRoleAdmin(AuditedModelAdmin):
+    list_display = ["granter_role", "role"]
+    list_filter = ["granter_role"]
 
 
 @admin.register(AuditEntry)
@@ -117,7 +140,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginThrottle)
-class LoginThrottleAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class LoginThrottleAdmin(AuditedModelAdmin):
     """Who is being slowed down, from where. Deleting a row lifts the wait at once (for a
     person who remembered their password but must not wait for the clock)."""
 

@@ -7,4 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Organisation and accounts")
 
     def ready(self):
-        from . import services  # noqa: F401 - registers the roster import
+        from . import (
+            services,  # noqa: F401 - registers the roster import
+            unit_work,
+        )
+
+        unit_work.register(unit_work.memberships)

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RosterImportForm(forms.Form):
@@ -14,3 +15,93 @@ class RosterImportForm(forms.Form):
         if upload.size > settings.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than the upload limit."))
         return upload
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units listed in tree order, indented by depth, with their kind."""
+
+    def label_from_instance(self, unit):
+        return f"{'　' * (unit.depth - 1)}{unit.name}（{unit.get_kind_display()}）"
+
+
+def _open_units():
+    from .models import OrgUnit
+
+    return OrgUnit.objects.filter(is_active=True).order_by("path")
+
+
+class UnitCreateForm(forms.Form):
+    parent = UnitChoiceField(queryset=None, label=_("Parent unit"))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        help_text=_("Letters, digits, dots, dashes or underscores; unique in the college."),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=())
+
+    def __init__(self, *args, **kwargs):
+        from .models import OrgUnit
+
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = _open_units()
+        self.fields["kind"].choices = [
+            (value, label)
+            for value, label in OrgUnit.Kind.choices
+            if OrgUnit.ALLOWED_PARENTS[value]
+        ]
+
+
+class UnitRenameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class UnitMoveForm(forms.Form):
+    parent = UnitChoiceField(queryset=None, label=_("New parent unit"))
+
+    def __init__(self, *args, unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = _open_units().exclude(path__startswith=unit.path)
+
+
+class UnitCloseForm(forms.Form):
+    hand_over_to = UnitChoiceField(
+        queryset=None,
+        required=False,
+        label=_("Hand open work over to"),
+        help_text=_("Memberships and open deadlines move to this unit."),
+    )
+    confirm = forms.BooleanField(label=_("Close this unit and all its sub-units"))
+
+    def __init__(self, *args, unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hand_over_to"].queryset = _open_units().exclude(path__startswith=unit.path)
+
+
+class MembershipAddForm(forms.Form):
+    user = forms.CharField(
+        label=pgettext_lazy("membership", "Person"),
+        max_length=150,
+        help_text=_("Staff or student number, or user name."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=())
+
+    def __init__(self, *args, roles, **kwargs):
+        from .models import Role
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(v, label) for v, label in Role.choices if v in roles]
+
+    def clean_user(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models import Q
+
+        ref = self.cleaned_data["user"].strip()
+        found = list(
+            get_user_model().objects.filter(Q(username=ref) | Q(staff_no=ref)).distinct()[:2]
+        )
+        if not found:
+            raise forms.ValidationError(_("No person has this number or user name."))
+        if len(found) > 1:
+            raise forms.ValidationError(_("Several people match; use the user name."))
+        return found[0]

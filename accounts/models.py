@@ -51,6 +51,7 @@ class OrgUnit(MP_Node):
     code = models.CharField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
     is_active = models.BooleanField(_("active"), default=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     webhook_url = models.URLField(
         _("chat webhook URL"), blank=True, max_length=500, validators=[validate_webhook_url]
     )
@@ -71,9 +72,12 @@ class OrgUnit(MP_Node):
         return self.name
 
     def clean(self):
-        parent = (
-            OrgUnit.objects.get_parent(self) if self.pk else getattr(self, "_pending_parent", None)
-        )
+        # a form placing the unit in the tree says where it will sit (`_pending_parent`, None
+        # for a root) before treebeard writes it there
+        if hasattr(self, "_pending_parent"):
+            parent = self._pending_parent
+        else:
+            parent = OrgUnit.objects.get_parent(self) if self.pk else None
         allowed = self.ALLOWED_PARENTS.get(self.kind, ())
         if parent is None and allowed:
             raise ValidationError({"kind": _("A unit of this kind needs a parent unit.")})
@@ -145,6 +149,25 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.org_unit}"
+
+
+class GrantableRole(models.Model):
+    """Which roles the holder of a role may grant, inside the units that role covers (a
+    department leader in the department's subtree, a college-wide role anywhere)."""
+
+    granter_role = models.CharField(_("granted by"), max_length=32, choices=Role.choices)
+    role = models.CharField(_("role granted"), max_length=32, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("grantable role")
+        verbose_name_plural = _("grantable roles")
+        ordering = ["granter_role", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["granter_role", "role"], name="grantable_role_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_granter_role_display()} → {self.get_role_display()}"
 
 
 class OrgUnitUserObjectPermission(UserObjectPermissionBase):

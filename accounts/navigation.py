@@ -20,6 +20,7 @@ ITEMS: list[NavItem] = [
     NavItem(_("Home"), "home"),
     NavItem(_("Org units"), "accounts:unit_list", Cap.UNIT_VIEW),
     NavItem(_("Roster import"), "accounts:roster_import", Cap.ROSTER_IMPORT),
+    NavItem(_("Accounts"), "accounts:user_list", Cap.USER_MANAGE),
     NavItem(_("Audit trail"), "accounts:audit_list", Cap.AUDIT_VIEW),
     NavItem(_("Administration"), "admin:index", Cap.ADMIN_SITE),
 ]

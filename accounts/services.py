@@ -6,8 +6,9 @@ import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -22,11 +23,20 @@ from .models import Membership, OrgUnit, Role
 User = get_user_model()
 
 
+def _require_grant(actor, unit: OrgUnit, role: str) -> None:
+    if role not in access.grantable_roles(actor, unit):
+        raise PermissionDenied
+
+
 @transaction.atomic
 def membership_add(*, actor, user, org_unit: OrgUnit, role: str) -> Membership:
-    access.require(actor, Cap.UNIT_MANAGE, org_unit)
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    _require_grant(actor, org_unit, role)
+    if not org_unit.is_active:
+        raise ValidationError({"org_unit": _("This unit is closed.")})
+    if not user.is_active:
+        raise ValidationError({"user": _("This account is deactivated.")})
     membership, created = Membership.objects.get_or_create(user=user, org_unit=org_unit, role=role)
     if created:
         audit_record(
@@ -37,7 +47,7 @@ def membership_add(*, actor, user, org_unit: OrgUnit, role: str) -> Membership:
 
 @transaction.atomic
 def membership_remove(*, actor, membership: Membership) -> None:
-    access.require(actor, Cap.UNIT_MANAGE, membership.org_unit)
+    _require_grant(actor, membership.org_unit, membership.role)
     audit_record(
         actor=actor, action="membership.remove", obj=membership, before=snapshot(membership)
     )
@@ -46,7 +56,9 @@ def membership_remove(*, actor, membership: Membership) -> None:
 
 @transaction.atomic
 def user_set_active(*, actor, user, active: bool) -> None:
-    access.require(actor, Cap.UNIT_MANAGE, _college())
+    access.require(actor, Cap.USER_MANAGE)
+    if user == actor and not active:
+        raise ValidationError(_("You cannot deactivate your own account."))
     if user.is_active == active:
         return
     before = {"is_active": user.is_active}
@@ -61,8 +73,155 @@ def user_set_active(*, actor, user, active: bool) -> None:
     )
 
 
-def _college() -> OrgUnit:
-    return OrgUnit.objects.get_root_nodes().first()
+# --- the org tree ----------------------------------------------------------------------------
+
+UNIT_FIELDS = ["name", "code", "kind", "is_active", "closed_at", "path"]
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+
+def _unit_snapshot(unit: OrgUnit) -> dict:
+    data = snapshot(unit, fields=UNIT_FIELDS)
+    parent = OrgUnit.objects.get_parent(unit)
+    data["parent"] = parent.pk if parent else None
+    return data
+
+
+def _check_place(kind: str, parent: OrgUnit | None) -> None:
+    allowed = OrgUnit.ALLOWED_PARENTS.get(kind, ())
+    if parent is None:
+        if allowed:
+            raise ValidationError({"parent": _("A unit of this kind needs a parent unit.")})
+        return
+    if not parent.is_active:
+        raise ValidationError({"parent": _("This unit is closed.")})
+    if parent.kind not in allowed:
+        raise ValidationError(
+            {
+                "parent": _("A %(kind)s cannot sit under a %(parent)s.")
+                % {
+                    "kind": OrgUnit.Kind(kind).label,
+                    "parent": parent.get_kind_display(),
+                }
+            }
+        )
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Enter a name.")})
+    if len(name) > OrgUnit._meta.get_field("name").max_length:
+        raise ValidationError({"name": _("The name is too long.")})
+    return name
+
+
+@transaction.atomic
+def org_unit_create(*, actor, parent: OrgUnit | None, name: str, code: str, kind: str) -> OrgUnit:
+    access.require(actor, Cap.UNIT_TREE)
+    if kind not in OrgUnit.Kind.values:
+        raise ValidationError({"kind": _("Unknown kind of unit.")})
+    name = _clean_name(name)
+    code = (code or "").strip()
+    if not CODE_RE.match(code):
+        raise ValidationError(
+            {"code": _("A code is 1 to 40 letters, digits, dots, dashes or underscores.")}
+        )
+    if OrgUnit.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("Another unit already has this code.")})
+    if parent is not None:
+        parent = OrgUnit.objects.select_for_update().get(pk=parent.pk)
+    _check_place(kind, parent)
+    unit = OrgUnit(name=name, code=code, kind=kind)
+    manager = OrgUnit.objects
+    unit = manager.add_child(parent, instance=unit) if parent else manager.add_root(instance=unit)
+    audit_record(actor=actor, action="orgunit.create", obj=unit, after=_unit_snapshot(unit))
+    return unit
+
+
+@transaction.atomic
+def org_unit_rename(*, actor, unit: OrgUnit, name: str) -> OrgUnit:
+    access.require(actor, Cap.UNIT_TREE)
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    name = _clean_name(name)
+    if name == unit.name:
+        return unit
+    before = _unit_snapshot(unit)
+    unit.name = name
+    unit.save(update_fields=["name"])
+    audit_record(
+        actor=actor, action="orgunit.rename", obj=unit, before=before, after=_unit_snapshot(unit)
+    )
+    return unit
+
+
+@transaction.atomic
+def org_unit_move(*, actor, unit: OrgUnit, parent: OrgUnit) -> OrgUnit:
+    access.require(actor, Cap.UNIT_TREE)
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    parent = OrgUnit.objects.select_for_update().get(pk=parent.pk)
+    if not unit.is_active:
+        raise ValidationError({"parent": _("This unit is closed.")})
+    if parent.path.startswith(unit.path):
+        raise ValidationError({"parent": _("A unit cannot move under itself or its sub-units.")})
+    _check_place(unit.kind, parent)
+    before = _unit_snapshot(unit)
+    if before["parent"] == parent.pk:
+        return unit
+    OrgUnit.objects.move(unit, parent, pos="last-child")
+    unit.refresh_from_db()
+    audit_record(
+        actor=actor, action="orgunit.move", obj=unit, before=before, after=_unit_snapshot(unit)
+    )
+    return unit
+
+
+def org_unit_subtree(unit: OrgUnit):
+    return OrgUnit.objects.filter(path__startswith=unit.path)
+
+
+@transaction.atomic
+def org_unit_close(*, actor, unit: OrgUnit, hand_over_to: OrgUnit | None = None) -> OrgUnit:
+    """Close a unit and everything below it. Rows stay (history keeps pointing at them); open
+    work must be handed over to `hand_over_to` first, which this does for work that can move
+    (memberships, deadlines); other open work is listed and blocks."""
+    from . import unit_work
+
+    access.require(actor, Cap.UNIT_TREE)
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    if not unit.is_active:
+        raise ValidationError(_("This unit is already closed."))
+    if unit.is_root():
+        raise ValidationError(_("The college itself cannot be closed."))
+    subtree = org_unit_subtree(unit)
+    list(subtree.select_for_update())
+    work = unit_work.open_work(subtree)
+    if hand_over_to is not None and (
+        hand_over_to.path.startswith(unit.path) or not hand_over_to.is_active
+    ):
+        raise ValidationError(
+            {"hand_over_to": _("Hand over to an open unit outside the one being closed.")}
+        )
+    stuck = [w for w in work if w.hand_over is None or hand_over_to is None]
+    if stuck:
+        raise ValidationError(
+            _("This unit still has open work: %(work)s.")
+            % {"work": "、".join(f"{w.label} {w.count}" for w in stuck)}
+        )
+    before = _unit_snapshot(unit)
+    handed = {}
+    for w in work:
+        w.hand_over(hand_over_to)
+        handed[w.label] = w.count
+    closed_at = timezone.now()
+    subtree.filter(is_active=True).update(is_active=False, closed_at=closed_at)
+    unit.refresh_from_db()
+    after = _unit_snapshot(unit)
+    after["closed_units"] = list(subtree.values_list("code", flat=True))
+    if handed:
+        after["handed_over_to"] = hand_over_to.pk
+        after["handed_over"] = handed
+    audit_record(actor=actor, action="orgunit.close", obj=unit, before=before, after=after)
+    return unit
 
 
 # --- roster import ---------------------------------------------------------------------------

@@ -19,6 +19,18 @@ urlpatterns = [
     ),
     path("units/", views.unit_list, name="unit_list"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
+    path("units/new/", views.unit_create, name="unit_create"),
+    path("units/<int:pk>/rename/", views.unit_rename, name="unit_rename"),
+    path("units/<int:pk>/move/", views.unit_move, name="unit_move"),
+    path("units/<int:pk>/close/", views.unit_close, name="unit_close"),
+    path("units/<int:pk>/members/", views.unit_members, name="unit_members"),
+    path(
+        "units/<int:pk>/members/<int:membership_pk>/remove/",
+        views.membership_remove,
+        name="membership_remove",
+    ),
+    path("users/", views.user_list, name="user_list"),
+    path("users/<int:pk>/active/", views.user_set_active, name="user_set_active"),
     path("roster/import/", views.roster_import, name="roster_import"),
     path("audit/", views.audit_list, name="audit_list"),
 ]

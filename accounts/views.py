@@ -1,18 +1,32 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from engine.selectors import inbox_tasks, task_rows
 
-from . import access, selectors, services, unit_panels
+from . import access, selectors, services, unit_panels, unit_work
 from . import home as home_cards
 from .access import Cap
-from .forms import RosterImportForm
-from .models import OrgUnit
+from .forms import (
+    MembershipAddForm,
+    RosterImportForm,
+    UnitCloseForm,
+    UnitCreateForm,
+    UnitMoveForm,
+    UnitRenameForm,
+)
+from .models import Membership, OrgUnit
 
 
 @login_required
@@ -39,7 +53,199 @@ def home(request):
 @login_required
 def unit_list(request):
     access.require(request.user, Cap.UNIT_VIEW)
-    return render(request, "accounts/unit_list.html", {"units": selectors.unit_tree(request.user)})
+    return render(
+        request,
+        "accounts/unit_list.html",
+        {
+            "units": selectors.unit_tree(request.user),
+            "can_edit_tree": access.has_capability(request.user, Cap.UNIT_TREE),
+        },
+    )
+
+
+def add_service_error(form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form: on its field when the form has one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def unit_create(request):
+    access.require(request.user, Cap.UNIT_TREE)
+    initial = {}
+    parent_id = request.GET.get("parent", "")
+    if parent_id.isdigit():
+        initial["parent"] = parent_id
+    form = UnitCreateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.org_unit_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Unit “%(name)s” created.") % {"name": unit.name})
+            return redirect("accounts:unit_detail", unit.pk)
+    return render(
+        request,
+        "accounts/unit_form.html",
+        {"form": form, "title": _("New unit"), "submit": _("Create")},
+    )
+
+
+def _tree_unit(request, pk) -> OrgUnit:
+    unit = access.get_unit(request.user, pk, Cap.UNIT_VIEW)
+    access.require(request.user, Cap.UNIT_TREE)
+    return unit
+
+
+@login_required
+def unit_rename(request, pk):
+    unit = _tree_unit(request, pk)
+    form = UnitRenameForm(request.POST or None, initial={"name": unit.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.org_unit_rename(actor=request.user, unit=unit, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Unit renamed."))
+            return redirect("accounts:unit_detail", unit.pk)
+    return render(
+        request,
+        "accounts/unit_form.html",
+        {"form": form, "unit": unit, "title": _("Rename unit"), "submit": _("Save")},
+    )
+
+
+@login_required
+def unit_move(request, pk):
+    unit = _tree_unit(request, pk)
+    form = UnitMoveForm(request.POST or None, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.org_unit_move(
+                actor=request.user, unit=unit, parent=form.cleaned_data["parent"]
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Unit moved."))
+            return redirect("accounts:unit_detail", unit.pk)
+    return render(
+        request,
+        "accounts/unit_form.html",
+        {"form": form, "unit": unit, "title": _("Move unit"), "submit": _("Move unit")},
+    )
+
+
+@login_required
+def unit_close(request, pk):
+    unit = _tree_unit(request, pk)
+    form = UnitCloseForm(request.POST or None, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.org_unit_close(
+                actor=request.user, unit=unit, hand_over_to=form.cleaned_data["hand_over_to"]
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Unit closed."))
+            return redirect("accounts:unit_detail", unit.pk)
+    return render(
+        request,
+        "accounts/unit_close.html",
+        {
+            "form": form,
+            "unit": unit,
+            "work": unit_work.open_work(services.org_unit_subtree(unit)),
+        },
+    )
+
+
+@login_required
+def unit_members(request, pk):
+    """A unit's memberships, managed by whoever may grant roles there (data: GrantableRole)."""
+    unit = access.get_unit(request.user, pk, Cap.UNIT_VIEW)
+    roles = access.grantable_roles(request.user, unit)
+    if not roles:
+        raise PermissionDenied
+    form = MembershipAddForm(request.POST or None, roles=roles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_add(
+                actor=request.user,
+                user=form.cleaned_data["user"],
+                org_unit=unit,
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Member added."))
+            return redirect("accounts:unit_members", unit.pk)
+    return render(
+        request,
+        "accounts/unit_members.html",
+        {
+            "unit": unit,
+            "form": form,
+            "members": selectors.unit_members(unit),
+            "roles": roles,
+        },
+    )
+
+
+@login_required
+def membership_remove(request, pk, membership_pk):
+    unit = access.get_unit(request.user, pk, Cap.UNIT_VIEW)
+    membership = get_object_or_404(Membership, pk=membership_pk, org_unit=unit)
+    if request.method != "POST":
+        return redirect("accounts:unit_members", unit.pk)
+    services.membership_remove(actor=request.user, membership=membership)
+    messages.success(request, _("Member removed."))
+    return redirect("accounts:unit_members", unit.pk)
+
+
+@login_required
+def user_list(request):
+    access.require(request.user, Cap.USER_MANAGE)
+    users = get_user_model().objects.order_by("username")
+    q = request.GET.get("q", "").strip()
+    if q:
+        users = users.filter(
+            Q(username__icontains=q) | Q(full_name__icontains=q) | Q(staff_no__icontains=q)
+        )
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/user_list.html", {"page": page, "q": q})
+
+
+@login_required
+def user_set_active(request, pk):
+    access.require(request.user, Cap.USER_MANAGE)
+    user = get_object_or_404(get_user_model(), pk=pk)
+    if request.method == "POST":
+        active = request.POST.get("active") == "1"
+        try:
+            services.user_set_active(actor=request.user, user=user, active=active)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                (
+                    _("%(name)s can sign in again.")
+                    if active
+                    else _("%(name)s can no longer sign in.")
+                )
+                % {"name": user},
+            )
+    back = reverse("accounts:user_list")
+    q = request.POST.get("q", "").strip()
+    return redirect(f"{back}?{urlencode({'q': q})}" if q else back)
 
 
 @login_required
@@ -53,7 +259,8 @@ def unit_detail(request, pk):
             "members": selectors.unit_members(unit),
             "counts": selectors.unit_subtree_counts(unit),
             "children": OrgUnit.objects.get_children(unit),
-            "can_manage": access.can(request.user, Cap.UNIT_MANAGE, unit),
+            "can_manage_members": bool(access.grantable_roles(request.user, unit)),
+            "can_edit_tree": access.can(request.user, Cap.UNIT_TREE, unit),
             "panels": unit_panels.panels_for(request.user, unit),
         },
     )

@@ -7,14 +7,14 @@ class CasesConfig(AppConfig):
     verbose_name = _("Quality incidents")
 
     def ready(self):
-        from accounts import access, home, navigation
+        from accounts import access, home, navigation, unit_work
         from engine import attachments, signals
 
         from . import duties, messages, services
         from .access import can_download_attachment
         from .models import Case, Notice, RectificationReport
         from .permissions import CAPABILITIES, CaseCap
-        from .selectors import home_cards
+        from .selectors import home_cards, open_work_in_units
 
         access.grant_capabilities(CAPABILITIES)
         duties.register()
@@ -29,6 +29,7 @@ class CasesConfig(AppConfig):
             navigation.NavItem(_("Case dashboard"), "cases:dashboard", CaseCap.DASHBOARD)
         )
         home.register(home_cards)
+        unit_work.register(open_work_in_units)
 
         from .confidential import hooks
 

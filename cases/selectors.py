@@ -267,3 +267,20 @@ def case_history(case: Case):
     from django_fsm_log.models import StateLog
 
     return StateLog.objects.for_(case).select_related("by").order_by("timestamp", "pk")
+
+
+def open_work_in_units(units) -> list:
+    """Cases still under way that concern, are accepted by or are assigned to the units (an org
+    unit cannot be closed under them; they are handed over on the case's own pages)."""
+    from accounts.unit_work import Work
+
+    from .models import FINISHED
+
+    count = (
+        Case.objects.exclude(status__in=FINISHED)
+        .filter(
+            Q(subject_unit__in=units) | Q(accepting_unit__in=units) | Q(responsible_unit__in=units)
+        )
+        .count()
+    )
+    return [Work(str(_("open cases")), count)]

@@ -15,3 +15,17 @@ class SiteAdmin(admin.AdminSite):
         return super().has_permission(request) and access.has_capability(
             request.user, access.Cap.ADMIN_SITE
         )
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every admin on this site is audited (accounts.admin_audit): an admin class that does
+        not inherit AuditedAdminMixin gets it put underneath."""
+        from accounts.admin_audit import AuditedAdminMixin
+
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, AuditedAdminMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (AuditedAdminMixin, admin_class),
+                {"__module__": admin_class.__module__},
+            )
+        super().register(model_or_iterable, admin_class, **options)

@@ -276,6 +276,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "cases.models.Status",
         "NoticeKindEnum": "cases.models.Notice.Kind",
         "NoticeStatusEnum": "cases.models.Notice.Status",
+        "OrgUnitKindEnum": "accounts.models.OrgUnit.Kind",
     },
 }
 

@@ -67,6 +67,11 @@ class DeadlineAdmin(admin.ModelAdmin):
     list_select_related = ["owner_unit", "content_type"]
     readonly_fields = ["content_type", "object_id", "next_action_at", "closed_at"]
 
+    def has_add_permission(self, request):
+        """A deadline belongs to the object whose workflow started it (its content type is
+        read-only here), so it is never added by hand."""
+        return False
+
 
 @admin.action(description=_("Retry now"))
 def retry_deliveries(modeladmin, request, queryset):

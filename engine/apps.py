@@ -10,7 +10,7 @@ class EngineConfig(AppConfig):
         from celery.signals import task_postrun
         from django.core.signals import request_finished
 
-        from accounts import access, audit, navigation
+        from accounts import access, audit, navigation, unit_work
 
         from . import filestore
 
@@ -29,6 +29,7 @@ class EngineConfig(AppConfig):
         from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)
+        unit_work.register(deadlines.open_work_in_units)
         audit.register_confidential_rows(Notification, notifications.is_confidential)
         audit.register_confidential_rows(
             Delivery, lambda delivery: notifications.is_confidential(delivery.notification)

@@ -373,3 +373,15 @@ def escalation_sweep(now: datetime | None = None, batch_size: int = 500) -> int:
                     deadline.next_action_at = None
                     deadline.save(update_fields=["next_action_at"])
                 total += steps
+
+
+def open_work_in_units(units) -> list:
+    """Open deadlines owned by the units: they move with the work to the unit taking it over."""
+    from accounts.unit_work import Work
+
+    open_deadlines = Deadline.objects.filter(owner_unit__in=units, status=Deadline.Status.OPEN)
+
+    def hand_over(target):
+        open_deadlines.update(owner_unit=target)
+
+    return [Work(str(_("open deadlines")), open_deadlines.count(), hand_over)]

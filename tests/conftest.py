@@ -12,7 +12,8 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 
-from accounts.models import Membership, OrgUnit, Role, User
+from accounts.defaults import seed_grantable_roles
+from accounts.models import GrantableRole, Membership, OrgUnit, Role, User
 from tests.factories import PASSWORD, PASSWORD_HASH
 
 K = OrgUnit.Kind
@@ -184,7 +185,9 @@ def college(db):
 
 @pytest.fixture
 def cast(college):
-    """One person per role, named by what they do."""
+    """One person per role, named by what they do. (The roles each may grant are put back too:
+    transactional tests flush what the migrations loaded.)"""
+    seed_grantable_roles(GrantableRole)
     return SimpleNamespace(units=college, password=PASSWORD, **_people(college, PEOPLE))
 
 

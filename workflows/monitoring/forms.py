@@ -169,3 +169,29 @@ class OverviewForm(forms.Form):
         Period.objects.exclude(kind=PeriodKind.WEEK), label=_("Reporting period")
     )
     level = forms.ChoiceField(label=_("Level"), choices=Level.choices)
+
+
+class PeriodCreateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=PeriodKind.choices)
+    year = forms.IntegerField(
+        label=_("Year"),
+        min_value=2000,
+        max_value=2100,
+        help_text=_("For an academic year or a term: the year it starts in (2026 for 2026-2027)."),
+    )
+    number = forms.IntegerField(
+        label=_("Term, month or week number"),
+        required=False,
+        min_value=1,
+        max_value=53,
+        help_text=_("Term 1 or 2; month 1 to 12; ISO week 1 to 53. Not needed for a year."),
+    )
+    start = forms.DateField(
+        label=_("First day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Terms only: as the term calendar sets it."),
+    )
+    end = forms.DateField(
+        label=_("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

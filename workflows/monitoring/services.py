@@ -760,3 +760,62 @@ def reading_approve_batch(*, actor, batch: str) -> int:
     )
     transaction.on_commit(lambda: [_queue_evaluation(i, p) for i, p in periods])
     return count
+
+
+@transaction.atomic
+def period_create(
+    *, actor, kind: str, year: int, number: int | None = None, start=None, end=None
+) -> Period:
+    """Add a reporting period. Codes and names follow the college's conventions: "2026" for the
+    2026-2027 academic year (1 September to 31 August), "2026-1"/"2026-2" for its terms (dates as
+    the term calendar sets them, inside the year), "2026-09" for a month, "2026-W48" for an ISO
+    week. Two periods of one kind never overlap."""
+    import calendar
+    import datetime
+
+    from .periods import week_bounds, week_code, week_name
+
+    access_rules.require_configure(actor)
+    if kind not in PeriodKind.values:
+        raise ValidationError({"kind": _("Unknown kind of period.")})
+    if not 2000 <= year <= 2100:
+        raise ValidationError({"year": _("Enter a year between 2000 and 2100.")})
+    if kind == PeriodKind.YEAR:
+        code, name = str(year), f"{year}学年"
+        start, end = datetime.date(year, 9, 1), datetime.date(year + 1, 8, 31)
+    elif kind == PeriodKind.TERM:
+        if number not in (1, 2):
+            raise ValidationError({"number": _("A term is the first or the second.")})
+        if start is None or end is None:
+            raise ValidationError({"start": _("Enter the term's first and last day.")})
+        if not datetime.date(year, 9, 1) <= start <= end <= datetime.date(year + 1, 8, 31):
+            raise ValidationError(
+                {"end": _("A term lies inside its academic year and ends after it starts.")}
+            )
+        code, name = f"{year}-{number}", f"{year}-{year + 1}学年第{number}学期"
+    elif kind == PeriodKind.MONTH:
+        if number is None or not 1 <= number <= 12:
+            raise ValidationError({"number": _("Enter a month from 1 to 12.")})
+        code, name = f"{year}-{number:02d}", f"{year}年{number}月"
+        start = datetime.date(year, number, 1)
+        end = datetime.date(year, number, calendar.monthrange(year, number)[1])
+    else:
+        try:
+            start, end = week_bounds(year, number or 0)
+        except ValueError:
+            raise ValidationError({"number": _("This year has no such ISO week.")}) from None
+        code, name = week_code(year, number), week_name(year, number)
+    if Period.objects.filter(code=code).exists():
+        raise ValidationError({"number": _("Period %(code)s already exists.") % {"code": code}})
+    overlapping = (
+        Period.objects.select_for_update().filter(kind=kind, start__lte=end, end__gte=start).first()
+    )
+    if overlapping is not None:
+        raise ValidationError(
+            {"start": _("It overlaps %(period)s.") % {"period": overlapping.name}}
+        )
+    period = Period(code=code, name=name, kind=kind, start=start, end=end)
+    period.full_clean()
+    period.save()
+    audit_record(actor=actor, action="period.create", obj=period, after=snapshot(period))
+    return period

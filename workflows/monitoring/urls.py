@@ -31,6 +31,7 @@ urlpatterns = [
     path("cycles/<int:pk>/texts/", views.cycle_texts, name="cycle_texts"),
     path("cycles/<int:pk>/advance/", views.cycle_advance, name="cycle_advance"),
     path("overview/", views.overview, name="overview"),
+    path("periods/", views.period_list, name="period_list"),
     path("periods/<int:pk>/open/", views.period_open, name="period_open"),
     path("openings/<int:pk>/", views.opening_detail, name="opening_detail"),
     path("subjects/<int:pk>/", views.subject_detail, name="subject_detail"),

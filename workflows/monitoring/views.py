@@ -25,6 +25,7 @@ from .forms import (
     ImprovementForm,
     IndicatorForm,
     OverviewForm,
+    PeriodCreateForm,
     PeriodOpenForm,
     ReadingForm,
     RejectForm,
@@ -498,6 +499,34 @@ def overview(request):
             request.user, form.cleaned_data["period"], form.cleaned_data["level"]
         )
     return render(request, "monitoring/overview.html", {"form": form, "data": data})
+
+
+@login_required
+def period_list(request):
+    """The quality office adds reporting periods here and opens their cycles."""
+    access_rules.require_configure(request.user)
+    form = PeriodCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            period = services.period_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, _("Period %(p)s added.") % {"p": period})
+            return redirect("monitoring:period_list")
+    periods = Period.objects.order_by("-start", "kind")
+    kind = request.GET.get("kind", "")
+    if kind in PeriodKind.values:
+        periods = periods.filter(kind=kind)
+    return render(
+        request,
+        "monitoring/period_list.html",
+        {"form": form, "page": _page(request, periods), "kind": kind, "kinds": PeriodKind.choices},
+    )
 
 
 @login_required

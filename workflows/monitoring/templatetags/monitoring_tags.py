@@ -15,4 +15,5 @@ def monitoring_nav(context):
         "can_view": access_rules.can_view_any(user),
         "can_enter": selectors.indicators_enterable(user).exists(),
         "can_approve": access.can(user, caps.READING_APPROVE),
+        "can_configure": access.can(user, caps.CONFIGURE),
     }
