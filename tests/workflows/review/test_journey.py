@@ -65,9 +65,12 @@ def test_a_report_is_written_approved_forwarded_and_reviewed(browser, live_serve
     try:
         log_in(page, base, cast.software_lead, cast.password)
         page.goto(f"{base}/review/reports/{report.pk}/edit/")
+        page.fill("#overview", "本年度软件技术专业按目标链、标准链开展了自我诊改。")
         page.click("#report-form button[name=action][value=submit]")
         page.wait_for_url(f"{base}{detail}")
-        assert SelfDiagnosisReport.objects.get(pk=report.pk).status == ReportStatus.SUBMITTED
+        submitted = SelfDiagnosisReport.objects.get(pk=report.pk)
+        assert submitted.status == ReportStatus.SUBMITTED
+        assert submitted.overview == "本年度软件技术专业按目标链、标准链开展了自我诊改。"
         # He heads the major but wrote the report: no approve button, the rule named ...
         assert page.locator(f"form[action='{approve}']").count() == 0
         assert AUTHOR_MAY_NOT_APPROVE in page.locator("[data-duty-note]").first.inner_text()
