@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_audit import AuditedModelAdmin
 from accounts.audit import hidden_content_types
 
 from . import duties, notifications, services
@@ -198,10 +199,12 @@ class DutyRuleForm(forms.ModelForm):
 
 
 @admin.register(DutyRule)
-class DutyRuleAdmin(admin.ModelAdmin):
+class DutyRuleAdmin(AuditedModelAdmin):
     """The separation-of-duties rules. The shipped rows are the college's defaults (the policy
-    documents are silent on who may not do what), editable here; every change is audited."""
+    documents are silent on who may not do what), editable here; every change is audited by the
+    admin base, as for every model."""
 
+    audit_name = "duty_rule"
     form = DutyRuleForm
     list_display = ["description", "process", "earlier_step", "later_step", "kind", "is_active"]
     list_filter = ["process", "kind", "is_active"]
@@ -214,19 +217,3 @@ class DutyRuleAdmin(admin.ModelAdmin):
             "decides."
         )
         return form
-
-    def save_model(self, request, obj, form, change):
-        from accounts.audit import snapshot
-
-        before = None
-        if change:
-            old = DutyRule.objects.get(pk=obj.pk)
-            before = snapshot(old, fields=services.DUTY_RULE_FIELDS)
-        services.duty_rule_save(actor=request.user, rule=obj, before=before)
-
-    def delete_model(self, request, obj):
-        services.duty_rule_delete(actor=request.user, rule=obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            services.duty_rule_delete(actor=request.user, rule=obj)

@@ -55,39 +55,3 @@ def delivery_retry(*, actor, deliveries) -> int:
 
         transaction.on_commit(lambda: publish_quietly(send_outside), robust=True)
     return len(rows)
-
-
-@transaction.atomic
-def duty_rule_save(*, actor, rule, before: dict | None = None):
-    """Save a separation-of-duties rule (admin), with its audit row: what it was, what it is."""
-    from accounts.audit import snapshot
-
-    access.require(actor, access.Cap.ADMIN_SITE)
-    rule.full_clean()
-    created = rule.pk is None
-    rule.save()
-    audit_record(
-        actor=actor,
-        action="duty_rule.create" if created else "duty_rule.change",
-        obj=rule,
-        before=before,
-        after=snapshot(rule, fields=DUTY_RULE_FIELDS),
-    )
-    return rule
-
-
-@transaction.atomic
-def duty_rule_delete(*, actor, rule):
-    from accounts.audit import snapshot
-
-    access.require(actor, access.Cap.ADMIN_SITE)
-    audit_record(
-        actor=actor,
-        action="duty_rule.delete",
-        obj=rule,
-        before=snapshot(rule, fields=DUTY_RULE_FIELDS),
-    )
-    rule.delete()
-
-
-DUTY_RULE_FIELDS = ["process", "earlier_step", "later_step", "kind", "description", "is_active"]

@@ -10,7 +10,8 @@
   function save() {
     var data = new FormData(form);
     data.delete("action");
-    fetch(form.action || window.location.href, {
+    // form.action would be the buttons named "action", not the form's address.
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: data,
       headers: { "X-Autosave": "1" },

@@ -5,6 +5,7 @@ import datetime
 import json
 
 import pytest
+from django import forms
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -54,6 +55,8 @@ VALID = {
         "red_threshold": 60,
     },
     "review.catalogue": lambda cast: {"code": "catalogue-2031"},
+    # Processes and steps are what the processes declare (engine.duties), not free text.
+    "engine.dutyrule": lambda cast: _duty_rule_fields(),
     # baker calls what it is given: a flow class would be instantiated
     "viewflow.process": lambda cast: {"flow_class": lambda: DemoJobFlow},
     "viewflow.task": lambda cast: {
@@ -66,6 +69,16 @@ VALID = {
         "teaching_weeks": 18,
     },
 }
+
+
+def _duty_rule_fields():
+    from engine import duties
+
+    key, process = next(iter(duties.PROCESSES.items()))
+    steps = list(process.steps)
+    return {"process": key, "earlier_step": steps[0], "later_step": steps[-1], "kind": "person"}
+
+
 # What an add page posts besides the model's fields.
 EXTRA_POST = {
     "accounts.orgunit": lambda cast: {
@@ -144,6 +157,7 @@ def _edit(model_admin, request, obj, data):
         if (
             model_field is None
             or model_field.choices
+            or isinstance(field, forms.ChoiceField)  # choices given by the form (duty rules)
             or model_field.unique
             or model_field._validators
             or model_field.default_validators

@@ -173,15 +173,18 @@ def test_a_report_is_written_approved_forwarded_and_reviewed(browser, live_serve
 
         services.round_start(actor=cast.quality_officer, round_=round_, today=start)
 
-        # During the review what the expert types and saves is kept across a reload. (Not
-        # left to the autosave: autosave.js posts to `form.action`, which on this form is the
-        # buttons named "action", so its request goes to ".../[object RadioNodeList]".)
+        # During the review what the expert types is saved as a draft while they type: nothing
+        # is clicked, and a reload finds it again.
         page.reload()
         assert page.locator("#review-window").count() == 0
         page.check(f"input[name='match-{key}'][value=no]")
         page.fill(comment, "自评偏高，证据不足")
-        with page.expect_navigation():
-            page.click("#findings-form button[name=action][value=save]")
+        page.wait_for_function(
+            "document.querySelector('.autosave').textContent.trim().length > 2"
+            " && !document.querySelector('.autosave').textContent.includes('✗')",
+            timeout=15_000,
+        )
+        page.wait_for_timeout(1500)  # a later keystroke's save, if any, lands too
         page.reload()
         assert page.locator(comment).input_value() == "自评偏高，证据不足"
         assert page.locator(f"input[name='match-{key}'][value=no]").is_checked()
