@@ -12,9 +12,9 @@ from accounts.models import Role
 from engine import duties
 from tests.conftest import DESKTOP, PHONE, log_in
 from tests.factories import MembershipFactory
-from workflows.plans.models import ChangeRequest, ChangeState, ItemState, Plan
+from workflows.plans.models import ChangeRequest, ChangeState, ItemState, Plan, PlanKind
 
-from .factories import in_force_plan
+from .factories import approve, draft_plan, in_force_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -137,5 +137,51 @@ def test_a_retire_request_walks_to_the_committee_and_retires_the_plan(browser, l
         page.set_viewport_size(PHONE)
         page.goto(change_url)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        context.close()
+
+
+def test_editing_the_plan_in_force_opens_a_change_request_named_in_display_values(
+    browser, live_server, cast
+):
+    duties.seed_defaults()
+    root = in_force_plan(cast)
+    plan = approve(
+        cast, draft_plan(cast, title="专业建设专项规划", kind=PlanKind.SPECIAL, parent=root)
+    )
+    base = live_server.url
+    edit_url = base + reverse("plans:item_edit", args=["plan", plan.pk])
+    context = browser.new_context(locale="zh-CN", viewport=PHONE)
+    page = context.new_page()
+    try:
+        _as(page, base, cast.quality_officer, cast.password, edit_url)
+        # Editing something in force lands on the change-request form, not the draft form.
+        assert page.url == base + reverse("plans:change_create", args=["plan", plan.pk])
+        page.fill("#id_change-summary", "改为专项规划并指定负责人")
+        page.fill("#id_change-reason", "归口调整")
+        page.select_option("#id_kind", label="系（部）规划")
+        page.select_option("#id_lead_person", label=str(cast.xx_leader))
+        page.click("form.card button[type=submit]")
+        page.wait_for_url("**/changes/*/")
+        change_url = page.url
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        changed = {row[0]: row[1:] for row in _diff(page)}
+        assert changed["类型"] == ["专项规划", "系（部）规划"]
+        assert changed["负责人"] == ["—", str(cast.xx_leader)]
+        table = page.locator("#change-rows").inner_text()
+        assert "special" not in table and "department" not in table
+        assert not re.search(rf"\b{cast.xx_leader.pk}\b", table)
+
+        for member in (cast.chair, cast.committee_member):
+            _as(page, base, member, cast.password, change_url)
+            page.click('button[value="approve"]')
+            page.wait_for_url(change_url)
+        assert ChangeRequest.objects.get().state == ChangeState.APPROVED
+        # The decided request still shows what it changed, in names.
+        assert {row[0]: row[1:] for row in _diff(page)} == changed
+        page.goto(base + plan.get_absolute_url())
+        assert page.locator("#item-state").inner_text() == "现行"
+        plan.refresh_from_db()
+        assert plan.kind == PlanKind.DEPARTMENT and plan.lead_person == cast.xx_leader
     finally:
         context.close()
