@@ -100,8 +100,8 @@ def test_an_incident_report_goes_to_the_quality_office_for_verification(browser,
         # the verify page itself refuses him with the rule.
         page.goto(url)
         assert page.locator("a[data-action=verify]").count() == 0
-        text = page.locator("main").inner_text()
-        assert OWN_REPORT in text and "张敏" in text
+        notes = " ".join(page.locator("[data-duty-note]").all_inner_texts())
+        assert OWN_REPORT in notes and "张敏" in notes
         refused = page.goto(f"{base}/cases/notices/{notice.pk}/act/verify/")
         assert refused.status == 403
         assert OWN_REPORT in page.content()
@@ -116,9 +116,11 @@ def test_an_incident_report_goes_to_the_quality_office_for_verification(browser,
 
         # The quality office verifies; its page says why the step came up to it.
         log_in(page, base, cast.quality_officer, cast.password)
+        page.goto(f"{base}/cases/inbox/")
+        assert case.number in page.locator("main").inner_text()
         page.goto(url)
-        text = page.locator("main").inner_text()
-        assert "质量管理办公室" in text and OWN_UNIT in text
+        notes = " ".join(page.locator("[data-duty-note]").all_inner_texts())
+        assert "质量管理办公室" in notes and OWN_UNIT in notes
         page.click("a[data-action=verify]")
         page.check("input[name=verdict][value=accept]")
         submit(page, url)
