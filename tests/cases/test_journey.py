@@ -29,7 +29,7 @@ def submit(page, url):
 
 
 def test_an_incident_report_goes_to_the_quality_office_for_verification(browser, live_server, cast):
-    duties.seed_defaults()
+    duties.seed_defaults()  # a transactional test flushes the rules the migration seeded
     base = live_server.url
 
     # A supervisor reports a class on her phone.
