@@ -185,9 +185,13 @@ def college(db):
 
 @pytest.fixture
 def cast(college):
-    """One person per role, named by what they do. (The roles each may grant are put back too:
-    transactional tests flush what the migrations loaded.)"""
+    """One person per role, named by what they do. (The roles each may grant and the shipped
+    separation-of-duties rules are put back too: transactional tests flush what the migrations
+    loaded.)"""
+    from engine import duties
+
     seed_grantable_roles(GrantableRole)
+    duties.seed_defaults()
     return SimpleNamespace(units=college, password=PASSWORD, **_people(college, PEOPLE))
 
 
