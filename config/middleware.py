@@ -1,5 +1,5 @@
 """The edge: input no view can handle is refused before any view, form, authentication backend
-(axes) or query sees it."""
+(the login throttle) or query sees it."""
 
 import base64
 import binascii

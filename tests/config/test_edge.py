@@ -25,12 +25,14 @@ def _api_400(response):
 @pytest.mark.parametrize(
     "username,password", [("zgb\x00", "x"), ("zgb", "pass\x00word"), ("\x00", "\x00")]
 )
-def test_nul_in_basic_credentials_is_400_before_axes(cast, client, username, password):
-    from axes.models import AccessAttempt
+def test_nul_in_basic_credentials_is_400_before_the_login_throttle(
+    cast, client, username, password
+):
+    from accounts.models import LoginThrottle
 
     response = client.get("/api/v1/me/", **_basic(username, password))
     _api_400(response)
-    assert not AccessAttempt.objects.exists()
+    assert not LoginThrottle.objects.exists()
 
 
 def test_nul_in_any_header_is_400(cast, client):
