@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts import access
 from config.api import Conflict
+from config.parsers import ObjectJSONParser
 
 from . import jobs, notifications, selectors, services
 from .capabilities import JOBS_MANAGE
@@ -99,6 +100,8 @@ class PreferenceView(APIView):
     {kind, email, webhook} to change the others (kinds left out keep their setting)."""
 
     json_list_body = True
+    # A list of rows only comes as JSON; a form body cannot say it.
+    parser_classes = [ObjectJSONParser]
 
     serializer_class = PreferenceSerializer
 

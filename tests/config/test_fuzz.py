@@ -11,6 +11,8 @@ import os
 
 import hypothesis
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
@@ -79,7 +81,23 @@ class Run:
             check()
 
 
-def test_the_api_holds_under_the_fuzzer(cast):
+def test_the_api_holds_under_the_fuzzer(cast, settings):
+    # The auth check resends the roles' requests with wrong passwords, which the login throttle
+    # (tested on its own in tests/accounts/test_login_throttle.py) would answer with 429 after a
+    # few tries; the fuzzer is here for the API's answers, not the throttle's.
+    settings.LOGIN_FREE_FAILURES = 10**6
+    # schemathesis calls the WSGI app directly: Django's request signals would close the test's
+    # database connection after each request (the test client disconnects them; so do we).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        _fuzz(cast)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _fuzz(cast):
     schema = schemathesis.openapi.from_wsgi(
         "/api/v1/schema/?format=json", application, config=CONFIG
     )
