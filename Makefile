@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
+# Links in notifications and e-mails point at the address the server was started on.
+SITE_URL ?= http://$(HOST)
+export SITE_URL
 
 .PHONY: run test lint format install migrate seed worker beat messages lock bench clean
 
@@ -17,15 +20,18 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-# Every seed command is idempotent: re-running `make run` creates nothing twice.
+# Every seed command is idempotent: re-running `make run` creates nothing twice. The logins come
+# last so they are what the terminal shows when the server starts.
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py review_load_catalogues
 	$(BIN)/python manage.py seed_indicators
 	$(BIN)/python manage.py seed_plans
+	$(BIN)/python manage.py seed_activity
+	$(BIN)/python manage.py demo_logins
 
 run: seed
-	@echo "Serving on http://$(HOST)/ — log in with one of the demo accounts above."
+	@echo "Serving on $(SITE_URL)/ — log in with one of the demo accounts above."
 	$(BIN)/python manage.py runserver $(HOST)
 
 lint: install

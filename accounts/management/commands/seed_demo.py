@@ -26,7 +26,3 @@ class Command(BaseCommand):
                 f"scale {scale}: {bulk['units']} units, {bulk['users']} people in "
                 f"{time.perf_counter() - started:.1f}s"
             )
-        self.stdout.write(f"demo logins (password {demo.DEMO_PASSWORD}):")
-        for username, full_name, memberships in demo.PEOPLE:
-            roles = ", ".join(str(role.label) for role, _unit in memberships)
-            self.stdout.write(f"  {username:<11} {full_name}  {roles}")

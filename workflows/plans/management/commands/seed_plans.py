@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from engine.seeding import quietly
 from workflows.plans import demo
 
 
@@ -8,7 +9,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            created = demo.seed()
+            with quietly():
+                created = demo.seed()
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         if created:
