@@ -12,7 +12,7 @@ from django.db import transaction
 from accounts.models import OrgUnit, Role, User
 
 from . import committee, services
-from .models import ItemState, Plan, PlanKind
+from .models import ChangeRequest, ChangeState, ItemState, Plan, PlanKind, Standard, Target
 
 START, END = 2026, 2030
 
@@ -334,3 +334,59 @@ def seed(stdout=None) -> int:
 
     plan("2026年度工作计划", PlanKind.ANNUAL, college, "school", root, START, START, TASKS)
     return created
+
+
+CHANGE_SUMMARY = "双师素质教师比例目标上调"
+DRAFT_STANDARD = "专业教学资源库建设标准"
+
+
+@transaction.atomic
+def seed_activity() -> dict:
+    """After the chains: a change request the committee is voting on (one vote in) and a new
+    standard waiting for the quality office's review. Idempotent."""
+    officer = User.objects.filter(memberships__role=Role.QUALITY_OFFICER).first()
+    member = User.objects.filter(memberships__role=Role.COMMITTEE_MEMBER).first()
+    target = Target.objects.filter(title="双师素质等结构", state=ItemState.IN_FORCE).first()
+    if officer is None or member is None or target is None:
+        raise ValueError("seed the demo college and its plans first (seed_demo, seed_plans)")
+    created = 0
+    if not ChangeRequest.objects.filter(summary=CHANGE_SUMMARY).exists():
+        change = services.change_request_create(
+            actor=officer,
+            item=target,
+            summary=CHANGE_SUMMARY,
+            reason="自治区“双高”建设要求双师素质教师比例2030年达到85%。",
+            proposed={
+                "values": {str(START + i): str(v) for i, v in enumerate([62, 68, 74, 80, 85])}
+            },
+        )
+        created += 1
+        # one member has voted; the round stays open until the rule is met
+        decided = services.committee_vote(
+            actor=member, subject=change, approve=True, comment="同意上调"
+        )
+        if decided is not None:
+            raise ValueError("the committee rule let one vote decide: the demo needs a vote open")
+    if not Standard.objects.filter(title=DRAFT_STANDARD).exists():
+        college = OrgUnit.objects.filter(kind=OrgUnit.Kind.COLLEGE).first()
+        item = services.standard_create(
+            actor=officer,
+            owner_unit=_unit("教务处", college),
+            level="course",
+            content={
+                "title": DRAFT_STANDARD,
+                "text": "资源库应覆盖专业核心课程，年更新率不低于10%。",
+                "reference": "国家职业教育专业教学资源库建设指南",
+                "targets": [
+                    t.pk for t in Target.objects.filter(title="课程目标、内容、实施与评价")[:1]
+                ],
+            },
+        )
+        services.item_submit(actor=officer, item=item)
+        created += 1
+    return {
+        "change requests in vote": ChangeRequest.objects.filter(
+            state=ChangeState.SUBMITTED
+        ).count(),
+        "created": created,
+    }
