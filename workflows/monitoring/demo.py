@@ -230,4 +230,3 @@ def seed() -> dict:
         "improvements": Improvement.objects.count(),
         "cycles": Cycle.objects.exclude(stage=Stage.TARGET).count(),
     }
-
