@@ -156,6 +156,15 @@ CASES = [
         S.CLOSED,
     ),
     (
+        "c14",
+        COMPLAINT,
+        "student",
+        "kj-c01",
+        "基础会计课实训账册发放延迟",
+        "开课四周仍未发放实训账册，练习无法进行。",
+        S.SUBMITTED,
+    ),
+    (
         "r01",
         REPORT,
         "dudao",
@@ -256,6 +265,8 @@ PEOPLE = [
     "jd_teacher",
     "dudao",
     "xx_leader",
+    "jd_leader",
+    "jg_leader",
     "xx_member",
     "rj_leader",
     "chair",
@@ -268,9 +279,12 @@ def _key(key: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"zhengai-demo-case:{key}")
 
 
+LEADERS = {"xx": "xx_leader", "jd": "jd_leader", "jg": "jg_leader"}
+
+
 def _body(people, case: Case):
     """Who acts for the accepting body: the department's leader, else the quality office."""
-    return people["xx_leader"] if case.accepting_unit.code == "xx" else people["zgb"]
+    return people[LEADERS.get(case.accepting_unit.code, "zgb")]
 
 
 def _walk(people, case: Case, to, *, severe: bool) -> None:

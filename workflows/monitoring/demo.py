@@ -33,18 +33,35 @@ from .models import (
 YEAR = 2026
 SOURCE = "demo"
 
-# (indicator, major code, value, outcome): approved values below the yellow / red lines raise
-# the warnings; "pending" waits for the approver, "rejected" was sent back.
+# (indicator, subject: unit code or username, period, value, outcome): approved values below the
+# yellow / red lines raise the warnings; "pending" waits for the approver, "rejected" was sent
+# back.
+Y, T = "year", "term"
 READINGS = [
-    ("M02", "rj", "80", "approved"),  # red: answered by an improvement that closed
-    ("M02", "jdyt", "82", "approved"),  # red: improvement still open
-    ("M02", "wl", "88", "approved"),  # yellow: acknowledged
-    ("M05", "dsj", "25", "approved"),  # yellow: waiting for a response
-    ("M02", "gyjqr", "84", "approved"),  # red: improvement submitted, awaiting sign-off
-    ("M02", "dzsw", "97", "approved"),  # inside the band
-    ("M02", "kj", "96", "pending"),
-    ("M05", "kj", "8", "pending"),
-    ("M02", "scyx", "45", "rejected"),
+    ("M02", "rj", Y, "80", "approved"),  # red: answered by an improvement that closed
+    ("M02", "jdyt", Y, "82", "approved"),  # red: improvement still open
+    ("M02", "wl", Y, "88", "approved"),  # yellow: acknowledged
+    ("M05", "dsj", Y, "25", "approved"),  # yellow: waiting for a response
+    ("M02", "gyjqr", Y, "84", "approved"),  # red: improvement submitted, awaiting sign-off
+    ("M02", "dzsw", Y, "97", "approved"),  # inside the band
+    ("C02", "rj-c01", T, "70", "approved"),  # red: the course's teacher owns the improvement
+    ("C02", "rj-c02", T, "80", "approved"),  # yellow: a team member owns the improvement
+    ("C02", "jdyt-c01", T, "72", "approved"),  # red: the course's teacher owns the improvement
+    ("T02", "teacher", T, "75", "approved"),  # yellow on a teacher's own development
+    ("P02", "student", T, "55", "approved"),  # red on a student: the class adviser follows up
+    ("M02", "kj", Y, "96", "pending"),
+    ("M05", "kj", Y, "8", "pending"),
+    ("C02", "dsj-c01", T, "88", "pending"),
+    ("M02", "scyx", Y, "45", "rejected"),
+]
+LEVEL_OF = {"M": Level.MAJOR, "C": Level.COURSE, "T": Level.TEACHER, "P": Level.STUDENT}
+
+# open improvements that answer a warning: (indicator, subject, who opens it, who owns it, title)
+OPEN_IMPROVEMENTS = [
+    ("M02", "jdyt", "jd_leader", "jd_leader", "提高机电一体化技术报到率"),
+    ("C02", "rj-c01", "rj_leader", "teacher", "改进Python程序设计课堂教学"),
+    ("C02", "rj-c02", "rj_leader", "rj_member", "改进Web前端开发课堂互动"),
+    ("C02", "jdyt-c01", "jd_leader", "jd_teacher", "改进电工电子技术实训教学"),
 ]
 
 # (level, subject: unit code or username, stage the cycle is brought to, who runs it)
@@ -73,6 +90,7 @@ DEMO_USERS = [
     "rj_leader",
     "rj_member",
     "teacher",
+    "jd_teacher",
     "student",
 ]
 
@@ -98,37 +116,40 @@ def _subject(level, key) -> Subject:
     return Subject.objects.get(subject_unit__code=key)
 
 
-def _readings(people, year: Period) -> None:
+def _readings(people, periods) -> None:
+    # the quality office enters, the head of 教务处 (the indicators' data owner) approves
     officer, approver = people["zgb"], people["jwc_leader"]
     touched = set()
-    for code, major, value, outcome in READINGS:
+    for code, key, period, value, outcome in READINGS:
         indicator = Indicator.objects.get(code=code)
         reading, created = services.reading_submit(
             actor=officer,
             indicator=indicator,
-            subject=_subject(Level.MAJOR, major),
-            period=year,
+            subject=_subject(LEVEL_OF[code[0]], key),
+            period=periods[period],
             value=value,
             source=SOURCE,
-            source_id=f"{code}-{major}",
+            source_id=f"{code}-{key}",
         )
         if not created or reading.status != ReadingStatus.PENDING:
             continue
         if outcome == "approved":
             services.reading_approve(actor=approver, reading=reading)
-            touched.add(indicator.pk)
+            touched.add((indicator.pk, reading.period_id))
         elif outcome == "rejected":
             services.reading_reject(actor=approver, reading=reading, reason="超出合理范围，请核实")
-    if touched:
-        # What the approval queued (Celery), run here so the demo has its warnings even when a
-        # broker is configured but no worker runs; evaluating twice raises nothing twice.
-        services.warnings_evaluate(period=year, indicators=Indicator.objects.filter(pk__in=touched))
+    # What the approvals queued (Celery), run here so the demo has its warnings even when a
+    # broker is configured but no worker runs; evaluating twice raises nothing twice.
+    for indicator_id, period_id in sorted(touched):
+        services.warnings_evaluate(
+            period=Period.objects.get(pk=period_id),
+            indicators=Indicator.objects.filter(pk=indicator_id),
+        )
 
 
-def _warning(major, code, year) -> Warning | None:
-    return Warning.objects.filter(
-        subject__subject_unit__code=major, indicator__code=code, period=year
-    ).first()
+def _warning(key, code) -> Warning | None:
+    subject = _subject(LEVEL_OF[code[0]], key)
+    return Warning.objects.filter(subject=subject, indicator__code=code).first()
 
 
 def _improvement(actor, warning, owner, title):
@@ -148,12 +169,12 @@ def _improvement(actor, warning, owner, title):
     )
 
 
-def _warnings_and_improvements(people, year: Period) -> None:
-    wl = _warning("wl", "M02", year)
+def _warnings_and_improvements(people) -> None:
+    wl = _warning("wl", "M02")
     if wl is not None and wl.status == WarningStatus.OPEN:
         services.warning_acknowledge(actor=people["xx_leader"], warning=wl)
 
-    rj = _warning("rj", "M02", year)
+    rj = _warning("rj", "M02")
     if rj is not None:
         done = _improvement(people["rj_leader"], rj, people["rj_leader"], "提高软件技术专业报到率")
         if done.status == ImprovementStatus.OPEN:
@@ -165,11 +186,12 @@ def _warnings_and_improvements(people, year: Period) -> None:
                 actor=people["xx_leader"], improvement=done, effective=True, note="措施到位"
             )
 
-    jdyt = _warning("jdyt", "M02", year)
-    if jdyt is not None:
-        _improvement(people["jd_leader"], jdyt, people["jd_leader"], "提高机电一体化技术报到率")
+    for code, key, opener, owner, title in OPEN_IMPROVEMENTS:
+        warning = _warning(key, code)
+        if warning is not None:
+            _improvement(people[opener], warning, people[owner], title)
 
-    gyjqr = _warning("gyjqr", "M02", year)
+    gyjqr = _warning("gyjqr", "M02")
     if gyjqr is not None:
         waiting = _improvement(
             people["jd_leader"], gyjqr, people["jd_leader"], "提高工业机器人技术报到率"
@@ -180,7 +202,7 @@ def _warnings_and_improvements(people, year: Period) -> None:
             )
 
 
-ORDER = list(NEXT_STAGE) + [Stage.IMPROVED]
+ORDER = [*NEXT_STAGE, Stage.IMPROVED]
 
 
 def _bring(actor, cycle: Cycle, stage) -> None:
@@ -220,8 +242,8 @@ def seed() -> dict:
         )
     _open(officer, year, list(Level.values))
     _open(officer, term, [Level.COURSE, Level.TEACHER, Level.STUDENT])
-    _readings(people, year)
-    _warnings_and_improvements(people, year)
+    _readings(people, {"year": year, "term": term})
+    _warnings_and_improvements(people)
     _cycles(people, year)
     return {
         "periods": Period.objects.filter(is_open=True).count(),

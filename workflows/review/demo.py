@@ -78,7 +78,7 @@ def _round(officer, expert, name, catalogue, report, start) -> ReviewRound:
     )
     services.assignment_create(actor=officer, member=chair, report=report)
     services.round_publish(actor=officer, round_=round_)
-    return round_
+    return ReviewRound.objects.get(pk=round_.pk)
 
 
 def seed() -> dict:

@@ -1,0 +1,168 @@
+"""`make seed` on an empty database: every feature has data, every demo role's pages show rows,
+nothing is created twice, no e-mail is sent and the logins come last."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core import mail
+from django.core.mail import send_mail
+from django.core.management import call_command
+
+from accounts.models import User
+from cases.complaints.models import Supervision
+from cases.confidential.models import Report
+from cases.models import Case
+from cases.models import Status as S
+from engine.seeding import quietly
+from workflows.levels import Level
+from workflows.monitoring.models import Cycle, Improvement, Period, Reading, Stage, Warning
+from workflows.plans.models import ChangeRequest
+from workflows.review.models import ReviewAssignment, ReviewRound
+
+pytestmark = pytest.mark.django_db
+
+# The steps of the Makefile's `seed` target, in its order.
+SEED = [
+    "seed_demo",
+    "review_load_catalogues",
+    "seed_indicators",
+    "seed_plans",
+    "seed_activity",
+    "demo_logins",
+]
+
+
+def _seed(capture) -> str:
+    out = StringIO()
+    for command in SEED:
+        # what each command left for after its commits runs (Celery is eager), as outside a test
+        with capture(execute=True):
+            call_command(command, stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+
+
+@pytest.fixture
+def seeded(django_capture_on_commit_callbacks):
+    return _seed(django_capture_on_commit_callbacks)
+
+
+def test_the_seed_shows_every_feature_and_creates_nothing_twice(
+    seeded, django_capture_on_commit_callbacks
+):
+    # every feature has data, in the states the demo promises
+    assert Period.objects.filter(is_open=True).count() >= 2
+    assert {"approved", "pending", "rejected"} <= set(
+        Reading.objects.values_list("status", flat=True)
+    )
+    assert {"yellow", "red"} <= set(Warning.objects.values_list("level", flat=True))
+    assert {"open", "submitted", "closed"} <= set(
+        Improvement.objects.values_list("status", flat=True)
+    )
+    moved = Cycle.objects.exclude(stage=Stage.TARGET)
+    assert set(moved.values_list("level", flat=True)) == set(Level.values)
+    assert moved.values("stage").distinct().count() >= 4
+    assert set(ReviewRound.objects.values_list("status", flat=True)) >= {"disclosed", "in_review"}
+    assert ReviewAssignment.objects.filter(member__round__status="in_review").exists()
+    assert set(Case.objects.filter(kind=Case.Kind.COMPLAINT).values_list("status", flat=True)) == (
+        set(S.values)
+    )
+    assert Supervision.objects.filter(status=Supervision.Status.OPEN).exists()
+    assert ChangeRequest.objects.filter(state="submitted").exists()
+    assert Report.objects.values("status").distinct().count() >= 4
+
+    # the logins are the last thing the seed prints
+    lines = seeded.strip().splitlines()
+    logins = next(i for i, line in enumerate(lines) if line.startswith("demo logins"))
+    assert all(re.match(r"^  \w+ +\S+  ", line) for line in lines[logins + 1 :])
+    assert len(lines) - logins - 1 == User.objects.filter(email__endswith="@demo.edu.cn").count()
+
+    before = _counts()
+    _seed(django_capture_on_commit_callbacks)
+    after = _counts()
+    assert {k: (before[k], after[k]) for k in before if before[k] != after[k]} == {}
+
+
+def test_seeding_sends_no_mail():
+    # Outside a test the seeds' deliveries run at each commit, inside `quietly`; here they would
+    # run after the command returned, so the mechanism itself is what is tested.
+    with quietly():
+        send_mail("演示", "正文", None, ["teacher@demo.edu.cn"])
+    assert mail.outbox == []
+    send_mail("演示", "正文", None, ["teacher@demo.edu.cn"])
+    assert len(mail.outbox) == 1
+
+
+# The lists each demo role works from, after the seed: rows, no empty state.
+LISTS = {
+    "zgb": [
+        "/cases/",
+        "/monitoring/periods/",
+        "/monitoring/indicators/",
+        "/monitoring/warnings/",
+        "/monitoring/improvements/",
+        "/monitoring/cycles/",
+        "/review/",
+        "/review/rounds/",
+        "/plans/",
+    ],
+    "chair": ["/cases/"],
+    "jwc_leader": ["/monitoring/approvals/"],
+    "xx_leader": [
+        "/cases/",
+        "/cases/inbox/",
+        "/monitoring/warnings/",
+        "/monitoring/improvements/",
+        "/monitoring/cycles/",
+        "/review/",
+    ],
+    "jd_leader": ["/monitoring/warnings/", "/monitoring/improvements/"],
+    "rj_leader": ["/cases/", "/monitoring/cycles/", "/review/"],
+    "jiwei": ["/discipline/complaints/", "/discipline/reports/"],
+    "dudao": ["/cases/"],
+    "expert": ["/review/assignments/"],
+    "teacher": ["/cases/", "/monitoring/cycles/", "/report/mine/"],
+    "student": ["/cases/", "/monitoring/cycles/"],
+    None: ["/review/public/"],
+}
+# Pages of several panels, some of which may rightly be empty: at least one row.
+PANELS = {"chair": ["/plans/inbox/"], "committee": ["/plans/inbox/"], "zgb": ["/plans/inbox/"]}
+
+
+def _main(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    page = response.content.decode()
+    return page[page.find("<main") : page.find("</main>")]
+
+
+def _rows(main: str) -> bool:
+    return "<tr" in main.partition("<tbody")[2] or "<li" in main
+
+
+def test_every_demo_role_sees_rows_not_empty_states(seeded, client):
+    empty = []
+    for username in sorted(
+        {*LISTS, *PANELS, *User.objects.values_list("username", flat=True)} - {None}
+    ):
+        client.force_login(User.objects.get(username=username))
+        # the home page counts something for every demo role
+        if 'class="stat"' not in _main(client, "/"):
+            empty.append((username, "/"))
+        for url in LISTS.get(username, []):
+            main = _main(client, url)
+            if 'class="empty"' in main or not _rows(main):
+                empty.append((username, url))
+        for url in PANELS.get(username, []):
+            if not _rows(_main(client, url)):
+                empty.append((username, url))
+    client.logout()
+    for url in LISTS[None]:
+        if not _rows(_main(client, url)):
+            empty.append((None, url))
+    assert empty == []
