@@ -23,8 +23,6 @@ from .models import Case, Notice
 from .selectors import dashboard_figures
 
 log = logging.getLogger(__name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def safe_cell(value):
@@ -32,10 +30,6 @@ def safe_cell(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
-
-
-def _download(content: bytes, mime: str, filename: str) -> HttpResponse:
-    return documents.download(content, filename, mime)
 
 
 def _local(dt, fmt="%Y-%m-%d %H:%M"):
@@ -82,9 +76,8 @@ def case_list_xlsx(user, qs) -> HttpResponse:
         ws.append([safe_cell(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
-    return _download(
+    return documents.download(
         buf.getvalue(),
-        XLSX,
         documents.file_name("案件台账", f"{timezone.localdate():%Y%m%d}", ext="xlsx"),
     )
 
@@ -187,8 +180,11 @@ def notice_docx(notice: Notice) -> bytes:
 
 
 def notice_docx_response(notice: Notice) -> HttpResponse:
-    name = notice.number.replace("〔", "(").replace("〕", ")")
-    return _download(notice_docx(notice), DOCX, f"{name}.docx")
+    number = notice.number.replace("〔", "(").replace("〕", ")")
+    name = documents.file_name(
+        notice.get_kind_display(), number, notice.case.responsible_unit, ext="docx"
+    )
+    return documents.download(notice_docx(notice), name)
 
 
 # --- the three-year analysis report ----------------------------------------------------------
@@ -311,6 +307,7 @@ def _visible_pks(user, since):
 
 
 def analysis_docx_response(user) -> HttpResponse:
-    return _download(
-        analysis_docx(user), DOCX, f"近三年质量事故分析报告-{timezone.localdate():%Y%m%d}.docx"
+    name = documents.file_name(
+        "近三年质量事故分析报告", f"{timezone.localdate():%Y%m%d}", ext="docx"
     )
+    return documents.download(analysis_docx(user), name)

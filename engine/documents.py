@@ -55,6 +55,8 @@ def _disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
+# Every download the product serves is named and typed here (tests/engine/test_downloads.py walks
+# them all): a person's browser saves it under a name that says what it is.
 def download(content: bytes, filename: str, content_type: str | None = None) -> HttpResponse:
     ext = filename.rsplit(".", 1)[-1]
     response = HttpResponse(content, content_type=content_type or CONTENT_TYPES[ext])
@@ -62,8 +64,8 @@ def download(content: bytes, filename: str, content_type: str | None = None) -> 
     return response
 
 
-def download_file(fileobj, filename: str) -> FileResponse:
+def download_file(fileobj, filename: str, content_type: str | None = None) -> FileResponse:
     ext = filename.rsplit(".", 1)[-1]
-    response = FileResponse(fileobj, content_type=CONTENT_TYPES.get(ext))
+    response = FileResponse(fileobj, content_type=content_type or CONTENT_TYPES.get(ext))
     response["Content-Disposition"] = _disposition(filename)
     return response

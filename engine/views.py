@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 
-from . import attachments, imports, jobs, notifications, selectors, services
+from . import attachments, documents, imports, jobs, notifications, selectors, services
 from . import calendar_import as importer
 from .capabilities import CALENDAR_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
 from .forms import CalendarImportForm
@@ -54,10 +54,9 @@ def attachment_download(request, pk):
     attachment = Attachment.objects.select_related("content_type").filter(pk=pk).first()
     if attachment is None or not attachments.can_download(request.user, attachment):
         raise Http404
-    response = FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+    response = documents.download_file(
+        attachment.file.open("rb"), attachment.original_name, attachment.mime
     )
-    response["Content-Type"] = attachment.mime
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

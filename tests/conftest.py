@@ -7,10 +7,12 @@ are skipped otherwise, unless REQUIRE_SERVICES=1, which turns a missing service 
 import os
 import shutil
 from collections import Counter
+from io import StringIO
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 from accounts.defaults import seed_grantable_roles
 from accounts.models import GrantableRole, Membership, OrgUnit, Role, User
@@ -238,3 +240,30 @@ def log_in(page, base, user, password):
     page.fill("#id_password", password)
     page.click(".login-box button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+# --- the demo of `make seed` ---------------------------------------------------------------
+
+# The steps of the Makefile's `seed` target, in its order.
+SEED = [
+    "seed_demo",
+    "review_load_catalogues",
+    "seed_indicators",
+    "seed_plans",
+    "seed_activity",
+    "demo_logins",
+]
+
+
+def seed_the_demo(capture) -> str:
+    out = StringIO()
+    for command in SEED:
+        # what each command left for after its commits runs (Celery is eager), as outside a test
+        with capture(execute=True):
+            call_command(command, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded(django_capture_on_commit_callbacks):
+    return seed_the_demo(django_capture_on_commit_callbacks)

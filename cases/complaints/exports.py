@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from cases.exports import XLSX, _download, safe_cell
+from cases.exports import safe_cell
 from engine import documents
 
 
@@ -56,8 +56,7 @@ def oversight_xlsx(rows):
         )
     out = io.BytesIO()
     book.save(out)
-    return _download(
+    return documents.download(
         out.getvalue(),
-        XLSX,
         documents.file_name("投诉监督台账", f"{timezone.localdate():%Y%m%d}", ext="xlsx"),
     )

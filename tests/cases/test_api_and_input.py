@@ -142,7 +142,7 @@ def test_notice_docx_has_the_official_layout_and_receipt(cast, client):
     notice = case.notices.get()
     client.force_login(cast.software_lead)
     response = client.get(reverse("cases:notice_docx", args=[notice.pk]))
-    doc = official_docx(response, name_starts=notice.number[:4])
+    doc = official_docx(response, name_starts=f"整改通知书-{notice.number[:4]}")
     text = "\n".join(p.text for p in doc.paragraphs)
     assert notice.number in text and "整改通知书" in text and "回　执" in text
     assert doc.tables[0].cell(0, 1).text == notice.number

@@ -1,11 +1,9 @@
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -699,9 +697,7 @@ def export_job(request, pk):
 @login_required
 def export_download(request, pk):
     job = get_object_or_404(ExportJob, pk=pk, owner=request.user, state=ExportJob.State.DONE)
-    response = FileResponse(job.file.open("rb"), content_type=exports.content_type(job.fmt))
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(job.filename)}"
-    return response
+    return documents.download_file(job.file.open("rb"), job.filename)
 
 
 # ---- the flows' task views (viewflow `ServiceStep` nodes) --------------------------------------

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -268,7 +268,9 @@ def evidence_link(request, pk):
 def evidence_download(request, pk, doc_pk):
     report = selectors.get_report(request.user, pk)
     document = get_object_or_404(report.documents, pk=doc_pk)
-    return FileResponse(document.file.open("rb"), as_attachment=True)
+    ext = document.file.name.rsplit(".", 1)[-1].lower() if "." in document.file.name else ""
+    name = documents.file_name("佐证材料", report.org_unit.name, document.title, ext=ext)
+    return documents.download_file(document.file.open("rb"), name)
 
 
 # ---------------------------------------------------------------- rounds
