@@ -14,7 +14,7 @@ def test_seed_demo_is_idempotent_and_covers_every_role():
     counts = (OrgUnit.objects.count(), User.objects.count(), Membership.objects.count())
     assert set(Membership.objects.values_list("role", flat=True)) == set(Role.values)
     assert OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT).count() >= 3
-    assert demo.DEMO_PASSWORD in out.getvalue()
+    assert demo.DEMO_PASSWORD not in out.getvalue()  # the logins are `demo_logins`'s, last
     call_command("seed_demo", stdout=StringIO())
     assert (OrgUnit.objects.count(), User.objects.count(), Membership.objects.count()) == counts
     assert User.objects.get(username="xx_leader").check_password(demo.DEMO_PASSWORD)
@@ -37,3 +37,17 @@ def test_scale_bulk_creates_people_and_a_valid_tree():
 def test_scale_rejects_nonsense():
     with pytest.raises(CommandError):
         call_command("seed_demo", "--scale", "-1", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_demo_logins_lists_every_demo_account_with_its_roles():
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    assert "seed_demo" in out.getvalue()  # nothing to list yet: it says what to run
+    call_command("seed_demo", stdout=StringIO())
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert demo.DEMO_PASSWORD in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == [p[0] for p in demo.PEOPLE]
+    assert "系(部)负责人" in out.getvalue()  # roles by their Chinese names
