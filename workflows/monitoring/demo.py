@@ -77,10 +77,6 @@ CYCLES = [
 ]
 
 
-def _people():
-    return {u.username: u for u in User.objects.filter(username__in=DEMO_USERS)}
-
-
 DEMO_USERS = [
     "zgb",
     "jwc_leader",
@@ -95,6 +91,10 @@ DEMO_USERS = [
 ]
 
 
+def _people():
+    return {u.username: u for u in User.objects.filter(username__in=DEMO_USERS)}
+
+
 def _period(officer, kind, code, **kwargs) -> Period:
     existing = Period.objects.filter(code=code).first()
     return existing or services.period_create(actor=officer, kind=kind, year=YEAR, **kwargs)
@@ -104,6 +104,7 @@ def _open(officer, period: Period, levels) -> None:
     opening = PeriodOpening.objects.filter(period=period).first()
     if opening is None:
         opening = services.period_open(actor=officer, period=period, levels=levels)
+        opening.refresh_from_db()
     if opening.status != PeriodOpening.Status.DONE:
         # Without a worker (no broker) the queued opening already ran eagerly; with one, the
         # demo must not wait for it: the same idempotent background step, run here.
