@@ -26,6 +26,9 @@
     });
     var settings = {
       maxOptions: null,
+      // the options are all on the page: filter as the user types, not 300 ms later
+      refreshThrottle: 0,
+      closeAfterSelect: !select.multiple,
       allowEmptyOption: !select.multiple && !select.required,
       searchField: unit ? ["text", "trail"] : ["text"],
       plugins: select.multiple ? ["remove_button"] : [],
