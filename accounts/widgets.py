@@ -28,7 +28,10 @@ class _UnitTree:
             if unit is None:
                 ordered.append((value, label))
                 continue
-            ancestors = [unit.path[:i] for i in range(unit.steplen, len(unit.path), unit.steplen)]
+            # from below the college: every unit is the college's, naming it tells nothing
+            ancestors = [
+                unit.path[:i] for i in range(2 * unit.steplen, len(unit.path), unit.steplen)
+            ]
             self._trails[str(value)] = " / ".join(names[p] for p in ancestors if p in names)
             ordered.append((value, INDENT * (unit.depth - 1) + str(label)))
         return ordered
