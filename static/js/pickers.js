@@ -29,6 +29,8 @@
       // the options are all on the page: filter as the user types, not 300 ms later
       refreshThrottle: 0,
       closeAfterSelect: !select.multiple,
+      // picking several: each search starts afresh
+      clearAfterSelect: true,
       allowEmptyOption: !select.multiple && !select.required,
       searchField: unit ? ["text", "trail"] : ["text"],
       plugins: select.multiple ? ["remove_button"] : [],
