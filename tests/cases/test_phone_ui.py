@@ -80,7 +80,14 @@ def test_a_teacher_finds_the_unit_by_typing_and_files_on_a_phone(
         assert "信息工程系" in match.inner_text()  # the match names its department
         page.screenshot(path=tmp_path / "picker-search.png")
         page.keyboard.press("Enter")
+        # on to the other units by keyboard: a multiple picker, one search per unit
         page.keyboard.press("Tab")
+        for search, unit in (("教务", "教务处"), ("纪委", "纪委办公室")):
+            page.keyboard.type(search)
+            page.locator("#id_other_units-ts-dropdown .option.active", has_text=unit).wait_for()
+            page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        page.screenshot(path=tmp_path / "picker-multiple.png")
         page.fill("#id_description", "三台服务器损坏已一学期。")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.click("form.case-form button[type=submit]")
@@ -89,6 +96,7 @@ def test_a_teacher_finds_the_unit_by_typing_and_files_on_a_phone(
         context.close()
     case = Case.objects.get()
     assert case.subject_unit == cast.units.rj
+    assert set(case.other_units.all()) == {cast.units.jwc, cast.units.jw}
 
 
 def test_the_navigation_fits_one_line_at_1280_and_folds_on_a_phone(
