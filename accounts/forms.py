@@ -18,10 +18,10 @@ class RosterImportForm(forms.Form):
 
 
 class UnitChoiceField(forms.ModelChoiceField):
-    """Units listed in tree order, indented by depth, with their kind."""
+    """Units with their kind (the unit picker indents them in tree order)."""
 
     def label_from_instance(self, unit):
-        return f"{'　' * (unit.depth - 1)}{unit.name}（{unit.get_kind_display()}）"
+        return f"{unit.name}（{unit.get_kind_display()}）"
 
 
 def _open_units():

@@ -24,9 +24,13 @@ class CasesConfig(AppConfig):
         signals.deadline_escalated.connect(
             services.mark_notice_escalated, dispatch_uid="cases.notice_escalated"
         )
-        navigation.register(navigation.NavItem(_("Cases"), "cases:list", CaseCap.FILE))
         navigation.register(
-            navigation.NavItem(_("Case dashboard"), "cases:dashboard", CaseCap.DASHBOARD)
+            navigation.NavItem(_("Cases"), "cases:list", CaseCap.FILE, navigation.Group.CASES)
+        )
+        navigation.register(
+            navigation.NavItem(
+                _("Case dashboard"), "cases:dashboard", CaseCap.DASHBOARD, navigation.Group.CASES
+            )
         )
         home.register(home_cards)
         unit_work.register(open_work_in_units)

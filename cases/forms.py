@@ -3,6 +3,8 @@ import uuid
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,10 +46,20 @@ def active_units():
 
 
 def classified_categories():
+    """The categories the matrix covers, in catalogue order: each sub-category under its parent
+    (parents by their `order`), then by its own `order`."""
     return (
-        Category.objects.filter(is_active=True, cells__isnull=False)
-        .distinct()
+        Category.objects.filter(
+            Exists(MatrixCell.objects.filter(category=OuterRef("pk"))), is_active=True
+        )
         .select_related("parent")
+        .order_by(
+            Coalesce("parent__order", "order"),
+            Coalesce("parent_id", "id"),
+            F("parent_id").asc(nulls_first=True),
+            "order",
+            "id",
+        )
     )
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import access as accounts_access
 from engine.attachments import attachments_for
-from engine.deadlines import open_deadlines_for
+from engine.deadlines import deadline_rows
 
 from . import access, duties, exports, flows, forms, selectors, services
 from .access import can_see_reporter, get_case, get_notice, reporter_display
@@ -112,6 +112,9 @@ def case_detail(request, pk):
     notices = list(
         case.notices.select_related("issuer_unit", "recipient_unit").prefetch_related("reports")
     )
+    for notice in notices:
+        for report in notice.reports.all():
+            report.files = attachments_for(report)
     return render(
         request,
         "cases/case_detail.html",
@@ -119,7 +122,11 @@ def case_detail(request, pk):
             "case": case,
             "reporter": reporter_display(request.user, case),
             "actions": actions,
-            "buttons": [(a, CASE_ACTIONS[a][0]) for a in actions if a in CASE_ACTIONS],
+            # the rating is asked for in the reporter's notification: its form is on the page
+            "buttons": [
+                (a, CASE_ACTIONS[a][0]) for a in actions if a in CASE_ACTIONS and a != "rate"
+            ],
+            "rate_form": forms.RateForm() if "rate" in actions else None,
             "history": history,
             "notices": notices,
             # 督办 from the discipline office belongs on the case's timeline for everyone who
@@ -127,7 +134,7 @@ def case_detail(request, pk):
             "supervisions": case.supervisions.select_related("unit").order_by("pk"),
             # files of anonymous and hidden reporters were cleaned of names and metadata on upload
             "files": attachments_for(case),
-            "deadlines": open_deadlines_for(case),
+            "deadline_rows": [] if case.is_finished else deadline_rows(case, *notices),
             "investigators": case.investigators.all(),
             "duty_notes": duties.notes(request.user, case),
         },
@@ -279,12 +286,28 @@ CASE_ACTIONS = {
 }
 
 
-def _form_kwargs(case, form_class, bound) -> dict:
+# action -> the initial values its form takes from what earlier steps recorded
+PREFILL = {"issue_notice": lambda case: {"facts": case.findings}}
+
+
+def _form_kwargs(case, form_class, bound, action) -> dict:
+    kwargs = {"initial": PREFILL[action](case)} if action in PREFILL else {}
     if bound:
-        return {"instance": Case.objects.get(pk=case.pk)}
-    if getattr(form_class, "takes_case", False):
-        return {"case": case}
-    return {}
+        kwargs["instance"] = Case.objects.get(pk=case.pk)
+    elif getattr(form_class, "takes_case", False):
+        kwargs["case"] = case
+    return kwargs
+
+
+def _judged(notice) -> list:
+    """The rectification reports of a notice, newest first, each with its files: whoever acts on
+    the notice sees what was reported."""
+    if notice is None:
+        return []
+    reports = list(notice.reports.order_by("-submitted_at", "-pk"))
+    for report in reports:
+        report.files = attachments_for(report)
+    return reports
 
 
 def _run(request, case, form, handler, template_context):
@@ -306,7 +329,7 @@ def case_action(request, pk, action):
         raise Http404
     label, form_class, handler, bound = CASE_ACTIONS[action]
     case = get_case(request.user, pk, action)
-    kwargs = _form_kwargs(case, form_class, bound)
+    kwargs = _form_kwargs(case, form_class, bound, action)
     posted = request.method == "POST"
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if request.method == "POST" and form.is_valid():
@@ -377,6 +400,7 @@ def notice_action(request, pk, action):
         {
             "case": notice.case,
             "notice": notice,
+            "reports": _judged(notice),
             "form": form,
             "label": label,
             "action": action,
@@ -446,7 +470,7 @@ def task_page(request, process_pk, task_pk):
         bound = False
     else:
         label, form_class, handler, bound = CASE_ACTIONS[action]
-    kwargs = _form_kwargs(case, form_class, bound)
+    kwargs = _form_kwargs(case, form_class, bound, action)
     posted = request.method == "POST"
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if posted and form.is_valid():
@@ -468,6 +492,7 @@ def task_page(request, process_pk, task_pk):
         {
             "case": case,
             "notice": notice,
+            "reports": _judged(notice),
             "form": form,
             "label": label,
             "action": action,

@@ -125,6 +125,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+FORM_RENDERER = "config.forms.Renderer"
 
 AUTHENTICATION_BACKENDS = [
     "accounts.throttle.ThrottledModelBackend",

@@ -39,12 +39,25 @@ class EngineConfig(AppConfig):
         )
         navigation.register(
             navigation.NavItem(
-                _("Calendar import"), "engine:calendar_import", capabilities.CALENDAR_MANAGE
+                _("Calendar import"),
+                "engine:calendar_import",
+                capabilities.CALENDAR_MANAGE,
+                navigation.Group.ADMIN,
             )
         )
         navigation.register(
-            navigation.NavItem(_("Failed jobs"), "engine:failed_jobs", capabilities.JOBS_MANAGE)
+            navigation.NavItem(
+                _("Failed jobs"),
+                "engine:failed_jobs",
+                capabilities.JOBS_MANAGE,
+                navigation.Group.ADMIN,
+            )
         )
         navigation.register(
-            navigation.NavItem(_("Imports"), "engine:import_runs", capabilities.IMPORTS_VIEW)
+            navigation.NavItem(
+                _("Imports"),
+                "engine:import_runs",
+                capabilities.IMPORTS_VIEW,
+                navigation.Group.ADMIN,
+            )
         )

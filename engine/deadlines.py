@@ -256,6 +256,38 @@ def open_deadlines_for(obj):
     ).order_by("due_at")
 
 
+def deadline_rows(*objs) -> list[dict]:
+    """Every deadline of the objects (a case and its notices), met ones too, in due order, each
+    with the label its escalation rule gives it and the working days left: an object page shows
+    them until the object closes, so no time limit vanishes once its step is done."""
+    if not objs:
+        return []
+    match = Q()
+    for obj in objs:
+        content_type, object_id = _target(obj)
+        match |= Q(content_type=content_type, object_id=object_id)
+    now = timezone.now()
+    labels = dict(EscalationRule.objects.values_list("kind", "label"))
+    rows = []
+    for deadline in Deadline.objects.filter(match).exclude(status=Deadline.Status.CANCELLED):
+        live = deadline.status in LIVE
+        days_left = calendar.working_days_left(deadline.due_at, now) if live else None
+        rows.append(
+            {
+                "deadline": deadline,
+                "label": labels.get(deadline.kind) or _("Deadline"),
+                "live": live,
+                "overdue": live and deadline.due_at < now,
+                "overdue_days": max(-days_left, 0) if live else 0,
+                "days_left": days_left,
+                "late": not live
+                and deadline.closed_at is not None
+                and deadline.closed_at > deadline.due_at,
+            }
+        )
+    return sorted(rows, key=lambda row: (row["deadline"].due_at, row["deadline"].pk))
+
+
 def overdue_for_units(units):
     return (
         Deadline.objects.filter(

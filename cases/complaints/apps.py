@@ -24,6 +24,8 @@ class ComplaintsConfig(AppConfig):
             notifications.register_kind(kind, label=label, title=title, body=body)
         attachments.register_access(Supervision, supervision_visible)
         navigation.register(
-            navigation.NavItem(_("Complaint oversight"), "complaints:oversight", OVERSEE)
+            navigation.NavItem(
+                _("Complaint oversight"), "complaints:oversight", OVERSEE, navigation.Group.CASES
+            )
         )
         home.register(home_cards)

@@ -18,9 +18,18 @@ class ConfidentialConfig(AppConfig):
         from .models import Report, ReportAddition
 
         access.grant_capabilities({Role.DISCIPLINE_OFFICER: caps.OFFICE})
-        navigation.register(navigation.NavItem(_("File a report"), "confidential:file"))
         navigation.register(
-            navigation.NavItem(_("Reports (举报)"), "confidential:office_list", caps.REPORT_VIEW)
+            navigation.NavItem(
+                _("File a report"), "confidential:file", None, navigation.Group.CASES
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                _("Reports (举报)"),
+                "confidential:office_list",
+                caps.REPORT_VIEW,
+                navigation.Group.CASES,
+            )
         )
         for model in (Report, ReportAddition):
             attachments.register_access(model, can_view=selectors.can_view_attachment_of)

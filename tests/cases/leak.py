@@ -145,7 +145,10 @@ def instantiate(pattern: UrlPattern, ids_for: Callable[[type | None], Iterable[i
     return [u for u in (_fill(pattern.route, {name: v}) for v in values) if u]
 
 
-_UNSELECTED_OPTION = re.compile(r"<option value=\"[^\"]*\">[^<]*</option>")
+# (a unit picker's option also names the unit's ancestors in a data- attribute)
+_UNSELECTED_OPTION = re.compile(
+    r"<option value=\"[^\"]*\"(?: data-[a-z-]+=\"[^\"]*\")*>[^<]*</option>"
+)
 
 
 def response_text(response) -> tuple[str, object]:

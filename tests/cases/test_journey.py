@@ -150,9 +150,10 @@ def test_an_incident_report_goes_to_the_quality_office_for_verification(browser,
         assert OUTCOME in page.locator("main").inner_text()
         assert "张敏" in page.locator("main ol").last.inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        page.click("a[data-action=rate]")
-        page.check("input[name=satisfaction][value='5']")
-        submit(page, url)
+        # the rating the outcome notification asks for is a form on the case page itself
+        page.check("form.rate-form input[name=satisfaction][value='5']")
+        page.click("form.rate-form button[type=submit]")
+        page.wait_for_url(url)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         phone.close()

@@ -19,7 +19,9 @@ class MonitoringConfig(AppConfig):
         )
 
         access.grant_capabilities(capabilities.ROLE_GRANTS)
-        navigation.register(NavItem(_("Monitoring"), "monitoring:dashboard", None))
+        navigation.register(
+            NavItem(_("Monitoring"), "monitoring:dashboard", None, navigation.Group.MONITORING)
+        )
         home.register(selectors.home_cards)
         engine_bridge.connect()
 

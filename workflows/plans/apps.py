@@ -36,5 +36,7 @@ class PlansConfig(AppConfig):
         attachments.register_access(
             Task, lambda user, task: Task.objects.filter(task_filter(user), pk=task.pk).exists()
         )
-        navigation.register(NavItem(_("Plans and targets"), "plans:index", PlanCap.VIEW))
+        navigation.register(
+            NavItem(_("Plans and targets"), "plans:index", PlanCap.VIEW, navigation.Group.PLANS)
+        )
         home.register(cards.plan_cards)

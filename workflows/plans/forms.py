@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User
+from accounts.widgets import picker_attrs
 from workflows.levels import Level
 
 from .models import ItemState, Plan, PlanKind, Standard, Target, TargetCategory, UnitAlias
@@ -355,7 +356,11 @@ class ImportNamesForm(forms.Form):
                 if not entry["lead"]:
                     choices.append((_("Groups of units"), group_choices))
                 self.fields[f"n{i}"] = forms.ChoiceField(
-                    label=entry["name"], choices=choices, required=False, help_text=help_text
+                    label=entry["name"],
+                    choices=choices,
+                    required=False,
+                    help_text=help_text,
+                    widget=forms.Select(attrs=picker_attrs("unit")),
                 )
 
     def clean(self):

@@ -43,8 +43,14 @@ TABLE = {
 def register():
     access.grant_capabilities(TABLE)
     for item in (
-        navigation.NavItem(_("Self-diagnosis"), "review:report_list", REPORT_VIEW),
-        navigation.NavItem(_("Review rounds"), "review:round_list", ROUND_MANAGE),
-        navigation.NavItem(_("Review conclusions"), "review:committee", CONCLUSION_VIEW),
+        navigation.NavItem(
+            _("Self-diagnosis"), "review:report_list", REPORT_VIEW, navigation.Group.REVIEW
+        ),
+        navigation.NavItem(
+            _("Review rounds"), "review:round_list", ROUND_MANAGE, navigation.Group.REVIEW
+        ),
+        navigation.NavItem(
+            _("Review conclusions"), "review:committee", CONCLUSION_VIEW, navigation.Group.REVIEW
+        ),
     ):
         navigation.register(item)

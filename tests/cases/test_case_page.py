@@ -1,0 +1,111 @@
+"""What the case page and its step forms show: what a step judges, what earlier steps recorded,
+every time limit until the case closes, and the rating the reporter is asked for."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from cases import services
+from cases.forms import classified_categories
+from cases.models import Case
+from cases.models import Status as S
+from engine.attachments import attachments_for
+from engine.models import Notification
+
+from .factories import advance, body_of, file_case
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("case_catalogue")]
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _report_with_pdf(cast, case):
+    notice = case.notices.get()
+    services.notice_confirm_receipt(actor=cast.software_lead, notice=notice)
+    services.notice_submit_report(
+        actor=cast.software_lead,
+        notice=notice,
+        text="已整改完毕，附整改报告。",
+        uploads=[SimpleUploadedFile("整改报告.pdf", PDF, content_type="application/pdf")],
+    )
+    return notice
+
+
+def test_the_rectification_report_pdf_is_on_the_case_page_and_the_verify_form(cast, login):
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.RECTIFYING)
+    notice = _report_with_pdf(cast, case)
+    client = login(body_of(cast, case))
+    (pdf,) = attachments_for(notice.reports.get())
+    download = reverse("engine:attachment_download", args=[pdf.pk])
+
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    verify = client.get(reverse("cases:notice_action", args=[notice.pk, "verify"]))
+
+    assert verify.status_code == 200
+    for html in (page, verify.content.decode()):
+        assert f'href="{download}"' in html and "整改报告.pdf" in html
+        assert "已整改完毕，附整改报告。" in html
+    assert client.get(download).status_code == 200
+
+
+def test_the_notice_starts_from_the_findings(cast, login):
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.DETERMINED)
+
+    response = login(body_of(cast, case)).get(
+        reverse("cases:action", args=[case.pk, "issue_notice"])
+    )
+
+    assert response.context["form"]["facts"].value() == "教师迟到属实。"
+    assert "教师迟到属实。</textarea>" in response.content.decode()
+
+
+def test_time_limits_stay_on_the_page_until_the_case_closes(cast, login):
+    case = file_case(cast.student, cast.units.rj)
+    client = login(body_of(cast, case))
+    url = reverse("cases:detail", args=[case.pk])
+    assert "案件受理" in client.get(url).content.decode()
+
+    case = advance(cast, case, S.ACCEPTED)
+    page = client.get(url).content.decode()
+    assert "案件受理" in page and "已于" in page  # met, and still shown
+
+    case = advance(cast, case, S.RECTIFYING)
+    page = client.get(url).content.decode()
+    assert "整改通知书" in page and "剩余" in page
+
+    advance(cast, case, S.CLOSED)
+    assert "案件受理" not in client.get(url).content.decode()
+
+
+def test_the_reporter_rates_on_the_case_page_the_notification_links_to(
+    cast, login, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        case = advance(cast, file_case(cast.student, cast.units.rj), S.FEEDBACK)
+    told = Notification.objects.get(recipient=cast.student, kind="case.feedback")
+    client = login(cast.student)
+    followed = client.post(
+        reverse("engine:notification_read", args=[told.pk]), {"follow": "1"}, follow=True
+    )
+
+    page = followed.content.decode()
+    form_action = reverse("cases:action", args=[case.pk, "rate"])
+    assert f'action="{form_action}"' in page and 'name="satisfaction"' in page
+    # nobody else is offered the reporter's rating
+    other = login(body_of(cast, case)).get(case.get_absolute_url()).content.decode()
+    assert 'name="satisfaction"' not in other
+
+    client = login(cast.student)
+    client.post(form_action, {"satisfaction": "4", "comment": "处理及时"})
+    case = Case.objects.get(pk=case.pk)
+    assert case.status == S.CLOSED and case.satisfaction == 4
+    assert 'name="satisfaction"' not in client.get(case.get_absolute_url()).content.decode()
+
+
+def test_categories_are_listed_in_catalogue_order():
+    listed = list(classified_categories())
+    keys = [(c.parent.order, c.parent_id, c.order) for c in listed]
+    assert keys == sorted(keys)
+    assert [c.parent_id for c in listed] == sorted(
+        [c.parent_id for c in listed], key=[c.parent_id for c in listed].index
+    )
