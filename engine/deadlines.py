@@ -20,6 +20,23 @@ from .models import Deadline, EscalationRule
 
 LIVE = (Deadline.Status.OPEN, Deadline.Status.PAUSED)
 
+# What people call each kind of deadline, registered by the domain that starts it: the kind
+# itself ("case.acceptance") is a key, never a label.
+_kind_labels: dict[str, Any] = {}
+
+
+def register_kind(kind: str, *, label) -> None:
+    _kind_labels[kind] = label
+
+
+def kind_label(kind: str) -> str:
+    """The kind's display name: as registered (translated), else the rule's label, else a
+    plain "deadline"."""
+    if kind in _kind_labels:
+        return str(_kind_labels[kind])
+    rule_label = EscalationRule.objects.filter(kind=kind).values_list("label", flat=True).first()
+    return rule_label or str(_("Deadline"))
+
 
 def ensure_rule(kind: str, *, label, remind_before=2, leader_after=0, college_after=3, **extra):
     """Create the default ladder for a kind unless an administrator already has one."""

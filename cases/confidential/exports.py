@@ -5,6 +5,7 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -24,7 +25,7 @@ def reports_xlsx(reports) -> bytes:
     sheet.title = _("Reports")[:31]
     headers = [
         _("Number"),
-        _("Filed at"),
+        pgettext("confidential report", "Filed at"),
         _("What it is about"),
         _("About whom or what"),
         _("Unit concerned"),
