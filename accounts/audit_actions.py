@@ -78,6 +78,7 @@ VERBS = {
     "refuse": pgettext_lazy("audit action", "Refused"),
     "reject": pgettext_lazy("audit action", "Rejected"),
     "remove": pgettext_lazy("audit action", "Removed"),
+    "remind": pgettext_lazy("audit action", "Reminder sent"),
     "rename": pgettext_lazy("audit action", "Renamed"),
     "reopen": pgettext_lazy("audit action", "Reopened"),
     "resume": pgettext_lazy("audit action", "Deadline resumed"),

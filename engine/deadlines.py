@@ -335,7 +335,7 @@ def _escalate_one(deadline: Deadline, rule: EscalationRule | None, now: datetime
             recipients=_recipients(deadline, level, rule),
             obj=obj,
             context={
-                "label": rule.label,
+                "label": deadline.label,
                 "due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d"),
                 "unit": deadline.owner_unit,
             },

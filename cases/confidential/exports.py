@@ -22,7 +22,7 @@ def safe_cell(value):
 def reports_xlsx(reports) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = _("Reports")[:31]
+    sheet.title = pgettext("confidential report", "Reports")[:31]
     headers = [
         _("Number"),
         pgettext("confidential report", "Filed at"),

@@ -80,8 +80,8 @@ class Report(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
-        verbose_name = _("report")
-        verbose_name_plural = _("reports")
+        verbose_name = pgettext_lazy("confidential report", "report")
+        verbose_name_plural = pgettext_lazy("confidential report", "reports")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
