@@ -73,7 +73,7 @@ ALLOWED_WORDS = {
     "Python",
     "PLC",
 }
-# Fields a person typed: shown as written, whatever the language.
+# What is not a word of the page's language: addresses, file names, quoted numbers.
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 FILE_NAME = re.compile(r"[\w.-]*\.(docx|xlsx|pdf|csv|jpe?g|png|zip|txt)\b", re.I)
 LINK = re.compile(r"https?://\S+")
@@ -83,8 +83,8 @@ LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{2,}(?![A-Za-z0-9_])")
 DOTTED_CODE = re.compile(r"(?<![\w.])[a-z][a-z_]*(\.[a-z][a-z_]*)+(?![\w.])")
 HIDDEN = {"script", "style", "code", "pre", "template"}
 VISIBLE_ATTRIBUTES = ("placeholder", "title", "alt", "aria-label")
-GROUPED = {"radio", "checkbox", "submit", "button", "image", "reset", "hidden"}
-VOID = {"input", "br", "img", "meta", "link", "hr", "source", "col", "area", "base", "wbr"}
+# Inputs that share a name by design: a group of radios or checkboxes, buttons.
+GROUPED = {"radio", "checkbox", "submit", "button", "image", "reset"}
 
 
 class _Page(HTMLParser):
@@ -94,7 +94,7 @@ class _Page(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.text, self.links, self.forms = [], [], []
-        self._hidden, self._form, self._select_multiple = 0, None, False
+        self._hidden, self._form = 0, None
 
     def handle_starttag(self, tag, attrs):
         a = {k: v or "" for k, v in attrs}
@@ -116,7 +116,6 @@ class _Page(HTMLParser):
             and self._form is not None
             and a.get("name")
             and (tag != "input" or a.get("type", "text") not in GROUPED)
-            and not (tag == "select" and "multiple" in a)
         ):
             self._form["names"].append(a["name"])
 
@@ -132,7 +131,7 @@ class _Page(HTMLParser):
 
 
 def _choice_values() -> dict[str, str]:
-    """Every stored choice value that differs from what people are shown, with the model."""
+    """Every stored choice value (a key such as "submitted"), with the field it belongs to."""
     found = {}
     for model in apps.get_models():
         for field in model._meta.get_fields():

@@ -103,6 +103,7 @@ def test_each_language_is_offered_in_its_own_name(client):
 def test_deadline_kinds_and_audit_actions_are_shown_by_name(cast, client):
     """The kinds the issue saw raw: case.acceptance, review.improvement; the audit actions
     case.file and case.supervise (on the discipline office's timeline and the audit trail)."""
+    deadlines.forget_rule_labels()
     with translation.override("zh-hans"):
         assert deadlines.kind_label("case.acceptance") == "案件受理"
         assert deadlines.kind_label("review.improvement") == "复核问题整改"
