@@ -40,6 +40,19 @@ from workflows.plans.models import PlanKind
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Run queued tasks (evaluations, notifications) in-process even when REDIS_URL points at a
+    real broker."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 PUBLIC_STARTS = ("/accounts/login/", "/report/", "/complaint/")
 # Links that change the session, switch the language or leave the site's pages.
 SKIP = ("/accounts/logout", "/i18n/", "/api/", "/static/", "/media/", "/healthz")

@@ -24,6 +24,18 @@ from workflows.monitoring import services as monitoring
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Run queued tasks (evaluations, notifications) in-process even when REDIS_URL points at a
+    real broker."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 def _page(client, url, **kwargs):
     response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans", **kwargs)
     assert response.status_code == 200, url
