@@ -1,6 +1,6 @@
-"""Every page each person of the cast reaches from the home page, and the public pages, in
-zh-hans: no 500, no English words, no dotted codes, no raw choice values, no form with two fields
-of one name.
+"""Every page (and Word file) each person of the cast reaches from the home page, and the public
+pages, in zh-hans: no 500, no English words, no dotted codes, no raw choice values, no word said
+twice in a row, no form with two fields of one name.
 
 Each person walks breadth-first from the home page over the site's own links (each URL pattern
 once, query strings dropped), over a college with something in every workflow; a visitor who is
@@ -12,6 +12,7 @@ the plan's 概要 were both `summary`, and the plan's silently replaced the chan
 """
 
 import datetime
+import io
 import re
 import time
 from collections import defaultdict, deque
@@ -23,6 +24,7 @@ from django.apps import apps
 from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from docx import Document
 
 from cases.complaints import services as complaints
 from cases.models import Case
@@ -56,8 +58,9 @@ def eager_celery():
 PUBLIC_STARTS = ("/accounts/login/", "/report/", "/complaint/")
 # Links that change the session, switch the language or leave the site's pages.
 SKIP = ("/accounts/logout", "/i18n/", "/api/", "/static/", "/media/", "/healthz")
-SKIP_ENDINGS = (".docx", ".xlsx", ".csv", ".pdf", ".zip", "/download/", "/export/")
-DOWNLOADS = ("officedocument", "pdf", "csv", "zip", "octet-stream")
+# Downloads are left alone, but for Word files: people read them as they read the pages.
+SKIP_ENDINGS = (".xlsx", ".csv", ".pdf", ".zip", "/download/", "/export/")
+WORD = "wordprocessingml"
 MAX_PAGES_PER_PERSON = 120
 # Django's admin is the administrator's tool, built from the ModelAdmins and Django's own
 # templates (keys such as a deadline's kind are what an administrator edits there): its index is
@@ -93,6 +96,8 @@ LINK = re.compile(r"https?://\S+")
 # Numbers people quote: cases ZL-2026-00001, reports JB-2026-00002, units rj-c01.
 NUMBER = re.compile(r"(?<![A-Za-z])[A-Za-z]+-[A-Za-z0-9-]*[0-9]")
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{2,}(?![A-Za-z0-9_])")
+# A word said twice in a row, as a label glued to a word it already ends with ("红色预警预警").
+STUTTER = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
 DOTTED_CODE = re.compile(r"(?<![\w.])[a-z][a-z_]*(\.[a-z][a-z_]*)+(?![\w.])")
 HIDDEN = {"script", "style", "code", "pre", "template"}
 VISIBLE_ATTRIBUTES = ("placeholder", "title", "alt", "aria-label")
@@ -158,6 +163,8 @@ def _problems_in_text(text: str, people_words: set[str], choices: dict[str, str]
     for pattern in (LINK, EMAIL, FILE_NAME, NUMBER):
         text = pattern.sub(" ", text)
     problems = []
+    for match in STUTTER.finditer(text):
+        problems.append(f"said twice {match.group()!r}")
     for match in DOTTED_CODE.finditer(text):
         problems.append(f"dotted code {match.group()!r}")
     text = DOTTED_CODE.sub(" ", text)
@@ -171,6 +178,12 @@ def _problems_in_text(text: str, people_words: set[str], choices: dict[str, str]
         else:
             problems.append(f"English {word!r} in {around!r}")
     return problems
+
+
+def _word_text(content: bytes) -> str:
+    document = Document(io.BytesIO(content))
+    cells = (cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    return "\n".join([*(p.text for p in document.paragraphs), *cells])
 
 
 def _pattern(path):
@@ -309,6 +322,10 @@ def _walk(client, starts, people_words, choices, problems, pages_with_forms):
             problems.append(f"{path}: {response.status_code}")
             continue
         content_type = response.get("Content-Type", "")
+        if response.status_code == 200 and WORD in content_type:
+            text = _word_text(response.content)
+            problems.extend(f"{path}: {p}" for p in _problems_in_text(text, people_words, choices))
+            continue
         if response.status_code != 200 or "html" not in content_type:
             continue
         page = _Page()
