@@ -116,11 +116,15 @@ class GrantableRoleAdmin(AuditedModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "object_repr", "ip"]
+    list_display = ["created_at", "actor", "action_name", "object_repr", "ip"]
     list_filter = ["action"]
     search_fields = ["action", "object_repr", "actor__username"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_name(self, entry):
+        return entry.action_display
 
     def get_queryset(self, request):
         return (

@@ -217,7 +217,7 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action_display} {self.object_repr}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -226,6 +226,12 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit trail is append-only")
+
+    @property
+    def action_display(self) -> str:
+        from .audit_actions import action_label
+
+        return action_label(self.action)
 
 
 class LoginThrottle(models.Model):

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from viewflow.workflow.models import Process
@@ -289,7 +290,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         related_name="cases_investigating",
         verbose_name=_("investigators"),
     )
-    findings = models.TextField(_("findings"), max_length=8000, blank=True)
+    findings = models.TextField(
+        pgettext_lazy("investigation", "findings"), max_length=8000, blank=True
+    )
     interview_notes = models.TextField(_("interview notes"), max_length=8000, blank=True)
     refusal_reason = models.TextField(_("reason for refusal"), max_length=1000, blank=True)
     committee_comment = models.TextField(_("committee comment"), max_length=1000, blank=True)
@@ -518,7 +521,7 @@ class RectificationReport(models.Model):
 
     class Verdict(models.TextChoices):
         PENDING = "pending", _("Waiting for verification")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("rectification verdict", "Accepted")
         RETURNED = "returned", _("Returned")
 
     notice = models.ForeignKey(

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from accounts import access as accounts_access
@@ -26,6 +27,10 @@ from .models import Approver, Case, Category, Grade, MatrixCell, Notice, Rectifi
 from .models import Status as S
 from .permissions import CaseCap
 from .prepared import Prepared
+
+deadlines.register_kind("case.acceptance", label=gettext_lazy("Case acceptance"))
+deadlines.register_kind("case.investigation", label=gettext_lazy("Investigation"))
+deadlines.register_kind("notice.rectification", label=gettext_lazy("Rectification"))
 
 
 class TransitionNotAllowed(Exception):

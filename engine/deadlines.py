@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.signals import request_started
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +22,34 @@ from . import calendar, notifications, signals
 from .models import Deadline, EscalationRule
 
 LIVE = (Deadline.Status.OPEN, Deadline.Status.PAUSED)
+
+# What people call each kind of deadline: the label of its rule (data an administrator edits),
+# else the label its domain registered, else a plain "deadline"; the kind itself
+# ("case.acceptance") is a key, never a label. Rule labels are loaded at most once per request
+# and reloaded after RULE_LABELS_TTL seconds elsewhere (or at once in the process that saved a
+# rule): lists of deadlines must not query them row by row.
+RULE_LABELS_TTL = 60.0
+_kind_labels: dict[str, Any] = {}
+_rule_labels: dict[str, str] = {}
+_rule_labels_loaded_at = -RULE_LABELS_TTL
+
+
+def register_kind(kind: str, *, label) -> None:
+    _kind_labels[kind] = label
+
+
+def forget_rule_labels(**kwargs) -> None:
+    global _rule_labels_loaded_at
+    _rule_labels_loaded_at = -RULE_LABELS_TTL
+
+
+def kind_label(kind: str) -> str:
+    global _rule_labels, _rule_labels_loaded_at
+    if time.monotonic() - _rule_labels_loaded_at >= RULE_LABELS_TTL:
+        _rule_labels = dict(EscalationRule.objects.values_list("kind", "label"))
+        _rule_labels_loaded_at = time.monotonic()
+    label = _rule_labels.get(kind) or _kind_labels.get(kind) or _("Deadline")
+    return str(label)
 
 
 def ensure_rule(kind: str, *, label, remind_before=2, leader_after=0, college_after=3, **extra):
@@ -350,7 +381,7 @@ def _escalate_one(deadline: Deadline, rule: EscalationRule | None, now: datetime
             recipients=_recipients(deadline, level, rule),
             obj=obj,
             context={
-                "label": rule.label,
+                "label": deadline.label,
                 "due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d"),
                 "unit": deadline.owner_unit,
             },
@@ -417,3 +448,8 @@ def open_work_in_units(units) -> list:
         open_deadlines.update(owner_unit=target)
 
     return [Work(str(_("open deadlines")), open_deadlines.count(), hand_over)]
+
+
+post_save.connect(forget_rule_labels, sender=EscalationRule)
+post_delete.connect(forget_rule_labels, sender=EscalationRule)
+request_started.connect(forget_rule_labels, dispatch_uid="engine.forget_rule_labels")

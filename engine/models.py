@@ -181,11 +181,17 @@ class Deadline(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} → {self.due_at:%Y-%m-%d}"
+        return f"{self.label} → {self.due_at:%Y-%m-%d}"
 
     @property
     def is_overdue(self):
         return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+    @property
+    def label(self) -> str:
+        from .deadlines import kind_label
+
+        return kind_label(self.kind)
 
 
 class Notification(models.Model):

@@ -12,7 +12,7 @@ from accounts.models import Membership, OrgUnit, Role
 
 from . import calendar
 from .capabilities import OVERDUE_VIEW
-from .models import Deadline, EscalationRule, Notification, NotificationPreference
+from .models import Deadline, Notification, NotificationPreference
 
 LEADER_ROLES = (Role.DEPARTMENT_LEADER, Role.TEAM_LEADER, Role.QUALITY_OFFICER)
 
@@ -91,7 +91,6 @@ def inbox_items(user, limit: int = 50) -> list[dict]:
         .order_by("due_at")[:limit]
     )
     now = timezone.now()
-    labels = dict(EscalationRule.objects.values_list("kind", "label"))
     items = []
     for deadline in rows:
         obj = deadline.obj
@@ -101,7 +100,7 @@ def inbox_items(user, limit: int = 50) -> list[dict]:
                 "deadline": deadline,
                 "obj": obj,
                 "url": obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "",
-                "label": labels.get(deadline.kind, deadline.kind),
+                "label": deadline.label,
                 "days_left": days_left,
                 "overdue_days": max(-days_left, 0),
                 "overdue": deadline.due_at < now,

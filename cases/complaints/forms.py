@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit
 from cases.confidential.forms import ChallengeMixin, MultipleFileField, _text_field
@@ -13,7 +14,7 @@ class AnonymousComplaintForm(ChallengeMixin):
         label=_("Unit concerned"),
         queryset=OrgUnit.objects.filter(is_active=True).order_by("path"),
     )
-    description = _text_field(_("Description"))
+    description = _text_field(pgettext_lazy("complaint", "Description"))
     files = MultipleFileField(label=_("Evidence files"), required=False)
     field_order = [
         "title",

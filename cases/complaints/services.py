@@ -30,6 +30,7 @@ from .capabilities import SUPERVISE
 from .models import Addition, Supervision, Ticket
 
 SUPERVISION_KIND = "case.supervision"
+deadlines.register_kind(SUPERVISION_KIND, label=gettext_lazy("Supervision answer"))
 
 # Messages name the case by number and title only, never who filed it.
 KINDS = {

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
@@ -61,7 +61,7 @@ def complaint_file(request):
 
 class ComplaintCode(tracking.CodeHolder):
     scope = "complaint"
-    not_found_message = _lazy("No complaint matches this code.")
+    not_found_message = gettext_lazy("No complaint matches this code.")
 
     def find_by_code(self, code):
         return selectors.case_for_code(code)

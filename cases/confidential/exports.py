@@ -5,6 +5,7 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -21,10 +22,10 @@ def safe_cell(value):
 def reports_xlsx(reports) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = _("Reports")[:31]
+    sheet.title = pgettext("confidential report", "Reports")[:31]
     headers = [
         _("Number"),
-        _("Filed at"),
+        pgettext("confidential report", "Filed at"),
         _("What it is about"),
         _("About whom or what"),
         _("Unit concerned"),

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit
 
@@ -62,7 +63,7 @@ class ReportForm(ChallengeMixin):
         queryset=OrgUnit.objects.filter(is_active=True).order_by("path"),
         required=False,
     )
-    description = _text_field(_("Description"))
+    description = _text_field(pgettext_lazy("confidential report", "Description"))
     contact = forms.CharField(
         label=_("Contact (optional)"),
         max_length=200,

@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -49,7 +50,7 @@ class Report(ConcurrentTransitionMixin, models.Model):
         related_name="+",
         verbose_name=_("unit concerned"),
     )
-    description = models.TextField(_("description"))
+    description = models.TextField(pgettext_lazy("confidential report", "description"))
     is_anonymous = models.BooleanField(_("anonymous"), default=True)
     # SET_NULL, not PROTECT (here and on the unit): a protected row would be listed on the
     # admin's "delete user/unit" page.
@@ -59,7 +60,7 @@ class Report(ConcurrentTransitionMixin, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name=_("reporter"),
+        verbose_name=pgettext_lazy("confidential report", "reporter"),
     )
     contact = models.CharField(_("contact (optional)"), max_length=200, blank=True)
     code_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -73,12 +74,14 @@ class Report(ConcurrentTransitionMixin, models.Model):
     )
     quality_case_id = models.CharField(max_length=64, blank=True)
     quality_case = GenericForeignKey("quality_case_type", "quality_case_id")
-    created_at = models.DateTimeField(_("filed at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("confidential report", "filed at"), auto_now_add=True, db_index=True
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
-        verbose_name = _("report")
-        verbose_name_plural = _("reports")
+        verbose_name = pgettext_lazy("confidential report", "report")
+        verbose_name_plural = pgettext_lazy("confidential report", "reports")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):

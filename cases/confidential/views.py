@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
@@ -83,7 +83,7 @@ def report_file(request):
 
 class ReportCode(tracking.CodeHolder):
     scope = "report"
-    not_found_message = _lazy("No report matches this code.")
+    not_found_message = gettext_lazy("No report matches this code.")
 
     def find_by_code(self, code):
         return selectors.report_for_code(code)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from engine import attachments, deadlines, notifications, signals
 
 DEADLINE_KIND = "warning.response"
+deadlines.register_kind(DEADLINE_KIND, label=_("Warning response"))
 WARNING_RAISED = "monitoring.warning"
 WARNINGS_DIGEST = "monitoring.warnings_digest"
 

@@ -36,7 +36,7 @@ def safe(text) -> str:
 def _source(item) -> str:
     if item.warning_id:
         w = item.warning
-        return f"{w.indicator.name}（{w.get_level_display()}预警，{w.value.normalize()}）"
+        return f"{w.indicator.name}（{w.get_level_display()}，{w.value.normalize()}）"
     return item.finding
 
 

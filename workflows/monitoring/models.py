@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import OrgUnit
@@ -239,7 +240,7 @@ class Subject(models.Model):
 class ReadingStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting approval")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("reading", "Rejected")
     SUPERSEDED = "superseded", _("Superseded by a correction")
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit, User
 from accounts.widgets import picker_attrs
@@ -112,7 +113,9 @@ def _parse_values(text: str) -> dict:
 class TargetForm(ContentForm):
     title = forms.CharField(label=_("title"), max_length=200)
     category = forms.ChoiceField(label=_("target type"), choices=TargetCategory.choices)
-    description = forms.CharField(label=_("description"), widget=forms.Textarea, required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("target", "description"), widget=forms.Textarea, required=False
+    )
     indicator = forms.CharField(label=_("indicator"), max_length=120, required=False)
     unit_of_measure = forms.CharField(label=_("unit of measure"), max_length=20, required=False)
     baseline = forms.DecimalField(

@@ -14,6 +14,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from viewflow.workflow.models import Process
@@ -247,7 +248,7 @@ class Target(ChainItem):
         Plan, on_delete=models.PROTECT, related_name="targets", verbose_name=_("plan it serves")
     )
     category = models.CharField(_("target type"), max_length=24, choices=TargetCategory.choices)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("target", "description"), blank=True)
     indicator = models.CharField(_("indicator"), max_length=120, blank=True)
     unit_of_measure = models.CharField(_("unit of measure"), max_length=20, blank=True)
     baseline = models.DecimalField(

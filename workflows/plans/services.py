@@ -891,6 +891,7 @@ def task_create(*, actor, plan, category, title, deliverable, lead_unit=None, as
 
 
 TASK_DEADLINE = "plan.task"
+deadlines.register_kind(TASK_DEADLINE, label=gettext_lazy("Plan task"))
 
 
 def _deadline_due(task: Task):

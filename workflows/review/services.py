@@ -937,6 +937,7 @@ def conclusion_sign(*, actor, round_, report, decisions=None, measures_strong=No
 
 
 IMPROVEMENT_DEADLINE = "review.improvement"
+deadlines.register_kind(IMPROVEMENT_DEADLINE, label=gettext_lazy("Improvement after review"))
 
 
 def _track_improvement(conclusion):
