@@ -375,7 +375,9 @@ class CaseFlow(flow.Flow):
     process_title = _("Quality incident")
     # what the home page's task list says a task is about (engine.selectors.task_rows)
     process_summary_template = "{{ process.case.number }} {{ process.case.title }}"
-    summary_related = ("case",)
+    summary_related = ("case__accepting_unit",)
+    # the inbox's unit filter (engine.selectors.inbox_filtered)
+    inbox_unit_lookups = ("process__caseprocess__case__accepting_unit",)
 
     def task_url(self, task) -> str:
         return task.flow_task.reverse("execute", args=[task.process_id, task.pk])
@@ -412,6 +414,12 @@ class CaseFlow(flow.Flow):
     feedback = CaseTask(_("Tell the reporter the outcome")).Next(this.route)
     close = CaseTask(_("Rate or close")).Assign(_reporter).Next(this.route)
     end = nodes.End()
+
+    def inbox_object(self, process):
+        return process.case
+
+    def inbox_unit(self, case, task):
+        return case.accepting_unit
 
     def start_process(self, activation, case):
         activation.process.case = case

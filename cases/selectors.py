@@ -15,6 +15,7 @@ from django.db.models.functions import Cast, TruncMonth
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access as accounts_access
@@ -177,14 +178,32 @@ def inbox_cases(user):
     )
 
 
+def inbox_task_q(user) -> Q:
+    """The engine inbox's pool of case tasks named to nobody: those of the cases `inbox_cases`
+    puts in front of the user (tasks named to them are in the inbox already)."""
+    from .flows import OPEN
+
+    return Q(
+        owner__isnull=True,
+        status__in=OPEN,
+        process__caseprocess__case__in=inbox_cases(user).values("pk"),
+    )
+
+
 def home_cards(user) -> list[Card]:
     if not accounts_access.has_capability(user, CaseCap.FILE):
         return []
+    from engine.selectors import flow_key, inbox_filtered
+
+    from .flows import CaseFlow
+
+    key = flow_key(CaseFlow)
     return [
         Card(
             title=str(_("Cases waiting for me")),
-            count=inbox_cases(user).count(),
-            url=reverse("cases:inbox"),
+            # the one inbox's count, so the card and 我的待办 never disagree
+            count=inbox_filtered(user, process=key).count(),
+            url=f"{reverse('engine:inbox')}?{urlencode({'process': key})}",
             empty_text=str(_("Nothing to do.")),
         )
     ]

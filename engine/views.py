@@ -62,14 +62,35 @@ def attachment_download(request, pk):
     return response
 
 
+INBOX_PAGE_SIZES = (25, 100)
+
+
 @login_required
 def inbox(request):
+    """我的待办: every open task of every process for the user, filtered by process and unit."""
+    processes = selectors.inbox_processes()
+    process = request.GET.get("process", "")
+    if process not in {key for key, _title in processes}:
+        process = ""
+    units = access.visible_units(request.user).order_by("path")
+    unit_id = request.GET.get("unit", "")
+    unit = units.filter(pk=unit_id).first() if unit_id.isdigit() else None
+    per = request.GET.get("per", "")
+    per = int(per) if per.isdigit() and int(per) in INBOX_PAGE_SIZES else INBOX_PAGE_SIZES[0]
+    tasks = selectors.inbox_filtered(request.user, process=process, unit=unit)
+    page = Paginator(tasks, per).get_page(request.GET.get("page"))
     return render(
         request,
         "engine/inbox.html",
         {
-            "items": selectors.inbox_items(request.user),
-            "tasks": selectors.inbox_tasks(request.user),
+            "page": page,
+            "rows": selectors.task_rows(page.object_list),
+            "processes": processes,
+            "process": process,
+            "units": units,
+            "unit": unit,
+            "per": per,
+            "page_sizes": INBOX_PAGE_SIZES,
         },
     )
 

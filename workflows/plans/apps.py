@@ -18,6 +18,7 @@ class PlansConfig(AppConfig):
         from . import (  # noqa: F401 - imports registers the plans import
             cards,
             committee,
+            flows,
             imports,
             notices,
         )
@@ -28,6 +29,9 @@ class PlansConfig(AppConfig):
         notices.register()
         committee.register()
         selectors.register_pool(committee.inbox_task_ids)
+        selectors.register_pool(flows.reviewer_task_q)
+        for flow_class in flows.FLOWS:
+            selectors.register_flow(flow_class)
         post_delete.connect(
             committee.member_left, sender=Membership, dispatch_uid="plans.committee_member_left"
         )

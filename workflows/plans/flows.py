@@ -30,6 +30,10 @@ OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 SUBJECTS = ("plan", "target", "standard", "change_request")
 REVIEW = "review"
 COMMITTEE = "committee"
+ITEMS = ("plan", "target", "standard")
+# what the inbox reads with a process (engine.selectors.task_rows) and filters its unit by
+INBOX_RELATED = (*(f"{name}__owner_unit" for name in ITEMS), "change_request")
+UNIT_LOOKUPS = tuple(f"process__approvalprocess__{name}__owner_unit" for name in ITEMS)
 
 
 class ServiceStep(flow.View):
@@ -73,9 +77,17 @@ class ItemApprovalFlow(flow.Flow):
     process_title = _("Plan, target or standard approval")
     # what the home page's task list says a task is about (engine.selectors.task_rows)
     process_summary_template = "{{ process.subject }}"
-    summary_related = SUBJECTS
+    summary_related = INBOX_RELATED
+    inbox_unit_lookups = UNIT_LOOKUPS
     process_description = _("Review by the owning level, then the committee's decision.")
     lock_impl = lock.select_for_update_lock
+
+    def inbox_object(self, process):
+        return process.subject
+
+    def inbox_unit(self, subject, task):
+        # a change request's item is a generic relation: its unit would cost a query per row
+        return getattr(subject, "owner_unit", None)
 
     start = flow.StartHandle(this.start_process).Next(this.route)
     # A process started for an item already reviewed (see the plans_start_flows command) goes
@@ -128,7 +140,8 @@ class ChangeRequestFlow(flow.Flow):
     process_class = ApprovalProcess
     process_title = _("Change request")
     process_summary_template = "{{ process.subject }}"
-    summary_related = SUBJECTS
+    summary_related = INBOX_RELATED
+    inbox_unit_lookups = UNIT_LOOKUPS
     process_description = _("The committee approves (a new version comes into force) or rejects.")
     lock_impl = lock.select_for_update_lock
 
@@ -145,6 +158,8 @@ class ChangeRequestFlow(flow.Flow):
     rejected = flow.End().Annotation(title=_("Rejected: version in force unchanged"))
 
     start_process = ItemApprovalFlow.start_process
+    inbox_object = ItemApprovalFlow.inbox_object
+    inbox_unit = ItemApprovalFlow.inbox_unit
     task_url = ItemApprovalFlow.task_url
     vote_view = ItemApprovalFlow.vote_view
 
@@ -256,3 +271,18 @@ def open_task_urls(subjects) -> dict[tuple[str, int], str]:
             if subject_id is not None:
                 urls[(name, subject_id)] = task_url(Task(pk=pk, process_id=process_id))
     return urls
+
+
+def reviewer_task_q(user) -> Q:
+    """The engine inbox's pool of review tasks named to nobody (several leaders may review):
+    those of the submitted items the user reviews, as the services decide (`review_filter`)."""
+    from .models import Plan, Standard, Target
+    from .permissions import review_filter
+
+    if PlanCap.REVIEW not in access.capabilities(user):
+        return Q(pk__in=[])
+    items = Q(pk__in=[])
+    for name, model in (("plan", Plan), ("target", Target), ("standard", Standard)):
+        submitted = model.objects.filter(review_filter(user), state=ItemState.SUBMITTED)
+        items |= Q(**{f"process__approvalprocess__{name}__in": submitted.values("pk")})
+    return Q(owner__isnull=True, status=STATUS.NEW, flow_task=ItemApprovalFlow.review) & items
