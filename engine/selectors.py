@@ -174,17 +174,22 @@ def task_rows(tasks) -> list:
             task.due = None
             if task.obj is not None:
                 ct = ContentType.objects.get_for_model(task.obj)
-                live = due.get((ct.pk, str(task.obj.pk)), {})
-                step = getattr(task.flow_task, "step", None)
-                kind = getattr(step, "deadline_kind", None)
-                deadline = live.get(kind) if kind else None
-                if deadline is None and live:
-                    deadline = min(live.values(), key=lambda d: d.due_at)
-                task.due = deadline.due_at if deadline else None
+                task.due = _due(task, task.obj, due.get((ct.pk, str(task.obj.pk)), {}))
             task.days_left = calendar.working_days_left(task.due, now) if task.due else None
             task.overdue = task.due is not None and task.due < now
             task.overdue_days = max(-(task.days_left or 0), 0)
     return rows
+
+
+def _due(task, obj, live: dict):
+    """When a task is due: a step's own engine deadline (`deadline_kind`) or date (`due`); for
+    flows without step tables, the object's earliest open deadline. `live`: {kind: Deadline}."""
+    step = getattr(task.flow_task, "step", None)
+    if step is None:
+        return min((d.due_at for d in live.values()), default=None)
+    if step.deadline_kind and step.deadline_kind in live:
+        return live[step.deadline_kind].due_at
+    return step.due(obj) if step.due else None
 
 
 def _open_deadlines(objects) -> dict:
@@ -371,11 +376,7 @@ def progress(obj, user=None) -> Progress | None:
                 )
             )
         elif task.status in (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED):
-            kind = getattr(getattr(task.flow_task, "step", None), "deadline_kind", None)
-            deadline = live.get(kind) if kind else None
-            if deadline is None and live:
-                deadline = min(live.values(), key=lambda d: d.due_at)
-            due = deadline.due_at if deadline else None
+            due = _due(task, obj, live)
             days_left = calendar.working_days_left(due, now) if due else None
             current.append(
                 ProgressStep(

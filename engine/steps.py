@@ -42,7 +42,10 @@ Rules of the table:
   the unit, and everyone holding that role in that unit (any unit, for college-wide roles) sees
   it in their inbox until one claims it (`claim()`) or does it. `None`: nobody in particular.
 - `deadline_kind`: the engine Deadline (engine.deadlines) the domain starts for the step; the
-  inbox and the progress line show its due date. Without one, a step may carry `due(obj)`.
+  inbox and the progress line show its due date. Without one, a step may carry `due(obj)` (a
+  datetime, e.g. a deadline field of the object).
+- Seats: `leader_seat(unit)`, `nearest_seat(role, unit)`, `office_seat(role)` say the usual
+  ones; `seat_holders(seat)` lists who holds one.
 - `url(obj)`: where the step is done (default: `obj.get_absolute_url()`).
 - `unit(obj)`: the unit the step is about (default: `obj.access_unit`); `related`: the
   relations `summary` and `unit` read (selected with the objects, so the inbox's queries do not
@@ -54,12 +57,17 @@ The inbox (`engine.selectors.inbox_tasks`, `task_rows`) and the progress line
 the tables; nothing else needs registering.
 
 An object that predates its flow gets its process on its first `advance()`, or from
-`manage.py steps_backfill` (idempotent) for every registered table.
+`manage.py steps_backfill` (idempotent) for every registered table. Objects created or decided
+by the thousand in one statement (imports, evaluation runs, batch approvals) use
+`engine.step_rows.open_many(objs)` and `close_many(model, pks, ...)`: a fenced shortcut that
+writes viewflow's rows set-wise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,14 +160,66 @@ def holds(user, seat_permission: str, unit_id) -> bool:
     return False
 
 
+_seats: ContextVar[dict | None] = ContextVar("step_seats", default=None)
+
+
+@contextmanager
+def seats_remembered():
+    """Answer seat look-ups from memory for the duration of the block (a batch of objects)."""
+    if _seats.get() is not None:
+        yield
+        return
+    token = _seats.set({})
+    try:
+        yield
+    finally:
+        _seats.reset(token)
+
+
+def _remembered(key, find):
+    cache = _seats.get()
+    if cache is None:
+        return find()
+    if key not in cache:
+        cache[key] = find()
+    return cache[key]
+
+
 def office_seat(role: str) -> Seat:
     """The seat of a college-wide role (the discipline office, the quality office): held in the
     unit its holders sit in (the first, in tree order), else the college."""
-    unit = (
-        OrgUnit.objects.filter(memberships__role=role, is_active=True).order_by("path").first()
-        or OrgUnit.get_first_root_node()
-    )
-    return Seat(role, unit)
+
+    def find():
+        unit = (
+            OrgUnit.objects.filter(memberships__role=role, is_active=True).order_by("path").first()
+        )
+        return Seat(role, unit or OrgUnit.get_first_root_node())
+
+    return _remembered(("office", role), find)
+
+
+def nearest_seat(role: str, unit: OrgUnit) -> Seat | None:
+    """The seat of `role` in `unit` or the nearest unit above it where someone holds it (a team
+    leader held in a major covers its courses), or None when nobody holds it there."""
+
+    def find():
+        paths = [*unit.ancestor_paths(), unit.path]
+        found = (
+            OrgUnit.objects.filter(path__in=paths, memberships__role=role, is_active=True)
+            .order_by("-depth")
+            .first()
+        )
+        return Seat(role, found) if found is not None else None
+
+    return _remembered(("nearest", role, unit.pk), find)
+
+
+def leader_seat(unit: OrgUnit) -> Seat:
+    """Who leads a unit: its department's leader for teaching units, an office's own leader,
+    else the quality office (as engine.notifications.unit_leaders says who is told)."""
+    if unit.kind in (OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE):
+        unit = unit.department() or unit
+    return nearest_seat(Role.DEPARTMENT_LEADER, unit) or office_seat(Role.QUALITY_OFFICER)
 
 
 def seat_holders(seat: Seat):
