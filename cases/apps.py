@@ -32,6 +32,7 @@ class CasesConfig(AppConfig):
         )
         home.register(home_cards)
         engine_selectors.register_flow(CaseFlow)
+        engine_selectors.register_progress(Case, CaseFlow)
         engine_selectors.register_pool(inbox_task_q)
         unit_work.register(open_work_in_units)
 

@@ -184,9 +184,11 @@ def task_rows(tasks) -> list:
 def _due(task, obj, live: dict):
     """When a task is due: a step's own engine deadline (`deadline_kind`) or date (`due`); for
     flows without step tables, the object's earliest open deadline. `live`: {kind: Deadline}."""
-    step = getattr(task.flow_task, "step", None)
-    if step is None:
+    from .steps import StepTask
+
+    if not isinstance(task.flow_task, StepTask):
         return min((d.due_at for d in live.values()), default=None)
+    step = task.flow_task.step
     if step.deadline_kind and step.deadline_kind in live:
         return live[step.deadline_kind].due_at
     return step.due(obj) if step.due else None
@@ -352,7 +354,7 @@ def progress(obj, user=None) -> Progress | None:
     flow_class = PROGRESS.get(type(obj))
     if flow_class is None:
         return None
-    flow = flow_class.instance
+    flow = _Hooks(flow_class.instance)
     tasks = list(
         Task.objects.filter(
             process__in=flow.progress_processes(obj).values("pk"), flow_task_type="HUMAN"
@@ -392,7 +394,11 @@ def progress(obj, user=None) -> Progress | None:
 
 
 class ProgressHooks:
-    """The defaults of the progress line's questions to a flow (engine.selectors.progress)."""
+    """The defaults of the progress line's questions to a flow (engine.selectors.progress); a
+    flow answers those it knows better with methods of the same names."""
+
+    def steps_after(self, names, obj) -> list:
+        return []
 
     def done_by(self, task, obj, user) -> str:
         return str(task.owner) if task.owner_id else ""
@@ -410,3 +416,14 @@ class ProgressHooks:
             unit = OrgUnit.objects.filter(pk=task.owner_permission_obj_pk).first()
             return f"{unit} {Role(role).label}" if unit else str(Role(role).label)
         return ""
+
+
+class _Hooks:
+    """A flow's own progress hooks, the defaults where it has none."""
+
+    def __init__(self, flow):
+        self._flow, self._defaults = flow, ProgressHooks()
+
+    def __getattr__(self, name):
+        hook = getattr(self._flow, name, None)
+        return hook if hook is not None else getattr(self._defaults, name)

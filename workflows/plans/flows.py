@@ -22,6 +22,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts import access
+from accounts.models import OrgUnit
 
 from .models import ApprovalProcess, ChangeRequest, ChangeState, ItemState
 from .permissions import PlanCap, can_review, reviewer_users
@@ -125,6 +126,21 @@ class ItemApprovalFlow(flow.Flow):
     def task_url(self, task) -> str:
         return task_url(task)
 
+    # what engine.selectors.progress asks (the item page's progress line)
+    def progress_processes(self, subject):
+        return processes_of(subject)
+
+    def waiting_for(self, task, subject) -> str:
+        if task.owner_id:
+            return str(task.owner)
+        if task.flow_task.step == REVIEW:
+            unit = subject.reviewing_unit or subject.owner_unit.department() or subject.owner_unit
+            return str(unit)
+        return str(OrgUnit.Kind.COMMITTEE.label)
+
+    def steps_after(self, names, subject) -> list:
+        return [self.committee.task_title] if REVIEW in names else []
+
     def review_view(self, request, **kwargs):
         from . import views
 
@@ -160,6 +176,8 @@ class ChangeRequestFlow(flow.Flow):
     start_process = ItemApprovalFlow.start_process
     inbox_object = ItemApprovalFlow.inbox_object
     inbox_unit = ItemApprovalFlow.inbox_unit
+    progress_processes = ItemApprovalFlow.progress_processes
+    waiting_for = ItemApprovalFlow.waiting_for
     task_url = ItemApprovalFlow.task_url
     vote_view = ItemApprovalFlow.vote_view
 
@@ -231,15 +249,6 @@ def may_act(user, task) -> bool:
         return subject.state == ItemState.SUBMITTED and can_review(user, subject)
     waiting = ChangeState.SUBMITTED if isinstance(subject, ChangeRequest) else ItemState.REVIEWED
     return subject.state == waiting and access.can(user, PlanCap.DECIDE)
-
-
-def history(subject) -> list[Task]:
-    """The human steps of the subject's processes, oldest first, with who did them."""
-    return list(
-        Task.objects.filter(process__in=processes_of(subject).values("pk"), flow_task_type="HUMAN")
-        .select_related("owner")
-        .order_by("pk")
-    )
 
 
 def task_url(task) -> str:
