@@ -13,9 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, TruncMonth
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access as accounts_access
@@ -193,20 +191,11 @@ def inbox_task_q(user) -> Q:
 def home_cards(user) -> list[Card]:
     if not accounts_access.has_capability(user, CaseCap.FILE):
         return []
-    from engine.selectors import flow_key, inbox_filtered
+    from engine.selectors import inbox_card
 
     from .flows import CaseFlow
 
-    key = flow_key(CaseFlow)
-    return [
-        Card(
-            title=str(_("Cases waiting for me")),
-            # the one inbox's count, so the card and 我的待办 never disagree
-            count=inbox_filtered(user, process=key).count(),
-            url=f"{reverse('engine:inbox')}?{urlencode({'process': key})}",
-            empty_text=str(_("Nothing to do.")),
-        )
-    ]
+    return [inbox_card(user, CaseFlow, _("Cases waiting for me"), _("Nothing to do."))]
 
 
 def _median_days(pairs) -> float | None:

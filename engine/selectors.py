@@ -104,6 +104,23 @@ def inbox_filtered(user, *, process: str = "", unit: OrgUnit | None = None):
     return tasks
 
 
+def inbox_card(user, flow_class, title, empty_text=""):
+    """A home page card counting one process's tasks in the user's inbox, linking to them: the
+    cards and 我的待办 count from the same selector, so they never disagree."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from accounts.home import Card
+
+    key = flow_key(flow_class)
+    return Card(
+        title=str(title),
+        count=inbox_filtered(user, process=key).count(),
+        url=f"{reverse('engine:inbox')}?{urlencode({'process': key})}",
+        empty_text=str(empty_text),
+    )
+
+
 def inbox_processes() -> list[tuple[str, str]]:
     """(key, title) of every process the inbox can filter by."""
     return [(flow_key(f), str(f.process_title)) for f in FLOWS]
@@ -122,7 +139,7 @@ def task_rows(tasks) -> list:
     from django.contrib.contenttypes.models import ContentType
     from django.contrib.contenttypes.prefetch import GenericPrefetch
 
-    from .steps import StepFlow
+    from .steps import SEAT_PREFIX, StepFlow
 
     rows = [t for t in tasks if t.flow_task is not None]
     by_flow = defaultdict(list)
@@ -164,6 +181,9 @@ def task_rows(tasks) -> list:
             task.obj = of(task.process) if of else None
             task.unit = unit_of(task.obj, task) if unit_of and task.obj is not None else None
             task.about = task.process.brief
+            task.claimable = task.owner_id is None and (task.owner_permission or "").startswith(
+                SEAT_PREFIX
+            )
             task.process_title = flow_class.process_title
             if task.obj is not None:
                 objects.append(task.obj)

@@ -73,7 +73,6 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock, nodes
 from viewflow.workflow.models import Task
@@ -453,14 +452,3 @@ def _complete(task, actor, outcome: str) -> None:
     if task.status == STATUS.ASSIGNED:
         activation.start(None)
     activation.execute()
-
-
-def claim(*, actor, task) -> None:
-    """Take a seat's task (viewflow assign): it leaves the other holders' inboxes."""
-    from django.core.exceptions import PermissionDenied
-
-    if not task.flow_task.can_assign(actor, task):
-        raise PermissionDenied(_("This task is not waiting for you."))
-    with task.flow_task.flow_class.lock(task.process_id):
-        task.refresh_from_db()
-        task.flow_task.activation_class(task).assign(actor)

@@ -96,6 +96,19 @@ def inbox(request):
 
 
 @login_required
+@require_POST
+def task_claim(request, pk):
+    from viewflow.workflow.models import Task
+
+    task = Task.objects.filter(pk=pk).select_related("process").first()
+    if task is None:
+        raise Http404
+    services.task_claim(actor=request.user, task=task)
+    messages.success(request, _("The task is yours now; the others no longer see it."))
+    return redirect("engine:inbox")
+
+
+@login_required
 def overdue_list(request):
     access.require(request.user, OVERDUE_VIEW)
     page = Paginator(selectors.overdue_visible_to(request.user), 50).get_page(

@@ -98,3 +98,23 @@ def test_a_confidential_report_waits_for_the_office_step_by_step(cast, client):
     assert not line.current and len(line.done) == len(walk)
     assert {s.who for s in line.done} == {str(cast.discipline_officer), str(second)}
     assert Report.objects.get(pk=report.pk).reporter_id is None
+
+
+def test_one_holder_takes_a_seats_task_and_the_others_no_longer_see_it(cast, client):
+    from accounts.models import AuditEntry
+
+    second = UserFactory(full_name="第二负责人")
+    Membership.objects.create(user=second, org_unit=cast.units.xx, role=Role.DEPARTMENT_LEADER)
+    supervision = supervise(client, cast, file_case(cast.teacher, cast.units.rj))
+    [row] = [r for r in inbox_rows(client, second) if r.obj == supervision]
+    assert row.claimable
+    client.force_login(cast.jd_leader)
+    assert client.post(reverse("engine:task_claim", args=[row.pk])).status_code == 403
+    client.force_login(second)
+    assert client.post(reverse("engine:task_claim", args=[row.pk])).status_code == 302
+    assert [r.obj for r in inbox_rows(client, second) if r.obj == supervision] == [supervision]
+    assert not [r for r in inbox_rows(client, cast.xx_leader) if r.obj == supervision]
+    assert client.post(reverse("engine:task_claim", args=[row.pk])).status_code == 403
+    assert AuditEntry.objects.filter(action="task.claim", actor=second).exists()
+    line = client.get(supervision.get_absolute_url()).context["progress"]
+    assert [s.who for s in line.current] == [str(second)]
