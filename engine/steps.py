@@ -5,7 +5,7 @@ and which engine deadline times it; the engine builds the viewflow flow from the
 domain's FSM services stay the only place a state changes: after a transition they call
 `advance()` in their own transaction, which completes the open task (owner = the actor, the
 outcome in `task.data`) and opens the task the new state waits for. So the inbox
-(`engine.selectors.inbox`) and the progress line (`engine.selectors.progress`) never disagree
+(`engine.selectors.inbox_tasks`) and the progress line (`engine.selectors.progress`) never disagree
 with the object.
 
 Declaring a process (in the domain app's `flows.py`, imported from its AppConfig.ready())::
@@ -24,7 +24,7 @@ Declaring a process (in the domain app's `flows.py`, imported from its AppConfig
                     name="acknowledge",
                     title=_("Acknowledge the warning"),
                     who=lambda w: steps.Seat(Role.DEPARTMENT_LEADER, w.responsible_unit),
-                    deadline_kind="monitoring.warning_response",
+                    deadline_kind="warning.response",
                 ),
             ],
         )
@@ -40,7 +40,8 @@ Rules of the table:
 - `who(obj)` returns a user (the task is ASSIGNED to them) or a `Seat(role, unit)`: the task stays
   unowned (NEW) with viewflow's `owner_permission = "role:<role>"` and `owner_permission_obj` =
   the unit, and everyone holding that role in that unit (any unit, for college-wide roles) sees
-  it in their inbox until one claims it (`claim()`) or does it. `None`: nobody in particular.
+  it in their inbox until one takes it (`engine.services.task_claim`) or does it. `None`:
+  nobody in particular.
 - `deadline_kind`: the engine Deadline (engine.deadlines) the domain starts for the step; the
   inbox and the progress line show its due date. Without one, a step may carry `due(obj)` (a
   datetime, e.g. a deadline field of the object).
@@ -54,7 +55,16 @@ Rules of the table:
 
 The inbox (`engine.selectors.inbox_tasks`, `task_rows`) and the progress line
 (`engine.selectors.progress`, `{% progress_line obj %}` from engine_tags on the object page) read
-the tables; nothing else needs registering.
+the tables; nothing else needs registering. A home page card that counts what waits for the
+person uses `engine.selectors.inbox_card(user, FlowClass, title)`, so it never contradicts the
+inbox. A seat's holder takes its task with `engine.services.task_claim` (the inbox's button).
+
+Flows that are not step tables (cases.flows.CaseFlow, the plans' approval flows) join the same
+inbox and progress line with `engine.selectors.register_flow`, `register_pool` (a Q over
+viewflow's Task for unowned tasks a seat cannot describe) and `register_progress(model, flow)`,
+and answer the hooks `inbox_object`, `inbox_unit`, `task_url`, `progress_processes`,
+`done_by`, `outcome_label`, `waiting_for`, `steps_after` (defaults in
+`engine.selectors.ProgressHooks`).
 
 An object that predates its flow gets its process on its first `advance()`, or from
 `manage.py steps_backfill` (idempotent) for every registered table. Objects created or decided
@@ -421,18 +431,29 @@ def advance(obj, *, actor=None, outcome: str = "") -> None:
     the open task as `actor` with `outcome`, and open the task the new state waits for.
 
     `actor` None (the system, or a reporter who hid their identity) completes it named to
-    nobody. No running process (the object predates its flow): one starts."""
+    nobody. No running process (the object predates its flow): one starts.
+
+    The open tasks are read with their process row locked (`select_for_update` of both, the
+    same row lock as the flow's `lock_impl`), in one query: the process is not locked again."""
     flow_class = flow_for(obj)
-    process = _running(flow_class, obj)
-    if process is None:
+    tasks = list(
+        Task.objects.select_for_update(of=("self", "process"))
+        .select_related("process")
+        .filter(
+            process__flow_class=flow_class,
+            process__status=PROCESS.NEW,
+            process__artifact_content_type=ContentType.objects.get_for_model(obj),
+            process__artifact_object_id=obj.pk,
+            status__in=OPEN,
+        )
+        .order_by("pk")
+    )
+    if not tasks:
         start(obj)
         return
-    process.artifact = obj
-    tasks = Task.objects.filter(process=process, status__in=OPEN).select_for_update()
-    with flow_class.lock(process.pk):
-        for task in tasks:
-            task.process = process
-            _complete(task, actor, outcome)
+    for task in tasks:
+        task.process.artifact = obj
+        _complete(task, actor, outcome)
 
 
 def _complete(task, actor, outcome: str) -> None:
