@@ -28,6 +28,8 @@ from .forms import (
 )
 from .models import Membership, OrgUnit
 
+HOME_TASKS = 10
+
 
 @login_required
 def home(request):
@@ -44,7 +46,7 @@ def home(request):
         {
             "memberships": memberships,
             "duties": duties,
-            "tasks": task_rows(inbox_tasks(request.user)[:20]),
+            "tasks": task_rows(inbox_tasks(request.user)[:HOME_TASKS]),
             "cards": home_cards.cards_for(request.user),
         },
     )

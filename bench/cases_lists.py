@@ -1,5 +1,6 @@
-"""Case list and inbox server time with 100k cases and 2k users, against a plain Django ListView
-over the same table, in the same run; and queries per page vs page size and vs N.
+"""Case list and inbox (the cases' and 我的待办) server time with 100k cases and 2k users,
+against a plain Django ListView over the same table, in the same run; and queries per page vs
+page size and vs N.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<bench db> python bench/cases_lists.py [N]
 
@@ -211,6 +212,8 @@ def measure(username, url):
 
 def queries(username, url, page_size):
     case_views.PAGE_SIZE = page_size
+    if url == "/inbox/":
+        url = f"{url}?per={page_size}"
     client = client_for(username)
     client.get(url)  # warm caches
     with CaptureQueriesContext(connection) as captured:
@@ -240,6 +243,9 @@ def main():
         ("case list, student", student, "/cases/"),
         ("inbox, quality office", "zgb", "/cases/inbox/"),
         ("inbox, department leader", "xx_leader", "/cases/inbox/"),
+        # 我的待办: every process's open tasks (engine.selectors.inbox_tasks)
+        ("my to-do, quality office", "zgb", "/inbox/"),
+        ("my to-do, department leader", "xx_leader", "/inbox/"),
     ]
     print(
         f"server time, {CLIENTS} concurrent clients x {REQUESTS} requests, page size "

@@ -9,12 +9,14 @@ class CasesConfig(AppConfig):
     def ready(self):
         from accounts import access, home, navigation, unit_work
         from engine import attachments, signals
+        from engine import selectors as engine_selectors
 
         from . import duties, messages, services
         from .access import can_download_attachment
+        from .flows import CaseFlow
         from .models import Case, Notice, RectificationReport
         from .permissions import CAPABILITIES, CaseCap
-        from .selectors import home_cards, open_work_in_units
+        from .selectors import home_cards, inbox_task_q, open_work_in_units
 
         access.grant_capabilities(CAPABILITIES)
         duties.register()
@@ -33,6 +35,9 @@ class CasesConfig(AppConfig):
             )
         )
         home.register(home_cards)
+        engine_selectors.register_flow(CaseFlow)
+        engine_selectors.register_progress(Case, CaseFlow)
+        engine_selectors.register_pool(inbox_task_q)
         unit_work.register(open_work_in_units)
 
         from .confidential import hooks

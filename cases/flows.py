@@ -29,6 +29,8 @@ from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.signals import task_finished
 from viewflow.workflow.status import PROCESS, STATUS
 
+from accounts.models import OrgUnit
+
 from . import access
 from .models import Case, CaseProcess, Notice
 from .models import Status as S
@@ -375,7 +377,9 @@ class CaseFlow(flow.Flow):
     process_title = _("Quality incident")
     # what the home page's task list says a task is about (engine.selectors.task_rows)
     process_summary_template = "{{ process.case.number }} {{ process.case.title }}"
-    summary_related = ("case",)
+    summary_related = ("case__accepting_unit",)
+    # the inbox's unit filter (engine.selectors.inbox_filtered)
+    inbox_unit_lookups = ("process__caseprocess__case__accepting_unit",)
 
     def task_url(self, task) -> str:
         return task.flow_task.reverse("execute", args=[task.process_id, task.pk])
@@ -412,6 +416,51 @@ class CaseFlow(flow.Flow):
     feedback = CaseTask(_("Tell the reporter the outcome")).Next(this.route)
     close = CaseTask(_("Rate or close")).Assign(_reporter).Next(this.route)
     end = nodes.End()
+
+    def inbox_object(self, process):
+        return process.case
+
+    def inbox_unit(self, case, task):
+        return case.accepting_unit
+
+    # what engine.selectors.progress asks (the case page's progress line)
+    def progress_processes(self, case):
+        return CaseProcess.objects.filter(case=case)
+
+    def done_by(self, task, case, user) -> str:
+        # the reporter's own steps (a hidden reporter completes them named to nobody)
+        by_reporter = (task.data or {}).get("action") == "rate"
+        if by_reporter or (task.owner_id is not None and task.owner_id == case.reporter_id):
+            return access.reporter_display(user, case)
+        return str(task.owner) if task.owner_id else ""
+
+    def outcome_label(self, task) -> str:
+        from .views import CASE_ACTIONS
+
+        action = (task.data or {}).get("action")
+        return str(CASE_ACTIONS[action][0]) if action in CASE_ACTIONS else ""
+
+    def waiting_for(self, task, case) -> str:
+        name = task.flow_task.name
+        if task.owner_id:
+            # a task named to the reporter is theirs to rate: named only when not hidden
+            return str(task.owner)
+        if name in UNIT_NODES and case.responsible_unit_id:
+            return str(case.responsible_unit)
+        if name == "approve":
+            return str(OrgUnit.Kind.COMMITTEE.label)
+        if name == "findings":
+            return "、".join(str(u) for u in case.investigators.all())
+        return str(case.accepting_unit)
+
+    def steps_after(self, names, case) -> list:
+        order = list(NODE_ACTIONS)
+        if not case.needs_committee:
+            order.remove("approve")
+        last = max((order.index(n) for n in names if n in order), default=None)
+        if last is None:
+            return []
+        return [getattr(CaseFlow, n).task_title for n in order[last + 1 :]]
 
     def start_process(self, activation, case):
         activation.process.case = case

@@ -13,7 +13,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, TruncMonth
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -177,17 +176,26 @@ def inbox_cases(user):
     )
 
 
+def inbox_task_q(user) -> Q:
+    """The engine inbox's pool of case tasks named to nobody: those of the cases `inbox_cases`
+    puts in front of the user (tasks named to them are in the inbox already)."""
+    from .flows import OPEN
+
+    return Q(
+        owner__isnull=True,
+        status__in=OPEN,
+        process__caseprocess__case__in=inbox_cases(user).values("pk"),
+    )
+
+
 def home_cards(user) -> list[Card]:
     if not accounts_access.has_capability(user, CaseCap.FILE):
         return []
-    return [
-        Card(
-            title=str(_("Cases waiting for me")),
-            count=inbox_cases(user).count(),
-            url=reverse("cases:inbox"),
-            empty_text=str(_("Nothing to do.")),
-        )
-    ]
+    from engine.selectors import inbox_card
+
+    from .flows import CaseFlow
+
+    return [inbox_card(user, CaseFlow, _("Cases waiting for me"), _("Nothing to do."))]
 
 
 def _median_days(pairs) -> float | None:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from viewflow.workflow.models import Process
 
 from accounts.models import OrgUnit, Role
 
@@ -484,3 +485,18 @@ class DutyRule(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class StepProcess(Process):
+    """The process of a step table (engine.steps): viewflow's own Process row, pointing at the
+    domain object through its public `artifact` fields."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("step process")
+        verbose_name_plural = _("step processes")
+
+    @property
+    def brief(self) -> str:
+        table = self.flow_class.table
+        return table.summary(self.artifact) if self.artifact is not None else ""

@@ -1,7 +1,9 @@
 """Reads shared by every feature: the task inbox, open deadlines, notifications."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -17,9 +19,13 @@ from .models import Deadline, Notification, NotificationPreference
 LEADER_ROLES = (Role.DEPARTMENT_LEADER, Role.TEAM_LEADER, Role.QUALITY_OFFICER)
 
 
-# callables(user) -> task ids: open tasks named to nobody that wait for `user` among others (a
-# committee vote waits for every member who has not voted yet)
+# callables(user) -> a Q over viewflow's Task (or a list of task ids): open tasks named to nobody
+# that wait for `user` among others, where a seat (engine.steps) cannot say it (a committee vote
+# waits for every member who has not voted yet; a case task for whoever the case's access rules
+# put behind it)
 POOLS: list = []
+# every flow whose tasks the inbox lists, in the order of the process filter
+FLOWS: list = []
 
 
 def register_pool(pool) -> None:
@@ -27,37 +33,203 @@ def register_pool(pool) -> None:
     POOLS.append(pool)
 
 
+def register_flow(flow_class) -> None:
+    """List a flow in the inbox's process filter (step flows register themselves)."""
+    if flow_class not in FLOWS:
+        FLOWS.append(flow_class)
+
+
+def _seat_q(user) -> Q:
+    """Open tasks of a seat (role in a unit, engine.steps) the user holds, not yet claimed."""
+    from .steps import SEAT_PREFIX
+
+    college, in_unit = set(), {}
+    for g in access.grants(user):
+        if g.scope == access.Scope.COLLEGE:
+            college.add(f"{SEAT_PREFIX}{g.role}")
+        else:
+            in_unit.setdefault(f"{SEAT_PREFIX}{g.role}", set()).add(str(g.unit_id))
+    q = Q(pk__in=[])
+    if college:
+        q |= Q(owner_permission__in=sorted(college))
+    for permission, units in sorted(in_unit.items()):
+        if permission not in college:
+            q |= Q(owner_permission=permission, owner_permission_obj_pk__in=sorted(units))
+    return Q(status=STATUS.NEW, owner__isnull=True) & q
+
+
 def inbox_tasks(user):
-    """Tasks assigned to the user across every flow, and the pooled tasks waiting for them,
-    oldest first."""
+    """Every open task of every process waiting for the user, oldest first: tasks named to them,
+    tasks of a seat they hold (until one holder claims or does it), and the flows' pools."""
     if not access.is_active_user(user):
         return Task.objects.none()
-    pooled = [pk for pool in POOLS for pk in pool(user)]
-    q = Q(owner=user, status=STATUS.ASSIGNED)
-    if pooled:
-        q |= Q(pk__in=pooled)
-    return Task.objects.filter(q).select_related("process").order_by("created")
+    # the pools' lookups run once per request (the user object lives as long as the request)
+    q = getattr(user, "_inbox_q", None)
+    if q is None:
+        q = Q(owner=user, status__in=(STATUS.ASSIGNED, STATUS.STARTED)) | _seat_q(user)
+        for pool in POOLS:
+            pooled = pool(user)
+            if isinstance(pooled, Q):
+                q |= pooled
+            elif pooled:
+                q |= Q(pk__in=list(pooled))
+        user._inbox_q = q
+    return Task.objects.filter(q, flow_task_type="HUMAN").order_by("created", "pk")
+
+
+def inbox_count(user) -> int:
+    return inbox_tasks(user).count()
+
+
+def flow_key(flow_class) -> str:
+    from viewflow.workflow.fields import get_flow_ref
+
+    return get_flow_ref(flow_class)
+
+
+def inbox_filtered(user, *, process: str = "", unit: OrgUnit | None = None):
+    """The inbox narrowed to one process (a `flow_key`) and to a unit's subtree."""
+    tasks = inbox_tasks(user)
+    if process:
+        tasks = tasks.filter(process__flow_class=process)
+    if unit is not None:
+        units = list(
+            OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
+        )
+        q = Q(owner_permission_obj_pk__in=[str(pk) for pk in units])
+        for flow_class in FLOWS:
+            for lookup in getattr(flow_class, "inbox_unit_lookups", ()):
+                q |= Q(**{f"{lookup}__in": units})
+        tasks = tasks.filter(q)
+    return tasks
+
+
+def inbox_card(user, flow_class, title, empty_text=""):
+    """A home page card counting one process's tasks in the user's inbox, linking to them: the
+    cards and 我的待办 count from the same selector, so they never disagree."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from accounts.home import Card
+
+    key = flow_key(flow_class)
+    return Card(
+        title=str(title),
+        count=inbox_filtered(user, process=key).count(),
+        url=f"{reverse('engine:inbox')}?{urlencode({'process': key})}",
+        empty_text=str(empty_text),
+    )
+
+
+def inbox_processes() -> list[tuple[str, str]]:
+    """(key, title) of every process the inbox can filter by."""
+    return [(flow_key(f), str(f.process_title)) for f in FLOWS]
 
 
 def task_rows(tasks) -> list:
-    """Tasks ready to list: what each is about (`process.brief`, from the flow's
-    `process_summary_template`) and the link to its page (the flow's `task_url(task)`). Each
-    flow's processes are read in one query, with the relations its summary names in
-    `summary_related`, instead of one query per row."""
+    """Tasks ready to list, in a number of queries that does not grow with the rows: for each
+    task `title` (the step), `about` (the object, from the flow's summary), `unit`, `due`,
+    `days_left`, `overdue`, `url` and `process_title`.
+
+    Each flow's processes are read in one query with the relations its summary names
+    (`summary_related`; step flows: their objects per table, with the table's `related`); the
+    flow tells what a task is about with `inbox_object(process)`, its unit with
+    `inbox_unit(obj, task)` and its link with `task_url(task)`. Due dates come from the objects'
+    open engine deadlines (the step's `deadline_kind`, else the earliest), in one query."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.contenttypes.prefetch import GenericPrefetch
+
+    from .steps import SEAT_PREFIX, StepFlow
+
     rows = [t for t in tasks if t.flow_task is not None]
     by_flow = defaultdict(list)
     for task in rows:
         by_flow[task.flow_task.flow_class].append(task)
+    step_flows = [f for f in by_flow if issubclass(f, StepFlow)]
+    if step_flows:
+        from .models import StepProcess
+
+        prefetch = GenericPrefetch(
+            "artifact",
+            [f.table.model.objects.select_related(*f.table.related) for f in step_flows],
+        )
+        processes = StepProcess.objects.prefetch_related(prefetch).in_bulk(
+            {t.process_id for f in step_flows for t in by_flow[f]}
+        )
+        for flow_class in step_flows:
+            for task in by_flow[flow_class]:
+                if task.process_id in processes:
+                    task.process = processes[task.process_id]
     for flow_class, group in by_flow.items():
+        if flow_class in step_flows:
+            continue
         related = getattr(flow_class, "summary_related", ())
         processes = flow_class.process_class.objects.select_related(*related).in_bulk(
             {t.process_id for t in group}
         )
-        link = getattr(flow_class.instance, "task_url", None)
         for task in group:
-            task.process = processes.get(task.process_id, task.process)
+            if task.process_id in processes:
+                task.process = processes[task.process_id]
+    objects = []
+    for flow_class, group in by_flow.items():
+        instance = flow_class.instance
+        link = getattr(instance, "task_url", None)
+        of = getattr(instance, "inbox_object", None)
+        unit_of = getattr(instance, "inbox_unit", None)
+        for task in group:
             task.url = link(task) if link else ""
+            task.obj = of(task.process) if of else None
+            task.unit = unit_of(task.obj, task) if unit_of and task.obj is not None else None
+            task.about = task.process.brief
+            task.claimable = task.owner_id is None and (task.owner_permission or "").startswith(
+                SEAT_PREFIX
+            )
+            task.process_title = flow_class.process_title
+            if task.obj is not None:
+                objects.append(task.obj)
+    due = _open_deadlines(objects)
+    now = timezone.now()
+    with calendar.batch():
+        for task in rows:
+            task.due = None
+            if task.obj is not None:
+                ct = ContentType.objects.get_for_model(task.obj)
+                task.due = _due(task, task.obj, due.get((ct.pk, str(task.obj.pk)), {}))
+            task.days_left = calendar.working_days_left(task.due, now) if task.due else None
+            task.overdue = task.due is not None and task.due < now
+            task.overdue_days = max(-(task.days_left or 0), 0)
     return rows
+
+
+def _due(task, obj, live: dict):
+    """When a task is due: a step's own engine deadline (`deadline_kind`) or date (`due`); for
+    flows without step tables, the object's earliest open deadline. `live`: {kind: Deadline}."""
+    from .steps import StepTask
+
+    if not isinstance(task.flow_task, StepTask):
+        return min((d.due_at for d in live.values()), default=None)
+    step = task.flow_task.step
+    if step.deadline_kind and step.deadline_kind in live:
+        return live[step.deadline_kind].due_at
+    return step.due(obj) if step.due else None
+
+
+def _open_deadlines(objects) -> dict:
+    """{(content type id, object id): {kind: open Deadline}} for the objects, in one query."""
+    from django.contrib.contenttypes.models import ContentType
+
+    if not objects:
+        return {}
+    ids = defaultdict(set)
+    for obj in objects:
+        ids[ContentType.objects.get_for_model(obj).pk].add(str(obj.pk))
+    q = Q(pk__in=[])
+    for ct, pks in ids.items():
+        q |= Q(content_type_id=ct, object_id__in=sorted(pks))
+    found = defaultdict(dict)
+    for deadline in Deadline.objects.filter(q, status=Deadline.Status.OPEN):
+        found[(deadline.content_type_id, deadline.object_id)][deadline.kind] = deadline
+    return found
 
 
 def led_units(user):
@@ -164,3 +336,113 @@ def timeline(obj):
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
     ).order_by("created_at", "id")
+
+
+# model -> the flow whose progress its page shows (step flows register themselves)
+PROGRESS: dict = {}
+
+
+def register_progress(model, flow_class) -> None:
+    PROGRESS[model] = flow_class
+
+
+@dataclass
+class ProgressStep:
+    title: str
+    who: str = ""
+    when: object = None
+    outcome: str = ""
+    due: object = None
+    days_left: int | None = None
+    overdue: bool = False
+
+
+@dataclass
+class Progress:
+    done: list
+    current: list
+    after: list
+
+
+def progress(obj, user=None) -> Progress | None:
+    """The progress line of an object: its done steps (who, when, outcome), the current step
+    (who must act: a person, or a unit and role; due date; overdue) and the steps that come
+    after, in the order of its flow. The flow answers, through hooks with defaults:
+    `progress_processes(obj)`, `done_by(task, obj, user)` (where identities may be hidden),
+    `outcome_label(task)`, `waiting_for(task, obj)` and `steps_after(names, obj)`."""
+    flow_class = PROGRESS.get(type(obj))
+    if flow_class is None:
+        return None
+    flow = _Hooks(flow_class.instance)
+    tasks = list(
+        Task.objects.filter(
+            process__in=flow.progress_processes(obj).values("pk"), flow_task_type="HUMAN"
+        )
+        .select_related("owner")
+        .order_by("created", "pk")
+    )
+    done, current = [], []
+    live = _open_deadlines([obj]).get((ContentType.objects.get_for_model(obj).pk, str(obj.pk)), {})
+    now = timezone.now()
+    for task in tasks:
+        if task.flow_task is None:
+            continue
+        if task.status == STATUS.DONE:
+            done.append(
+                ProgressStep(
+                    title=task.title,
+                    who=flow.done_by(task, obj, user),
+                    when=task.finished,
+                    outcome=flow.outcome_label(task),
+                )
+            )
+        elif task.status in (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED):
+            due = _due(task, obj, live)
+            days_left = calendar.working_days_left(due, now) if due else None
+            current.append(
+                ProgressStep(
+                    title=task.title,
+                    who=flow.waiting_for(task, obj),
+                    due=due,
+                    days_left=days_left,
+                    overdue=due is not None and due < now,
+                )
+            )
+    names = [t.flow_task.name for t in tasks if t.status in (STATUS.NEW, STATUS.ASSIGNED)]
+    return Progress(done=done, current=current, after=flow.steps_after(names, obj))
+
+
+class ProgressHooks:
+    """The defaults of the progress line's questions to a flow (engine.selectors.progress); a
+    flow answers those it knows better with methods of the same names."""
+
+    def steps_after(self, names, obj) -> list:
+        return []
+
+    def done_by(self, task, obj, user) -> str:
+        return str(task.owner) if task.owner_id else ""
+
+    def outcome_label(self, task) -> str:
+        return ""
+
+    def waiting_for(self, task, obj) -> str:
+        from .steps import SEAT_PREFIX
+
+        if task.owner_id:
+            return str(task.owner)
+        if (task.owner_permission or "").startswith(SEAT_PREFIX):
+            role = task.owner_permission[len(SEAT_PREFIX) :]
+            unit = OrgUnit.objects.filter(pk=task.owner_permission_obj_pk).first()
+            return f"{unit} {Role(role).label}" if unit else str(Role(role).label)
+        return ""
+
+
+class _Hooks:
+    """A flow's own progress hooks, the defaults where it has none."""
+
+    def __init__(self, flow):
+        self._flow, self._defaults = flow, ProgressHooks()
+
+    def __getattr__(self, name):
+        hook = getattr(self._flow, name, None)
+        return hook if hook is not None else getattr(self._defaults, name)

@@ -55,3 +55,27 @@ def delivery_retry(*, actor, deliveries) -> int:
 
         transaction.on_commit(lambda: publish_quietly(send_outside), robust=True)
     return len(rows)
+
+
+@transaction.atomic
+def task_claim(*, actor, task) -> None:
+    """Take a seat's open task (viewflow's assign): it leaves the other holders' inboxes and
+    stays in the claimer's until they do it."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from .steps import StepTask
+
+    if not isinstance(task.flow_task, StepTask) or not task.flow_task.can_assign(actor, task):
+        raise PermissionDenied(_("This task is not waiting for you."))
+    with task.flow_task.flow_class.lock(task.process_id):
+        task.refresh_from_db()
+        if not task.flow_task.can_assign(actor, task):
+            raise PermissionDenied(_("Someone else has taken this task."))
+        task.flow_task.activation_class(task).assign(actor)
+    audit_record(
+        actor=actor,
+        action="task.claim",
+        obj=task.process.artifact,
+        after={"task": task.pk, "step": task.flow_task.name},
+    )

@@ -5,6 +5,7 @@ from . import views
 app_name = "engine"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/claim/", views.task_claim, name="task_claim"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),

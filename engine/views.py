@@ -61,16 +61,51 @@ def attachment_download(request, pk):
     return response
 
 
+INBOX_PAGE_SIZES = (25, 100)
+
+
 @login_required
 def inbox(request):
+    """我的待办: every open task of every process for the user, filtered by process and unit."""
+    processes = selectors.inbox_processes()
+    process = request.GET.get("process", "")
+    if process not in {key for key, _title in processes}:
+        process = ""
+    units = access.visible_units(request.user).order_by("path")
+    unit_id = request.GET.get("unit", "")
+    unit = units.filter(pk=unit_id).first() if unit_id.isdigit() else None
+    per = request.GET.get("per", "")
+    per = int(per) if per.isdigit() and int(per) in INBOX_PAGE_SIZES else INBOX_PAGE_SIZES[0]
+    tasks = selectors.inbox_filtered(request.user, process=process, unit=unit)
+    page = Paginator(tasks, per).get_page(request.GET.get("page"))
     return render(
         request,
         "engine/inbox.html",
         {
+            "page": page,
+            "rows": selectors.task_rows(page.object_list),
+            "processes": processes,
+            "process": process,
+            "units": units,
+            "unit": unit,
+            "per": per,
+            "page_sizes": INBOX_PAGE_SIZES,
             "items": selectors.inbox_items(request.user),
-            "tasks": selectors.inbox_tasks(request.user),
         },
     )
+
+
+@login_required
+@require_POST
+def task_claim(request, pk):
+    from viewflow.workflow.models import Task
+
+    task = Task.objects.filter(pk=pk).select_related("process").first()
+    if task is None:
+        raise Http404
+    services.task_claim(actor=request.user, task=task)
+    messages.success(request, _("The task is yours now; the others no longer see it."))
+    return redirect("engine:inbox")
 
 
 @login_required

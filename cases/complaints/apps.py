@@ -14,7 +14,7 @@ class ComplaintsConfig(AppConfig):
         from accounts import access, home, navigation
         from engine import attachments, notifications
 
-        from . import services
+        from . import flows, services  # noqa: F401 (flows: the step table registers)
         from .capabilities import CAPABILITIES, OVERSEE
         from .models import Supervision
         from .selectors import home_cards, supervision_visible

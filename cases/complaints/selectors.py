@@ -7,7 +7,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, Count, Exists, OuterRef, Q
 from django.db.models.functions import Cast
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
@@ -170,18 +169,6 @@ def may_answer(user, supervision: Supervision) -> bool:
     return supervision.is_open and is_accepting_body(user, supervision.case)
 
 
-def open_supervisions_for(user):
-    """Supervision requests waiting for an answer from a body `user` leads or sits in."""
-    if not access.is_active_user(user):
-        return Supervision.objects.none()
-    cases = visible_cases(user).filter(kind=Case.Kind.COMPLAINT)
-    return (
-        Supervision.objects.filter(status=Supervision.Status.OPEN, case__in=cases)
-        .select_related("case", "unit")
-        .order_by("due_at")
-    )
-
-
 def case_timeline(case: Case):
     """The case's audit rows (filing, each step, supervision requests and answers, deadline
     reminders and escalations) as actions and times: the office sees what happened and when,
@@ -196,16 +183,12 @@ def supervisions_of(case: Case):
 
 
 def home_cards(user) -> list[Card]:
-    cards = []
+    """Supervision requests waiting for the user, counted by the one inbox."""
     if access.has_capability(user, SUPERVISE):
-        return cards
-    waiting = [s for s in open_supervisions_for(user) if is_accepting_body(user, s.case)]
-    if waiting:
-        cards.append(
-            Card(
-                title=_("Supervision requests to answer"),
-                count=len(waiting),
-                url=reverse("complaints:supervision", args=[waiting[0].pk]),
-            )
-        )
-    return cards
+        return []
+    from engine.selectors import inbox_card
+
+    from .flows import SupervisionFlow
+
+    card = inbox_card(user, SupervisionFlow, _("Supervision requests to answer"))
+    return [card] if card.count else []

@@ -22,7 +22,7 @@ from cases.access import is_accepting_body
 from cases.confidential import intake
 from cases.models import FINISHED, Case
 from cases.models import Status as S
-from engine import deadlines, notifications
+from engine import deadlines, notifications, steps
 from engine.calendar import add_working_days
 
 from . import selectors
@@ -185,6 +185,7 @@ def supervision_issue(*, actor, case: Case, request: str, working_days: int | No
         owner_unit=case.accepting_unit,
         due_at=supervision.due_at,
     )
+    steps.start(supervision)
     audit_record(
         actor=actor,
         action="case.supervise",
@@ -223,6 +224,7 @@ def supervision_answer(*, actor, supervision: Supervision, answer: str) -> Super
     supervision.status = Supervision.Status.ANSWERED
     supervision.save()
     deadlines.deadline_complete(obj=supervision, kind=SUPERVISION_KIND)
+    steps.advance(supervision, actor=actor, outcome="answered")
     audit_record(
         actor=actor,
         action="case.supervision_answer",

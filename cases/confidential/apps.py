@@ -14,7 +14,7 @@ class ConfidentialConfig(AppConfig):
         from engine import attachments, notifications
 
         from . import capabilities as caps
-        from . import selectors
+        from . import flows, selectors  # noqa: F401 (flows: the step table registers)
         from .models import Report, ReportAddition
 
         access.grant_capabilities({Role.DISCIPLINE_OFFICER: caps.OFFICE})

@@ -21,7 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts import access
 from accounts.audit import audit_record
 from accounts.models import Role
-from engine import notifications, sequences
+from engine import notifications, sequences, steps
 
 from . import capabilities as caps
 from . import hooks, intake, selectors
@@ -126,6 +126,7 @@ def report_file(
         code_hash=intake.code_digest(code, selectors.CODE_PURPOSE),
     )
     ReportStage.objects.create(report=report, status=report.status)
+    steps.start(report)
     _store(report, uploads)
     audit_record(
         actor=None,
@@ -186,6 +187,7 @@ def report_advance(*, actor, report: Report, action: str, text: str = "") -> Rep
         setattr(report, step.text_field, text.strip())
     getattr(report, step.method)(by=actor)
     report.save()
+    steps.advance(report, actor=actor, outcome=report.status)
     ReportStage.objects.create(report=report, status=report.status)
     audit_record(
         actor=actor,
@@ -213,6 +215,8 @@ def report_mark_spam(*, actor, report: Report, spam: bool = True) -> Report:
     before = {"is_spam": report.is_spam}
     report.is_spam = spam
     report.save(update_fields=["is_spam", "updated_at"])
+    if before["is_spam"] != spam:
+        steps.advance(report, actor=actor, outcome="spam" if spam else "not_spam")
     audit_record(
         actor=actor,
         action="report.spam" if spam else "report.not_spam",

@@ -180,7 +180,6 @@ def office_detail(request, pk):
             "can_handle": can_handle,
             "actions": services.allowed_actions(report) if can_handle else [],
             "text_actions": {a for a, s in services.STEPS.items() if s.text_field},
-            "stages": report.stages.all(),
             "notes": report.notes.select_related("author"),
             "additions": [(a, attachments_for(a)) for a in additions],
             "files": attachments_for(report),

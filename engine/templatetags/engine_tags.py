@@ -18,3 +18,9 @@ def page_url(context, number):
     query = context["request"].GET.copy()
     query["page"] = number
     return f"?{query.urlencode()}"
+
+
+@register.inclusion_tag("engine/progress.html", takes_context=True)
+def progress_line(context, obj):
+    """The object's progress line: done steps, who must act now and by when, what comes after."""
+    return {"progress": selectors.progress(obj, context["request"].user)}

@@ -27,7 +27,7 @@ def test_english_is_selectable(cast, client):
     client.force_login(cast.teacher)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("home")).content.decode()
-    assert "My tasks" in page
+    assert "My to-do" in page
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ class MonitoringConfig(AppConfig):
         from . import (
             capabilities,
             engine_bridge,
+            flows,  # noqa: F401 - the step tables register
             imports,  # noqa: F401 - registers the readings import
             selectors,
         )

@@ -18,10 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from engine import step_rows
 from engine.imports import Importer, cell, column_index, import_start, register
 from engine.models import ImportRun
 
 from . import access_rules
+from .flows import ReadingFlow
 from .models import Indicator, Period, PeriodKind, Reading, Subject
 from .periods import resolve as resolve_period
 from .services import reading_value_errors
@@ -229,6 +231,11 @@ def _import_chunk(actor, chunk, context, report) -> None:
             )
         )
     _write(rows)
+    # the new readings wait for their approver (engine inbox), opened set-wise
+    written = Reading.objects.filter(
+        batch=report.result["source"], entered_by=actor, entered_at=now, status="pending"
+    ).select_related(*ReadingFlow.table.related)
+    step_rows.open_many(written)
     report.created += len(rows)
 
 

@@ -17,7 +17,6 @@ from .models import (
     SMALL_LOOP,
     Cycle,
     Improvement,
-    ImprovementStatus,
     Indicator,
     Reading,
     ReadingStatus,
@@ -179,14 +178,14 @@ def stage_overview(user, period, level) -> dict:
 def home_cards(user) -> list[Card]:
     if not access.is_active_user(user):
         return []
-    cards = []
-    pending = readings_to_approve(user).count()
-    if pending:
-        cards.append(Card(_("Readings to approve"), pending, reverse("monitoring:approvals")))
+    from engine.selectors import inbox_card
+
+    from .flows import ImprovementFlow, ReadingFlow
+
+    # what waits for the user is counted by the one inbox; the open warnings are the units'
+    cards = [inbox_card(user, ReadingFlow, _("Readings to approve"))]
     open_warnings = warnings_for(user, open_only=True).filter(status="open").count()
     if open_warnings:
         cards.append(Card(_("Open warnings"), open_warnings, reverse("monitoring:warning_list")))
-    mine = Improvement.objects.filter(owner=user, status=ImprovementStatus.OPEN).count()
-    if mine:
-        cards.append(Card(_("My improvements"), mine, reverse("monitoring:improvement_list")))
-    return cards
+    cards.append(inbox_card(user, ImprovementFlow, _("My improvements")))
+    return [card for card in cards if card.count]

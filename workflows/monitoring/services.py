@@ -13,6 +13,7 @@ from django_fsm import can_proceed
 
 from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit, Role
+from engine import step_rows, steps
 from workflows.levels import Level
 
 from . import access_rules, engine_bridge, evaluation
@@ -191,6 +192,7 @@ def reading_submit(
         note=note,
         entered_by=actor,
     )
+    steps.start(reading)
     audit_record(actor=actor, action="reading.submit", obj=reading, after=snapshot(reading))
     return reading, True
 
@@ -227,6 +229,7 @@ def reading_approve(*, actor, reading: Reading) -> Reading:
     reading.approved_by = actor
     reading.approved_at = timezone.now()
     reading.save(update_fields=["status", "is_current", "approved_by", "approved_at"])
+    steps.advance(reading, actor=actor, outcome=reading.status)
     audit_record(
         actor=actor,
         action="reading.approve",
@@ -252,6 +255,7 @@ def reading_reject(*, actor, reading: Reading, reason: str) -> Reading:
     reading.status = ReadingStatus.REJECTED
     reading.note = reason[:200]
     reading.save(update_fields=["status", "note"])
+    steps.advance(reading, actor=actor, outcome=reading.status)
     audit_record(actor=actor, action="reading.reject", obj=reading, after={"reason": reason})
     return reading
 
@@ -304,6 +308,7 @@ def follow_up(result: evaluation.EvaluationResult) -> None:
         for batch in _batches(qs.iterator(chunk_size=FOLLOW_UP_CHUNK)):
             with transaction.atomic():
                 engine_bridge.start_response_deadlines(batch)
+                step_rows.open_many(batch)
                 engine_bridge.notify_warnings_raised(batch)
             hooked = [w for w in batch if w.indicator.opens_case]
             if hooked:
@@ -311,7 +316,9 @@ def follow_up(result: evaluation.EvaluationResult) -> None:
     if result.resolved:
         resolved = of_run.filter(resolved_run=result.run).order_by("pk")
         for batch in _batches(resolved.values_list("pk", flat=True).iterator(FOLLOW_UP_CHUNK)):
-            engine_bridge.cancel_response_deadlines(batch)
+            with transaction.atomic():
+                engine_bridge.cancel_response_deadlines(batch)
+                step_rows.close_many(Warning, batch, outcome=WarningStatus.RESOLVED)
 
 
 def _batches(rows):
@@ -339,6 +346,7 @@ def warning_acknowledge(*, actor, warning: Warning) -> Warning:
     warning.acknowledged_at = timezone.now()
     warning.save()
     engine_bridge.complete_response_deadline(warning)
+    steps.advance(warning, actor=actor, outcome=warning.status)
     audit_record(actor=actor, action="warning.acknowledge", obj=warning)
     return warning
 
@@ -388,6 +396,8 @@ def improvement_open(
         warning.acknowledged_at = timezone.now()
         warning.save()
         engine_bridge.complete_response_deadline(warning)
+        steps.advance(warning, actor=actor, outcome=warning.status)
+    steps.start(improvement)
     Cycle.objects.filter(subject=subject, period=period, stage=Stage.WARN).update(
         stage=Stage.IMPROVE
     )
@@ -431,6 +441,7 @@ def improvement_submit(*, actor, improvement: Improvement, evidence: str, eviden
     improvement.evidence = evidence
     improvement.data_check = improvement_data_check(improvement)
     improvement.save()
+    steps.advance(improvement, actor=actor, outcome=improvement.status)
     audit_record(
         actor=actor,
         action="improvement.submit",
@@ -468,6 +479,7 @@ def improvement_sign_off(*, actor, improvement: Improvement, effective: bool, no
     improvement.signed_off_by = actor
     improvement.signed_off_at = timezone.now()
     improvement.save()
+    steps.advance(improvement, actor=actor, outcome=improvement.status)
     if effective:
         still_open = Improvement.objects.filter(
             subject_id=improvement.subject_id, period_id=improvement.period_id
@@ -749,9 +761,11 @@ def reading_approve_batch(*, actor, batch: str) -> int:
     Reading.objects.filter(is_current=True, indicator_id__in=indicator_ids).filter(
         Exists(newer)
     ).update(is_current=False, status=ReadingStatus.SUPERSEDED)
+    decided = list(pending.values_list("pk", flat=True))
     count = pending.update(
         status=ReadingStatus.APPROVED, is_current=True, approved_by=actor, approved_at=now
     )
+    step_rows.close_many(Reading, decided, actor=actor, outcome=ReadingStatus.APPROVED)
     periods = set(
         Reading.objects.filter(batch=batch).values_list("indicator_id", "period_id").distinct()
     )

@@ -18,16 +18,23 @@ class PlansConfig(AppConfig):
         from . import (  # noqa: F401 - imports registers the plans import
             cards,
             committee,
+            flows,
             imports,
             notices,
         )
-        from .models import Plan, Standard, Task
+        from .models import ChangeRequest, Plan, Standard, Target, Task
         from .permissions import CAPABILITIES, PlanCap, can_view, task_filter
 
         access.grant_capabilities(CAPABILITIES)
         notices.register()
         committee.register()
         selectors.register_pool(committee.inbox_task_ids)
+        selectors.register_pool(flows.reviewer_task_q)
+        for flow_class in flows.FLOWS:
+            selectors.register_flow(flow_class)
+        for model in (Plan, Target, Standard):
+            selectors.register_progress(model, flows.ItemApprovalFlow)
+        selectors.register_progress(ChangeRequest, flows.ChangeRequestFlow)
         post_delete.connect(
             committee.member_left, sender=Membership, dispatch_uid="plans.committee_member_left"
         )

@@ -22,6 +22,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts import access
+from accounts.models import OrgUnit
 
 from .models import ApprovalProcess, ChangeRequest, ChangeState, ItemState
 from .permissions import PlanCap, can_review, reviewer_users
@@ -30,6 +31,10 @@ OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 SUBJECTS = ("plan", "target", "standard", "change_request")
 REVIEW = "review"
 COMMITTEE = "committee"
+ITEMS = ("plan", "target", "standard")
+# what the inbox reads with a process (engine.selectors.task_rows) and filters its unit by
+INBOX_RELATED = (*(f"{name}__owner_unit" for name in ITEMS), "change_request")
+UNIT_LOOKUPS = tuple(f"process__approvalprocess__{name}__owner_unit" for name in ITEMS)
 
 
 class ServiceStep(flow.View):
@@ -73,9 +78,17 @@ class ItemApprovalFlow(flow.Flow):
     process_title = _("Plan, target or standard approval")
     # what the home page's task list says a task is about (engine.selectors.task_rows)
     process_summary_template = "{{ process.subject }}"
-    summary_related = SUBJECTS
+    summary_related = INBOX_RELATED
+    inbox_unit_lookups = UNIT_LOOKUPS
     process_description = _("Review by the owning level, then the committee's decision.")
     lock_impl = lock.select_for_update_lock
+
+    def inbox_object(self, process):
+        return process.subject
+
+    def inbox_unit(self, subject, task):
+        # a change request's item is a generic relation: its unit would cost a query per row
+        return getattr(subject, "owner_unit", None)
 
     start = flow.StartHandle(this.start_process).Next(this.route)
     # A process started for an item already reviewed (see the plans_start_flows command) goes
@@ -113,6 +126,21 @@ class ItemApprovalFlow(flow.Flow):
     def task_url(self, task) -> str:
         return task_url(task)
 
+    # what engine.selectors.progress asks (the item page's progress line)
+    def progress_processes(self, subject):
+        return processes_of(subject)
+
+    def waiting_for(self, task, subject) -> str:
+        if task.owner_id:
+            return str(task.owner)
+        if task.flow_task.step == REVIEW:
+            unit = subject.reviewing_unit or subject.owner_unit.department() or subject.owner_unit
+            return str(unit)
+        return str(OrgUnit.Kind.COMMITTEE.label)
+
+    def steps_after(self, names, subject) -> list:
+        return [self.committee.task_title] if REVIEW in names else []
+
     def review_view(self, request, **kwargs):
         from . import views
 
@@ -128,7 +156,8 @@ class ChangeRequestFlow(flow.Flow):
     process_class = ApprovalProcess
     process_title = _("Change request")
     process_summary_template = "{{ process.subject }}"
-    summary_related = SUBJECTS
+    summary_related = INBOX_RELATED
+    inbox_unit_lookups = UNIT_LOOKUPS
     process_description = _("The committee approves (a new version comes into force) or rejects.")
     lock_impl = lock.select_for_update_lock
 
@@ -145,6 +174,10 @@ class ChangeRequestFlow(flow.Flow):
     rejected = flow.End().Annotation(title=_("Rejected: version in force unchanged"))
 
     start_process = ItemApprovalFlow.start_process
+    inbox_object = ItemApprovalFlow.inbox_object
+    inbox_unit = ItemApprovalFlow.inbox_unit
+    progress_processes = ItemApprovalFlow.progress_processes
+    waiting_for = ItemApprovalFlow.waiting_for
     task_url = ItemApprovalFlow.task_url
     vote_view = ItemApprovalFlow.vote_view
 
@@ -218,15 +251,6 @@ def may_act(user, task) -> bool:
     return subject.state == waiting and access.can(user, PlanCap.DECIDE)
 
 
-def history(subject) -> list[Task]:
-    """The human steps of the subject's processes, oldest first, with who did them."""
-    return list(
-        Task.objects.filter(process__in=processes_of(subject).values("pk"), flow_task_type="HUMAN")
-        .select_related("owner")
-        .order_by("pk")
-    )
-
-
 def task_url(task) -> str:
     from django.urls import reverse
 
@@ -256,3 +280,18 @@ def open_task_urls(subjects) -> dict[tuple[str, int], str]:
             if subject_id is not None:
                 urls[(name, subject_id)] = task_url(Task(pk=pk, process_id=process_id))
     return urls
+
+
+def reviewer_task_q(user) -> Q:
+    """The engine inbox's pool of review tasks named to nobody (several leaders may review):
+    those of the submitted items the user reviews, as the services decide (`review_filter`)."""
+    from .models import Plan, Standard, Target
+    from .permissions import review_filter
+
+    if PlanCap.REVIEW not in access.capabilities(user):
+        return Q(pk__in=[])
+    items = Q(pk__in=[])
+    for name, model in (("plan", Plan), ("target", Target), ("standard", Standard)):
+        submitted = model.objects.filter(review_filter(user), state=ItemState.SUBMITTED)
+        items |= Q(**{f"process__approvalprocess__{name}__in": submitted.values("pk")})
+    return Q(owner__isnull=True, status=STATUS.NEW, flow_task=ItemApprovalFlow.review) & items

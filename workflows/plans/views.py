@@ -174,7 +174,6 @@ def item_detail(request, kind, pk):
         "reviewing_form": forms.ReviewingUnitForm(
             initial={"reviewing_unit": item.reviewing_unit_id}
         ),
-        "steps": flows.history(item),
     }
     if kind == "plan":
         context["children"] = item.children.filter(
@@ -413,7 +412,6 @@ def change_detail(request, pk):
             "effect": selectors.effect_rows(change.effect),
             "decision": decision,
             "voters": committee.electorate_rows(decision) if decision else [],
-            "steps": flows.history(change),
             "can_decide": access.can(request.user, PlanCap.DECIDE)
             and (decision is None or request.user.pk in decision.electorate),
             "refused": refused if access.can(request.user, PlanCap.DECIDE) else None,

@@ -321,7 +321,9 @@ def test_the_reviewing_office_leader_gets_the_review_of_a_college_plan(cast, log
     )
     page = leader.get(plan.get_absolute_url())
     assert page.status_code == 200
-    assert "所属层级审核</td><td>已分派" in page.content.decode()  # viewflow's status, in Chinese
+    # the progress line: the review waits for the person it was given to
+    [current] = page.context["progress"].current
+    assert (str(current.title), current.who) == ("所属层级审核", str(jwc_leader))
     # Another department's leader neither sees nor reviews it.
     assert login(cast.xx_leader).get(_task_url(task)).status_code == 404
     leader = login(jwc_leader)

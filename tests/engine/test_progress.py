@@ -1,0 +1,46 @@
+"""The progress line (engine.selectors.progress, {% progress_line %}) on the pages of processes
+that are not step tables: a case and a plan's approval. A reporter who hid their identity stays
+hidden in it."""
+
+from django.urls import reverse
+
+from cases.models import Status as S
+from tests.cases.factories import advance, file_case
+from tests.workflows.plans.factories import draft_plan
+
+
+def line(client, user, url):
+    client.force_login(user)
+    page = client.get(url)
+    assert page.status_code == 200
+    return page.context["progress"], page.content.decode()
+
+
+def test_a_case_page_shows_who_acts_now_and_what_comes_after(cast, client):
+    case = file_case(cast.teacher, cast.units.rj, reporter_hidden=True)
+    progress, html = line(client, cast.xx_leader, case.get_absolute_url())
+    assert [s.who for s in progress.current] == ["信息工程系"]
+    assert progress.current[0].due is not None  # the acceptance deadline
+    assert len(progress.after) >= 5 and not progress.done
+    assert 'id="progress"' in html
+    case = advance(cast, case, S.CLOSED)
+    progress, html = line(client, cast.xx_leader, case.get_absolute_url())
+    assert not progress.current and not progress.after
+    rated = progress.done[-1]
+    assert rated.who == "（已隐藏）"
+    assert cast.teacher.full_name not in html
+    assert progress.done[0].who == str(cast.xx_leader) and progress.done[0].outcome
+
+
+def test_a_plan_page_shows_the_review_then_the_committee(cast, client):
+    plan = draft_plan(cast)
+    client.force_login(cast.quality_officer)
+    client.post(reverse("plans:item_submit", args=["plan", plan.pk]))
+    url = reverse("plans:item_detail", args=["plan", plan.pk])
+    progress, _html = line(client, cast.quality_officer, url)
+    assert [s.who for s in progress.current] == [str(cast.quality_officer)]
+    assert len(progress.after) == 1
+    client.post(reverse("plans:item_review", args=["plan", plan.pk]), {"decision": "approve"})
+    progress, _html = line(client, cast.quality_officer, url)
+    assert [s.who for s in progress.current] == ["质量保证委员会"]
+    assert [s.who for s in progress.done] == [str(cast.quality_officer)]

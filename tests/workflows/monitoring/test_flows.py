@@ -1,0 +1,99 @@
+"""Monitoring's human steps in the one inbox and on the progress line (workflows.monitoring.flows):
+a reading waits for its approver, a warning for the team that answers it, an improvement for its
+owner and then for the leader who checks it. Clicked through the pages."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Membership, Role
+from tests.factories import UserFactory
+from workflows.monitoring.models import Improvement, Reading, Warning
+
+pytestmark = pytest.mark.django_db
+
+
+def waiting(client, user, obj):
+    client.force_login(user)
+    page = client.get(reverse("engine:inbox"))
+    assert page.status_code == 200
+    return [row.flow_task.name for row in page.context["rows"] if row.obj == obj]
+
+
+def enter(client, cast, mon, value):
+    client.force_login(cast.xx_member)
+    client.post(
+        "/monitoring/readings/new/",
+        {"indicator": mon.employment.pk, "subject": "rj", "period": mon.y2026.pk, "value": value},
+    )
+    return Reading.objects.order_by("-pk").first()
+
+
+def test_reading_warning_and_improvement_steps_reach_the_right_inboxes(
+    cast, mon, client, django_capture_on_commit_callbacks
+):
+    second = UserFactory(full_name="第二主任")
+    Membership.objects.create(user=second, org_unit=cast.units.xx, role=Role.DEPARTMENT_LEADER)
+    reading = enter(client, cast, mon, "80")
+    for leader in (cast.xx_leader, second):
+        assert waiting(client, leader, reading) == ["approve"], leader
+    assert waiting(client, cast.xx_member, reading) == []
+    client.force_login(cast.xx_leader)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/monitoring/readings/{reading.pk}/approve/")
+    for leader in (cast.xx_leader, second):
+        assert waiting(client, leader, reading) == [], leader
+
+    # the red warning waits for 软件技术's team leader, due by its response deadline
+    warning = Warning.objects.get()
+    assert waiting(client, cast.software_lead, warning) == ["acknowledge"]
+    row = next(r for r in client.get(reverse("engine:inbox")).context["rows"] if r.obj == warning)
+    assert row.due is not None and row.unit == cast.units.rj
+    line = client.get(warning.get_absolute_url()).context["progress"]
+    assert [s.who for s in line.current] == ["软件技术 专业(课程)负责人"]
+    assert line.current[0].due == row.due
+
+    # an improvement answers it: the warning's step is done, the owner's is open
+    client.post(
+        f"/monitoring/warnings/{warning.pk}/improve/",
+        {
+            "title": "提高就业率",
+            "cause_analysis": "校企合作岗位不足",
+            "measures": "新增三家合作企业",
+            "owner": cast.software_member.pk,
+            "deadline": "2027-03-31",
+        },
+    )
+    improvement = Improvement.objects.get()
+    assert waiting(client, cast.software_lead, warning) == []
+    line = client.get(warning.get_absolute_url()).context["progress"]
+    assert not line.current and [s.who for s in line.done] == [str(cast.software_lead)]
+    assert waiting(client, cast.software_member, improvement) == ["submit"]
+    client.force_login(cast.software_member)
+    line = client.get(improvement.get_absolute_url()).context["progress"]
+    assert [s.who for s in line.current] == [str(cast.software_member)]
+    assert line.current[0].due.date().isoformat() == "2027-03-31"
+    assert [str(t) for t in line.after] == ["检查改进成效"]
+
+    # submitted: the department's leaders check it; sent back, it is the owner's again
+    client.post(f"/monitoring/improvements/{improvement.pk}/submit/", {"evidence": "三份协议"})
+    assert waiting(client, cast.software_member, improvement) == []
+    for leader in (cast.xx_leader, second):
+        assert waiting(client, leader, improvement) == ["sign_off"], leader
+    client.force_login(second)
+    client.post(
+        f"/monitoring/improvements/{improvement.pk}/sign-off/", {"effective": "0", "note": "不足"}
+    )
+    for leader in (cast.xx_leader, second):
+        assert waiting(client, leader, improvement) == [], leader
+    assert waiting(client, cast.software_member, improvement) == ["submit"]
+    line = client.get(improvement.get_absolute_url()).context["progress"]
+    assert [s.who for s in line.done] == [str(cast.software_member), str(second)]
+
+
+def test_a_rejected_reading_leaves_the_inbox(cast, mon, client):
+    reading = enter(client, cast, mon, "80")
+    client.force_login(cast.xx_leader)
+    client.post(f"/monitoring/readings/{reading.pk}/reject/", {"reason": "口径不对"})
+    reading.refresh_from_db()
+    assert reading.status == "rejected"
+    assert waiting(client, cast.xx_leader, reading) == []

@@ -1,0 +1,108 @@
+"""Monitoring's human steps as step tables (engine.steps): a reading's approval, a warning's
+acknowledgement, an improvement's submission and effectiveness sign-off."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrgUnit, Role
+from engine import calendar, steps
+
+from .engine_bridge import DEADLINE_KIND
+from .models import (
+    Improvement,
+    ImprovementStatus,
+    Reading,
+    ReadingStatus,
+    Warning,
+    WarningStatus,
+)
+
+
+def _approver(reading):
+    indicator = reading.indicator
+    return indicator.approver or steps.leader_seat(indicator.data_owner_unit)
+
+
+def responder(subject, unit: OrgUnit):
+    """Who answers for a subject: the person for a personal subject, the team leader of a
+    major or course, else the unit's leader (access_rules.can_respond says who else may)."""
+    if subject.subject_user_id is not None:
+        return subject.subject_user
+    if unit.kind in (OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE):
+        seat = steps.nearest_seat(Role.TEAM_LEADER, unit)
+        if seat is not None:
+            return seat
+    return steps.leader_seat(unit)
+
+
+class ReadingFlow(steps.StepFlow):
+    table = steps.StepTable(
+        model=Reading,
+        state_field="status",
+        process_title=_("Reading approval"),
+        summary=lambda r: f"{r.indicator} · {r.subject} · {r.period}",
+        url=lambda r: reverse("monitoring:approvals"),
+        unit=lambda r: r.indicator.data_owner_unit,
+        related=("indicator__data_owner_unit", "indicator__approver", "subject", "period"),
+        outcomes=dict(ReadingStatus.choices),
+        steps=[
+            steps.Step(
+                state=ReadingStatus.PENDING,
+                name="approve",
+                title=_("Approve the reading"),
+                who=_approver,
+            )
+        ],
+    )
+
+
+class WarningFlow(steps.StepFlow):
+    table = steps.StepTable(
+        model=Warning,
+        state_field="status",
+        process_title=_("Warning response"),
+        summary=lambda w: f"{w.indicator} · {w.subject} · {w.get_level_display()}",
+        unit=lambda w: w.responsible_unit,
+        related=("indicator", "subject__subject_user", "responsible_unit"),
+        outcomes=dict(WarningStatus.choices),
+        steps=[
+            steps.Step(
+                state=WarningStatus.OPEN,
+                name="acknowledge",
+                title=_("Acknowledge the warning"),
+                who=lambda w: responder(w.subject, w.responsible_unit),
+                deadline_kind=DEADLINE_KIND,
+            )
+        ],
+    )
+
+
+class ImprovementFlow(steps.StepFlow):
+    table = steps.StepTable(
+        model=Improvement,
+        state_field="status",
+        process_title=_("Improvement"),
+        summary=lambda i: f"{i.title} · {i.subject}",
+        unit=lambda i: i.responsible_unit,
+        related=("subject", "responsible_unit", "owner"),
+        outcomes={
+            ImprovementStatus.SUBMITTED: _("Submitted with evidence"),
+            ImprovementStatus.OPEN: _("Sent back for more work"),
+            ImprovementStatus.CLOSED: _("Judged effective and closed"),
+        },
+        steps=[
+            steps.Step(
+                state=ImprovementStatus.OPEN,
+                name="submit",
+                title=_("Carry out the measures and submit the evidence"),
+                who=lambda i: i.owner,
+                due=lambda i: calendar.end_of_day(i.deadline),
+            ),
+            steps.Step(
+                state=ImprovementStatus.SUBMITTED,
+                name="sign_off",
+                title=_("Check the effectiveness"),
+                who=lambda i: steps.leader_seat(i.responsible_unit),
+            ),
+        ],
+    )
