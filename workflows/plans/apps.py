@@ -21,6 +21,7 @@ class PlansConfig(AppConfig):
             flows,
             imports,
             notices,
+            task_flows,  # the plan task's step table registers
         )
         from .models import Plan, Standard, Task
         from .permissions import CAPABILITIES, PlanCap, can_view, task_filter
