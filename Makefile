@@ -23,6 +23,7 @@ seed: migrate
 	$(BIN)/python manage.py review_load_catalogues
 	$(BIN)/python manage.py seed_indicators
 	$(BIN)/python manage.py seed_plans
+	$(BIN)/python manage.py steps_backfill
 
 run: seed
 	@echo "Serving on http://$(HOST)/ — log in with one of the demo accounts above."

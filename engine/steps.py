@@ -77,6 +77,8 @@ from accounts.models import Membership, OrgUnit, Role
 from .selectors import ProgressHooks, register_flow, register_progress
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+# the nodes every step flow has: a step so named would replace one
+RESERVED_NAMES = frozenset({"start", "route", "end"})
 SEAT_PREFIX = "role:"
 
 
@@ -259,6 +261,8 @@ class StepFlow(ProgressHooks, flow.Flow):
             cls.start = nodes.StartHandle(this.start_process).Next(this.route)
             route = nodes.Switch()
             for step in table.steps:
+                if step.name in RESERVED_NAMES:
+                    raise ValueError(f"{cls.__name__}: a step may not be named {step.name!r}")
                 setattr(cls, step.name, StepTask(step).Next(this.route))
                 route = route.Case(getattr(this, step.name), _goes_to(step))
             cls.route = route.Default(this.end)
