@@ -51,8 +51,13 @@ def test_a_leader_reassigns_a_task_of_their_subtree_with_a_reason_audited(cast, 
     assert rows_for(client, cast.software_lead, task)
     leader_rows = rows_for(client, cast.software_lead, task)
     assert leader_rows[0].may_reassign  # a team leader leads rj itself
-    client.force_login(cast.xx_leader)
     url = reverse("engine:task_reassign", args=[step.pk])
+    # the department leader finds it on the task's page (it is not in their own to-do list)
+    client.force_login(cast.xx_leader)
+    assert url in client.get(task.get_absolute_url()).content.decode()
+    client.force_login(cast.software_member)
+    assert url not in client.get(task.get_absolute_url()).content.decode()
+    client.force_login(cast.xx_leader)
     form = client.get(url)
     assert form.status_code == 200
     assert cast.software_member in form.context["form"].fields["to_user"].queryset
