@@ -13,12 +13,16 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import STATUS
 
 from accounts import access
 from accounts.models import Membership
 
+from . import notifications
+
 REASSIGNABLE = (STATUS.NEW, STATUS.ASSIGNED)
+REASSIGNED = "task.reassigned"
 
 
 def absent_for(user, today=None) -> list:
@@ -115,3 +119,13 @@ def annotate_rows(user, rows) -> None:
     for row in rows:
         row.on_behalf = on_behalf_of(user, row)
         row.may_reassign = may_reassign(user, row)
+
+
+# the step and who handed it over, never what it is about: a confidential process's subject
+# stays on its own page, behind its own access rules
+notifications.register_kind(
+    REASSIGNED,
+    label=_("Task reassigned to you (转办)"),
+    title=_("Reassigned to you: {{ step }}"),
+    body=_("{{ actor }} reassigned the step “{{ step }}” to you: {{ reason }} {{ url }}"),
+)

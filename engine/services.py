@@ -67,7 +67,7 @@ def task_reassign(*, actor, task, to_user, reason: str):
     from viewflow.workflow.models import Task
     from viewflow.workflow.status import STATUS
 
-    from . import delegation
+    from . import delegation, notifications
 
     if not access.is_active_user(actor):
         raise PermissionDenied
@@ -89,6 +89,13 @@ def task_reassign(*, actor, task, to_user, reason: str):
             activation.assign(to_user)
         else:
             activation.reassign(to_user)
+    notifications.notify(
+        kind=delegation.REASSIGNED,
+        recipients=[to_user],
+        url=task.flow_task.flow_class.instance.task_url(task),
+        context={"step": str(task.title), "actor": str(actor), "reason": reason.strip()},
+        dedup_key=f"task.reassign.{task.pk}.{to_user.pk}.{timezone.now().timestamp()}",
+    )
     audit_record(
         actor=actor,
         action="task.reassign",

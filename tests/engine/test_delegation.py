@@ -14,7 +14,7 @@ from viewflow.workflow.models import Task
 
 from accounts.models import AuditEntry
 from engine import services
-from engine.models import Absence
+from engine.models import Absence, Notification
 from tests.engine.test_steps import inbox_rows
 from tests.workflows.plans.factories import draft_plan
 from workflows.plans import services as plan_services
@@ -73,6 +73,9 @@ def test_a_leader_reassigns_a_task_of_their_subtree_with_a_reason_audited(cast, 
     assert entry.actor == cast.xx_leader
     assert entry.after == {"owner": cast.software_member.pk, "reason": "赵磊出差，由何燕负责"}
     assert entry.before == {"owner": None, "seat": "role:team_leader"}
+    told = Notification.objects.get(kind="task.reassigned")
+    assert told.recipient == cast.software_member and "赵磊出差，由何燕负责" in told.body
+    assert told.url == task.get_absolute_url() and task.title not in told.title + told.body
 
 
 def test_reassigning_outside_ones_subtree_is_refused_with_a_message(cast, client):
