@@ -179,3 +179,15 @@ def test_the_deputys_inbox_runs_a_constant_number_of_queries(cast, client):
     assert len(inbox_rows(client, cast.xx_member)) == 8
     client.force_login(cast.xx_member)
     assert queries() == few
+
+
+def test_a_task_named_to_someone_is_reassigned_from_them(cast, client):
+    task = plan_task(cast, lead_unit=cast.units.rj, person=cast.software_lead)
+    step = step_of(task)
+    services.task_reassign(
+        actor=cast.xx_leader, task=step, to_user=cast.software_member, reason="赵磊出差"
+    )
+    assert [r.obj for r in rows_for(client, cast.software_member, task)] == [task]
+    assert not rows_for(client, cast.software_lead, task)
+    entry = AuditEntry.objects.get(action="task.reassign")
+    assert entry.before["owner"] == cast.software_lead.pk
