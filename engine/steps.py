@@ -408,3 +408,32 @@ def claim(*, actor, task) -> None:
     with task.flow_task.flow_class.lock(task.process_id):
         task.refresh_from_db()
         task.flow_task.activation_class(task).assign(actor)
+
+
+def retarget(obj) -> None:
+    """After who does `obj`'s open step changed without a transition (a new person responsible,
+    another lead unit): the open task goes to whom the table names now (in the caller's
+    transaction); no running process: one starts, as on `advance()`."""
+    flow_class = flow_for(obj)
+    process = _running(flow_class, obj)
+    if process is None:
+        start(obj)
+        return
+    table = flow_class.table
+    tasks = Task.objects.filter(process=process, status__in=(STATUS.NEW, STATUS.ASSIGNED))
+    with flow_class.lock(process.pk):
+        for task in tasks.select_for_update():
+            task.process = process
+            who = task.flow_task.step.who(obj)
+            unit = who.unit if isinstance(who, Seat) else table.unit(obj)
+            activation = task.flow_task.activation_class(task)
+            if isinstance(who, Seat):
+                if task.status == STATUS.ASSIGNED:
+                    activation.unassign()
+                task.owner_permission = who.permission
+            elif who is not None and task.status == STATUS.NEW:
+                activation.assign(who)
+            elif who is not None and task.owner_id != who.pk:
+                activation.reassign(who)
+            task.owner_permission_obj = unit
+            task.save()

@@ -36,7 +36,7 @@ from .services import (
     task_key,
     tasks_deadline_sync,
 )
-from .tasks import start_task_steps
+from .tasks import sync_task_steps
 
 # Header text (whitespace removed) → field. The first five are the seed's own columns.
 HEADERS = {
@@ -652,9 +652,9 @@ def _apply(actor, pending, retire_missing: bool) -> dict:
     # deadline. Only new tasks and moved deadlines (re)start: a re-import that only fixes a
     # title keeps the reminders and escalation already under way.
     tasks_deadline_sync(work.to_create, new=True)
-    created = [t.pk for t in work.to_create]
-    if created:
-        transaction.on_commit(lambda: start_task_steps.delay(created))
+    touched = [t.pk for t in [*work.to_create, *work.deadline_moved]]
+    if touched:
+        transaction.on_commit(lambda: sync_task_steps.delay(touched))
     tasks_deadline_sync(work.deadline_moved)
     retired = _retire_missing(actor, plan, pending) if retire_missing else 0
     pending.confirmed_at = timezone.now()

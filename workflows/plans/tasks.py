@@ -62,20 +62,20 @@ def clean_old_files() -> dict:
     return {"imports": imports, "exports": exports}
 
 
-@shared_task(name="plans.start_task_steps")
-def start_task_steps(task_ids: list[int]) -> int:
-    """Open the inbox task of imported plan tasks, after the import's commit (a viewflow
-    process per task would make the import's queries grow with its rows)."""
+@shared_task(name="plans.sync_task_steps")
+def sync_task_steps(task_ids: list[int]) -> int:
+    """Open the inbox task of imported plan tasks, or send it to the new person responsible or
+    lead unit, after the import's commit (a viewflow process per task would make the import's
+    queries grow with its rows)."""
     from django.db import transaction
 
     from engine import steps
 
     from .models import Task
 
-    started = 0
     for pk in task_ids:
         with transaction.atomic():
             task = Task.objects.select_for_update().filter(pk=pk).first()
-            if task is not None and steps.start(task, fresh_only=True) is not None:
-                started += 1
-    return started
+            if task is not None:
+                steps.retarget(task)
+    return len(task_ids)

@@ -78,3 +78,38 @@ def test_the_backfill_opens_existing_tasks_once(cast, client):
     assert backfill(PlanTaskFlow) == 1 and backfill(PlanTaskFlow) == 0
     assert [r.flow_task.name for r in rows_for(client, cast.xx_leader, task)] == ["work"]
     assert steps.processes_of(task).count() == 1
+
+
+def test_imported_tasks_get_their_steps_after_the_commit(
+    cast, login, django_capture_on_commit_callbacks
+):
+    from workflows.plans.models import Task
+
+    from .test_import import SEED_ROWS, _import, _names
+
+    plan = draft_plan(cast)
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        _import(client, plan, SEED_ROWS, mapping=_names(cast))
+    imported = list(Task.objects.filter(plan=plan))
+    assert imported
+    for task in imported:
+        (step,) = steps.processes_of(task).get().task_set.filter(flow_task_type="HUMAN")
+        assert step.owner_permission == "role:department_leader"
+        assert str(step.owner_permission_obj_pk) == str(task.lead_unit_id)
+
+
+def test_a_new_person_responsible_or_lead_unit_takes_the_open_step(cast, client):
+    task = new_task(cast, lead_unit=cast.units.xx)
+    task.person = cast.xx_member
+    task.save()
+    steps.retarget(task)
+    assert [r.flow_task.name for r in rows_for(client, cast.xx_member, task)] == ["work"]
+    assert not rows_for(client, cast.xx_leader, task)
+    task.person = None
+    task.lead_unit = cast.units.jd
+    task.save()
+    steps.retarget(task)
+    assert not rows_for(client, cast.xx_member, task)
+    assert [r.unit for r in rows_for(client, cast.jd_leader, task)] == [cast.units.jd]
+    assert steps.processes_of(task).count() == 1
