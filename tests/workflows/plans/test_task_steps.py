@@ -81,9 +81,12 @@ def test_the_backfill_opens_existing_tasks_once(cast, client):
 
 
 def test_imported_tasks_get_their_steps_after_the_commit(
-    cast, login, django_capture_on_commit_callbacks
+    cast, login, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from config.celery import app as celery_app
     from workflows.plans.models import Task
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the worker, in process
 
     from .test_import import SEED_ROWS, _import, _names
 
