@@ -30,6 +30,13 @@ def backfill(flow_class=ReportFlow) -> int:
     return int("".join(c for c in line[len(title) :] if c.isdigit()))
 
 
+def expert_card(client, user) -> int:
+    """The count on the expert's home-page card of reports to review (0: no card)."""
+    client.force_login(user)
+    cards = client.get(reverse("home")).context["cards"]
+    return sum(c.count for c in cards if str(c.title) == "待复核的报告")
+
+
 def rows_for(client, user, obj):
     return [r for r in inbox_rows(client, user) if r.obj == obj]
 
@@ -126,6 +133,9 @@ def test_a_round_and_its_experts_wait_for_the_right_people(cast, client):
     assert not rows_for(client, cast.expert, assignment)
     client.force_login(cast.quality_officer)
     published = client.post(round_url, {"step": "publish"})
+    # published, not yet under review: the home page's card says what the inbox says
+    assert not rows_for(client, cast.expert, assignment) and expert_card(client, cast.expert) == 0
+    client.force_login(cast.quality_officer)
     assert published.status_code == 302
     round_.refresh_from_db()
     assert round_.status == "disclosed"
@@ -139,6 +149,7 @@ def test_a_round_and_its_experts_wait_for_the_right_people(cast, client):
     assert [r.flow_task.name for r in rows_for(client, cast.expert, round_)] == ["conclude"]
     mine = rows_for(client, cast.expert, assignment)
     assert [r.flow_task.name for r in mine] == ["review"]
+    assert expert_card(client, cast.expert) == 1
     assert mine[0].url == reverse("review:assignment_detail", args=[assignment.pk])
     line = progress(client, cast.expert, mine[0].url)
     assert [str(s.who) for s in line.current] == [str(cast.expert)]
