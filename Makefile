@@ -28,6 +28,7 @@ seed: migrate
 	$(BIN)/python manage.py seed_indicators
 	$(BIN)/python manage.py seed_plans
 	$(BIN)/python manage.py seed_activity
+	$(BIN)/python manage.py steps_backfill
 	$(BIN)/python manage.py demo_logins
 
 run: seed

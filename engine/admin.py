@@ -8,6 +8,7 @@ from accounts.audit import hidden_content_types
 
 from . import duties, notifications, services
 from .models import (
+    Absence,
     Attachment,
     CalendarDay,
     Deadline,
@@ -217,3 +218,12 @@ class DutyRuleAdmin(AuditedModelAdmin):
             "decides."
         )
         return form
+
+
+@admin.register(Absence)
+class AbsenceAdmin(AuditedModelAdmin):
+    list_display = ["user", "kind", "starts_on", "ends_on", "deputy"]
+    list_filter = ["kind"]
+    date_hierarchy = "starts_on"
+    search_fields = ["user__username", "user__full_name", "deputy__username", "deputy__full_name"]
+    autocomplete_fields = ["user", "deputy"]

@@ -29,6 +29,9 @@ class EngineConfig(AppConfig):
         from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)
+        from . import delegation, selectors
+
+        selectors.register_pool(delegation.deputised_q)
         unit_work.register(deadlines.open_work_in_units)
         audit.register_confidential_rows(Notification, notifications.is_confidential)
         audit.register_confidential_rows(

@@ -14,3 +14,41 @@ class CalendarImportForm(forms.Form):
         if upload.size > settings.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than the upload limit."))
         return upload
+
+
+class TaskReassignForm(forms.Form):
+    to_user = forms.ModelChoiceField(label=_("Reassign to"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = candidates
+
+
+class AbsenceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"))
+    starts_on = forms.DateField(label=_("Away from"), widget=forms.DateInput({"type": "date"}))
+    ends_on = forms.DateField(label=_("Away until"), widget=forms.DateInput({"type": "date"}))
+    deputy = forms.ModelChoiceField(label=_("Deputy (代理)"), queryset=None)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from .models import Absence
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Absence.Kind.choices
+        self.fields["deputy"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, memberships__isnull=False)
+            .exclude(pk=user.pk)
+            .distinct()
+            .order_by("full_name", "username")
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", _("The absence cannot end before it starts."))
+        return data

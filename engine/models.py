@@ -500,3 +500,56 @@ class StepProcess(Process):
     def brief(self) -> str:
         table = self.flow_class.table
         return table.summary(self.artifact) if self.artifact is not None else ""
+
+
+class Absence(models.Model):
+    """A person away (出差, 请假) from one date to another, with the deputy (代理) whose inbox
+    shows their tasks meanwhile (engine.delegation). Deadlines keep running."""
+
+    class Kind(models.TextChoices):
+        TRIP = "trip", _("Business trip (出差)")
+        LEAVE = "leave", _("Leave (请假)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="absences",
+        verbose_name=_("person away"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    starts_on = models.DateField(_("away from"))
+    ends_on = models.DateField(_("away until"))
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="deputising",
+        verbose_name=_("deputy (代理)"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="absence_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(deputy=models.F("user")), name="absence_deputy_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["deputy", "ends_on"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_kind_display()} {self.starts_on}–{self.ends_on}"
+
+    def clean(self):
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("The absence cannot end before it starts.")
+        if self.deputy_id and self.deputy_id == self.user_id:
+            errors["deputy"] = _("Name someone else as your deputy.")
+        if errors:
+            raise ValidationError(errors)

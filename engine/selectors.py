@@ -355,6 +355,7 @@ class ProgressStep:
     due: object = None
     days_left: int | None = None
     overdue: bool = False
+    task: object = None
 
 
 @dataclass
@@ -406,6 +407,7 @@ def progress(obj, user=None) -> Progress | None:
                     due=due,
                     days_left=days_left,
                     overdue=due is not None and due < now,
+                    task=task,
                 )
             )
     names = [t.flow_task.name for t in tasks if t.status in (STATUS.NEW, STATUS.ASSIGNED)]

@@ -79,3 +79,92 @@ def task_claim(*, actor, task) -> None:
         obj=task.process.artifact,
         after={"task": task.pk, "step": task.flow_task.name},
     )
+
+
+@transaction.atomic
+def task_reassign(*, actor, task, to_user, reason: str):
+    """转办: a leader hands an open step task of a unit in their subtree to a person holding a
+    membership in that subtree, with a reason; the task leaves its seat (or its owner) for
+    `to_user`. Its deadline runs on."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils.translation import gettext as _
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from . import delegation, notifications
+
+    if not access.is_active_user(actor):
+        raise PermissionDenied
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if not delegation.may_reassign(actor, task):
+        raise PermissionDenied(
+            _("You may reassign only open tasks of the units you lead and the units under them.")
+        )
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the task is reassigned.")})
+    if not delegation.reassign_candidates(actor).filter(pk=to_user.pk).exists():
+        raise ValidationError(
+            {"to_user": _("%(person)s holds no post in a unit under yours.") % {"person": to_user}}
+        )
+    before = {"owner": task.owner_id, "seat": task.owner_permission or ""}
+    activation = task.flow_task.activation_class(task)
+    with task.flow_task.flow_class.lock(task.process_id):
+        if task.status == STATUS.NEW:
+            activation.assign(to_user)
+        else:
+            activation.reassign(to_user)
+    notifications.notify(
+        kind=delegation.REASSIGNED,
+        recipients=[to_user],
+        url=task.flow_task.flow_class.instance.task_url(task),
+        context={"step": str(task.title), "actor": str(actor), "reason": reason.strip()},
+        dedup_key=f"task.reassign.{task.pk}.{to_user.pk}.{timezone.now().timestamp()}",
+    )
+    audit_record(
+        actor=actor,
+        action="task.reassign",
+        obj=task,
+        before=before,
+        after={"owner": to_user.pk, "reason": reason.strip()},
+    )
+    return task
+
+
+@transaction.atomic
+def absence_create(*, actor, kind, starts_on, ends_on, deputy, note=""):
+    """A person marks themselves away and names a deputy (代理)."""
+    from .models import Absence
+
+    if not access.is_active_user(actor):
+        raise access.PermissionDenied
+    absence = Absence(
+        user=actor, kind=kind, starts_on=starts_on, ends_on=ends_on, deputy=deputy, note=note
+    )
+    absence.full_clean()
+    absence.save()
+    audit_record(
+        actor=actor,
+        action="absence.create",
+        obj=absence,
+        after={
+            "kind": kind,
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+            "deputy": deputy.pk,
+        },
+    )
+    return absence
+
+
+@transaction.atomic
+def absence_delete(*, actor, absence) -> None:
+    """Take back an absence (one's own)."""
+    if absence.user_id != getattr(actor, "pk", None):
+        raise access.PermissionDenied
+    audit_record(
+        actor=actor,
+        action="absence.delete",
+        obj=absence,
+        before={"starts_on": absence.starts_on.isoformat(), "ends_on": absence.ends_on.isoformat()},
+    )
+    absence.delete()

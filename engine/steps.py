@@ -94,6 +94,8 @@ from accounts.models import Membership, OrgUnit, Role
 from .selectors import ProgressHooks, register_flow, register_progress
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+# the nodes every step flow has: a step so named would replace one
+RESERVED_NAMES = frozenset({"start", "route", "end"})
 SEAT_PREFIX = "role:"
 
 
@@ -328,6 +330,8 @@ class StepFlow(ProgressHooks, flow.Flow):
             cls.start = nodes.StartHandle(this.start_process).Next(this.route)
             route = nodes.Switch()
             for step in table.steps:
+                if step.name in RESERVED_NAMES:
+                    raise ValueError(f"{cls.__name__}: a step may not be named {step.name!r}")
                 setattr(cls, step.name, StepTask(step).Next(this.route))
                 route = route.Case(getattr(this, step.name), _goes_to(step))
             cls.route = route.Default(this.end)
@@ -473,3 +477,32 @@ def _complete(task, actor, outcome: str) -> None:
     if task.status == STATUS.ASSIGNED:
         activation.start(None)
     activation.execute()
+
+
+def retarget(obj) -> None:
+    """After who does `obj`'s open step changed without a transition (a new person responsible,
+    another lead unit): the open task goes to whom the table names now (in the caller's
+    transaction); no running process: one starts, as on `advance()`."""
+    flow_class = flow_for(obj)
+    process = _running(flow_class, obj)
+    if process is None:
+        start(obj)
+        return
+    table = flow_class.table
+    tasks = Task.objects.filter(process=process, status__in=(STATUS.NEW, STATUS.ASSIGNED))
+    with flow_class.lock(process.pk):
+        for task in tasks.select_for_update():
+            task.process = process
+            who = task.flow_task.step.who(obj)
+            unit = who.unit if isinstance(who, Seat) else table.unit(obj)
+            activation = task.flow_task.activation_class(task)
+            if isinstance(who, Seat):
+                if task.status == STATUS.ASSIGNED:
+                    activation.unassign()
+                task.owner_permission = who.permission
+            elif who is not None and task.status == STATUS.NEW:
+                activation.assign(who)
+            elif who is not None and task.owner_id != who.pk:
+                activation.reassign(who)
+            task.owner_permission_obj = unit
+            task.save()

@@ -1,11 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import delegation_views, views
 
 app_name = "engine"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/claim/", views.task_claim, name="task_claim"),
+    path("tasks/<int:pk>/reassign/", delegation_views.task_reassign, name="task_reassign"),
+    path("notifications/settings/away/", delegation_views.absences, name="absences"),
+    path(
+        "notifications/settings/away/<int:pk>/delete/",
+        delegation_views.absence_delete,
+        name="absence_delete",
+    ),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 
-from . import attachments, documents, imports, jobs, notifications, selectors, services
+from . import attachments, delegation, documents, imports, jobs, notifications, selectors, services
 from . import calendar_import as importer
 from .capabilities import CALENDAR_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
 from .forms import CalendarImportForm
@@ -78,12 +78,14 @@ def inbox(request):
     per = int(per) if per.isdigit() and int(per) in INBOX_PAGE_SIZES else INBOX_PAGE_SIZES[0]
     tasks = selectors.inbox_filtered(request.user, process=process, unit=unit)
     page = Paginator(tasks, per).get_page(request.GET.get("page"))
+    rows = selectors.task_rows(page.object_list)
+    delegation.annotate_rows(request.user, rows)
     return render(
         request,
         "engine/inbox.html",
         {
             "page": page,
-            "rows": selectors.task_rows(page.object_list),
+            "rows": rows,
             "processes": processes,
             "process": process,
             "units": units,

@@ -1,6 +1,6 @@
 from django import template
 
-from engine import selectors
+from engine import delegation, selectors
 
 register = template.Library()
 
@@ -23,4 +23,9 @@ def page_url(context, number):
 @register.inclusion_tag("engine/progress.html", takes_context=True)
 def progress_line(context, obj):
     """The object's progress line: done steps, who must act now and by when, what comes after."""
-    return {"progress": selectors.progress(obj, context["request"].user)}
+    user = context["request"].user
+    line = selectors.progress(obj, user)
+    if line is not None:
+        for step in line.current:
+            step.may_reassign = delegation.may_reassign(user, step.task)
+    return {"progress": line}

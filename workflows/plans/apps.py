@@ -21,6 +21,7 @@ class PlansConfig(AppConfig):
             flows,
             imports,
             notices,
+            task_flows,  # the plan task's step table registers
         )
         from .models import ChangeRequest, Plan, Standard, Target, Task
         from .permissions import CAPABILITIES, PlanCap, can_view, task_filter

@@ -22,7 +22,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, User
-from engine import deadlines
+from engine import deadlines, steps
 from engine import imports as engine_imports
 from engine.imports import TableReader
 
@@ -36,6 +36,7 @@ from .services import (
     task_key,
     tasks_deadline_sync,
 )
+from .tasks import sync_task_steps
 
 # Header text (whitespace removed) → field. The first five are the seed's own columns.
 HEADERS = {
@@ -651,6 +652,9 @@ def _apply(actor, pending, retire_missing: bool) -> dict:
     # deadline. Only new tasks and moved deadlines (re)start: a re-import that only fixes a
     # title keeps the reminders and escalation already under way.
     tasks_deadline_sync(work.to_create, new=True)
+    touched = [t.pk for t in [*work.to_create, *work.deadline_moved]]
+    if touched:
+        transaction.on_commit(lambda: sync_task_steps.delay(touched))
     tasks_deadline_sync(work.deadline_moved)
     retired = _retire_missing(actor, plan, pending) if retire_missing else 0
     pending.confirmed_at = timezone.now()
@@ -723,5 +727,6 @@ def _retire_missing(actor, plan, pending) -> int:
         task.save(update_fields=["state", "updated_at"])
         if was_open:
             deadlines.deadline_cancel(obj=task, kind=TASK_DEADLINE)
+            steps.advance(task, actor=actor, outcome="retired")
         retired += 1
     return retired

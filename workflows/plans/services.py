@@ -17,7 +17,7 @@ from django_fsm import can_proceed
 from accounts import access
 from accounts.audit import audit_record
 from accounts.models import OrgUnit
-from engine import attachments, deadlines
+from engine import attachments, deadlines, steps
 
 from . import committee, flows, notices
 from .models import (
@@ -885,6 +885,7 @@ def task_create(*, actor, plan, category, title, deliverable, lead_unit=None, as
     task.save()
     task.assisting_units.set(assisting)
     task_deadline_sync(task)
+    steps.start(task)
     notices.task_assigned(task)
     audit_record(actor=actor, action="task.create", obj=task, after={"title": title})
     return task
@@ -969,5 +970,6 @@ def task_complete(*, actor, task):
     _fire(task, "complete", by=actor)
     task.save()
     deadlines.deadline_complete(obj=task, kind=TASK_DEADLINE)
+    steps.advance(task, actor=actor, outcome="done")
     audit_record(actor=actor, action="task.complete", obj=task, after={"state": TaskState.DONE})
     return task

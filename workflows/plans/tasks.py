@@ -60,3 +60,22 @@ def clean_old_files() -> dict:
         job.delete()
         exports += 1
     return {"imports": imports, "exports": exports}
+
+
+@shared_task(name="plans.sync_task_steps")
+def sync_task_steps(task_ids: list[int]) -> int:
+    """Open the inbox task of imported plan tasks, or send it to the new person responsible or
+    lead unit, after the import's commit (a viewflow process per task would make the import's
+    queries grow with its rows)."""
+    from django.db import transaction
+
+    from engine import steps
+
+    from .models import Task
+
+    for pk in task_ids:
+        with transaction.atomic():
+            task = Task.objects.select_for_update().filter(pk=pk).first()
+            if task is not None:
+                steps.retarget(task)
+    return len(task_ids)

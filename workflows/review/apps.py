@@ -15,6 +15,7 @@ class ReviewConfig(AppConfig):
             catalogues,
             duties,
             evidence,
+            flows,  # the step tables register
         )
 
         capabilities.register()

@@ -7,6 +7,7 @@ from accounts import access, home
 
 from . import capabilities as caps
 from . import selectors
+from .models import RoundStatus
 
 
 def review_cards(user):
@@ -23,7 +24,11 @@ def review_cards(user):
                 empty_text=_("Nothing waiting for you."),
             )
         )
-    assignments = selectors.expert_assignments(user).filter(submitted_at__isnull=True)
+    # what the expert's step in the inbox counts (engine.steps, workflows.review.flows): the
+    # findings are recorded while the round is under review
+    assignments = selectors.expert_assignments(user).filter(
+        submitted_at__isnull=True, member__round__status=RoundStatus.IN_REVIEW
+    )
     count = assignments.count()
     if count:
         cards.append(

@@ -19,7 +19,7 @@ from accounts import access
 from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit
 from accounts.models import Role as R
-from engine import deadlines, notifications
+from engine import deadlines, notifications, steps
 from engine import duties as engine_duties
 from engine.attachments import validate_upload
 
@@ -236,6 +236,7 @@ def report_create(*, actor, org_unit, catalogue, period, title, level=""):
     ReportRow.objects.bulk_create(
         ReportRow(report=report, element=element) for element in catalogue.elements.all()
     )
+    steps.start(report)
     audit_record(actor=actor, action="review.report.create", obj=report, after=snapshot(report))
     return report
 
@@ -287,6 +288,7 @@ def report_submit(*, actor, report):
         raise ValidationError({str(k): v for k, v in errors.items()})
     _transition(report, "submit", actor)
     report.save()
+    steps.advance(report, actor=actor, outcome="submitted")
     audit_record(actor=actor, action="review.report.submit", obj=report)
     return report
 
@@ -295,6 +297,7 @@ def _head_step(actor, report, name, action, reason=""):
     _require_step(actor, report, "approve", may_approve(actor, report))
     _transition(report, name, actor)
     report.save()
+    steps.advance(report, actor=actor, outcome="returned" if reason else "approved")
     audit_record(
         actor=actor, action=action, obj=report, after={"reason": reason} if reason else None
     )
@@ -321,6 +324,7 @@ def report_forward(*, actor, report):
     _require_step(actor, report, "forward", may_forward(actor, report))
     _transition(report, "forward", actor)
     report.save()
+    steps.advance(report, actor=actor, outcome="forwarded")
     audit_record(actor=actor, action="review.report.forward", obj=report)
     return report
 
@@ -331,6 +335,7 @@ def report_publish(*, actor, report):
     access.require(actor, caps.REPORT_PUBLISH, report)
     _transition(report, "publish", actor)
     report.save()
+    steps.advance(report, actor=actor, outcome="published")
     audit_record(actor=actor, action="review.report.publish", obj=report)
     return report
 
@@ -403,6 +408,7 @@ def round_create(*, actor, name, catalogue, review_start, review_end, today=None
     )
     round_.full_clean(exclude=["disclosure_deadline", "created_by", "status"])
     round_.save()
+    steps.start(round_)
     audit_record(actor=actor, action="review.round.create", obj=round_, after=snapshot(round_))
     return round_
 
@@ -531,6 +537,8 @@ def assignment_create(*, actor, member, report):
         )
     assignment, created = ReviewAssignment.objects.get_or_create(member=member, report=report)
     if created:
+        if round_.status == RoundStatus.IN_REVIEW:
+            steps.start(assignment)
         audit_record(
             actor=actor,
             action="review.assignment.create",
@@ -555,9 +563,11 @@ def round_publish(*, actor, round_):
         raise ValidationError({"reports": _("Add the reports under review first.")})
     _transition(round_, "disclose", actor)
     round_.save()
+    steps.advance(round_, actor=actor, outcome="published")
     for report in round_.reports.select_for_update().filter(status=ReportStatus.FORWARDED):
         _transition(report, "publish", actor)
         report.save()
+        steps.advance(report, actor=actor, outcome="published")
     late = not round_.disclosed_in_time
     audit_record(
         actor=actor,
@@ -672,6 +682,11 @@ def _round_start(*, actor, round_):
         raise ValidationError({"panel": _("Name the panel chair before the review starts.")})
     _transition(round_, "start", actor)
     round_.save()
+    steps.advance(round_, actor=actor, outcome="started")
+    for assignment in ReviewAssignment.objects.filter(member__round=round_).select_related(
+        "member__round", "member__user"
+    ):
+        steps.start(assignment)
     for report in round_.reports.select_for_update().filter(status=ReportStatus.PUBLISHED):
         _transition(report, "start_review", actor)
         report.save()
@@ -811,6 +826,8 @@ def findings_save(
             raise ValidationError({"measures_strong": [_("Judge the improvement measures.")]})
         assignment.submitted_at = timezone.now()
     assignment.save()
+    if submit:
+        steps.advance(assignment, actor=actor, outcome="submitted")
     audit_record(
         actor=actor,
         action="review.findings.submit" if submit else "review.findings.save",
@@ -917,6 +934,12 @@ def conclusion_sign(*, actor, round_, report, decisions=None, measures_strong=No
     if not round_.reports.exclude(conclusions__round=round_).exists():
         _transition(round_, "finish", actor)
         round_.save()
+        steps.advance(round_, actor=actor, outcome="concluded")
+        # findings nobody submitted are no longer awaited
+        for assignment in ReviewAssignment.objects.filter(
+            member__round=round_, submitted_at__isnull=True
+        ).select_related("member__round"):
+            steps.advance(assignment, actor=None, outcome="closed")
     audit_record(
         actor=actor,
         action="review.conclusion.sign",

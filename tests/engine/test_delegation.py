@@ -1,0 +1,193 @@
+"""转办 and 代理 (engine.delegation): a leader hands an open task to someone in their subtree,
+with a reason and an audit row, and is refused outside it; a person away names a deputy whose
+inbox lists their tasks only during the dates, at a constant number of queries."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from accounts.models import AuditEntry
+from engine import services
+from engine.models import Absence, Notification
+from tests.engine.test_steps import inbox_rows
+from tests.workflows.plans.factories import draft_plan
+from workflows.plans import services as plan_services
+
+
+def plan_task(cast, title="建设课程资源库", **extra):
+    plan = getattr(cast, "_plan", None) or draft_plan(cast)
+    cast._plan = plan
+    return plan_services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="课程建设",
+        title=title,
+        deliverable="资源库",
+        **extra,
+    )
+
+
+def step_of(task_obj):
+    return Task.objects.get(
+        process__artifact_object_id=task_obj.pk,
+        process__artifact_content_type__model="task",
+        flow_task_type="HUMAN",
+    )
+
+
+def rows_for(client, user, obj):
+    return [r for r in inbox_rows(client, user) if r.obj == obj]
+
+
+def test_a_leader_reassigns_a_task_of_their_subtree_with_a_reason_audited(cast, client):
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    step = step_of(task)
+    assert rows_for(client, cast.software_lead, task)
+    leader_rows = rows_for(client, cast.software_lead, task)
+    assert leader_rows[0].may_reassign  # a team leader leads rj itself
+    url = reverse("engine:task_reassign", args=[step.pk])
+    # the department leader finds it on the task's page (it is not in their own to-do list)
+    client.force_login(cast.xx_leader)
+    assert url in client.get(task.get_absolute_url()).content.decode()
+    client.force_login(cast.software_member)
+    assert url not in client.get(task.get_absolute_url()).content.decode()
+    client.force_login(cast.xx_leader)
+    form = client.get(url)
+    assert form.status_code == 200
+    assert cast.software_member in form.context["form"].fields["to_user"].queryset
+    assert cast.jd_leader not in form.context["form"].fields["to_user"].queryset
+    no_reason = client.post(url, {"to_user": cast.software_member.pk, "reason": " "})
+    assert no_reason.status_code == 200 and no_reason.context["form"].errors["reason"]
+    assert Task.objects.get(pk=step.pk).owner_id is None
+    done = client.post(url, {"to_user": cast.software_member.pk, "reason": "赵磊出差，由何燕负责"})
+    assert done.status_code == 302
+    assert [r.obj for r in rows_for(client, cast.software_member, task)] == [task]
+    assert not rows_for(client, cast.software_lead, task)
+    entry = AuditEntry.objects.get(action="task.reassign", object_id=str(step.pk))
+    assert entry.actor == cast.xx_leader
+    assert entry.after == {"owner": cast.software_member.pk, "reason": "赵磊出差，由何燕负责"}
+    assert entry.before == {"owner": None, "seat": "role:team_leader"}
+    told = Notification.objects.get(kind="task.reassigned")
+    assert told.recipient == cast.software_member and "赵磊出差，由何燕负责" in told.body
+    assert told.url == task.get_absolute_url() and task.title not in told.title + told.body
+
+
+def test_reassigning_outside_ones_subtree_is_refused_with_a_message(cast, client):
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    step = step_of(task)
+    client.force_login(cast.jd_leader)
+    refused = client.post(
+        reverse("engine:task_reassign", args=[step.pk]),
+        {"to_user": cast.jd_leader.pk, "reason": "试试"},
+        follow=True,
+    )
+    assert [m.level_tag for m in refused.context["messages"]] == ["error"]
+    assert [str(m) for m in refused.context["messages"]] == [
+        "只能转办您所负责单位及其下属单位的待办事项。"
+    ]
+    assert Task.objects.get(pk=step.pk).owner_id is None
+    with pytest.raises(ValidationError) as outside:
+        services.task_reassign(
+            actor=cast.xx_leader, task=step, to_user=cast.jd_leader, reason="调整"
+        )
+    assert "to_user" in outside.value.message_dict
+    assert not AuditEntry.objects.filter(action="task.reassign").exists()
+
+
+def mark_away(client, person, deputy, starts_on, ends_on):
+    client.force_login(person)
+    saved = client.post(
+        reverse("engine:absences"),
+        {
+            "kind": Absence.Kind.TRIP,
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+            "deputy": deputy.pk,
+        },
+    )
+    assert saved.status_code == 302, saved.context and saved.context["form"].errors
+
+
+def test_a_deputy_sees_the_absent_persons_tasks_only_during_the_dates(cast, client):
+    seat_task = plan_task(cast, lead_unit=cast.units.rj)
+    named_task = plan_task(
+        cast, title="修订人才培养方案", lead_unit=cast.units.rj, person=cast.software_lead
+    )
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    deputy = cast.xx_member
+    mark_away(client, cast.software_lead, deputy, today + day, today + 5 * day)
+    mark_away(client, cast.software_lead, deputy, today - 5 * day, today - day)
+    assert not rows_for(client, deputy, seat_task) and not rows_for(client, deputy, named_task)
+    mark_away(client, cast.software_lead, deputy, today, today + 2 * day)
+    for obj in (seat_task, named_task):
+        found = rows_for(client, deputy, obj)
+        assert len(found) == 1 and found[0].on_behalf == cast.software_lead, obj
+    # the absent person keeps them, the deadline is not paused, others see nothing
+    assert rows_for(client, cast.software_lead, named_task)
+    assert not rows_for(client, cast.jd_leader, seat_task)
+    client.force_login(deputy)
+    page = client.get(reverse("engine:inbox"))
+    assert page.content.decode().count(f"代理 {cast.software_lead}") == 2
+    # the absence taken back: the deputy's inbox is theirs again
+    client.force_login(cast.software_lead)
+    for absence in Absence.objects.filter(user=cast.software_lead):
+        client.post(reverse("engine:absence_delete", args=[absence.pk]))
+    assert not rows_for(client, deputy, seat_task)
+    assert AuditEntry.objects.filter(action="absence.create").count() == 3
+    assert AuditEntry.objects.filter(action="absence.delete").count() == 3
+
+
+def test_an_absence_must_end_after_it_starts_and_name_someone_else(cast, client):
+    today = timezone.localdate()
+    client.force_login(cast.software_lead)
+    page = client.post(
+        reverse("engine:absences"),
+        {
+            "kind": Absence.Kind.LEAVE,
+            "starts_on": today.isoformat(),
+            "ends_on": (today - datetime.timedelta(days=1)).isoformat(),
+            "deputy": cast.software_lead.pk,
+        },
+    )
+    assert page.status_code == 200
+    assert set(page.context["form"].errors) == {"ends_on", "deputy"}
+    assert not Absence.objects.exists()
+
+
+def test_the_deputys_inbox_runs_a_constant_number_of_queries(cast, client):
+    today = timezone.localdate()
+    mark_away(client, cast.software_lead, cast.xx_member, today, today)
+    client.force_login(cast.xx_member)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("engine:inbox")).status_code == 200
+        return len(captured)
+
+    plan_task(cast, lead_unit=cast.units.rj)
+    plan_task(cast, title="任务二", lead_unit=cast.units.rj, person=cast.software_lead)
+    few = queries()
+    for n in range(6):
+        plan_task(cast, title=f"任务{n + 3}", lead_unit=cast.units.rj)
+    assert len(inbox_rows(client, cast.xx_member)) == 8
+    client.force_login(cast.xx_member)
+    assert queries() == few
+
+
+def test_a_task_named_to_someone_is_reassigned_from_them(cast, client):
+    task = plan_task(cast, lead_unit=cast.units.rj, person=cast.software_lead)
+    step = step_of(task)
+    services.task_reassign(
+        actor=cast.xx_leader, task=step, to_user=cast.software_member, reason="赵磊出差"
+    )
+    assert [r.obj for r in rows_for(client, cast.software_member, task)] == [task]
+    assert not rows_for(client, cast.software_lead, task)
+    entry = AuditEntry.objects.get(action="task.reassign")
+    assert entry.before["owner"] == cast.software_lead.pk
