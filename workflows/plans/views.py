@@ -566,13 +566,17 @@ def import_upload(request):
     form = forms.ImportForm(request.POST or None, request.FILES or None, plans=plans)
     if request.method == "POST" and form.is_valid():
         try:
-            pending = imports.import_preview(
+            run = imports.import_preview(
                 actor=request.user, plan=form.cleaned_data["plan"], upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            return redirect("plans:import_preview", pending.pk)
+            if run.status == run.Status.DONE:
+                return redirect("plans:import_preview", run.result["pending"])
+            if not run.finished:
+                return redirect("engine:import_run", pk=run.pk)
+            form.add_error("file", run.message)
     return render(request, "plans/import_upload.html", {"form": form})
 
 
@@ -597,7 +601,7 @@ def import_preview(request, pk):
                 return redirect(change)
     elif request.method == "POST":
         try:
-            summary = imports.import_confirm(
+            run = imports.import_confirm(
                 actor=request.user,
                 pending_id=pending.pk,
                 retire_missing=request.POST.get("retire_missing") == "1",
@@ -605,13 +609,21 @@ def import_preview(request, pk):
         except ValidationError as exc:
             _report(request, exc)
             return redirect("plans:import_preview", pending.pk)
+        if run.status != run.Status.DONE:
+            # Under way as a job, or failed: the run's page shows its progress or why.
+            return redirect("engine:import_run", pk=run.pk)
         messages.success(
             request,
             _(
                 "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
                 "%(skipped)s bad rows skipped, %(retired)s retired."
             )
-            % summary,
+            % {
+                "created": run.created,
+                "updated": run.updated,
+                "unchanged": run.unchanged,
+                **run.result,
+            },
         )
         return redirect("plans:task_list")
     names_form = forms.ImportNamesForm(unmatched=pending.unmatched)

@@ -701,7 +701,7 @@ def catalogue_list(request):
     form = CatalogueImportForm(request.POST or None, request.FILES or None) if can_manage else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
-            catalogue = services.catalogue_import_xlsx(
+            run = services.catalogue_import_xlsx(
                 actor=request.user,
                 file=form.cleaned_data["file"],
                 activate=form.cleaned_data["activate"],
@@ -709,8 +709,12 @@ def catalogue_list(request):
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, _("Imported %(c)s.") % {"c": catalogue})
-            return redirect("review:catalogue_list")
+            if run.status == run.Status.DONE:
+                messages.success(request, _("Imported %(c)s.") % {"c": run.result["catalogue"]})
+                return redirect("review:catalogue_list")
+            if not run.finished:
+                return redirect("engine:import_run", pk=run.pk)
+            form.add_error(None, [run.message, *(e["message"] for e in run.errors)])
     return render(
         request,
         "review/catalogue_list.html",
