@@ -611,7 +611,8 @@ class PlansPreviewImporter(engine_imports.Importer):
         return _("The preview is ready: check it, then confirm the import.")
 
     def done_url(self, run) -> str:
-        return reverse("plans:import_preview", args=[run.result["pending"]])
+        pending = run.result.get("pending")
+        return reverse("plans:import_preview", args=[pending]) if pending else ""
 
 
 class PlansImporter(engine_imports.Importer):
