@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .filters import FlagField, PageFilter
+
 
 class CalendarImportForm(forms.Form):
     file = forms.FileField(
@@ -14,3 +16,17 @@ class CalendarImportForm(forms.Form):
         if upload.size > settings.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than the upload limit."))
         return upload
+
+
+class ImportRunFilter(PageFilter):
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .imports import importers
+
+        self.fields["kind"].choices = [("", "")] + [(i.kind, i.label) for i in importers()]
+
+
+class NotificationFilter(PageFilter):
+    unread = FlagField(label=_("Unread only"))

@@ -13,7 +13,7 @@ from accounts import access
 from . import attachments, imports, jobs, notifications, selectors, services
 from . import calendar_import as importer
 from .capabilities import CALENDAR_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
-from .forms import CalendarImportForm
+from .forms import CalendarImportForm, ImportRunFilter
 from .models import Attachment, Notification
 from .nodes import job_state
 
@@ -155,7 +155,7 @@ def calendar_import(request):
 @login_required
 def import_runs(request):
     runs = imports.visible_runs(request.user)
-    kind = request.GET.get("kind", "")
+    kind = ImportRunFilter.read(request).cleaned_data["kind"]
     if kind:
         runs = runs.filter(kind=kind)
     page = Paginator(runs, 50).get_page(request.GET.get("page"))

@@ -477,12 +477,13 @@ def item_diff(request, kind, pk):
 def task_list(request):
     access.require(request.user, PlanCap.VIEW)
     tasks = selectors.visible_tasks(request.user).select_related("plan", "lead_unit", "person")
-    state = request.GET.get("state")
-    if state in services.TaskState.values:
+    filters = forms.TaskFilter.read(request).cleaned_data
+    state = filters["state"]
+    if state:
         tasks = tasks.filter(state=state)
-    if request.GET.get("plan", "").isdigit():
-        tasks = tasks.filter(plan_id=int(request.GET["plan"]))
-    if request.GET.get("overdue") == "1":
+    if filters["plan"]:
+        tasks = tasks.filter(plan_id=filters["plan"])
+    if filters["overdue"]:
         tasks = tasks.filter(state=services.TaskState.OPEN, deadline__lt=timezone.localdate())
     return render(request, "plans/task_list.html", {"tasks": tasks[:500], "state": state})
 

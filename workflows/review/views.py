@@ -29,6 +29,7 @@ from .forms import (
     MoveReportForm,
     PanelForm,
     ReportCreateForm,
+    ReportFilter,
     RoundForm,
     SanctionForm,
 )
@@ -76,7 +77,7 @@ def report_list(request):
         or selectors.expert_assignments(request.user).exists()
     ):
         raise PermissionDenied
-    if request.GET.get("waiting"):
+    if ReportFilter.read(request).cleaned_data["waiting"]:
         reports = selectors.approvals_waiting(request.user)
     else:
         reports = selectors.visible_reports(request.user).order_by("-period", "org_unit__path")
