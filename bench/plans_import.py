@@ -1,12 +1,13 @@
 """The plans import of a 10,000-row table, in the request vs as a background job.
 
-    python bench/plans_import.py [--rows 10000]      (SQLite in memory)
+    python bench/plans_import.py [--rows 10000] [--trace]      (SQLite in memory)
     DATABASE_URL=postgres://.../zg_x python bench/plans_import.py   (creates test_<db>, drops it)
 
-For the preview and the confirm, prints seconds, queries (and per row) and the Python heap peak
-(tracemalloc) of: the whole work in the request (IMPORT_INLINE_MAX_ROWS above the file), and,
-as a job, what the request still pays (check and store the file, record the run) and what the
-worker pays. Also the preview page, which is rendered in the request either way.
+For the preview and the confirm, prints seconds, queries (and per row) and, with --trace, the
+Python heap peak (tracemalloc; a run of its own, as tracing slows the work several times) of:
+the whole work in the request (IMPORT_INLINE_MAX_ROWS above the file), and, as a job, what the
+request still pays (check and store the file, record the run) and what the worker pays. Also
+the preview page, which is rendered in the request either way.
 """
 
 import argparse
@@ -24,6 +25,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import setup_test_environment
 
+TRACE = False  # --trace: the heap peak too (tracing slows the work several times over)
+
 
 def measure(label, rows, func):
     count = [0]
@@ -32,18 +35,18 @@ def measure(label, rows, func):
         count[0] += 1
         return execute(sql, params, many, context)
 
-    tracemalloc.start()
+    if TRACE:
+        tracemalloc.start()
     try:
         with connection.execute_wrapper(counter):
             started = time.perf_counter()
             result = func()
             seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
+        peak = f"{tracemalloc.get_traced_memory()[1] / 2**20:>7.1f} MiB peak  " if TRACE else ""
     finally:
         tracemalloc.stop()
     print(
-        f"  {label:<44} {seconds:>7.2f} s  {peak / 2**20:>7.1f} MiB peak  "
-        f"{count[0]:>6,} queries ({count[0] / rows:.3f}/row)"
+        f"  {label:<44} {seconds:>7.2f} s  {peak}{count[0]:>6,} queries ({count[0] / rows:.3f}/row)"
     )
     return result
 
@@ -130,7 +133,10 @@ def run(rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
-    rows = parser.parse_args().rows
+    parser.add_argument("--trace", action="store_true", help="measure the heap peak too")
+    arguments = parser.parse_args()
+    global TRACE
+    rows, TRACE = arguments.rows, arguments.trace
     settings.PLANS_IMPORT_MAX_ROWS = max(settings.PLANS_IMPORT_MAX_ROWS, rows + 10)
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
