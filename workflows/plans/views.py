@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +30,7 @@ from .permissions import (
 from .tasks import run_export
 
 MODELS = selectors.MODELS
+PREVIEW_PAGE_ROWS = 200
 
 
 def _model(kind):
@@ -646,14 +648,18 @@ def _render_preview(request, pending, names_form, change_form=None):
             if r.get("problem")
         ),
     ]
-    rows = [{**r, "action": changes.actions.get(r["row"])} for r in pending.rows]
+    # A page of the rows at a time: a 10,000-row table is not one page's worth to render.
+    rows = [r for r in pending.rows if changes.actions.get(r["row"]) != "skipped"]
+    page = Paginator(rows, PREVIEW_PAGE_ROWS).get_page(request.GET.get("page"))
+    page.object_list = [{**r, "action": changes.actions.get(r["row"])} for r in page.object_list]
     return render(
         request,
         "plans/import_preview.html",
         {
             "pending": pending,
             "counts": changes.counts,
-            "rows": [r for r in rows if r["action"] != "skipped"],
+            "rows": page.object_list,
+            "page": page,
             "bad_rows": sorted(bad_rows, key=lambda b: b["row"]),
             "names_form": names_form,
             "change_form": change_form,

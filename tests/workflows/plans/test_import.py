@@ -647,3 +647,19 @@ def test_a_confirm_already_under_way_is_not_started_twice(
         client.post(reverse("plans:import_preview", args=[pending.pk]))
         client.post(reverse("plans:import_preview", args=[pending.pk]))
     assert ImportRun.objects.filter(kind="plans").count() == 1
+
+
+def test_the_preview_shows_its_rows_a_page_at_a_time(cast, login, annual_plan, monkeypatch):
+    client = login(cast.quality_officer)
+    client.post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
+    pending = PendingImport.objects.get()
+    _map(client, pending, _names(cast))
+    url = reverse("plans:import_preview", args=[pending.pk])
+    monkeypatch.setattr("workflows.plans.views.PREVIEW_PAGE_ROWS", 2)
+    pages = [client.get(url, {"page": n}) for n in (1, 2, 3)]
+    assert [[r["row"] for r in p.context["rows"]] for p in pages] == [[3, 4], [5, 6], [11]]
+    # The counts are the whole file's.
+    assert pages[0].context["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "skipped": 4}
+    assert "第 2 页，共 3 页" in pages[1].content.decode()
