@@ -632,7 +632,7 @@ def test_a_preview_job_that_fails_is_recorded_and_leaves_no_preview(
 
 
 def test_a_confirm_already_under_way_is_not_started_twice(
-    cast, login, annual_plan, settings, django_capture_on_commit_callbacks
+    cast, login, annual_plan, settings, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_INLINE_MAX_ROWS = 3
     client = login(cast.quality_officer)
