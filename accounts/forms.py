@@ -3,6 +3,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from engine.filters import PageFilter
+
 
 class RosterImportForm(forms.Form):
     file = forms.FileField(
@@ -105,3 +107,11 @@ class MembershipAddForm(forms.Form):
         if len(found) > 1:
             raise forms.ValidationError(_("Several people match; use the user name."))
         return found[0]
+
+
+class UserFilter(PageFilter):
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+
+
+class AuditFilter(PageFilter):
+    action = forms.CharField(label=_("Action starts with"), max_length=100, required=False)

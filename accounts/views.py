@@ -19,12 +19,14 @@ from . import access, selectors, services, unit_panels, unit_work
 from . import home as home_cards
 from .access import Cap
 from .forms import (
+    AuditFilter,
     MembershipAddForm,
     RosterImportForm,
     UnitCloseForm,
     UnitCreateForm,
     UnitMoveForm,
     UnitRenameForm,
+    UserFilter,
 )
 from .models import Membership, OrgUnit
 
@@ -216,7 +218,7 @@ def membership_remove(request, pk, membership_pk):
 def user_list(request):
     access.require(request.user, Cap.USER_MANAGE)
     users = get_user_model().objects.order_by("username")
-    q = request.GET.get("q", "").strip()
+    q = UserFilter.read(request).cleaned_data["q"]
     if q:
         users = users.filter(
             Q(username__icontains=q) | Q(full_name__icontains=q) | Q(staff_no__icontains=q)
@@ -286,7 +288,7 @@ def roster_import(request):
 def audit_list(request):
     access.require(request.user, Cap.AUDIT_VIEW)
     entries = selectors.audit_entries(request.user)
-    action = request.GET.get("action", "").strip()
+    action = AuditFilter.read(request).cleaned_data["action"]
     if action:
         entries = entries.filter(action__startswith=action)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
@@ -330,8 +332,12 @@ def _api_error(request, status: int, code: str, message: str):
 
 
 def error_400(request, exception=None):
-    return _api_error(request, 400, "invalid", "Bad request.") or render(
-        request, "400.html", status=400
+    from engine.filters import FilterRefused
+
+    # a refused page filter names the filter and why; other bad requests say nothing more
+    message = str(exception) if isinstance(exception, FilterRefused) else ""
+    return _api_error(request, 400, "invalid", message or "Bad request.") or render(
+        request, "400.html", {"message": message}, status=400
     )
 
 

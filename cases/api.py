@@ -117,7 +117,7 @@ class CaseListCreateView(generics.ListAPIView):
 
     def get_queryset(self):
         accounts_access.require(self.request.user, CaseCap.FILE)
-        form = forms.CaseFilterForm(self.request.query_params or None)
+        form = forms.CaseFilterForm.read_api(self.request)
         return selectors.case_list(self.request.user, form.to_filter())
 
     @extend_schema(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, Role
 from engine import attachments, duties
+from engine.filters import FlagField, PageFilter
 
 from .models import Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .routing import college_body
@@ -318,7 +319,7 @@ class EmptyForm(forms.Form):
     pass
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(PageFilter):
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
@@ -333,7 +334,7 @@ class CaseFilterForm(forms.Form):
     date_to = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    overdue = FlagField(label=_("Overdue only"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -349,8 +350,6 @@ class CaseFilterForm(forms.Form):
     def to_filter(self):
         from .selectors import CaseFilter
 
-        if not self.is_valid():
-            return CaseFilter()
         d = self.cleaned_data
         return CaseFilter(
             status=d["status"],

@@ -31,7 +31,7 @@ def _apply_errors(form, exc: ValidationError):
 @login_required
 def case_list(request):
     accounts_access.require(request.user, CaseCap.FILE)
-    form = forms.CaseFilterForm(request.GET or None)
+    form = forms.CaseFilterForm.read(request)
     qs = selectors.case_list(request.user, form.to_filter())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -52,7 +52,7 @@ def case_list(request):
 @login_required
 def case_export(request):
     accounts_access.require(request.user, CaseCap.FILE)
-    form = forms.CaseFilterForm(request.GET or None)
+    form = forms.CaseFilterForm.read(request)
     return exports.case_list_xlsx(request.user, selectors.case_list(request.user, form.to_filter()))
 
 

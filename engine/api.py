@@ -11,6 +11,7 @@ from config.parsers import ObjectJSONParser
 
 from . import jobs, notifications, selectors, services
 from .capabilities import JOBS_MANAGE
+from .forms import NotificationFilter
 from .models import Notification
 from .nodes import job_state
 
@@ -26,7 +27,7 @@ class NotificationListView(generics.ListAPIView):
 
     def get_queryset(self):
         queryset = selectors.notifications_for(self.request.user)
-        if self.request.query_params.get("unread") in ("1", "true"):
+        if NotificationFilter.read_api(self.request).cleaned_data["unread"]:
             queryset = queryset.filter(read_at__isnull=True)
         return queryset
 

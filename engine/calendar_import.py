@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import access
 
 from .capabilities import CALENDAR_MANAGE
-from .imports import Importer, ImportFileError, TableReader, recorded, register
-from .models import CalendarDay, Term
+from .imports import Importer, ImportFileError, TableReader, import_start, register
+from .models import CalendarDay, ImportRun, Term
 
 KINDS = {
     "学期": "term",
@@ -54,18 +54,35 @@ CalendarFileError = ImportFileError  # the file as a whole cannot be read; nothi
 
 
 class CalendarImporter(Importer):
-    """Recorded as an import run; the calendar applies the whole file itself, all or nothing."""
+    """The calendar applies the whole file, all or nothing: days name their terms."""
 
     kind = "calendar"
     label = _lazy("School calendar")
     audit_action = "calendar.import"
-    atomic = True
+    whole_file = True
 
     def max_rows(self) -> int:
         return MAX_ROWS
 
     def check(self, actor, options) -> None:
         access.require(actor, CALENDAR_MANAGE)
+
+    def check_file(self, reader) -> None:
+        rows = reader.rows()
+        first = next(rows, None)
+        rows.close()
+        _columns(first[1] if first else ())
+
+    def apply(self, run, reader) -> None:
+        body = _read(reader)
+        report = _apply(*_parse(body))
+        run.total = run.processed = len(body)
+        for number, problem in report.errors:
+            run.add_error(number, problem)
+        if report.errors:
+            raise ValidationError(_("Nothing was imported: fix the rows below."))
+        run.created = report.terms + report.days
+        run.result = {"terms": report.terms, "days": report.days}
 
 
 register(CalendarImporter())
@@ -82,11 +99,8 @@ class CalendarReport:
         return not self.errors
 
 
-def _read(file) -> list[tuple[int, dict]]:
-    reader = TableReader(file, max_rows=MAX_ROWS)
-    rows = reader.rows()
-    first = next(rows, None)
-    header = [str(c or "").strip().lower() for c in (first[1] if first else ())]
+def _columns(header) -> dict:
+    header = [str(c or "").strip().lower() for c in header]
     columns = {}
     for key, names in COLUMNS.items():
         for index, title in enumerate(header):
@@ -96,6 +110,13 @@ def _read(file) -> list[tuple[int, dict]]:
     missing = [COLUMNS[k][0] for k in ("kind", "name", "start") if k not in columns]
     if missing:
         raise CalendarFileError(_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)})
+    return columns
+
+
+def _read(reader: TableReader) -> list[tuple[int, dict]]:
+    rows = reader.rows()
+    first = next(rows, None)
+    columns = _columns(first[1] if first else ())
     return [
         (number, {k: row[i] if i < len(row) else None for k, i in columns.items()})
         for number, row in rows
@@ -158,27 +179,16 @@ def _parse(rows) -> tuple[list, list, list[tuple[int, str]]]:
     return terms, days, errors
 
 
-def calendar_import(*, actor, file) -> CalendarReport:
-    access.require(actor, CALENDAR_MANAGE)
-    body = _read(file)
-    name = getattr(file, "name", "") or ""
-    with recorded(actor=actor, kind="calendar", file_name=name.rsplit("/", 1)[-1]) as run:
-        report = _apply(*_parse(body))
-        run.total = run.processed = len(body)
-        for number, problem in report.errors:
-            run.add_error(number, problem)
-        if report.errors:
-            run.status = run.Status.FAILED
-            run.message = _("Nothing was imported: fix the rows below.")
-        else:
-            run.created = report.terms + report.days
-            run.result = {"terms": report.terms, "days": report.days}
-    return report
+def calendar_import(*, actor, file, inline: bool = False) -> ImportRun:
+    """Import a calendar file as an engine import run: in the request when it is small (or
+    `inline`), else as a background job. Raises CalendarFileError for a file that cannot be
+    read at all, PermissionDenied."""
+    return import_start(actor=actor, kind="calendar", file=file, inline=inline)
 
 
 def _apply(terms, days, errors) -> CalendarReport:
+    """Write the terms and days (the caller rolls all back when the report has errors)."""
     report = CalendarReport(errors=errors)
-    sid = transaction.savepoint()
     term_by_name = {t.name: t for t in Term.objects.all()}
     for _number, name, start, end, weeks in terms:
         term, _created = Term.objects.update_or_create(
@@ -221,12 +231,7 @@ def _apply(terms, days, errors) -> CalendarReport:
             )
             report.days += 1
             day += timedelta(days=1)
-    if report.errors:
-        transaction.savepoint_rollback(sid)
-        report.terms = report.days = 0
-        report.errors.sort()
-        return report
-    transaction.savepoint_commit(sid)
+    report.errors.sort()
     return report
 
 

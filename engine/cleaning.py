@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -56,8 +57,12 @@ APP_XML = (
 XML_EXT = (".xml", ".rels", ".vml", ".svg")
 PICTURE_EXT = (".png", ".jpg", ".jpeg", ".jpe", ".gif", ".tif", ".tiff", ".webp", ".bmp")
 OFFICE_EXT = (".docx", ".xlsx", ".pptx", ".docm", ".xlsm", ".pptm")
-# Binary parts with nothing of the author in them: vector pictures and (obfuscated) fonts.
-HARMLESS_EXT = (".emf", ".wmf", ".odttf", ".fntdata", ".ttf", ".otf")
+# Binary parts with nothing of the author in them: Windows metafiles (vector pictures whose
+# bitmaps are DIBs, which carry no EXIF; kept, as dropping them would break the drawings they
+# are) and (obfuscated) fonts. An enhanced metafile's header has one free text, its description,
+# which Office fills with the program and often the source file's name: it is blanked.
+HARMLESS_EXT = (".wmf", ".odttf", ".fntdata", ".ttf", ".otf")
+EMF_EXT = ".emf"
 
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 VML_NS = "urn:schemas-microsoft-com:vml"
@@ -214,9 +219,11 @@ def clean_pdf(data: bytes) -> bytes:
         writer = PdfWriter(clone_from=reader)
         writer.metadata = None
         writer._root_object.pop("/Metadata", None)
+        seen: set[int] = set()
         for page in writer.pages:
             page.pop("/Metadata", None)
             page.pop("/PieceInfo", None)
+            _clean_pdf_pictures(page.get("/Resources"), seen)
         out = io.BytesIO()
         writer.write(out)
         return out.getvalue()
@@ -224,6 +231,77 @@ def clean_pdf(data: bytes) -> bytes:
         raise
     except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
         raise _unreadable("pdf") from exc
+
+
+# JPEG segments that describe the picture's making, not its pixels: EXIF and XMP (APP1: camera,
+# GPS, artist, software), Photoshop/IPTC (APP13: author, caption), vendor blocks (APP3–APP12,
+# APP15) and comments. JFIF (APP0), the ICC profile (APP2) and Adobe's colour transform (APP14)
+# stay: without them colours change.
+JPEG_DROP = {0xE1, *range(0xE3, 0xEE), 0xEF, 0xFE}
+JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes:
+    """The JPEG without its metadata segments, the compressed pixels untouched (lossless). A
+    stream that does not parse as JPEG segments is returned as it is (the decoder will judge)."""
+    if data[:2] != b"\xff\xd8":
+        return data
+    kept, i = [data[:2]], 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return data
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xDA:  # start of scan: the rest is the picture
+            kept.append(data[i:])
+            return b"".join(kept)
+        if marker in JPEG_STANDALONE:
+            kept.append(data[i : i + 2])
+            i += 2
+            continue
+        end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+        if marker not in JPEG_DROP:
+            kept.append(data[i:end])
+        i = end
+    return data
+
+
+def _clean_pdf_pictures(resources, seen: set[int]) -> None:
+    """JPEG pictures (DCTDecode) carry their camera's EXIF into a PDF: strip it from every
+    picture a page or its forms draw. pypdf has no public way to set the raw data of a stream
+    that is not Flate-encoded; `_data` is its one attribute for it (tests/engine/test_cleaning.py
+    fails if that changes)."""
+    resources = resources.get_object() if resources is not None else None
+    xobjects = resources.get("/XObject") if resources is not None else None
+    if xobjects is None:
+        return
+    for ref in xobjects.get_object().values():
+        xobject = ref.get_object()
+        if id(xobject) in seen:
+            continue
+        seen.add(id(xobject))
+        if xobject.get("/Subtype") == "/Form":
+            _clean_pdf_pictures(xobject.get("/Resources"), seen)
+        elif xobject.get("/Subtype") == "/Image" and xobject.get("/Filter") in (
+            "/DCTDecode",
+            ["/DCTDecode"],
+        ):
+            xobject._data = strip_jpeg_metadata(xobject._data)
+
+
+def blank_emf_description(data: bytes) -> bytes:
+    """The enhanced metafile with its header's description (UTF-16 text: the program and the
+    picture's name) overwritten by zeros in place, so no offset moves. Data that is not an EMF
+    header is returned as it is."""
+    if len(data) < 88 or data[40:44] != b" EMF":
+        return data
+    count, offset = struct.unpack_from("<II", data, 60)
+    end = offset + 2 * count
+    if not count or offset < 88 or end > len(data):
+        return data
+    return data[:offset] + bytes(end - offset) + data[end:]
 
 
 # --- Office Open XML ------------------------------------------------------------------------------
@@ -296,6 +374,9 @@ def _clean_package(archive, out, budget, *, strict: bool, depth: int) -> None:
             elif ext in PICTURE_EXT:
                 data = archives.read_member(archive, info, budget)
                 target.writestr(entry, clean_image(data))
+            elif ext == EMF_EXT:
+                data = archives.read_member(archive, info, budget)
+                target.writestr(entry, blank_emf_description(data))
             elif ext in OFFICE_EXT and depth == 0:
                 with (
                     tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as inner,

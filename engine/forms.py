@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .filters import FlagField, PageFilter
+
 
 class CalendarImportForm(forms.Form):
     file = forms.FileField(
@@ -52,3 +54,17 @@ class AbsenceForm(forms.Form):
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
             self.add_error("ends_on", _("The absence cannot end before it starts."))
         return data
+
+
+class ImportRunFilter(PageFilter):
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .imports import importers
+
+        self.fields["kind"].choices = [("", "")] + [(i.kind, i.label) for i in importers()]
+
+
+class NotificationFilter(PageFilter):
+    unread = FlagField(label=_("Unread only"))

@@ -4,7 +4,8 @@ The engine owns the reading (streamed, bounded memory, blank rows skipped and ca
 batching (one transaction per chunk, counters and checkpoint committed with the chunk), the
 record (`ImportRun`: counts, per-row errors, who, when, also when it failed), the audit row,
 the background job and the progress page. Each domain keeps its own row rules in an `Importer`
-registered under its kind.
+registered under its kind: row by row (`process`, chunked) or, where rows depend on each other,
+the whole file at once (`apply`, one transaction).
 
 A file whose declared size is more than a page's worth (IMPORT_INLINE_MAX_ROWS) runs as a
 Celery job and the user watches its progress page; a small one runs in the request but is
@@ -334,12 +335,29 @@ class Importer:
     atomic = False
     data_only = True
     sheet: str | None = None
+    # Whole-file imports (rows that depend on each other: a calendar's terms and days, a
+    # catalogue's items, a task list confirmed from its preview) override `apply` instead of
+    # `columns`/`process`: it runs once, in one transaction, so the file lands whole or not at
+    # all, and a failed run run again repeats it from the start.
+    whole_file = False
 
     def max_rows(self) -> int:
         raise NotImplementedError
 
     def check(self, actor, options: dict) -> None:
         """Raise PermissionDenied unless `actor` may run this import."""
+        raise NotImplementedError
+
+    def check_file(self, reader: TableReader) -> None:
+        """Refuse, before the run is recorded, a file that cannot be imported at all (raise
+        ImportFileError): by default its header must name the importer's columns."""
+        _header(reader, self)
+
+    def apply(self, run: ImportRun, reader: TableReader | None) -> None:
+        """A whole-file import's work (`reader` is None for a run started without a file, from
+        data saved earlier): count on `run`, report bad rows with `run.add_error`, and raise
+        (ValidationError) to roll everything back. Runs inside the run's one transaction; call
+        `note_progress(run)` now and then on a long pass."""
         raise NotImplementedError
 
     def columns(self, header: tuple) -> dict:
@@ -448,31 +466,48 @@ def _header(reader: TableReader, importer: Importer):
     return importer.columns(first[1])
 
 
-def import_start(*, actor, kind: str, file, options: dict | None = None) -> ImportRun:
-    """Check the permission and the file's header, record the run, and run it: in this request
-    when the file is small, else as a background job (published after commit).
+def import_start(
+    *,
+    actor,
+    kind: str,
+    file=None,
+    options: dict | None = None,
+    rows: int | None = None,
+    file_name: str = "",
+    inline: bool = False,
+) -> ImportRun:
+    """Check the permission and the file, record the run, and run it: in this request when it
+    is small (or `inline`, as a management command wants), else as a background job
+    (published after commit).
+
+    A whole-file importer may start without a file, from data saved earlier (a confirmed
+    preview): `rows` then says how large the work is.
 
     Raises PermissionDenied, or ImportFileError when the file as a whole cannot be imported
     (nothing is recorded then: the form says what is wrong)."""
     importer = _REGISTRY[kind]
     options = options or {}
     importer.check(actor, options)
-    name = getattr(file, "name", "") or ""
-    if not name.lower().endswith(importer.extensions):
-        raise ImportFileError(
-            _("Upload a file of type %(types)s.") % {"types": " / ".join(importer.extensions)}
+    run = ImportRun(kind=kind, actor=actor, options=options)
+    if file is not None:
+        name = getattr(file, "name", "") or ""
+        if not name.lower().endswith(importer.extensions):
+            raise ImportFileError(
+                _("Upload a file of type %(types)s.") % {"types": " / ".join(importer.extensions)}
+            )
+        reader = TableReader(
+            file, name=name, max_rows=importer.max_rows(), data_only=importer.data_only
         )
-    reader = TableReader(
-        file, name=name, max_rows=importer.max_rows(), data_only=importer.data_only
-    )
-    _header(reader, importer)
-    estimate = reader.estimate(importer.sheet)
-    file.seek(0)
-    run = ImportRun(kind=kind, actor=actor, file_name=PurePosixPath(name).name[:200])
-    run.options = options
-    run.file.save(run.file_name or "import", File(file) if hasattr(file, "read") else file, False)
+        importer.check_file(reader)
+        rows = reader.estimate(importer.sheet)
+        file.seek(0)
+        run.file_name = PurePosixPath(name).name[:200]
+        content = File(file) if hasattr(file, "read") else file
+        run.file.save(run.file_name or "import", content, False)
+    else:
+        run.file_name = file_name[:200]
     run.save()
-    if estimate is not None and estimate <= settings.IMPORT_INLINE_MAX_ROWS:
+    if inline or (rows is not None and rows <= settings.IMPORT_INLINE_MAX_ROWS):
         execute(run.pk)
         run.refresh_from_db()
     else:
@@ -536,7 +571,7 @@ def _fail(run: ImportRun, importer: Importer, exc: Exception) -> None:
     the database (what the committed chunks wrote), the message, and the audit row."""
     with transaction.atomic():
         saved = ImportRun.objects.select_for_update().get(pk=run.pk)
-        if importer.atomic:
+        if importer.atomic or importer.whole_file:
             # Nothing stays; the errors found so far do: they name the rows to fix.
             saved.processed = saved.created = saved.updated = saved.unchanged = 0
             saved.errors, saved.error_count = run.errors, run.error_count
@@ -585,6 +620,9 @@ def _chunks(rows, size: int):
 
 @contextmanager
 def _open(run: ImportRun, importer: Importer):
+    if not run.file:
+        yield None
+        return
     with run.file.open("rb") as handle:
         yield TableReader(
             handle, name=run.file_name, max_rows=importer.max_rows(), data_only=importer.data_only
@@ -592,6 +630,31 @@ def _open(run: ImportRun, importer: Importer):
 
 
 def _run(run: ImportRun, importer: Importer) -> None:
+    if importer.whole_file:
+        _run_whole(run, importer)
+    else:
+        _run_rows(run, importer)
+    with transaction.atomic():
+        run.status = ImportRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.save()
+        _audit(run, importer)
+    _forget_file(run)
+
+
+def _run_whole(run: ImportRun, importer: Importer) -> None:
+    with _open(run, importer) as reader:
+        if run.total is None and reader is not None:
+            # The progress bar's scale until `apply` counts the rows it read.
+            run.total = reader.estimate(importer.sheet)
+            ImportRun.objects.filter(pk=run.pk).update(total=run.total)
+        run.processed = run.created = run.updated = run.unchanged = run.error_count = 0
+        run.errors, run.result = [], {}
+        with transaction.atomic():
+            importer.apply(run, reader)
+
+
+def _run_rows(run: ImportRun, importer: Importer) -> None:
     with _open(run, importer) as reader:
         columns = _header(reader, importer)
         if run.total is None:
@@ -607,7 +670,7 @@ def _run(run: ImportRun, importer: Importer) -> None:
                 for chunk in _chunks(rows, importer.chunk_size):
                     importer.process(run, context, columns, chunk)
                     run.processed += len(chunk)
-                    _progress(run)
+                    note_progress(run)
                 importer.finish(run, context)
                 if run.error_count and not importer.keeps_good_rows(run):
                     transaction.set_rollback(True)
@@ -625,12 +688,6 @@ def _run(run: ImportRun, importer: Importer) -> None:
                     run.save(update_fields=[*COUNTERS, "checkpoint", "result"])
             with transaction.atomic():
                 importer.finish(run, context)
-    with transaction.atomic():
-        run.status = ImportRun.Status.DONE
-        run.finished_at = timezone.now()
-        run.save()
-        _audit(run, importer)
-    _forget_file(run)
 
 
 def _forget_file(run: ImportRun) -> None:
@@ -640,9 +697,9 @@ def _forget_file(run: ImportRun) -> None:
         ImportRun.objects.filter(pk=run.pk).update(file="")
 
 
-def _progress(run: ImportRun) -> None:
-    """Progress of an all-or-nothing run, which commits only at the end: kept in the cache,
-    where the progress page looks first."""
+def note_progress(run: ImportRun) -> None:
+    """Progress of an all-or-nothing run (`run.processed`), which commits only at the end:
+    kept in the cache, where the progress page looks first."""
     from django.core.cache import cache
 
     cache.set(f"import-progress:{run.pk}", run.processed, 3600)
@@ -672,38 +729,6 @@ def progress(run: ImportRun) -> dict:
         "finished": run.finished,
         "message": run.message,
     }
-
-
-# --- recording an import that does not go row by row ---------------------------------------
-
-
-@contextmanager
-def recorded(*, actor, kind: str, file_name: str = "", options=None):
-    """Record an import the domain runs itself (whole-file imports: the plans' confirm, the
-    calendar, catalogues): yields the running ImportRun for its counts; on success it is
-    marked done and audited in the caller's transaction, on an exception it is marked failed
-    and audited in a transaction of its own, and the exception goes on to the caller."""
-    importer = _REGISTRY[kind]
-    with transaction.atomic():
-        run = ImportRun.objects.create(
-            kind=kind,
-            actor=actor,
-            file_name=(file_name or "")[:200],
-            options=options or {},
-            status=ImportRun.Status.RUNNING,
-            started_at=timezone.now(),
-        )
-    try:
-        with transaction.atomic():
-            yield run
-            if run.status == ImportRun.Status.RUNNING:
-                run.status = ImportRun.Status.DONE
-            run.finished_at = timezone.now()
-            run.save()
-            _audit(run, importer)
-    except Exception as exc:
-        _fail(run, importer, exc)
-        raise
 
 
 def sweep_imports(now=None) -> int:

@@ -13,7 +13,7 @@ from accounts import access
 from . import attachments, delegation, documents, imports, jobs, notifications, selectors, services
 from . import calendar_import as importer
 from .capabilities import CALENDAR_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
-from .forms import CalendarImportForm
+from .forms import CalendarImportForm, ImportRunFilter
 from .models import Attachment, Notification
 from .nodes import job_state
 
@@ -168,29 +168,30 @@ def preferences(request):
 @login_required
 def calendar_import(request):
     access.require(request.user, CALENDAR_MANAGE)
-    report = None
+    run = None
     form = CalendarImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            report = importer.calendar_import(actor=request.user, file=form.cleaned_data["file"])
+            run = importer.calendar_import(actor=request.user, file=form.cleaned_data["file"])
         except importer.CalendarFileError as exc:
             form.add_error("file", str(exc))
         else:
-            if report.ok:
+            if not run.finished:
+                return redirect("engine:import_run", pk=run.pk)
+            if run.status == run.Status.DONE:
                 messages.success(
                     request,
-                    _("Imported %(terms)d terms and %(days)d calendar days.")
-                    % {"terms": report.terms, "days": report.days},
+                    _("Imported %(terms)d terms and %(days)d calendar days.") % run.result,
                 )
             else:
-                messages.error(request, _("Nothing was imported: fix the rows below."))
-    return render(request, "engine/calendar_import.html", {"form": form, "report": report})
+                messages.error(request, run.message)
+    return render(request, "engine/calendar_import.html", {"form": form, "run": run})
 
 
 @login_required
 def import_runs(request):
     runs = imports.visible_runs(request.user)
-    kind = request.GET.get("kind", "")
+    kind = ImportRunFilter.read(request).cleaned_data["kind"]
     if kind:
         runs = runs.filter(kind=kind)
     page = Paginator(runs, 50).get_page(request.GET.get("page"))

@@ -138,9 +138,7 @@ class OversightView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request):
         access.require(request.user, OVERSEE)
-        filters = OversightFilter(request.query_params or None)
-        if request.query_params and not filters.is_valid():
-            return tracking.form_error(filters)
+        filters = OversightFilter.read_api(request)
         cases = selectors.oversight_cases(request.user, **filters.params())[:500]
         return Response({"results": [_row(r) for r in selectors.oversight_rows(cases)]})
 

@@ -6,6 +6,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import OrgUnit
 from cases.confidential.forms import ChallengeMixin, MultipleFileField, _text_field
 from cases.models import Status
+from engine.filters import FlagField, PageFilter
 
 
 class AnonymousComplaintForm(ChallengeMixin):
@@ -32,7 +33,7 @@ class AnonymousComplaintForm(ChallengeMixin):
         return text
 
 
-class OversightFilter(forms.Form):
+class OversightFilter(PageFilter):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All")), *list(Status.choices)], required=False
     )
@@ -43,12 +44,10 @@ class OversightFilter(forms.Form):
         ).order_by("path"),
         required=False,
     )
-    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    overdue = FlagField(label=_("Overdue only"))
     q = forms.CharField(label=_("Number or title"), max_length=100, required=False)
 
     def params(self) -> dict:
-        if not self.is_valid():
-            return {}
         data = self.cleaned_data
         return {
             "status": data["status"],

@@ -129,7 +129,7 @@ complaint_rate = ComplaintRatePage.as_view()
 @login_required
 def oversight(request):
     access.require(request.user, OVERSEE)
-    filters = OversightFilter(request.GET or None)
+    filters = OversightFilter.read(request)
     cases = selectors.oversight_cases(request.user, **filters.params())
     page = Paginator(cases, 30).get_page(request.GET.get("page"))
     return render(
@@ -147,7 +147,7 @@ def oversight(request):
 @login_required
 def oversight_export(request):
     access.require(request.user, OVERSEE)
-    filters = OversightFilter(request.GET or None)
+    filters = OversightFilter.read(request)
     cases = selectors.oversight_cases(request.user, **filters.params())
     return exports.oversight_xlsx(selectors.oversight_rows(cases))
 

@@ -11,7 +11,7 @@ from config.schema import form_serializer
 
 from . import capabilities as caps
 from . import intake, selectors, services, tracking
-from .forms import ReportForm, ShareForm
+from .forms import OfficeFilter, ReportForm, ShareForm
 from .models import Report
 from .tracking import IntakeReceiptSerializer
 from .views import ReportCode
@@ -82,13 +82,8 @@ class ReportListView(generics.ListAPIView):
     serializer_class = ConfidentialReportSerializer
 
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.office_queue(
-            self.request.user,
-            status=params.get("status", ""),
-            spam=params.get("spam") == "1",
-            search=params.get("q", "").strip(),
-        )
+        filters = OfficeFilter.read_api(self.request)
+        return selectors.office_queue(self.request.user, **filters.params())
 
 
 class ReportDetailView(generics.RetrieveAPIView):

@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit
+from engine.filters import FlagField, PageFilter
 
 from . import intake
-from .models import Subject
+from .models import Status, Subject
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -97,6 +98,20 @@ class ReportForm(ChallengeMixin):
         if not text.strip():
             raise forms.ValidationError(_("Please describe what you are reporting."))
         return text
+
+
+class OfficeFilter(PageFilter):
+    """The discipline office's queue, on the page, its export and the API."""
+
+    status = forms.ChoiceField(
+        label=_("Stage"), choices=[("", _("All")), *Status.choices], required=False
+    )
+    spam = FlagField(label=_("Spam"))
+    q = forms.CharField(label=_("Search"), max_length=100, required=False, strip=True)
+
+    def params(self) -> dict:
+        data = self.cleaned_data
+        return {"status": data["status"], "spam": data["spam"], "search": data["q"]}
 
 
 class TrackForm(forms.Form):

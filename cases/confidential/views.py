@@ -21,6 +21,7 @@ from . import exports, intake, selectors, services, tracking
 from .forms import (
     AdvanceForm,
     NoteForm,
+    OfficeFilter,
     OpenCaseForm,
     ReportForm,
     ShareForm,
@@ -131,19 +132,17 @@ def my_reports(request):
 
 @login_required
 def office_list(request):
-    status = request.GET.get("status", "")
-    spam = request.GET.get("spam") == "1"
-    search = request.GET.get("q", "").strip()
-    reports = selectors.office_queue(request.user, status=status, spam=spam, search=search)
+    filters = OfficeFilter.read(request).params()
+    reports = selectors.office_queue(request.user, **filters)
     page = Paginator(reports, 30).get_page(request.GET.get("page"))
     return render(
         request,
         "confidential/office_list.html",
         {
             "page": page,
-            "status": status,
-            "spam": spam,
-            "q": search,
+            "status": filters["status"],
+            "spam": filters["spam"],
+            "q": filters["search"],
             "statuses": Status.choices,
             "is_office": selectors.can_see_audit(request.user),
         },
@@ -154,12 +153,7 @@ def office_list(request):
 def office_export(request):
     """The filtered queue as .xlsx, for the office only."""
     access.require(request.user, caps.REPORT_VIEW)
-    reports = selectors.office_queue(
-        request.user,
-        status=request.GET.get("status", ""),
-        spam=request.GET.get("spam") == "1",
-        search=request.GET.get("q", "").strip(),
-    )
+    reports = selectors.office_queue(request.user, **OfficeFilter.read(request).params())
     return documents.download(
         exports.reports_xlsx(reports),
         documents.file_name("举报台账", f"{timezone.localdate():%Y%m%d}", ext="xlsx"),

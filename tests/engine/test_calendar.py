@@ -205,6 +205,75 @@ def test_the_import_command(cast, tmp_path, capsys):
         call_command("import_calendar", str(path), user=cast.teacher.username)
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def test_a_large_calendar_is_imported_as_a_job_with_a_progress_page(
+    cast, login, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 2
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("engine:calendar_import"), {"file": workbook(GOOD)})
+    run = ImportRun.objects.get(kind="calendar")
+    assert response.url == reverse("engine:import_run", args=[run.pk])
+    run.refresh_from_db()
+    assert (run.status, run.total, run.result) == ("done", 3, {"terms": 1, "days": 8})
+    assert CalendarDay.objects.count() == 8
+    assert AuditEntry.objects.get(action="calendar.import").after["status"] == "done"
+    assert "已完成" in client.get(response.url).content.decode()
+
+
+def test_a_calendar_job_failing_part_way_writes_nothing_and_runs_again(
+    cast, login, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 2
+    written = []
+    original = CalendarDay.objects.update_or_create
+
+    def fails_on_the_fifth_day(**kwargs):
+        written.append(kwargs["date"])
+        if len(written) == 5:
+            raise RuntimeError("the database went away")
+        return original(**kwargs)
+
+    monkeypatch.setattr(CalendarDay.objects, "update_or_create", fails_on_the_fifth_day)
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("engine:calendar_import"), {"file": workbook(GOOD)})
+    run = ImportRun.objects.get(kind="calendar")
+    assert run.status == "failed" and "RuntimeError" in run.message
+    assert not Term.objects.exists() and not CalendarDay.objects.exists()  # the term too
+    assert AuditEntry.objects.get(action="calendar.import").after["status"] == "failed"
+
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("engine:import_retry", args=[run.pk]))
+    run.refresh_from_db()
+    assert (run.status, run.created) == ("done", 9)
+    assert CalendarDay.objects.count() == 8 and Term.objects.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):  # the same file again: no change
+        client.post(reverse("engine:calendar_import"), {"file": workbook(GOOD)})
+    assert CalendarDay.objects.count() == 8 and Term.objects.count() == 1
+    assert ImportRun.objects.filter(kind="calendar", status="done").count() == 2
+
+
+def test_bad_rows_in_a_calendar_job_are_on_its_page(
+    cast, login, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 2
+    rows = [*GOOD, ["放假", "?", date(2026, 11, 1), None, None, None]]
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("engine:calendar_import"), {"file": workbook(rows)})
+    run = ImportRun.objects.get(kind="calendar")
+    assert run.status == "failed" and [e["row"] for e in run.errors] == [5]
+    assert not CalendarDay.objects.exists()
+    assert "<td>5</td>" in client.get(response.url).content.decode()
+
+
 def rule_form(**values):
     data = {
         "kind": "test.rule",

@@ -181,6 +181,74 @@ def test_object_that_cannot_be_cleaned_is_refused_when_strict_and_kept_otherwise
     assert "word/embeddings/oleObject1.bin" in _parts(_clean(data, strict=False))
 
 
+def _emf(description: str) -> bytes:
+    """An enhanced metafile: its 88-byte header with a description, and the end-of-file record."""
+    text = description.encode("utf-16-le")
+    size = 88 + len(text)
+    header = struct.pack(
+        "<II4i4i4sIIIHHIII2i2i",
+        1,  # EMR_HEADER
+        size,
+        *(0, 0, 10, 10),
+        *(0, 0, 100, 100),
+        b" EMF",
+        0x10000,
+        size + 20,
+        2,
+        1,
+        0,
+        len(description),
+        88,
+        0,
+        *(1024, 768),
+        *(320, 240),
+    )
+    assert len(header) == 88
+    return header + text + struct.pack("<IIIII", 14, 20, 0, 0, 20)
+
+
+def test_emf_description_is_blanked_in_place_and_wmf_kept():
+    emf = _emf("Microsoft Office\0C:\\Users\\zhangsan\\evidence.png\0\0")
+    data = of.with_part(of.docx_with_identity(), "word/media/image9.emf", emf)
+    data = of.with_part(data, "word/media/image8.wmf", b"\xd7\xcd\xc6\x9a" + b"\0" * 40)
+    parts = _parts(_clean(data, strict=True))
+    cleaned = parts["word/media/image9.emf"]
+    assert len(cleaned) == len(emf) and cleaned[:88] == emf[:88]
+    assert "zhangsan".encode("utf-16-le") not in cleaned and cleaned.endswith(emf[-20:])
+    assert parts["word/media/image8.wmf"].startswith(b"\xd7\xcd\xc6\x9a")
+    assert cleaning.blank_emf_description(b"not an emf") == b"not an emf"
+
+
+def test_pictures_inside_a_pdf_lose_their_exif_and_comments_losslessly():
+    from pypdf import PdfReader
+
+    picture = Image.new("RGB", (40, 30), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x013B] = "zhangsan"  # Artist
+    exif[0x0131] = "Camera App 1.0"  # Software
+    pdf = io.BytesIO()
+    picture.save(pdf, "PDF", exif=exif.tobytes(), comment=b"taken by lisi")
+    assert b"zhangsan" in pdf.getvalue() and b"lisi" in pdf.getvalue()
+    cleaned = cleaning.clean_pdf(pdf.getvalue())
+    for secret in (b"zhangsan", b"lisi", b"Camera App", b"Exif"):
+        assert secret not in cleaned
+    before = PdfReader(io.BytesIO(pdf.getvalue())).pages[0].images[0]
+    after = PdfReader(io.BytesIO(cleaned)).pages[0].images[0]
+    assert after.image.size == (40, 30)
+    assert after.image.tobytes() == before.image.tobytes()  # the same pixels: not re-encoded
+
+
+def test_jpeg_strip_keeps_colour_segments_and_leaves_what_does_not_parse():
+    data = of.jpeg_with_exif()
+    stripped = cleaning.strip_jpeg_metadata(data)
+    assert b"Exif" in data and b"Exif" not in stripped
+    with Image.open(io.BytesIO(stripped)) as image:
+        assert not image.getexif() and image.size == (40, 30)
+    adobe = b"\xff\xd8\xff\xee\x00\x0eAdobe\x00d\x00\x00\x00\x00\x01" + b"\xff\xda" + b"xx"
+    assert cleaning.strip_jpeg_metadata(adobe) == adobe
+    assert cleaning.strip_jpeg_metadata(b"\xff\xd8garbage") == b"\xff\xd8garbage"
+
+
 def test_old_office_files_are_refused_only_when_strict():
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600
     with pytest.raises(cleaning.Uncleanable):

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 
 from . import access_rules, selectors, services
+from .forms import CycleFilter, WarningApiFilter
 from .models import (
     NEXT_STAGE,
     Cycle,
@@ -232,10 +233,9 @@ class WarningListView(generics.ListAPIView):
     serializer_class = WarningSerializer
 
     def get_queryset(self):
+        status = WarningApiFilter.read_api(self.request).cleaned_data["status"]
         qs = selectors.warnings_for(self.request.user).order_by("-raised_at", "-pk")
-        if self.request.query_params.get("status"):
-            qs = qs.filter(status=self.request.query_params["status"])
-        return qs
+        return qs.filter(status=status) if status else qs
 
 
 class WarningAcknowledgeView(APIView):
@@ -291,11 +291,9 @@ class CycleListView(generics.ListAPIView):
     serializer_class = CycleSerializer
 
     def get_queryset(self):
+        filters = CycleFilter.read_api(self.request).cleaned_data
         qs = selectors.cycles_for(self.request.user).order_by("pk")
-        for field in ("level", "stage"):
-            if self.request.query_params.get(field):
-                qs = qs.filter(**{field: self.request.query_params[field]})
-        return qs
+        return qs.filter(**{field: value for field, value in filters.items() if value})
 
 
 class CycleAdvanceView(APIView):

@@ -1,10 +1,19 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engine.filters import PageFilter
 from workflows.levels import Level
 
 from . import engine_bridge, periods, selectors
-from .models import Improvement, Indicator, Period, PeriodKind, StageGate
+from .models import (
+    Improvement,
+    Indicator,
+    Period,
+    PeriodKind,
+    Stage,
+    StageGate,
+    WarningStatus,
+)
 
 
 class IndicatorForm(forms.ModelForm):
@@ -195,3 +204,40 @@ class PeriodCreateForm(forms.Form):
     end = forms.DateField(
         label=_("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class UnitFilter(PageFilter):
+    """A list narrowed to one responsible unit (and the units under it)."""
+
+    unit = forms.IntegerField(label=_("Responsible unit"), required=False, min_value=1)
+
+    def unit_for(self, user):
+        """The unit asked for, if the user may see it (404 otherwise), or None."""
+        from accounts import access
+
+        pk = self.cleaned_data["unit"]
+        return access.get_unit(user, pk) if pk else None
+
+
+class WarningFilter(UnitFilter):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("open", _("Unresolved")), ("all", _("All"))]
+    )
+    defaults = {"status": "open"}
+
+
+class PeriodFilter(PageFilter):
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("All")), *PeriodKind.choices], required=False
+    )
+
+
+class WarningApiFilter(PageFilter):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", ""), *WarningStatus.choices], required=False
+    )
+
+
+class CycleFilter(PageFilter):
+    level = forms.ChoiceField(label=_("Level"), choices=[("", ""), *Level.choices], required=False)
+    stage = forms.ChoiceField(label=_("Stage"), choices=[("", ""), *Stage.choices], required=False)

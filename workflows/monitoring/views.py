@@ -26,10 +26,13 @@ from .forms import (
     IndicatorForm,
     OverviewForm,
     PeriodCreateForm,
+    PeriodFilter,
     PeriodOpenForm,
     ReadingForm,
     RejectForm,
     SignOffForm,
+    UnitFilter,
+    WarningFilter,
 )
 from .models import (
     LARGE_LOOP,
@@ -201,12 +204,12 @@ def batch_approve(request, batch):
 
 @login_required
 def warning_list(request):
+    filters = WarningFilter.read(request)
     qs = selectors.warnings_for(request.user)
-    unit = None
-    if request.GET.get("unit"):
-        unit = access.get_unit(request.user, request.GET["unit"])
+    unit = filters.unit_for(request.user)
+    if unit is not None:
         qs = qs.filter(responsible_unit__path__startswith=unit.path)
-    status = request.GET.get("status", "open")
+    status = filters.cleaned_data["status"]
     if status == "open":
         qs = qs.filter(status__in=["open", "acknowledged"])
     return render(
@@ -288,9 +291,7 @@ def improvement_create(request, pk):
 
 @login_required
 def improvement_list(request):
-    unit = None
-    if request.GET.get("unit"):
-        unit = access.get_unit(request.user, request.GET["unit"])
+    unit = UnitFilter.read(request).unit_for(request.user)
     qs = selectors.improvements_for(request.user, unit)
     return render(
         request,
@@ -303,9 +304,7 @@ def improvement_list(request):
 def improvement_export(request, fmt):
     if fmt not in ("xlsx", "docx"):
         raise Http404
-    unit = None
-    if request.GET.get("unit"):
-        unit = access.get_unit(request.user, request.GET["unit"])
+    unit = UnitFilter.read(request).unit_for(request.user)
     qs = selectors.improvements_for(request.user, unit).order_by("created_at", "pk")
     owner = unit.name if unit else OrgUnit.objects.get_root_nodes().first().name
     title = f"{owner}质量改进台账"
@@ -519,8 +518,8 @@ def period_list(request):
             messages.success(request, _("Period %(p)s added.") % {"p": period})
             return redirect("monitoring:period_list")
     periods = Period.objects.order_by("-start", "kind")
-    kind = request.GET.get("kind", "")
-    if kind in PeriodKind.values:
+    kind = PeriodFilter.read(request).cleaned_data["kind"]
+    if kind:
         periods = periods.filter(kind=kind)
     return render(
         request,

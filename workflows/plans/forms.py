@@ -8,9 +8,19 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit, User
 from accounts.widgets import picker_attrs
+from engine.filters import FlagField, PageFilter
 from workflows.levels import Level
 
-from .models import ItemState, Plan, PlanKind, Standard, Target, TargetCategory, UnitAlias
+from .models import (
+    ItemState,
+    Plan,
+    PlanKind,
+    Standard,
+    Target,
+    TargetCategory,
+    TaskState,
+    UnitAlias,
+)
 
 
 def _live_plans():
@@ -393,3 +403,11 @@ class ImportNamesForm(forms.Form):
         if not self.unit_targets and not self.person_targets and not self.errors:
             raise ValidationError(_("Choose a unit or a person for at least one name."))
         return cleaned
+
+
+class TaskFilter(PageFilter):
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("All")), *TaskState.choices], required=False
+    )
+    plan = forms.IntegerField(label=_("Plan"), required=False, min_value=1)
+    overdue = FlagField(label=_("Overdue only"))

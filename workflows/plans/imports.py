@@ -25,6 +25,7 @@ from accounts.models import OrgUnit, User
 from engine import deadlines, steps
 from engine import imports as engine_imports
 from engine.imports import TableReader
+from engine.models import ImportRun
 
 from .models import ChangeKind, ItemState, PendingImport, Plan, Task, TaskState, UnitAlias
 from .permissions import can_edit
@@ -225,27 +226,39 @@ def _tokens(text: str) -> list[str]:
     return [t.strip() for t in SPLIT.split(text) if t.strip()]
 
 
+def _reader(file) -> TableReader:
+    return TableReader(file, max_rows=settings.PLANS_IMPORT_MAX_ROWS, data_only=False)
+
+
 def parse_workbook(file, *, plan) -> Parsed:
-    limit = settings.PLANS_IMPORT_MAX_ROWS
+    return parse_rows(_reader(file), plan=plan)
+
+
+def parse_rows(reader: TableReader, *, plan, progress=None) -> Parsed:
+    """The rows of the first sheet, checked and matched; `progress(n)` is told the rows read."""
     try:
-        reader = TableReader(file, max_rows=limit, data_only=False)
         merged = MergedFill(reader.merged_ranges())
         rows = reader.rows()
         head = list(islice(rows, HEADER_SEARCH_ROWS))
         header = _find_header(head)
         body = chain((r for r in head if r[0] > header.row), rows)
-        return _parse_rows(body, header, merged, plan)
+        return _parse_rows(body, header, merged, plan, progress)
     except ImportFileError:
         raise
     except (KeyError, ValueError, TypeError, OSError) as exc:
         raise ImportFileError(_("The file is not a readable .xlsx workbook.")) from exc
 
 
-def _parse_rows(body, header, merged, plan) -> Parsed:
+PROGRESS_EVERY = 500  # rows between two notes of a preview's progress
+
+
+def _parse_rows(body, header, merged, plan, progress=None) -> Parsed:
     result = Parsed()
     seen_keys = {}
 
-    for r, values in body:
+    for read, (r, values) in enumerate(body, start=1):
+        if progress and read % PROGRESS_EVERY == 0:
+            progress(read)
         covered = merged.fill(r, values)
         raw, problems, formulas = {}, [], set()
         for name, col in header.columns.items():
@@ -377,14 +390,21 @@ def resolve_rows(rows: list, person_map: dict | None = None) -> list:
     return [unmatched[n] for n in sorted(unmatched)]
 
 
-@transaction.atomic
-def import_preview(*, actor, plan, upload) -> PendingImport:
+def import_preview(*, actor, plan, upload) -> ImportRun:
+    """Read and check a file against `plan` into a preview (PendingImport), as an engine
+    import run: in the request when it is small, else as a background job whose page leads to
+    the preview. ValidationError when the file cannot be read at all (nothing recorded)."""
     if not can_edit(actor, plan):
         raise PermissionDenied
     try:
-        parsed = parse_workbook(upload, plan=plan)
+        return engine_imports.import_start(
+            actor=actor, kind="plans.preview", file=upload, options={"plan": plan.pk}
+        )
     except ImportFileError as exc:
         raise ValidationError({"file": str(exc)}) from exc
+
+
+def _save_preview(actor, plan, file_name: str, parsed: Parsed) -> PendingImport:
     existing = {
         key: (pk, state)
         for key, pk, state in Task.objects.filter(plan=plan).values_list(
@@ -406,7 +426,7 @@ def import_preview(*, actor, plan, upload) -> PendingImport:
     return PendingImport.objects.create(
         owner=actor,
         plan=plan,
-        file_name=upload.name[:200],
+        file_name=file_name[:200],
         rows=parsed.rows,
         bad_rows=parsed.bad_rows,
         unmatched=parsed.unmatched,
@@ -545,32 +565,100 @@ def import_plan(pending: PendingImport) -> ImportChanges:
     return out
 
 
-class PlansImporter(engine_imports.Importer):
-    """Recorded as an import run at confirmation; the rows were read and checked at preview."""
+def _plan_for(actor, options) -> Plan:
+    plan = Plan.objects.filter(pk=options.get("plan")).first()
+    if plan is None or not can_edit(actor, plan):
+        raise PermissionDenied
+    return plan
 
-    kind = "plans"
-    label = _lazy("Task decomposition table")
-    audit_action = "task.import.run"
-    atomic = True
+
+class PlansPreviewImporter(engine_imports.Importer):
+    """Reading a table into a preview: writes no task, only the PendingImport the user then
+    maps and confirms (the run's page leads there)."""
+
+    kind = "plans.preview"
+    label = _lazy("Task decomposition table (preview)")
+    audit_action = "task.import.preview"
+    whole_file = True
+    data_only = False  # formulas are refused, not evaluated
 
     def max_rows(self) -> int:
         return settings.PLANS_IMPORT_MAX_ROWS
 
     def check(self, actor, options) -> None:
-        plan = Plan.objects.filter(pk=options.get("plan")).first()
-        if plan is None or not can_edit(actor, plan):
-            raise PermissionDenied
+        _plan_for(actor, options)
+
+    def check_file(self, reader) -> None:
+        rows = reader.rows()
+        head = list(islice(rows, HEADER_SEARCH_ROWS))
+        rows.close()
+        _find_header(head)
+
+    def apply(self, run, reader) -> None:
+        plan = _plan_for(run.actor, run.options)
+
+        def progress(read):
+            run.processed = read
+            engine_imports.note_progress(run)
+
+        parsed = parse_rows(reader, plan=plan, progress=progress)
+        pending = _save_preview(run.actor, plan, run.file_name, parsed)
+        run.total = run.processed = len(parsed.rows) + len(parsed.bad_rows)
+        for bad in parsed.bad_rows:
+            run.add_error(bad["row"], "；".join(bad["problems"]))
+        run.result = {"pending": pending.pk}
+
+    def summary(self, run) -> str:
+        return _("The preview is ready: check it, then confirm the import.")
+
+    def done_url(self, run) -> str:
+        pending = run.result.get("pending")
+        return reverse("plans:import_preview", args=[pending]) if pending else ""
+
+
+class PlansImporter(engine_imports.Importer):
+    """Confirming a preview: saves exactly the previewed rows (started without a file)."""
+
+    kind = "plans"
+    label = _lazy("Task decomposition table")
+    audit_action = "task.import.run"
+    whole_file = True
+
+    def max_rows(self) -> int:
+        return settings.PLANS_IMPORT_MAX_ROWS
+
+    def check(self, actor, options) -> None:
+        _plan_for(actor, options)
+
+    def apply(self, run, reader) -> None:
+        pending_id = run.options["pending"]
+        summary = _confirm(run.actor, pending_id, run.options.get("retire_missing", False))
+        pending = PendingImport.objects.get(pk=pending_id)
+        run.total = run.processed = len(pending.rows) + len(pending.bad_rows)
+        run.created, run.updated = summary["created"], summary["updated"]
+        run.unchanged = summary["unchanged"]
+        run.result = {"retired": summary["retired"], "skipped": summary["skipped"]}
+        for bad in pending.bad_rows:
+            run.add_error(bad["row"], "；".join(bad["problems"]))
+
+    def summary(self, run) -> str:
+        return _("%(skipped)s bad rows skipped, %(retired)s tasks retired.") % {
+            "skipped": run.result.get("skipped", 0),
+            "retired": run.result.get("retired", 0),
+        }
 
     def done_url(self, run) -> str:
         return reverse("plans:task_list")
 
 
+engine_imports.register(PlansPreviewImporter())
 engine_imports.register(PlansImporter())
 
 
-def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
-    """Save exactly the previewed rows; new keys are created, known keys updated. Recorded as
-    an import run (with the preview's bad rows), also when it fails.
+def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> ImportRun:
+    """Save exactly the previewed rows; new keys are created, known keys updated. An engine
+    import run (with the preview's bad rows), in the request when small, else a background
+    job; recorded also when it fails.
 
     Refused while names the preview could not match are not mapped. Tasks the file no longer
     lists (shown in the preview) stay as they are unless `retire_missing`: then they are
@@ -579,18 +667,24 @@ def import_confirm(*, actor, pending_id, retire_missing: bool = False) -> dict:
     if pending.plan.state == ItemState.IN_FORCE:
         raise ValidationError({"import": IN_FORCE_MESSAGE})
     _refuse_unmapped(pending)
-    options = {"plan": pending.plan_id, "pending": pending.pk}
-    with engine_imports.recorded(
-        actor=actor, kind="plans", file_name=pending.file_name, options=options
-    ) as run:
-        summary = _confirm(actor, pending_id, retire_missing)
-        run.total = run.processed = len(pending.rows) + len(pending.bad_rows)
-        run.created, run.updated = summary["created"], summary["updated"]
-        run.unchanged = summary["unchanged"]
-        run.result = {"retired": summary["retired"]}
-        for bad in pending.bad_rows:
-            run.add_error(bad["row"], "；".join(bad["problems"]))
-    return summary
+    under_way = ImportRun.objects.filter(
+        kind="plans",
+        options__pending=pending.pk,
+        status__in=[ImportRun.Status.QUEUED, ImportRun.Status.RUNNING],
+    )
+    if under_way.exists():
+        raise ValidationError({"import": _("This import is already under way.")})
+    return engine_imports.import_start(
+        actor=actor,
+        kind="plans",
+        options={
+            "plan": pending.plan_id,
+            "pending": pending.pk,
+            "retire_missing": bool(retire_missing),
+        },
+        rows=len(pending.rows) + len(pending.bad_rows),
+        file_name=pending.file_name,
+    )
 
 
 def _refuse_unmapped(pending) -> None:
@@ -607,7 +701,10 @@ def _refuse_unmapped(pending) -> None:
 
 def _confirm(actor, pending_id, retire_missing: bool) -> dict:
     pending = _pending_for(actor, pending_id, lock=True)
-    _refuse_unmapped(pending)  # again under the lock: a mapping may have changed since
+    # Again under the lock: the plan may have come into force, a mapping changed since.
+    if pending.plan.state == ItemState.IN_FORCE:
+        raise ValidationError({"import": IN_FORCE_MESSAGE})
+    _refuse_unmapped(pending)
     return _apply(actor, pending, retire_missing)
 
 

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +28,7 @@ from .permissions import (
 from .tasks import run_export
 
 MODELS = selectors.MODELS
+PREVIEW_PAGE_ROWS = 200
 
 
 def _model(kind):
@@ -473,12 +475,13 @@ def item_diff(request, kind, pk):
 def task_list(request):
     access.require(request.user, PlanCap.VIEW)
     tasks = selectors.visible_tasks(request.user).select_related("plan", "lead_unit", "person")
-    state = request.GET.get("state")
-    if state in services.TaskState.values:
+    filters = forms.TaskFilter.read(request).cleaned_data
+    state = filters["state"]
+    if state:
         tasks = tasks.filter(state=state)
-    if request.GET.get("plan", "").isdigit():
-        tasks = tasks.filter(plan_id=int(request.GET["plan"]))
-    if request.GET.get("overdue") == "1":
+    if filters["plan"]:
+        tasks = tasks.filter(plan_id=filters["plan"])
+    if filters["overdue"]:
         tasks = tasks.filter(state=services.TaskState.OPEN, deadline__lt=timezone.localdate())
     return render(request, "plans/task_list.html", {"tasks": tasks[:500], "state": state})
 
@@ -562,13 +565,17 @@ def import_upload(request):
     form = forms.ImportForm(request.POST or None, request.FILES or None, plans=plans)
     if request.method == "POST" and form.is_valid():
         try:
-            pending = imports.import_preview(
+            run = imports.import_preview(
                 actor=request.user, plan=form.cleaned_data["plan"], upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            return redirect("plans:import_preview", pending.pk)
+            if run.status == run.Status.DONE:
+                return redirect("plans:import_preview", run.result["pending"])
+            if not run.finished:
+                return redirect("engine:import_run", pk=run.pk)
+            form.add_error("file", run.message)
     return render(request, "plans/import_upload.html", {"form": form})
 
 
@@ -593,7 +600,7 @@ def import_preview(request, pk):
                 return redirect(change)
     elif request.method == "POST":
         try:
-            summary = imports.import_confirm(
+            run = imports.import_confirm(
                 actor=request.user,
                 pending_id=pending.pk,
                 retire_missing=request.POST.get("retire_missing") == "1",
@@ -601,13 +608,21 @@ def import_preview(request, pk):
         except ValidationError as exc:
             _report(request, exc)
             return redirect("plans:import_preview", pending.pk)
+        if run.status != run.Status.DONE:
+            # Under way as a job, or failed: the run's page shows its progress or why.
+            return redirect("engine:import_run", pk=run.pk)
         messages.success(
             request,
             _(
                 "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
                 "%(skipped)s bad rows skipped, %(retired)s retired."
             )
-            % summary,
+            % {
+                "created": run.created,
+                "updated": run.updated,
+                "unchanged": run.unchanged,
+                **run.result,
+            },
         )
         return redirect("plans:task_list")
     names_form = forms.ImportNamesForm(unmatched=pending.unmatched)
@@ -629,14 +644,18 @@ def _render_preview(request, pending, names_form, change_form=None):
             if r.get("problem")
         ),
     ]
-    rows = [{**r, "action": changes.actions.get(r["row"])} for r in pending.rows]
+    # A page of the rows at a time: a 10,000-row table is not one page's worth to render.
+    rows = [r for r in pending.rows if changes.actions.get(r["row"]) != "skipped"]
+    page = Paginator(rows, PREVIEW_PAGE_ROWS).get_page(request.GET.get("page"))
+    page.object_list = [{**r, "action": changes.actions.get(r["row"])} for r in page.object_list]
     return render(
         request,
         "plans/import_preview.html",
         {
             "pending": pending,
             "counts": changes.counts,
-            "rows": [r for r in rows if r["action"] != "skipped"],
+            "rows": page.object_list,
+            "page": page,
             "bad_rows": sorted(bad_rows, key=lambda b: b["row"]),
             "names_form": names_form,
             "change_form": change_form,

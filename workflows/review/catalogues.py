@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from openpyxl import Workbook
 
-from engine.archives import check_archive
 from engine.imports import Importer, ImportFileError, TableReader, register
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -61,12 +60,13 @@ def _cell(value):
 
 
 class CatalogueImporter(Importer):
-    """Recorded as an import run; a catalogue version is created whole or not at all."""
+    """A catalogue version is created whole or not at all."""
 
     kind = "catalogue"
     label = _lazy("Diagnosis catalogue")
     audit_action = "review.catalogue.import.run"
-    atomic = True
+    whole_file = True
+    sheet = "items"
 
     def max_rows(self) -> int:
         return MAX_ROWS
@@ -78,45 +78,86 @@ class CatalogueImporter(Importer):
 
         access.require(actor, caps.CATALOGUE_MANAGE)
 
+    def check_file(self, reader) -> None:
+        if "meta" not in reader.sheet_names or "items" not in reader.sheet_names:
+            raise ImportFileError(_("The workbook needs the sheets “meta” and “items”."))
+        rows = reader.rows("items")
+        first = next(rows, None)
+        rows.close()
+        _check_header(first[1] if first else ())
+
+    def apply(self, run, reader) -> None:
+        from .services import catalogue_import
+
+        data, errors = _parse(reader)
+        run.total = run.processed = data.pop("rows")
+        for line, problem in errors:
+            run.add_error(line, problem)
+        if errors:
+            raise ValidationError(_("Nothing was imported: fix the rows below."))
+        catalogue = catalogue_import(
+            actor=run.actor, data=data, activate=bool(run.options.get("activate"))
+        )
+        run.created = sum(len(e.get("points", [])) for i in data["items"] for e in i["elements"])
+        run.result = {"catalogue": str(catalogue), "catalogue_id": catalogue.pk}
+
 
 register(CatalogueImporter())
 
 
+def _check_header(header) -> None:
+    if tuple(_cell(c) for c in header)[: len(ITEM_COLUMNS)] != ITEM_COLUMNS:
+        raise ImportFileError(
+            _("items: the header row must be %(h)s.") % {"h": " | ".join(ITEM_COLUMNS)}
+        )
+
+
 def parse_xlsx(file) -> dict:
-    check_archive(file)
+    """The catalogue a workbook holds (for the management command); ValidationError listing
+    every problem."""
     try:
         reader = TableReader(file, max_rows=MAX_ROWS)
-        if "meta" not in reader.sheet_names or "items" not in reader.sheet_names:
-            raise ValidationError(_("The workbook needs the sheets “meta” and “items”."))
-        data: dict = {}
-        for _number, row in reader.rows("meta"):
-            if row and row[0] in META_KEYS:
-                data[row[0]] = row[1] if len(row) > 1 else None
-        items_rows = list(reader.rows("items"))
+        CatalogueImporter().check_file(reader)
+        data, errors = _parse(reader)
     except ImportFileError as exc:
         raise ValidationError(str(exc)) from exc
+    if errors:
+        raise ValidationError([problem for _line, problem in errors])
+    del data["rows"]
+    return data
+
+
+def _parse(reader) -> tuple[dict, list[tuple[int, str]]]:
+    """(catalogue data with "rows", the item rows read; [(row, problem)]), streamed."""
+    data: dict = {}
+    for _number, row in reader.rows("meta"):
+        if row and row[0] in META_KEYS:
+            data[row[0]] = row[1] if len(row) > 1 else None
     errors = []
-    for key in INT_KEYS & data.keys():
+    for key in sorted(INT_KEYS & data.keys()):
         try:
             data[key] = int(data[key])
         except (TypeError, ValueError):
-            errors.append(_("meta: %(k)s must be a whole number.") % {"k": key})
+            errors.append((0, _("meta: %(k)s must be a whole number.") % {"k": key}))
     if "review_points" in data:
         data["review_points"] = _cell(data["review_points"]).lower() in ("1", "true", "yes", "是")
     items: dict[str, dict] = {}
-    rows = iter(items_rows)
-    header = tuple(_cell(c) for c in next(rows, (0, ()))[1])
-    if header[: len(ITEM_COLUMNS)] != ITEM_COLUMNS:
-        errors.append(_("items: the header row must be %(h)s.") % {"h": " | ".join(ITEM_COLUMNS)})
-        raise ValidationError(errors)
+    rows = reader.rows("items")
+    _check_header(next(rows, (0, ()))[1])
+    count = 0
     for line, row in rows:
+        count += 1
         cells = [_cell(c) for c in row[: len(ITEM_COLUMNS)]] + [""] * len(ITEM_COLUMNS)
         item_no, item_title, el_no, el_title, point, hint, codes = cells[:7]
         if not any(cells[:7]):
             continue
         if not (item_no and item_title and el_no and el_title):
             errors.append(
-                _("items row %(n)d: item and element number and title are required.") % {"n": line}
+                (
+                    line,
+                    _("items row %(n)d: item and element number and title are required.")
+                    % {"n": line},
+                )
             )
             continue
         item = items.setdefault(item_no, {"number": item_no, "title": item_title, "elements": {}})
@@ -125,12 +166,11 @@ def parse_xlsx(file) -> dict:
         )
         if point:
             element["points"].append({"title": point, "hint": hint, "platform_codes": codes})
-    if errors:
-        raise ValidationError(errors)
+    data["rows"] = count
     data["items"] = [
         {**item, "elements": list(item["elements"].values())} for item in items.values()
     ]
-    return data
+    return data, errors
 
 
 def _safe(value):

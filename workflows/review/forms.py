@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role as R
 from accounts.models import User
+from engine.filters import FlagField, PageFilter
 from workflows.levels import Level
 
 from .models import (
@@ -164,3 +165,7 @@ class DocumentJobForm(forms.Form):
 class CatalogueImportForm(forms.Form):
     file = forms.FileField(label=_("Workbook (.xlsx)"))
     activate = forms.BooleanField(label=_("Activate at once"), required=False)
+
+
+class ReportFilter(PageFilter):
+    waiting = FlagField(label=_("Waiting for my approval"))

@@ -1065,21 +1065,17 @@ def catalogue_import(*, actor, data, activate=False):
 
 
 def catalogue_import_xlsx(*, actor, file, activate=False):
-    """A catalogue version from an uploaded workbook, recorded as an import run (also when the
-    file is refused part-way, e.g. the version exists already)."""
-    from engine.imports import recorded
+    """A catalogue version from an uploaded workbook, as an engine import run (in the request
+    when small, else a background job; recorded also when the file is refused part-way, e.g.
+    the version exists already). Raises ValidationError for a file that cannot be read."""
+    from engine.imports import ImportFileError, import_start
 
-    from .catalogues import parse_xlsx
-
-    access.require(actor, caps.CATALOGUE_MANAGE)
-    data = parse_xlsx(file)
-    name = (getattr(file, "name", "") or "").rsplit("/", 1)[-1]
-    with recorded(actor=actor, kind="catalogue", file_name=name) as run:
-        catalogue = catalogue_import(actor=actor, data=data, activate=activate)
-        points = sum(len(e.get("points", [])) for i in data["items"] for e in i["elements"])
-        run.total = run.processed = run.created = points
-        run.result = {"catalogue": str(catalogue), "catalogue_id": catalogue.pk}
-    return catalogue
+    try:
+        return import_start(
+            actor=actor, kind="catalogue", file=file, options={"activate": bool(activate)}
+        )
+    except ImportFileError as exc:
+        raise ValidationError({"file": str(exc)}) from exc
 
 
 @transaction.atomic

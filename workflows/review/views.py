@@ -29,6 +29,7 @@ from .forms import (
     MoveReportForm,
     PanelForm,
     ReportCreateForm,
+    ReportFilter,
     RoundForm,
     SanctionForm,
 )
@@ -76,7 +77,7 @@ def report_list(request):
         or selectors.expert_assignments(request.user).exists()
     ):
         raise PermissionDenied
-    if request.GET.get("waiting"):
+    if ReportFilter.read(request).cleaned_data["waiting"]:
         reports = selectors.approvals_waiting(request.user)
     else:
         reports = selectors.visible_reports(request.user).order_by("-period", "org_unit__path")
@@ -703,7 +704,7 @@ def catalogue_list(request):
     form = CatalogueImportForm(request.POST or None, request.FILES or None) if can_manage else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
-            catalogue = services.catalogue_import_xlsx(
+            run = services.catalogue_import_xlsx(
                 actor=request.user,
                 file=form.cleaned_data["file"],
                 activate=form.cleaned_data["activate"],
@@ -711,8 +712,12 @@ def catalogue_list(request):
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, _("Imported %(c)s.") % {"c": catalogue})
-            return redirect("review:catalogue_list")
+            if run.status == run.Status.DONE:
+                messages.success(request, _("Imported %(c)s.") % {"c": run.result["catalogue"]})
+                return redirect("review:catalogue_list")
+            if not run.finished:
+                return redirect("engine:import_run", pk=run.pk)
+            form.add_error(None, [run.message, *(e["message"] for e in run.errors)])
     return render(
         request,
         "review/catalogue_list.html",

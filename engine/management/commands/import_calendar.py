@@ -20,15 +20,16 @@ class Command(BaseCommand):
             raise CommandError(f"no user named {user!r}")
         try:
             with open(path, "rb") as file:
-                report = calendar_import(actor=actor, file=file)
+                run = calendar_import(actor=actor, file=file, inline=True)
         except FileNotFoundError as exc:
             raise CommandError(f"no such file: {path}") from exc
         except CalendarFileError as exc:
             raise CommandError(str(exc)) from exc
         except PermissionDenied as exc:
             raise CommandError(f"{user} may not manage the calendar") from exc
-        if report.errors:
-            for number, problem in report.errors:
-                self.stderr.write(f"row {number}: {problem}")
-            raise CommandError(f"{len(report.errors)} bad rows; nothing was imported")
-        self.stdout.write(f"imported {report.terms} terms and {report.days} calendar days")
+        if run.status != run.Status.DONE:
+            for error in run.errors:
+                self.stderr.write(f"row {error['row']}: {error['message']}")
+            raise CommandError(f"{run.error_count} bad rows; nothing was imported")
+        terms, days = run.result["terms"], run.result["days"]
+        self.stdout.write(f"imported {terms} terms and {days} calendar days")

@@ -493,3 +493,173 @@ def test_task_list_of_a_plan_in_force_changes_when_the_committee_approves(cast, 
         login(member).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
     assert Task.objects.filter(plan=plan).count() == 5
     assert PendingImport.objects.get().confirmed_at is not None
+
+
+# --- the engine's import mechanism: inline when small, a job when large, always recorded ----
+
+
+@pytest.fixture
+def eager_celery():
+    """Run the job in-process even when REDIS_URL points at a real broker (no worker here)."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def test_a_small_preview_runs_in_the_request_and_is_recorded(cast, login, annual_plan):
+    response = login(cast.quality_officer).post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
+    run = ImportRun.objects.get(kind="plans.preview")
+    pending = PendingImport.objects.get()
+    assert response.url == reverse("plans:import_preview", args=[pending.pk])
+    assert (run.status, run.total, run.result) == ("done", 9, {"pending": pending.pk})
+    assert [e["row"] for e in run.errors] == [7, 8, 9, 10]
+    entry = AuditEntry.objects.get(action="task.import.preview")
+    assert entry.object_id == str(run.pk) and entry.after["status"] == "done"
+    assert not run.file  # the rows live on in the preview; the uploaded file is not kept
+
+
+def test_a_large_file_previews_and_confirms_as_jobs_with_progress_pages(
+    cast, login, annual_plan, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 3
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("plans:import_upload"),
+            {"plan": annual_plan.pk, "file": _upload(seed_workbook())},
+        )
+    preview_run = ImportRun.objects.get(kind="plans.preview")
+    assert response.url == reverse("engine:import_run", args=[preview_run.pk])
+    assert not Task.objects.exists()
+    preview_run.refresh_from_db()
+    assert preview_run.status == "done"
+    pending = PendingImport.objects.get()
+    page = client.get(response.url).content.decode()
+    assert reverse("plans:import_preview", args=[pending.pk]) in page  # 继续 → the preview
+    _map(client, pending, _names(cast))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("plans:import_preview", args=[pending.pk]))
+    run = ImportRun.objects.get(kind="plans")
+    assert response.url == reverse("engine:import_run", args=[run.pk])
+    run.refresh_from_db()
+    assert (run.status, run.created, run.error_count) == ("done", 5, 4)
+    assert Task.objects.count() == 5
+    assert AuditEntry.objects.get(action="task.import.run").after["status"] == "done"
+    assert client.get(reverse("engine:import_progress", args=[run.pk])).json()["percent"] == 100
+
+
+def test_a_confirm_that_fails_part_way_writes_nothing_says_so_and_runs_again(
+    cast,
+    login,
+    annual_plan,
+    settings,
+    monkeypatch,
+    eager_celery,
+    django_capture_on_commit_callbacks,
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 3
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("plans:import_upload"),
+            {"plan": annual_plan.pk, "file": _upload(seed_workbook())},
+        )
+    pending = PendingImport.objects.get()
+    _map(client, pending, _names(cast))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    # After the tasks are written, before their deadlines: a half-way point.
+    monkeypatch.setattr("workflows.plans.imports.tasks_deadline_sync", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("plans:import_preview", args=[pending.pk]))
+    run = ImportRun.objects.get(kind="plans")
+    assert run.status == "failed" and "RuntimeError" in run.message
+    assert (run.created, run.updated) == (0, 0)
+    assert not Task.objects.exists()
+    assert PendingImport.objects.get().confirmed_at is None
+    assert AuditEntry.objects.get(action="task.import.run").after["status"] == "failed"
+    page = client.get(reverse("engine:import_run", args=[run.pk])).content.decode()
+    assert "RuntimeError" in page
+
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("engine:import_retry", args=[run.pk]))
+    run.refresh_from_db()
+    assert (run.status, run.created) == ("done", 5)
+    assert Task.objects.count() == 5
+    # A done run is not run again, and the same file once more changes nothing.
+    client.post(reverse("engine:import_retry", args=[run.pk]))
+    assert Task.objects.count() == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("plans:import_upload"),
+            {"plan": annual_plan.pk, "file": _upload(seed_workbook())},
+        )
+    again = PendingImport.objects.latest("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("plans:import_preview", args=[again.pk]))
+    last = ImportRun.objects.filter(kind="plans").latest("pk")
+    assert (last.status, last.created, last.updated, last.unchanged) == ("done", 0, 0, 5)
+    assert Task.objects.count() == 5
+
+
+def test_a_preview_job_that_fails_is_recorded_and_leaves_no_preview(
+    cast, login, annual_plan, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 3
+    settings.PLANS_IMPORT_MAX_ROWS = 9  # the header passes; the rows are counted in the job
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("plans:import_upload"),
+            {"plan": annual_plan.pk, "file": _upload(seed_workbook())},
+        )
+    run = ImportRun.objects.get(kind="plans.preview")
+    assert response.url == reverse("engine:import_run", args=[run.pk])
+    run.refresh_from_db()
+    assert run.status == "failed" and "9" in run.message
+    assert not PendingImport.objects.exists()
+    assert AuditEntry.objects.get(action="task.import.preview").after["status"] == "failed"
+    assert run.message in client.get(response.url).content.decode()
+
+
+def test_a_confirm_already_under_way_is_not_started_twice(
+    cast, login, annual_plan, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 3
+    client = login(cast.quality_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("plans:import_upload"),
+            {"plan": annual_plan.pk, "file": _upload(seed_workbook())},
+        )
+    pending = PendingImport.objects.get()
+    _map(client, pending, _names(cast))
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not started yet
+        client.post(reverse("plans:import_preview", args=[pending.pk]))
+        client.post(reverse("plans:import_preview", args=[pending.pk]))
+    assert ImportRun.objects.filter(kind="plans").count() == 1
+
+
+def test_the_preview_shows_its_rows_a_page_at_a_time(cast, login, annual_plan, monkeypatch):
+    client = login(cast.quality_officer)
+    client.post(
+        reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
+    )
+    pending = PendingImport.objects.get()
+    _map(client, pending, _names(cast))
+    url = reverse("plans:import_preview", args=[pending.pk])
+    monkeypatch.setattr("workflows.plans.views.PREVIEW_PAGE_ROWS", 2)
+    pages = [client.get(url, {"page": n}) for n in (1, 2, 3)]
+    assert [[r["row"] for r in p.context["rows"]] for p in pages] == [[3, 4], [5, 6], [11]]
+    # The counts are the whole file's.
+    assert pages[0].context["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "skipped": 4}
+    assert "第 2 页，共 3 页" in pages[1].content.decode()

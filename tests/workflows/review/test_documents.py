@@ -135,6 +135,94 @@ def test_catalogue_round_trips_through_xlsx_and_imports_as_a_new_version(cast):
     assert AuditEntry.objects.filter(action="review.catalogue.import.run").count() == 2
 
 
+def _catalogue_upload(office, version: int) -> SimpleUploadedFile:
+    from openpyxl import load_workbook
+
+    beijing = shipped_catalogue()
+    content = office.get(reverse("review:catalogue_xlsx", args=[beijing.pk])).content
+    wb = load_workbook(io.BytesIO(content))
+    for row in wb["meta"].iter_rows():
+        if row[0].value == "version":
+            row[1].value = version
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return SimpleUploadedFile("c.xlsx", buffer.getvalue())
+
+
+def test_a_large_catalogue_is_imported_as_a_job(
+    cast, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 3
+    office = _client(cast.quality_officer)
+    upload = _catalogue_upload(office, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = office.post(reverse("review:catalogue_list"), {"file": upload})
+    run = ImportRun.objects.get(kind="catalogue")
+    assert response.url == reverse("engine:import_run", args=[run.pk])
+    run.refresh_from_db()
+    imported = Catalogue.objects.get(code="beijing-annex1", version=2)
+    assert (run.status, run.created, run.result["catalogue_id"]) == ("done", 38, imported.pk)
+    assert imported.status == Catalogue.Status.DRAFT
+    assert AuditEntry.objects.get(action="review.catalogue.import.run").after["status"] == "done"
+
+
+def test_a_catalogue_job_failing_part_way_leaves_no_half_catalogue_and_runs_again(
+    cast, settings, monkeypatch, eager_celery, django_capture_on_commit_callbacks
+):
+    from workflows.review.models import CataloguePoint
+
+    settings.IMPORT_INLINE_MAX_ROWS = 3
+    office = _client(cast.quality_officer)
+    upload = _catalogue_upload(office, 2)
+    original, calls = CataloguePoint.objects.bulk_create, []
+
+    def fails_on_the_third_element(objs, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        return original(objs, *args, **kwargs)
+
+    monkeypatch.setattr(CataloguePoint.objects, "bulk_create", fails_on_the_third_element)
+    with django_capture_on_commit_callbacks(execute=True):
+        office.post(reverse("review:catalogue_list"), {"file": upload})
+    run = ImportRun.objects.get(kind="catalogue")
+    assert run.status == "failed" and "RuntimeError" in run.message
+    assert not Catalogue.objects.filter(version=2).exists()
+    assert AuditEntry.objects.get(action="review.catalogue.import.run").after["status"] == "failed"
+
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        office.post(reverse("engine:import_retry", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert Catalogue.objects.get(version=2).elements.count() == 15
+    # Run again (the same version): refused, on the record, nothing doubled.
+    upload.seek(0)
+    with django_capture_on_commit_callbacks(execute=True):
+        office.post(reverse("review:catalogue_list"), {"file": upload})
+    last = ImportRun.objects.filter(kind="catalogue").latest("pk")
+    assert last.status == "failed" and "2" in last.message
+    assert Catalogue.objects.filter(version=2).count() == 1
+
+
+def test_bad_catalogue_rows_are_named_on_the_record(cast):
+    from openpyxl import load_workbook
+
+    office = _client(cast.quality_officer)
+    upload = _catalogue_upload(office, 2)
+    wb = load_workbook(upload)
+    wb["items"].cell(row=3, column=2).value = None  # an item without its title
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    response = office.post(
+        reverse("review:catalogue_list"), {"file": SimpleUploadedFile("c.xlsx", buffer.getvalue())}
+    )
+    assert response.status_code == 200 and "3" in response.content.decode()
+    run = ImportRun.objects.get(kind="catalogue")
+    assert run.status == "failed" and [e["row"] for e in run.errors] == [3]
+    assert not Catalogue.objects.filter(version=2).exists()
+
+
 def test_a_broken_workbook_is_a_form_error(cast):
     response = _client(cast.quality_officer).post(
         reverse("review:catalogue_list"), {"file": SimpleUploadedFile("c.xlsx", b"not a workbook")}
