@@ -30,6 +30,7 @@ urlpatterns = [
     path("cycles/<int:pk>/evidence/", views.cycle_evidence, name="cycle_evidence"),
     path("cycles/<int:pk>/texts/", views.cycle_texts, name="cycle_texts"),
     path("cycles/<int:pk>/advance/", views.cycle_advance, name="cycle_advance"),
+    path("cycles/<int:pk>/link/", views.cycle_link, name="cycle_link"),
     path("overview/", views.overview, name="overview"),
     path("periods/", views.period_list, name="period_list"),
     path("periods/<int:pk>/open/", views.period_open, name="period_open"),
