@@ -294,18 +294,25 @@ def cycle_links(cycle: Cycle) -> dict:
     )
     read = {r.indicator_id for r in readings if r.is_current}
     unread = [i for i in indicators if i.pk not in read]
-    met = {}
-    for gate in gates:
-        if gate.stage == Stage.TARGET:
-            met[gate.pk] = bool(targets)
-        elif gate.stage == Stage.STANDARD:
-            met[gate.pk] = bool(standards)
-        elif gate.kind == EvidenceKind.DATA:
-            met[gate.pk] = not unread if indicators else bool(read)
-        elif gate.stage == Stage.DIAGNOSE:
-            met[gate.pk] = report is not None and report.status in DIAGNOSED_STATES
-        elif gate.stage == Stage.INCENTIVE:
-            met[gate.pk] = bool(conclusions)
+    # Which gates the linked objects meet: the committee's approval of the targets (a
+    # decision), the approved standards' text, approved readings of every linked indicator
+    # (data), the approved self-diagnosis report and the review's conclusion. Any other gate
+    # (a college's own document at a stage) needs evidence added to the cycle.
+    by_links = {
+        (Stage.TARGET, EvidenceKind.DECISION): bool(targets),
+        (Stage.STANDARD, EvidenceKind.DOCUMENT): bool(standards),
+        (Stage.DIAGNOSE, EvidenceKind.DOCUMENT): (
+            report is not None and report.status in DIAGNOSED_STATES
+        ),
+        (Stage.INCENTIVE, EvidenceKind.DECISION): bool(conclusions),
+    }
+    data_met = not unread if indicators else bool(read)
+    met = {
+        gate.pk: data_met
+        if gate.kind == EvidenceKind.DATA
+        else by_links.get((gate.stage, gate.kind), False)
+        for gate in gates
+    }
     return {
         "targets": targets,
         "standards": standards,
