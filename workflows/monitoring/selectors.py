@@ -199,6 +199,19 @@ def home_cards(user) -> list[Card]:
     open_warnings = warnings_for(user, open_only=True).filter(status="open").count()
     if open_warnings:
         cards.append(Card(_("Open warnings"), open_warnings, reverse("monitoring:warning_list")))
+    # A teacher's or a student's own spiral: the stage of their latest cycle.
+    own = (
+        Cycle.objects.filter(subject__subject_user=user)
+        .order_by("-period__start", "-pk")
+        .only("pk", "stage")
+        .first()
+    )
+    if own is not None:
+        cards.append(
+            Card(
+                _("My improvement cycle"), url=own.get_absolute_url(), text=own.get_stage_display()
+            )
+        )
     mine = Improvement.objects.filter(owner=user, status=ImprovementStatus.OPEN).count()
     if mine:
         cards.append(Card(_("My improvements"), mine, reverse("monitoring:improvement_list")))

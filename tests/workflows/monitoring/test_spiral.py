@@ -306,3 +306,32 @@ def test_api_advance_answers_409_with_what_is_missing(cast, mon, login):
     assert body["code"] == "conflict"
     assert "没有关联现行目标" in body["message"]
     assert body["allowed"] == ["standard"]
+
+
+def test_api_gives_a_cycle_with_its_links(cast, mon, chains, login):
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level="major", responsible_unit=cast.units.rj
+    )
+    plans_client = login(cast.software_lead)
+    plans_client.post(f"/monitoring/cycles/{cycle.pk}/link/")
+    body = plans_client.get(f"/api/v1/monitoring/cycles/{cycle.pk}/").json()
+    assert [t["title"] for t in body["targets"]] == ["毕业生就业率"]
+    assert body["targets"][0]["version"] == body["targets"][0]["version_in_force"] == 1
+    assert [s["title"] for s in body["standards"]] == ["软件技术专业教学标准"]
+    assert [t["title"] for t in body["tasks"]] == ["新增三家校企合作企业"]
+    assert body["indicators"] == [{"code": "M03", "name": "就业率", "read": False}]
+    assert body["gaps"] == [] and body["stage"] == "target"
+    assert login(cast.jd_leader).get(f"/api/v1/monitoring/cycles/{cycle.pk}/").status_code == 404
+
+
+def test_a_teacher_finds_their_own_spiral_on_the_home_page(
+    cast, mon, chains, login, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        login(cast.quality_officer).post(
+            f"/monitoring/periods/{mon.y2026.pk}/open/", {"levels": ["teacher"]}
+        )
+    cycle = Cycle.objects.get(subject__subject_user=cast.teacher)
+    home = login(cast.teacher).get("/").content.decode()
+    assert "我的诊改螺旋" in home
+    assert f'href="/monitoring/cycles/{cycle.pk}/"' in home
