@@ -363,7 +363,10 @@ def level_overview(user, period) -> dict:
         cycles_for(user)
         .filter(period=period)
         .values("level", "stage")
-        .annotate(n=Count("pk"), stuck=Count("pk", filter=Q(stage_changed_at__lt=before)))
+        .annotate(
+            n=Count("pk"),
+            stuck=Count("pk", filter=Q(stage_changed_at__lt=before) & ~Q(stage=Stage.IMPROVED)),
+        )
     )
     table = {lv: {s: [0, 0] for s in OVERVIEW_STAGES} for lv in Level.values}
     for r in rows:
@@ -386,7 +389,12 @@ def level_overview(user, period) -> dict:
 
 
 def stuck_cycles(user, period, level=None, stage=None):
-    qs = cycles_for(user).filter(period=period, stage_changed_at__lt=stuck_before())
+    # A cycle that has come round (改进, the next cycle opened) is finished, not stuck.
+    qs = (
+        cycles_for(user)
+        .filter(period=period, stage_changed_at__lt=stuck_before())
+        .exclude(stage=Stage.IMPROVED)
+    )
     if level:
         qs = qs.filter(level=level)
     if stage:

@@ -36,6 +36,7 @@ from .models import (
     Warning,
     WarningStatus,
 )
+from .selectors import cycle_links
 
 UNIT_LEVEL_KINDS = {
     Level.SCHOOL: OrgUnit.Kind.COLLEGE,
@@ -518,8 +519,6 @@ def improvement_sign_off(*, actor, improvement: Improvement, effective: bool, no
 def cycle_missing_evidence(cycle: Cycle, links=None) -> list[StageGate]:
     """The gates of the cycle's current stage that it has not yet met: by the evidence added,
     or by its linked objects where the evidence is data or a decision (see selectors)."""
-    from .selectors import cycle_links
-
     links = links if links is not None else cycle_links(cycle)
     given = {e.gate_id for e in links["evidence"]}
     return [
@@ -531,8 +530,6 @@ def cycle_missing_evidence(cycle: Cycle, links=None) -> list[StageGate]:
 
 def cycle_gaps(cycle: Cycle, links=None) -> list[str]:
     """What the chain lacks for the cycle to leave its stage (not evidence: linked items)."""
-    from .selectors import cycle_links
-
     links = links if links is not None else cycle_links(cycle)
     if cycle.stage == Stage.TARGET and not links["targets"]:
         return [_("No target in force is linked: the subject's plans set none at its level.")]
@@ -605,8 +602,6 @@ def cycle_advance(*, actor, cycle: Cycle) -> Cycle:
             _("A cycle at “%(stage)s” moves on by itself (warnings and improvements move it).")
             % {"stage": cycle.get_stage_display()}
         )
-    from .selectors import cycle_links
-
     links = cycle_links(cycle)
     gaps = cycle_gaps(cycle, links)
     if gaps:
