@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from accounts.home import Card
 from engine.calendar import subtract_working_days
 from engine.models import Attachment
 from workflows.plans.models import Task, TaskState
-from workflows.review.models import ReportStatus, SelfDiagnosisReport
+from workflows.review.models import ReportStatus, ReviewConclusion, SelfDiagnosisReport
 
 from . import access_rules
 from . import capabilities as caps
@@ -400,3 +401,57 @@ def stuck_cycles(user, period, level=None, stage=None):
     if stage:
         qs = qs.filter(stage=stage)
     return qs
+
+
+def _count_of(qs):
+    """A correlated count of the cycle's subject and period rows in `qs` (0 when none)."""
+    rows = (
+        qs.filter(subject_id=OuterRef("subject_id"), period_id=OuterRef("period_id"))
+        .order_by()
+        .values("subject_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def appraisal_rows(user, period):
+    """The period's outcomes per unit and person, for the HR appraisal (绩效考核): one query for
+    the cycles with their counts, one for the review conclusions of the units' reports."""
+    cycles = (
+        cycles_for(user)
+        .filter(period=period)
+        .annotate(
+            targets_linked=Count("target_links", distinct=True),
+            warnings_raised=_count_of(Warning.objects.all()),
+            improvements_total=_count_of(Improvement.objects.all()),
+            improvements_closed=_count_of(
+                Improvement.objects.filter(status=ImprovementStatus.CLOSED)
+            ),
+            improvements_effective=_count_of(Improvement.objects.filter(effective=True)),
+        )
+        .order_by("level", "responsible_unit__path", "subject__name")
+    )
+    conclusions = {}
+    for c in (
+        ReviewConclusion.objects.filter(report__period=period.code)
+        .select_related("sanction_flag")
+        .order_by("signed_at")
+    ):
+        conclusions[c.org_unit_id] = c
+    for cycle in cycles.iterator(chunk_size=2000):
+        conclusion = conclusions.get(cycle.subject.subject_unit_id)
+        flag = getattr(conclusion, "sanction_flag", None) if conclusion else None
+        yield [
+            cycle.get_level_display(),
+            cycle.subject.name,
+            cycle.responsible_unit.name,
+            cycle.get_stage_display(),
+            cycle.targets_linked,
+            cycle.warnings_raised,
+            cycle.improvements_closed,
+            cycle.improvements_total,
+            cycle.improvements_effective,
+            conclusion.get_conclusion_display() if conclusion else "",
+            flag.get_reason_display() if flag else "",
+        ]

@@ -32,6 +32,7 @@ urlpatterns = [
     path("cycles/<int:pk>/advance/", views.cycle_advance, name="cycle_advance"),
     path("cycles/<int:pk>/link/", views.cycle_link, name="cycle_link"),
     path("overview/", views.overview, name="overview"),
+    path("overview/<int:period>/appraisal.xlsx", views.appraisal_export, name="appraisal_export"),
     path("periods/", views.period_list, name="period_list"),
     path("periods/<int:pk>/open/", views.period_open, name="period_open"),
     path("openings/<int:pk>/", views.opening_detail, name="opening_detail"),

@@ -551,6 +551,17 @@ def overview(request):
 
 
 @login_required
+def appraisal_export(request, period):
+    """The period's outcomes per unit and person for the HR appraisal (绩效考核), .xlsx."""
+    if not access_rules.can_view_any(request.user):
+        raise PermissionDenied
+    period = get_object_or_404(Period.objects.exclude(kind=PeriodKind.WEEK), pk=period)
+    title = f"{period.name}诊改结果（绩效考核用）"
+    body = exports.appraisal_xlsx(selectors.appraisal_rows(request.user, period), title)
+    return documents.download(body, documents.file_name("诊改结果", period.name, ext="xlsx"))
+
+
+@login_required
 def period_list(request):
     """The quality office adds reporting periods here and opens their cycles."""
     access_rules.require_configure(request.user)

@@ -248,3 +248,26 @@ def test_overview_flags_stuck_cycles_and_drills_down(cast, mon, login, settings)
     ).content.decode()
     listed = stuck[stuck.index('id="cycles"') :]
     assert "专业0" in listed and "专业1" not in listed
+
+
+def test_outcomes_export_for_the_hr_appraisal(cast, mon, chains, login):
+    import io
+
+    from openpyxl import load_workbook
+
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level=Level.MAJOR, responsible_unit=cast.units.rj
+    )
+    services.cycle_link_items(actor=cast.software_lead, cycle=cycle)
+    _fill(cast, mon, cycle, 3)
+    Improvement.objects.filter(title="改进0").update(status="closed", effective=True)
+    client = login(cast.quality_officer)
+    response = client.get(f"/monitoring/overview/{mon.y2026.pk}/appraisal.xlsx")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[2][0] == "层面"
+    body = [r for r in rows[3:] if r[1] == "软件技术"]
+    assert body == [("专业", "软件技术", "软件技术", "目标", 1, 0, 1, 3, 1, None, None)]
+    assert login(cast.student).get(
+        f"/monitoring/overview/{mon.y2026.pk}/appraisal.xlsx"
+    ).status_code in (403, 404)
