@@ -55,3 +55,7 @@ class CycleAdmin(admin.ModelAdmin):
     raw_id_fields = ["subject", "previous", "responsible_unit"]
     readonly_fields = ["stage", "stage_changed_at"]
     inlines = [CycleTargetInline, CycleStandardInline]
+
+    # Cycles are opened per period by the quality office's opening (services.period_open).
+    def has_add_permission(self, request):
+        return False
