@@ -335,3 +335,24 @@ def test_a_teacher_finds_their_own_spiral_on_the_home_page(
     home = login(cast.teacher).get("/").content.decode()
     assert "我的诊改螺旋" in home
     assert f'href="/monitoring/cycles/{cycle.pk}/"' in home
+
+
+def test_the_approved_self_diagnosis_report_meets_the_diagnosis_gate(cast, mon, chains, login):
+    from tests.workflows.review.factories import forwarded_report
+    from workflows.monitoring.stages import cycles_move
+
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level="major", responsible_unit=cast.units.rj
+    )
+    for to in ("standard", "plan", "implement", "monitor", "diagnose"):
+        cycles_move(Cycle.objects.filter(pk=cycle.pk), "advance", args=(to,))
+    client = login(cast.software_lead)
+    page = client.get(f"/monitoring/cycles/{cycle.pk}/").content.decode()
+    assert "本期尚无自我诊改报告" in page
+    _advance(client, cycle)
+    assert cycle.stage == Stage.DIAGNOSE
+    report = forwarded_report(cast)
+    page = client.get(f"/monitoring/cycles/{cycle.pk}/").content.decode()
+    assert f"/review/reports/{report.pk}/" in page
+    _advance(client, cycle)
+    assert cycle.stage == Stage.INCENTIVE
