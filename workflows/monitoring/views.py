@@ -426,6 +426,9 @@ def cycle_detail(request, pk):
         }
         for s, (x, y) in EIGHT.items()
     ]
+    for n in nodes:
+        # Four characters (计划/设计) must fit the circle a phone draws at 60 % scale.
+        n["size"] = 13 if len(n["label"]) <= 2 else 9
     sections = [
         {
             "stage": s,
