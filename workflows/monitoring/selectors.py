@@ -15,6 +15,7 @@ from accounts import access
 from accounts.home import Card
 from engine.calendar import subtract_working_days
 from engine.models import Attachment
+from workflows.levels import Level
 from workflows.plans.models import Task, TaskState
 from workflows.review.models import ReportStatus, ReviewConclusion, SelfDiagnosisReport
 
@@ -213,6 +214,17 @@ def home_cards(user) -> list[Card]:
                 _("My improvement cycle"), url=own.get_absolute_url(), text=own.get_stage_display()
             )
         )
+    # A class adviser follows their students' spirals.
+    if access.has_capability(user, caps.STUDENT_VIEW):
+        students = cycles_for(user).filter(level=Level.STUDENT, period__is_open=True).count()
+        if students:
+            cards.append(
+                Card(
+                    _("My students' improvement cycles"),
+                    students,
+                    reverse("monitoring:cycle_list") + f"?level={Level.STUDENT}",
+                )
+            )
     mine = Improvement.objects.filter(owner=user, status=ImprovementStatus.OPEN).count()
     if mine:
         cards.append(Card(_("My improvements"), mine, reverse("monitoring:improvement_list")))
@@ -357,8 +369,6 @@ OVERVIEW_STAGES = [*SMALL_LOOP, Stage.WARN, Stage.IMPROVE, *LARGE_LOOP]
 
 def level_overview(user, period) -> dict:
     """Per level, the cycles at each stage and how many are stuck: one grouped query."""
-    from workflows.levels import Level
-
     before = stuck_before()
     rows = (
         cycles_for(user)

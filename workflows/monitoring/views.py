@@ -377,7 +377,14 @@ def improvement_sign_off(request, pk):
 @login_required
 def cycle_list(request):
     qs = selectors.cycles_for(request.user).order_by("-period__start", "level", "subject__name")
-    return render(request, "monitoring/cycle_list.html", {"page": _page(request, qs)})
+    level = request.GET.get("level", "")
+    if level in Level.values:
+        qs = qs.filter(level=level)
+    return render(
+        request,
+        "monitoring/cycle_list.html",
+        {"page": _page(request, qs), "level": level, "level_choices": Level.choices},
+    )
 
 
 # Positions of the stages on the 8 (viewBox 0 0 640 300): the small loop on the left (target →
