@@ -127,28 +127,30 @@ def _evaluate(mon):
     return len(ctx.captured_queries)
 
 
-def test_batched_evaluation_moves_cycles_through_the_transition_set_based(cast, mon):
-    # Students of one unit: the unit's notifications cost the same whatever their number.
-    few = _students(cast, 3, "s")
-    _cycles_at(mon.y2026, few[:2], Stage.MONITOR)
-    _cycles_at(mon.y2026, few[2:], Stage.TARGET)  # not implementing: stays
+def test_batched_evaluation_moves_cycles_through_the_transition_set_based(cast, mon, settings):
+    # Students of one unit, past the digest threshold in both runs: the unit's notifications
+    # then cost the same whatever the number of warnings.
+    settings.MONITORING_WARNING_DIGEST_AT = 5
+    few = _students(cast, 12, "s")
+    _cycles_at(mon.y2026, few[:10], Stage.MONITOR)
+    _cycles_at(mon.y2026, few[10:], Stage.TARGET)  # not implementing: stays
     _readings(mon.attendance, few, mon.y2026, 70)
     small = _evaluate(mon)
     stages = dict(Cycle.objects.filter(subject__in=few).values_list("subject", "stage"))
-    assert stages == {few[0].pk: "warn", few[1].pk: "warn", few[2].pk: "target"}
+    assert [stages[s.pk] for s in few] == ["warn"] * 10 + ["target"] * 2
     ct = ContentType.objects.get_for_model(Cycle)
     warned = StateLog.objects.filter(content_type=ct, transition="warn")
-    assert warned.count() == 2
+    assert warned.count() == 10
     assert set(warned.values_list("source_state", "state")) == {("monitor", "warn")}
-    assert AuditEntry.objects.filter(action="cycle.warn").count() == 2
+    assert AuditEntry.objects.filter(action="cycle.warn").count() == 10
 
-    many = _students(cast, 40, "t")
+    many = _students(cast, 60, "t")
     _cycles_at(mon.y2026, many, Stage.IMPLEMENT)
     _readings(mon.attendance, many, mon.y2026, 70)
     large = _evaluate(mon)
-    assert Cycle.objects.filter(subject__in=many, stage=Stage.WARN).count() == 40
-    assert StateLog.objects.filter(content_type=ct, transition="warn").count() == 42
-    assert AuditEntry.objects.filter(action="cycle.warn").count() == 42
+    assert Cycle.objects.filter(subject__in=many, stage=Stage.WARN).count() == 60
+    assert StateLog.objects.filter(content_type=ct, transition="warn").count() == 70
+    assert AuditEntry.objects.filter(action="cycle.warn").count() == 70
     assert large <= small + 2, (small, large)
 
 
