@@ -14,6 +14,8 @@ class Card:
     count: int | None = None
     url: str = ""
     empty_text: str = ""
+    # A state to show instead of a count (e.g. the stage a person's own cycle stands at).
+    text: str = ""
 
 
 CardProvider = Callable[[object], list[Card]]

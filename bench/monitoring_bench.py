@@ -365,32 +365,77 @@ def bench_import(rows: int) -> None:
     print(f"process max RSS {_rss_mb():.0f} MB")
 
 
+def _chain_in_force(root_id: int, qo) -> int:
+    """The college's plan in force with teacher- and student-level targets and standards: items
+    that apply to every teacher and student beneath the college (rows as the committee leaves
+    them; the approval itself is not what is measured)."""
+    from workflows.plans.models import Plan, Standard, Target
+
+    common = {"owner_unit_id": root_id, "state": "in_force", "version": 1, "created_by": qo}
+    plan = Plan.objects.create(
+        title="十五五规划", level="school", kind="general", start_year=2026, end_year=2030, **common
+    )
+    items = 0
+    for level, category in (("teacher", "teacher_standing"), ("student", "student_academic")):
+        for i in range(3):
+            Target.objects.create(
+                title=f"{level}目标{i}", level=level, plan=plan, category=category, **common
+            )
+            items += 1
+        for i in range(2):
+            Standard.objects.create(title=f"{level}标准{i}", level=level, **common)
+            items += 1
+    return items
+
+
 def bench_opening(cycles: int) -> None:
     from django.db import connection
 
     from accounts.models import User
     from workflows.monitoring import services
-    from workflows.monitoring.models import Cycle, Period, PeriodOpening
+    from workflows.monitoring.models import (
+        Cycle,
+        CycleStandard,
+        CycleTarget,
+        Period,
+        PeriodOpening,
+    )
 
-    _, _dept, major = _college()
+    root, _dept, major = _college()
     teachers = cycles // 10
     _bulk_users(teachers, "t", "teacher", major.pk)
     _bulk_users(cycles - teachers, "u", "student", major.pk)
     qo = User.objects.create(username="qo")
-    period = Period.objects.create(
-        code="2026", name="2026学年", kind="year", start="2026-09-01", end="2027-08-31"
-    )
-    opening = PeriodOpening.objects.create(
-        period=period, levels=["teacher", "student"], started_by=qo
-    )
-    counter = QueryCounter()
-    t = time.perf_counter()
-    with connection.execute_wrapper(counter):
-        opening = services.period_opening_run(opening)
-    elapsed = time.perf_counter() - t
+
+    def open_period(year: int):
+        period = Period.objects.create(
+            code=str(year),
+            name=f"{year}学年",
+            kind="year",
+            start=f"{year}-09-01",
+            end=f"{year + 1}-08-31",
+        )
+        opening = PeriodOpening.objects.create(
+            period=period, levels=["teacher", "student"], started_by=qo
+        )
+        counter = QueryCounter()
+        t = time.perf_counter()
+        with connection.execute_wrapper(counter):
+            opening = services.period_opening_run(opening)
+        return opening, time.perf_counter() - t, counter.count
+
+    # Without items in force the cycles have nothing to link; then with them.
+    opening, elapsed, statements = open_period(2025)
     print(
-        f"opening a period: {opening.created:,} teacher and student cycles "
-        f"(and their subjects) in {elapsed:.1f}s, {counter.count} SQL statements "
+        f"opening a period without links: {opening.created:,} teacher and student cycles "
+        f"(and their subjects) in {elapsed:.1f}s, {statements} SQL statements"
+    )
+    items = _chain_in_force(root.pk, qo)
+    opening, elapsed, statements = open_period(2026)
+    links = CycleTarget.objects.count() + CycleStandard.objects.count()
+    print(
+        f"opening a period with links: {opening.created:,} cycles, {links:,} links to "
+        f"{items} items in force, in {elapsed:.1f}s, {statements} SQL statements "
         f"({Cycle.objects.count():,} cycles in the table)"
     )
 

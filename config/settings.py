@@ -367,6 +367,11 @@ MONITORING_WARNING_HOOKS: list[str] = []
 MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_000)
 # A week period stays open (evaluated by the scheduled sweep) this many days after it ends.
 MONITORING_WEEK_OPEN_DAYS = env.int("MONITORING_WEEK_OPEN_DAYS", default=14)
+# A cycle that has not changed stage for this many working days is flagged as stuck.
+MONITORING_CYCLE_STUCK_WORKING_DAYS = env.int("MONITORING_CYCLE_STUCK_WORKING_DAYS", default=20)
+# Cycle stage changes write their state log themselves, in bulk (workflows/monitoring/stages.py):
+# the per-transition signal would insert one row per cycle on the batched warning path.
+DJANGO_FSM_LOG_IGNORED_MODELS = ["workflows.monitoring.models.Cycle"]
 # A unit that gets this many warnings in one evaluation run tells its leaders once (a digest
 # linking to the unit's warnings) instead of once per warning; the subjects still hear each one.
 MONITORING_WARNING_DIGEST_AT = env.int("MONITORING_WARNING_DIGEST_AT", default=10)

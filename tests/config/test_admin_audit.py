@@ -55,6 +55,17 @@ VALID = {
         "red_threshold": 60,
     },
     "review.catalogue": lambda cast: {"code": "catalogue-2031"},
+    # a subject is a unit or a person, never both
+    "monitoring.cycle": lambda cast: {
+        "subject": baker.make(
+            "monitoring.Subject",
+            subject_unit=cast.units.rj,
+            subject_user=None,
+            responsible_unit=cast.units.rj,
+        ),
+        "responsible_unit": cast.units.rj,
+        "previous": None,
+    },
     # Processes and steps are what the processes declare (engine.duties), not free text.
     "engine.dutyrule": lambda cast: _duty_rule_fields(),
     # baker calls what it is given: a flow class would be instantiated

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Indicator, Period, StageGate
+from .models import Cycle, CycleStandard, CycleTarget, Indicator, Period, StageGate
 
 
 @admin.register(Indicator)
@@ -18,7 +18,7 @@ class IndicatorAdmin(admin.ModelAdmin):
     ]
     list_filter = ["level", "direction", "period_kind", "is_active"]
     search_fields = ["code", "name"]
-    raw_id_fields = ["approver"]
+    raw_id_fields = ["approver", "plan_target", "plan_standard"]
 
 
 @admin.register(Period)
@@ -31,3 +31,31 @@ class PeriodAdmin(admin.ModelAdmin):
 class StageGateAdmin(admin.ModelAdmin):
     list_display = ["level", "stage", "kind", "label"]
     list_filter = ["level", "stage", "kind"]
+
+
+class CycleTargetInline(admin.TabularInline):
+    model = CycleTarget
+    raw_id_fields = ["target"]
+    extra = 0
+
+
+class CycleStandardInline(admin.TabularInline):
+    model = CycleStandard
+    raw_id_fields = ["standard"]
+    extra = 0
+
+
+@admin.register(Cycle)
+class CycleAdmin(admin.ModelAdmin):
+    """Read-only stage: a cycle changes stage through its transitions only (services)."""
+
+    list_display = ["subject", "period", "level", "stage", "stage_changed_at"]
+    list_filter = ["level", "stage", "period"]
+    search_fields = ["subject__name"]
+    raw_id_fields = ["subject", "previous", "responsible_unit"]
+    readonly_fields = ["stage", "stage_changed_at"]
+    inlines = [CycleTargetInline, CycleStandardInline]
+
+    # Cycles are opened per period by the quality office's opening (services.period_open).
+    def has_add_permission(self, request):
+        return False

@@ -115,6 +115,84 @@ class CycleSerializer(serializers.ModelSerializer):
         fields = ["id", "subject", "subject_id", "period", "level", "stage", "carried_over"]
 
 
+class CycleLinksSerializer(serializers.Serializer):
+    """A cycle with what it is made of (see selectors.cycle_links)."""
+
+    def to_representation(self, cycle):
+        links = selectors.cycle_links(cycle)
+        missing = services.cycle_missing_evidence(cycle, links)
+        return {
+            **CycleSerializer(cycle).data,
+            "stage_changed_at": cycle.stage_changed_at,
+            "targets": [
+                {
+                    "id": link.target_id,
+                    "title": link.target.title,
+                    "plan": link.target.plan.title,
+                    "version": link.version,
+                    "version_in_force": link.target.version,
+                    "state": link.target.state,
+                }
+                for link in links["targets"]
+            ],
+            "standards": [
+                {
+                    "id": link.standard_id,
+                    "title": link.standard.title,
+                    "version": link.version,
+                    "version_in_force": link.standard.version,
+                    "state": link.standard.state,
+                }
+                for link in links["standards"]
+            ],
+            "tasks": [
+                {"id": t.pk, "title": t.title, "state": t.state, "deadline": t.deadline}
+                for t in links["tasks"]
+            ],
+            "indicators": [
+                {"code": i.code, "name": i.name, "read": i not in links["unread"]}
+                for i in links["indicators"]
+            ],
+            "readings": [
+                {
+                    "indicator": r.indicator.code,
+                    "value": str(r.value),
+                    "status": r.status,
+                    "version": r.version,
+                }
+                for r in links["readings"]
+            ],
+            "warnings": [
+                {"id": w.pk, "indicator": w.indicator.code, "level": w.level, "status": w.status}
+                for w in links["warnings"]
+            ],
+            "improvements": [
+                {"id": i.pk, "title": i.title, "status": i.status} for i in links["improvements"]
+            ],
+            "report": (
+                {"id": links["report"].pk, "status": links["report"].status}
+                if links["report"]
+                else None
+            ),
+            "conclusions": [c.conclusion for c in links["conclusions"]],
+            "evidence": [
+                {
+                    "stage": e.gate.stage,
+                    "gate": e.gate.label,
+                    "text": e.text,
+                    "added_at": e.added_at,
+                }
+                for e in links["evidence"]
+            ],
+            "gaps": services.cycle_gaps(cycle, links),
+            "missing": [g.label for g in missing],
+            "history": [
+                {"from": entry.source_state, "to": entry.state, "at": entry.timestamp}
+                for entry in links["log"]
+            ],
+        }
+
+
 class ReadingInSerializer(serializers.Serializer):
     indicator = serializers.CharField(help_text="indicator code")
     subject = serializers.CharField(help_text="unit code, username or staff number")
@@ -294,6 +372,15 @@ class CycleListView(generics.ListAPIView):
         filters = CycleFilter.read_api(self.request).cleaned_data
         qs = selectors.cycles_for(self.request.user).order_by("pk")
         return qs.filter(**{field: value for field, value in filters.items() if value})
+
+
+class CycleDetailView(APIView):
+    @extend_schema(responses=CycleLinksSerializer)
+    def get(self, request, pk):
+        cycle = access_rules.get_visible(
+            request.user, Cycle.objects.select_related("subject", "period"), pk
+        )
+        return Response(CycleLinksSerializer(cycle).data)
 
 
 class CycleAdvanceView(APIView):

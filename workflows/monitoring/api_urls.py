@@ -17,6 +17,7 @@ urlpatterns = [
         name="monitoring-improvements",
     ),
     path("monitoring/cycles/", api.CycleListView.as_view(), name="monitoring-cycles"),
+    path("monitoring/cycles/<int:pk>/", api.CycleDetailView.as_view(), name="monitoring-cycle"),
     path(
         "monitoring/cycles/<int:pk>/advance/",
         api.CycleAdvanceView.as_view(),

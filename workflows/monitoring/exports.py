@@ -100,3 +100,32 @@ def ledger_docx(improvements, title: str) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+APPRAISAL_HEADERS = [
+    "层面",
+    "对象",
+    "责任单位",
+    "诊改所处阶段",
+    "关联现行目标数",
+    "预警数",
+    "已关闭改进数",
+    "改进总数",
+    "经检验有效的改进数",
+    "复核结论",
+    "问责标记",
+]
+
+
+def appraisal_xlsx(rows, title: str) -> bytes:
+    """The period's 诊改 outcomes per unit and person, for the HR appraisal (绩效考核)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("诊改结果")
+    sheet.append([safe(title)])
+    sheet.append([f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"])
+    sheet.append(APPRAISAL_HEADERS)
+    for row in rows:
+        sheet.append([safe(c) if isinstance(c, str) else c for c in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -177,7 +177,9 @@ class OverviewForm(forms.Form):
     period = forms.ModelChoiceField(
         Period.objects.exclude(kind=PeriodKind.WEEK), label=_("Reporting period")
     )
-    level = forms.ChoiceField(label=_("Level"), choices=Level.choices)
+    level = forms.ChoiceField(
+        label=_("Level"), choices=[("", _("All five levels")), *Level.choices], required=False
+    )
 
 
 class PeriodCreateForm(forms.Form):

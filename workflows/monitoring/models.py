@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
@@ -103,6 +104,15 @@ class Indicator(models.Model):
         related_name="monitoring_indicators",
         verbose_name=_("planned target"),
         help_text=_("When linked, the target value of the period's year comes from the plan."),
+    )
+    plan_standard = models.ForeignKey(
+        "plans.Standard",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="monitoring_indicators",
+        verbose_name=_("planned standard"),
+        help_text=_("The standard whose attainment this indicator measures."),
     )
     yellow_threshold = models.DecimalField(_("yellow threshold"), max_digits=14, decimal_places=4)
     red_threshold = models.DecimalField(_("red threshold"), max_digits=14, decimal_places=4)
@@ -589,6 +599,21 @@ class Cycle(ConcurrentTransitionMixin, models.Model):
     )
     target_text = models.TextField(_("targets"), blank=True)
     standard_text = models.TextField(_("standards"), blank=True)
+    targets = models.ManyToManyField(
+        "plans.Target",
+        through="CycleTarget",
+        related_name="cycles",
+        blank=True,
+        verbose_name=_("targets in force"),
+    )
+    standards = models.ManyToManyField(
+        "plans.Standard",
+        through="CycleStandard",
+        related_name="cycles",
+        blank=True,
+        verbose_name=_("standards in force"),
+    )
+    stage_changed_at = models.DateTimeField(_("stage reached at"), default=timezone.now)
     carried_over = models.BooleanField(
         _("targets and standards carried over as drafts"), default=False
     )
@@ -621,6 +646,7 @@ class Cycle(ConcurrentTransitionMixin, models.Model):
     def access_unit(self):
         return self.responsible_unit
 
+    # Fired only through stages.cycles_move, which saves, logs the state change and audits it.
     @transition(field=stage, source=list(NEXT_STAGE), target=RETURN_VALUE(*NEXT_STAGE.values()))
     def advance(self, to):
         return to
@@ -636,6 +662,42 @@ class Cycle(ConcurrentTransitionMixin, models.Model):
     @transition(field=stage, source=Stage.IMPROVE, target=Stage.IMPLEMENT)
     def back_to_implementing(self):
         pass
+
+
+class CycleTarget(models.Model):
+    """A target in force linked to a cycle, with the version in force when the cycle began."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="target_links")
+    target = models.ForeignKey("plans.Target", on_delete=models.PROTECT, related_name="cycle_links")
+    version = models.PositiveIntegerField(_("version pinned"))
+
+    class Meta:
+        verbose_name = _("linked target")
+        verbose_name_plural = _("linked targets")
+        constraints = [models.UniqueConstraint(fields=["cycle", "target"], name="cycletarget_once")]
+
+    def __str__(self):
+        return f"{self.target} v{self.version}"
+
+
+class CycleStandard(models.Model):
+    """A standard in force linked to a cycle, with the version in force when the cycle began."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="standard_links")
+    standard = models.ForeignKey(
+        "plans.Standard", on_delete=models.PROTECT, related_name="cycle_links"
+    )
+    version = models.PositiveIntegerField(_("version pinned"))
+
+    class Meta:
+        verbose_name = _("linked standard")
+        verbose_name_plural = _("linked standards")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "standard"], name="cyclestandard_once")
+        ]
+
+    def __str__(self):
+        return f"{self.standard} v{self.version}"
 
 
 class EvidenceKind(models.TextChoices):

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm_log.models import StateLog
 
 from accounts import access
 from accounts.home import Card
+from engine.calendar import subtract_working_days
+from engine.models import Attachment
+from workflows.levels import Level
+from workflows.plans.models import Task, TaskState
+from workflows.review.models import ReportStatus, ReviewConclusion, SelfDiagnosisReport
 
 from . import access_rules
 from . import capabilities as caps
@@ -16,11 +26,17 @@ from .models import (
     OPEN_WARNING_STATES,
     SMALL_LOOP,
     Cycle,
+    CycleEvidence,
+    CycleStandard,
+    CycleTarget,
+    EvidenceKind,
     Improvement,
+    ImprovementStatus,
     Indicator,
     Reading,
     ReadingStatus,
     Stage,
+    StageGate,
     Subject,
     Warning,
 )
@@ -187,5 +203,266 @@ def home_cards(user) -> list[Card]:
     open_warnings = warnings_for(user, open_only=True).filter(status="open").count()
     if open_warnings:
         cards.append(Card(_("Open warnings"), open_warnings, reverse("monitoring:warning_list")))
+    # A teacher's or a student's own spiral: the stage of their latest cycle.
+    own = (
+        Cycle.objects.filter(subject__subject_user=user)
+        .order_by("-period__start", "-pk")
+        .only("pk", "stage")
+        .first()
+    )
+    if own is not None:
+        cards.append(
+            Card(
+                _("My improvement cycle"), url=own.get_absolute_url(), text=own.get_stage_display()
+            )
+        )
+    # A class adviser follows their students' spirals.
+    if access.has_capability(user, caps.STUDENT_VIEW):
+        students = cycles_for(user).filter(level=Level.STUDENT, period__is_open=True).count()
+        if students:
+            cards.append(
+                Card(
+                    _("My students' improvement cycles"),
+                    students,
+                    reverse("monitoring:cycle_list") + f"?level={Level.STUDENT}",
+                )
+            )
     cards.append(inbox_card(user, ImprovementFlow, _("My improvements")))
-    return [card for card in cards if card.count]
+    # the own-cycle card says its stage, not a count
+    return [card for card in cards if card.count or card.text]
+
+
+# Reports past their unit head's approval: the diagnosis the cycle can stand on.
+DIAGNOSED_STATES = (
+    ReportStatus.APPROVED,
+    ReportStatus.FORWARDED,
+    ReportStatus.PUBLISHED,
+    ReportStatus.UNDER_REVIEW,
+    ReportStatus.CONCLUDED,
+)
+
+
+def cycle_links(cycle: Cycle) -> dict:
+    """Everything a cycle is made of, in a constant number of queries (one per kind)."""
+    subject = cycle.subject
+    targets = list(
+        CycleTarget.objects.filter(cycle=cycle)
+        .select_related("target__plan", "target__owner_unit")
+        .order_by("target__category", "target__title")
+    )
+    standards = list(
+        CycleStandard.objects.filter(cycle=cycle)
+        .select_related("standard__owner_unit")
+        .order_by("standard__title")
+    )
+    own = Q(lead_unit_id=cycle.responsible_unit_id) | Q(assisting_units=cycle.responsible_unit_id)
+    if subject.subject_user_id is not None:
+        own = Q(person_id=subject.subject_user_id) | Q(plan__owner_user_id=subject.subject_user_id)
+    tasks = list(
+        Task.objects.filter(own)
+        .exclude(state=TaskState.RETIRED)
+        .select_related("plan", "lead_unit")
+        .distinct()
+        .order_by("deadline", "pk")
+    )
+    indicators = list(
+        Indicator.objects.filter(
+            Q(plan_target__cycle_links__cycle=cycle) | Q(plan_standard__cycle_links__cycle=cycle)
+        )
+        .distinct()
+        .order_by("code")
+    )
+    readings = list(
+        Reading.objects.filter(subject_id=cycle.subject_id, period_id=cycle.period_id)
+        .filter(Q(is_current=True) | Q(status=ReadingStatus.PENDING))
+        .select_related("indicator")
+        .order_by("indicator__code", "-version")
+    )
+    warnings = list(
+        Warning.objects.filter(subject_id=cycle.subject_id, period_id=cycle.period_id)
+        .select_related("indicator")
+        .annotate(has_improvement=Exists(Improvement.objects.filter(warning=OuterRef("pk"))))
+    )
+    improvements = list(
+        Improvement.objects.filter(
+            subject_id=cycle.subject_id, period_id=cycle.period_id
+        ).select_related("owner")
+    )
+    gates = list(StageGate.objects.filter(level=cycle.level))
+    evidence = list(CycleEvidence.objects.filter(cycle=cycle).select_related("gate", "added_by"))
+    files: dict[str, list] = {}
+    if evidence:
+        for f in Attachment.objects.filter(
+            content_type=ContentType.objects.get_for_model(CycleEvidence),
+            object_id__in=[str(e.pk) for e in evidence],
+        ).order_by("created_at"):
+            files.setdefault(f.object_id, []).append(f)
+    for e in evidence:
+        e.files = files.get(str(e.pk), [])
+    report, conclusions = None, []
+    if subject.subject_unit_id is not None:
+        report = (
+            SelfDiagnosisReport.objects.filter(
+                org_unit_id=subject.subject_unit_id, period=cycle.period.code
+            )
+            .order_by("-updated_at")
+            .first()
+        )
+        if report is not None:
+            conclusions = list(
+                report.conclusions.select_related("sanction_flag").order_by("-signed_at")
+            )
+    log = list(
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Cycle), object_id=cycle.pk
+        )
+        .select_related("by", "content_type")
+        .order_by("timestamp", "pk")
+    )
+    read = {r.indicator_id for r in readings if r.is_current}
+    unread = [i for i in indicators if i.pk not in read]
+    # Which gates the linked objects meet: the committee's approval of the targets (a
+    # decision), the approved standards' text, approved readings of every linked indicator
+    # (data), the approved self-diagnosis report and the review's conclusion. Any other gate
+    # (a college's own document at a stage) needs evidence added to the cycle.
+    by_links = {
+        (Stage.TARGET, EvidenceKind.DECISION): bool(targets),
+        (Stage.STANDARD, EvidenceKind.DOCUMENT): bool(standards),
+        (Stage.DIAGNOSE, EvidenceKind.DOCUMENT): (
+            report is not None and report.status in DIAGNOSED_STATES
+        ),
+        (Stage.INCENTIVE, EvidenceKind.DECISION): bool(conclusions),
+    }
+    data_met = not unread if indicators else bool(read)
+    met = {
+        gate.pk: data_met
+        if gate.kind == EvidenceKind.DATA
+        else by_links.get((gate.stage, gate.kind), False)
+        for gate in gates
+    }
+    return {
+        "targets": targets,
+        "standards": standards,
+        "tasks": tasks,
+        "tasks_done": sum(t.state == TaskState.DONE for t in tasks),
+        "indicators": indicators,
+        "unread": unread,
+        "readings": readings,
+        "warnings": warnings,
+        "improvements": improvements,
+        "gates": gates,
+        "evidence": evidence,
+        "report": report,
+        "conclusions": conclusions,
+        "log": log,
+        "met": met,
+    }
+
+
+def stuck_before():
+    """Cycles that have not moved since this moment are stuck (N working days, a setting)."""
+    day = subtract_working_days(timezone.localdate(), settings.MONITORING_CYCLE_STUCK_WORKING_DAYS)
+    return timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
+
+
+OVERVIEW_STAGES = [*SMALL_LOOP, Stage.WARN, Stage.IMPROVE, *LARGE_LOOP]
+
+
+def level_overview(user, period) -> dict:
+    """Per level, the cycles at each stage and how many are stuck: one grouped query."""
+    before = stuck_before()
+    rows = (
+        cycles_for(user)
+        .filter(period=period)
+        .values("level", "stage")
+        .annotate(
+            n=Count("pk"),
+            stuck=Count("pk", filter=Q(stage_changed_at__lt=before) & ~Q(stage=Stage.IMPROVED)),
+        )
+    )
+    table = {lv: {s: [0, 0] for s in OVERVIEW_STAGES} for lv in Level.values}
+    for r in rows:
+        table[r["level"]][r["stage"]] = [r["n"], r["stuck"]]
+    return {
+        "stages": [(s, Stage(s).label) for s in OVERVIEW_STAGES],
+        "levels": [
+            {
+                "code": lv,
+                "label": Level(lv).label,
+                "cells": [(s, *table[lv][s]) for s in OVERVIEW_STAGES],
+                "total": sum(n for n, _s in table[lv].values()),
+                "stuck": sum(st for _n, st in table[lv].values()),
+            }
+            for lv in Level.values
+        ],
+        "stuck_days": settings.MONITORING_CYCLE_STUCK_WORKING_DAYS,
+        "before": before,
+    }
+
+
+def stuck_cycles(user, period, level=None, stage=None):
+    # A cycle that has come round (改进, the next cycle opened) is finished, not stuck.
+    qs = (
+        cycles_for(user)
+        .filter(period=period, stage_changed_at__lt=stuck_before())
+        .exclude(stage=Stage.IMPROVED)
+    )
+    if level:
+        qs = qs.filter(level=level)
+    if stage:
+        qs = qs.filter(stage=stage)
+    return qs
+
+
+def _count_of(qs):
+    """A correlated count of the cycle's subject and period rows in `qs` (0 when none)."""
+    rows = (
+        qs.filter(subject_id=OuterRef("subject_id"), period_id=OuterRef("period_id"))
+        .order_by()
+        .values("subject_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def appraisal_rows(user, period):
+    """The period's outcomes per unit and person, for the HR appraisal (绩效考核): one query for
+    the cycles with their counts, one for the review conclusions of the units' reports."""
+    cycles = (
+        cycles_for(user)
+        .filter(period=period)
+        .annotate(
+            targets_linked=Count("target_links", distinct=True),
+            warnings_raised=_count_of(Warning.objects.all()),
+            improvements_total=_count_of(Improvement.objects.all()),
+            improvements_closed=_count_of(
+                Improvement.objects.filter(status=ImprovementStatus.CLOSED)
+            ),
+            improvements_effective=_count_of(Improvement.objects.filter(effective=True)),
+        )
+        .order_by("level", "responsible_unit__path", "subject__name")
+    )
+    conclusions = {}
+    for c in (
+        ReviewConclusion.objects.filter(report__period=period.code)
+        .select_related("sanction_flag")
+        .order_by("signed_at")
+    ):
+        conclusions[c.org_unit_id] = c
+    for cycle in cycles.iterator(chunk_size=2000):
+        conclusion = conclusions.get(cycle.subject.subject_unit_id)
+        flag = getattr(conclusion, "sanction_flag", None) if conclusion else None
+        yield [
+            cycle.get_level_display(),
+            cycle.subject.name,
+            cycle.responsible_unit.name,
+            cycle.get_stage_display(),
+            cycle.targets_linked,
+            cycle.warnings_raised,
+            cycle.improvements_closed,
+            cycle.improvements_total,
+            cycle.improvements_effective,
+            conclusion.get_conclusion_display() if conclusion else "",
+            flag.get_reason_display() if flag else "",
+        ]

@@ -16,7 +16,7 @@ from accounts.models import Membership, OrgUnit, Role
 from engine import step_rows, steps
 from workflows.levels import Level
 
-from . import access_rules, engine_bridge, evaluation
+from . import access_rules, chain, engine_bridge, evaluation, stages
 from .hooks import run_warning_hooks
 from .models import (
     NEXT_STAGE,
@@ -37,6 +37,7 @@ from .models import (
     Warning,
     WarningStatus,
 )
+from .selectors import cycle_links
 
 UNIT_LEVEL_KINDS = {
     Level.SCHOOL: OrgUnit.Kind.COLLEGE,
@@ -272,7 +273,10 @@ def _queue_evaluation(indicator_id: int, period_id: int) -> None:
 def warnings_evaluate(*, period: Period, indicators) -> evaluation.EvaluationResult:
     """System operation (run by Celery): evaluate, then follow up the run's own warnings."""
     indicators = list(indicators)
-    result = evaluation.evaluate(period, indicators)
+    with transaction.atomic():
+        result = evaluation.evaluate(period, indicators)
+        if result.raised:
+            _warn_cycles(result)
     follow_up(result)
     if result.raised or result.resolved or result.regraded:
         audit_record(
@@ -297,11 +301,6 @@ def follow_up(result: evaluation.EvaluationResult) -> None:
     )
     if result.raised:
         raised = of_run.filter(raised_run=result.run)
-        Cycle.objects.filter(
-            subject_id__in=raised.values("subject_id"),
-            period_id=result.period_id,
-            stage__in=[Stage.MONITOR, Stage.IMPLEMENT],
-        ).update(stage=Stage.WARN)
         qs = raised.select_related(
             "indicator", "subject__subject_user", "period", "responsible_unit"
         ).order_by("pk")
@@ -319,6 +318,25 @@ def follow_up(result: evaluation.EvaluationResult) -> None:
             with transaction.atomic():
                 engine_bridge.cancel_response_deadlines(batch)
                 step_rows.close_many(Warning, batch, outcome=WarningStatus.RESOLVED)
+
+
+def _warn_cycles(result: evaluation.EvaluationResult) -> None:
+    """The implementing or monitoring cycles of the subjects this run raised warnings against
+    move to 预警, in the run's transaction: one locking query, one update, bulk log and audit."""
+    raised = Warning.objects.filter(
+        indicator_id__in=result.indicator_ids,
+        period_id=result.period_id,
+        raised_run=result.run,
+    )
+    stages.cycles_move(
+        Cycle.objects.filter(
+            subject_id__in=raised.values("subject_id"),
+            period_id=result.period_id,
+            stage__in=[Stage.MONITOR, Stage.IMPLEMENT],
+        ),
+        "warn",
+        reason=_("A warning was raised."),
+    )
 
 
 def _batches(rows):
@@ -398,8 +416,11 @@ def improvement_open(
         engine_bridge.complete_response_deadline(warning)
         steps.advance(warning, actor=actor, outcome=warning.status)
     steps.start(improvement)
-    Cycle.objects.filter(subject=subject, period=period, stage=Stage.WARN).update(
-        stage=Stage.IMPROVE
+    stages.cycles_move(
+        Cycle.objects.filter(subject=subject, period=period, stage=Stage.WARN),
+        "start_improving",
+        actor=actor,
+        reason=_("Improvement opened: %(title)s") % {"title": title},
     )
     audit_record(
         actor=actor, action="improvement.open", obj=improvement, after=snapshot(improvement)
@@ -485,11 +506,16 @@ def improvement_sign_off(*, actor, improvement: Improvement, effective: bool, no
             subject_id=improvement.subject_id, period_id=improvement.period_id
         ).exclude(status=ImprovementStatus.CLOSED)
         if not still_open.exists():
-            Cycle.objects.filter(
-                subject_id=improvement.subject_id,
-                period_id=improvement.period_id,
-                stage=Stage.IMPROVE,
-            ).update(stage=Stage.IMPLEMENT)
+            stages.cycles_move(
+                Cycle.objects.filter(
+                    subject_id=improvement.subject_id,
+                    period_id=improvement.period_id,
+                    stage=Stage.IMPROVE,
+                ),
+                "back_to_implementing",
+                actor=actor,
+                reason=_("The last improvement was closed."),
+            )
     audit_record(
         actor=actor,
         action="improvement.close" if effective else "improvement.send_back",
@@ -502,22 +528,43 @@ def improvement_sign_off(*, actor, improvement: Improvement, effective: bool, no
 # --- cycles ----------------------------------------------------------------------------------
 
 
-def cycle_missing_evidence(cycle: Cycle) -> list[StageGate]:
-    """The gates of the cycle's current stage that it has not yet met."""
-    gates = list(StageGate.objects.filter(level=cycle.level, stage=cycle.stage))
-    given = set(
-        CycleEvidence.objects.filter(cycle=cycle, gate__in=gates).values_list("gate_id", flat=True)
-    )
-    missing = []
-    for gate in gates:
-        if gate.kind == EvidenceKind.DATA:
-            if not Reading.objects.filter(
-                subject_id=cycle.subject_id, period_id=cycle.period_id, is_current=True
-            ).exists():
-                missing.append(gate)
-        elif gate.pk not in given:
-            missing.append(gate)
-    return missing
+def cycle_missing_evidence(cycle: Cycle, links=None) -> list[StageGate]:
+    """The gates of the cycle's current stage that it has not yet met: by the evidence added,
+    or by its linked objects where the evidence is data or a decision (see selectors)."""
+    links = links if links is not None else cycle_links(cycle)
+    given = {e.gate_id for e in links["evidence"]}
+    return [
+        gate
+        for gate in links["gates"]
+        if gate.stage == cycle.stage and gate.pk not in given and not links["met"].get(gate.pk)
+    ]
+
+
+def cycle_gaps(cycle: Cycle, links=None) -> list[str]:
+    """What the chain lacks for the cycle to leave its stage (not evidence: linked items)."""
+    links = links if links is not None else cycle_links(cycle)
+    if cycle.stage == Stage.TARGET and not links["targets"]:
+        return [_("No target in force is linked: the subject's plans set none at its level.")]
+    if cycle.stage == Stage.STANDARD and not links["standards"]:
+        return [_("No standard in force is linked: the subject's plans set none at its level.")]
+    return []
+
+
+@transaction.atomic
+def cycle_link_items(*, actor, cycle: Cycle) -> int:
+    """Link the targets and standards that came in force since the cycle opened (only while
+    the cycle still sets its targets and standards)."""
+    access_rules.require_cycle_run(actor, cycle)
+    if cycle.stage not in (Stage.TARGET, Stage.STANDARD):
+        raise ValidationError(
+            _(
+                "Targets and standards are linked while the cycle sets them; revise them through a "
+                "change request, and the next cycle links the new version."
+            )
+        )
+    added = chain.link_in_force_items(cycle.period_id, [cycle.subject_id])
+    audit_record(actor=actor, action="cycle.link", obj=cycle, after={"added": added})
+    return added
 
 
 @transaction.atomic
@@ -560,40 +607,28 @@ def cycle_update_texts(*, actor, cycle: Cycle, target_text: str, standard_text: 
 @transaction.atomic
 def cycle_advance(*, actor, cycle: Cycle) -> Cycle:
     access_rules.require_cycle_run(actor, cycle)
-    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update().select_related("subject", "period").get(pk=cycle.pk)
     to = NEXT_STAGE.get(cycle.stage)
     if to is None or not can_proceed(cycle.advance):
         raise ValidationError(
             _("A cycle at “%(stage)s” moves on by itself (warnings and improvements move it).")
             % {"stage": cycle.get_stage_display()}
         )
-    missing = cycle_missing_evidence(cycle)
+    links = cycle_links(cycle)
+    gaps = cycle_gaps(cycle, links)
+    if gaps:
+        raise ValidationError(gaps)
+    missing = cycle_missing_evidence(cycle, links)
     if missing:
         raise ValidationError(
             _("Missing evidence for “%(stage)s”: %(gates)s.")
             % {"stage": cycle.get_stage_display(), "gates": "、".join(g.label for g in missing)}
         )
-    if (
-        to == Stage.DIAGNOSE
-        and Warning.objects.filter(
-            subject_id=cycle.subject_id,
-            period_id=cycle.period_id,
-            status__in=["open", "acknowledged"],
-        )
-        .exclude(improvements__isnull=False)
-        .exists()
+    if to == Stage.DIAGNOSE and any(
+        w.status in ("open", "acknowledged") and not w.has_improvement for w in links["warnings"]
     ):
         raise ValidationError(_("Open warnings without an improvement must be answered first."))
-    before = cycle.stage
-    cycle.advance(to)
-    cycle.save()
-    audit_record(
-        actor=actor,
-        action="cycle.advance",
-        obj=cycle,
-        before={"stage": before},
-        after={"stage": to},
-    )
+    stages.cycles_move([cycle], "advance", actor=actor, args=(to,))
     if to == Stage.IMPROVED:
         nxt = cycle.period.next_period()
         if nxt is not None:
@@ -633,6 +668,8 @@ def _carry_over(subject_ids, *, from_period: Period | None, to_period: Period) -
             )
         )
     Cycle.objects.bulk_create(rows, ignore_conflicts=True)
+    # The new cycles are built from the items in force now: the revised versions, if any.
+    chain.link_in_force_items(to_period.pk, [r.subject_id for r in rows])
     return len(rows)
 
 

@@ -38,7 +38,7 @@ from .models import (
     LARGE_LOOP,
     SMALL_LOOP,
     Cycle,
-    CycleEvidence,
+    EvidenceKind,
     Improvement,
     Indicator,
     Period,
@@ -376,10 +376,19 @@ def improvement_sign_off(request, pk):
 @login_required
 def cycle_list(request):
     qs = selectors.cycles_for(request.user).order_by("-period__start", "level", "subject__name")
-    return render(request, "monitoring/cycle_list.html", {"page": _page(request, qs)})
+    level = request.GET.get("level", "")
+    if level in Level.values:
+        qs = qs.filter(level=level)
+    return render(
+        request,
+        "monitoring/cycle_list.html",
+        {"page": _page(request, qs), "level": level, "level_choices": Level.choices},
+    )
 
 
-# Positions of the stages on the 8 (viewBox 0 0 640 300): left loop small, right loop large.
+# Positions of the stages on the 8 (viewBox 0 0 640 300): the small loop on the left (target →
+# … → warn → improve, back to implement), the large loop on the right (diagnose → … → improved,
+# then the next cycle); 改进 (improve) sits where the loops cross.
 EIGHT = {
     Stage.TARGET: (160, 40),
     Stage.STANDARD: (60, 95),
@@ -394,17 +403,24 @@ EIGHT = {
     Stage.INNOVATE: (580, 205),
     Stage.IMPROVED: (480, 260),
 }
+# The order of the stage sections on the page: the small loop, then the large loop.
+PAGE_ORDER = [*SMALL_LOOP, Stage.WARN, Stage.IMPROVE, *LARGE_LOOP]
 
 
 @login_required
 def cycle_detail(request, pk):
-    cycle = access_rules.get_visible(request.user, Cycle.objects.select_related("subject"), pk)
-    gates = StageGate.objects.filter(level=cycle.level)
-    evidence = [
-        (e, engine_bridge.files_of(e))
-        for e in CycleEvidence.objects.filter(cycle=cycle).select_related("gate", "added_by")
-    ]
-    missing = services.cycle_missing_evidence(cycle)
+    cycle = access_rules.get_visible(
+        request.user,
+        Cycle.objects.select_related("subject", "period", "responsible_unit", "previous"),
+        pk,
+    )
+    links = selectors.cycle_links(cycle)
+    missing = services.cycle_missing_evidence(cycle, links)
+    gaps = services.cycle_gaps(cycle, links)
+    evidence_by_stage: dict[str, list] = {}
+    for e in links["evidence"]:
+        evidence_by_stage.setdefault(e.gate.stage, []).append(e)
+    reached = set(PAGE_ORDER[: PAGE_ORDER.index(cycle.stage) + 1])
     nodes = [
         {
             "stage": s,
@@ -412,30 +428,56 @@ def cycle_detail(request, pk):
             "x": x,
             "y": y,
             "current": s == cycle.stage,
+            "done": s in reached and s != cycle.stage,
         }
         for s, (x, y) in EIGHT.items()
     ]
+    for n in nodes:
+        # Four characters (计划/设计) must fit the circle a phone draws at 60 % scale.
+        n["size"] = 13 if len(n["label"]) <= 2 else 9
+    sections = [
+        {
+            "stage": s,
+            "label": Stage(s).label,
+            "current": s == cycle.stage,
+            "evidence": evidence_by_stage.get(s, []),
+        }
+        for s in PAGE_ORDER
+    ]
+    # Evidence a person can add: the current stage's unmet gates that are not data.
+    gates = StageGate.objects.filter(pk__in=[g.pk for g in missing if g.kind != EvidenceKind.DATA])
+    next_cycle = Cycle.objects.filter(previous=cycle).first()
     return render(
         request,
         "monitoring/cycle_detail.html",
         {
             "cycle": cycle,
             "nodes": nodes,
+            "sections": sections,
+            "links": links,
             "missing": missing,
-            "evidence": evidence,
-            "warnings": cycle.subject.warnings.filter(period=cycle.period).select_related(
-                "indicator"
-            ),
-            "improvements": cycle.subject.improvements.filter(period=cycle.period),
+            "gaps": gaps,
+            "next_cycle": next_cycle,
             "can_run": access_rules.can_run_cycle(request.user, cycle),
-            "evidence_form": CycleEvidenceForm(gates=gates.filter(stage=cycle.stage)),
+            "can_link": cycle.stage in (Stage.TARGET, Stage.STANDARD),
+            "evidence_form": CycleEvidenceForm(gates=gates),
             "texts_form": CycleTextsForm(
                 initial={"target_text": cycle.target_text, "standard_text": cycle.standard_text}
             ),
-            "small_loop": SMALL_LOOP,
-            "large_loop": LARGE_LOOP,
         },
     )
+
+
+@login_required
+@require_POST
+def cycle_link(request, pk):
+    cycle = access_rules.get_visible(request.user, Cycle, pk)
+    try:
+        added = services.cycle_link_items(actor=request.user, cycle=cycle)
+        messages.success(request, _("%(n)s items in force linked.") % {"n": added})
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("monitoring:cycle_detail", pk=pk)
 
 
 @login_required
@@ -489,15 +531,43 @@ def cycle_advance(request, pk):
 
 @login_required
 def overview(request):
+    """The college's view of all five levels for a period, with drill-down to units and
+    subjects (by level, and by stage or stuck cycles)."""
     if not access_rules.can_view_any(request.user):
         raise PermissionDenied
     form = OverviewForm(request.GET or None)
-    data = None
+    data = levels = cycles = None
     if form.is_valid():
-        data = selectors.stage_overview(
-            request.user, form.cleaned_data["period"], form.cleaned_data["level"]
-        )
-    return render(request, "monitoring/overview.html", {"form": form, "data": data})
+        period, level = form.cleaned_data["period"], form.cleaned_data["level"]
+        levels = selectors.level_overview(request.user, period)
+        if level:
+            data = selectors.stage_overview(request.user, period, level)
+            stage = request.GET.get("stage", "")
+            if stage or request.GET.get("stuck"):
+                qs = (
+                    selectors.stuck_cycles(request.user, period, level, stage)
+                    if request.GET.get("stuck")
+                    else selectors.cycles_for(request.user).filter(
+                        period=period, level=level, stage=stage
+                    )
+                )
+                cycles = _page(request, qs.order_by("responsible_unit__name", "subject__name"))
+    return render(
+        request,
+        "monitoring/overview.html",
+        {"form": form, "data": data, "levels": levels, "cycles": cycles},
+    )
+
+
+@login_required
+def appraisal_export(request, period):
+    """The period's outcomes per unit and person for the HR appraisal (绩效考核), .xlsx."""
+    if not access_rules.can_view_any(request.user):
+        raise PermissionDenied
+    period = get_object_or_404(Period.objects.exclude(kind=PeriodKind.WEEK), pk=period)
+    title = f"{period.name}诊改结果（绩效考核用）"
+    body = exports.appraisal_xlsx(selectors.appraisal_rows(request.user, period), title)
+    return documents.download(body, documents.file_name("诊改结果", period.name, ext="xlsx"))
 
 
 @login_required

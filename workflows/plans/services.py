@@ -374,6 +374,8 @@ def target_create(*, actor, plan, content, owner_unit=None, reviewing_unit=None)
         actor=actor,
         model=Target,
         owner_unit=owner_unit or plan.owner_unit,
+        # A personal plan's targets are the person's own, to draft and to be measured by.
+        owner_user=plan.owner_user,
         plan=plan,
         content=content,
         reviewing_unit=reviewing_unit,

@@ -59,3 +59,24 @@ def test_cycle_figure_trend_and_heat_map(page, live_server, cast, mon, approved)
     page.goto(f"{base}/monitoring/")
     page.wait_for_selector("#heatmap canvas")
     assert page.evaluate("typeof window.echarts") == "object"
+
+
+def test_the_8_with_its_links_fits_a_phone(page, live_server, cast, mon, chains):
+    from workflows.monitoring import services
+
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level=Level.MAJOR, responsible_unit=cast.units.rj
+    )
+    services.cycle_link_items(actor=cast.software_lead, cycle=cycle)
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 844})
+    _log_in(page, base, "rj_leader")
+    page.goto(f"{base}/monitoring/cycles/{cycle.pk}/")
+    assert page.locator("svg.eight g.node.current text").text_content() == "目标"
+    assert page.locator("svg.eight g.node").count() == 12
+    assert page.locator("#stage-target").inner_text().count("毕业生就业率") == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("svg.eight").bounding_box()["width"] <= 390
+    # A stage on the 8 leads to its linked objects.
+    page.click("svg.eight a[href='#stage-standard']")
+    assert page.url.endswith("#stage-standard")

@@ -98,3 +98,16 @@ def test_an_adviser_follows_up_a_students_warning(cast, mon, world, login, advis
 
 def test_a_teacher_without_the_adviser_role_sees_no_students(cast, world, login):
     assert login(cast.teacher).get(f"/monitoring/warnings/{world['mine'].pk}/").status_code == 404
+
+
+def test_an_adviser_follows_their_students_spirals_from_home(cast, world, login, adviser):
+    client = login(adviser)
+    home = client.get("/").content.decode()
+    assert "我的学生的诊改螺旋" in home
+    assert 'href="/monitoring/cycles/?level=student"' in home
+    listed = client.get("/monitoring/cycles/?level=student").content.decode()
+    assert "郑小明" in listed and "孙小丽" not in listed
+    assert (
+        "软件技术"
+        not in client.get("/monitoring/cycles/?level=major").content.decode().split("<tbody>")[1]
+    )

@@ -82,7 +82,9 @@ def test_opening_page_shows_progress(cast, mon, login, django_capture_on_commit_
     assert client.get(response.url).status_code == 200
 
 
-def test_evidence_gates_are_data_and_say_what_is_missing(cast, mon):
+def test_evidence_gates_are_data_and_say_what_is_missing(cast, mon, chains):
+    from django.core.exceptions import ValidationError
+
     cycle = Cycle.objects.create(
         subject=mon.rj, period=mon.y2026, level=Level.MAJOR, responsible_unit=cast.units.rj
     )
@@ -91,27 +93,34 @@ def test_evidence_gates_are_data_and_say_what_is_missing(cast, mon):
     )
     missing = {g.label for g in services.cycle_missing_evidence(cycle)}
     assert missing == {"目标已确定并报批", "专业调研报告"}
-    gate = StageGate.objects.get(label="专业调研报告")
-    services.cycle_add_evidence(actor=cast.software_lead, cycle=cycle, gate=gate, text="已完成")
-    from django.core.exceptions import ValidationError
-
-    with pytest.raises(ValidationError, match="目标已确定并报批"):
+    with pytest.raises(ValidationError, match="没有关联现行目标"):
+        services.cycle_advance(actor=cast.software_lead, cycle=cycle)
+    # Linked targets in force are the committee's decision: that gate is met by the link.
+    services.cycle_link_items(actor=cast.software_lead, cycle=cycle)
+    missing = {g.label for g in services.cycle_missing_evidence(cycle)}
+    assert missing == {"专业调研报告"}
+    with pytest.raises(ValidationError, match="专业调研报告"):
         services.cycle_advance(actor=cast.software_lead, cycle=cycle)
     cycle.refresh_from_db()
     assert cycle.stage == Stage.TARGET
+    gate = StageGate.objects.get(label="专业调研报告")
+    services.cycle_add_evidence(actor=cast.software_lead, cycle=cycle, gate=gate, text="已完成")
+    services.cycle_advance(actor=cast.software_lead, cycle=cycle)
+    cycle.refresh_from_db()
+    assert cycle.stage == Stage.STANDARD
 
 
 def test_teachers_and_students_run_their_own_cycle_only(cast, mon):
-    from django.core.exceptions import PermissionDenied
+    from django.core.exceptions import PermissionDenied, ValidationError
 
     own = Cycle.objects.create(
         subject=mon.student, period=mon.y2026, level=Level.STUDENT, responsible_unit=cast.units.rj
     )
     gate = StageGate.objects.filter(level=Level.STUDENT, stage=Stage.TARGET).first()
     services.cycle_add_evidence(actor=cast.student, cycle=own, gate=gate, text="我的目标")
-    services.cycle_advance(actor=cast.student, cycle=own)
-    own.refresh_from_db()
-    assert own.stage == Stage.STANDARD
+    # The student may run it; it stays until their plan sets a target in force.
+    with pytest.raises(ValidationError, match="没有关联现行目标"):
+        services.cycle_advance(actor=cast.student, cycle=own)
     with pytest.raises(PermissionDenied):
         services.cycle_advance(actor=cast.teacher, cycle=own)
     major = Cycle.objects.create(

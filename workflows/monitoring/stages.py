@@ -1,0 +1,73 @@
+"""The one way a cycle changes stage: its FSM transition, then one save, state log and audit.
+
+A person's advance and the batched paths (an evaluation run raising warnings for thousands of
+subjects) go through the same function, so every move is checked by the transition's source
+states, written to django-fsm-log's StateLog and to the audit trail, set-based: the cycles are
+locked in one query, saved in one bulk update, logged and audited with one insert each.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+
+from accounts.audit import request_ip
+from accounts.models import AuditEntry
+
+from .models import Cycle
+
+BATCH = 1000
+
+
+def cycles_move(cycles, transition: str, *, actor=None, reason: str = "", args=()) -> list[Cycle]:
+    """Fire `transition` on each cycle (locked by the caller, or passed as a queryset that this
+    locks) and persist the moves. A cycle the transition does not leave raises
+    TransitionNotAllowed: callers select only the cycles the move applies to."""
+    if hasattr(cycles, "select_for_update"):
+        cycles = list(
+            cycles.select_related("subject", "period")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+    if not cycles:
+        return []
+    now = timezone.now()
+    content_type = ContentType.objects.get_for_model(Cycle)
+    by = actor if actor is not None and actor.is_authenticated else None
+    ip = request_ip.get()
+    logs, audits = [], []
+    for cycle in cycles:
+        source = cycle.stage
+        getattr(cycle, transition)(*args)
+        cycle.stage_changed_at = now
+        logs.append(
+            StateLog(
+                timestamp=now,
+                by=by,
+                source_state=source,
+                state=cycle.stage,
+                transition=transition,
+                content_type=content_type,
+                object_id=cycle.pk,
+                description=reason or None,
+            )
+        )
+        audits.append(
+            AuditEntry(
+                actor=by,
+                action=f"cycle.{transition}",
+                content_type=content_type,
+                object_id=str(cycle.pk),
+                object_repr=str(cycle)[:200],
+                before={"stage": source},
+                after={"stage": cycle.stage, "reason": reason},
+                ip=ip,
+            )
+        )
+    with transaction.atomic():
+        Cycle.objects.bulk_update(cycles, ["stage", "stage_changed_at"], batch_size=BATCH)
+        StateLog.objects.bulk_create(logs, batch_size=BATCH)
+        AuditEntry.objects.bulk_create(audits, batch_size=BATCH)
+    return cycles
