@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -201,6 +202,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Queues by kind of work, so a long annual report or import never delays a notification: run a
+# worker per queue (or per group of queues) in production; a worker started without -Q consumes
+# them all (development, CI). A task not listed here goes to "default".
+CELERY_QUEUES_BY_KIND = {
+    "notifications": ["engine.deliver_pending", "engine.send_outside", "engine.sweep_outbox"],
+    "documents": ["plans.run_export", "workflows.review.tasks.build_document"],
+    "imports": ["engine.run_import", "workflows.monitoring.tasks.open_period_cycles"],
+    "evaluation": [
+        "workflows.monitoring.tasks.evaluate_indicator_period",
+        "workflows.monitoring.tasks.evaluate_period",
+        "workflows.monitoring.tasks.evaluate_open_periods",
+    ],
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in [*CELERY_QUEUES_BY_KIND, CELERY_TASK_DEFAULT_QUEUE]]
+CELERY_TASK_ROUTES = {
+    task: {"queue": queue} for queue, names in CELERY_QUEUES_BY_KIND.items() for task in names
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["monitoring-evaluate-open-periods"] = {
     "task": "workflows.monitoring.tasks.evaluate_open_periods",
