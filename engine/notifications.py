@@ -192,9 +192,9 @@ def _enqueue_pending() -> bool:
 
 
 def _enqueue_delivery():
-    from .tasks import deliver_pending, publish_quietly
+    from .tasks import nudge_delivery
 
-    publish_quietly(deliver_pending)
+    nudge_delivery()
 
 
 # Who leads an office, a committee or the college itself: its own officers holding these roles.
