@@ -5,7 +5,7 @@ import warnings
 from pathlib import Path
 
 import environ
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -216,7 +216,10 @@ CELERY_QUEUES_BY_KIND = {
     ],
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in [*CELERY_QUEUES_BY_KIND, CELERY_TASK_DEFAULT_QUEUE]]
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in [*CELERY_QUEUES_BY_KIND, CELERY_TASK_DEFAULT_QUEUE]
+]
 CELERY_TASK_ROUTES = {
     task: {"queue": queue} for queue, names in CELERY_QUEUES_BY_KIND.items() for task in names
 }

@@ -30,6 +30,9 @@ def test_every_task_goes_to_a_declared_queue_of_its_kind():
     app.loader.import_default_modules()
     declared = {queue.name for queue in settings.CELERY_TASK_QUEUES}
     assert declared == {"notifications", "documents", "imports", "evaluation", "default"}
+    # each queue has its own binding: a message sent to one is not copied into the others
+    bindings = {(q.exchange.name, q.routing_key) for q in app.amqp.queues.values()}
+    assert len(bindings) == len(app.amqp.queues)
     ours = [name for name in app.tasks if not name.startswith("celery.")]
     assert ours
     assert {queue_of(name) for name in ours} <= declared
