@@ -19,6 +19,10 @@ parser.add_argument("--due", type=int, default=200, help="deadlines whose next s
 args = parser.parse_args()
 
 _setup.setup_database()
+_setup.begin(
+    f"the same sweep over a tenth of the idle deadlines ({args.idle // 10:,}), the same "
+    f"{args.due} due ones"
+)
 
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
