@@ -57,6 +57,12 @@ class PlainCaseList(ListView):
     def get_queryset(self):
         return case_selectors.case_list(self.request.user)
 
+    def paginate_queryset(self, queryset, page_size):
+        # as the page does (Paginator.get_page): a page past the end shows the last one
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(page=context["page_obj"], title="plain")
