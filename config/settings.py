@@ -365,7 +365,7 @@ NOTIFY_BACKOFF_SECONDS = env.int("NOTIFY_BACKOFF_SECONDS", default=60)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
 # At most one delivery message waits in the queue for the commits of this many seconds (the
 # message claims every row written meanwhile); a lost one is published again after it.
-ENGINE_OUTBOX_NUDGE_SECONDS = env.int("ENGINE_OUTBOX_NUDGE_SECONDS", default=30)
+ENGINE_OUTBOX_NUDGE_SECONDS = env.int("ENGINE_OUTBOX_NUDGE_SECONDS", default=10)
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE.update(
     {

@@ -74,13 +74,21 @@ class OwnRedis:
 
 
 @pytest.fixture
-def own_redis(tmp_path):
+def own_redis(tmp_path, settings):
     if not shutil.which("redis-server"):
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail("REQUIRE_SERVICES=1 but there is no redis-server binary")
         pytest.skip("no redis-server binary")
     server = OwnRedis(tmp_path)
     server.start()
+    # the workers' cache too (REDIS_URL is both): the outbox's nudge mark is shared with them
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": server.url,
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
     saved = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url, app.conf.task_always_eager = server.url, False
     _reset_broker_connections()
