@@ -63,3 +63,39 @@ def update_rows(
             )
             updated += cursor.rowcount
     return updated
+
+
+def insert_new(model: type[Model], objs: Iterable[Model], *, unique: list[str]) -> int:
+    """Insert the instances whose `unique` fields (a unique constraint) are not taken yet, in one
+    `INSERT … ON CONFLICT DO NOTHING RETURNING` per batch (PostgreSQL, SQLite 3.35+); returns how
+    many were inserted. `bulk_create(ignore_conflicts=True)` cannot tell, so callers read the
+    existing rows first: one more round trip in every notifying transaction."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    limit = connection.features.max_query_params
+    size = len(objs) if limit is None else max(1, limit // len(fields))
+    columns = ", ".join(quote(f.column) for f in fields)
+    conflict = ", ".join(quote(opts.get_field(name).column) for name in unique)
+    inserted = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            batch = objs[start : start + size]
+            params = [
+                field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+                for obj in batch
+                for field in fields
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608 - quoted names
+                f"VALUES {', '.join([row_sql] * len(batch))} "
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(opts.pk.column)}",
+                params,
+            )
+            inserted += len(cursor.fetchall())
+    return inserted

@@ -24,6 +24,7 @@ from django.template import Context, Template
 
 from accounts.models import Membership, OrgUnit, Role
 
+from .bulk import insert_new
 from .models import MessageTemplate, Notification
 
 log = logging.getLogger(__name__)
@@ -141,19 +142,10 @@ def _rows(kind: str, message: MessageKind, m: Message) -> list[Notification]:
 
 def _store(rows: list[Notification]) -> int:
     """Insert the rows not already there (recipient + dedup key) and nudge delivery."""
-    if not rows:
-        return 0
-    existing = set(
-        Notification.objects.filter(
-            dedup_key__in={r.dedup_key for r in rows},
-            recipient_id__in={r.recipient.pk for r in rows},
-        ).values_list("recipient_id", "dedup_key")
-    )
-    fresh = [r for r in rows if (r.recipient.pk, r.dedup_key) not in existing]
-    created = Notification.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+    created = insert_new(Notification, rows, unique=["recipient", "dedup_key"])
     if created and not _enqueue_pending():
         transaction.on_commit(_enqueue_delivery, robust=True)
-    return len(created)
+    return created
 
 
 def notify(

@@ -324,9 +324,9 @@ def test_the_sweep_takes_the_same_statements_for_20_and_200_due_items(
             )
     moment = timezone.make_aware(datetime(2026, 11, 16, 9))  # every step of the ladder is due
     # rules, claim, subjects, calendar, one UPDATE, departments, leaders, officers, admins, the
-    # college's role, wordings, per kind (3) a dedup read and an insert, audit rows, the final
-    # empty claim and two savepoints (four statements): 23 whatever the number of due items
-    with django_assert_max_num_queries(23):
+    # college's role, wordings, one insert per kind (3), audit rows, the final empty claim and
+    # two savepoints (four statements): 20 whatever the number of due items
+    with django_assert_max_num_queries(20):
         assert deadlines.escalation_sweep(now=moment) == 3 * n
     # the same people as the one-unit-at-a-time lookups name
     from engine import notifications
