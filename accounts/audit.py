@@ -18,9 +18,8 @@ def snapshot(obj, fields=None) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))
 
 
-def audit_record(*, actor, action: str, obj=None, before=None, after=None, record_ip=True):
-    """Append one row. `record_ip=False` for items whose author must stay unidentifiable."""
-    return AuditEntry.objects.create(
+def _entry(*, actor, action: str, obj=None, before=None, after=None, record_ip=True):
+    return AuditEntry(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
@@ -30,6 +29,21 @@ def audit_record(*, actor, action: str, obj=None, before=None, after=None, recor
         after=after,
         ip=request_ip.get() if record_ip else None,
     )
+
+
+def audit_record(*, actor, action: str, obj=None, before=None, after=None, record_ip=True):
+    """Append one row. `record_ip=False` for items whose author must stay unidentifiable."""
+    entry = _entry(
+        actor=actor, action=action, obj=obj, before=before, after=after, record_ip=record_ip
+    )
+    entry.save()
+    return entry
+
+
+def audit_record_many(records) -> list:
+    """Append many rows in one insert (a sweep's steps): `records` are the keyword arguments
+    `audit_record` takes, one dict per row, in order."""
+    return AuditEntry.objects.bulk_create([_entry(**record) for record in records])
 
 
 # Models whose audit rows only some people may read (e.g. the discipline office's reports): the

@@ -21,6 +21,8 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _setup
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django
@@ -193,6 +195,10 @@ def main():
     from django.utils.translation import activate
 
     activate("zh-hans")
+    _setup.begin(
+        "none: absolute time and memory of one assembly (after an untimed warm-up), with and "
+        "without charts"
+    )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         started = time.perf_counter()

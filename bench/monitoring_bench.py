@@ -19,6 +19,8 @@ from pathlib import Path
 
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE))
+import _setup  # noqa: E402
+
 DB = os.environ.get("BENCH_DB", "zg_monitoring_bench")
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
 
@@ -455,6 +457,10 @@ def main():
     parser.add_argument("--cycles", type=int, default=20_000)
     args = parser.parse_args()
     runs = ["evaluation", "import", "opening"] if args.which == "all" else [args.which]
+    _setup.begin(
+        "evaluation: the raw crossing query over the same readings, in the same run; import "
+        "and opening: absolute rows per second"
+    )
     for which in runs:
         _pg("dropdb", "--if-exists")
         _pg("createdb")

@@ -13,6 +13,8 @@ from io import StringIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _setup
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django
@@ -27,6 +29,7 @@ from accounts.models import Membership, OrgUnit, User  # noqa: E402
 
 def main() -> None:
     scale = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    _setup.begin("none: absolute people per second of one `seed_demo --scale` run")
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     before = (User.objects.count(), OrgUnit.objects.count(), Membership.objects.count())
     started = time.perf_counter()

@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -202,6 +203,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Queues by kind of work, so a long annual report or import never delays a notification: run a
+# worker per queue (or per group of queues) in production; a worker started without -Q consumes
+# them all (development, CI). A task not listed here goes to "default".
+CELERY_QUEUES_BY_KIND = {
+    "notifications": ["engine.deliver_pending", "engine.send_outside", "engine.sweep_outbox"],
+    "documents": ["plans.run_export", "workflows.review.tasks.build_document"],
+    "imports": ["engine.run_import", "workflows.monitoring.tasks.open_period_cycles"],
+    "evaluation": [
+        "workflows.monitoring.tasks.evaluate_indicator_period",
+        "workflows.monitoring.tasks.evaluate_period",
+        "workflows.monitoring.tasks.evaluate_open_periods",
+    ],
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in [*CELERY_QUEUES_BY_KIND, CELERY_TASK_DEFAULT_QUEUE]
+]
+CELERY_TASK_ROUTES = {
+    task: {"queue": queue} for queue, names in CELERY_QUEUES_BY_KIND.items() for task in names
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["monitoring-evaluate-open-periods"] = {
     "task": "workflows.monitoring.tasks.evaluate_open_periods",
@@ -342,6 +364,9 @@ if TESTING:
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 NOTIFY_BACKOFF_SECONDS = env.int("NOTIFY_BACKOFF_SECONDS", default=60)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
+# At most one delivery message waits in the queue for the commits of this many seconds (the
+# message claims every row written meanwhile); a lost one is published again after it.
+ENGINE_OUTBOX_NUDGE_SECONDS = env.int("ENGINE_OUTBOX_NUDGE_SECONDS", default=10)
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE.update(
     {

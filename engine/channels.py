@@ -9,7 +9,7 @@ import urllib.request
 from urllib.parse import quote_plus, urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 
 from .models import Delivery
 
@@ -23,13 +23,25 @@ def _signed(url: str, secret: str) -> str:
     return f"{url}{separator}timestamp={timestamp}&sign={sign}"
 
 
-def send(delivery: Delivery) -> None:
+def send(delivery: Delivery, *, mail=None) -> None:
+    """Send one delivery; `mail` is an e-mail connection kept open across a batch."""
     notification = delivery.notification
     text = notification.title + ("\n" + notification.body if notification.body else "")
     if delivery.channel == Delivery.Channel.EMAIL:
-        send_mail(
-            notification.title, notification.body or notification.title, None, [delivery.target]
+        message = EmailMessage(
+            notification.title,
+            notification.body or notification.title,
+            to=[delivery.target],
+            connection=mail,
         )
+        try:
+            if mail is not None:
+                mail.open()  # a no-op while open; sending then leaves it open for the next
+            message.send()
+        except Exception:
+            if mail is not None:
+                mail.close()  # a broken connection is not reused: the next send opens anew
+            raise
         return
     url = delivery.target
     if urlsplit(url).scheme not in ("http", "https"):

@@ -16,9 +16,10 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.audit import audit_record
+from accounts.audit import audit_record, audit_record_many
 
 from . import calendar, notifications, signals
+from .bulk import update_rows
 from .models import Deadline, EscalationRule
 
 LIVE = (Deadline.Status.OPEN, Deadline.Status.PAUSED)
@@ -147,16 +148,12 @@ class DeadlineSpec:
     start: datetime | None = None
 
 
-_RESTART_FIELDS = [
-    "owner_unit",
-    "owner_user",
-    "started_at",
-    "due_at",
-    "status",
-    "paused_at",
-    "escalation_level",
-    "next_action_at",
-]
+_RESTART_FIELDS = ["owner_unit", "owner_user", "started_at", "due_at", "next_action_at"]
+_RESTART_SAME = {
+    "status": Deadline.Status.OPEN,
+    "paused_at": None,
+    "escalation_level": Deadline.Level.NONE,
+}
 
 
 @transaction.atomic
@@ -204,11 +201,10 @@ def deadline_start_many(*, kind: str, specs: Iterable[DeadlineSpec]) -> list[Dea
                 if spec.working_days is None
                 else calendar.add_working_days(start, spec.working_days)
             )
-            deadline.status = Deadline.Status.OPEN
-            deadline.paused_at = None
-            deadline.escalation_level = Deadline.Level.NONE
+            for name, value in _RESTART_SAME.items():
+                setattr(deadline, name, value)
             deadline.next_action_at = _next_action(deadline, rule)
-    Deadline.objects.bulk_update(restarted, _RESTART_FIELDS, batch_size=500)
+    update_rows(Deadline, restarted, _RESTART_FIELDS, same=_RESTART_SAME)
     Deadline.objects.bulk_create(created, batch_size=500)
     return restarted + created
 
@@ -357,66 +353,102 @@ notifications.register_kind(
 )
 
 
-def _recipients(deadline: Deadline, level: int, rule: EscalationRule):
-    if level == Deadline.Level.REMINDED:
-        if deadline.owner_user_id:
-            return [deadline.owner_user]
-        return list(notifications.unit_leaders(deadline.owner_unit))
-    if level == Deadline.Level.LEADER:
-        return list(notifications.unit_leaders(deadline.owner_unit))
-    return list(notifications.role_holders(rule.college_target))
-
-
-def _escalate_one(deadline: Deadline, rule: EscalationRule | None, now: datetime) -> int:
-    """Take every ladder step whose moment has come; returns the number of steps taken."""
-    steps = 0
+def _due_levels(deadline: Deadline, rule: EscalationRule | None, now: datetime) -> list[int]:
+    """Advance `deadline` (in memory) through every ladder step whose moment has come; returns
+    the levels reached, in order."""
+    levels = []
     while deadline.next_action_at is not None and deadline.next_action_at <= now and rule:
         level = deadline.escalation_level + 1
         if level == Deadline.Level.REMINDED and not rule.remind_before:
             level = Deadline.Level.LEADER
-        obj = deadline.obj
-        action = "deadline.remind" if level == Deadline.Level.REMINDED else "deadline.escalate"
-        notifications.notify(
-            kind=STEP_KIND[level],
-            recipients=_recipients(deadline, level, rule),
-            obj=obj,
-            context={
-                "label": deadline.label,
-                "due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d"),
-                "unit": deadline.owner_unit,
-            },
-            dedup_key=f"deadline:{deadline.pk}:{deadline.due_at.isoformat()}:{level}",
-            unit=deadline.owner_unit,
-        )
-        if obj is not None:
-            audit_record(
-                actor=None,
-                action=action,
-                obj=obj,
-                after={
-                    "kind": deadline.kind,
-                    "level": int(level),
-                    "due_at": deadline.due_at.isoformat(),
-                },
-                record_ip=False,
-            )
         deadline.escalation_level = level
         deadline.next_action_at = _next_action(deadline, rule)
-        deadline.save(update_fields=["escalation_level", "next_action_at"])
+        levels.append(level)
+    return levels
+
+
+def _escalate(batch: list[Deadline], rules: dict[str, EscalationRule], now: datetime) -> int:
+    """Take the due steps of a claimed batch in a constant number of statements, whatever its
+    size: recipients, notifications (one insert per kind), audit rows and the deadlines' new
+    levels are each read or written once for the whole batch."""
+    with calendar.batch():
+        steps = [
+            (deadline, rules[deadline.kind], level)
+            for deadline in batch
+            for level in _due_levels(deadline, rules.get(deadline.kind), now)
+        ]
+    for deadline in batch:
+        if deadline.next_action_at is not None and deadline.next_action_at <= now:
+            deadline.next_action_at = None  # no rule any more: nothing will ever be due
+    update_rows(Deadline, batch, ["escalation_level", "next_action_at"])
+    if not steps:
+        return 0
+    leaders = notifications.unit_leaders_many(
+        deadline.owner_unit
+        for deadline, _rule, level in steps
+        if level == Deadline.Level.LEADER
+        or (level == Deadline.Level.REMINDED and not deadline.owner_user_id)
+    )
+    college: dict[str, list] = {}
+    messages: dict[int, list[notifications.Message]] = {level: [] for level in STEP_KIND}
+    audits = []
+    for deadline, rule, level in steps:
+        if level == Deadline.Level.REMINDED and deadline.owner_user_id:
+            recipients = [deadline.owner_user]
+        elif level == Deadline.Level.COLLEGE:
+            if rule.college_target not in college:
+                college[rule.college_target] = list(notifications.role_holders(rule.college_target))
+            recipients = college[rule.college_target]
+        else:
+            recipients = leaders[deadline.owner_unit_id]
+        obj = deadline.obj
+        messages[level].append(
+            notifications.Message(
+                recipients,
+                f"deadline:{deadline.pk}:{deadline.due_at.isoformat()}:{level}",
+                obj=obj,
+                context={
+                    "label": deadline.label,
+                    "due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d"),
+                    "unit": deadline.owner_unit,
+                },
+                unit=deadline.owner_unit,
+            )
+        )
+        if obj is not None:
+            audits.append(
+                {
+                    "actor": None,
+                    "action": "deadline.remind"
+                    if level == Deadline.Level.REMINDED
+                    else "deadline.escalate",
+                    "obj": obj,
+                    "after": {
+                        "kind": deadline.kind,
+                        "level": int(level),
+                        "due_at": deadline.due_at.isoformat(),
+                    },
+                    "record_ip": False,
+                }
+            )
         transaction.on_commit(
             lambda d=deadline, lv=int(level): signals.deadline_escalated.send(
                 sender=Deadline, deadline=d, level=lv
             ),
             robust=True,
         )
-        steps += 1
-    return steps
+    for level, kind in STEP_KIND.items():
+        if messages[level]:
+            notifications.notify_many(kind=kind, messages=messages[level])
+    audit_record_many(audits)
+    return len(steps)
 
 
 def escalation_sweep(now: datetime | None = None, batch_size: int = 500) -> int:
     """Advance every deadline whose next step has come. Rows are claimed with SKIP LOCKED, and each
     step's notification has a dedup key, so two sweeps at once, or one run twice, send nothing
-    twice. Reads only due rows (partial index on next_action_at)."""
+    twice. Reads only due rows (partial index on next_action_at); a batch costs the same number
+    of statements whatever its size (bench/escalation_sweep.py)."""
     now = now or timezone.now()
     rules = {r.kind: r for r in EscalationRule.objects.filter(is_active=True)}
     total = 0
@@ -426,16 +458,12 @@ def escalation_sweep(now: datetime | None = None, batch_size: int = 500) -> int:
                 Deadline.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=Deadline.Status.OPEN, next_action_at__lte=now)
                 .select_related("owner_unit", "owner_user", "content_type")
+                .prefetch_related("obj")
                 .order_by("next_action_at")[:batch_size]
             )
             if not batch:
                 return total
-            for deadline in batch:
-                steps = _escalate_one(deadline, rules.get(deadline.kind), now)
-                if not steps:
-                    deadline.next_action_at = None
-                    deadline.save(update_fields=["next_action_at"])
-                total += steps
+            total += _escalate(batch, rules, now)
 
 
 def open_work_in_units(units) -> list:

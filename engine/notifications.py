@@ -24,6 +24,7 @@ from django.template import Context, Template
 
 from accounts.models import Membership, OrgUnit, Role
 
+from .bulk import insert_new
 from .models import MessageTemplate, Notification
 
 log = logging.getLogger(__name__)
@@ -141,19 +142,10 @@ def _rows(kind: str, message: MessageKind, m: Message) -> list[Notification]:
 
 def _store(rows: list[Notification]) -> int:
     """Insert the rows not already there (recipient + dedup key) and nudge delivery."""
-    if not rows:
-        return 0
-    existing = set(
-        Notification.objects.filter(
-            dedup_key__in={r.dedup_key for r in rows},
-            recipient_id__in={r.recipient.pk for r in rows},
-        ).values_list("recipient_id", "dedup_key")
-    )
-    fresh = [r for r in rows if (r.recipient.pk, r.dedup_key) not in existing]
-    created = Notification.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+    created = insert_new(Notification, rows, unique=["recipient", "dedup_key"])
     if created and not _enqueue_pending():
         transaction.on_commit(_enqueue_delivery, robust=True)
-    return len(created)
+    return created
 
 
 def notify(
@@ -192,9 +184,18 @@ def _enqueue_pending() -> bool:
 
 
 def _enqueue_delivery():
-    from .tasks import deliver_pending, publish_quietly
+    from .tasks import nudge_delivery
 
-    publish_quietly(deliver_pending)
+    nudge_delivery()
+
+
+# Who leads an office, a committee or the college itself: its own officers holding these roles.
+OFFICE_LEADER_ROLES = [
+    Role.DEPARTMENT_LEADER,
+    Role.QUALITY_OFFICER,
+    Role.DISCIPLINE_OFFICER,
+    Role.COMMITTEE_CHAIR,
+]
 
 
 def unit_leaders(unit: OrgUnit, team: bool = False):
@@ -207,14 +208,8 @@ def unit_leaders(unit: OrgUnit, team: bool = False):
             paths = [*unit.ancestor_paths(), unit.path]
             q |= Q(memberships__role=Role.TEAM_LEADER, memberships__org_unit__path__in=paths)
         return User.objects.filter(q, is_active=True).distinct()
-    office_roles = {
-        Role.DEPARTMENT_LEADER,
-        Role.QUALITY_OFFICER,
-        Role.DISCIPLINE_OFFICER,
-        Role.COMMITTEE_CHAIR,
-    }
     held = set(
-        Membership.objects.filter(org_unit=unit, role__in=office_roles).values_list(
+        Membership.objects.filter(org_unit=unit, role__in=OFFICE_LEADER_ROLES).values_list(
             "role", flat=True
         )
     )
@@ -223,6 +218,59 @@ def unit_leaders(unit: OrgUnit, team: bool = False):
             is_active=True, memberships__org_unit=unit, memberships__role__in=held
         ).distinct()
     return role_holders(Role.SYSTEM_ADMIN)
+
+
+def unit_leaders_many(units) -> dict[int, list]:
+    """`unit_leaders(unit)` for many units (unit pk → active users) in a constant number of
+    queries, whatever the number of units (the escalation sweep)."""
+    units = {unit.pk: unit for unit in units}
+    below = [u for u in units.values() if u.kind in (OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE)]
+    departments = {}
+    if below:
+        departments = dict(
+            OrgUnit.objects.filter(
+                kind=OrgUnit.Kind.DEPARTMENT,
+                path__in={path for u in below for path in u.ancestor_paths()},
+            ).values_list("path", "pk")
+        )
+    department_of, offices = {}, []
+    for unit in units.values():
+        if unit.kind == OrgUnit.Kind.DEPARTMENT:
+            department_of[unit.pk] = unit.pk
+        elif unit.kind in (OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE):
+            # the outermost department above it, as OrgUnit.department() picks
+            paths = [p for p in unit.ancestor_paths() if p in departments]
+            department_of[unit.pk] = departments[paths[0]] if paths else None
+        else:
+            offices.append(unit.pk)
+    leaders: dict[int, dict] = {}
+    for m in Membership.objects.filter(
+        role=Role.DEPARTMENT_LEADER,
+        org_unit_id__in={pk for pk in department_of.values() if pk is not None},
+        user__is_active=True,
+    ).select_related("user"):
+        leaders.setdefault(m.org_unit_id, {})[m.user_id] = m.user
+    result = {
+        pk: list(leaders.get(department, {}).values()) for pk, department in department_of.items()
+    }
+    if offices:
+        held: dict[int, dict] = {}
+        for m in Membership.objects.filter(
+            org_unit_id__in=offices,
+            role__in=OFFICE_LEADER_ROLES,
+        ).select_related("user"):
+            people = held.setdefault(m.org_unit_id, {})
+            if m.user.is_active:
+                people[m.user_id] = m.user
+        admins = None
+        for pk in offices:
+            if pk in held:
+                result[pk] = list(held[pk].values())
+                continue
+            if admins is None:
+                admins = list(role_holders(Role.SYSTEM_ADMIN))
+            result[pk] = admins
+    return result
 
 
 def role_holders(role: str, unit: OrgUnit | None = None):

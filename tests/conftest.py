@@ -22,6 +22,8 @@ K = OrgUnit.Kind
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PLAYWRIGHT_FIXTURES = ("browser", "page")
+# own_redis and workers: a private redis-server and real Celery workers for worker-marked tests
+pytest_plugins = ["tests.workers"]
 
 
 def _redis_ok() -> bool:

@@ -243,3 +243,109 @@ def test_starting_many_again_restarts_the_live_deadlines_instead_of_adding_rows(
         deadlines.deadline_start_many(
             kind=KIND, specs=[deadlines.DeadlineSpec(obj=cast.units.rj, owner_unit=cast.units.rj)]
         )
+
+
+def _owners(cast):
+    """Owner units of every kind the ladder treats apart (a major, a course, a department, an
+    office with officers, an office without, the college), half of them with an owner."""
+    units = [
+        cast.units.rj,
+        cast.units.jdyt_plc,
+        cast.units.jd,
+        cast.units.zgb,
+        cast.units.xxzx,
+        cast.units.college,
+    ]
+    people = [cast.software_lead, None]
+    return [(units[i % len(units)], people[i % len(people)]) for i in range(len(units) * 2)]
+
+
+def _subjects(n):
+    from accounts.models import User
+
+    return User.objects.bulk_create(User(username=f"subject{i:04d}") for i in range(n))
+
+
+# The statement budgets below hold on PostgreSQL, where a batch insert is one statement; SQLite
+# splits inserts at 999 parameters.
+@pytest.mark.postgres
+@pytest.mark.parametrize("n", [20, 200])
+def test_starting_many_takes_the_same_statements_for_20_and_200(
+    n, cast, django_assert_max_num_queries
+):
+    subjects = _subjects(n)
+    owners = _owners(cast)
+    with freeze_time("2026-11-02 09:00:00+08:00"):
+        # half already live (restarted in place), half new
+        deadlines.deadline_start_many(
+            kind=KIND,
+            specs=[
+                deadlines.DeadlineSpec(obj=s, owner_unit=cast.units.xx, working_days=1)
+                for s in subjects[: n // 2]
+            ],
+        )
+        live = set(Deadline.objects.values_list("pk", flat=True))
+        specs = [
+            deadlines.DeadlineSpec(
+                obj=s, owner_unit=owners[i % len(owners)][0], working_days=1 + i % 5
+            )
+            for i, s in enumerate(subjects)
+        ]
+        # the live rows, the rule, the calendar, one UPDATE, one INSERT (and a savepoint)
+        with django_assert_max_num_queries(7):
+            deadlines.deadline_start_many(kind=KIND, specs=specs)
+    rows = Deadline.objects.filter(kind=KIND, status=Deadline.Status.OPEN)
+    assert rows.count() == n and live < set(rows.values_list("pk", flat=True))
+    expected = {
+        (str(s.pk), owners[i % len(owners)][0].pk, 1 + i % 5) for i, s in enumerate(subjects)
+    }
+    with freeze_time("2026-11-02 09:00:00+08:00"):
+        from engine import calendar
+
+        start = timezone.now()
+        days = {k: calendar.add_working_days(start, k) for k in range(1, 6)}
+    found = {(d.object_id, d.owner_unit_id, d.due_at) for d in rows}
+    assert found == {(pk, unit, days[k]) for pk, unit, k in expected}
+    assert not rows.exclude(escalation_level=Deadline.Level.NONE).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("n", [20, 200])
+def test_the_sweep_takes_the_same_statements_for_20_and_200_due_items(
+    n, cast, django_assert_max_num_queries
+):
+    owners = _owners(cast)
+    subjects = _subjects(n)
+    with freeze_time("2026-11-02 09:00:00+08:00"):
+        for i, subject in enumerate(subjects):
+            unit, person = owners[i % len(owners)]
+            deadlines.deadline_start(
+                obj=subject, kind=KIND, owner_unit=unit, owner_user=person, working_days=5
+            )
+    moment = timezone.make_aware(datetime(2026, 11, 16, 9))  # every step of the ladder is due
+    # rules, claim, subjects, calendar, one UPDATE, departments, leaders, officers, admins, the
+    # college's role, wordings, one insert per kind (3), audit rows, the final empty claim and
+    # two savepoints (four statements): 20 whatever the number of due items
+    with django_assert_max_num_queries(20):
+        assert deadlines.escalation_sweep(now=moment) == 3 * n
+    # the same people as the one-unit-at-a-time lookups name
+    from engine import notifications
+
+    expected = set()
+    for d in Deadline.objects.select_related("owner_unit", "owner_user"):
+        ladder = [
+            [d.owner_user] if d.owner_user else notifications.unit_leaders(d.owner_unit),
+            notifications.unit_leaders(d.owner_unit),
+            notifications.role_holders("quality_officer"),
+        ]
+        for level, people in enumerate(ladder, start=1):
+            due = d.due_at.isoformat()
+            expected |= {(f"deadline:{d.pk}:{due}:{level}", p.username) for p in people}
+    sent_now = set(Notification.objects.values_list("dedup_key", "recipient__username"))
+    assert sent_now == expected
+    assert not Deadline.objects.exclude(escalation_level=Deadline.Level.COLLEGE).exists()
+    assert not Deadline.objects.filter(next_action_at__isnull=False).exists()
+    from accounts.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action__startswith="deadline.").count() == 3 * n
+    assert deadlines.escalation_sweep(now=moment) == 0

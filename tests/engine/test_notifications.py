@@ -12,7 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -268,6 +270,7 @@ def test_broker_outage_never_breaks_the_request_and_the_sweep_delivers(
 
     monkeypatch.setattr(tasks.deliver_pending, "apply_async", broker_down)
     monkeypatch.setattr(tasks, "_broker_down_until", 0.0)
+    cache.delete(tasks.NUDGE_KEY)  # with a real broker, an earlier test's message may be "queued"
     with django_capture_on_commit_callbacks(execute=True):
         send(cast, key="one")
     with django_capture_on_commit_callbacks(execute=True):
@@ -357,3 +360,71 @@ def test_notify_many_writes_each_message_once(db, django_assert_max_num_queries)
     more = [*messages, notifications.Message([people[5]], "many:5")]
     assert notifications.notify_many(kind="test.notice", messages=more) == 1
     assert Notification.objects.count() == 11
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: each runs its own on-commit nudge
+def test_commits_in_a_row_publish_one_delivery_message_which_takes_every_row(cast, monkeypatch):
+    from config.celery import app
+
+    published = []
+
+    def publish(task, **kwargs):
+        published.append(task.name)
+        return True
+
+    monkeypatch.setattr(tasks, "publish_quietly", publish)
+    cache.delete(tasks.NUDGE_KEY)
+    app.conf.task_always_eager = False
+    try:
+        for n in range(5):
+            send(cast, key=f"row{n}")
+        assert published == ["engine.deliver_pending"]  # the first one's message still queued
+        assert tasks.deliver_pending(limit=2) == 5  # batch after batch until none is left
+        assert not Notification.objects.filter(delivered_at__isnull=True).exists()
+        assert cache.get(tasks.NUDGE_KEY) is None
+        send(cast, key="after")
+    finally:
+        app.conf.task_always_eager = True
+        cache.delete(tasks.NUDGE_KEY)
+    # the message started (and cleared the mark) before claiming: a later commit publishes anew
+    assert published == ["engine.deliver_pending"] * 2
+
+
+class CountingSMTP(BaseEmailBackend):
+    """Behaves as Django's SMTP backend does about its connection: `open` connects unless
+    connected, `send_messages` closes what it opened itself."""
+
+    connects: list = []
+    sent: list = []
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.connection = None
+
+    def open(self):
+        if self.connection:
+            return False
+        self.connection = object()
+        CountingSMTP.connects.append(1)
+        return True
+
+    def close(self):
+        self.connection = None
+
+    def send_messages(self, messages):
+        opened_here = self.open()
+        CountingSMTP.sent.extend(m.to[0] for m in messages)
+        if opened_here:
+            self.close()
+        return len(messages)
+
+
+def test_e_mails_of_a_batch_share_one_connection(cast, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingSMTP"
+    CountingSMTP.connects, CountingSMTP.sent = [], []
+    people = [cast.xx_leader, cast.jd_leader, cast.quality_officer]
+    send(cast, recipients=people)
+    assert deliver_all() == 3
+    assert sorted(CountingSMTP.sent) == sorted(p.email for p in people)
+    assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 3
+    assert len(CountingSMTP.connects) == 1
