@@ -68,3 +68,16 @@ class ImportRunFilter(PageFilter):
 
 class NotificationFilter(PageFilter):
     unread = FlagField(label=_("Unread only"))
+
+
+class InboxFilter(PageFilter):
+    process = forms.ChoiceField(label=_("Process"), required=False)
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, required=False)
+    per = forms.TypedChoiceField(label=_("Rows per page"), coerce=int, required=False)
+
+    def __init__(self, *args, processes, units, page_sizes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["process"].choices = [("", ""), *processes]
+        self.fields["unit"].queryset = units
+        self.fields["per"].choices = [("", ""), *((n, n) for n in page_sizes)]
+        self.fields["per"].empty_value = page_sizes[0]

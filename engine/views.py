@@ -13,7 +13,7 @@ from accounts import access
 from . import attachments, delegation, documents, imports, jobs, notifications, selectors, services
 from . import calendar_import as importer
 from .capabilities import CALENDAR_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
-from .forms import CalendarImportForm, ImportRunFilter
+from .forms import CalendarImportForm, ImportRunFilter, InboxFilter
 from .models import Attachment, Notification
 from .nodes import job_state
 
@@ -68,14 +68,11 @@ INBOX_PAGE_SIZES = (25, 100)
 def inbox(request):
     """我的待办: every open task of every process for the user, filtered by process and unit."""
     processes = selectors.inbox_processes()
-    process = request.GET.get("process", "")
-    if process not in {key for key, _title in processes}:
-        process = ""
     units = access.visible_units(request.user).order_by("path")
-    unit_id = request.GET.get("unit", "")
-    unit = units.filter(pk=unit_id).first() if unit_id.isdigit() else None
-    per = request.GET.get("per", "")
-    per = int(per) if per.isdigit() and int(per) in INBOX_PAGE_SIZES else INBOX_PAGE_SIZES[0]
+    filters = InboxFilter.read(
+        request, processes=processes, units=units, page_sizes=INBOX_PAGE_SIZES
+    ).cleaned_data
+    process, unit, per = filters["process"], filters["unit"], filters["per"]
     tasks = selectors.inbox_filtered(request.user, process=process, unit=unit)
     page = Paginator(tasks, per).get_page(request.GET.get("page"))
     rows = selectors.task_rows(page.object_list)

@@ -94,7 +94,8 @@ def test_filters_by_process_and_unit(cast, client):
     other = client.get(reverse("engine:inbox"), {"unit": cast.units.jd.pk})
     assert not other.context["rows"]
     bad = client.get(reverse("engine:inbox"), {"process": "nope", "unit": "x", "per": "7"})
-    assert bad.status_code == 200 and len(bad.context["rows"]) == 6
+    # a filter it cannot take is refused, never silently dropped (engine.filters)
+    assert bad.status_code == 400 and "筛选条件" in bad.content.decode()
 
 
 def test_home_page_and_card_count_from_the_inbox(cast, client):

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from engine.filters import PageFilter
+from engine.filters import FlagField, PageFilter
 from workflows.levels import Level
 
 from . import engine_bridge, periods, selectors
@@ -243,3 +243,14 @@ class WarningApiFilter(PageFilter):
 class CycleFilter(PageFilter):
     level = forms.ChoiceField(label=_("Level"), choices=[("", ""), *Level.choices], required=False)
     stage = forms.ChoiceField(label=_("Stage"), choices=[("", ""), *Stage.choices], required=False)
+
+
+class CycleListFilter(PageFilter):
+    level = forms.ChoiceField(label=_("Level"), choices=[("", ""), *Level.choices], required=False)
+
+
+class OverviewDrillFilter(PageFilter):
+    """Which cycles of a level the overview lists: those at a stage, or the stuck ones."""
+
+    stage = forms.ChoiceField(label=_("Stage"), choices=[("", ""), *Stage.choices], required=False)
+    stuck = FlagField(label=_("Stuck cycles"))

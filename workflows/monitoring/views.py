@@ -19,11 +19,13 @@ from . import access_rules, engine_bridge, exports, imports, selectors, services
 from . import capabilities as caps
 from .forms import (
     CycleEvidenceForm,
+    CycleListFilter,
     CycleTextsForm,
     EvidenceForm,
     ImportForm,
     ImprovementForm,
     IndicatorForm,
+    OverviewDrillFilter,
     OverviewForm,
     PeriodCreateForm,
     PeriodFilter,
@@ -376,8 +378,8 @@ def improvement_sign_off(request, pk):
 @login_required
 def cycle_list(request):
     qs = selectors.cycles_for(request.user).order_by("-period__start", "level", "subject__name")
-    level = request.GET.get("level", "")
-    if level in Level.values:
+    level = CycleListFilter.read(request).cleaned_data["level"]
+    if level:
         qs = qs.filter(level=level)
     return render(
         request,
@@ -542,11 +544,12 @@ def overview(request):
         levels = selectors.level_overview(request.user, period)
         if level:
             data = selectors.stage_overview(request.user, period, level)
-            stage = request.GET.get("stage", "")
-            if stage or request.GET.get("stuck"):
+            drill = OverviewDrillFilter.read(request).cleaned_data
+            stage, stuck = drill["stage"], drill["stuck"]
+            if stage or stuck:
                 qs = (
                     selectors.stuck_cycles(request.user, period, level, stage)
-                    if request.GET.get("stuck")
+                    if stuck
                     else selectors.cycles_for(request.user).filter(
                         period=period, level=level, stage=stage
                     )

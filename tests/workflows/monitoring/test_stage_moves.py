@@ -273,3 +273,13 @@ def test_outcomes_export_for_the_hr_appraisal(cast, mon, chains, login):
     assert login(cast.student).get(
         f"/monitoring/overview/{mon.y2026.pk}/appraisal.xlsx"
     ).status_code in (403, 404)
+
+
+@pytest.mark.parametrize("bad", [{"stage": "nowhere"}, {"stuck": "perhaps"}])
+def test_overview_drill_refuses_a_bad_filter_value(cast, mon, login, bad):
+    client = login(cast.quality_officer)
+    query = {"period": mon.y2026.pk, "level": "major"}
+    assert client.get("/monitoring/overview/", query).status_code == 200
+    response = client.get("/monitoring/overview/", {**query, **bad})
+    assert response.status_code == 400
+    assert "筛选条件" in response.content.decode()
