@@ -720,7 +720,29 @@ def import_apply(*, actor, pending_id, retire_missing: bool = False) -> dict:
     if pending is None:
         raise ValidationError({"import": _("This import was already confirmed or is not yours.")})
     _refuse_unmapped(pending)
-    return _apply(actor, pending, retire_missing)
+    summary = _apply(actor, pending, retire_missing)
+    # The rows go in with the committee's approval, not through import_start: the import record
+    # (who asked, counts, row errors) is written here so that every import ends with one.
+    now = timezone.now()
+    run = ImportRun(
+        kind=PlansImporter.kind,
+        actor=pending.owner,
+        file_name=pending.file_name[:200],
+        options={"plan": pending.plan_id, "pending": pending.pk, "approved_by": actor.pk},
+        status=ImportRun.Status.DONE,
+        total=len(pending.rows) + len(pending.bad_rows),
+        processed=len(pending.rows) + len(pending.bad_rows),
+        created=summary["created"],
+        updated=summary["updated"],
+        unchanged=summary["unchanged"],
+        result={"retired": summary["retired"], "skipped": summary["skipped"]},
+        started_at=now,
+        finished_at=now,
+    )
+    for bad in pending.bad_rows:
+        run.add_error(bad["row"], "；".join(bad["problems"]))
+    run.save()
+    return summary
 
 
 def _apply(actor, pending, retire_missing: bool) -> dict:

@@ -493,6 +493,11 @@ def test_task_list_of_a_plan_in_force_changes_when_the_committee_approves(cast, 
         login(member).post(reverse("plans:change_vote", args=[change.pk]), {"decision": "approve"})
     assert Task.objects.filter(plan=plan).count() == 5
     assert PendingImport.objects.get().confirmed_at is not None
+    # the approved import ends with its record too: who asked, the counts, the skipped rows
+    run = ImportRun.objects.get(kind="plans")
+    assert (run.actor, run.status, run.created) == (cast.quality_officer, "done", 5)
+    assert run.options["approved_by"] == cast.committee_member.pk
+    assert [e["row"] for e in run.errors] == [7, 8, 9, 10]
 
 
 # --- the engine's import mechanism: inline when small, a job when large, always recorded ----
