@@ -21,6 +21,8 @@ ACTIONS = {
     "review.findings.submit": pgettext_lazy("audit action", "Review findings submitted"),
     "review.panel.add": pgettext_lazy("audit action", "Expert added to the panel"),
     "warning.evaluate": pgettext_lazy("audit action", "Warnings evaluated"),
+    "task.claim": pgettext_lazy("audit action", "Task taken"),
+    "task.reassign": pgettext_lazy("audit action", "Task reassigned (转办)"),
 }
 
 VERBS = {

@@ -253,6 +253,7 @@ SEED = [
     "seed_indicators",
     "seed_plans",
     "seed_activity",
+    "steps_backfill",
     "demo_logins",
 ]
 
@@ -269,3 +270,12 @@ def seed_the_demo(capture) -> str:
 @pytest.fixture
 def seeded(django_capture_on_commit_callbacks):
     return seed_the_demo(django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def celery_in_process(monkeypatch):
+    """Run queued Celery tasks (notification delivery…) in this process even when REDIS_URL
+    points at a real broker that no worker of the test reads."""
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)

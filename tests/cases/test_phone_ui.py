@@ -133,7 +133,9 @@ def test_the_navigation_fits_one_line_at_1280_and_folds_on_a_phone(
         context.close()
 
 
-def test_the_student_rates_from_the_notification_link(browser, live_server, cast, tmp_path):
+def test_the_student_rates_from_the_notification_link(
+    browser, live_server, cast, tmp_path, celery_in_process
+):
     case = advance(cast, file_case(cast.student, cast.units.rj), S.FEEDBACK)
     context = _context(browser, PHONE)
     page = context.new_page()

@@ -14,6 +14,7 @@ from cases import services as case_services
 from cases.models import Case, Notice
 from engine import attachments
 from tests.documents import download_name
+from workflows.monitoring.models import Period, PeriodKind
 from workflows.plans.models import ExportJob
 from workflows.review import services as review_services
 from workflows.review.models import (
@@ -37,6 +38,7 @@ DOWNLOADS = {
     "discipline/complaints/export.xlsx": rf"^投诉监督台账-{TODAY}\.xlsx$",
     "discipline/reports/export.xlsx": rf"^举报台账-{TODAY}\.xlsx$",
     "monitoring/improvements/export.<str:fmt>": rf"^改进台账-示范职业技术学院-{YEAR}\.(docx|xlsx)$",
+    "monitoring/overview/<int:period>/appraisal.xlsx": r"^诊改结果-.+\.xlsx$",
     "plans/export/<str:what>.<str:fmt>": rf"^.*(任务|目标|标准).*-{TODAY}\.(docx|xlsx)$",
     "plans/exports/<int:pk>/download/": rf"^.*任务.*-{TODAY}\.xlsx$",
     "review/reports/<int:pk>/export.docx": r"^自我诊改报告-软件技术-2026\.docx$",
@@ -105,6 +107,7 @@ def _urls(client, capture):
         client.post("/plans/exports/", {"what": "tasks", "fmt": "xlsx"})
     export_job = ExportJob.objects.get()
     in_review = ReviewRound.objects.get(status=RoundStatus.IN_REVIEW)
+    period = Period.objects.exclude(kind=PeriodKind.WEEK).order_by("pk").first()
     catalogue = Catalogue.objects.filter(status=Catalogue.Status.ACTIVE).order_by("pk").first()
     return [
         ("cases/export.xlsx", "zgb", "/cases/export.xlsx"),
@@ -124,6 +127,11 @@ def _urls(client, capture):
             )
             for fmt in ("xlsx", "docx")
         ],
+        (
+            "monitoring/overview/<int:period>/appraisal.xlsx",
+            "zgb",
+            f"/monitoring/overview/{period.pk}/appraisal.xlsx",
+        ),
         *[
             ("plans/export/<str:what>.<str:fmt>", "zgb", f"/plans/export/{what}.{fmt}")
             for what in ("tasks", "targets", "standards")

@@ -3,7 +3,10 @@
 A cycle's subject is held to the in-force items of its level that its own plans set (a personal
 plan's items for a teacher or a student) and to those set by the plans of the units above it
 (tier 1 and 2: the college's general and special plans, its department's plan), which apply to
-every subject of that level beneath them. Items of a sibling unit never apply. The version in
+every subject of that level beneath them. An item owned by the college, its committee or a
+functional office (教务处 leads the 专业建设规划, 学生处 the 育人规划 …) speaks for the whole
+college at its level, though the office sits beside the teaching departments in the tree, not
+above them. Items of a sibling teaching unit never apply. The version in
 force when the link is made is pinned, so a later revision (a committee-approved change request)
 reaches the next cycle, not this one.
 
@@ -32,6 +35,12 @@ KINDS = (
 )
 
 
+# Units whose items apply college-wide (as SQL literals: the kinds are code, not input).
+COLLEGE_WIDE = ", ".join(
+    f"'{kind}'" for kind in (OrgUnit.Kind.COLLEGE, OrgUnit.Kind.COMMITTEE, OrgUnit.Kind.OFFICE)
+)
+
+
 def _insert_sql(link, column, item, owner) -> str:
     join, person = owner
     return f"""
@@ -44,7 +53,9 @@ def _insert_sql(link, column, item, owner) -> str:
         JOIN {OrgUnit._meta.db_table} tu ON tu.id = t.owner_unit_id
         {join}
         WHERE c.period_id = %s AND c.subject_id IN ({{ids}}) AND c.stage IN (%s, %s)
-          AND (({person} IS NULL AND substr(su.path, 1, length(tu.path)) = tu.path)
+          AND (({person} IS NULL
+                 AND (tu.kind IN ({COLLEGE_WIDE})
+                      OR substr(su.path, 1, length(tu.path)) = tu.path))
                OR {person} = s.subject_user_id)
           AND NOT EXISTS (
             SELECT 1 FROM {link._meta.db_table} x WHERE x.cycle_id = c.id AND x.{column} = t.id)
