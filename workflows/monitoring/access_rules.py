@@ -63,6 +63,8 @@ def can_view(user, obj) -> bool:
     subject = obj if isinstance(obj, Subject) else obj.subject
     return access.is_active_user(user) and (
         _own(user, subject)
+        # the person an improvement is given to works on it, whatever its subject
+        or (isinstance(obj, Improvement) and obj.owner_id == user.pk)
         or access.can(user, caps.VIEW, obj)
         or _student_of(user, caps.STUDENT_VIEW, subject, obj)
     )

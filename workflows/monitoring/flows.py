@@ -23,6 +23,16 @@ def _approver(reading):
     return indicator.approver or steps.leader_seat(indicator.data_owner_unit)
 
 
+def _signer(improvement):
+    """The unit's leader checks the work, unless the leader is the one who did it and nobody
+    else holds the seat (can_sign_off refuses one's own work): then the quality office."""
+    seat = steps.leader_seat(improvement.responsible_unit)
+    holders = [u.pk for u in steps.seat_holders(seat)[:2]]
+    if improvement.owner_id is not None and holders == [improvement.owner_id]:
+        return steps.office_seat(Role.QUALITY_OFFICER)
+    return seat
+
+
 def responder(subject, unit: OrgUnit):
     """Who answers for a subject: the person for a personal subject, the team leader of a
     major or course, else the unit's leader (access_rules.can_respond says who else may)."""
@@ -102,7 +112,7 @@ class ImprovementFlow(steps.StepFlow):
                 state=ImprovementStatus.SUBMITTED,
                 name="sign_off",
                 title=_("Check the effectiveness"),
-                who=lambda i: steps.leader_seat(i.responsible_unit),
+                who=_signer,
             ),
         ],
     )

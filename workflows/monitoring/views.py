@@ -537,7 +537,17 @@ def overview(request):
     subjects (by level, and by stage or stuck cycles)."""
     if not access_rules.can_view_any(request.user):
         raise PermissionDenied
-    form = OverviewForm(request.GET or None)
+    query = request.GET
+    if not query:
+        # open on the current period rather than on an empty page
+        current = (
+            Period.objects.exclude(kind=PeriodKind.WEEK)
+            .filter(is_open=True)
+            .order_by("-start")
+            .first()
+        )
+        query = {"period": current.pk, "level": ""} if current else None
+    form = OverviewForm(query)
     data = levels = cycles = None
     if form.is_valid():
         period, level = form.cleaned_data["period"], form.cleaned_data["level"]

@@ -13,11 +13,14 @@ from .services import TASK_DEADLINE
 
 
 def unit_leader(unit: OrgUnit) -> steps.Seat:
-    """A unit's leader: a major's or course's professional team leader, else the unit's
-    department leader (a department, or a functional office such as 教务处)."""
+    """A unit's leader: a major's or course's professional team leader (the nearest one held),
+    else the leader of the department or office (steps.leader_seat: the quality office when
+    nobody leads it), so that a task never waits on a seat nobody holds."""
     if unit.kind in (OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE):
-        return steps.Seat(R.TEAM_LEADER, unit)
-    return steps.Seat(R.DEPARTMENT_LEADER, unit)
+        seat = steps.nearest_seat(R.TEAM_LEADER, unit)
+        if seat is not None:
+            return seat
+    return steps.leader_seat(unit)
 
 
 def _who(task):

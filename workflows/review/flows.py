@@ -115,13 +115,20 @@ def _chair(round_):
     return member.user if member else _quality_office(round_)
 
 
+def _round_url(round_) -> str:
+    # the chair signs from their own assignments page (the round's page is the office's)
+    if round_.status == RoundStatus.IN_REVIEW:
+        return reverse("review:my_assignments")
+    return reverse("review:round_detail", args=[round_.pk])
+
+
 class RoundFlow(steps.StepFlow):
     table = steps.StepTable(
         model=ReviewRound,
         state_field="status",
         process_title=_("Review round"),
         summary=lambda round_: f"{round_.name} · {round_.review_start:%Y-%m-%d}",
-        url=lambda round_: reverse("review:round_detail", args=[round_.pk]),
+        url=_round_url,
         # a round is the college's: no unit to file it under in the inbox
         unit=lambda round_: None,
         outcomes={

@@ -97,3 +97,42 @@ def test_a_rejected_reading_leaves_the_inbox(cast, mon, client):
     reading.refresh_from_db()
     assert reading.status == "rejected"
     assert waiting(client, cast.xx_leader, reading) == []
+
+
+def test_an_improvement_its_owner_leads_is_checked_by_the_quality_office(
+    cast, mon, client, django_capture_on_commit_callbacks
+):
+    """The department's only leader owns the improvement: can_sign_off refuses one's own work,
+    so the check goes to the quality office instead of waiting on him for ever. The owner opens
+    the improvement although its subject (a major) is not theirs to view otherwise."""
+    reading = enter(client, cast, mon, "80")
+    client.force_login(cast.xx_leader)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/monitoring/readings/{reading.pk}/approve/")
+    warning = Warning.objects.get()
+    # the department's leader also teaches in the major, and takes the improvement on
+    Membership.objects.create(user=cast.xx_leader, org_unit=cast.units.rj, role=Role.TEAM_MEMBER)
+    client.force_login(cast.software_lead)
+    response = client.post(
+        f"/monitoring/warnings/{warning.pk}/improve/",
+        {
+            "title": "提高就业率",
+            "cause_analysis": "岗位不足",
+            "measures": "新增合作企业",
+            "owner": cast.xx_leader.pk,
+            "deadline": "2027-03-31",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    improvement = Improvement.objects.get()
+    client.force_login(cast.xx_leader)
+    assert client.get(improvement.get_absolute_url()).status_code == 200
+    client.post(f"/monitoring/improvements/{improvement.pk}/submit/", {"evidence": "协议"})
+    assert waiting(client, cast.xx_leader, improvement) == []
+    assert waiting(client, cast.quality_officer, improvement) == ["sign_off"]
+    client.force_login(cast.quality_officer)
+    client.post(
+        f"/monitoring/improvements/{improvement.pk}/sign-off/", {"effective": "1", "note": "有效"}
+    )
+    improvement.refresh_from_db()
+    assert improvement.status == "closed"

@@ -85,6 +85,7 @@ def test_imported_tasks_get_their_steps_after_the_commit(
 ):
     from config.celery import app as celery_app
     from workflows.plans.models import Task
+    from workflows.plans.task_flows import unit_leader
 
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the worker, in process
 
@@ -98,8 +99,11 @@ def test_imported_tasks_get_their_steps_after_the_commit(
     assert imported
     for task in imported:
         (step,) = steps.processes_of(task).get().task_set.filter(flow_task_type="HUMAN")
-        assert step.owner_permission == "role:department_leader"
-        assert str(step.owner_permission_obj_pk) == str(task.lead_unit_id)
+        seat = unit_leader(task.lead_unit)
+        assert step.owner_permission == seat.permission
+        assert str(step.owner_permission_obj_pk) == str(seat.unit.pk)
+        # never a seat nobody holds: a unit without its own leader goes to the quality office
+        assert steps.seat_holders(seat).exists()
 
 
 def test_a_new_person_responsible_or_lead_unit_takes_the_open_step(cast, client):
