@@ -392,6 +392,8 @@ MONITORING_WARNING_HOOKS: list[str] = []
 MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_000)
 # A week period stays open (evaluated by the scheduled sweep) this many days after it ends.
 MONITORING_WEEK_OPEN_DAYS = env.int("MONITORING_WEEK_OPEN_DAYS", default=14)
+# How many readings one bulk approve/return may decide (a page's worth of the approvals list).
+MONITORING_BULK_DECIDE_MAX = env.int("MONITORING_BULK_DECIDE_MAX", default=100)
 # A cycle that has not changed stage for this many working days is flagged as stuck.
 MONITORING_CYCLE_STUCK_WORKING_DAYS = env.int("MONITORING_CYCLE_STUCK_WORKING_DAYS", default=20)
 # Cycle stage changes write their state log themselves, in bulk (workflows/monitoring/stages.py):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
@@ -769,6 +770,38 @@ def period_opening_run(opening: PeriodOpening) -> PeriodOpening:
     )
     opening.refresh_from_db()
     return opening
+
+
+@transaction.atomic
+def readings_decide(*, actor, reading_ids, approve: bool, reason: str = "") -> int:
+    """Approve, or return with one reason, the readings an approver ticked on the approvals
+    page: each through the same service as one at a time (its checks, step, audit), all or
+    none: a reading that cannot be decided names itself and nothing is changed."""
+    ids = sorted({int(pk) for pk in reading_ids})
+    if not ids:
+        raise ValidationError(_("Tick the readings to decide."))
+    if len(ids) > settings.MONITORING_BULK_DECIDE_MAX:
+        raise ValidationError(
+            _("Decide at most %(n)s readings at once.") % {"n": settings.MONITORING_BULK_DECIDE_MAX}
+        )
+    if not approve and not reason.strip():
+        raise ValidationError({"reason": _("Say why the reading is rejected.")})
+    readings = list(Reading.objects.filter(pk__in=ids).select_related("indicator", "subject"))
+    if len(readings) != len(ids):
+        raise ValidationError(_("Some of the ticked readings no longer exist."))
+    for reading in readings:
+        try:
+            if approve:
+                reading_approve(actor=actor, reading=reading)
+            else:
+                reading_reject(actor=actor, reading=reading, reason=reason)
+        except (ValidationError, PermissionDenied) as exc:
+            message = " ".join(getattr(exc, "messages", None) or [str(exc) or _("Not allowed.")])
+            raise ValidationError(
+                _("%(indicator)s · %(subject)s: %(error)s Nothing was changed.")
+                % {"indicator": reading.indicator, "subject": reading.subject, "error": message}
+            ) from exc
+    return len(readings)
 
 
 @transaction.atomic

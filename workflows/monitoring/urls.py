@@ -11,6 +11,7 @@ urlpatterns = [
     path("readings/new/", views.reading_create, name="reading_create"),
     path("readings/import/", views.reading_import, name="reading_import"),
     path("approvals/", views.approvals, name="approvals"),
+    path("readings/decide/", views.readings_decide, name="readings_decide"),
     path("readings/<int:pk>/approve/", views.reading_approve, name="reading_approve"),
     path("readings/<int:pk>/reject/", views.reading_reject, name="reading_reject"),
     path("batches/<str:batch>/approve/", views.batch_approve, name="batch_approve"),

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, JsonResponse
@@ -174,6 +174,28 @@ def reading_approve(request, pk):
     try:
         services.reading_approve(actor=request.user, reading=reading)
         messages.success(request, _("Reading approved."))
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("monitoring:approvals")
+
+
+@login_required
+@require_POST
+def readings_decide(request):
+    """Approve or return the readings ticked on the approvals page, all or none."""
+    ids = request.POST.getlist("reading")
+    if not all(pk.isdigit() for pk in ids):
+        raise BadRequest(_("The ticked readings are not readings."))
+    approve = request.POST.get("decision") == "approve"
+    try:
+        n = services.readings_decide(
+            actor=request.user,
+            reading_ids=ids,
+            approve=approve,
+            reason=request.POST.get("reason", ""),
+        )
+        done = _("%(n)s readings approved.") if approve else _("%(n)s readings returned.")
+        messages.success(request, done % {"n": n})
     except ValidationError as exc:
         _errors(request, exc)
     return redirect("monitoring:approvals")

@@ -136,3 +136,65 @@ def test_an_improvement_its_owner_leads_is_checked_by_the_quality_office(
     )
     improvement.refresh_from_db()
     assert improvement.status == "closed"
+
+
+def _enter_for(client, cast, mon, subject, value):
+    client.force_login(cast.xx_member)
+    client.post(
+        "/monitoring/readings/new/",
+        {
+            "indicator": mon.employment.pk,
+            "subject": subject,
+            "period": mon.y2026.pk,
+            "value": value,
+        },
+    )
+    return Reading.objects.order_by("-pk").first()
+
+
+def test_an_approver_decides_many_readings_at_once_all_or_none(cast, mon, client):
+    from accounts.models import AuditEntry
+
+    first = _enter_for(client, cast, mon, "rj", "95")
+    second = _enter_for(client, cast, mon, "wl", "96")
+    assert first != second
+    client.force_login(cast.xx_leader)
+    page = client.get(reverse("monitoring:approvals")).content.decode()
+    assert 'form="bulk" name="reading"' in page and "批量审核通过" in page
+
+    # returning needs one reason for all
+    client.post(reverse("monitoring:readings_decide"), {"reading": [first.pk, second.pk]})
+    client.post(
+        reverse("monitoring:readings_decide"),
+        {"reading": [first.pk, second.pk], "decision": "return", "reason": ""},
+    )
+    assert set(
+        Reading.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)
+    ) == {"pending"}
+    # one of them entered by the approver himself: nothing at all is decided
+    own = _enter_for(client, cast, mon, "rj", "97")
+    own_by_leader = Reading.objects.filter(pk=own.pk)
+    own_by_leader.update(entered_by=cast.xx_leader)
+    client.force_login(cast.xx_leader)
+    response = client.post(
+        reverse("monitoring:readings_decide"),
+        {"reading": [first.pk, second.pk, own.pk], "decision": "approve"},
+        follow=True,
+    )
+    assert "本次未做任何更改" in response.content.decode()
+    assert not Reading.objects.filter(status="approved").exists()
+
+    client.post(
+        reverse("monitoring:readings_decide"),
+        {"reading": [first.pk, second.pk], "decision": "approve"},
+    )
+    assert set(
+        Reading.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)
+    ) == {"approved"}
+    assert AuditEntry.objects.filter(action="reading.approve").count() == 2
+    assert (
+        waiting(client, cast.xx_leader, first) == []
+        and waiting(client, cast.xx_leader, second) == []
+    )
+    # a tick that is not a reading id is a 400, not a 500
+    assert client.post(reverse("monitoring:readings_decide"), {"reading": ["x"]}).status_code == 400
