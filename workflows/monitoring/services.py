@@ -370,6 +370,33 @@ def warning_acknowledge(*, actor, warning: Warning) -> Warning:
     return warning
 
 
+@transaction.atomic
+def warnings_acknowledge(*, actor, warning_ids) -> int:
+    """Acknowledge the warnings a responder ticked on the warnings list: each through
+    `warning_acknowledge` (its checks, deadline, step and audit), all or none."""
+    ids = sorted({int(pk) for pk in warning_ids})
+    if not ids:
+        raise ValidationError(_("Tick the warnings to acknowledge."))
+    if len(ids) > settings.MONITORING_BULK_DECIDE_MAX:
+        raise ValidationError(
+            _("Acknowledge at most %(n)s warnings at once.")
+            % {"n": settings.MONITORING_BULK_DECIDE_MAX}
+        )
+    warnings = list(Warning.objects.filter(pk__in=ids).select_related("indicator", "subject"))
+    if len(warnings) != len(ids):
+        raise ValidationError(_("Some of the ticked warnings no longer exist."))
+    for warning in warnings:
+        try:
+            warning_acknowledge(actor=actor, warning=warning)
+        except (ValidationError, PermissionDenied) as exc:
+            message = " ".join(getattr(exc, "messages", None) or [str(exc) or _("Not allowed.")])
+            raise ValidationError(
+                _("%(indicator)s · %(subject)s: %(error)s Nothing was changed.")
+                % {"indicator": warning.indicator, "subject": warning.subject, "error": message}
+            ) from exc
+    return len(warnings)
+
+
 # --- improvements ----------------------------------------------------------------------------
 
 

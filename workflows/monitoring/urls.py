@@ -17,6 +17,7 @@ urlpatterns = [
     path("batches/<str:batch>/approve/", views.batch_approve, name="batch_approve"),
     path("warnings/", views.warning_list, name="warning_list"),
     path("warnings/<int:pk>/", views.warning_detail, name="warning_detail"),
+    path("warnings/acknowledge/", views.warnings_acknowledge, name="warnings_acknowledge"),
     path("warnings/<int:pk>/acknowledge/", views.warning_acknowledge, name="warning_acknowledge"),
     path("warnings/<int:pk>/improve/", views.improvement_create, name="improvement_create"),
     path("improvements/", views.improvement_list, name="improvement_list"),

@@ -283,6 +283,21 @@ def warning_acknowledge(request, pk):
 
 
 @login_required
+@require_POST
+def warnings_acknowledge(request):
+    """Acknowledge the warnings ticked on the warnings list, all or none."""
+    ids = request.POST.getlist("warning")
+    if not all(pk.isdigit() for pk in ids):
+        raise BadRequest(_("The ticked warnings are not warnings."))
+    try:
+        n = services.warnings_acknowledge(actor=request.user, warning_ids=ids)
+        messages.success(request, _("%(n)s warnings acknowledged.") % {"n": n})
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("monitoring:warning_list")
+
+
+@login_required
 def improvement_create(request, pk):
     warning = access_rules.get_visible(request.user, Warning, pk)
     access_rules.require_respond(request.user, warning)

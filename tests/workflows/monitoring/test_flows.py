@@ -198,3 +198,38 @@ def test_an_approver_decides_many_readings_at_once_all_or_none(cast, mon, client
     )
     # a tick that is not a reading id is a 400, not a 500
     assert client.post(reverse("monitoring:readings_decide"), {"reading": ["x"]}).status_code == 400
+
+
+def test_a_responder_acknowledges_many_warnings_at_once_all_or_none(
+    cast, mon, client, django_capture_on_commit_callbacks
+):
+    readings = [_enter_for(client, cast, mon, code, "80") for code in ("rj", "wl")]
+    client.force_login(cast.xx_leader)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("monitoring:readings_decide"),
+            {"reading": [r.pk for r in readings], "decision": "approve"},
+        )
+    warnings = list(Warning.objects.order_by("pk"))
+    assert len(warnings) == 2 and {w.status for w in warnings} == {"open"}
+    ids = [w.pk for w in warnings]
+
+    # 软件技术's team leader answers for his major only: nothing is acknowledged
+    client.force_login(cast.software_lead)
+    page = client.get(reverse("monitoring:warning_list")).content.decode()
+    assert 'form="bulk" name="warning"' in page and "批量确认" in page
+    response = client.post(
+        reverse("monitoring:warnings_acknowledge"), {"warning": ids}, follow=True
+    )
+    assert "本次未做任何更改" in response.content.decode()
+    assert {w.status for w in Warning.objects.all()} == {"open"}
+
+    # the department's leader answers for both
+    client.force_login(cast.xx_leader)
+    client.post(reverse("monitoring:warnings_acknowledge"), {"warning": ids})
+    assert {w.status for w in Warning.objects.all()} == {"acknowledged"}
+    assert waiting(client, cast.software_lead, warnings[0]) == []
+    assert (
+        client.post(reverse("monitoring:warnings_acknowledge"), {"warning": "1;"}).status_code
+        == 400
+    )
