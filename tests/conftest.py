@@ -273,9 +273,13 @@ def seeded(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def celery_in_process(monkeypatch):
+def celery_in_process():
     """Run queued Celery tasks (notification delivery…) in this process even when REDIS_URL
-    points at a real broker that no worker of the test reads."""
+    points at a real broker that no worker of the test reads. Not through `monkeypatch`: a test
+    that calls `monkeypatch.undo()` for its own patches keeps this."""
     from config.celery import app
 
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -40,19 +40,7 @@ from workflows.monitoring import services as monitoring
 from workflows.plans import services as plans
 from workflows.plans.models import PlanKind
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def eager_celery():
-    """Run queued tasks (evaluations, notifications) in-process even when REDIS_URL points at a
-    real broker."""
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_in_process")]
 
 
 PUBLIC_STARTS = ("/accounts/login/", "/report/", "/complaint/")

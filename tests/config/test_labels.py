@@ -21,19 +21,7 @@ from tests.workflows.monitoring.factories import IndicatorFactory, PeriodFactory
 from tests.workflows.plans.factories import draft_target, in_force_plan
 from workflows.monitoring import services as monitoring
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def eager_celery():
-    """Run queued tasks (evaluations, notifications) in-process even when REDIS_URL points at a
-    real broker."""
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_in_process")]
 
 
 def _page(client, url, **kwargs):

@@ -503,17 +503,6 @@ def test_task_list_of_a_plan_in_force_changes_when_the_committee_approves(cast, 
 # --- the engine's import mechanism: inline when small, a job when large, always recorded ----
 
 
-@pytest.fixture
-def eager_celery():
-    """Run the job in-process even when REDIS_URL points at a real broker (no worker here)."""
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 def test_a_small_preview_runs_in_the_request_and_is_recorded(cast, login, annual_plan):
     response = login(cast.quality_officer).post(
         reverse("plans:import_upload"), {"plan": annual_plan.pk, "file": _upload(seed_workbook())}
@@ -529,7 +518,7 @@ def test_a_small_preview_runs_in_the_request_and_is_recorded(cast, login, annual
 
 
 def test_a_large_file_previews_and_confirms_as_jobs_with_progress_pages(
-    cast, login, annual_plan, settings, eager_celery, django_capture_on_commit_callbacks
+    cast, login, annual_plan, settings, celery_in_process, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_INLINE_MAX_ROWS = 3
     client = login(cast.quality_officer)
@@ -565,7 +554,7 @@ def test_a_confirm_that_fails_part_way_writes_nothing_says_so_and_runs_again(
     annual_plan,
     settings,
     monkeypatch,
-    eager_celery,
+    celery_in_process,
     django_capture_on_commit_callbacks,
 ):
     settings.IMPORT_INLINE_MAX_ROWS = 3
@@ -617,7 +606,7 @@ def test_a_confirm_that_fails_part_way_writes_nothing_says_so_and_runs_again(
 
 
 def test_a_preview_job_that_fails_is_recorded_and_leaves_no_preview(
-    cast, login, annual_plan, settings, eager_celery, django_capture_on_commit_callbacks
+    cast, login, annual_plan, settings, celery_in_process, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_INLINE_MAX_ROWS = 3
     settings.PLANS_IMPORT_MAX_ROWS = 9  # the header passes; the rows are counted in the job
@@ -637,7 +626,7 @@ def test_a_preview_job_that_fails_is_recorded_and_leaves_no_preview(
 
 
 def test_a_confirm_already_under_way_is_not_started_twice(
-    cast, login, annual_plan, settings, eager_celery, django_capture_on_commit_callbacks
+    cast, login, annual_plan, settings, celery_in_process, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_INLINE_MAX_ROWS = 3
     client = login(cast.quality_officer)
