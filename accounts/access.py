@@ -239,3 +239,18 @@ def get_unit(user, pk, cap: str = Cap.UNIT_VIEW) -> OrgUnit:
         raise Http404
     require(user, cap, unit)
     return unit
+
+
+def visible_api_tokens(user):
+    """A person sees their own tokens and nobody else's (administrators revoke through the
+    admin)."""
+    from .models import ApiToken
+
+    return ApiToken.objects.filter(user=user) if is_active_user(user) else ApiToken.objects.none()
+
+
+def get_api_token(user, pk):
+    """Another person's token is a 404: its existence is not theirs to learn."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(visible_api_tokens(user), pk=pk)

@@ -6,7 +6,7 @@ from treebeard.forms import MoveNodeForm, movenodeform_factory
 
 from .admin_audit import AuditedAdminMixin, AuditedModelAdmin
 from .audit import hidden_content_types
-from .models import AuditEntry, GrantableRole, LoginThrottle, Membership, OrgUnit, User
+from .models import ApiToken, AuditEntry, GrantableRole, LoginThrottle, Membership, OrgUnit, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -158,3 +158,34 @@ class LoginThrottleAdmin(AuditedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedModelAdmin):
+    """Who holds which API token. Keys are never shown (only a hash is kept); an administrator
+    revokes a token of someone who left through the action."""
+
+    audit_name = "api_token"
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username", "user__full_name", "prefix"]
+    list_select_related = ["user"]
+    readonly_fields = list_display
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        from .audit import audit_record
+
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(actor=request.user, action="accounts.api_token.revoke", obj=token)

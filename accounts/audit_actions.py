@@ -23,6 +23,8 @@ ACTIONS = {
     "warning.evaluate": pgettext_lazy("audit action", "Warnings evaluated"),
     "task.claim": pgettext_lazy("audit action", "Task taken"),
     "task.reassign": pgettext_lazy("audit action", "Task reassigned (转办)"),
+    "accounts.api_token.create": pgettext_lazy("audit action", "API token created"),
+    "accounts.api_token.revoke": pgettext_lazy("audit action", "API token revoked"),
 }
 
 VERBS = {

@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -115,3 +116,28 @@ class UserFilter(PageFilter):
 
 class AuditFilter(PageFilter):
     action = forms.CharField(label=_("Action starts with"), max_length=100, required=False)
+
+
+class PasswordLoginForm(AuthenticationForm):
+    """The local password login. Once SSO is on, LOCAL_LOGIN=admins keeps it for the
+    administrators only; everyone else is sent to the unified identity service."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "sso_only": _("Please log in through the unified identity service (统一身份认证)."),
+    }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        from accounts.sso import may_use_password
+
+        if not may_use_password(user):
+            raise forms.ValidationError(self.error_messages["sso_only"], code="sso_only")
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=60,
+        help_text=_("What the script that uses it does, e.g. 教务系统成绩同步."),
+    )

@@ -407,3 +407,40 @@ def _roster_row(row, columns, roles, units_by_code, units_by_name) -> dict:
         "phone": phone,
         "password": password,
     }
+
+
+@transaction.atomic
+def api_token_create(*, actor, name: str):
+    """A personal API token for `actor`; returns (token, key). The key is shown once."""
+    from .api_tokens import key_hash, new_key
+    from .models import ApiToken
+
+    if not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name (what the script is for).")})
+    # Counted under a lock on the person's row: two requests at once cannot pass the limit.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    live = ApiToken.objects.filter(user=actor, revoked_at__isnull=True).count()
+    if live >= settings.API_TOKENS_PER_USER:
+        raise ValidationError(
+            _("You already hold %(n)d tokens. Revoke one you no longer use first.") % {"n": live}
+        )
+    key = new_key()
+    token = ApiToken.objects.create(user=actor, name=name, prefix=key[:10], key_hash=key_hash(key))
+    audit_record(actor=actor, action="accounts.api_token.create", obj=token, after={"name": name})
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, token) -> None:
+    if token.user_id != actor.pk:
+        raise PermissionDenied
+    if token.revoked_at is not None:
+        return
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor, action="accounts.api_token.revoke", obj=token, before={"name": token.name}
+    )

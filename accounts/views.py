@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -15,12 +17,14 @@ from django.views.decorators.http import require_GET
 
 from engine.selectors import inbox_tasks, task_rows
 
-from . import access, selectors, services, unit_panels, unit_work
+from . import access, selectors, services, sso, unit_panels, unit_work
 from . import home as home_cards
 from .access import Cap
 from .forms import (
+    ApiTokenForm,
     AuditFilter,
     MembershipAddForm,
+    PasswordLoginForm,
     RosterImportForm,
     UnitCloseForm,
     UnitCreateForm,
@@ -361,3 +365,63 @@ def error_500(request):
     return _api_error(request, 500, "error", "Server error.") or render(
         request, "500.html", status=500
     )
+
+
+class LoginView(auth_views.LoginView):
+    """The login page: 统一身份认证 first when SSO is on; the password form below it, or only
+    for administrators behind a link when LOCAL_LOGIN=admins."""
+
+    form_class = PasswordLoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        sso_on = sso.sso_enabled()
+        context["sso"] = sso_on
+        context["password_form_shown"] = (
+            not sso_on
+            or settings.LOCAL_LOGIN == "all"
+            or self.request.GET.get("local") == "1"
+            or self.request.method == "POST"
+        )
+        return context
+
+
+class LogoutView(auth_views.LogoutView):
+    """A session that came from the CAS server logs out there too (single logout)."""
+
+    def post(self, request, *args, **kwargs):
+        if sso.sso_enabled() and request.session.get(sso.SSO_SESSION_FLAG):
+            return sso.SSOLogoutView.as_view()(request)
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+def token_list(request):
+    key = None
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, key = services.api_token_create(
+                actor=request.user, name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            form = ApiTokenForm()
+    tokens = access.visible_api_tokens(request.user)
+    return render(
+        request,
+        "accounts/token_list.html",
+        {"form": form, "tokens": tokens, "new_key": key},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def token_revoke(request, pk):
+    token = access.get_api_token(request.user, pk)
+    if request.method == "POST":
+        services.api_token_revoke(actor=request.user, token=token)
+        messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("accounts:token_list")

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "workflows.monitoring",
     "workflows.plans",
     "workflows.review",
+    "django_cas_ng",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,7 @@ FORM_RENDERER = "config.forms.Renderer"
 
 AUTHENTICATION_BACKENDS = [
     "accounts.throttle.ThrottledModelBackend",
+    "accounts.sso.CollegeCASBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,6 +143,43 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Single sign-on through the college's CAS server (统一身份认证, CAS 2.0/3.0, django-cas-ng).
+# Off while CAS_SERVER_URL is empty. The CAS user (or the attribute CAS_USERNAME_ATTRIBUTE names)
+# is the person's staff or student number, matched on User.staff_no, never on a display name.
+CAS_SERVER_URL = env.str("CAS_SERVER_URL", default="")
+CAS_VERSION = env.str("CAS_VERSION", default="3")
+CAS_USERNAME_ATTRIBUTE = env.str("CAS_USERNAME_ATTRIBUTE", default="cas:user")
+CAS_LOCAL_NAME_FIELD = "staff_no"
+# An unknown number gets a page saying so; with this on, an account without roles is made.
+CAS_CREATE_USER = _bool("CAS_CREATE_USER", False)
+CAS_LOGOUT_COMPLETELY = True
+CAS_CHECK_NEXT = True
+CAS_RETRY_LOGIN = False
+CAS_REDIRECT_URL = "/"
+CAS_LOGIN_MSG = None
+CAS_LOGGED_MSG = None
+CAS_VERIFY_SSL_CERTIFICATE = _bool("CAS_VERIFY_SSL_CERTIFICATE", True)
+CAS_ROOT_PROXIED_AS = env.str("CAS_ROOT_PROXIED_AS", default="")
+CAS_LOGOUT_NEXT_PAGE = "/accounts/login/"
+# Who may still log in with a local password once SSO is on: "all", or "admins" (system
+# administrators and superusers, the break-glass accounts).
+LOCAL_LOGIN = env.str("LOCAL_LOGIN", default="all")
+if LOCAL_LOGIN not in ("all", "admins"):
+    _fail("LOCAL_LOGIN must be 'all' or 'admins'")
+# A CAS 3 server inside this application at /cas/ (django-cas-server, checking this database's
+# passwords), to try SSO without the college's server and for the tests. Never in production.
+CAS_LOCAL_SERVER = _bool("CAS_LOCAL_SERVER", DEBUG)
+if CAS_LOCAL_SERVER:
+    INSTALLED_APPS.append("cas_server")
+    # Its shipped migrations lag its models (Django 5.2 sees changes in them); the demo server's
+    # tables come from one migration of our own, made from the installed models.
+    MIGRATION_MODULES = {"cas_server": "config.cas_server_migrations"}
+    CAS_SHOW_POWERED = False
+    # No look-ups on PyPI from a college intranet.
+    CAS_NEW_VERSION_HTML_WARNING = False
+    CAS_NEW_VERSION_EMAIL_WARNING = False
+    CAS_INFO_MESSAGES_ORDER: list[str] = []
 
 # Client addresses (accounts/client_ip.py): how many proxies of our own stand in front of the
 # application. 0: REMOTE_ADDR is the client and X-Forwarded-For is ignored (anyone can write it).
@@ -264,10 +303,16 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_HTTPS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Personal API tokens (accounts/api_tokens.py): how many live tokens a person may hold, and how
+# often a token's "last used" is written.
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=10)
+API_TOKEN_USE_RESOLUTION_SECONDS = env.int("API_TOKEN_USE_RESOLUTION_SECONDS", default=60)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "accounts.api_tokens.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [

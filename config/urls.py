@@ -34,6 +34,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+if settings.CAS_LOCAL_SERVER:
+    # The demo's and the tests' CAS server (django-cas-server); a college points CAS_SERVER_URL
+    # at its own.
+    urlpatterns.append(path("cas/", include("cas_server.urls", namespace="cas_server")))
+
 handler400 = "accounts.views.error_400"
 handler403 = "accounts.views.error_403"
 handler404 = "accounts.views.error_404"

@@ -19,6 +19,12 @@ class Command(BaseCommand):
             f"demo college: {created['units']} units, {created['users']} people, "
             f"{created['memberships']} memberships created"
         )
+        from django.conf import settings
+
+        from accounts.sso import register_local_service
+
+        if register_local_service(settings.SITE_URL):
+            self.stdout.write(f"local CAS server at /cas/ knows {settings.SITE_URL}")
         if scale:
             started = time.perf_counter()
             bulk = demo.seed_scale(scale)
