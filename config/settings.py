@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -246,7 +247,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # worker per queue (or per group of queues) in production; a worker started without -Q consumes
 # them all (development, CI). A task not listed here goes to "default".
 CELERY_QUEUES_BY_KIND = {
-    "notifications": ["engine.deliver_pending", "engine.send_outside", "engine.sweep_outbox"],
+    "notifications": [
+        "engine.deliver_pending",
+        "engine.send_outside",
+        "engine.sweep_outbox",
+        "engine.send_digests",
+    ],
     "documents": ["plans.run_export", "workflows.review.tasks.build_document"],
     "imports": ["engine.run_import", "workflows.monitoring.tasks.open_period_cycles"],
     "evaluation": [
@@ -409,6 +415,31 @@ if TESTING:
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 NOTIFY_BACKOFF_SECONDS = env.int("NOTIFY_BACKOFF_SECONDS", default=60)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
+# Work notifications to each person (engine/chat.py): DingTalk's corporate app (AppKey,
+# AppSecret, AgentId) and WeCom's application (CorpID, the app's Secret, AgentId). A platform
+# without its three values is off.
+CHAT_PLATFORMS = {
+    "dingtalk": {
+        "key": env.str("DINGTALK_APP_KEY", default=""),
+        "secret": env.str("DINGTALK_APP_SECRET", default=""),
+        "agent_id": env.str("DINGTALK_AGENT_ID", default=""),
+        "api_base": env.str("DINGTALK_API_BASE", default="https://oapi.dingtalk.com"),
+    },
+    "wecom": {
+        "key": env.str("WECOM_CORP_ID", default=""),
+        "secret": env.str("WECOM_CORP_SECRET", default=""),
+        "agent_id": env.str("WECOM_AGENT_ID", default=""),
+        "api_base": env.str("WECOM_API_BASE", default="https://qyapi.weixin.qq.com"),
+    },
+}
+# How long a worker waits for another to fetch an app's token, and how long before the
+# platform's expiry a cached token is dropped.
+CHAT_TOKEN_WAIT_SECONDS = env.int("CHAT_TOKEN_WAIT_SECONDS", default=10)
+CHAT_TOKEN_MARGIN_SECONDS = env.int("CHAT_TOKEN_MARGIN_SECONDS", default=300)
+# The digest of open work (engine/digest.py): sent at DIGEST_HOUR local time; weekly ones on
+# DIGEST_WEEKDAY (1 = Monday).
+DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
+DIGEST_WEEKDAY = env.int("DIGEST_WEEKDAY", default=1)
 # At most one delivery message waits in the queue for the commits of this many seconds (the
 # message claims every row written meanwhile); a lost one is published again after it.
 ENGINE_OUTBOX_NUDGE_SECONDS = env.int("ENGINE_OUTBOX_NUDGE_SECONDS", default=10)
@@ -470,6 +501,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0
 # Working hours (e.g. "08:00-17:30"): a deadline counted from a moment after hours starts from
 # the next working day. Empty: every moment of a working day counts as that day.
 ENGINE_BUSINESS_HOURS = env.str("ENGINE_BUSINESS_HOURS", default="")
+CELERY_BEAT_SCHEDULE["engine-digests"] = {
+    "task": "engine.send_digests",
+    "schedule": crontab(hour=DIGEST_HOUR, minute=0),
+}
 CELERY_BEAT_SCHEDULE["engine-sweep-jobs"] = {"task": "engine.sweep_jobs", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["engine-sweep-imports"] = {"task": "engine.sweep_imports", "schedule": 60.0}
 MIDDLEWARE.append("engine.flows.LockConflictMiddleware")

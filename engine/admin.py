@@ -11,8 +11,10 @@ from .models import (
     Absence,
     Attachment,
     CalendarDay,
+    ChatIdentity,
     Deadline,
     Delivery,
+    DigestPreference,
     DutyRule,
     EscalationRule,
     ImportRun,
@@ -131,7 +133,27 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "kind", "email", "webhook"]
+    list_display = ["user", "kind", "email", "webhook", "chat"]
+
+
+@admin.register(ChatIdentity)
+class ChatIdentityAdmin(AuditedModelAdmin):
+    """A person's user id on DingTalk or WeCom, found by `manage.py chat_sync` or entered here
+    for someone whose mobile number the platform does not know."""
+
+    audit_name = "chat_identity"
+    list_display = ["user", "platform", "platform_user_id", "synced_at"]
+    list_filter = ["platform"]
+    search_fields = ["user__username", "user__full_name", "platform_user_id"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+
+@admin.register(DigestPreference)
+class DigestPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "frequency"]
+    list_filter = ["frequency"]
+    search_fields = ["user__username", "user__full_name"]
 
 
 @admin.register(Attachment)

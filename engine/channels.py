@@ -1,4 +1,5 @@
-"""Outside channels: email and unit chat robots (DingTalk / WeCom style JSON webhooks)."""
+"""Outside channels: email, unit chat robots (DingTalk / WeCom style JSON webhooks) and work
+notifications to a person on DingTalk or WeCom (engine/chat.py)."""
 
 import base64
 import hashlib
@@ -42,6 +43,18 @@ def send(delivery: Delivery, *, mail=None) -> None:
             if mail is not None:
                 mail.close()  # a broken connection is not reused: the next send opens anew
             raise
+        return
+    if delivery.channel in (Delivery.Channel.DINGTALK, Delivery.Channel.WECOM):
+        from . import chat
+        from .notifications import absolute_url
+
+        chat.send(
+            chat.PLATFORMS[delivery.channel],
+            user_id=delivery.target,
+            title=notification.title,
+            text=notification.body,
+            url=absolute_url(notification.url),
+        )
         return
     url = delivery.target
     if urlsplit(url).scheme not in ("http", "https"):

@@ -245,6 +245,8 @@ class Delivery(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
         WEBHOOK = "webhook", _("Chat webhook")
+        DINGTALK = "dingtalk", _("DingTalk work notification")
+        WECOM = "wecom", _("WeCom application message")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -293,6 +295,8 @@ class NotificationPreference(models.Model):
     kind = models.CharField(_("kind"), max_length=64)
     email = models.BooleanField(_("email"), default=True)
     webhook = models.BooleanField(_("chat webhook"), default=True)
+    # A work notification to the person on DingTalk or WeCom, where the college runs one.
+    chat = models.BooleanField(_("work chat"), default=True)
 
     class Meta:
         verbose_name = _("notification preference")
@@ -553,3 +557,58 @@ class Absence(models.Model):
             errors["deputy"] = _("Name someone else as your deputy.")
         if errors:
             raise ValidationError(errors)
+
+
+class ChatIdentity(models.Model):
+    """Who a person is on DingTalk or WeCom: the platform's user id, found by mobile number
+    (`manage.py chat_sync`) or entered by an administrator."""
+
+    class Platform(models.TextChoices):
+        DINGTALK = "dingtalk", _("DingTalk")
+        WECOM = "wecom", _("WeCom")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_identities",
+        verbose_name=_("person"),
+    )
+    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
+    platform_user_id = models.CharField(_("user id on the platform"), max_length=64)
+    synced_at = models.DateTimeField(_("synced at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("chat identity")
+        verbose_name_plural = _("chat identities")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "platform"], name="chat_identity_once"),
+            models.UniqueConstraint(
+                fields=["platform", "platform_user_id"], name="chat_identity_unique_id"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_platform_display()} {self.platform_user_id}"
+
+
+class DigestPreference(models.Model):
+    """How often a person gets the digest of their open work (default: daily)."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+        OFF = "off", _("Do not send")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference"
+    )
+    frequency = models.CharField(
+        _("digest"), max_length=10, choices=Frequency.choices, default=Frequency.DAILY
+    )
+
+    class Meta:
+        verbose_name = _("digest preference")
+        verbose_name_plural = _("digest preferences")
+
+    def __str__(self):
+        return f"{self.user} · {self.get_frequency_display()}"

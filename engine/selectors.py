@@ -322,6 +322,7 @@ def preference_rows(user, kinds) -> list[dict]:
                 "kind": kind,
                 "email": preference.email if preference else True,
                 "webhook": preference.webhook if preference else True,
+                "chat": preference.chat if preference else True,
             }
         )
     return rows
@@ -448,3 +449,17 @@ class _Hooks:
     def __getattr__(self, name):
         hook = getattr(self._flow, name, None)
         return hook if hook is not None else getattr(self._defaults, name)
+
+
+def chat_unmapped(platform_code: str):
+    """Active people with a role somewhere and no user id on the platform (work notifications
+    cannot reach them there)."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__isnull=False)
+        .exclude(chat_identities__platform=platform_code)
+        .distinct()
+        .order_by("username")
+    )

@@ -1,7 +1,10 @@
 """Writes that people make on the engine's own objects (the rest lives in deadlines/jobs)."""
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.audit import audit_record
@@ -11,22 +14,33 @@ from .models import Delivery, NotificationPreference
 
 
 @transaction.atomic
-def preferences_save(*, actor, choices: dict[str, dict[str, bool]]) -> None:
-    """Store one person's outside channels per kind of message (in-app is not a choice)."""
+def preferences_save(*, actor, choices: dict[str, dict[str, bool]], digest: str = "") -> None:
+    """Store one person's outside channels per kind of message (in-app is not a choice) and how
+    often their digest comes."""
+    from .models import DigestPreference
+
     if not access.is_active_user(actor):
         raise access.PermissionDenied
     before = {
-        p.kind: {"email": p.email, "webhook": p.webhook}
+        p.kind: {"email": p.email, "webhook": p.webhook, "chat": p.chat}
         for p in NotificationPreference.objects.filter(user=actor)
     }
     for kind, channels in choices.items():
         NotificationPreference.objects.update_or_create(
             user=actor,
             kind=kind,
-            defaults={"email": channels["email"], "webhook": channels["webhook"]},
+            defaults={
+                "email": channels["email"],
+                "webhook": channels["webhook"],
+                "chat": channels.get("chat", True),
+            },
         )
+    after = dict(choices)
+    if digest:
+        DigestPreference.objects.update_or_create(user=actor, defaults={"frequency": digest})
+        after["digest"] = digest
     audit_record(
-        actor=actor, action="notification.preferences", obj=actor, before=before, after=choices
+        actor=actor, action="notification.preferences", obj=actor, before=before, after=after
     )
 
 
@@ -168,3 +182,40 @@ def absence_delete(*, actor, absence) -> None:
         before={"starts_on": absence.starts_on.isoformat(), "ends_on": absence.ends_on.isoformat()},
     )
     absence.delete()
+
+
+def chat_identities_sync(*, actor, platform_code: str) -> dict:
+    """Find, by mobile number, the DingTalk or WeCom user id of every active person who has a
+    mobile number and no id on that platform yet. Not one transaction: each id found is kept
+    even if a later look-up fails. Returns {"mapped": n, "unknown": n}."""
+    from . import chat
+    from .models import ChatIdentity
+
+    if actor is not None:
+        access.require(actor, DELIVERIES_MANAGE)
+    platform = chat.PLATFORMS[platform_code]
+    if not platform.configured:
+        raise ValidationError(_("This platform is not configured."))
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(phone="")
+        .exclude(chat_identities__platform=platform_code)
+    )
+    mapped = unknown = 0
+    for person in people.iterator(chunk_size=200):
+        user_id = chat.user_id_by_mobile(platform, person.phone.strip())
+        if not user_id:
+            unknown += 1
+            continue
+        _identity, created = ChatIdentity.objects.get_or_create(
+            platform=platform_code, platform_user_id=user_id, defaults={"user": person}
+        )
+        mapped += created
+    audit_record(
+        actor=actor,
+        action="engine.chat.sync",
+        obj=None,
+        after={"platform": platform_code, "mapped": mapped, "unknown": unknown},
+    )
+    return {"mapped": mapped, "unknown": unknown}

@@ -14,7 +14,7 @@ from kombu.exceptions import KombuError
 
 from . import notifications
 from .bulk import update_rows
-from .models import Delivery, Notification, NotificationPreference
+from .models import ChatIdentity, Delivery, Notification, NotificationPreference
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,18 @@ def publish_quietly(task, *, args=(), countdown: float = 0) -> bool:
 
 
 def _channels(batch: list[Notification]) -> dict[int, list[tuple[str, str]]]:
-    """Outside channels per notification, by each recipient's preferences (one query)."""
+    """Outside channels per notification, by each recipient's preferences (two queries)."""
+    from .chat import configured_platforms
+
+    platforms = [p.code for p in configured_platforms()]
+    identities = {}
+    if platforms:
+        identities = {
+            (i.user_id, i.platform): i.platform_user_id
+            for i in ChatIdentity.objects.filter(
+                user_id__in={n.recipient_id for n in batch}, platform__in=platforms
+            )
+        }
     preferences = {
         (p.user_id, p.kind): p
         for p in NotificationPreference.objects.filter(
@@ -58,6 +69,14 @@ def _channels(batch: list[Notification]) -> dict[int, list[tuple[str, str]]]:
             unit = None  # a unit's chat robot is read by the whole unit
         if (preference is None or preference.webhook) and unit is not None and unit.webhook_url:
             channels.append((Delivery.Channel.WEBHOOK, unit.webhook_url))
+        # A confidential message goes to no chat at all: a phone's lock screen shows it.
+        if (preference is None or preference.chat) and not notifications.is_confidential(
+            notification
+        ):
+            for platform in platforms:
+                user_id = identities.get((notification.recipient_id, platform))
+                if user_id:
+                    channels.append((platform, user_id))
         result[notification.pk] = channels
     return result
 
@@ -163,10 +182,15 @@ _SEND_FIELDS = ["attempts", "status", "sent_at", "next_attempt_at", "last_error"
 
 def _send_one(delivery: Delivery, mail, now) -> int:
     from .channels import send
+    from .chat import GiveUp
 
     delivery.attempts += 1
     try:
         send(delivery, mail=mail)
+    except GiveUp as exc:  # no retry helps: listed as failed at once
+        delivery.last_error = str(exc)[:1000]
+        delivery.status = Delivery.Status.FAILED
+        return 0
     except Exception as exc:
         delivery.last_error = str(exc)[:1000]
         if delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
@@ -219,3 +243,17 @@ def sweep_imports() -> int:
     from .imports import sweep_imports as sweep
 
     return sweep()
+
+
+@shared_task(name="engine.send_digests", ignore_result=True)
+def send_digests() -> int:
+    from .digest import digests_send
+
+    return digests_send()
+
+
+@shared_task(name="engine.chat_sync", ignore_result=True)
+def chat_sync(platform_code: str) -> dict:
+    from .services import chat_identities_sync
+
+    return chat_identities_sync(actor=None, platform_code=platform_code)

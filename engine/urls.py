@@ -17,6 +17,7 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
     path("notifications/settings/", views.preferences, name="preferences"),
+    path("notifications/chat-accounts/", views.chat_identities, name="chat_identities"),
     path("files/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("overdue/", views.overdue_list, name="overdue_list"),
     path("jobs/failed/", views.failed_jobs, name="failed_jobs"),

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,11 +10,21 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 
-from . import attachments, delegation, documents, imports, jobs, notifications, selectors, services
+from . import (
+    attachments,
+    chat,
+    delegation,
+    documents,
+    imports,
+    jobs,
+    notifications,
+    selectors,
+    services,
+)
 from . import calendar_import as importer
-from .capabilities import CALENDAR_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
+from .capabilities import CALENDAR_MANAGE, DELIVERIES_MANAGE, JOBS_MANAGE, OVERDUE_VIEW
 from .forms import CalendarImportForm, ImportRunFilter, InboxFilter
-from .models import Attachment, Notification
+from .models import Attachment, ChatIdentity, DigestPreference, Notification
 from .nodes import job_state
 
 
@@ -149,16 +159,28 @@ def preferences(request):
             kind.kind: {
                 "email": f"{kind.kind}:email" in request.POST,
                 "webhook": f"{kind.kind}:webhook" in request.POST,
+                "chat": f"{kind.kind}:chat" in request.POST,
             }
             for kind in kinds
         }
-        services.preferences_save(actor=request.user, choices=chosen)
+        digest = request.POST.get("digest", DigestPreference.Frequency.DAILY)
+        if digest not in DigestPreference.Frequency.values:
+            return HttpResponseBadRequest(_("Choose how often the digest comes."))
+        services.preferences_save(actor=request.user, choices=chosen, digest=digest)
         messages.success(request, _("Your notification settings were saved."))
         return redirect("engine:preferences")
+    preference = DigestPreference.objects.filter(user=request.user).first()
     return render(
         request,
         "engine/preferences.html",
-        {"rows": selectors.preference_rows(request.user, kinds)},
+        {
+            "rows": selectors.preference_rows(request.user, kinds),
+            "chat_platforms": [
+                ChatIdentity.Platform(p.code).label for p in chat.configured_platforms()
+            ],
+            "digest": preference.frequency if preference else DigestPreference.Frequency.DAILY,
+            "digest_choices": DigestPreference.Frequency.choices,
+        },
     )
 
 
@@ -233,3 +255,37 @@ def import_retry(request, pk):
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     return redirect("engine:import_run", pk=run.pk)
+
+
+@login_required
+def chat_identities(request):
+    """Who DingTalk or WeCom work notifications cannot reach yet, per configured platform, and
+    a button that looks their ids up by mobile number in the background."""
+    access.require(request.user, DELIVERIES_MANAGE)
+    platforms = chat.configured_platforms()
+    if request.method == "POST":
+        code = request.POST.get("platform", "")
+        if code not in {p.code for p in platforms}:
+            return HttpResponseBadRequest(_("This platform is not configured."))
+        from .tasks import chat_sync, publish_quietly
+
+        publish_quietly(chat_sync, args=[code])
+        messages.success(request, _("Looking up the ids by mobile number; reload in a while."))
+        return redirect("engine:chat_identities")
+    code = request.GET.get("platform") or (platforms[0].code if platforms else "")
+    if platforms and code not in {p.code for p in platforms}:
+        return HttpResponseBadRequest(_("This platform is not configured."))
+    unmapped = selectors.chat_unmapped(code) if code else None
+    page = (
+        Paginator(unmapped, 50).get_page(request.GET.get("page")) if unmapped is not None else None
+    )
+    return render(
+        request,
+        "engine/chat_identities.html",
+        {
+            "platforms": [(p.code, ChatIdentity.Platform(p.code).label) for p in platforms],
+            "current": code,
+            "page": page,
+            "mapped": ChatIdentity.objects.filter(platform=code).count() if code else 0,
+        },
+    )

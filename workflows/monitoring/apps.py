@@ -24,6 +24,15 @@ class MonitoringConfig(AppConfig):
             NavItem(_("Monitoring"), "monitoring:dashboard", None, navigation.Group.MONITORING)
         )
         home.register(selectors.home_cards)
+        from engine import digest
+
+        digest.register_section(
+            "monitoring.warnings",
+            label=_("New warnings in my units"),
+            count=lambda user, since: (
+                selectors.warnings_for(user).filter(raised_at__gte=since).count()
+            ),
+        )
         engine_bridge.connect()
 
         from . import integrations
