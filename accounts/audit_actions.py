@@ -23,6 +23,10 @@ ACTIONS = {
     "warning.evaluate": pgettext_lazy("audit action", "Warnings evaluated"),
     "task.claim": pgettext_lazy("audit action", "Task taken"),
     "task.reassign": pgettext_lazy("audit action", "Task reassigned (转办)"),
+    "engine.template.upload": pgettext_lazy("audit action", "Document template uploaded"),
+    "engine.template.restore_default": pgettext_lazy(
+        "audit action", "Document template back to the default"
+    ),
     "engine.chat.sync": pgettext_lazy("audit action", "Chat ids looked up by mobile number"),
     "accounts.api_token.create": pgettext_lazy("audit action", "API token created"),
     "accounts.api_token.revoke": pgettext_lazy("audit action", "API token revoked"),

@@ -19,6 +19,20 @@ class CasesConfig(AppConfig):
         from .selectors import home_cards, inbox_task_q, open_work_in_units
 
         access.grant_capabilities(CAPABILITIES)
+        from pathlib import Path
+
+        from engine import doc_templates
+        from engine.capabilities import TEMPLATES_MANAGE
+
+        from . import exports
+
+        doc_templates.register(
+            exports.NOTICE_TEMPLATE,
+            label=_("Rectification and supervision notice (with receipt)"),
+            default=Path(__file__).parent / "doc_templates" / "notice.docx",
+            sample=exports.notice_sample,
+            capability=TEMPLATES_MANAGE,
+        )
         duties.register()
         messages.register()
         for model in (Case, Notice, RectificationReport):

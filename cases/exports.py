@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Pt
 from openpyxl import Workbook
 
-from engine import documents
+from engine import doc_templates, documents
 
 from .access import reporter_display
 from .models import Case, Notice
@@ -112,71 +112,57 @@ def _para(doc, text="", *, size=None, bold=False, align=None, font=None, color=N
     return p
 
 
-def notice_docx(notice: Notice) -> bytes:
-    """The official layout: red issuer header, number, addressee, body, signature and date, then
-    a receipt slip to cut off and return."""
+NOTICE_TEMPLATE = "cases.notice"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def notice_context(notice: Notice) -> dict:
+    """What the notice template may use (the office's own template included)."""
     case = notice.case
-    doc = _document()
-    _para(
-        doc,
-        f"{notice.issuer_unit.name}",
-        size=26,
-        bold=True,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        font="方正小标宋简体",
-        color=RGBColor(0xC0, 0x00, 0x00),
-    )
-    _para(doc, notice.number, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, "—" * 22, align=WD_ALIGN_PARAGRAPH.CENTER, color=RGBColor(0xC0, 0x00, 0x00))
-    _para(
-        doc,
-        "整改通知书" if notice.kind == Notice.Kind.RECTIFICATION else "督办通知书",
-        size=22,
-        bold=True,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        font="方正小标宋简体",
-    )
-    _para(doc, f"{notice.recipient_unit.name}：", indent=False)
-    _para(
-        doc,
-        f"经调查核实，{case.number}号质量事故（{case.title}）情况如下：",
-    )
-    for line in notice.facts.splitlines():
-        if line.strip():
-            _para(doc, line.strip())
-    _para(doc, "整改要求：", bold=True)
-    for line in notice.requirements.splitlines():
-        if line.strip():
-            _para(doc, line.strip())
-    _para(
-        doc,
-        f"请于{_local(notice.due_at, '%Y年%m月%d日')}前完成整改，"
-        "并将整改报告及佐证材料通过平台提交，同时签收回执。",
-    )
-    _para(doc)
-    _para(doc, notice.issuer_unit.name, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, _local(notice.issued_at, "%Y年%m月%d日"), align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, "✂" + "-" * 60, align=WD_ALIGN_PARAGRAPH.CENTER, size=10)
-    _para(doc, "回　执", size=18, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    table = doc.add_table(rows=4, cols=4)
-    table.style = "Table Grid"
-    cells = [
-        ("通知书编号", notice.number, "签收单位", notice.recipient_unit.name),
-        (
-            "整改期限",
-            _local(notice.due_at, "%Y年%m月%d日"),
-            "签收人",
-            str(notice.received_by or ""),
-        ),
-        ("签收日期", _local(notice.received_at, "%Y年%m月%d日"), "联系电话", ""),
-        ("单位负责人（签字）", "", "单位（盖章）", ""),
-    ]
-    for r, values in enumerate(cells):
-        for c, value in enumerate(values):
-            table.cell(r, c).text = value
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return {
+        "issuer": notice.issuer_unit.name,
+        "number": notice.number,
+        "title": "整改通知书" if notice.kind == Notice.Kind.RECTIFICATION else "督办通知书",
+        "recipient": notice.recipient_unit.name,
+        "case_number": case.number,
+        "case_title": case.title,
+        "facts": _lines(notice.facts),
+        "requirements": _lines(notice.requirements),
+        "due": _local(notice.due_at, "%Y年%m月%d日"),
+        "issued": _local(notice.issued_at, "%Y年%m月%d日"),
+        "received": _local(notice.received_at, "%Y年%m月%d日"),
+        "received_by": str(notice.received_by or ""),
+        "copy_to": "学院质量保证委员会",
+    }
+
+
+def notice_sample() -> dict:
+    """The data an uploaded notice template is tried with before it is accepted."""
+    return {
+        "issuer": "质量管理办公室",
+        "number": "质整〔2026〕1号",
+        "title": "整改通知书",
+        "recipient": "信息工程系",
+        "case_number": "ZG-2026-0001",
+        "case_title": "实训课未按计划开出",
+        "facts": ["经督导听课发现，该课程第 3 周实训未开出。"],
+        "requirements": ["补开实训并提交佐证材料。"],
+        "due": "2026年12月31日",
+        "issued": "2026年12月01日",
+        "received": "",
+        "received_by": "",
+        "copy_to": "学院质量保证委员会",
+    }
+
+
+def notice_docx(notice: Notice) -> bytes:
+    """The official layout (red issuer header, number in 〔〕, addressee, body, signature and
+    date, a receipt slip to cut off and return, 版记), from the quality office's own template
+    when it has uploaded one."""
+    return doc_templates.render(NOTICE_TEMPLATE, notice_context(notice))
 
 
 def notice_docx_response(notice: Notice) -> HttpResponse:

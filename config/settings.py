@@ -436,6 +436,8 @@ CHAT_PLATFORMS = {
 # platform's expiry a cached token is dropped.
 CHAT_TOKEN_WAIT_SECONDS = env.int("CHAT_TOKEN_WAIT_SECONDS", default=10)
 CHAT_TOKEN_MARGIN_SECONDS = env.int("CHAT_TOKEN_MARGIN_SECONDS", default=300)
+# The largest Word template an office may upload (engine/doc_templates.py).
+DOCUMENT_TEMPLATE_MAX_BYTES = env.int("DOCUMENT_TEMPLATE_MAX_BYTES", default=5 * 1024 * 1024)
 # The digest of open work (engine/digest.py): sent at DIGEST_HOUR local time; weekly ones on
 # DIGEST_WEEKDAY (1 = Monday).
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)

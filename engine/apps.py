@@ -58,6 +58,14 @@ class EngineConfig(AppConfig):
         )
         navigation.register(
             navigation.NavItem(
+                _("Document templates"),
+                "engine:document_templates",
+                capabilities.TEMPLATES_MANAGE,
+                navigation.Group.ADMIN,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
                 _("Chat accounts"),
                 "engine:chat_identities",
                 capabilities.DELIVERIES_MANAGE,

@@ -612,3 +612,36 @@ class DigestPreference(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_frequency_display()}"
+
+
+def _template_path(instance, filename):
+    return f"doc_templates/{instance.kind}/v{instance.version}.docx"
+
+
+class DocumentTemplate(models.Model):
+    """An office's own Word template for one kind of document (engine/doc_templates.py); the
+    newest active version is used, the shipped default until there is one."""
+
+    kind = models.CharField(_("document"), max_length=64, db_index=True)
+    version = models.PositiveIntegerField(_("version"))
+    file = models.FileField(_("file"), upload_to=_template_path)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("document template")
+        verbose_name_plural = _("document templates")
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="document_template_version")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} v{self.version}"

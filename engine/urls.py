@@ -18,6 +18,17 @@ urlpatterns = [
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
     path("notifications/settings/", views.preferences, name="preferences"),
     path("notifications/chat-accounts/", views.chat_identities, name="chat_identities"),
+    path("documents/templates/", views.document_templates, name="document_templates"),
+    path(
+        "documents/templates/<str:kind>/download/",
+        views.document_template_download,
+        name="document_template_download",
+    ),
+    path(
+        "documents/templates/<str:kind>/v<int:version>/download/",
+        views.document_template_download,
+        name="document_template_version",
+    ),
     path("files/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("overdue/", views.overdue_list, name="overdue_list"),
     path("jobs/failed/", views.failed_jobs, name="failed_jobs"),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +15,7 @@ from . import (
     attachments,
     chat,
     delegation,
+    doc_templates,
     documents,
     imports,
     jobs,
@@ -289,3 +291,68 @@ def chat_identities(request):
             "mapped": ChatIdentity.objects.filter(platform=code).count() if code else 0,
         },
     )
+
+
+@login_required
+def document_templates(request):
+    """The Word templates of official documents an office owns: download the one in use (or the
+    shipped default), upload a new version, go back to the default."""
+    rows = doc_templates.templates_for(request.user)
+    if not rows:
+        raise PermissionDenied
+    errors = {}
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        try:
+            if request.POST.get("action") == "default":
+                doc_templates.template_restore_default(actor=request.user, kind=kind)
+                messages.success(request, _("The shipped default is used again."))
+            else:
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise ValidationError(_("Choose the Word file to upload."))
+                if upload.size > settings.DOCUMENT_TEMPLATE_MAX_BYTES:
+                    raise ValidationError(_("The file is larger than the limit."))
+                template = doc_templates.template_upload(
+                    actor=request.user,
+                    kind=kind,
+                    content=upload.read(),
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(
+                    request,
+                    _("Version %(v)d is in use from now on.") % {"v": template.version},
+                )
+            return redirect("engine:document_templates")
+        except ValidationError as exc:
+            errors[kind] = exc.messages
+    return render(
+        request,
+        "engine/document_templates.html",
+        {"rows": rows, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def document_template_download(request, kind, version=None):
+    """The template in use (or a given version, or the shipped default: version 0)."""
+    rows = {r["kind"].kind: r for r in doc_templates.templates_for(request.user)}
+    if kind not in rows:
+        raise Http404
+    entry = rows[kind]["kind"]
+    if version == 0 or (version is None and rows[kind]["in_use"] is None):
+        content = entry.default.read_bytes()
+        label = "默认"
+    else:
+        chosen = (
+            rows[kind]["in_use"]
+            if version is None
+            else next((v for v in rows[kind]["versions"] if v.version == version), None)
+        )
+        if chosen is None:
+            raise Http404
+        with chosen.file.open("rb") as f:
+            content = f.read()
+        label = f"v{chosen.version}"
+    return documents.download(content, documents.file_name(entry.label, "模板", label, ext="docx"))

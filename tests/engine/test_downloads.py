@@ -47,6 +47,11 @@ DOWNLOADS = {
     "review/catalogues/<int:pk>/export.xlsx": r"^北京.+-v1\.xlsx$",
     "review/documents/<int:pk>/download/": rf"^年度质量报告-{YEAR}\.docx$",
     "review/public/<int:pk>/export.docx": r"^自我诊改报告-示范职业技术学院-2026\.docx$",
+    # the offices' Word templates: the one in use (the default here) and a given version
+    "documents/templates/<str:kind>/download/": r"^整改_督办通知书（含回执）-模板-默认\.docx$",
+    "documents/templates/<str:kind>/v<int:version>/download/": (
+        r"^整改_督办通知书（含回执）-模板-默认\.docx$"
+    ),
     # a person's own upload keeps the name they gave it
     "files/<int:pk>/": r"^课堂照片说明\.txt$",
 }
@@ -165,6 +170,16 @@ def _urls(client, capture):
             f"/review/public/{school_report.pk}/export.docx",
         ),
         ("files/<int:pk>/", case.reporter.username, f"/files/{attachment.pk}/"),
+        (
+            "documents/templates/<str:kind>/download/",
+            "zgb",
+            "/documents/templates/cases.notice/download/",
+        ),
+        (
+            "documents/templates/<str:kind>/v<int:version>/download/",
+            "zgb",
+            "/documents/templates/cases.notice/v0/download/",
+        ),
     ]
 
 

@@ -1,0 +1,146 @@
+"""Word documents from templates the offices own (docxtpl: Jinja2 tags inside a .docx).
+
+A domain registers a kind of document with its shipped default template (official layout,
+GB/T 9704) and a sample context; `render(kind, context)` fills the office's newest uploaded
+version, or the default while there is none. An upload is rendered with the sample context
+first: a template that does not open as a Word file, or whose tags are broken, is refused with
+the place of the error, and the one in use stays.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+from docxtpl import DocxTemplate
+
+from accounts import access
+from accounts.audit import audit_record
+
+from .models import DocumentTemplate
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    label: object
+    default: Path
+    sample: Callable[[], dict]
+    capability: str  # who may replace it
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: str, *, label, default: Path, sample: Callable[[], dict], capability: str):
+    KINDS[kind] = Kind(kind, label, Path(default), sample, capability)
+
+
+def current(kind: str) -> DocumentTemplate | None:
+    return DocumentTemplate.objects.filter(kind=kind, is_active=True).order_by("-version").first()
+
+
+def _fill(source, context: dict) -> bytes:
+    template = DocxTemplate(source)
+    template.render(context, autoescape=True)
+    out = io.BytesIO()
+    template.save(out)
+    return out.getvalue()
+
+
+def render(kind: str, context: dict) -> bytes:
+    """The document of `kind` filled with `context`, from the office's template in use."""
+    entry = KINDS[kind]
+    uploaded = current(kind)
+    if uploaded is not None:
+        with uploaded.file.open("rb") as f:
+            return _fill(io.BytesIO(f.read()), context)
+    return _fill(str(entry.default), context)
+
+
+def check(kind: str, content: bytes) -> None:
+    """Refuse a template that is not a Word file or does not render with the sample data."""
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        raise ValidationError(_("This is not a Word (.docx) file."))
+    try:
+        template = DocxTemplate(io.BytesIO(content))
+        strict = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+        template.render(KINDS[kind].sample(), jinja_env=strict)
+    except jinja2.TemplateSyntaxError as exc:
+        # docxtpl keeps the document's text around the error's line
+        lines = [line.strip() for line in getattr(exc, "docx_context", []) or []]
+        place = re.sub(r"\s+", " ", " ".join(line for line in lines if line))[:120]
+        raise ValidationError(
+            _("The template's tags are broken near “%(place)s”: %(error)s")
+            % {"place": place or "?", "error": exc.message}
+        ) from exc
+    except jinja2.UndefinedError as exc:
+        raise ValidationError(
+            _("The template uses a field the document does not have: %(error)s")
+            % {"error": exc.message}
+        ) from exc
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValidationError(_("This Word file cannot be read as a template.")) from exc
+
+
+def _require(actor, kind: str) -> Kind:
+    entry = KINDS.get(kind)
+    if entry is None:
+        raise ValidationError(_("No such document."))
+    if not access.has_capability(actor, entry.capability):
+        raise PermissionDenied
+    return entry
+
+
+@transaction.atomic
+def template_upload(*, actor, kind: str, content: bytes, note: str = "") -> DocumentTemplate:
+    _require(actor, kind)
+    check(kind, content)
+    # One version number per kind even when two offices upload at once.
+    DocumentTemplate.objects.select_for_update().filter(kind=kind).exists()
+    version = (DocumentTemplate.objects.filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
+    template = DocumentTemplate(kind=kind, version=version, note=note[:200], uploaded_by=actor)
+    template.file.save(f"v{version}.docx", ContentFile(content), save=False)
+    template.save()
+    audit_record(
+        actor=actor,
+        action="engine.template.upload",
+        obj=template,
+        after={"kind": kind, "version": version, "note": note[:200]},
+    )
+    return template
+
+
+@transaction.atomic
+def template_restore_default(*, actor, kind: str) -> int:
+    """Stop using every uploaded version: the shipped default is used again."""
+    _require(actor, kind)
+    stopped = DocumentTemplate.objects.filter(kind=kind, is_active=True).update(is_active=False)
+    audit_record(
+        actor=actor, action="engine.template.restore_default", obj=None, after={"kind": kind}
+    )
+    return stopped
+
+
+def templates_for(user) -> list[dict]:
+    """The kinds of document `user` may replace, with the version in use and the history."""
+    rows = []
+    for entry in sorted(KINDS.values(), key=lambda k: k.kind):
+        if not access.has_capability(user, entry.capability):
+            continue
+        versions = list(
+            DocumentTemplate.objects.filter(kind=entry.kind).select_related("uploaded_by")
+        )
+        in_use = next((v for v in versions if v.is_active), None)
+        rows.append({"kind": entry, "versions": versions, "in_use": in_use})
+    return rows
