@@ -23,6 +23,10 @@ ACTIONS = {
     "warning.evaluate": pgettext_lazy("audit action", "Warnings evaluated"),
     "task.claim": pgettext_lazy("audit action", "Task taken"),
     "task.reassign": pgettext_lazy("audit action", "Task reassigned (转办)"),
+    "observation.submit": pgettext_lazy("audit action", "Class observation submitted"),
+    "observation.reply": pgettext_lazy("audit action", "Teacher answered the observation"),
+    "observation.form_version": pgettext_lazy("audit action", "Observation form version saved"),
+    "observation.quota": pgettext_lazy("audit action", "Observation duty quota saved"),
 }
 
 VERBS = {
