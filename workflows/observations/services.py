@@ -28,6 +28,7 @@ from accounts.models import Membership, OrgUnit, Role
 from engine import attachments, cleaning, deadlines, notifications
 from engine.models import Term
 from workflows.levels import Level
+from workflows.monitoring.periods import week_name
 
 from . import access
 from . import capabilities as caps
@@ -535,10 +536,8 @@ def window_of(per: str, day: datetime.date):
     if per == QuotaPer.WEEK:
         start = day - datetime.timedelta(days=day.weekday())
         year, week, _weekday = day.isocalendar()
-        return start, start + datetime.timedelta(days=6), _("%(y)s week %(w)s") % {
-            "y": year,
-            "w": week,
-        }
+        # the name monitoring gives the same week's reporting period
+        return start, start + datetime.timedelta(days=6), week_name(year, week)
     term = Term.objects.filter(start__lte=day, end__gte=day).order_by("start").first()
     if term is None:
         return None
