@@ -41,10 +41,7 @@ def observable_courses(user):
 
 
 def can_observe(user, course) -> bool:
-    return (
-        isinstance(course, OrgUnit)
-        and observable_courses(user).filter(pk=course.pk).exists()
-    )
+    return isinstance(course, OrgUnit) and observable_courses(user).filter(pk=course.pk).exists()
 
 
 def observation_filter(user) -> Q:

@@ -27,6 +27,9 @@ def register():
             _("Class observations"), "observations:mine", OBSERVE, navigation.Group.MONITORING
         ),
         navigation.NavItem(
+            _("Observations in my units"), "observations:scope", VIEW, navigation.Group.MONITORING
+        ),
+        navigation.NavItem(
             _("Observation duties"), "observations:office", MANAGE, navigation.Group.MONITORING
         ),
         navigation.NavItem(

@@ -89,9 +89,10 @@ def _indicators(owner) -> dict:
 
 def _term():
     period = Period.objects.filter(kind=PeriodKind.TERM, code="2026-1").first()
-    if period is not None and not Term.objects.filter(
-        start__lte=period.end, end__gte=period.start
-    ).exists():
+    if (
+        period is not None
+        and not Term.objects.filter(start__lte=period.end, end__gte=period.start).exists()
+    ):
         Term.objects.get_or_create(
             name=period.name, defaults={"start": period.start, "end": period.end}
         )
@@ -156,9 +157,7 @@ def seed() -> dict:
         )
         made += created
         if then == "readings":
-            for reading in services.readings_of(observation).filter(
-                status=ReadingStatus.PENDING
-            ):
+            for reading in services.readings_of(observation).filter(status=ReadingStatus.PENDING):
                 monitoring.reading_approve(actor=people["jwc_leader"], reading=reading)
             if not observation.replies.exists():
                 services.observation_reply(

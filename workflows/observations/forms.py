@@ -51,7 +51,9 @@ class ObservationSheet(forms.Form):
         label=_("Strengths"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     suggestions = forms.CharField(
-        label=_("Problems and suggestions"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Problems and suggestions"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
     )
     photos = MultipleFileField(
         label=_("Photos"), widget=MultipleFileInput(attrs={"accept": "image/*"})

@@ -147,7 +147,10 @@ class Observation(models.Model):
         FormVersion, on_delete=models.PROTECT, related_name="observations", verbose_name=_("form")
     )
     kind = models.CharField(
-        _("kind"), max_length=20, choices=ObservationKind.choices, default=ObservationKind.OBSERVATION
+        _("kind"),
+        max_length=20,
+        choices=ObservationKind.choices,
+        default=ObservationKind.OBSERVATION,
     )
     observer = models.ForeignKey(
         settings.AUTH_USER_MODEL,

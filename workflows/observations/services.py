@@ -14,7 +14,7 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
@@ -126,9 +126,7 @@ def form_version_save(
             )
         if items:
             if not title:
-                raise ValidationError(
-                    _("Section %(s)s has points but no title.") % {"s": s_index}
-                )
+                raise ValidationError(_("Section %(s)s has points but no title.") % {"s": s_index})
             clean_sections.append((title[:100], items))
     if not clean_sections:
         raise ValidationError(_("A form needs at least one scored point."))
@@ -377,7 +375,11 @@ def _record_readings(observation: Observation) -> str:
     day = timezone.localtime(observation.observed_at).date()
     notes = []
     links = [
-        (version.course_indicator, "course", lambda: monitoring.subject_for_unit(observation.course)),
+        (
+            version.course_indicator,
+            "course",
+            lambda: monitoring.subject_for_unit(observation.course),
+        ),
         (
             version.teacher_indicator,
             "teacher",
@@ -498,7 +500,9 @@ def observation_open_case(*, actor, observation: Observation):
             class_name=observation.class_name,
             place=observation.place,
             occurred_at=observation.observed_at,
-            idempotency_key=uuid.uuid5(uuid.NAMESPACE_URL, f"zhengai-case:{observation.source_key}"),
+            idempotency_key=uuid.uuid5(
+                uuid.NAMESPACE_URL, f"zhengai-case:{observation.source_key}"
+            ),
             uploads=photos,
         )
     finally:
@@ -573,7 +577,9 @@ def duties_refresh(*, today: datetime.date | None = None) -> int:
             continue
         start, end, label = window
         holders = (
-            Membership.objects.filter(role=quota.role, user__is_active=True, org_unit__is_active=True)
+            Membership.objects.filter(
+                role=quota.role, user__is_active=True, org_unit__is_active=True
+            )
             .order_by("user_id", "pk")
             .values_list("user_id", "org_unit_id")
         )
@@ -600,7 +606,9 @@ def duties_refresh(*, today: datetime.date | None = None) -> int:
             if user_id not in have
         ]
         Duty.objects.bulk_create(new, ignore_conflicts=True)
-        fresh = Duty.objects.filter(quota=quota, start=start, observer_id__in=[d.observer_id for d in new])
+        fresh = Duty.objects.filter(
+            quota=quota, start=start, observer_id__in=[d.observer_id for d in new]
+        )
         due = timezone.make_aware(datetime.datetime.combine(end, datetime.time(23, 59)))
         deadlines.deadline_start_many(
             kind=DUTY_KIND,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.mine, name="mine"),
     path("new/", views.new, name="new"),
     path("mine/", views.about_me, name="about_me"),
+    path("units/", views.scope, name="scope"),
     path("office/", views.office, name="office"),
     path("forms/<int:pk>/edit/", views.form_edit, name="form_edit"),
     path("quotas/new/", views.quota_edit, name="quota_new"),

@@ -51,6 +51,19 @@ def mine(request):
 
 
 @login_required
+def scope(request):
+    accounts_access.require(request.user, capabilities.VIEW)
+    return render(
+        request,
+        "observations/list.html",
+        {
+            "title": _("Observations in my units"),
+            "page": _page(request, selectors.observations_for(request.user)),
+        },
+    )
+
+
+@login_required
 def about_me(request):
     accounts_access.require(request.user, capabilities.RECEIVE)
     return render(
@@ -136,7 +149,9 @@ def detail(request, pk):
             "photos": attachments_for(observation),
             "readings": services.readings_of(observation),
             "replies": observation.replies.select_related("author"),
-            "reply_form": forms.ReplyForm() if access.can_reply(request.user, observation) else None,
+            "reply_form": forms.ReplyForm()
+            if access.can_reply(request.user, observation)
+            else None,
             "can_open_case": access.can_open_case(request.user, observation),
         },
     )
@@ -167,20 +182,18 @@ def reply(request, pk):
 def open_case(request, pk):
     observation = access.get_observation(request.user, pk)
     try:
-        case, created = services.observation_open_case(
-            actor=request.user, observation=observation
-        )
+        case, created = services.observation_open_case(actor=request.user, observation=observation)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(observation)
     if created:
-        messages.success(request, _("Case %(number)s opened from this observation.") % {
-            "number": case.number
-        })
+        messages.success(
+            request, _("Case %(number)s opened from this observation.") % {"number": case.number}
+        )
     else:
-        messages.info(request, _("This observation is already case %(number)s.") % {
-            "number": case.number
-        })
+        messages.info(
+            request, _("This observation is already case %(number)s.") % {"number": case.number}
+        )
     return redirect(case)
 
 
@@ -235,9 +248,7 @@ def form_edit(request, pk):
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(
-                request, _("Version %(n)s of the form saved.") % {"n": version.number}
-            )
+            messages.success(request, _("Version %(n)s of the form saved.") % {"n": version.number})
             return redirect("observations:office")
     return render(
         request,

@@ -20,7 +20,13 @@ from workflows.observations.models import (
     ObservationForm,
 )
 
-POINTS = ["教学准备充分度", "教学内容贴合度", "方法手段适用度", "学生课堂参与度", "教学环节的完整度"]
+POINTS = [
+    "教学准备充分度",
+    "教学内容贴合度",
+    "方法手段适用度",
+    "学生课堂参与度",
+    "教学环节的完整度",
+]
 
 
 def shipped_form() -> ObservationForm:
@@ -59,7 +65,9 @@ def obs(cast):
         "yellow_threshold": Decimal(80),
         "red_threshold": Decimal(70),
     }
-    course_indicator = IndicatorFactory(code="C21", name="听课评价得分", level=Level.COURSE, **common)
+    course_indicator = IndicatorFactory(
+        code="C21", name="听课评价得分", level=Level.COURSE, **common
+    )
     teacher_indicator = IndicatorFactory(
         code="T21", name="听课评价得分（教师）", level=Level.TEACHER, **common
     )

@@ -1,6 +1,5 @@
 """Class observation through its URLs, as the supervisor, the teacher and the quality officer."""
 
-import io
 import uuid
 
 import pytest
@@ -161,7 +160,12 @@ def test_a_course_the_observer_may_not_observe_is_refused_in_chinese(cast, obs, 
 
 @pytest.mark.parametrize(
     "bad,message",
-    [("abc", "不是有效的分数"), ("11", "评分范围为 0 至 10"), ("7.25", "最多保留一位小数"), ("", "请为")],
+    [
+        ("abc", "不是有效的分数"),
+        ("11", "评分范围为 0 至 10"),
+        ("7.25", "最多保留一位小数"),
+        ("", "请为"),
+    ],
 )
 def test_a_malformed_score_is_refused_and_nothing_is_written(cast, obs, client, bad, message):
     client.force_login(cast.supervisor)
@@ -214,9 +218,10 @@ def test_the_teacher_sees_the_observation_and_answers_it(cast, obs, client):
     client.force_login(cast.supervisor)
     assert "下周增加分组练习。" in _text(client.get(observation.get_absolute_url()))
     # the observer may not answer in the teacher's name; others do not see it at all
-    assert client.post(
-        reverse("observations:reply", args=[observation.pk]), {"text": "x"}
-    ).status_code == 403
+    assert (
+        client.post(reverse("observations:reply", args=[observation.pk]), {"text": "x"}).status_code
+        == 403
+    )
     for outsider in (cast.student, cast.software_member, cast.jd_leader):
         client.force_login(outsider)
         assert client.get(observation.get_absolute_url()).status_code == 404
@@ -261,3 +266,31 @@ def test_the_quality_officer_edits_the_form_and_old_observations_keep_their_vers
     # nobody else edits forms
     assert client.get(edit_url).status_code == 403
     assert client.get(reverse("observations:office")).status_code == 403
+
+
+def test_a_typed_teacher_gives_a_course_reading_of_the_terms_mean(cast, obs, client):
+    """A teacher not in the system is typed: the course still gets its reading, the mean of the
+    term's observations of the course, as a new version each time."""
+    client.force_login(cast.supervisor)
+    url = reverse("api:observations")
+    for scores in ("9", "7"):
+        payload = {
+            "client_key": str(uuid.uuid4()),
+            "version": obs.version.pk,
+            "course": cast.units.rj_python.pk,
+            "teacher_name": "外聘教师王某",
+            "observed_at": sheet(obs, cast.units.rj_python)["observed_at"],
+            "scores": [{"item": i.pk, "score": scores} for i in obs.items],
+        }
+        response = client.post(url, payload, content_type="application/json")
+        assert response.status_code == 201 and response.json()["teacher"] is None
+    readings = Reading.objects.order_by("version")
+    assert [(r.subject.level, r.version, str(r.value)) for r in readings] == [
+        (Level.COURSE, 1, "90.0000"),
+        (Level.COURSE, 2, "80.0000"),
+    ]
+    # leaders of the course's department see it among their units' observations
+    client.force_login(cast.xx_leader)
+    assert "外聘教师王某" in _text(client.get(reverse("observations:scope")))
+    client.force_login(cast.jd_leader)
+    assert "外聘教师王某" not in _text(client.get(reverse("observations:scope")))
