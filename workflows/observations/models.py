@@ -284,7 +284,12 @@ class DutyQuota(models.Model):
         ordering = ["role", "per"]
         constraints = [
             models.UniqueConstraint(
-                fields=["role", "per"], condition=Q(is_active=True), name="duty_quota_one_active"
+                fields=["role", "per"],
+                condition=Q(is_active=True),
+                name="duty_quota_one_active",
+                violation_error_message=_(
+                    "This role already has an active quota for this period: change that one."
+                ),
             )
         ]
 
@@ -328,7 +333,7 @@ class Duty(models.Model):
         return _("%(who)s: observations %(label)s") % {"who": self.observer, "label": self.label}
 
     def get_absolute_url(self):
-        return reverse("observations:office")
+        return reverse("observations:duty", args=[self.pk])
 
     @property
     def access_unit(self):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("mine/", views.about_me, name="about_me"),
     path("units/", views.scope, name="scope"),
     path("office/", views.office, name="office"),
+    path("duties/<int:pk>/", views.duty, name="duty"),
     path("forms/<int:pk>/edit/", views.form_edit, name="form_edit"),
     path("quotas/new/", views.quota_edit, name="quota_new"),
     path("quotas/<int:pk>/", views.quota_edit, name="quota_edit"),

@@ -14,7 +14,7 @@ from accounts import access as accounts_access
 from engine.attachments import attachments_for
 
 from . import access, capabilities, forms, selectors, services
-from .models import DutyQuota, ObservationForm
+from .models import Duty, DutyQuota, ObservationForm
 
 PAGE_SIZE = 25
 
@@ -203,6 +203,16 @@ def open_case(request, pk):
 def _require_manage(user):
     if not access.can_manage(user):
         raise PermissionDenied
+
+
+@login_required
+def duty(request, pk):
+    """Where a duty's reminder leads: the observer to their own page, the office to its own."""
+    get_object_or_404(Duty, pk=pk)
+    if access.can_manage(request.user):
+        return redirect("observations:office")
+    accounts_access.require(request.user, capabilities.OBSERVE)
+    return redirect("observations:mine")
 
 
 @login_required

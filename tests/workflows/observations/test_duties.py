@@ -29,6 +29,9 @@ def test_who_is_behind_shows_and_escalates_until_the_quota_is_met(cast, obs, quo
     assert (termly.start, termly.end, termly.required) == (obs.term.start, obs.term.end, 4)
     deadline = Deadline.objects.get(kind=services.DUTY_KIND, object_id=str(weekly.pk))
     assert deadline.owner_user == cast.supervisor and deadline.status == Deadline.Status.OPEN
+    # the reminder's link leads the observer to their own duty, the office to its page
+    client.force_login(cast.supervisor)
+    assert client.get(weekly.get_absolute_url()).url == reverse("observations:mine")
 
     client.force_login(cast.quality_officer)
     page = client.get(reverse("observations:office"), {"behind": "1"}).content.decode()
@@ -63,5 +66,11 @@ def test_the_quality_office_changes_a_quota(cast, quotas, client):
     client.post(url, {"role": "supervisor", "count": "5", "per": "week", "is_active": "on"})
     quota.refresh_from_db()
     assert quota.count == 5
+    twice = client.post(
+        reverse("observations:quota_new"),
+        {"role": "supervisor", "count": "2", "per": "week", "is_active": "on"},
+    )
+    assert "该角色在此周期已有启用的定额" in twice.content.decode()
+    assert DutyQuota.objects.filter(role="supervisor").count() == 1
     client.force_login(cast.supervisor)
     assert client.get(url).status_code == 403
