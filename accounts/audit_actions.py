@@ -30,6 +30,10 @@ ACTIONS = {
     "engine.chat.sync": pgettext_lazy("audit action", "Chat ids looked up by mobile number"),
     "accounts.api_token.create": pgettext_lazy("audit action", "API token created"),
     "accounts.api_token.revoke": pgettext_lazy("audit action", "API token revoked"),
+    "observation.submit": pgettext_lazy("audit action", "Class observation submitted"),
+    "observation.reply": pgettext_lazy("audit action", "Teacher answered the observation"),
+    "observation.form_version": pgettext_lazy("audit action", "Observation form version saved"),
+    "observation.quota": pgettext_lazy("audit action", "Observation duty quota saved"),
 }
 
 VERBS = {

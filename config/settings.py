@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "workflows.plans",
     "workflows.review",
     "django_cas_ng",
+    "workflows.observations",
 ]
 
 MIDDLEWARE = [
@@ -389,6 +390,13 @@ REVIEW_IMPROVEMENT_PERIOD_DAYS = env.int("REVIEW_IMPROVEMENT_PERIOD_DAYS", defau
 REVIEW_DISCLOSURE_WARN_DAYS = env.int("REVIEW_DISCLOSURE_WARN_DAYS", default=7)
 CELERY_BEAT_SCHEDULE["review-disclosure-deadlines"] = {
     "task": "workflows.review.tasks.warn_disclosure_deadlines",
+    "schedule": 6 * 3600,
+}
+
+# Class observation (听课): photos per observation; the duty windows open daily.
+OBSERVATIONS_MAX_PHOTOS = env.int("OBSERVATIONS_MAX_PHOTOS", default=6)
+CELERY_BEAT_SCHEDULE["observations-refresh-duties"] = {
+    "task": "workflows.observations.tasks.refresh_duties",
     "schedule": 6 * 3600,
 }
 

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("workflows.review.api_urls")),
     path("", include("cases.confidential.api_urls")),
     path("", include("workflows.monitoring.api_urls")),
+    path("", include("workflows.observations.api_urls")),
     path("", include("cases.api_urls")),
     path("", include("cases.complaints.api_urls")),
 ]
@@ -27,6 +28,7 @@ urlpatterns = [
     path("review/", include("workflows.review.urls")),
     path("", include("cases.confidential.urls")),
     path("monitoring/", include("workflows.monitoring.urls")),
+    path("observations/", include("workflows.observations.urls")),
     path("", include("cases.complaints.urls")),
     path("cases/", include("cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

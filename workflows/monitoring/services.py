@@ -172,6 +172,33 @@ def reading_submit(
 
     With a source id the same push twice gives the first reading back (idempotent)."""
     access_rules.require_enter(actor, indicator)
+    return reading_record(
+        actor=actor,
+        indicator=indicator,
+        subject=subject,
+        period=period,
+        value=value,
+        source=source,
+        source_id=source_id,
+        note=note,
+    )
+
+
+@transaction.atomic
+def reading_record(
+    *,
+    actor,
+    indicator: Indicator,
+    subject: Subject | None,
+    period: Period | None,
+    value,
+    source: str,
+    source_id: str = "",
+    note: str = "",
+) -> tuple[Reading, bool]:
+    """`reading_submit` for a source whose own service has decided that `actor` feeds this
+    indicator (a class observation on a form the quality office linked to it): the same checks,
+    versions, approval step and audit, without the data owner's entry right."""
     parsed, errors = reading_value_errors(
         indicator=indicator, subject=subject, period=period, raw_value=value
     )

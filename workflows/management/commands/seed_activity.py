@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from cases import demo as cases_demo
 from engine.seeding import quietly
 from workflows.monitoring import demo as monitoring_demo
+from workflows.observations import demo as observations_demo
 from workflows.plans import demo as plans_demo
 from workflows.review import demo as review_demo
 
@@ -13,6 +14,7 @@ STEPS = [
     ("plans", plans_demo.seed_activity),
     ("review", review_demo.seed),
     ("cases", cases_demo.seed),
+    ("observations", observations_demo.seed),
 ]
 
 

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ObservationsConfig(AppConfig):
+    name = "workflows.observations"
+    label = "observations"
+    verbose_name = _("Class observation")
+
+    def ready(self):
+        from engine import attachments
+
+        from . import access, capabilities
+        from .models import Observation
+
+        capabilities.register()
+        attachments.register_access(Observation, access.can_view)
