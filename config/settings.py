@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "workflows.monitoring",
     "workflows.plans",
     "workflows.review",
+    "workflows.statedata",
 ]
 
 MIDDLEWARE = [
