@@ -372,12 +372,15 @@ def _pass(run: ImportRun, reader: TableReader | None, ctx: Context) -> None:
         note_progress(run)
         chunk.clear()
 
-    for number, values in rows:
-        chunk.append((number, values))
-        if len(chunk) >= CHUNK:
+    try:
+        for number, values in rows:
+            chunk.append((number, values))
+            if len(chunk) >= CHUNK:
+                flush()
+        if chunk:
             flush()
-    if chunk:
-        flush()
+    finally:
+        rows.close()  # before the file closes
     run.total = run.processed
     run.unchanged = ctx.counts["unchanged"]
     run.result.update(
