@@ -222,7 +222,7 @@ def child(side: str, files: dict) -> dict:
 
 
 def _spawn(side: str, files: dict) -> dict:
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 - this script, its own arguments
         [sys.executable, __file__, "--child", side, "--files", json.dumps(files)],
         capture_output=True,
         text=True,
