@@ -206,7 +206,8 @@ class Context:
         self.weekly = any(c.indicator.period_kind == PeriodKind.WEEK for c in self.columns)
         self.last_opened = 0
         self.allowed = {c.pk: access_rules.can_enter(actor, c.indicator) for c in self.columns}
-        self.seen: set[tuple[int, int, int]] = set()
+        # (indicator, subject, period) packed in one int: a 200k-row table keeps 200k of them
+        self.seen: set[int] = set()
         self.counts = {"new": 0, "changed": 0, "unchanged": 0, "blank": 0}
         self.sample: list[dict] = []
 
@@ -277,7 +278,8 @@ def _check_chunk(ctx: Context, index: dict, chunk: list, run: ImportRun) -> list
                 run.add_error(number, " ".join(str(e) for e in errors.values()), column.header)
                 continue
             reading_key = (indicator.pk, subject.pk, period.pk)
-            if reading_key in ctx.seen:
+            packed = (indicator.pk << 64) | (subject.pk << 32) | period.pk
+            if packed in ctx.seen:
                 run.add_error(
                     number,
                     _("A row above already gives this indicator for %(s)s in %(p)s.")
@@ -285,7 +287,7 @@ def _check_chunk(ctx: Context, index: dict, chunk: list, run: ImportRun) -> list
                     column.header,
                 )
                 continue
-            ctx.seen.add(reading_key)
+            ctx.seen.add(packed)
             good.append((number, column, key, period, reading_key, value))
     return good
 

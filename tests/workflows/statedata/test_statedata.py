@@ -110,6 +110,19 @@ def test_value_mappings_and_person_keys(cast, sd, login, django_capture_on_commi
     assert (reading.subject, reading.period, reading.value) == (sd.student, sd.term, Decimal(85))
 
 
+def test_a_csv_export_with_yes_no_cells(cast, sd, login, django_capture_on_commit_callbacks):
+    cast.student.staff_no = "2026010101"
+    cast.student.save()
+    profile = Profile.objects.get(code="dgsx")
+    text = "学号,姓名,学年,实习岗位是否对口\r\n2026010101,郑小明,2026-2027学年,是\r\n"
+    client = login(cast.quality_officer)
+    _upload(client, profile, SimpleUploadedFile("dgsx.csv", text.encode("utf-8-sig")))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/statedata/uploads/{Upload.objects.get().pk}/confirm/")
+    reading = Reading.objects.get()
+    assert (reading.indicator.code, reading.period, reading.value) == ("P03", sd.year, 100)
+
+
 def test_bad_cells_are_named_by_the_sheets_own_headers_and_nothing_is_half_written(cast, sd, login):
     client = login(cast.quality_officer)
     table = zyzs(
