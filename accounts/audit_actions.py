@@ -34,6 +34,7 @@ ACTIONS = {
     "observation.reply": pgettext_lazy("audit action", "Teacher answered the observation"),
     "observation.form_version": pgettext_lazy("audit action", "Observation form version saved"),
     "observation.quota": pgettext_lazy("audit action", "Observation duty quota saved"),
+    "statedata.preview": pgettext_lazy("audit action", "State-data table previewed"),
 }
 
 VERBS = {

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "workflows.review",
     "django_cas_ng",
     "workflows.observations",
+    "workflows.statedata",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("cases.confidential.urls")),
     path("monitoring/", include("workflows.monitoring.urls")),
     path("observations/", include("workflows.observations.urls")),
+    path("statedata/", include("workflows.statedata.urls")),
     path("", include("cases.complaints.urls")),
     path("cases/", include("cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
