@@ -13,6 +13,8 @@ class MonitoringConfig(AppConfig):
 
         from . import (
             capabilities,
+            cards,
+            decisions,
             engine_bridge,
             flows,  # noqa: F401 - the step tables register
             imports,  # noqa: F401 - registers the readings import
@@ -24,6 +26,8 @@ class MonitoringConfig(AppConfig):
             NavItem(_("Monitoring"), "monitoring:dashboard", None, navigation.Group.MONITORING)
         )
         home.register(selectors.home_cards)
+        home.register(cards.personal_cards)
+        decisions.register()
         engine_bridge.connect()
 
         from . import integrations
