@@ -821,7 +821,7 @@ class DecisionKind(models.Model):
 
 
 class DecisionStatus(models.TextChoices):
-    PROPOSED = "proposed", _("Proposed")
+    PROPOSED = "proposed", pgettext_lazy("decision", "Proposed")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Not approved")
 

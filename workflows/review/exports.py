@@ -6,6 +6,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -268,13 +269,13 @@ def personal_docx(report) -> bytes:
     head.style = "Table Grid"
     for cell, text in zip(
         head.rows[0].cells,
-        [_("Name"), str(report.person), _("Unit"), str(cycle.responsible_unit)],
+        [pgettext("person", "Name"), str(report.person), _("Unit"), str(cycle.responsible_unit)],
         strict=True,
     ):
         cell.text = text
     for cell, text in zip(
         head.rows[1].cells,
-        [_("Level"), report.get_level_display(), _("Period"), str(cycle.period.name)],
+        [_("Level"), report.get_level_display(), _("Reporting period"), str(cycle.period.name)],
         strict=True,
     ):
         cell.text = text
