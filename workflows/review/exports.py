@@ -319,9 +319,7 @@ def personal_docx(report) -> bytes:
     doc.add_paragraph()
     doc.add_paragraph(_("Signature: ________________        Date: ____ year __ month __ day"))
     doc.add_paragraph(
-        _(
-            "Approver's opinion and signature: ____________    Date: ____ year __ month __ day"
-        )
+        _("Approver's opinion and signature: ____________    Date: ____ year __ month __ day")
     )
     if report.approved_by:
         doc.add_paragraph(

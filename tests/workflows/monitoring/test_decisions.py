@@ -96,7 +96,9 @@ def test_a_team_leader_recommends_a_teacher_and_the_committee_decides(cast, mon,
     assert cycle.stage == Stage.LEARN
 
     # the appraisal export names it for 吴芳
-    response = login(cast.quality_officer).get(f"/monitoring/overview/{mon.y2026.pk}/appraisal.xlsx")
+    response = login(cast.quality_officer).get(
+        f"/monitoring/overview/{mon.y2026.pk}/appraisal.xlsx"
+    )
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[2][-1] == "评优推荐及决定"
     mine = [r for r in rows[3:] if r[1] == "吴芳"]
@@ -129,7 +131,9 @@ def test_not_approving_needs_a_reason_and_a_decision_is_taken_once(cast, mon, lo
     response = leader.post(f"/monitoring/decisions/{decision.pk}/decide/", {"approve": "0"})
     decision.refresh_from_db()
     assert decision.status == DecisionStatus.PROPOSED
-    leader.post(f"/monitoring/decisions/{decision.pk}/decide/", {"approve": "0", "note": "名额已满"})
+    leader.post(
+        f"/monitoring/decisions/{decision.pk}/decide/", {"approve": "0", "note": "名额已满"}
+    )
     decision.refresh_from_db()
     assert (decision.status, decision.note) == (DecisionStatus.REJECTED, "名额已满")
     response = leader.post(

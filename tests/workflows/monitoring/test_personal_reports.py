@@ -200,8 +200,9 @@ def test_the_word_export_is_the_official_a4_layout(cast, mon, personal_catalogue
     login(cast.software_lead).post(f"/review/personal/{report.pk}/approve/")
     response = login(cast.teacher).get(f"/review/personal/{report.pk}/export.docx")
     assert response.status_code == 200
-    assert "教师个人发展诊改报告" in response["Content-Disposition"] or "filename*" in (
-        response["Content-Disposition"]
+    assert (
+        "教师个人发展诊改报告" in response["Content-Disposition"]
+        or "filename*" in (response["Content-Disposition"])
     )
     doc = Document(io.BytesIO(response.content))
     section = doc.sections[0]

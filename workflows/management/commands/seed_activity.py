@@ -7,11 +7,13 @@ from engine.seeding import quietly
 from workflows.monitoring import demo as monitoring_demo
 from workflows.plans import demo as plans_demo
 from workflows.review import demo as review_demo
+from workflows.review import personal_demo
 
 STEPS = [
     ("monitoring", monitoring_demo.seed),
     ("plans", plans_demo.seed_activity),
     ("review", review_demo.seed),
+    ("personal", personal_demo.seed),
     ("cases", cases_demo.seed),
 ]
 
