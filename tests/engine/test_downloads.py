@@ -20,6 +20,7 @@ from workflows.review import services as review_services
 from workflows.review.models import (
     Catalogue,
     DocumentJob,
+    PersonalReport,
     ReviewRound,
     RoundStatus,
     SelfDiagnosisReport,
@@ -47,6 +48,7 @@ DOWNLOADS = {
     "review/catalogues/<int:pk>/export.xlsx": r"^北京.+-v1\.xlsx$",
     "review/documents/<int:pk>/download/": rf"^年度质量报告-{YEAR}\.docx$",
     "review/public/<int:pk>/export.docx": r"^自我诊改报告-示范职业技术学院-2026\.docx$",
+    "review/personal/<int:pk>/export.docx": r"^学生个人发展诊改报告-郑小明-2026\.docx$",
     # a person's own upload keeps the name they gave it
     "files/<int:pk>/": r"^课堂照片说明\.txt$",
 }
@@ -82,6 +84,7 @@ def _urls(client, capture):
     rj_report = SelfDiagnosisReport.objects.get(org_unit__code="rj")
     school_report = SelfDiagnosisReport.objects.get(org_unit__code="college")
     draft = SelfDiagnosisReport.objects.get(org_unit__code="xx")
+    personal = PersonalReport.objects.get(person__username="student")
     evidence = review_services.evidence_upload(
         actor=_user("xx_member"),
         report=draft,
@@ -165,6 +168,11 @@ def _urls(client, capture):
             f"/review/public/{school_report.pk}/export.docx",
         ),
         ("files/<int:pk>/", case.reporter.username, f"/files/{attachment.pk}/"),
+        (
+            "review/personal/<int:pk>/export.docx",
+            "student",
+            f"/review/personal/{personal.pk}/export.docx",
+        ),
     ]
 
 

@@ -20,7 +20,7 @@ from django_fsm import can_proceed
 from accounts import access
 from accounts.audit import audit_record
 from accounts.models import Role
-from engine import duties, steps
+from engine import attachments, duties, steps
 
 from . import access_rules, engine_bridge
 from .models import (
@@ -56,6 +56,11 @@ def register():
         duties.Process(
             key=PROCESS, label=gettext_lazy("Cycle decision"), steps=STEPS, people=_people
         )
+    )
+    # a decision's documents (a certificate, the measure's write-up) are read as its cycle is
+    attachments.register_access(
+        CycleDecision,
+        can_view=lambda user, d: access_rules.can_view(user, d.cycle) or may_decide(user, d),
     )
 
 

@@ -305,6 +305,15 @@ def cycle_links(cycle: Cycle) -> dict:
         .order_by("proposed_at", "pk")
     )
     decided = {d.stage for d in decisions if d.status == DecisionStatus.APPROVED}
+    decision_files: dict[str, list] = {}
+    if decisions:
+        for f in Attachment.objects.filter(
+            content_type=ContentType.objects.get_for_model(CycleDecision),
+            object_id__in=[str(d.pk) for d in decisions],
+        ).order_by("created_at"):
+            decision_files.setdefault(f.object_id, []).append(f)
+    for d in decisions:
+        d.files = decision_files.get(str(d.pk), [])
     log = list(
         StateLog.objects.filter(
             content_type=ContentType.objects.get_for_model(Cycle), object_id=cycle.pk

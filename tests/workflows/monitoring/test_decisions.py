@@ -5,9 +5,11 @@ kind names; audited, shown on the cycle page and in the HR appraisal export."""
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from accounts.models import AuditEntry
+from engine.models import Attachment
 from engine.selectors import inbox_tasks
 from workflows.levels import Level
 from workflows.monitoring import services
@@ -21,6 +23,8 @@ from workflows.monitoring.models import (
 from workflows.monitoring.stages import cycles_move
 
 pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 PATH = ["standard", "plan", "implement", "monitor", "diagnose", "incentive", "learn", "innovate"]
 
@@ -154,8 +158,25 @@ def test_training_taken_and_a_measure_adopted_meet_learn_and_innovate(cast, mon,
     teacher = login(cast.teacher)
     page = teacher.get(f"/monitoring/cycles/{cycle.pk}/").content.decode()
     assert "记录参加的培训" in page
-    _propose(teacher, cycle, "training", title="信息化教学能力培训（32学时）", grounds="结业证书")
+    teacher.post(
+        f"/monitoring/cycles/{cycle.pk}/decisions/",
+        {
+            "kind": DecisionKind.objects.get(code="training").pk,
+            "title": "信息化教学能力培训（32学时）",
+            "grounds": "结业证书",
+            "file": SimpleUploadedFile("结业证书.pdf", PDF),
+        },
+    )
     training = CycleDecision.objects.get(cycle=cycle, stage=Stage.LEARN)
+    # the certificate is on the cycle page, for those who see the cycle
+    attachment = Attachment.objects.get(object_id=str(training.pk))
+    assert (
+        f"/files/{attachment.pk}/"
+        in teacher.get(f"/monitoring/cycles/{cycle.pk}/").content.decode()
+    )
+    assert teacher.get(f"/files/{attachment.pk}/").status_code == 200
+    assert login(cast.jd_leader).get(f"/files/{attachment.pk}/").status_code == 404
+    teacher = login(cast.teacher)
     # the teacher does not confirm their own training; their department leader does
     assert [t.process.artifact for t in inbox_tasks(cast.xx_leader)] == [training]
     login(cast.xx_leader).post(f"/monitoring/decisions/{training.pk}/decide/", {"approve": "1"})
