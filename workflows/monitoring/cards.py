@@ -5,7 +5,7 @@ says it from the links the one query can see."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Subquery, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, Subquery, When, Window
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from .models import (
     CycleStandard,
     CycleTarget,
     DecisionStatus,
+    PeriodKind,
     Stage,
     StageGate,
 )
@@ -52,7 +53,14 @@ def _own_cycle(user):
             has_standards=Exists(CycleStandard.objects.filter(cycle=here)),
         )
         .only("pk", "stage", "level")
-        .order_by("-period__start", "-pk")
+        # the yearly turn of an open period is the person's spiral (seed 001: every year),
+        # before a term's or a closed period's
+        .order_by(
+            F("period__is_open").desc(),
+            Case(When(period__kind=PeriodKind.YEAR, then=0), default=1),
+            "-period__start",
+            "-pk",
+        )
         .first()
     )
 
@@ -107,7 +115,7 @@ def adviser_cards(user) -> list[Card]:
     rows = list(
         cycles_for(user)
         .filter(level=Level.STUDENT, period__is_open=True)
-        .select_related("subject")
+        .select_related("subject", "period")
         .annotate(total=Window(Count("pk")))
         .order_by("stage_changed_at", "pk")[:ADVISER_ROWS]
     )
@@ -118,7 +126,10 @@ def adviser_cards(user) -> list[Card]:
             _("My students' improvement cycles"),
             rows[0].total,
             reverse("monitoring:cycle_list") + f"?level={Level.STUDENT}",
-            rows=[(c.subject.name, c.get_stage_display(), c.get_absolute_url()) for c in rows],
+            rows=[
+                (f"{c.subject.name} · {c.period.name}", c.get_stage_display(), c.get_absolute_url())
+                for c in rows
+            ],
         )
     ]
 

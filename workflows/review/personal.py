@@ -247,13 +247,16 @@ def _require_draft(report):
 @transaction.atomic
 def personal_report_create(*, actor, cycle) -> PersonalReport:
     """The person starts the report of their own cycle, on their level's active catalogue."""
-    from workflows.monitoring.models import Cycle
+    from workflows.monitoring.models import Cycle, PeriodKind
 
     cycle = Cycle.objects.select_for_update().select_related("subject", "period").get(pk=cycle.pk)
     if not access.is_active_user(actor) or cycle.subject.subject_user_id != actor.pk:
         raise PermissionDenied
     if cycle.level not in LEVELS:
         raise ValidationError(_("Only a teacher's or a student's cycle has a personal report."))
+    if cycle.period.kind != PeriodKind.YEAR:
+        # seed 001: the person reviews their development once a year
+        raise ValidationError(_("A personal report covers a year: write it on the yearly cycle."))
     if PersonalReport.objects.filter(cycle=cycle).exists():
         raise ValidationError(_("This cycle already has its personal report."))
     catalogue = catalogue_for(cycle.level)

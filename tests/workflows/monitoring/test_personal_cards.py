@@ -81,6 +81,28 @@ def test_a_class_adviser_sees_their_students_with_stages(
         (card,) = cards.adviser_cards(adviser)
     assert card.count == 2
     assert sorted((name, stage) for name, stage, _url in card.rows) == [
-        ("郑小明", str(Stage.STANDARD.label)),
-        ("钱小红", str(Stage.TARGET.label)),
+        (f"郑小明 · {mon.y2026.name}", str(Stage.STANDARD.label)),
+        (f"钱小红 · {mon.y2026.name}", str(Stage.TARGET.label)),
     ]
+
+
+def test_the_card_shows_the_yearly_turn_before_a_terms(cast, mon, login):
+    import datetime
+
+    from workflows.monitoring.models import PeriodKind
+
+    from .factories import PeriodFactory
+
+    year = _cycle(cast, cast.teacher, Level.TEACHER, mon.y2026, ("standard",))
+    term = PeriodFactory(
+        code="2026-1",
+        name="2026-2027学年第1学期",
+        kind=PeriodKind.TERM,
+        end=datetime.date(2027, 1, 17),
+    )
+    _cycle(cast, cast.teacher, Level.TEACHER, term)
+    (card,) = cards.own_cycle_cards(cast.teacher)
+    assert card.url == year.get_absolute_url()
+    # and the personal report is written on the yearly cycle only
+    page = login(cast.teacher).get("/review/personal/").content.decode()
+    assert page.count("撰写我的个人诊改报告") == 1
