@@ -1,7 +1,7 @@
 """What the home page shows each person. Later apps register cards for their open items."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +16,10 @@ class Card:
     empty_text: str = ""
     # A state to show instead of a count (e.g. the stage a person's own cycle stands at).
     text: str = ""
+    # A line under the state (e.g. what the cycle lacks to move on).
+    note: str = ""
+    # A short list under it: (label, state, url) rows (e.g. a class adviser's students).
+    rows: list = field(default_factory=list)
 
 
 CardProvider = Callable[[object], list[Card]]

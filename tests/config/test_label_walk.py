@@ -35,10 +35,13 @@ from tests.cases.confidential.factories import file_report
 from tests.cases.factories import advance, category, file_case, grade
 from tests.workflows.monitoring.factories import IndicatorFactory, PeriodFactory
 from tests.workflows.plans.factories import approve, draft_plan, draft_target, in_force_plan
-from tests.workflows.review.factories import forwarded_report, round_in_review
+from tests.workflows.review.factories import forwarded_report, round_in_review, shipped_catalogue
+from workflows.monitoring import decisions
 from workflows.monitoring import services as monitoring
+from workflows.monitoring.models import Cycle, DecisionKind
 from workflows.plans import services as plans
 from workflows.plans.models import PlanKind
+from workflows.review import personal
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_in_process")]
 
@@ -239,7 +242,9 @@ def lived_in_college(cast, django_capture_on_commit_callbacks, settings, tmp_pat
 
         period = PeriodFactory()
         employment = IndicatorFactory(code="M03", name="就业率", data_owner_unit=u.xx)
-        monitoring.period_open(actor=cast.quality_officer, period=period, levels=["major"])
+        monitoring.period_open(
+            actor=cast.quality_officer, period=period, levels=["major", "teacher", "student"]
+        )
     with django_capture_on_commit_callbacks(execute=True):
         rj = monitoring.subject_for_unit(u.rj)
         reading, _ = monitoring.reading_submit(
@@ -270,6 +275,31 @@ def lived_in_college(cast, django_capture_on_commit_callbacks, settings, tmp_pat
         owner=cast.software_lead,
         deadline=timezone.localdate() + datetime.timedelta(days=60),
         warning=warning,
+    )
+    # 吴芳's personal report waits for her team leader; he recommends her for a reward.
+    shipped_catalogue("teacher-personal")
+    shipped_catalogue("student-personal")
+    mine = Cycle.objects.get(subject__subject_user=cast.teacher)
+    report = personal.personal_report_create(actor=cast.teacher, cycle=mine)
+    row = {
+        "achievements": "完成",
+        "problems": "不足之处较多",
+        "measures": "培训",
+        "effects": "提高",
+    }
+    personal.personal_report_save(
+        actor=cast.teacher,
+        report=report,
+        overview="年度总结",
+        rows={r.element_id: row for r in report.rows.all()},
+    )
+    personal.personal_report_submit(actor=cast.teacher, report=report)
+    decisions.cycle_decision_propose(
+        actor=cast.software_lead,
+        cycle=mine,
+        kind=DecisionKind.objects.get(code="excellent-teacher"),
+        title="优秀教师",
+        grounds="教学效果好",
     )
     # Some deadlines already passed: the overdue lists have rows.
     Deadline.objects.filter(kind__in=["case.acceptance", "warning.response"]).update(

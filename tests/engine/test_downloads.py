@@ -20,6 +20,7 @@ from workflows.review import services as review_services
 from workflows.review.models import (
     Catalogue,
     DocumentJob,
+    PersonalReport,
     ReviewRound,
     RoundStatus,
     SelfDiagnosisReport,
@@ -52,6 +53,7 @@ DOWNLOADS = {
     "documents/templates/<str:kind>/v<int:version>/download/": (
         r"^整改_督办通知书（含回执）-模板-默认\.docx$"
     ),
+    "review/personal/<int:pk>/export.docx": r"^学生个人发展诊改报告-郑小明-2026\.docx$",
     # a person's own upload keeps the name they gave it
     "files/<int:pk>/": r"^课堂照片说明\.txt$",
 }
@@ -87,6 +89,7 @@ def _urls(client, capture):
     rj_report = SelfDiagnosisReport.objects.get(org_unit__code="rj")
     school_report = SelfDiagnosisReport.objects.get(org_unit__code="college")
     draft = SelfDiagnosisReport.objects.get(org_unit__code="xx")
+    personal = PersonalReport.objects.get(person__username="student")
     evidence = review_services.evidence_upload(
         actor=_user("xx_member"),
         report=draft,
@@ -179,6 +182,11 @@ def _urls(client, capture):
             "documents/templates/<str:kind>/v<int:version>/download/",
             "zgb",
             "/documents/templates/cases.notice/v0/download/",
+        ),
+        (
+            "review/personal/<int:pk>/export.docx",
+            "student",
+            f"/review/personal/{personal.pk}/export.docx",
         ),
     ]
 

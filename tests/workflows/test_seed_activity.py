@@ -16,9 +16,17 @@ from cases.models import Status as S
 from engine.seeding import quietly
 from tests.conftest import seed_the_demo
 from workflows.levels import Level
-from workflows.monitoring.models import Cycle, Improvement, Period, Reading, Stage, Warning
+from workflows.monitoring.models import (
+    Cycle,
+    CycleDecision,
+    Improvement,
+    Period,
+    Reading,
+    Stage,
+    Warning,
+)
 from workflows.plans.models import ChangeRequest
-from workflows.review.models import ReviewAssignment, ReviewRound
+from workflows.review.models import PersonalReport, ReviewAssignment, ReviewRound
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +58,16 @@ def test_the_seed_shows_every_feature_and_creates_nothing_twice(
     assert Supervision.objects.filter(status=Supervision.Status.OPEN).exists()
     assert ChangeRequest.objects.filter(state="submitted").exists()
     assert Report.objects.values("status").distinct().count() >= 4
+    # a teacher's personal report waits for her team leader, a student's is approved; a reward
+    # decided, another waiting for the committee
+    assert set(PersonalReport.objects.values_list("level", "status")) == {
+        ("teacher", "submitted"),
+        ("student", "approved"),
+    }
+    assert set(CycleDecision.objects.values_list("kind__code", "status")) == {
+        ("merit-student", "approved"),
+        ("excellent-teacher", "proposed"),
+    }
 
     # the logins are the last thing the seed prints
     lines = seeded.strip().splitlines()
@@ -97,12 +115,13 @@ LISTS = {
         "/review/",
     ],
     "jd_leader": ["/monitoring/warnings/", "/monitoring/improvements/"],
-    "rj_leader": ["/cases/", "/monitoring/cycles/", "/review/"],
+    "rj_leader": ["/cases/", "/monitoring/cycles/", "/review/", "/review/personal/"],
+    "adviser": ["/review/personal/"],
     "jiwei": ["/discipline/complaints/", "/discipline/reports/"],
     "dudao": ["/cases/"],
     "expert": ["/review/assignments/"],
-    "teacher": ["/cases/", "/monitoring/cycles/", "/report/mine/"],
-    "student": ["/cases/", "/monitoring/cycles/"],
+    "teacher": ["/cases/", "/monitoring/cycles/", "/report/mine/", "/review/personal/"],
+    "student": ["/cases/", "/monitoring/cycles/", "/review/personal/"],
     None: ["/review/public/"],
 }
 # Pages of several panels, some of which may rightly be empty: at least one row.

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Cycle, CycleStandard, CycleTarget, Indicator, Period, StageGate
+from .models import (
+    Cycle,
+    CycleDecision,
+    CycleStandard,
+    CycleTarget,
+    DecisionKind,
+    Indicator,
+    Period,
+    StageGate,
+)
 
 
 @admin.register(Indicator)
@@ -58,4 +67,28 @@ class CycleAdmin(admin.ModelAdmin):
 
     # Cycles are opened per period by the quality office's opening (services.period_open).
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DecisionKind)
+class DecisionKindAdmin(admin.ModelAdmin):
+    """The kinds of rewards, training and measures recorded on a cycle's large loop, and who
+    decides each: the shipped rows are the college's defaults (the seeds do not say), edit
+    them here."""
+
+    list_display = ["name", "code", "stage", "level", "decider", "is_active"]
+    list_filter = ["stage", "level", "decider", "is_active"]
+
+
+@admin.register(CycleDecision)
+class CycleDecisionAdmin(admin.ModelAdmin):
+    """Read-only: proposed and decided on the cycle page (workflows.monitoring.decisions)."""
+
+    list_display = ["title", "kind", "cycle", "status", "proposed_by", "decided_by"]
+    list_filter = ["stage", "status", "kind"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -13,6 +13,8 @@ class MonitoringConfig(AppConfig):
 
         from . import (
             capabilities,
+            cards,
+            decisions,
             engine_bridge,
             flows,  # noqa: F401 - the step tables register
             imports,  # noqa: F401 - registers the readings import
@@ -33,6 +35,8 @@ class MonitoringConfig(AppConfig):
                 selectors.warnings_for(user).filter(raised_at__gte=since).count()
             ),
         )
+        home.register(cards.personal_cards)
+        decisions.register()
         engine_bridge.connect()
 
         from . import integrations

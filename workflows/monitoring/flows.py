@@ -9,6 +9,8 @@ from engine import calendar, steps
 
 from .engine_bridge import DEADLINE_KIND
 from .models import (
+    CycleDecision,
+    DecisionStatus,
     Improvement,
     ImprovementStatus,
     Reading,
@@ -116,3 +118,31 @@ class ImprovementFlow(steps.StepFlow):
             ),
         ],
     )
+
+
+# The cycle's large-loop decisions (workflows.monitoring.decisions: rewards, training taken,
+# measures adopted); kept at the end of this file as their own table.
+class CycleDecisionFlow(steps.StepFlow):
+    table = steps.StepTable(
+        model=CycleDecision,
+        state_field="status",
+        process_title=_("Cycle decision"),
+        summary=lambda d: f"{d.kind} · {d.title} · {d.cycle.subject}",
+        unit=lambda d: d.cycle.responsible_unit,
+        related=("kind", "cycle__subject", "cycle__responsible_unit"),
+        outcomes=dict(DecisionStatus.choices),
+        steps=[
+            steps.Step(
+                state=DecisionStatus.PROPOSED,
+                name="decide",
+                title=_("Decide on the recommendation"),
+                who=lambda d: _decider(d),
+            )
+        ],
+    )
+
+
+def _decider(decision):
+    from .decisions import decider_seat
+
+    return decider_seat(decision)

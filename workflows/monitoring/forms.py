@@ -6,6 +6,7 @@ from workflows.levels import Level
 
 from . import engine_bridge, periods, selectors
 from .models import (
+    DecisionKind,
     Improvement,
     Indicator,
     Period,
@@ -254,3 +255,19 @@ class OverviewDrillFilter(PageFilter):
 
     stage = forms.ChoiceField(label=_("Stage"), choices=[("", ""), *Stage.choices], required=False)
     stuck = FlagField(label=_("Stuck cycles"))
+
+
+class CycleDecisionForm(forms.Form):
+    """A reward recommended, training taken or a measure adopted, on a cycle's large loop."""
+
+    kind = forms.ModelChoiceField(DecisionKind.objects.none(), label=_("Kind"))
+    title = forms.CharField(label=_("What"), max_length=200)
+    grounds = forms.CharField(label=_("Grounds"), widget=forms.Textarea(attrs={"rows": 3}))
+    file = forms.FileField(label=_("File"), required=False)
+
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].queryset = kinds
+
+    def clean_file(self):
+        return _checked_upload(self.cleaned_data.get("file"))

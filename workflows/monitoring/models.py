@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by
 
 from accounts.models import OrgUnit
 from workflows.levels import Level
@@ -778,3 +779,119 @@ class PeriodOpening(models.Model):
 
     def __str__(self):
         return f"{self.period} · {self.created}/{self.total}"
+
+
+class Decider(models.TextChoices):
+    COMMITTEE = "committee", _("The quality assurance committee (its chair records it)")
+    DEPARTMENT_LEADER = "department_leader", _("The department leader")
+    QUALITY_OFFICE = "quality_office", _("The quality office")
+
+
+# The stages of the large loop a decision is recorded on: rewards (评优 recommendations) on
+# 激励, training taken on 学习, measures adopted on 创新.
+DECISION_STAGES = [Stage.INCENTIVE, Stage.LEARN, Stage.INNOVATE]
+
+
+class DecisionKind(models.Model):
+    """What may be recommended or recorded on a cycle's large loop, and who decides it (data:
+    the shipped kinds are the college's defaults, not a seed's rule)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    stage = models.CharField(
+        _("stage"), max_length=12, choices=[(s.value, s.label) for s in DECISION_STAGES]
+    )
+    level = models.CharField(
+        _("level"),
+        max_length=10,
+        choices=Level.choices,
+        blank=True,
+        help_text=_("Empty: every level."),
+    )
+    decider = models.CharField(_("decided by"), max_length=20, choices=Decider.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("decision kind")
+        verbose_name_plural = _("decision kinds")
+        ordering = ["stage", "level", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DecisionStatus(models.TextChoices):
+    PROPOSED = "proposed", pgettext_lazy("decision", "Proposed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Not approved")
+
+
+class CycleDecision(ConcurrentTransitionMixin, models.Model):
+    """A recommendation or record on a cycle's large loop (a reward, training taken, a measure
+    adopted): who proposed what and on which grounds, and the decision of whoever the kind
+    names."""
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("cycle")
+    )
+    kind = models.ForeignKey(
+        DecisionKind, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind")
+    )
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
+    title = models.CharField(_("what"), max_length=200)
+    grounds = models.TextField(_("grounds"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    status = FSMField(
+        _("status"),
+        default=DecisionStatus.PROPOSED,
+        choices=DecisionStatus.choices,
+        protected=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.CharField(_("decision note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("cycle decision")
+        verbose_name_plural = _("cycle decisions")
+        ordering = ["proposed_at", "id"]
+        indexes = [models.Index(fields=["cycle", "stage", "status"])]
+
+    def __str__(self):
+        return f"{self.kind} · {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("monitoring:cycle_detail", args=[self.cycle_id]) + f"#stage-{self.stage}"
+
+    @property
+    def access_unit(self):
+        return self.cycle.responsible_unit
+
+    @property
+    def subject(self):
+        return self.cycle.subject
+
+    @fsm_log_by
+    @transition(field=status, source=DecisionStatus.PROPOSED, target=DecisionStatus.APPROVED)
+    def approve(self, by=None):
+        self.decided_by = by
+        self.decided_at = timezone.now()
+
+    @fsm_log_by
+    @transition(field=status, source=DecisionStatus.PROPOSED, target=DecisionStatus.REJECTED)
+    def reject(self, by=None):
+        self.decided_by = by
+        self.decided_at = timezone.now()

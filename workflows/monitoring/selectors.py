@@ -17,7 +17,13 @@ from engine.calendar import subtract_working_days
 from engine.models import Attachment
 from workflows.levels import Level
 from workflows.plans.models import Task, TaskState
-from workflows.review.models import ReportStatus, ReviewConclusion, SelfDiagnosisReport
+from workflows.review.models import (
+    PersonalReport,
+    PersonalStatus,
+    ReportStatus,
+    ReviewConclusion,
+    SelfDiagnosisReport,
+)
 
 from . import access_rules
 from . import capabilities as caps
@@ -26,9 +32,11 @@ from .models import (
     OPEN_WARNING_STATES,
     SMALL_LOOP,
     Cycle,
+    CycleDecision,
     CycleEvidence,
     CycleStandard,
     CycleTarget,
+    DecisionStatus,
     EvidenceKind,
     Improvement,
     ImprovementStatus,
@@ -203,32 +211,8 @@ def home_cards(user) -> list[Card]:
     open_warnings = warnings_for(user, open_only=True).filter(status="open").count()
     if open_warnings:
         cards.append(Card(_("Open warnings"), open_warnings, reverse("monitoring:warning_list")))
-    # A teacher's or a student's own spiral: the stage of their latest cycle.
-    own = (
-        Cycle.objects.filter(subject__subject_user=user)
-        .order_by("-period__start", "-pk")
-        .only("pk", "stage")
-        .first()
-    )
-    if own is not None:
-        cards.append(
-            Card(
-                _("My improvement cycle"), url=own.get_absolute_url(), text=own.get_stage_display()
-            )
-        )
-    # A class adviser follows their students' spirals.
-    if access.has_capability(user, caps.STUDENT_VIEW):
-        students = cycles_for(user).filter(level=Level.STUDENT, period__is_open=True).count()
-        if students:
-            cards.append(
-                Card(
-                    _("My students' improvement cycles"),
-                    students,
-                    reverse("monitoring:cycle_list") + f"?level={Level.STUDENT}",
-                )
-            )
+    # a teacher's or a student's own spiral and a class adviser's students: cards.py
     cards.append(inbox_card(user, ImprovementFlow, _("My improvements")))
-    # the own-cycle card says its stage, not a count
     return [card for card in cards if card.count or card.text]
 
 
@@ -299,8 +283,11 @@ def cycle_links(cycle: Cycle) -> dict:
             files.setdefault(f.object_id, []).append(f)
     for e in evidence:
         e.files = files.get(str(e.pk), [])
-    report, conclusions = None, []
-    if subject.subject_unit_id is not None:
+    report, conclusions, personal = None, [], None
+    if subject.subject_user_id is not None:
+        # a teacher's or a student's own report (workflows.review.personal)
+        personal = PersonalReport.objects.filter(cycle=cycle).select_related("approved_by").first()
+    elif subject.subject_unit_id is not None:
         report = (
             SelfDiagnosisReport.objects.filter(
                 org_unit_id=subject.subject_unit_id, period=cycle.period.code
@@ -312,6 +299,21 @@ def cycle_links(cycle: Cycle) -> dict:
             conclusions = list(
                 report.conclusions.select_related("sanction_flag").order_by("-signed_at")
             )
+    decisions = list(
+        CycleDecision.objects.filter(cycle=cycle)
+        .select_related("kind", "proposed_by", "decided_by")
+        .order_by("proposed_at", "pk")
+    )
+    decided = {d.stage for d in decisions if d.status == DecisionStatus.APPROVED}
+    decision_files: dict[str, list] = {}
+    if decisions:
+        for f in Attachment.objects.filter(
+            content_type=ContentType.objects.get_for_model(CycleDecision),
+            object_id__in=[str(d.pk) for d in decisions],
+        ).order_by("created_at"):
+            decision_files.setdefault(f.object_id, []).append(f)
+    for d in decisions:
+        d.files = decision_files.get(str(d.pk), [])
     log = list(
         StateLog.objects.filter(
             content_type=ContentType.objects.get_for_model(Cycle), object_id=cycle.pk
@@ -323,15 +325,20 @@ def cycle_links(cycle: Cycle) -> dict:
     unread = [i for i in indicators if i.pk not in read]
     # Which gates the linked objects meet: the committee's approval of the targets (a
     # decision), the approved standards' text, approved readings of every linked indicator
-    # (data), the approved self-diagnosis report and the review's conclusion. Any other gate
-    # (a college's own document at a stage) needs evidence added to the cycle.
+    # (data), the approved self-diagnosis report (a person's own, for a teacher or a student),
+    # the review's conclusion or an approved reward, and the approved records of training taken
+    # and measures adopted. Any other gate (a college's own document at a stage) needs evidence
+    # added to the cycle.
     by_links = {
         (Stage.TARGET, EvidenceKind.DECISION): bool(targets),
         (Stage.STANDARD, EvidenceKind.DOCUMENT): bool(standards),
         (Stage.DIAGNOSE, EvidenceKind.DOCUMENT): (
-            report is not None and report.status in DIAGNOSED_STATES
+            (report is not None and report.status in DIAGNOSED_STATES)
+            or (personal is not None and personal.status == PersonalStatus.APPROVED)
         ),
-        (Stage.INCENTIVE, EvidenceKind.DECISION): bool(conclusions),
+        (Stage.INCENTIVE, EvidenceKind.DECISION): bool(conclusions) or Stage.INCENTIVE in decided,
+        (Stage.LEARN, EvidenceKind.DOCUMENT): Stage.LEARN in decided,
+        (Stage.INNOVATE, EvidenceKind.DOCUMENT): Stage.INNOVATE in decided,
     }
     data_met = not unread if indicators else bool(read)
     met = {
@@ -353,7 +360,9 @@ def cycle_links(cycle: Cycle) -> dict:
         "gates": gates,
         "evidence": evidence,
         "report": report,
+        "personal_report": personal,
         "conclusions": conclusions,
+        "decisions": decisions,
         "log": log,
         "met": met,
     }
@@ -450,6 +459,22 @@ def appraisal_rows(user, period):
         .order_by("signed_at")
     ):
         conclusions[c.org_unit_id] = c
+    # a teacher's or a student's personal report, and the rewards recommended on each cycle's
+    # incentive stage with their decision (one query each)
+    personal = dict(
+        PersonalReport.objects.filter(cycle__period=period).values_list("cycle_id", "status")
+    )
+    personal_labels = dict(PersonalStatus.choices)
+    decision_labels = dict(DecisionStatus.choices)
+    rewards: dict[int, list[str]] = {}
+    for cycle_id, kind, title, status in (
+        CycleDecision.objects.filter(cycle__period=period, stage=Stage.INCENTIVE)
+        .order_by("proposed_at", "pk")
+        .values_list("cycle_id", "kind__name", "title", "status")
+    ):
+        rewards.setdefault(cycle_id, []).append(
+            f"{kind}：{title}（{decision_labels.get(status, status)}）"
+        )
     for cycle in cycles.iterator(chunk_size=2000):
         conclusion = conclusions.get(cycle.subject.subject_unit_id)
         flag = getattr(conclusion, "sanction_flag", None) if conclusion else None
@@ -465,4 +490,6 @@ def appraisal_rows(user, period):
             cycle.improvements_effective,
             conclusion.get_conclusion_display() if conclusion else "",
             flag.get_reason_display() if flag else "",
+            str(personal_labels.get(personal.get(cycle.pk), "")),
+            "；".join(rewards.get(cycle.pk, [])),
         ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import decision_views, views
 
 app_name = "monitoring"
 urlpatterns = [
@@ -33,6 +33,8 @@ urlpatterns = [
     path("cycles/<int:pk>/texts/", views.cycle_texts, name="cycle_texts"),
     path("cycles/<int:pk>/advance/", views.cycle_advance, name="cycle_advance"),
     path("cycles/<int:pk>/link/", views.cycle_link, name="cycle_link"),
+    path("cycles/<int:pk>/decisions/", decision_views.decision_propose, name="decision_propose"),
+    path("decisions/<int:pk>/decide/", decision_views.decision_decide, name="decision_decide"),
     path("overview/", views.overview, name="overview"),
     path("overview/<int:period>/appraisal.xlsx", views.appraisal_export, name="appraisal_export"),
     path("periods/", views.period_list, name="period_list"),

@@ -5,6 +5,7 @@ from .models import (
     CatalogueElement,
     CatalogueItem,
     CataloguePoint,
+    PersonalReport,
     ReviewConclusion,
     ReviewRound,
     SanctionDecision,
@@ -20,8 +21,8 @@ class ItemInline(admin.TabularInline):
 
 @admin.register(Catalogue)
 class CatalogueAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "version", "status"]
-    list_filter = ["status"]
+    list_display = ["name", "code", "version", "status", "person_level"]
+    list_filter = ["status", "person_level"]
     inlines = [ItemInline]
 
 
@@ -91,3 +92,19 @@ class SanctionFlagAdmin(ReadOnlyAdmin):
 @admin.register(SanctionDecision)
 class SanctionDecisionAdmin(ReadOnlyAdmin):
     list_display = ["flag", "measure", "approved_by", "approved_at"]
+
+
+@admin.register(PersonalReport)
+class PersonalReportAdmin(admin.ModelAdmin):
+    """Read-only: a personal report is written by its person and approved through the
+    services (workflows.review.personal), which log and audit every step."""
+
+    list_display = ["title", "person", "level", "status", "approved_by", "approved_at"]
+    list_filter = ["level", "status"]
+    search_fields = ["title", "person__full_name", "person__username"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

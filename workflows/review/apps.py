@@ -16,10 +16,12 @@ class ReviewConfig(AppConfig):
             duties,
             evidence,
             flows,  # the step tables register
+            personal,
         )
 
         capabilities.register()
         duties.register()
+        personal.register()
         cards.register()
         evidence.register_builtin()
         annual_sections.register()

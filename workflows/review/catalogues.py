@@ -37,6 +37,7 @@ META_KEYS = (
     "abnormal_num",
     "abnormal_den",
     "review_points",
+    "person_level",
 )
 INT_KEYS = {k for k in META_KEYS if k.endswith(("_max", "_num", "_den")) or k == "version"}
 MAX_ROWS = 5000  # rows of the items sheet; the largest shipped catalogue has a few hundred
@@ -139,6 +140,8 @@ def _parse(reader) -> tuple[dict, list[tuple[int, str]]]:
             data[key] = int(data[key])
         except (TypeError, ValueError):
             errors.append((0, _("meta: %(k)s must be a whole number.") % {"k": key}))
+    if "person_level" in data:
+        data["person_level"] = _cell(data["person_level"])
     if "review_points" in data:
         data["review_points"] = _cell(data["review_points"]).lower() in ("1", "true", "yes", "是")
     items: dict[str, dict] = {}

@@ -6,6 +6,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -254,4 +255,75 @@ def sections_docx(title, sections) -> bytes:
             doc.add_picture(io.BytesIO(chart.png), width=Cm(15))
             caption = doc.add_paragraph(chart.title)
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return _bytes(doc)
+
+
+def personal_docx(report) -> bytes:
+    """教师/学生个人发展诊改报告 on A4 portrait: the person's particulars, the summary of the year
+    against the personal plan, the table 诊断项目 | 诊断要素 | 自我诊断意见 | 改进措施 | 改进成效
+    (one merged item cell per item), then the signatures of the person and the approver."""
+    doc = _document()
+    cycle = report.cycle
+    _title(doc, report.catalogue.name)
+    head = doc.add_table(rows=2, cols=4)
+    head.style = "Table Grid"
+    for cell, text in zip(
+        head.rows[0].cells,
+        [pgettext("person", "Name"), str(report.person), _("Unit"), str(cycle.responsible_unit)],
+        strict=True,
+    ):
+        cell.text = text
+    for cell, text in zip(
+        head.rows[1].cells,
+        [_("Level"), report.get_level_display(), _("Reporting period"), str(cycle.period.name)],
+        strict=True,
+    ):
+        cell.text = text
+    doc.add_heading(
+        _("1. Summary of the year against the personal plan (within %(n)d characters)")
+        % {"n": report.catalogue.overview_max},
+        level=2,
+    )
+    doc.add_paragraph(report.overview)
+    doc.add_heading(_("2. Self-diagnosis and improvement table"), level=2)
+    rows = list(
+        report.rows.select_related("element__item").order_by(
+            "element__item__order", "element__order"
+        )
+    )
+    table = doc.add_table(rows=1 + len(rows), cols=5)
+    table.style = "Table Grid"
+    widths = [Cm(2.2), Cm(2.6), Cm(5.4), Cm(2.9), Cm(2.9)]
+    for i, text in enumerate(
+        [
+            _("Diagnostic item"),
+            _("Diagnostic element"),
+            _("Self-diagnosis opinion"),
+            _("Improvement measures"),
+            _("Improvement effects"),
+        ]
+    ):
+        table.cell(0, i).text = text
+    for column, width in zip(table.columns, widths, strict=True):
+        for cell in column.cells:
+            cell.width = width
+    start = 1
+    for index, row in enumerate(rows, start=1):
+        table.cell(index, 1).text = str(row.element)
+        table.cell(index, 2).text = "\n".join(p for p in (row.achievements, row.problems) if p)
+        table.cell(index, 3).text = row.measures
+        table.cell(index, 4).text = row.effects
+        if index == len(rows) or rows[index].element.item_id != row.element.item_id:
+            _merge_runs(table, 0, start, index, str(row.element.item))
+            start = index + 1
+    doc.add_paragraph()
+    doc.add_paragraph(_("Signature: ________________        Date: ____ year __ month __ day"))
+    doc.add_paragraph(
+        _("Approver's opinion and signature: ____________    Date: ____ year __ month __ day")
+    )
+    if report.approved_by:
+        doc.add_paragraph(
+            _("Approved in the system by %(who)s on %(date)s")
+            % {"who": report.approved_by, "date": timezone.localdate(report.approved_at)}
+        )
     return _bytes(doc)

@@ -14,7 +14,10 @@ from accounts.models import Role as R
 from engine import steps
 
 from . import duties as review_duties
+from . import personal
 from .models import (
+    PersonalReport,
+    PersonalStatus,
     ReportStatus,
     ReviewAssignment,
     ReviewRound,
@@ -186,5 +189,35 @@ class AssignmentFlow(steps.StepFlow):
                 who=lambda a: a.member.user,
                 when=lambda a: a.submitted_at is None,
             )
+        ],
+    )
+
+
+class PersonalReportFlow(steps.StepFlow):
+    table = steps.StepTable(
+        model=PersonalReport,
+        state_field="status",
+        process_title=_("Personal self-diagnosis report"),
+        summary=lambda report: report.title,
+        unit=lambda report: report.cycle.responsible_unit,
+        related=("cycle__responsible_unit", "cycle__period", "person"),
+        outcomes={
+            "submitted": _("Submitted"),
+            "approved": _("Approved"),
+            "returned": _("Returned to the author"),
+        },
+        steps=[
+            steps.Step(
+                state=PersonalStatus.DRAFT,
+                name="write",
+                title=_("Write and submit the personal self-diagnosis report"),
+                who=lambda report: report.person,
+            ),
+            steps.Step(
+                state=PersonalStatus.SUBMITTED,
+                name="approve",
+                title=_("Approve the personal self-diagnosis report"),
+                who=personal.approver,
+            ),
         ],
     )

@@ -25,7 +25,8 @@ from .selectors import authorable_units
 class ReportCreateForm(forms.Form):
     org_unit = forms.ModelChoiceField(label=_("Unit"), queryset=None)
     catalogue = forms.ModelChoiceField(
-        label=_("Catalogue"), queryset=Catalogue.objects.filter(status=Catalogue.Status.ACTIVE)
+        label=_("Catalogue"),
+        queryset=Catalogue.objects.filter(status=Catalogue.Status.ACTIVE, person_level=""),
     )
     level = forms.ChoiceField(label=_("Level"), choices=[("", "—"), *Level.choices], required=False)
     period = forms.CharField(label=_("Period"), max_length=20)
@@ -57,7 +58,9 @@ class RoundForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["catalogue"].queryset = Catalogue.objects.filter(status=Catalogue.Status.ACTIVE)
+        self.fields["catalogue"].queryset = Catalogue.objects.filter(
+            status=Catalogue.Status.ACTIVE, person_level=""
+        )
         days = settings.REVIEW_DISCLOSURE_DAYS
         earliest = earliest_review_start()
         start = self.fields["review_start"]

@@ -65,6 +65,19 @@ class Catalogue(models.Model):
         default=False,
         help_text=_("When set, experts also record findings per point and points count."),
     )
+    # A personal catalogue (teachers' or students' own yearly self-diagnosis, seed 001 教师/学生
+    # 层面) is chosen by its level; a unit catalogue leaves this empty.
+    person_level = models.CharField(
+        _("personal report level"),
+        max_length=10,
+        choices=[(Level.TEACHER, Level.TEACHER.label), (Level.STUDENT, Level.STUDENT.label)],
+        blank=True,
+        default="",
+        help_text=_(
+            "Teacher or student: the catalogue of the personal self-diagnosis reports of that "
+            "level (the newest active version is used). Empty: a unit catalogue."
+        ),
+    )
 
     class Meta:
         verbose_name = _("diagnostic catalogue")
@@ -681,3 +694,112 @@ class DocumentJob(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.year}"
+
+
+# ---------------------------------------------------------------- personal self-diagnosis
+
+
+class PersonalStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+
+
+class PersonalReport(ConcurrentTransitionMixin, models.Model):
+    """教师个人发展诊改报告 / 学生个人发展诊改报告 (seed 001 教师层面, 学生层面): a teacher or a
+    student reviews their year against their personal plan, row by row of a personal
+    catalogue; approved by their team leader (a teacher) or class adviser (a student), it is
+    the diagnosis of their own cycle."""
+
+    S = PersonalStatus
+
+    cycle = models.OneToOneField(
+        "monitoring.Cycle",
+        on_delete=models.PROTECT,
+        related_name="personal_report",
+        verbose_name=_("improvement cycle"),
+    )
+    catalogue = models.ForeignKey(
+        Catalogue, on_delete=models.PROTECT, related_name="+", verbose_name=_("catalogue")
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="personal_reports",
+        verbose_name=_("person"),
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    title = models.CharField(_("title"), max_length=200)
+    overview = models.TextField(_("summary of the year against the personal plan"), blank=True)
+    status = FSMField(_("status"), default=S.DRAFT, choices=S.choices, protected=True)
+    return_reason = models.CharField(_("reason for return"), max_length=500, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("personal self-diagnosis report")
+        verbose_name_plural = _("personal self-diagnosis reports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "level"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("review:personal_detail", args=[self.pk])
+
+    @property
+    def access_unit(self):
+        return self.cycle.responsible_unit
+
+    @fsm_log_by
+    @transition(field=status, source=S.DRAFT, target=S.SUBMITTED)
+    def submit(self, by=None):
+        self.submitted_at = timezone.now()
+        self.return_reason = ""
+
+    @fsm_log_by
+    @transition(field=status, source=S.SUBMITTED, target=S.DRAFT)
+    def return_to_author(self, by=None):
+        self.submitted_at = None
+
+    @fsm_log_by
+    @transition(field=status, source=S.SUBMITTED, target=S.APPROVED)
+    def approve(self, by=None):
+        self.approved_by = by
+        self.approved_at = timezone.now()
+
+
+class PersonalReportRow(models.Model):
+    """One element of the personal catalogue: the person's own diagnosis of it."""
+
+    report = models.ForeignKey(PersonalReport, on_delete=models.CASCADE, related_name="rows")
+    element = models.ForeignKey(CatalogueElement, on_delete=models.PROTECT, related_name="+")
+    achievements = models.TextField(_("target attainment and achievements"), blank=True)
+    problems = models.TextField(_("problems and causes"), blank=True)
+    measures = models.TextField(_("improvement measures"), blank=True)
+    effects = models.TextField(_("improvement effects"), blank=True)
+    measures_not_started = models.BooleanField(_("measures not started yet"), default=False)
+
+    class Meta:
+        verbose_name = _("personal report row")
+        verbose_name_plural = _("personal report rows")
+        ordering = ["element__item__order", "element__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "element"], name="review_personal_row_once")
+        ]
+
+    def __str__(self):
+        return f"{self.report} · {self.element}"

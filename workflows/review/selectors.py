@@ -72,7 +72,7 @@ def report_rows(report):
 
 
 def active_catalogues():
-    return Catalogue.objects.filter(status=Catalogue.Status.ACTIVE).annotate(
+    return Catalogue.objects.filter(status=Catalogue.Status.ACTIVE, person_level="").annotate(
         element_count=Count("elements")
     )
 

@@ -14,6 +14,12 @@ urlpatterns = [
         "reports/<int:pk>/evidence/<int:doc_pk>/", views.evidence_download, name="evidence_download"
     ),
     path("reports/<int:pk>/<slug:action>/", views.report_action, name="report_action"),
+    path("personal/", views.personal_list, name="personal_list"),
+    path("personal/start/<int:cycle_pk>/", views.personal_start, name="personal_start"),
+    path("personal/<int:pk>/", views.personal_detail, name="personal_detail"),
+    path("personal/<int:pk>/edit/", views.personal_edit, name="personal_edit"),
+    path("personal/<int:pk>/export.docx", views.personal_docx, name="personal_docx"),
+    path("personal/<int:pk>/<slug:action>/", views.personal_action, name="personal_action"),
     path("rounds/", views.round_list, name="round_list"),
     path("rounds/<int:pk>/", views.round_detail, name="round_detail"),
     path("rounds/<int:pk>/review-report.docx", views.round_docx, name="round_docx"),

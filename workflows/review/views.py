@@ -16,7 +16,7 @@ from engine import documents
 from engine.duties import DutyRefused
 
 from . import capabilities as caps
-from . import catalogues, exports, selectors, services
+from . import catalogues, exports, personal, selectors, services
 from . import duties as review_duties
 from . import evidence as evidence_registry
 from .conclusions import abnormal_below, required_for_effective
@@ -36,6 +36,7 @@ from .forms import (
 from .models import (
     Catalogue,
     DocumentJob,
+    PersonalStatus,
     ReportStatus,
     ReviewRound,
     RoundStatus,
@@ -749,3 +750,151 @@ def counter_settings(catalogue):
             "share": [catalogue.problems_share_num, catalogue.problems_share_den],
         }
     )
+
+
+# ---------------------------------------------------------------- personal reports
+
+
+def _personal_file_name(report):
+    return documents.file_name(
+        report.catalogue.name, str(report.person), report.cycle.period.code, ext="docx"
+    )
+
+
+@login_required
+def personal_list(request):
+    """The person's own cycles and reports; for approvers, what waits for them and the reports
+    of their people."""
+    user = request.user
+    cycles = list(personal.own_cycles(user)) if access.is_active_user(user) else []
+    visible = personal.visible_reports(user).exclude(person=user).order_by("-created_at")
+    waiting = [
+        r
+        for r in visible.filter(status=PersonalStatus.SUBMITTED)[:200]
+        if personal.may_approve(user, r)
+    ]
+    page = Paginator(visible, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/personal_list.html",
+        {"cycles": cycles, "waiting": waiting, "page": page, "reports": page},
+    )
+
+
+@login_required
+@require_POST
+def personal_start(request, cycle_pk):
+    from workflows.monitoring.models import Cycle
+
+    cycle = get_object_or_404(Cycle.objects.select_related("subject"), pk=cycle_pk)
+    if cycle.subject.subject_user_id != request.user.pk:
+        raise Http404
+    try:
+        report = personal.personal_report_create(actor=request.user, cycle=cycle)
+    except ValidationError as exc:
+        _messages_from(request, exc)
+        return redirect("review:personal_list")
+    return redirect("review:personal_edit", report.pk)
+
+
+@login_required
+def personal_detail(request, pk):
+    report = personal.get_report(request.user, pk)
+    user = request.user
+    eligible = personal.who_approves(report) if report.status == PersonalStatus.SUBMITTED else None
+    return render(
+        request,
+        "review/personal_detail.html",
+        {
+            "report": report,
+            "rows": report.rows.select_related("element__item"),
+            "can_edit": report.status == PersonalStatus.DRAFT and report.person_id == user.pk,
+            "can_approve": eligible is not None and any(p.pk == user.pk for p in eligible.people),
+            "approvers": eligible.people if eligible is not None else [],
+            "escalation": eligible.reason() if eligible is not None else "",
+        },
+    )
+
+
+@login_required
+def personal_edit(request, pk):
+    report = personal.get_report(request.user, pk)
+    if report.person_id != request.user.pk:
+        raise PermissionDenied
+    if report.status != PersonalStatus.DRAFT:
+        messages.info(request, _("Only a draft can be edited."))
+        return redirect("review:personal_detail", report.pk)
+    errors = {}
+    if request.method == "POST":
+        try:
+            personal.personal_report_save(
+                actor=request.user,
+                report=report,
+                overview=request.POST.get("overview", ""),
+                rows=_row_payload(request.POST, report),
+            )
+        except (ValidationError, TransitionError) as exc:
+            if request.headers.get("x-autosave"):
+                return JsonResponse({"code": "invalid", "errors": [str(exc)]}, status=400)
+            _messages_from(request, exc)
+        else:
+            if request.headers.get("x-autosave"):
+                return JsonResponse({"saved": True})
+            if request.POST.get("action") == "submit":
+                try:
+                    personal.personal_report_submit(actor=request.user, report=report)
+                except (ValidationError, TransitionError) as exc:
+                    errors = getattr(exc, "message_dict", {})
+                    messages.error(
+                        request,
+                        _("The report was saved but cannot be submitted yet: see the marked rows."),
+                    )
+                else:
+                    messages.success(request, _("Submitted for approval."))
+                    return redirect("review:personal_detail", report.pk)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("review:personal_edit", report.pk)
+        report.refresh_from_db()
+    rows = list(report.rows.select_related("element__item").prefetch_related("element__points"))
+    for row in rows:
+        row.errors = errors.get(str(row.element_id), [])
+    return render(
+        request,
+        "review/personal_edit.html",
+        {
+            "report": report,
+            "rows": rows,
+            "catalogue": report.catalogue,
+            "overview_errors": errors.get("overview", []),
+            "limits": counter_settings(report.catalogue),
+        },
+    )
+
+
+@login_required
+@require_POST
+def personal_action(request, pk, action):
+    report = personal.get_report(request.user, pk)
+    try:
+        if action == "approve":
+            personal.personal_report_approve(actor=request.user, report=report)
+        elif action == "return":
+            personal.personal_report_return(
+                actor=request.user, report=report, reason=request.POST.get("reason", "")
+            )
+        else:
+            raise Http404
+    except (ValidationError, TransitionError) as exc:
+        _messages_from(request, exc)
+    except DutyRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Done."))
+    return redirect("review:personal_detail", report.pk)
+
+
+@login_required
+def personal_docx(request, pk):
+    report = personal.get_report(request.user, pk)
+    return documents.download(exports.personal_docx(report), _personal_file_name(report))

@@ -269,7 +269,7 @@ def test_outcomes_export_for_the_hr_appraisal(cast, mon, chains, login):
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[2][0] == "层面"
     body = [r for r in rows[3:] if r[1] == "软件技术"]
-    assert body == [("专业", "软件技术", "软件技术", "目标", 1, 0, 1, 3, 1, None, None)]
+    assert body == [("专业", "软件技术", "软件技术", "目标", 1, 0, 1, 3, 1, None, None, None, None)]
     assert login(cast.student).get(
         f"/monitoring/overview/{mon.y2026.pk}/appraisal.xlsx"
     ).status_code in (403, 404)

@@ -232,7 +232,7 @@ def test_a_broken_workbook_is_a_form_error(cast):
     assert not Catalogue.objects.exists()
 
 
-def test_load_command_ships_the_three_catalogues(db):
+def test_load_command_ships_the_catalogues(db):
     from django.core.management import call_command
 
     call_command("review_load_catalogues", stdout=io.StringIO())
@@ -241,7 +241,18 @@ def test_load_command_ships_the_three_catalogues(db):
         Catalogue.objects.values_list("code", "elements__catalogue")
         .distinct()
         .values_list("code", flat=True)
-    ) == {"beijing-annex1", "beijing-annex2", "xiangyang-36"}
+    ) == {
+        "beijing-annex1",
+        "beijing-annex2",
+        "xiangyang-36",
+        "teacher-personal",
+        "student-personal",
+    }
+    # the personal catalogues are chosen by their level, never offered for a unit's report
+    assert set(Catalogue.objects.exclude(person_level="").values_list("code", "person_level")) == {
+        ("teacher-personal", "teacher"),
+        ("student-personal", "student"),
+    }
 
 
 def test_uploaded_document_is_linked_as_evidence(cast):

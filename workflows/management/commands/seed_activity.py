@@ -8,12 +8,14 @@ from workflows.monitoring import demo as monitoring_demo
 from workflows.observations import demo as observations_demo
 from workflows.plans import demo as plans_demo
 from workflows.review import demo as review_demo
+from workflows.review import personal_demo
 from workflows.statedata import demo as statedata_demo
 
 STEPS = [
     ("monitoring", monitoring_demo.seed),
     ("plans", plans_demo.seed_activity),
     ("review", review_demo.seed),
+    ("personal", personal_demo.seed),
     ("cases", cases_demo.seed),
     ("observations", observations_demo.seed),
     ("statedata", statedata_demo.seed),

@@ -17,3 +17,42 @@ def monitoring_nav(context):
         "can_approve": access.can(user, caps.READING_APPROVE),
         "can_configure": access.can(user, caps.CONFIGURE),
     }
+
+
+@register.inclusion_tag("monitoring/_cycle_decisions.html", takes_context=True)
+def cycle_decisions(context, cycle, links, stage):
+    """A large-loop stage's decisions on the cycle page (rewards, training, measures adopted),
+    with the form to propose one and the decide buttons for whoever the kind names."""
+    from engine import duties, steps
+    from workflows.monitoring import decisions
+
+    user = context["request"].user
+    rows = [d for d in links.get("decisions", []) if d.stage == stage]
+    if any(d.status == "proposed" for d in rows):
+        rules = duties.rules_for(decisions.PROCESS, "decide")
+        with steps.seats_remembered():
+            for d in rows:
+                d.cycle = cycle
+                seat = decisions.decider_seat(d) if d.status == "proposed" else None
+                d.can_decide = (
+                    seat is not None
+                    and steps.holds(user, seat.permission, seat.unit.pk)
+                    and duties.refusal(
+                        process_key=decisions.PROCESS,
+                        step="decide",
+                        actor=user,
+                        obj=d,
+                        rules=rules,
+                    )
+                    is None
+                )
+    kinds = []
+    if decisions.can_propose(user, cycle):
+        kinds = list(decisions.kinds_for(cycle).filter(stage=stage))
+    return {
+        "cycle": cycle,
+        "stage": stage,
+        "decisions": rows,
+        "kinds": kinds,
+        "csrf_token": context.get("csrf_token"),
+    }

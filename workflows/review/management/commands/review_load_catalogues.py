@@ -7,7 +7,8 @@ from workflows.review.models import Catalogue
 
 class Command(BaseCommand):
     help = (
-        "Load the shipped diagnostic catalogues (Beijing 附件1, Beijing 附件2, seed 004 skeleton)."
+        "Load the shipped diagnostic catalogues (Beijing 附件1, Beijing 附件2, seed 004 skeleton, "
+        "the teachers' and students' personal catalogues)."
     )
 
     def handle(self, *args, **options):

@@ -1,0 +1,108 @@
+"""The home page's personal spiral: a teacher's or a student's own cycle (its stage and what it
+lacks, linking to the cycle page), and a class adviser's students with their stages. Each card
+costs one query (the home page is a hot path)."""
+
+import pytest
+
+from accounts import access
+from accounts.models import Role
+from tests.factories import MembershipFactory, UserFactory
+from workflows.levels import Level
+from workflows.monitoring import cards, services
+from workflows.monitoring.models import Cycle, Stage
+from workflows.monitoring.stages import cycles_move
+
+pytestmark = pytest.mark.django_db
+
+
+def _cycle(cast, user, level, period, upto=()):
+    cycle = Cycle.objects.create(
+        subject=services.subject_for_user(user, level),
+        period=period,
+        level=level,
+        responsible_unit=cast.units.rj,
+    )
+    for to in upto:
+        cycles_move(Cycle.objects.filter(pk=cycle.pk), "advance", args=(to,))
+    return cycle
+
+
+def test_a_teachers_home_shows_the_stage_and_what_is_missing(
+    cast, mon, login, django_assert_num_queries
+):
+    cycle = _cycle(
+        cast,
+        cast.teacher,
+        Level.TEACHER,
+        mon.y2026,
+        ("standard", "plan", "implement", "monitor", "diagnose"),
+    )
+    home = login(cast.teacher).get("/").content.decode()
+    assert "我的诊改螺旋" in home
+    assert f'href="/monitoring/cycles/{cycle.pk}/"' in home
+    assert "诊断" in home and "请撰写个人诊改报告" in home
+    access.grants(cast.teacher)  # loaded once per request, shared by every card
+    with django_assert_num_queries(1):
+        (card,) = cards.own_cycle_cards(cast.teacher)
+    assert card.note == "请撰写个人诊改报告。"
+
+
+def test_the_note_follows_the_stage(cast, mon, login):
+    cycle = _cycle(cast, cast.teacher, Level.TEACHER, mon.y2026, ("standard", "plan"))
+    (card,) = cards.own_cycle_cards(cast.teacher)
+    assert card.note == "尚缺：教师个人发展规划"  # the plan stage's gate, not yet evidenced
+    assert cycle.get_absolute_url() == card.url
+    # nobody without a personal role gets the card, and it costs them nothing
+    assert cards.own_cycle_cards(cast.xx_leader) == []
+
+
+def test_a_class_adviser_sees_their_students_with_stages(
+    cast, mon, login, django_assert_num_queries
+):
+    adviser = UserFactory(username="adviser", full_name="钱老师")
+    MembershipFactory(user=adviser, org_unit=cast.units.rj, role=Role.CLASS_ADVISER)
+    _cycle(cast, cast.student, Level.STUDENT, mon.y2026, ("standard",))
+    other = UserFactory(username="s2", full_name="钱小红")
+    MembershipFactory(user=other, org_unit=cast.units.rj, role=Role.STUDENT)
+    _cycle(cast, other, Level.STUDENT, mon.y2026)
+    elsewhere = UserFactory(username="s3", full_name="孙小丽")
+    MembershipFactory(user=elsewhere, org_unit=cast.units.jdyt, role=Role.STUDENT)
+    Cycle.objects.create(
+        subject=services.subject_for_user(elsewhere, Level.STUDENT),
+        period=mon.y2026,
+        level=Level.STUDENT,
+        responsible_unit=cast.units.jdyt,
+    )
+    home = login(adviser).get("/").content.decode()
+    assert "我的学生的诊改螺旋" in home
+    assert "郑小明" in home and "钱小红" in home and "孙小丽" not in home
+    access.grants(adviser)
+    with django_assert_num_queries(1):
+        (card,) = cards.adviser_cards(adviser)
+    assert card.count == 2
+    assert sorted((name, stage) for name, stage, _url in card.rows) == [
+        (f"郑小明 · {mon.y2026.name}", str(Stage.STANDARD.label)),
+        (f"钱小红 · {mon.y2026.name}", str(Stage.TARGET.label)),
+    ]
+
+
+def test_the_card_shows_the_yearly_turn_before_a_terms(cast, mon, login):
+    import datetime
+
+    from workflows.monitoring.models import PeriodKind
+
+    from .factories import PeriodFactory
+
+    year = _cycle(cast, cast.teacher, Level.TEACHER, mon.y2026, ("standard",))
+    term = PeriodFactory(
+        code="2026-1",
+        name="2026-2027学年第1学期",
+        kind=PeriodKind.TERM,
+        end=datetime.date(2027, 1, 17),
+    )
+    _cycle(cast, cast.teacher, Level.TEACHER, term)
+    (card,) = cards.own_cycle_cards(cast.teacher)
+    assert card.url == year.get_absolute_url()
+    # and the personal report is written on the yearly cycle only
+    page = login(cast.teacher).get("/review/personal/").content.decode()
+    assert page.count("撰写我的个人诊改报告") == 1
