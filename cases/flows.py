@@ -420,6 +420,20 @@ class CaseFlow(flow.Flow):
     def inbox_object(self, process):
         return process.case
 
+    # what engine.holders and engine.delegation ask of a flow that is not a step table
+    def duty_refusal(self, task, user):
+        from . import duties
+
+        case = _case_of(task)
+        return duties.refusal(user, case, NODE_ACTIONS[task.flow_task.name][0])
+
+    def task_unit_id(self, task):
+        """The unit a task is about, for 转办: the responsible unit's steps are its own."""
+        case = _case_of(task)
+        if task.flow_task.name in UNIT_NODES and case.responsible_unit_id:
+            return case.responsible_unit_id
+        return case.accepting_unit_id
+
     def inbox_unit(self, case, task):
         return case.accepting_unit
 
@@ -470,6 +484,11 @@ class CaseFlow(flow.Flow):
         from .views import task_page
 
         return task_page(request, **kwargs)
+
+
+def _case_of(task) -> Case:
+    process = task.process
+    return process.case if isinstance(process, CaseProcess) else process.coerced.case
 
 
 def start(case: Case) -> CaseProcess:

@@ -93,12 +93,14 @@ class ReportFlow(steps.StepFlow):
                 name="approve",
                 title=_("Approve the self-diagnosis report"),
                 who=_head_or_above("approve"),
+                duty=(review_duties.PROCESS, "approve"),
             ),
             steps.Step(
                 state=ReportStatus.APPROVED,
                 name="forward",
                 title=_("Forward the report to the quality office"),
                 who=_forwarder,
+                duty=(review_duties.PROCESS, "forward"),
             ),
             steps.Step(
                 state=ReportStatus.FORWARDED,
@@ -154,6 +156,8 @@ class RoundFlow(steps.StepFlow):
                 name="conclude",
                 title=_("Sign the panel's conclusions"),
                 who=_chair,
+                # the chair declared no conflict of interest: nobody else signs for them
+                personal=True,
             ),
         ],
     )
@@ -185,6 +189,8 @@ class AssignmentFlow(steps.StepFlow):
                 title=_("Review the report and submit the findings"),
                 who=lambda a: a.member.user,
                 when=lambda a: a.submitted_at is None,
+                # the expert's own review (declared free of conflicts): no 转办, no 代理
+                personal=True,
             )
         ],
     )
