@@ -84,6 +84,9 @@ def held_case_ids(user) -> list[int]:
 
 # the reporter's own acts: never done for them by whoever holds a task
 _PERSONAL = frozenset({"withdraw", "rate"})
+# what holding a task lets one do: its own step and that step's other outcome, never the
+# body's other decisions on the same page (transfer, escalate, determine)
+HELD_ACTIONS = {"accept": ("accept", "refuse")}
 
 
 def held_actions(user, case: Case) -> set[str]:
@@ -97,8 +100,13 @@ def held_actions(user, case: Case) -> set[str]:
 
         found = set()
         for task in holders.open_tasks(case):
-            if task.flow_task.name in NODE_ACTIONS and holders.acting_for(user, task):
-                found |= set(NODE_ACTIONS[task.flow_task.name]) - _PERSONAL
+            name = task.flow_task.name
+            # the reporter's rating task is theirs alone: holding it gives nothing more
+            reporters = task.owner_id is not None and task.owner_id == case.reporter_id
+            if name not in NODE_ACTIONS or reporters:
+                continue
+            if holders.acting_for(user, task):
+                found |= set(HELD_ACTIONS.get(name, NODE_ACTIONS[name][:1])) - _PERSONAL
         cache[user.pk] = found
     return cache[user.pk]
 
@@ -115,6 +123,19 @@ def is_responsible(user, case: Case) -> bool:
         case.responsible_unit_id is not None
         and case.status in RESPONSIBLE_STATES
         and access.can(user, CaseCap.RECTIFY, case.responsible_unit)
+    )
+
+
+def receives(user, case: Case) -> bool:
+    """The receiving unit's people sign a notice's receipt (回执): a role that acts for the
+    responsible unit held in it or in a unit below it, not the department that issued the
+    notice above it."""
+    if not is_responsible(user, case):
+        return False
+    path = case.responsible_unit.path
+    return any(
+        g.unit_path.startswith(path) and CaseCap.RECTIFY in access.ROLE_CAPS.get(g.role, ())
+        for g in access.grants(user)
     )
 
 
@@ -143,7 +164,7 @@ ACTIONS = {
     "determine": is_accepting_body,
     "approve": lambda u, c: c.needs_committee and access.can(u, CaseCap.COMMITTEE, c),
     "issue_notice": is_accepting_body,
-    "receipt": is_responsible,
+    "receipt": receives,
     "rectification_report": is_responsible,
     "verify": is_accepting_body,
     "feedback": is_accepting_body,

@@ -420,6 +420,26 @@ class CaseFlow(flow.Flow):
     def inbox_object(self, process):
         return process.case
 
+    # the engine deadlines that time the case's tasks (on the case, and on its open notices)
+    deadline_kinds = ("case.acceptance", "case.investigation", "notice.rectification")
+
+    def deadline_objects(self, cases) -> dict:
+        """The open notices of `cases` (their rectification deadline times the unit's steps),
+        in one query (engine.selectors.task_rows)."""
+        from django.contrib.contenttypes.models import ContentType
+
+        found = {}
+        if not cases:
+            return found
+        ct = ContentType.objects.get_for_model(Case).pk
+        notices = Notice.objects.filter(
+            case__in=cases,
+            status__in=(Notice.Status.ISSUED, Notice.Status.RECEIVED, Notice.Status.RETURNED),
+        )
+        for notice in notices:
+            found.setdefault((ct, str(notice.case_id)), []).append(notice)
+        return found
+
     # what engine.holders and engine.delegation ask of a flow that is not a step table
     def duty_refusal(self, task, user):
         from . import duties

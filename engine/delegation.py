@@ -142,8 +142,9 @@ def reassign_unit_ids(user) -> set[str]:
 
 def is_personal(task) -> bool:
     """A step that is the named person's own act (engine.steps.Step.personal)."""
-    step = getattr(task.flow_task, "step", None)
-    return bool(step is not None and step.personal)
+    from .steps import StepTask
+
+    return isinstance(task.flow_task, StepTask) and task.flow_task.step.personal
 
 
 def personal_nodes() -> list:

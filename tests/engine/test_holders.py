@@ -23,14 +23,13 @@ from tests.cases.factories import file_case
 from tests.engine.test_delegation import plan_task
 from tests.engine.test_steps import inbox_rows, supervise
 from tests.factories import UserFactory
-from tests.workflows.monitoring.conftest import approved, mon  # noqa: F401 (fixtures)
 from tests.workflows.review.factories import filled_report, forwarded_report, shipped_catalogue
 from workflows.monitoring import services as monitoring
 from workflows.monitoring.flows import ImprovementFlow, ReadingFlow, WarningFlow
 from workflows.monitoring.models import Reading, Warning
 from workflows.plans.task_flows import PlanTaskFlow
 from workflows.review import services as review
-from workflows.review.flows import AssignmentFlow, RoundFlow
+from workflows.review.flows import AssignmentFlow, ConclusionFlow, RoundFlow
 from workflows.review.flows import ReportFlow as SelfDiagnosisFlow
 from workflows.review.models import ReviewAssignment
 
@@ -149,10 +148,13 @@ SCENARIOS = {
 }
 # the expert's own review: never handed on (test below)
 PERSONAL = {AssignmentFlow}
+# a unit's improvement period after a review: nothing to click, the next review ends it
+# (tests/engine/test_one_list.py walks it, 转办 included)
+WAITING = {ConclusionFlow}
 
 
 def test_every_registered_step_table_is_walked():
-    assert set(steps.REGISTRY.values()) == (set(SCENARIOS) | PERSONAL) - {CaseFlow}
+    assert set(steps.REGISTRY.values()) == (set(SCENARIOS) | PERSONAL | WAITING) - {CaseFlow}
 
 
 def _status(obj):
@@ -313,3 +315,41 @@ def test_a_reading_reassigned_shows_on_the_new_approvers_approvals_page(
     page = client.get(reverse("monitoring:approvals"))
     assert [r.pk for r in page.context["page"]] == [reading.pk]
     assert fresh(reading).status == Reading.objects.get(pk=reading.pk).status == "pending"
+
+
+def test_a_deputys_inbox_shows_the_absent_persons_case_and_committee_tasks(cast, client):
+    """The case pools (the accepting body's tasks) and the committee's votes of the person away
+    reach the deputy's inbox, marked as theirs; the vote stays the member's own: the deputy
+    reads what it decides and cannot cast it."""
+    from tests.workflows.plans.factories import in_force_plan
+    from workflows.plans.models import ChangeRequest
+
+    case = file_case(cast.teacher, cast.units.rj)
+    plan = in_force_plan(cast)
+    client.force_login(cast.quality_officer)
+    client.post(
+        reverse("plans:change_create", args=["plan", plan.pk]),
+        {
+            "change-summary": "延长规划期限",
+            "change-reason": "与学院五年规划对齐",
+            "title": plan.title,
+            "kind": plan.kind,
+            "start_year": plan.start_year,
+            "end_year": plan.end_year + 1,
+        },
+    )
+    change = ChangeRequest.objects.get()
+    deputy = _person(cast.units.xx, "代理教师")
+    assert not [r for r in inbox_rows(client, deputy) if r.obj in (case, change)]
+    _away(cast.xx_leader, deputy)
+    _away(cast.committee_member, deputy)
+    rows = {r.obj: r for r in inbox_rows(client, deputy)}
+    assert rows[case].on_behalf == cast.xx_leader
+    assert rows[change].on_behalf == cast.committee_member
+    page = client.get(rows[change].url)
+    assert page.status_code == 200
+    assert 'id="deputy-note"' in page.content.decode() and page.context["rows"]
+    assert client.post(rows[change].url, {"decision": "approve"}).status_code == 403
+    # the members themselves still have them
+    assert [r for r in inbox_rows(client, cast.committee_member) if r.obj == change]
+    assert [r for r in inbox_rows(client, cast.xx_leader) if r.obj == case]

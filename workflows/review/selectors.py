@@ -54,7 +54,10 @@ def visible_reports(user):
         member__user=user, report__published_at__isnull=False
     ).values("report_id")
     # and the reports whose open step the user holds (转办, 代理: engine.holders)
-    held = Q(pk__in=holders.held_pks(user, SelfDiagnosisReport))
+    improving = ReviewConclusion.objects.filter(pk__in=holders.held_pks(user, ReviewConclusion))
+    held = Q(pk__in=holders.held_pks(user, SelfDiagnosisReport)) | Q(
+        pk__in=improving.values("report_id")
+    )
     return SelfDiagnosisReport.objects.filter(
         _either(
             access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__"),

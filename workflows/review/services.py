@@ -992,15 +992,19 @@ def _track_improvement(conclusion):
     )
     for earlier in previous:
         deadlines.deadline_complete(obj=earlier, kind=IMPROVEMENT_DEADLINE)
+        # its step in the one inbox ends with it (workflows.review.flows.ConclusionFlow)
+        steps.advance(earlier, actor=None, outcome="superseded")
     if conclusion.improvement_due is None:
         return None
     due_at = timezone.make_aware(datetime.combine(conclusion.improvement_due, time(23, 59)))
-    return deadlines.deadline_start(
+    deadline = deadlines.deadline_start(
         obj=conclusion,
         kind=IMPROVEMENT_DEADLINE,
         owner_unit=conclusion.org_unit,
         due_at=due_at,
     )
+    steps.advance(conclusion)
+    return deadline
 
 
 def _apply_sanctions(conclusion):
