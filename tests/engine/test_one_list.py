@@ -27,8 +27,8 @@ def test_every_deadline_kind_times_a_step_of_the_one_inbox():
     assert set(deadlines._kind_labels) <= timed
 
 
-def _concluded(cast, period, name):
-    report = forwarded_report(cast, period=period)
+def _concluded(cast, period, name, catalogue=None):
+    report = forwarded_report(cast, period=period, catalogue=catalogue)
     round_, chair = round_in_review(cast, [report], name=name)
     assignment = ReviewAssignment.objects.get(member=chair, report=report)
     record_findings(cast.expert, assignment, matching=0)
@@ -54,7 +54,7 @@ def test_a_conclusion_to_improve_waits_in_the_heads_inbox_until_the_next_one(cas
     rows = [r for r in inbox_rows(client, person) if r.obj == conclusion]
     assert len(rows) == 1 and client.get(rows[0].url).status_code == 200
 
-    later = _concluded(cast, "2027", "2027 复核")
+    later = _concluded(cast, "2027", "2027 复核", catalogue=conclusion.report.catalogue)
     assert [r for r in inbox_rows(client, cast.software_lead) if r.obj == later]
     assert not [r for r in inbox_rows(client, person) if r.obj == conclusion]
     assert not holders.open_tasks(conclusion)
