@@ -59,3 +59,16 @@ def test_a_conclusion_to_improve_waits_in_the_heads_inbox_until_the_next_one(cas
     assert not [r for r in inbox_rows(client, person) if r.obj == conclusion]
     assert not holders.open_tasks(conclusion)
     assert steps.flow_for(conclusion) is ConclusionFlow
+
+
+def test_a_case_waiting_for_its_unit_is_due_when_its_notice_is(cast, client):
+    """The rectification deadline is the notice's: the unit's case row in the inbox shows it
+    (it used to show only in the deadline list)."""
+    from cases.models import Status as S
+    from tests.cases.factories import advance, file_case
+
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.RECTIFYING)
+    notice = case.notices.get()
+    deadline = deadlines.Deadline.objects.get(kind="notice.rectification", object_id=str(notice.pk))
+    rows = [r for r in inbox_rows(client, cast.software_lead) if r.obj == case]
+    assert len(rows) == 1 and rows[0].due == deadline.due_at
