@@ -53,7 +53,62 @@ def visible_cases(user):
         q |= ordinary & Q(needs_committee=True)
     if CaseCap.OVERSEE in caps:
         q |= ordinary & Q(kind=Case.Kind.COMPLAINT)
+    held = held_case_ids(user)
+    if held:
+        q |= Q(pk__in=held)
     return Case.objects.filter(q)
+
+
+def held_case_ids(user) -> list[int]:
+    """The cases whose open task `user` holds without a role of their own: reassigned to them
+    (转办) or of someone they deputise for (代理): engine.holders. Kept on the user object."""
+    if not hasattr(user, "_held_case_ids"):
+        from viewflow.workflow.status import PROCESS
+
+        from engine import holders
+
+        from .flows import CaseFlow
+
+        user._held_case_ids = sorted(
+            set(
+                CaseFlow.task_class.objects.filter(
+                    holders.held_q(user),
+                    flow_task_type="HUMAN",
+                    process__status=PROCESS.NEW,
+                    process__caseprocess__isnull=False,
+                ).values_list("process__caseprocess__case_id", flat=True)
+            )
+        )
+    return user._held_case_ids
+
+
+# the reporter's own acts: never done for them by whoever holds a task
+_PERSONAL = frozenset({"withdraw", "rate"})
+# what holding a task lets one do: its own step and that step's other outcome, never the
+# body's other decisions on the same page (transfer, escalate, determine)
+HELD_ACTIONS = {"accept": ("accept", "refuse")}
+
+
+def held_actions(user, case: Case) -> set[str]:
+    """The actions of the case's open task that `user` holds (engine.holders: named to them by
+    转办, or a deputy's), kept on the case object for the request."""
+    cache = case.__dict__.setdefault("_held_actions", {})
+    if user.pk not in cache:
+        from engine import holders
+
+        from .flows import NODE_ACTIONS
+
+        found = set()
+        for task in holders.open_tasks(case):
+            name = task.flow_task.name
+            # the reporter's rating task is theirs alone: holding it gives nothing more
+            reporters = task.owner_id is not None and task.owner_id == case.reporter_id
+            if name not in NODE_ACTIONS or reporters:
+                continue
+            if holders.acting_for(user, task):
+                found |= set(HELD_ACTIONS.get(name, NODE_ACTIONS[name][:1])) - _PERSONAL
+        cache[user.pk] = found
+    return cache[user.pk]
 
 
 def is_accepting_body(user, case: Case) -> bool:
@@ -68,6 +123,19 @@ def is_responsible(user, case: Case) -> bool:
         case.responsible_unit_id is not None
         and case.status in RESPONSIBLE_STATES
         and access.can(user, CaseCap.RECTIFY, case.responsible_unit)
+    )
+
+
+def receives(user, case: Case) -> bool:
+    """The receiving unit's people sign a notice's receipt (回执): a role that acts for the
+    responsible unit held in it or in a unit below it, not the department that issued the
+    notice above it."""
+    if not is_responsible(user, case):
+        return False
+    path = case.responsible_unit.path
+    return any(
+        g.unit_path.startswith(path) and CaseCap.RECTIFY in access.ROLE_CAPS.get(g.role, ())
+        for g in access.grants(user)
     )
 
 
@@ -96,7 +164,7 @@ ACTIONS = {
     "determine": is_accepting_body,
     "approve": lambda u, c: c.needs_committee and access.can(u, CaseCap.COMMITTEE, c),
     "issue_notice": is_accepting_body,
-    "receipt": is_responsible,
+    "receipt": receives,
     "rectification_report": is_responsible,
     "verify": is_accepting_body,
     "feedback": is_accepting_body,
@@ -117,7 +185,10 @@ def may(user, case: Case, action: str) -> bool:
         return False
     if check(user, case):
         return duties.refusal(user, case, action) is None
-    return escalated_to(user, case, action)
+    if escalated_to(user, case, action):
+        return True
+    # whoever holds the open task (转办, 代理) does its step, as the rules allow
+    return action in held_actions(user, case) and duties.refusal(user, case, action) is None
 
 
 def escalated_to(user, case: Case, action: str) -> bool:
@@ -132,7 +203,9 @@ def escalated_to(user, case: Case, action: str) -> bool:
 def require(user, case: Case, action: str) -> None:
     if may(user, case, action):
         return
-    if access.is_active_user(user) and ACTIONS[action](user, case):
+    if access.is_active_user(user) and (
+        ACTIONS[action](user, case) or action in held_actions(user, case)
+    ):
         rule = duties.refusal(user, case, action)
         if rule is not None:
             raise DutyRefused(rule)

@@ -420,6 +420,40 @@ class CaseFlow(flow.Flow):
     def inbox_object(self, process):
         return process.case
 
+    # the engine deadlines that time the case's tasks (on the case, and on its open notices)
+    deadline_kinds = ("case.acceptance", "case.investigation", "notice.rectification")
+
+    def deadline_objects(self, cases) -> dict:
+        """The open notices of `cases` (their rectification deadline times the unit's steps),
+        in one query (engine.selectors.task_rows)."""
+        from django.contrib.contenttypes.models import ContentType
+
+        found = {}
+        if not cases:
+            return found
+        ct = ContentType.objects.get_for_model(Case).pk
+        notices = Notice.objects.filter(
+            case__in=cases,
+            status__in=(Notice.Status.ISSUED, Notice.Status.RECEIVED, Notice.Status.RETURNED),
+        )
+        for notice in notices:
+            found.setdefault((ct, str(notice.case_id)), []).append(notice)
+        return found
+
+    # what engine.holders and engine.delegation ask of a flow that is not a step table
+    def duty_refusal(self, task, user):
+        from . import duties
+
+        case = _case_of(task)
+        return duties.refusal(user, case, NODE_ACTIONS[task.flow_task.name][0])
+
+    def task_unit_id(self, task):
+        """The unit a task is about, for 转办: the responsible unit's steps are its own."""
+        case = _case_of(task)
+        if task.flow_task.name in UNIT_NODES and case.responsible_unit_id:
+            return case.responsible_unit_id
+        return case.accepting_unit_id
+
     def inbox_unit(self, case, task):
         return case.accepting_unit
 
@@ -470,6 +504,11 @@ class CaseFlow(flow.Flow):
         from .views import task_page
 
         return task_page(request, **kwargs)
+
+
+def _case_of(task) -> Case:
+    process = task.process
+    return process.case if isinstance(process, CaseProcess) else process.coerced.case
 
 
 def start(case: Case) -> CaseProcess:

@@ -115,6 +115,17 @@ def case_task(process_pk, task_pk):
     return task
 
 
+def _receiving_unit_ids(user) -> list[int]:
+    """The units whose notices `user` signs for (cases.access.receives): those a role acting
+    for a responsible unit sits in, and the units above them up to where it reaches."""
+    paths = set()
+    for g in accounts_access.grants(user):
+        if CaseCap.RECTIFY in accounts_access.ROLE_CAPS.get(g.role, ()):
+            paths |= {g.unit_path[:n] for n in range(OrgUnit.steplen, len(g.unit_path) + 1)}
+    rectify = OrgUnit.objects.filter(accounts_access.unit_filter(user, CaseCap.RECTIFY))
+    return list(rectify.filter(path__in=sorted(paths)).values_list("pk", flat=True))
+
+
 def inbox_cases(user):
     """Cases whose open CaseFlow task waits for the user, each with that task (`task_id`,
     `task_node`, `task_process_id`): one query on the case table (after a few small lookups
@@ -157,9 +168,15 @@ def inbox_cases(user):
         q |= Q(pk__in=assigned) & node_q(["findings"])
     if CaseCap.RECTIFY in caps:
         units = OrgUnit.objects.filter(accounts_access.unit_filter(user, CaseCap.RECTIFY))
-        q |= Q(responsible_unit_id__in=list(units.values_list("pk", flat=True))) & node_q(
-            UNIT_NODES
+        # a notice's receipt (回执) is the receiving unit's own (access.receives): the units
+        # above it see its rectification step, not the receipt
+        issued = Q(Exists(Notice.objects.filter(case=OuterRef("pk"), status=Notice.Status.ISSUED)))
+        q |= (
+            Q(responsible_unit_id__in=list(units.values_list("pk", flat=True)))
+            & node_q(UNIT_NODES)
+            & ~issued
         )
+        q |= Q(responsible_unit_id__in=_receiving_unit_ids(user)) & node_q(UNIT_NODES)
     task = Task.objects.filter(process__caseprocess__case=OuterRef("pk"), status__in=OPEN).order_by(
         "pk"
     )

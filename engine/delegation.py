@@ -4,8 +4,9 @@
   person holding a membership in a unit of that subtree (engine.services.task_reassign).
 - A person away (出差/请假, engine.models.Absence) names a deputy; while the absence runs, the
   deputy's inbox also lists the absent person's tasks: the ones named to them and the ones of
-  the seats they hold (`deputised_q`, a pool of engine.selectors.inbox_tasks). Deadlines keep
-  running: the absence pauses nothing.
+  the seats they hold and the flows' pools as they are for them (a case's accepting body, a
+  committee's vote: `deputised_q`, a pool of engine.selectors.inbox_tasks), and may do them
+  (engine.holders). Deadlines keep running: the absence pauses nothing.
 """
 
 from __future__ import annotations
@@ -47,21 +48,48 @@ def absent_for(user, today=None) -> list:
     return people
 
 
+def pools_q(person) -> Q:
+    """The flows' pools (engine.selectors.POOLS) as they are for `person`, this one excepted."""
+    from .selectors import POOLS
+
+    q = Q(pk__in=[])
+    for pool in POOLS:
+        if pool is deputised_q:
+            continue
+        pooled = pool(person)
+        if isinstance(pooled, Q):
+            q |= pooled
+        elif pooled:
+            q |= Q(pk__in=list(pooled))
+    return q
+
+
 def deputised_q(user) -> Q:
-    """Open tasks of the people `user` deputises for today: named to them, or of a seat they
-    hold and nobody has claimed (registered as an inbox pool)."""
+    """Open tasks of the people `user` deputises for today: named to them (their personal
+    steps excepted), of a seat they hold and nobody has claimed, and the flows' pools as they
+    are for them (a case's accepting body, a committee's vote). Registered as an inbox pool."""
+    from .holders import deputising
     from .selectors import _seat_q
 
     q = Q(pk__in=[])
     if not access.is_active_user(user):
         return q
-    for person in absent_for(user):
-        q |= Q(owner=person, status__in=(STATUS.ASSIGNED, STATUS.STARTED)) | _seat_q(person)
+    people = absent_for(user)
+    if not people:
+        return q
+    # a deputy's deputy is not followed (one level, no loop)
+    with deputising() as first:
+        if not first:
+            return q
+        for person in people:
+            named = Q(owner=person, status__in=(STATUS.ASSIGNED, STATUS.STARTED))
+            q |= (named & ~Q(flow_task__in=personal_nodes())) | _seat_q(person) | pools_q(person)
     return q
 
 
-def on_behalf_of(user, task):
-    """The absent person a task in `user`'s inbox is there for, or None (it is their own)."""
+def on_behalf_of(user, task, pooled=None):
+    """The absent person a task in `user`'s inbox is there for, or None (it is their own).
+    `pooled`: {task id: person} for tasks of the absent people's pools (annotate_rows)."""
     from .steps import holds
 
     if task.owner_id == user.pk:
@@ -72,7 +100,34 @@ def on_behalf_of(user, task):
     for person in absent_for(user):
         if task.owner_id == person.pk or (task.owner_id is None and holds(person, seat, unit)):
             return person
-    return None
+    return (pooled or {}).get(task.pk)
+
+
+def _pooled_for_others(user, rows) -> dict:
+    """{task id: absent person} for the rows named to nobody and held by no seat that are in an
+    absent person's pool and not in `user`'s own: a few queries per absent person, whatever
+    the number of rows."""
+    from viewflow.workflow.models import Task
+
+    from .holders import deputising
+    from .steps import SEAT_PREFIX
+
+    people = absent_for(user)
+    ids = [
+        r.pk
+        for r in rows
+        if r.owner_id is None and not (r.owner_permission or "").startswith(SEAT_PREFIX)
+    ]
+    if not people or not ids:
+        return {}
+    own = set(Task.objects.filter(pools_q(user), pk__in=ids).values_list("pk", flat=True))
+    found = {}
+    with deputising():
+        for person in people:
+            for pk in Task.objects.filter(pools_q(person), pk__in=ids).values_list("pk", flat=True):
+                if pk not in own:
+                    found.setdefault(pk, person)
+    return found
 
 
 def reassign_unit_ids(user) -> set[str]:
@@ -85,15 +140,43 @@ def reassign_unit_ids(user) -> set[str]:
     return user._reassign_units
 
 
-def may_reassign(user, task) -> bool:
+def is_personal(task) -> bool:
+    """A step that is the named person's own act (engine.steps.Step.personal)."""
     from .steps import StepTask
 
-    return (
-        task.status in REASSIGNABLE
-        and isinstance(task.flow_task, StepTask)
-        and task.owner_permission_obj_pk is not None
-        and str(task.owner_permission_obj_pk) in reassign_unit_ids(user)
-    )
+    return isinstance(task.flow_task, StepTask) and task.flow_task.step.personal
+
+
+def personal_nodes() -> list:
+    """The nodes of every personal step (a deputy's inbox leaves them out)."""
+    from .steps import REGISTRY
+
+    return [
+        getattr(flow_class, step.name)
+        for flow_class in REGISTRY.values()
+        for step in flow_class.table.steps
+        if step.personal
+    ]
+
+
+def task_unit_id(task):
+    """The unit a task is about: a step table's seat or object unit, else the flow's answer
+    (`task_unit_id(task)`, cases.flows.CaseFlow); None: nobody's subtree holds it."""
+    from .steps import StepTask
+
+    if task.flow_task is None:
+        return None
+    if isinstance(task.flow_task, StepTask):
+        return task.owner_permission_obj_pk
+    hook = getattr(task.flow_task.flow_class.instance, "task_unit_id", None)
+    return hook(task) if hook is not None else None
+
+
+def may_reassign(user, task) -> bool:
+    if task.status not in REASSIGNABLE or is_personal(task):
+        return False
+    unit = task_unit_id(task)
+    return unit is not None and str(unit) in reassign_unit_ids(user)
 
 
 def reassign_candidates(user):
@@ -116,8 +199,9 @@ def reassign_candidates(user):
 def annotate_rows(user, rows) -> None:
     """Mark inbox rows (engine.selectors.task_rows) with `on_behalf` (the absent person) and
     `may_reassign`, without a query per row."""
+    pooled = _pooled_for_others(user, rows)
     for row in rows:
-        row.on_behalf = on_behalf_of(user, row)
+        row.on_behalf = on_behalf_of(user, row, pooled)
         row.may_reassign = may_reassign(user, row)
 
 

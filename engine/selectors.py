@@ -130,13 +130,14 @@ def task_rows(tasks) -> list:
     """Tasks ready to list, in a number of queries that does not grow with the rows: for each
     task `title` (the step), `about` (the object, from the flow's summary), `unit`, `due`,
     `days_left`, `overdue`, `url` and `process_title`.
+    A flow whose tasks are also timed by other objects' deadlines answers
+    `deadline_objects(objs)`: {(content type id, object id): [objects]}, in one query.
 
     Each flow's processes are read in one query with the relations its summary names
     (`summary_related`; step flows: their objects per table, with the table's `related`); the
     flow tells what a task is about with `inbox_object(process)`, its unit with
     `inbox_unit(obj, task)` and its link with `task_url(task)`. Due dates come from the objects'
     open engine deadlines (the step's `deadline_kind`, else the earliest), in one query."""
-    from django.contrib.contenttypes.models import ContentType
     from django.contrib.contenttypes.prefetch import GenericPrefetch
 
     from .steps import SEAT_PREFIX, StepFlow
@@ -187,18 +188,36 @@ def task_rows(tasks) -> list:
             task.process_title = flow_class.process_title
             if task.obj is not None:
                 objects.append(task.obj)
-    due = _open_deadlines(objects)
+    # objects whose deadlines also time a flow's tasks (a case's notices: `deadline_objects`)
+    more = {}
+    for flow_class, group in by_flow.items():
+        hook = getattr(flow_class.instance, "deadline_objects", None)
+        if hook is not None:
+            more.update(hook([t.obj for t in group if t.obj is not None]))
+    due = _open_deadlines(objects + [o for found in more.values() for o in found])
+
+    def live(obj) -> dict:
+        found = dict(due.get(_key(obj), {}))
+        for other in more.get(_key(obj), ()):
+            for kind, deadline in due.get(_key(other), {}).items():
+                found.setdefault(kind, deadline)
+        return found
+
     now = timezone.now()
     with calendar.batch():
         for task in rows:
             task.due = None
             if task.obj is not None:
-                ct = ContentType.objects.get_for_model(task.obj)
-                task.due = _due(task, task.obj, due.get((ct.pk, str(task.obj.pk)), {}))
+                task.due = _due(task, task.obj, live(task.obj))
             task.days_left = calendar.working_days_left(task.due, now) if task.due else None
             task.overdue = task.due is not None and task.due < now
             task.overdue_days = max(-(task.days_left or 0), 0)
     return rows
+
+
+def _key(obj) -> tuple:
+    """(content type id, object id as text), as engine Deadlines name their object."""
+    return (ContentType.objects.get_for_model(obj).pk, str(obj.pk))
 
 
 def _due(task, obj, live: dict):
@@ -247,38 +266,6 @@ def led_units(user):
     for path in paths:
         q |= Q(path__startswith=path)
     return OrgUnit.objects.filter(q)
-
-
-def inbox_items(user, limit: int = 50) -> list[dict]:
-    """The user's open deadlines, overdue and due-soon first, with working days left."""
-    if not access.is_active_user(user):
-        return []
-    rows = (
-        Deadline.objects.filter(
-            Q(owner_user=user) | Q(owner_user__isnull=True, owner_unit__in=led_units(user)),
-            status=Deadline.Status.OPEN,
-        )
-        .select_related("content_type", "owner_unit")
-        .prefetch_related("obj")
-        .order_by("due_at")[:limit]
-    )
-    now = timezone.now()
-    items = []
-    for deadline in rows:
-        obj = deadline.obj
-        days_left = calendar.working_days_left(deadline.due_at, now)
-        items.append(
-            {
-                "deadline": deadline,
-                "obj": obj,
-                "url": obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "",
-                "label": deadline.label,
-                "days_left": days_left,
-                "overdue_days": max(-days_left, 0),
-                "overdue": deadline.due_at < now,
-            }
-        )
-    return items
 
 
 def unread_count(user) -> int:

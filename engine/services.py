@@ -105,7 +105,7 @@ def task_reassign(*, actor, task, to_user, reason: str):
     from viewflow.workflow.models import Task
     from viewflow.workflow.status import STATUS
 
-    from . import delegation, notifications
+    from . import delegation, holders, notifications
 
     if not access.is_active_user(actor):
         raise PermissionDenied
@@ -119,6 +119,15 @@ def task_reassign(*, actor, task, to_user, reason: str):
     if not delegation.reassign_candidates(actor).filter(pk=to_user.pk).exists():
         raise ValidationError(
             {"to_user": _("%(person)s holds no post in a unit under yours.") % {"person": to_user}}
+        )
+    # a separation-of-duties rule that refuses the step to them refuses the 转办 too
+    rule = holders.reassign_refusal(task, to_user)
+    if rule is not None:
+        raise ValidationError(
+            {
+                "to_user": _("%(person)s may not do this step: %(rule)s")
+                % {"person": to_user, "rule": rule.description}
+            }
         )
     before = {"owner": task.owner_id, "seat": task.owner_permission or ""}
     activation = task.flow_task.activation_class(task)

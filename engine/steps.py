@@ -52,6 +52,10 @@ Rules of the table:
   relations `summary` and `unit` read (selected with the objects, so the inbox's queries do not
   grow with its rows).
 - `outcomes`: {outcome code: label} for the progress line (codes never reach a page).
+- `duty`: (process, step) of engine.duties whose rules refuse the step to some people;
+  `personal`: the named person's own act, never reassigned nor done by a deputy.
+- Whoever holds the open task (named to them by 转办, or a deputy's during an absence) may do
+  it: the domain's checks ask `engine.holders.may_act(obj, user, step)`.
 
 The inbox (`engine.selectors.inbox_tasks`, `task_rows`) and the progress line
 (`engine.selectors.progress`, `{% progress_line obj %}` from engine_tags on the object page) read
@@ -123,6 +127,11 @@ class Step:
     deadline_kind: str | None = None
     when: Callable[[Any], bool] | None = None
     due: Callable[[Any], Any] | None = None
+    # (engine.duties process key, step key): the separation-of-duties rule that refuses the
+    # step to its holder and a 转办 to them (engine.holders)
+    duty: tuple[str, str] | None = None
+    # the named person's own act (an expert's review, the chair's signature): no 转办, no 代理
+    personal: bool = False
 
     def matches(self, obj, state: str) -> bool:
         return state == self.state and (self.when is None or self.when(obj))

@@ -101,7 +101,6 @@ def inbox(request):
             "unit": unit,
             "per": per,
             "page_sizes": INBOX_PAGE_SIZES,
-            "items": selectors.inbox_items(request.user),
         },
     )
 

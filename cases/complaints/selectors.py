@@ -18,6 +18,7 @@ from cases.access import is_accepting_body, visible_cases
 from cases.confidential import intake
 from cases.models import FINISHED, Case
 from cases.models import Status as S
+from engine import holders
 from engine.models import Deadline
 
 from .capabilities import OVERSEE, SUPERVISE
@@ -151,7 +152,7 @@ def supervision_visible(user, supervision: Supervision) -> bool:
         return False
     if access.has_capability(user, OVERSEE):
         return True
-    return is_accepting_body(user, supervision.case)
+    return is_accepting_body(user, supervision.case) or holders.may_act(supervision, user)
 
 
 def get_supervision(user, pk) -> Supervision:
@@ -166,7 +167,10 @@ def get_supervision(user, pk) -> Supervision:
 
 
 def may_answer(user, supervision: Supervision) -> bool:
-    return supervision.is_open and is_accepting_body(user, supervision.case)
+    """The accepting body, or whoever holds the open step (转办, 代理: engine.holders)."""
+    return supervision.is_open and (
+        is_accepting_body(user, supervision.case) or holders.may_act(supervision, user, "answer")
+    )
 
 
 def case_timeline(case: Case):

@@ -22,7 +22,7 @@ from cases.access import is_accepting_body
 from cases.confidential import intake
 from cases.models import FINISHED, Case
 from cases.models import Status as S
-from engine import deadlines, notifications, steps
+from engine import deadlines, holders, notifications, steps
 from engine.calendar import add_working_days
 
 from . import selectors
@@ -212,7 +212,9 @@ def supervision_answer(*, actor, supervision: Supervision, answer: str) -> Super
         .select_related("case", "case__accepting_unit")
         .get(pk=supervision.pk)
     )
-    if not is_accepting_body(actor, supervision.case):
+    if not (
+        is_accepting_body(actor, supervision.case) or holders.may_act(supervision, actor, "answer")
+    ):
         raise PermissionDenied(_("Only the accepting body answers this request."))
     if not supervision.is_open:
         raise ValidationError(_("This supervision request was already answered."))

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.home import Card
+from engine import holders
 
 from . import capabilities as caps
 from . import intake
@@ -27,13 +28,14 @@ def visible_reports(user):
         return Report.objects.none()
     if access.has_capability(user, caps.REPORT_VIEW):
         return Report.objects.all()
+    held = Q(pk__in=holders.held_pks(user, Report))
     direct = ReportUserObjectPermission.objects.filter(
         user=user, permission__codename=caps.OBJECT_VIEW
     ).values("content_object_id")
     via_group = ReportGroupObjectPermission.objects.filter(
         group__user=user, permission__codename=caps.OBJECT_VIEW
     ).values("content_object_id")
-    return Report.objects.filter(Q(pk__in=direct) | Q(pk__in=via_group))
+    return Report.objects.filter(Q(pk__in=direct) | Q(pk__in=via_group) | held)
 
 
 def get_report(user, pk, cap: str | None = None) -> Report:
@@ -41,8 +43,13 @@ def get_report(user, pk, cap: str | None = None) -> Report:
     report = visible_reports(user).select_related("subject_unit").filter(pk=pk).first()
     if report is None:
         raise Http404
-    if cap is not None:
-        access.require(user, cap, report)
+    # whoever holds the report's open step (转办, 代理: engine.holders) may take it
+    if (
+        cap is not None
+        and not access.can(user, cap, report)
+        and not (cap == caps.REPORT_HANDLE and holders.may_act(report, user))
+    ):
+        raise access.PermissionDenied
     return report
 
 

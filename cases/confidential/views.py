@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from engine import documents
+from engine import documents, holders
 from engine.attachments import attachments_for
 
 from . import capabilities as caps
@@ -164,6 +164,8 @@ def office_export(request):
 def office_detail(request, pk):
     report = selectors.get_report(request.user, pk)
     can_handle = selectors.can_see_reporter(request.user)
+    # whoever holds the open step (转办, 代理) takes it, and sees no more than the step needs
+    may_step = not can_handle and holders.may_act(report, request.user)
     additions = list(report.additions.all())
     return render(
         request,
@@ -172,7 +174,8 @@ def office_detail(request, pk):
             "report": report,
             "show_reporter": can_handle,
             "can_handle": can_handle,
-            "actions": services.allowed_actions(report) if can_handle else [],
+            "may_step": may_step,
+            "actions": services.allowed_actions(report) if can_handle or may_step else [],
             "text_actions": {a for a, s in services.STEPS.items() if s.text_field},
             "notes": report.notes.select_related("author"),
             "additions": [(a, attachments_for(a)) for a in additions],

@@ -5,13 +5,6 @@ from engine import delegation, selectors
 register = template.Library()
 
 
-@register.inclusion_tag("engine/_home_deadlines.html", takes_context=True)
-def deadline_inbox(context, limit=10):
-    """The signed-in user's open deadlines, overdue and due soon first (home page)."""
-    user = context["request"].user
-    return {"items": selectors.inbox_items(user, limit=limit)}
-
-
 @register.simple_tag(takes_context=True)
 def page_url(context, number):
     """The current page's query string with another page number: filters survive paging."""

@@ -2,6 +2,9 @@ import pytest
 
 from config.celery import app
 
+# monitoring's objects, for the walks over every step table (test_holders)
+from tests.workflows.monitoring.conftest import approved, mon  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def eager_celery(request):

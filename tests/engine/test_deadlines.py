@@ -59,9 +59,10 @@ def test_the_ladder_reminds_then_escalates_twice_each_step_once(
     assert sweep_at("2026-11-05 09:00:00+08:00", django_capture_on_commit_callbacks) == 0
     assert sent() == [("deadline.remind", "rj_leader")]
     assert sweep_at("2026-11-06 10:00:00+08:00", django_capture_on_commit_callbacks) == 0
+    # the home page has one to-do list (the inbox's): no second list of deadlines beside it
     with freeze_time("2026-11-09 12:00:00+08:00"):
         page = login(cast.software_lead).get(reverse("home")).content.decode()
-    assert 'id="my-deadlines"' in page and "due-soon" in page and "事故调查" in page
+    assert 'id="my-tasks"' in page and 'id="my-deadlines"' not in page
     # still due today at noon: nothing new
     assert sweep_at("2026-11-09 12:00:00+08:00", django_capture_on_commit_callbacks) == 0
     # past due: the department leader (软件技术 belongs to 信息工程系)

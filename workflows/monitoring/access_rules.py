@@ -13,10 +13,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts import access
+from engine import holders
 from workflows.levels import Level
 
 from . import capabilities as caps
-from .models import Cycle, Improvement, Subject
+from .models import Cycle, Improvement, Subject, Warning
 
 
 def _visible(user, unit_prefix: str, level_field: str, own: Q) -> Q:
@@ -67,6 +68,8 @@ def can_view(user, obj) -> bool:
         or (isinstance(obj, Improvement) and obj.owner_id == user.pk)
         or access.can(user, caps.VIEW, obj)
         or _student_of(user, caps.STUDENT_VIEW, subject, obj)
+        # whoever holds its open step (转办, 代理) sees the page it is done on
+        or holders.may_act(obj, user)
     )
 
 
@@ -115,18 +118,29 @@ def require_approve(user, indicator) -> None:
         raise PermissionDenied
 
 
+def require_approve_reading(user, reading) -> None:
+    """The indicator's approver, or whoever holds the reading's open step (转办, 代理)."""
+    if not can_approve(user, reading.indicator):
+        holders.require_held(reading, user, "approve")
+
+
 def can_respond(user, obj) -> bool:
     subject = obj if isinstance(obj, Subject) else obj.subject
     return access.is_active_user(user) and (
         _own(user, subject)
         or access.can(user, caps.RESPOND, obj)
         or _student_of(user, caps.STUDENT_RESPOND, subject, obj)
+        or holders.may_act(obj, user, _RESPOND_STEP.get(type(obj)))
     )
 
 
 def require_respond(user, obj) -> None:
     if not can_respond(user, obj):
         raise PermissionDenied
+
+
+# the step a response to an object is: a warning's acknowledgement, an improvement's submission
+_RESPOND_STEP = {Warning: "acknowledge", Improvement: "submit"}
 
 
 def require_improvement_owner(user, improvement: Improvement) -> None:
@@ -136,7 +150,10 @@ def require_improvement_owner(user, improvement: Improvement) -> None:
 
 def can_sign_off(user, improvement: Improvement) -> bool:
     # The approver checks somebody else's work.
-    return improvement.owner_id != user.pk and access.can(user, caps.SIGN_OFF, improvement)
+    return improvement.owner_id != user.pk and (
+        access.can(user, caps.SIGN_OFF, improvement)
+        or holders.may_act(improvement, user, "sign_off")
+    )
 
 
 def require_sign_off(user, improvement: Improvement) -> None:

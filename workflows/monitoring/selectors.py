@@ -13,6 +13,7 @@ from django_fsm_log.models import StateLog
 
 from accounts import access
 from accounts.home import Card
+from engine import holders
 from engine.calendar import subtract_working_days
 from engine.models import Attachment
 from workflows.levels import Level
@@ -103,7 +104,12 @@ def readings_to_approve(user):
     by_unit = access.unit_filter(user, caps.READING_APPROVE, prefix="indicator__data_owner_unit__")
     return (
         Reading.objects.filter(status=ReadingStatus.PENDING)
-        .filter(Q(indicator__approver=user) | (Q(indicator__approver__isnull=True) & by_unit))
+        .filter(
+            Q(indicator__approver=user)
+            | (Q(indicator__approver__isnull=True) & by_unit)
+            # readings whose approval was handed to the user (转办, 代理: engine.holders)
+            | Q(pk__in=holders.held_pks(user, Reading))
+        )
         .exclude(entered_by=user)
         .select_related("indicator", "subject", "period", "entered_by")
     )

@@ -228,7 +228,7 @@ def reading_record(
 
 @transaction.atomic
 def reading_approve(*, actor, reading: Reading) -> Reading:
-    access_rules.require_approve(actor, reading.indicator)
+    access_rules.require_approve_reading(actor, reading)
     # The row lock makes two approvers at once queue; the second finds it already approved.
     reading = Reading.objects.select_for_update().get(pk=reading.pk)
     if reading.status != ReadingStatus.PENDING:
@@ -273,7 +273,7 @@ def reading_approve(*, actor, reading: Reading) -> Reading:
 
 @transaction.atomic
 def reading_reject(*, actor, reading: Reading, reason: str) -> Reading:
-    access_rules.require_approve(actor, reading.indicator)
+    access_rules.require_approve_reading(actor, reading)
     reading = Reading.objects.select_for_update().get(pk=reading.pk)
     if reading.status != ReadingStatus.PENDING:
         raise ValidationError(

@@ -6,6 +6,7 @@ from django.http import Http404
 from accounts import access
 from accounts.models import OrgUnit
 from accounts.models import Role as R
+from engine import holders
 
 from .models import PlanKind
 
@@ -108,7 +109,8 @@ def task_filter(user) -> Q:
 
     unit_ids = access.visible_units(user, PlanCap.TASK_WORK).values("pk")
     assisted = Task.assisting_units.through.objects.filter(orgunit_id__in=unit_ids)
-    return in_scope | leads | Q(pk__in=assisted.values("task_id")) | Q(person=user)
+    held = Q(pk__in=holders.held_pks(user, Task))  # 转办 or 代理 (engine.holders)
+    return in_scope | leads | Q(pk__in=assisted.values("task_id")) | Q(person=user) | held
 
 
 def can_view(user, item) -> bool:
@@ -189,4 +191,4 @@ def get_task(user, pk):
 def can_work_task(user, task) -> bool:
     if task.person_id and task.person_id == getattr(user, "pk", None):
         return True
-    return access.can(user, PlanCap.TASK_WORK, task)
+    return access.can(user, PlanCap.TASK_WORK, task) or holders.may_act(task, user, "work")

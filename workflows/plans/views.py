@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from accounts.models import OrgUnit
 from engine import attachments, documents, duties
+from engine.holders import acting_for
 
 from . import committee, exports, flows, forms, imports, selectors, services
 from .models import ChangeRequest, CommitteeDecision, ExportJob, PendingImport, Plan, Target
@@ -737,20 +738,31 @@ def flow_task(request, process_pk, task_pk):
         raise Http404
     subject = flows.subject_of(task.process)
     item = subject.item if isinstance(subject, ChangeRequest) else subject
-    if item is None or not can_view(request.user, item):
+    if item is None:
+        raise Http404
+    # a deputy (代理) sees the absent member's step in their inbox: a vote stays the member's
+    # own, so the deputy reads what is decided here and does not vote (engine.delegation)
+    absent = (
+        None if task.flow_task.can_execute(request.user, task) else acting_for(request.user, task)
+    )
+    if not can_view(request.user, item) and absent is None:
         raise Http404
     back = subject.get_absolute_url()
     if task.status not in flows.OPEN:
         messages.info(request, _("This step is already done."))
         return redirect(back)
+    if absent is not None and absent.pk != request.user.pk:
+        return _step_page(request, subject, task, None, on_behalf=absent)
     if not task.flow_task.can_execute(request.user, task):
         raise PermissionDenied
     request.activation = task.flow_task.activation_class(task)
     return task.flow_task.view(request, subject=subject, task=task)
 
 
-def _step_page(request, subject, task, decide):
+def _step_page(request, subject, task, decide, on_behalf=None):
     form = forms.CommentForm(request.POST or None)
+    if on_behalf is not None and request.method == "POST":
+        raise PermissionDenied
     if request.method == "POST":
         approve = request.POST.get("decision") == "approve"
         try:
@@ -760,11 +772,21 @@ def _step_page(request, subject, task, decide):
         else:
             messages.success(request, message)
             return redirect(subject)
-    return render(
-        request,
-        "plans/flow_task.html",
-        {"task": task, "subject": subject, "form": form, "step": task.flow_task.step},
-    )
+    context = {
+        "task": task,
+        "subject": subject,
+        "form": form,
+        "step": task.flow_task.step,
+        "on_behalf": on_behalf,
+    }
+    if isinstance(subject, ChangeRequest):
+        # the vote page shows what changes (the change page's table), not only a link to it
+        context |= {
+            "change": subject,
+            "rows": services.change_rows(subject),
+            "effect": selectors.effect_rows(subject.effect),
+        }
+    return render(request, "plans/flow_task.html", context)
 
 
 def flow_review(request, *, subject, task):

@@ -15,11 +15,13 @@ from engine import steps
 
 from . import duties as review_duties
 from . import personal
+from .conclusions import Conclusion
 from .models import (
     PersonalReport,
     PersonalStatus,
     ReportStatus,
     ReviewAssignment,
+    ReviewConclusion,
     ReviewRound,
     RoundStatus,
     SelfDiagnosisReport,
@@ -96,12 +98,14 @@ class ReportFlow(steps.StepFlow):
                 name="approve",
                 title=_("Approve the self-diagnosis report"),
                 who=_head_or_above("approve"),
+                duty=(review_duties.PROCESS, "approve"),
             ),
             steps.Step(
                 state=ReportStatus.APPROVED,
                 name="forward",
                 title=_("Forward the report to the quality office"),
                 who=_forwarder,
+                duty=(review_duties.PROCESS, "forward"),
             ),
             steps.Step(
                 state=ReportStatus.FORWARDED,
@@ -157,6 +161,8 @@ class RoundFlow(steps.StepFlow):
                 name="conclude",
                 title=_("Sign the panel's conclusions"),
                 who=_chair,
+                # the chair declared no conflict of interest: nobody else signs for them
+                personal=True,
             ),
         ],
     )
@@ -188,6 +194,8 @@ class AssignmentFlow(steps.StepFlow):
                 title=_("Review the report and submit the findings"),
                 who=lambda a: a.member.user,
                 when=lambda a: a.submitted_at is None,
+                # the expert's own review (declared free of conflicts): no 转办, no 代理
+                personal=True,
             )
         ],
     )
@@ -219,5 +227,50 @@ class PersonalReportFlow(steps.StepFlow):
                 title=_("Approve the personal self-diagnosis report"),
                 who=personal.approver,
             ),
+        ],
+    )
+
+
+def _improving(conclusion) -> bool:
+    """A 待改进 or 异常 conclusion waits for the unit's improvement until the unit's next
+    conclusion (workflows.review.services._track_improvement closes its deadline then)."""
+    return (
+        conclusion.improvement_due is not None
+        and not ReviewConclusion.objects.filter(
+            org_unit_id=conclusion.org_unit_id, signed_at__gt=conclusion.signed_at
+        ).exists()
+    )
+
+
+def _improvement_step(state, name):
+    from .services import IMPROVEMENT_DEADLINE
+
+    return steps.Step(
+        state=state,
+        name=name,
+        title=_("Improve after the review, by the next review"),
+        who=lambda c: head_seat(c.org_unit),
+        deadline_kind=IMPROVEMENT_DEADLINE,
+        when=_improving,
+    )
+
+
+class ConclusionFlow(steps.StepFlow):
+    """The improvement period a conclusion gives its unit (the deadline that used to show only
+    in a separate list under the inbox): the unit's head answers for it, the next conclusion
+    ends it."""
+
+    table = steps.StepTable(
+        model=ReviewConclusion,
+        state_field="conclusion",
+        process_title=_("Improvement after the review"),
+        summary=lambda c: f"{c.report.title} · {c.get_conclusion_display()}",
+        url=lambda c: reverse("review:report_detail", args=[c.report_id]),
+        unit=lambda c: c.org_unit,
+        related=("report", "org_unit"),
+        outcomes={"superseded": _("The next review concluded")},
+        steps=[
+            _improvement_step(Conclusion.NEEDS_IMPROVEMENT, "improve"),
+            _improvement_step(Conclusion.ABNORMAL, "improve_abnormal"),
         ],
     )

@@ -5,6 +5,7 @@ from django.http import Http404
 
 from accounts import access
 from accounts.models import OrgUnit
+from engine import holders
 
 from . import capabilities as caps
 from .models import (
@@ -52,8 +53,16 @@ def visible_reports(user):
     assigned = ReviewAssignment.objects.filter(
         member__user=user, report__published_at__isnull=False
     ).values("report_id")
+    # and the reports whose open step the user holds (转办, 代理: engine.holders)
+    improving = ReviewConclusion.objects.filter(pk__in=holders.held_pks(user, ReviewConclusion))
+    held = Q(pk__in=holders.held_pks(user, SelfDiagnosisReport)) | Q(
+        pk__in=improving.values("report_id")
+    )
     return SelfDiagnosisReport.objects.filter(
-        _either(access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__"), Q(pk__in=assigned))
+        _either(
+            access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__"),
+            Q(pk__in=assigned) | held,
+        )
     ).select_related("org_unit", "catalogue")
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +20,7 @@ from accounts import access
 from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit
 from accounts.models import Role as R
-from engine import deadlines, notifications, steps
+from engine import deadlines, holders, notifications, steps
 from engine import duties as engine_duties
 from engine.attachments import validate_upload
 
@@ -103,10 +104,16 @@ def may_approve(user, report) -> bool:
     """The unit head approves (or returns) a submitted report, unless a separation-of-duties
     rule forbids it (the head wrote it): then the head of the unit above, then the quality
     office (workflows.review.duties)."""
-    return access.is_active_user(user) and review_duties.may(user, report, "approve")
+    return access.is_active_user(user) and (
+        review_duties.may(user, report, "approve") or holders.may_act(report, user, "approve")
+    )
 
 
 def may_forward(user, report) -> bool:
+    return _may_forward(user, report) or holders.may_act(report, user, "forward")
+
+
+def _may_forward(user, report) -> bool:
     if report.org_unit.is_teaching:
         return access.is_active_user(user) and review_duties.may(user, report, "forward")
     return access.can(user, caps.REPORT_PUBLISH, report) and (
@@ -124,7 +131,11 @@ def _require_step(actor, report, step: str, allowed: bool) -> None:
     rule = engine_duties.refusal(
         process_key=review_duties.PROCESS, step=step, actor=actor, obj=report
     )
-    usual = review_duties.in_levels(actor, report) or access.can(actor, caps.REPORT_PUBLISH, report)
+    usual = (
+        review_duties.in_levels(actor, report)
+        or access.can(actor, caps.REPORT_PUBLISH, report)
+        or holders.held_task(report, actor, step) is not None
+    )
     if rule is not None and usual:
         raise engine_duties.DutyRefused(rule)
     raise PermissionDenied
@@ -204,7 +215,11 @@ def _require_author(actor, unit):
 
 
 def _require_edit(actor, report):
-    _require_author(actor, report.org_unit)
+    try:
+        _require_author(actor, report.org_unit)
+    except PermissionDenied:
+        # whoever holds the writing step (转办, 代理: engine.holders) writes it
+        holders.require_held(report, actor, "write")
     if report.status != ReportStatus.DRAFT:
         raise TransitionError(_("Only a draft can be edited."), _allowed(report))
 
@@ -332,7 +347,8 @@ def report_forward(*, actor, report):
 @transaction.atomic
 def report_publish(*, actor, report):
     report = SelfDiagnosisReport.objects.select_for_update().get(pk=report.pk)
-    access.require(actor, caps.REPORT_PUBLISH, report)
+    if not access.can(actor, caps.REPORT_PUBLISH, report):
+        holders.require_held(report, actor, "publish")
     _transition(report, "publish", actor)
     report.save()
     steps.advance(report, actor=actor, outcome="published")
@@ -558,7 +574,8 @@ class PublishResult:
 def round_publish(*, actor, round_):
     """Publish the round's material on the public page and record the date (公示)."""
     round_ = ReviewRound.objects.select_for_update().get(pk=round_.pk)
-    access.require(actor, caps.ROUND_MANAGE)
+    if not access.can(actor, caps.ROUND_MANAGE):
+        holders.require_held(round_, actor, "publish")
     if not round_.reports.exists():
         raise ValidationError({"reports": _("Add the reports under review first.")})
     _transition(round_, "disclose", actor)
@@ -636,7 +653,8 @@ def round_start(*, actor, round_, today=None):
     """Start the review, or refuse: the material must have been public for the disclosure
     period, published no later than the deadline. A lapse puts every unit in scope on the
     待改进 list (seed 002 §三(二)3), recorded even though the start is refused."""
-    access.require(actor, caps.ROUND_MANAGE)
+    if not access.can(actor, caps.ROUND_MANAGE):
+        holders.require_held(round_, actor, "open_review")
     today = today or timezone.localdate()
     round_.refresh_from_db()
     days = settings.REVIEW_DISCLOSURE_DAYS
@@ -730,9 +748,10 @@ def _review_targets(catalogue):
 
 def get_assignment_for_expert(user, pk) -> ReviewAssignment:
     """Experts see only their own assignments, and only from publication on (404 otherwise)."""
+    held = Q(pk__in=holders.held_pks(user, ReviewAssignment))  # 转办, 代理 (engine.holders)
     assignment = (
         ReviewAssignment.objects.select_related("member__round__catalogue", "report__org_unit")
-        .filter(pk=pk, member__user=user, report__published_at__isnull=False)
+        .filter(Q(member__user=user) | held, pk=pk, report__published_at__isnull=False)
         .first()
     )
     if assignment is None or not access.is_active_user(user):
@@ -758,7 +777,7 @@ def findings_draft_save(*, actor, assignment, answers: dict):
     typed is lost. Refused only once the findings are submitted."""
     assignment = ReviewAssignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.member.user_id != actor.pk:
-        raise PermissionDenied
+        holders.require_held(assignment, actor, "review")
     if assignment.submitted_at:
         raise TransitionError(_("Your findings on this report are already submitted."))
     assignment.draft = answers
@@ -778,7 +797,7 @@ def findings_save(
         .get(pk=assignment.pk)
     )
     if assignment.member.user_id != actor.pk:
-        raise PermissionDenied
+        holders.require_held(assignment, actor, "review")
     round_ = assignment.member.round
     if round_.status != RoundStatus.IN_REVIEW:
         raise TransitionError(_("Findings are recorded while the review is under way."))
@@ -871,7 +890,7 @@ def conclusion_sign(*, actor, round_, report, decisions=None, measures_strong=No
     `decisions` overrides the majority per (element_id, point_id) with True/False."""
     round_ = ReviewRound.objects.select_for_update().get(pk=round_.pk)
     if not round_.panel.filter(user=actor, is_chair=True).exists():
-        raise PermissionDenied
+        holders.require_held(round_, actor, "conclude")
     if round_.status != RoundStatus.IN_REVIEW:
         raise TransitionError(_("Conclusions are signed while the review is under way."))
     report = SelfDiagnosisReport.objects.select_for_update().get(pk=report.pk)
@@ -973,15 +992,19 @@ def _track_improvement(conclusion):
     )
     for earlier in previous:
         deadlines.deadline_complete(obj=earlier, kind=IMPROVEMENT_DEADLINE)
+        # its step in the one inbox ends with it (workflows.review.flows.ConclusionFlow)
+        steps.advance(earlier, actor=None, outcome="superseded")
     if conclusion.improvement_due is None:
         return None
     due_at = timezone.make_aware(datetime.combine(conclusion.improvement_due, time(23, 59)))
-    return deadlines.deadline_start(
+    deadline = deadlines.deadline_start(
         obj=conclusion,
         kind=IMPROVEMENT_DEADLINE,
         owner_unit=conclusion.org_unit,
         due_at=due_at,
     )
+    steps.advance(conclusion)
+    return deadline
 
 
 def _apply_sanctions(conclusion):

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from engine import documents
+from engine import documents, holders
 from engine.duties import DutyRefused
 
 from . import capabilities as caps
@@ -178,12 +178,18 @@ def report_detail(request, pk):
         {
             "report": report,
             "rows": selectors.report_rows(report),
-            "can_edit": status == ReportStatus.DRAFT and access.can(user, caps.REPORT_EDIT, report),
+            "can_edit": status == ReportStatus.DRAFT
+            and (
+                access.can(user, caps.REPORT_EDIT, report) or holders.may_act(report, user, "write")
+            ),
             "can_head": status == ReportStatus.SUBMITTED and services.may_approve(user, report),
             "duty_notes": review_duties.notes(user, report),
             "can_forward": status == ReportStatus.APPROVED and services.may_forward(user, report),
             "can_publish": status == ReportStatus.FORWARDED
-            and access.can(user, caps.REPORT_PUBLISH, report),
+            and (
+                access.can(user, caps.REPORT_PUBLISH, report)
+                or holders.may_act(report, user, "publish")
+            ),
             "conclusions": report.conclusions.select_related("round")
             if access.can(user, caps.CONCLUSION_VIEW, report)
             or access.can(user, caps.REPORT_VIEW, report)
@@ -297,8 +303,12 @@ def round_list(request):
 
 
 def _get_round(user, pk):
-    access.require(user, caps.ROUND_MANAGE)
-    return get_object_or_404(ReviewRound.objects.select_related("catalogue"), pk=pk)
+    round_ = get_object_or_404(ReviewRound.objects.select_related("catalogue"), pk=pk)
+    # whoever holds the round's open step (转办, 代理: engine.holders) does it here; the
+    # services refuse them everything else
+    if not access.can(user, caps.ROUND_MANAGE) and not holders.may_act(round_, user):
+        raise PermissionDenied
+    return round_
 
 
 @login_required
@@ -413,9 +423,10 @@ def round_docx(request, pk):
 @login_required
 def my_assignments(request):
     assignments = selectors.expert_assignments(request.user)
+    held = Q(pk__in=holders.held_pks(request.user, ReviewRound))  # 转办, 代理
     chaired = ReviewRound.objects.filter(
-        panel__user=request.user, panel__is_chair=True, status="in_review"
-    )
+        Q(panel__user=request.user, panel__is_chair=True) | held, status="in_review"
+    ).distinct()
     return render(
         request,
         "review/my_assignments.html",

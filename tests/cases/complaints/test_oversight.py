@@ -10,7 +10,7 @@ from accounts.models import AuditEntry
 from cases.complaints.models import Supervision
 from cases.models import Status as S
 from engine.models import Deadline, Notification
-from engine.selectors import inbox_items
+from engine.selectors import inbox_tasks, task_rows
 from tests.cases.complaints.factories import file_anonymous
 from tests.cases.factories import advance, file_case
 
@@ -84,7 +84,8 @@ def test_supervision_request_lands_with_the_leader_and_needs_an_answer(cast, cli
     assert AuditEntry.objects.filter(
         action="case.supervise", object_id=str(case.pk), actor=cast.discipline_officer
     ).exists()
-    assert any(getattr(i, "deadline", i) for i in inbox_items(cast.xx_leader))
+    rows = [r for r in task_rows(inbox_tasks(cast.xx_leader)) if r.obj == supervision]
+    assert len(rows) == 1 and rows[0].due == deadline.due_at
     # others may not issue or answer
     client.force_login(cast.xx_leader)
     assert (

@@ -236,3 +236,31 @@ def test_editing_an_item_in_force_opens_a_change_request(cast, login):
     plan = in_force_plan(cast)
     response = login(cast.quality_officer).get(_url("item_edit", plan))
     assert response.status_code == 302 and response.url == _url("change_create", plan)
+
+
+def test_the_chairs_vote_page_shows_what_changes(cast, login):
+    """The committee task's own page (where the inbox links) shows the reason and the before and
+    after of every changed field, not only a link to the full record."""
+    from engine.selectors import inbox_tasks, task_rows
+
+    plan = in_force_plan(cast)
+    login(cast.quality_officer).post(
+        _url("change_create", plan),
+        {
+            "change-summary": "延长规划期限",
+            "change-reason": "与学院五年规划对齐",
+            "title": plan.title,
+            "kind": plan.kind,
+            "start_year": plan.start_year,
+            "end_year": plan.end_year + 1,
+        },
+    )
+    change = ChangeRequest.objects.get()
+    rows = [r for r in task_rows(inbox_tasks(cast.chair)) if r.obj == change]
+    assert len(rows) == 1
+    page = login(cast.chair).get(rows[0].url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="change-rows"' in html and "与学院五年规划对齐" in html
+    changed = [(str(r["before"]), str(r["after"])) for r in page.context["rows"]]
+    assert (str(plan.end_year), str(plan.end_year + 1)) in changed

@@ -1,0 +1,185 @@
+"""The holder of an open step may do it: one rule every step-gated service and page consults.
+
+A domain's own permission check says who usually acts (a unit's leaders, the discipline
+office...). The one inbox can put a step before somebody else: a leader reassigned it (转办,
+engine.services.task_reassign), or its owner is away and named a deputy (代理,
+engine.delegation). Such a person holds the step: `may_act(obj, user, step)` is true for
+
+- the person the object's open task is named to (`task.owner`), and
+- the deputy, during an Absence, of that person, of a holder of the task's seat (role in a
+  unit, engine.steps), or of a person the flow's own rule lets act (a case's pool:
+  `flow.can_execute`),
+
+unless a separation-of-duties rule (engine.duties) refuses the step to them: a step table's
+`Step.duty` names the rule's process and step; a flow that is not a table answers
+`duty_refusal(task, user)` itself (cases.flows.CaseFlow). The same refusal stops a 转办 to such a
+person (`reassign_refusal`).
+
+Domains call `may_act` where their own check said no (so those who usually act pay nothing),
+and `held_pks(user, model)` where a list must show the objects held (one query).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from accounts import access
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+# a deputy acts for the absent person, not for whoever the absent person deputises
+_deputising: ContextVar[bool] = ContextVar("holders_deputising", default=False)
+
+
+@contextmanager
+def deputising():
+    """Mark the block as acting for someone absent; yields False when already inside one (a
+    deputy's deputy is not followed)."""
+    if _deputising.get():
+        yield False
+        return
+    token = _deputising.set(True)
+    try:
+        yield True
+    finally:
+        _deputising.reset(token)
+
+
+def _flow_of(obj):
+    from .selectors import PROGRESS
+
+    return PROGRESS.get(type(obj)) or PROGRESS.get(type(obj)._meta.concrete_model)
+
+
+def open_tasks(obj, step: str | None = None) -> list:
+    """The open human tasks of `obj`'s running process (any flow with a progress line)."""
+    flow_class = _flow_of(obj)
+    if flow_class is None or getattr(obj, "pk", None) is None:
+        return []
+    processes = flow_class.instance.progress_processes(obj).filter(status=PROCESS.NEW)
+    tasks = Task.objects.filter(
+        process__in=processes.values("pk"), status__in=OPEN, flow_task_type="HUMAN"
+    ).order_by("pk")
+    return [t for t in tasks if t.flow_task is not None and step in (None, t.flow_task.name)]
+
+
+def _may_execute(user, task) -> bool:
+    """Does `user` hold `task` themselves: named to them, or a seat of theirs nobody claimed,
+    or (a flow that is not a table) its own rule lets them act."""
+    from .steps import StepTask, holds
+
+    if task.owner_id is not None:
+        return task.owner_id == user.pk
+    if isinstance(task.flow_task, StepTask):
+        return holds(user, task.owner_permission, task.owner_permission_obj_pk)
+    can = getattr(task.flow_task, "can_execute", None)
+    return bool(can and can(user, task))
+
+
+def acting_for(user, task):
+    """Whom `user` does `task` for: themselves, an absent person they deputise for, or None."""
+    from . import delegation
+
+    if not access.is_active_user(user):
+        return None
+    if task.owner_id == user.pk:
+        return user
+    if delegation.is_personal(task):
+        return None
+    with deputising() as first:
+        if not first:
+            return None
+        for person in delegation.absent_for(user):
+            if _may_execute(person, task):
+                return person
+    return None
+
+
+def duty_refusal(task, user):
+    """The separation-of-duties rule that refuses `task`'s step to `user`, or None."""
+    from . import duties
+    from .steps import StepTask
+
+    flow = task.flow_task.flow_class.instance
+    own = getattr(flow, "duty_refusal", None)
+    if own is not None:
+        return own(task, user)
+    if not isinstance(task.flow_task, StepTask) or task.flow_task.step.duty is None:
+        return None
+    process_key, step = task.flow_task.step.duty
+    obj = task.process.artifact
+    return duties.refusal(process_key=process_key, step=step, actor=user, obj=obj)
+
+
+def held_task(obj, user, step: str | None = None):
+    """The open task of `obj` (at `step`, if given) that `user` holds, or None."""
+    if not access.is_active_user(user) or _deputising.get():
+        return None
+    for task in open_tasks(obj, step):
+        if acting_for(user, task) is not None:
+            return task
+    return None
+
+
+def may_act(obj, user, step: str | None = None) -> bool:
+    """May `user` do `obj`'s open step (named `step`, if given) as its holder?"""
+    task = held_task(obj, user, step)
+    return task is not None and duty_refusal(task, user) is None
+
+
+def require_held(obj, user, step: str | None = None) -> None:
+    """Raise DutyRefused when a rule refuses the held step, PermissionDenied when `user` does
+    not hold it (for services whose own check said no)."""
+    from django.core.exceptions import PermissionDenied
+
+    from .duties import DutyRefused
+
+    task = held_task(obj, user, step)
+    if task is None:
+        raise PermissionDenied
+    rule = duty_refusal(task, user)
+    if rule is not None:
+        raise DutyRefused(rule)
+
+
+def held_q(user) -> Q:
+    """Open tasks `user` holds without a seat of their own: named to them, or to (or for) the
+    people they deputise for (engine.delegation.deputised_q)."""
+    from . import delegation
+
+    if not access.is_active_user(user):
+        return Q(pk__in=[])
+    return Q(owner=user, status__in=(STATUS.ASSIGNED, STATUS.STARTED)) | delegation.deputised_q(
+        user
+    )
+
+
+def held_pks(user, model) -> list:
+    """The ids of the `model` objects (a step table's) whose open task `user` holds (one
+    query; a list filter ORs `Q(pk__in=held_pks(...))` into what the user sees)."""
+    if not access.is_active_user(user):
+        return []
+    cached = getattr(user, "_held_pks", None)
+    if cached is None:
+        cached = user._held_pks = {}
+    key = model._meta.label
+    if key not in cached:
+        ids = Task.objects.filter(
+            held_q(user),
+            flow_task_type="HUMAN",
+            process__status=PROCESS.NEW,
+            process__artifact_content_type=ContentType.objects.get_for_model(model),
+        ).values_list("process__artifact_object_id", flat=True)
+        field = model._meta.pk
+        cached[key] = [field.to_python(pk) for pk in ids if pk is not None]
+    return cached[key]
+
+
+def reassign_refusal(task, to_user):
+    """The rule that forbids handing `task` to `to_user` (转办), or None."""
+    return duty_refusal(task, to_user)
