@@ -25,11 +25,21 @@ from tests.engine.test_steps import inbox_rows, supervise
 from tests.factories import UserFactory
 from tests.workflows.review.factories import filled_report, forwarded_report, shipped_catalogue
 from workflows.monitoring import services as monitoring
-from workflows.monitoring.flows import ImprovementFlow, ReadingFlow, WarningFlow
+from workflows.monitoring.flows import (
+    CycleDecisionFlow,
+    ImprovementFlow,
+    ReadingFlow,
+    WarningFlow,
+)
 from workflows.monitoring.models import Reading, Warning
 from workflows.plans.task_flows import PlanTaskFlow
 from workflows.review import services as review
-from workflows.review.flows import AssignmentFlow, ConclusionFlow, RoundFlow
+from workflows.review.flows import (
+    AssignmentFlow,
+    ConclusionFlow,
+    PersonalReportFlow,
+    RoundFlow,
+)
 from workflows.review.flows import ReportFlow as SelfDiagnosisFlow
 from workflows.review.models import ReviewAssignment
 
@@ -146,8 +156,9 @@ SCENARIOS = {
     RoundFlow: _round,
     CaseFlow: _case,
 }
-# the expert's own review: never handed on (test below)
-PERSONAL = {AssignmentFlow}
+# the expert's own review (test below), one's own personal report and its approver named by the
+# duty rules, a reward decided by the body its kind names: never handed on
+PERSONAL = {AssignmentFlow, PersonalReportFlow, CycleDecisionFlow}
 # a unit's improvement period after a review: nothing to click, the next review ends it
 # (tests/engine/test_one_list.py walks it, 转办 included)
 WAITING = {ConclusionFlow}

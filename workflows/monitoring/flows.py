@@ -137,6 +137,8 @@ class CycleDecisionFlow(steps.StepFlow):
                 name="decide",
                 title=_("Decide on the recommendation"),
                 who=lambda d: _decider(d),
+                # a reward is decided by the body the kind names, not handed on
+                personal=True,
             )
         ],
     )

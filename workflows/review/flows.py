@@ -220,12 +220,17 @@ class PersonalReportFlow(steps.StepFlow):
                 name="write",
                 title=_("Write and submit the personal self-diagnosis report"),
                 who=lambda report: report.person,
+                # one's own development review: nobody else writes it
+                personal=True,
             ),
             steps.Step(
                 state=PersonalStatus.SUBMITTED,
                 name="approve",
                 title=_("Approve the personal self-diagnosis report"),
                 who=personal.approver,
+                # the approver the duty rules name (team leader, class adviser) signs it
+                # themselves; a 转办 would bypass that choice
+                personal=True,
             ),
         ],
     )
