@@ -23,6 +23,7 @@ ACTIONS = {
     "warning.evaluate": pgettext_lazy("audit action", "Warnings evaluated"),
     "task.claim": pgettext_lazy("audit action", "Task taken"),
     "task.reassign": pgettext_lazy("audit action", "Task reassigned (转办)"),
+    "cycle.report": pgettext_lazy("audit action", "Annual quality report requested"),
 }
 
 VERBS = {

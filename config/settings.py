@@ -208,7 +208,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # them all (development, CI). A task not listed here goes to "default".
 CELERY_QUEUES_BY_KIND = {
     "notifications": ["engine.deliver_pending", "engine.send_outside", "engine.sweep_outbox"],
-    "documents": ["plans.run_export", "workflows.review.tasks.build_document"],
+    "documents": [
+        "plans.run_export",
+        "workflows.review.tasks.build_document",
+        "workflows.monitoring.tasks.build_cycle_report",
+    ],
     "imports": ["engine.run_import", "workflows.monitoring.tasks.open_period_cycles"],
     "evaluation": [
         "workflows.monitoring.tasks.evaluate_indicator_period",

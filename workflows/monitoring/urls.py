@@ -33,6 +33,17 @@ urlpatterns = [
     path("cycles/<int:pk>/texts/", views.cycle_texts, name="cycle_texts"),
     path("cycles/<int:pk>/advance/", views.cycle_advance, name="cycle_advance"),
     path("cycles/<int:pk>/link/", views.cycle_link, name="cycle_link"),
+    path("cycles/<int:pk>/report/", views.cycle_report_request, name="cycle_report"),
+    path(
+        "cycles/reports/<int:pk>/status/",
+        views.cycle_report_status,
+        name="cycle_report_status",
+    ),
+    path(
+        "cycles/reports/<int:pk>/download/",
+        views.cycle_report_download,
+        name="cycle_report_download",
+    ),
     path("overview/", views.overview, name="overview"),
     path("overview/<int:period>/appraisal.xlsx", views.appraisal_export, name="appraisal_export"),
     path("periods/", views.period_list, name="period_list"),
