@@ -200,8 +200,7 @@ def bench_evaluation(subjects: int, indicators: int) -> None:
         )
     cycles_open = _open_cycle_steps(period)
     print(
-        f"{cycles_open:,} cycles at 监测 with their step open, in "
-        f"{time.perf_counter() - t0:.1f}s"
+        f"{cycles_open:,} cycles at 监测 with their step open, in {time.perf_counter() - t0:.1f}s"
     )
 
     def baseline():

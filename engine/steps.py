@@ -35,8 +35,9 @@ and in each service that fires a transition, after `obj.save()`::
 
 Rules of the table:
 - `steps` are in the order of the process (the progress line shows what comes after from it);
-  the first step whose `state` (or one of its `also` states) matches (and whose `when(obj)`, if given, is true) is the one the
-  object waits for; no match: the process ends.
+  the first step whose `state` (or one of its `also` states: one kind of work in many states)
+  matches, and whose `when(obj)`, if given, is true, is the one the object waits for; no
+  match: the process ends.
 - `who(obj)` returns a user (the task is ASSIGNED to them) or a `Seat(role, unit)`: the task stays
   unowned (NEW) with viewflow's `owner_permission = "role:<role>"` and `owner_permission_obj` =
   the unit, and everyone holding that role in that unit (any unit, for college-wide roles) sees

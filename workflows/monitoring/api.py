@@ -475,9 +475,7 @@ class CycleEvidenceView(APIView):
         if gate is None:
             raise ValidationError({"gate": _("This evidence gate belongs to another level.")})
         if gate.stage != cycle.stage:
-            raise ValidationError(
-                {"gate": _("Evidence is added for the cycle's current stage.")}
-            )
+            raise ValidationError({"gate": _("Evidence is added for the cycle's current stage.")})
         upload = data.get("file")
         if upload:
             engine_bridge.validate_upload(upload)

@@ -59,7 +59,10 @@ def _attainment(indicator, target, value) -> tuple[str, bool]:
 
 def _overview(cycle, links) -> Section:
     paragraphs = [
-        _("Subject: %(subject)s · level: %(level)s · responsible unit: %(unit)s · period: %(period)s.")
+        _(
+            "Subject: %(subject)s · level: %(level)s · responsible unit: %(unit)s · "
+            "period: %(period)s."
+        )
         % {
             "subject": cycle.subject.name,
             "level": cycle.get_level_display(),
@@ -149,7 +152,8 @@ def _readings(cycle, links) -> tuple[Section, int, int]:
     paragraphs = [
         _("%(attained)d of %(n)d monitored indicators are on target.")
         % {"attained": attained, "n": len(rows)},
-        _("%(done)d of %(n)d plan tasks are done.") % {"done": links["tasks_done"], "n": len(tasks)},
+        _("%(done)d of %(n)d plan tasks are done.")
+        % {"done": links["tasks_done"], "n": len(tasks)},
     ]
     section = Section(
         title=_("Targets against readings"),
@@ -230,7 +234,11 @@ def _diagnosis(cycle, links) -> Section:
     for conclusion in links["conclusions"]:
         paragraphs.append(
             _("Review conclusion: %(c)s (%(m)d of %(t)d elements match).")
-            % {"c": conclusion.get_conclusion_display(), "m": conclusion.matched, "t": conclusion.total}
+            % {
+                "c": conclusion.get_conclusion_display(),
+                "m": conclusion.matched,
+                "t": conclusion.total,
+            }
         )
     rows = [
         [e.gate.get_stage_display(), e.gate.label, e.text, str(e.added_by)]

@@ -73,9 +73,7 @@ def prime(cycles) -> None:
         level__in={c.level for c in waiting}, stage__in=stages
     ).exclude(kind=EvidenceKind.DATA):
         gates.setdefault((gate.level, gate.stage), []).append(gate)
-    given = set(
-        CycleEvidence.objects.filter(cycle_id__in=ids).values_list("cycle_id", "gate_id")
-    )
+    given = set(CycleEvidence.objects.filter(cycle_id__in=ids).values_list("cycle_id", "gate_id"))
     # the unit's own report and the review's conclusion meet the diagnose and incentive gates
     reviewed = [
         c

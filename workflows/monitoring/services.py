@@ -674,9 +674,7 @@ def cycle_report_request(*, actor, cycle: Cycle) -> CycleReport:
     access_rules.require_report_cycle(actor, cycle)
     pending = (
         CycleReport.objects.select_for_update()
-        .filter(
-            cycle=cycle, status__in=[CycleReport.Status.QUEUED, CycleReport.Status.RUNNING]
-        )
+        .filter(cycle=cycle, status__in=[CycleReport.Status.QUEUED, CycleReport.Status.RUNNING])
         .first()
     )
     if pending is not None:

@@ -502,7 +502,7 @@ def cycle_detail(request, pk):
             "can_run": access_rules.can_run_cycle(request.user, cycle),
             "can_report": access_rules.can_report_cycle(request.user, cycle),
             "report_title": cycle_report.title_of(cycle),
-            "reports": list(cycle.reports.all()[:5]),
+            "reports": list(cycle.reports.select_related("requested_by")[:5]),
             "can_link": cycle.stage in (Stage.TARGET, Stage.STANDARD),
             "evidence_form": CycleEvidenceForm(gates=gates),
             "texts_form": CycleTextsForm(
