@@ -177,9 +177,10 @@ def refresh(cycle, *, actor=None, outcome: str = "") -> None:
 
     prime([cycle])
     step = CycleFlow.table.waiting_step(cycle)
-    if _open_step_names(cycle) == ([step.name] if step else []):
-        return
-    steps.advance(cycle, actor=actor, outcome=outcome)
+    if _open_step_names(cycle) != ([step.name] if step else []):
+        steps.advance(cycle, actor=actor, outcome=outcome)
+    # the stage deadline runs from the move (a cycle that predates its flow gets one here)
+    sync_deadlines([cycle])
 
 
 def on_report_saved(sender, instance, **kwargs) -> None:
