@@ -103,4 +103,3 @@ def test_a_phone_shows_the_cycles_work_and_assembles_its_annual_report(
     bar = page.locator("#cycle-reports .progress").first
     assert bar.get_attribute("aria-valuenow") == "100"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path="/tmp/cf_cycle_phone.png", full_page=True)
