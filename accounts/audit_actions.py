@@ -35,6 +35,7 @@ ACTIONS = {
     "observation.form_version": pgettext_lazy("audit action", "Observation form version saved"),
     "observation.quota": pgettext_lazy("audit action", "Observation duty quota saved"),
     "statedata.preview": pgettext_lazy("audit action", "State-data table previewed"),
+    "cycle.report": pgettext_lazy("audit action", "Annual quality report requested"),
 }
 
 VERBS = {

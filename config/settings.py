@@ -255,7 +255,11 @@ CELERY_QUEUES_BY_KIND = {
         "engine.sweep_outbox",
         "engine.send_digests",
     ],
-    "documents": ["plans.run_export", "workflows.review.tasks.build_document"],
+    "documents": [
+        "plans.run_export",
+        "workflows.review.tasks.build_document",
+        "workflows.monitoring.tasks.build_cycle_report",
+    ],
     "imports": ["engine.run_import", "workflows.monitoring.tasks.open_period_cycles"],
     "evaluation": [
         "workflows.monitoring.tasks.evaluate_indicator_period",

@@ -35,8 +35,9 @@ and in each service that fires a transition, after `obj.save()`::
 
 Rules of the table:
 - `steps` are in the order of the process (the progress line shows what comes after from it);
-  the first step whose `state` matches (and whose `when(obj)`, if given, is true) is the one the
-  object waits for; no match: the process ends.
+  the first step whose `state` (or one of its `also` states: one kind of work in many states)
+  matches, and whose `when(obj)`, if given, is true, is the one the object waits for; no
+  match: the process ends.
 - `who(obj)` returns a user (the task is ASSIGNED to them) or a `Seat(role, unit)`: the task stays
   unowned (NEW) with viewflow's `owner_permission = "role:<role>"` and `owner_permission_obj` =
   the unit, and everyone holding that role in that unit (any unit, for college-wide roles) sees
@@ -132,9 +133,15 @@ class Step:
     duty: tuple[str, str] | None = None
     # the named person's own act (an expert's review, the chair's signature): no 转办, no 代理
     personal: bool = False
+    # further states the same step waits in (one kind of work in many states of a long FSM)
+    also: tuple[str, ...] = ()
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return (self.state, *self.also)
 
     def matches(self, obj, state: str) -> bool:
-        return state == self.state and (self.when is None or self.when(obj))
+        return state in self.states and (self.when is None or self.when(obj))
 
 
 def _absolute_url(obj) -> str:
@@ -431,7 +438,7 @@ def without_process(flow_class):
         status=PROCESS.NEW,
         artifact_content_type=ContentType.objects.get_for_model(table.model),
     ).values("artifact_object_id")
-    states = {step.state for step in table.steps}
+    states = {state for step in table.steps for state in step.states}
     return (
         table.model.objects.filter(**{f"{table.state_field}__in": states})
         .exclude(pk__in=running)

@@ -71,3 +71,13 @@ def test_form_backed_endpoints_document_their_request_body(schema, path, fields)
     component = body["$ref"].rsplit("/", 1)[1]
     assert fields <= set(schema["components"]["schemas"][component]["properties"])
     assert component != "CaseDetail"
+
+
+def test_a_cycles_evidence_is_listed_and_uploaded_as_documented(schema):
+    path = "/api/v1/monitoring/cycles/{id}/evidence/"
+    assert _response_schema(schema, path, "get")["type"] == "array"
+    body = _op(schema, path, "post")["requestBody"]["content"]
+    fields = schema["components"]["schemas"]["CycleEvidenceIn"]["properties"]
+    assert "multipart/form-data" in body and fields["file"]["format"] == "binary"
+    links = schema["components"]["schemas"]["CycleLinks"]["properties"]
+    assert links["evidence"]["items"] == {"$ref": "#/components/schemas/CycleEvidence"}

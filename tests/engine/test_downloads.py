@@ -14,7 +14,7 @@ from cases import services as case_services
 from cases.models import Case, Notice
 from engine import attachments
 from tests.documents import download_name
-from workflows.monitoring.models import Period, PeriodKind
+from workflows.monitoring.models import Cycle, CycleReport, Period, PeriodKind
 from workflows.plans.models import ExportJob
 from workflows.review import services as review_services
 from workflows.review.models import (
@@ -40,6 +40,7 @@ DOWNLOADS = {
     "discipline/reports/export.xlsx": rf"^举报台账-{TODAY}\.xlsx$",
     "monitoring/improvements/export.<str:fmt>": rf"^改进台账-示范职业技术学院-{YEAR}\.(docx|xlsx)$",
     "monitoring/overview/<int:period>/appraisal.xlsx": r"^诊改结果-.+\.xlsx$",
+    "monitoring/cycles/reports/<int:pk>/download/": r"^专业年度质量报告-软件技术-\d{4}\.docx$",
     "plans/export/<str:what>.<str:fmt>": rf"^.*(任务|目标|标准).*-{TODAY}\.(docx|xlsx)$",
     "plans/exports/<int:pk>/download/": rf"^.*任务.*-{TODAY}\.xlsx$",
     "review/reports/<int:pk>/export.docx": r"^自我诊改报告-软件技术-2026\.docx$",
@@ -114,6 +115,11 @@ def _urls(client, capture):
     with capture(execute=True):
         client.post("/plans/exports/", {"what": "tasks", "fmt": "xlsx"})
     export_job = ExportJob.objects.get()
+    rj_cycle = Cycle.objects.filter(subject__subject_unit__code="rj").order_by("pk").first()
+    client.force_login(_user("rj_leader"))
+    with capture(execute=True):
+        client.post(f"/monitoring/cycles/{rj_cycle.pk}/report/")
+    cycle_report = CycleReport.objects.get(cycle=rj_cycle)
     in_review = ReviewRound.objects.get(status=RoundStatus.IN_REVIEW)
     period = Period.objects.exclude(kind=PeriodKind.WEEK).order_by("pk").first()
     catalogue = Catalogue.objects.filter(status=Catalogue.Status.ACTIVE).order_by("pk").first()
@@ -139,6 +145,11 @@ def _urls(client, capture):
             "monitoring/overview/<int:period>/appraisal.xlsx",
             "zgb",
             f"/monitoring/overview/{period.pk}/appraisal.xlsx",
+        ),
+        (
+            "monitoring/cycles/reports/<int:pk>/download/",
+            "rj_leader",
+            f"/monitoring/cycles/reports/{cycle_report.pk}/download/",
         ),
         *[
             ("plans/export/<str:what>.<str:fmt>", "zgb", f"/plans/export/{what}.{fmt}")

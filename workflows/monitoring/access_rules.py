@@ -174,3 +174,18 @@ def can_run_cycle(user, cycle: Cycle) -> bool:
 def require_cycle_run(user, cycle: Cycle) -> None:
     if not can_run_cycle(user, cycle):
         raise PermissionDenied
+
+
+def can_report_cycle(user, cycle: Cycle) -> bool:
+    """Who may assemble a subject's annual quality report: whoever runs its cycle, and whoever
+    assembles the college's reports (the quality office)."""
+    from workflows.review import capabilities as review_caps
+
+    return can_run_cycle(user, cycle) or (
+        access.is_active_user(user) and access.has_capability(user, review_caps.ANNUAL_BUILD)
+    )
+
+
+def require_report_cycle(user, cycle: Cycle) -> None:
+    if not can_report_cycle(user, cycle):
+        raise PermissionDenied

@@ -2,22 +2,27 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 
-from . import access_rules, selectors, services
+from . import access_rules, engine_bridge, selectors, services
 from .forms import CycleFilter, WarningApiFilter
 from .models import (
     NEXT_STAGE,
     Cycle,
+    CycleEvidence,
     Improvement,
     Indicator,
     Period,
     PeriodKind,
+    StageGate,
     Warning,
 )
 from .periods import resolve as resolve_period
@@ -115,8 +120,76 @@ class CycleSerializer(serializers.ModelSerializer):
         fields = ["id", "subject", "subject_id", "period", "level", "stage", "carried_over"]
 
 
-class CycleLinksSerializer(serializers.Serializer):
-    """A cycle with what it is made of (see selectors.cycle_links)."""
+class EvidenceFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="where the file is downloaded (same permissions)")
+
+
+class CycleEvidenceSerializer(serializers.ModelSerializer):
+    """Evidence added to a cycle for a gate (a document with a note, or a decision)."""
+
+    gate = serializers.IntegerField(source="gate_id")
+    gate_label = serializers.CharField(source="gate.label")
+    stage = serializers.CharField(source="gate.stage")
+    kind = serializers.CharField(source="gate.kind")
+    added_by = serializers.CharField(source="added_by.username")
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CycleEvidence
+        fields = ["id", "gate", "gate_label", "stage", "kind", "text", "added_by", "added_at"]
+        fields += ["files"]
+
+    @extend_schema_field(EvidenceFileSerializer(many=True))
+    def get_files(self, evidence):
+        files = getattr(evidence, "files", None)
+        if files is None:
+            files = engine_bridge.files_of(evidence)
+        return [
+            {
+                "id": f.pk,
+                "name": f.original_name,
+                "url": reverse("engine:attachment_download", args=[f.pk]),
+            }
+            for f in files
+        ]
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent in a multipart body (the schema says binary, not a URL)."""
+
+
+class CycleEvidenceInSerializer(serializers.Serializer):
+    gate = serializers.IntegerField(help_text="an evidence gate of the cycle's level and stage")
+    text = serializers.CharField(help_text="the note: what the evidence is and shows")
+    file = UploadField(required=False, help_text="the document (multipart upload)")
+
+
+class CycleLinksSerializer(CycleSerializer):
+    """A cycle with what it is made of (see selectors.cycle_links). The fields declared here
+    document the answer; `to_representation` reads every link in a constant number of queries."""
+
+    stage_changed_at = serializers.DateTimeField()
+    targets = serializers.ListField(child=serializers.DictField())
+    standards = serializers.ListField(child=serializers.DictField())
+    tasks = serializers.ListField(child=serializers.DictField())
+    indicators = serializers.ListField(child=serializers.DictField())
+    readings = serializers.ListField(child=serializers.DictField())
+    warnings = serializers.ListField(child=serializers.DictField())
+    improvements = serializers.ListField(child=serializers.DictField())
+    report = serializers.DictField(allow_null=True)
+    conclusions = serializers.ListField(child=serializers.CharField())
+    evidence = CycleEvidenceSerializer(many=True)
+    gaps = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField())
+    history = serializers.ListField(child=serializers.DictField())
+
+    class Meta(CycleSerializer.Meta):
+        fields = [*CycleSerializer.Meta.fields, "stage_changed_at", "targets", "standards"]
+        fields += ["tasks", "indicators", "readings", "warnings", "improvements", "report"]
+        fields += ["conclusions", "evidence", "gaps", "missing", "history"]
 
     def to_representation(self, cycle):
         links = selectors.cycle_links(cycle)
@@ -175,15 +248,7 @@ class CycleLinksSerializer(serializers.Serializer):
                 else None
             ),
             "conclusions": [c.conclusion for c in links["conclusions"]],
-            "evidence": [
-                {
-                    "stage": e.gate.stage,
-                    "gate": e.gate.label,
-                    "text": e.text,
-                    "added_at": e.added_at,
-                }
-                for e in links["evidence"]
-            ],
+            "evidence": CycleEvidenceSerializer(links["evidence"], many=True).data,
             "gaps": services.cycle_gaps(cycle, links),
             "missing": [g.label for g in missing],
             "history": [
@@ -381,6 +446,43 @@ class CycleDetailView(APIView):
             request.user, Cycle.objects.select_related("subject", "period"), pk
         )
         return Response(CycleLinksSerializer(cycle).data)
+
+
+class CycleEvidenceView(APIView):
+    """A cycle's evidence: listed to whoever sees the cycle; added (multipart: gate, text, and
+    a file) by whoever runs it, for a gate of its current stage that data does not meet."""
+
+    @extend_schema(responses=CycleEvidenceSerializer(many=True))
+    def get(self, request, pk):
+        cycle = access_rules.get_visible(
+            request.user, Cycle.objects.select_related("subject", "period"), pk
+        )
+        evidence = selectors.cycle_links(cycle)["evidence"]
+        return Response(CycleEvidenceSerializer(evidence, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": CycleEvidenceInSerializer},
+        responses={201: CycleEvidenceSerializer},
+    )
+    def post(self, request, pk):
+        cycle = access_rules.get_visible(
+            request.user, Cycle.objects.select_related("subject", "period"), pk
+        )
+        payload = CycleEvidenceInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        gate = StageGate.objects.filter(pk=data["gate"], level=cycle.level).first()
+        if gate is None:
+            raise ValidationError({"gate": _("This evidence gate belongs to another level.")})
+        if gate.stage != cycle.stage:
+            raise ValidationError({"gate": _("Evidence is added for the cycle's current stage.")})
+        upload = data.get("file")
+        if upload:
+            engine_bridge.validate_upload(upload)
+        evidence = services.cycle_add_evidence(
+            actor=request.user, cycle=cycle, gate=gate, text=data["text"], file=upload
+        )
+        return Response(CycleEvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
 class CycleAdvanceView(APIView):

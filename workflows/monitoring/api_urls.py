@@ -19,6 +19,11 @@ urlpatterns = [
     path("monitoring/cycles/", api.CycleListView.as_view(), name="monitoring-cycles"),
     path("monitoring/cycles/<int:pk>/", api.CycleDetailView.as_view(), name="monitoring-cycle"),
     path(
+        "monitoring/cycles/<int:pk>/evidence/",
+        api.CycleEvidenceView.as_view(),
+        name="monitoring-cycle-evidence",
+    ),
+    path(
         "monitoring/cycles/<int:pk>/advance/",
         api.CycleAdvanceView.as_view(),
         name="monitoring-cycle-advance",

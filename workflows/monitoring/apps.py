@@ -39,6 +39,20 @@ class MonitoringConfig(AppConfig):
         decisions.register()
         engine_bridge.connect()
 
+        from django.db.models.signals import post_save
+
+        from workflows.review.models import SelfDiagnosisReport
+
+        from . import cycle_report, cycle_steps
+
+        cycle_report.register()
+
+        post_save.connect(
+            cycle_steps.on_report_saved,
+            sender=SelfDiagnosisReport,
+            dispatch_uid="monitoring.cycle_report_saved",
+        )
+
         from . import integrations
 
         integrations.connect()

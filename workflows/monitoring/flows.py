@@ -1,5 +1,6 @@
 """Monitoring's human steps as step tables (engine.steps): a reading's approval, a warning's
-acknowledgement, an improvement's submission and effectiveness sign-off."""
+acknowledgement, an improvement's submission and effectiveness sign-off, and the work each
+stage of an improvement cycle waits for (cycle_steps)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -7,14 +8,17 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import OrgUnit, Role
 from engine import calendar, steps
 
+from . import cycle_steps
 from .engine_bridge import DEADLINE_KIND
 from .models import (
+    Cycle,
     CycleDecision,
     DecisionStatus,
     Improvement,
     ImprovementStatus,
     Reading,
     ReadingStatus,
+    Stage,
     Warning,
     WarningStatus,
 )
@@ -148,3 +152,67 @@ def _decider(decision):
     from .decisions import decider_seat
 
     return decider_seat(decision)
+
+
+def _works(kind: str):
+    return lambda cycle: cycle_steps.work_of(cycle) == kind
+
+
+_FIRST, *_OTHERS = cycle_steps.WAITING_STAGES
+
+
+class CycleFlow(steps.StepFlow):
+    table = steps.StepTable(
+        model=Cycle,
+        state_field="stage",
+        process_title=_("Improvement cycle"),
+        summary=lambda c: f"{c.subject} · {c.period} · {c.get_stage_display()}",
+        unit=lambda c: c.responsible_unit,
+        related=("subject__subject_user", "period", "responsible_unit"),
+        outcomes={
+            "advance": _("Moved on to the next stage"),
+            "warn": _("A warning was raised"),
+            "start_improving": _("An improvement was opened"),
+            "back_to_implementing": _("The last improvement closed"),
+            "linked": _("Items in force linked"),
+            "evidence": _("Evidence added"),
+            "report": _("Self-diagnosis report approved"),
+        },
+        steps=[
+            steps.Step(
+                state=Stage.TARGET,
+                also=(Stage.STANDARD,),
+                name="fill_gap",
+                title=_("Fill the gap: have the plan set targets and standards in force"),
+                who=cycle_steps.owner,
+                when=_works(cycle_steps.GAP),
+                deadline_kind=cycle_steps.DEADLINE_KIND,
+            ),
+            steps.Step(
+                state=_FIRST,
+                also=tuple(_OTHERS),
+                name="add_evidence",
+                title=_("Add the evidence the stage needs"),
+                who=cycle_steps.owner,
+                when=_works(cycle_steps.EVIDENCE),
+                deadline_kind=cycle_steps.DEADLINE_KIND,
+            ),
+            steps.Step(
+                state=Stage.DIAGNOSE,
+                name="write_report",
+                title=_("Write the self-diagnosis report"),
+                who=cycle_steps.owner,
+                when=_works(cycle_steps.REPORT),
+                deadline_kind=cycle_steps.DEADLINE_KIND,
+            ),
+            steps.Step(
+                state=_FIRST,
+                also=tuple(_OTHERS),
+                name="decide",
+                title=_("Decide and move the cycle on"),
+                who=cycle_steps.owner,
+                when=_works(cycle_steps.DECIDE),
+                deadline_kind=cycle_steps.DEADLINE_KIND,
+            ),
+        ],
+    )

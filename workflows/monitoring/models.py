@@ -876,6 +876,40 @@ class CycleDecision(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self):
         return reverse("monitoring:cycle_detail", args=[self.cycle_id]) + f"#stage-{self.stage}"
 
+
+class CycleReport(models.Model):
+    """A subject's annual quality report (专业年度质量报告, 课程年度质量报告, 教师发展报告 …)
+    assembled from its cycle in the background, with progress (cycle_report.py)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="reports", verbose_name=_("cycle")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    file = models.FileField(_("file"), upload_to="monitoring/reports/", blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cycle quality report")
+        verbose_name_plural = _("cycle quality reports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.cycle} · {self.get_status_display()}"
+
     @property
     def access_unit(self):
         return self.cycle.responsible_unit

@@ -17,12 +17,13 @@ from accounts.models import Membership, OrgUnit, Role
 from engine import step_rows, steps
 from workflows.levels import Level
 
-from . import access_rules, chain, engine_bridge, evaluation, stages
+from . import access_rules, chain, cycle_steps, engine_bridge, evaluation, stages
 from .hooks import run_warning_hooks
 from .models import (
     NEXT_STAGE,
     Cycle,
     CycleEvidence,
+    CycleReport,
     EvidenceKind,
     Improvement,
     ImprovementStatus,
@@ -618,6 +619,7 @@ def cycle_link_items(*, actor, cycle: Cycle) -> int:
             )
         )
     added = chain.link_in_force_items(cycle.period_id, [cycle.subject_id])
+    cycle_steps.refresh(cycle, actor=actor, outcome="linked")
     audit_record(actor=actor, action="cycle.link", obj=cycle, after={"added": added})
     return added
 
@@ -634,6 +636,7 @@ def cycle_add_evidence(*, actor, cycle: Cycle, gate: StageGate, text: str, file=
     evidence = CycleEvidence.objects.create(cycle=cycle, gate=gate, text=text, added_by=actor)
     if file:
         engine_bridge.attach_file(actor=actor, obj=evidence, upload=file)
+    cycle_steps.refresh(cycle, actor=actor, outcome="evidence")
     audit_record(
         actor=actor,
         action="cycle.evidence",
@@ -691,6 +694,30 @@ def cycle_advance(*, actor, cycle: Cycle) -> Cycle:
     return cycle
 
 
+@transaction.atomic
+def cycle_report_request(*, actor, cycle: Cycle) -> CycleReport:
+    """Queue the subject's annual quality report of this cycle (built in the background); one
+    already queued or running is returned instead of a second."""
+    access_rules.require_report_cycle(actor, cycle)
+    pending = (
+        CycleReport.objects.select_for_update()
+        .filter(cycle=cycle, status__in=[CycleReport.Status.QUEUED, CycleReport.Status.RUNNING])
+        .first()
+    )
+    if pending is not None:
+        return pending
+    report = CycleReport.objects.create(cycle=cycle, requested_by=actor)
+    audit_record(actor=actor, action="cycle.report", obj=cycle, after={"report": report.pk})
+    transaction.on_commit(lambda: _queue_report(report.pk))
+    return report
+
+
+def _queue_report(report_id: int) -> None:
+    from .tasks import build_cycle_report
+
+    build_cycle_report.delay(report_id)
+
+
 def _carry_over(subject_ids, *, from_period: Period | None, to_period: Period) -> int:
     """Create the cycles of `to_period` for these subjects that do not exist yet, carrying the
     previous cycle's targets and standards over as drafts. One insert per batch."""
@@ -725,7 +752,25 @@ def _carry_over(subject_ids, *, from_period: Period | None, to_period: Period) -
     Cycle.objects.bulk_create(rows, ignore_conflicts=True)
     # The new cycles are built from the items in force now: the revised versions, if any.
     chain.link_in_force_items(to_period.pk, [r.subject_id for r in rows])
+    _open_steps(to_period, [r.subject_id for r in rows])
     return len(rows)
+
+
+def _open_steps(period: Period, subject_ids) -> None:
+    """The new cycles' first work (fill the gap, or decide on the targets linked) in their
+    owners' inboxes, with its stage deadline: a constant number of statements per batch."""
+    if not subject_ids:
+        return
+    cycles = list(
+        Cycle.objects.filter(period=period, subject_id__in=subject_ids).select_related(
+            "subject__subject_user", "period", "responsible_unit"
+        )
+    )
+    cycle_steps.prime(cycles)
+    waiting = [c for c in cycles if c._work]
+    if waiting:
+        step_rows.open_many(waiting)
+    cycle_steps.sync_deadlines(cycles)
 
 
 @transaction.atomic

@@ -35,6 +35,17 @@ urlpatterns = [
     path("cycles/<int:pk>/link/", views.cycle_link, name="cycle_link"),
     path("cycles/<int:pk>/decisions/", decision_views.decision_propose, name="decision_propose"),
     path("decisions/<int:pk>/decide/", decision_views.decision_decide, name="decision_decide"),
+    path("cycles/<int:pk>/report/", views.cycle_report_request, name="cycle_report"),
+    path(
+        "cycles/reports/<int:pk>/status/",
+        views.cycle_report_status,
+        name="cycle_report_status",
+    ),
+    path(
+        "cycles/reports/<int:pk>/download/",
+        views.cycle_report_download,
+        name="cycle_report_download",
+    ),
     path("overview/", views.overview, name="overview"),
     path("overview/<int:period>/appraisal.xlsx", views.appraisal_export, name="appraisal_export"),
     path("periods/", views.period_list, name="period_list"),

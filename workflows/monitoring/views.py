@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,7 +16,7 @@ from engine import documents
 from engine.imports import ImportFileError
 from workflows.levels import Level
 
-from . import access_rules, engine_bridge, exports, imports, selectors, services
+from . import access_rules, cycle_report, engine_bridge, exports, imports, selectors, services
 from . import capabilities as caps
 from .forms import (
     CycleEvidenceForm,
@@ -40,6 +41,7 @@ from .models import (
     LARGE_LOOP,
     SMALL_LOOP,
     Cycle,
+    CycleReport,
     EvidenceKind,
     Improvement,
     Indicator,
@@ -498,6 +500,9 @@ def cycle_detail(request, pk):
             "gaps": gaps,
             "next_cycle": next_cycle,
             "can_run": access_rules.can_run_cycle(request.user, cycle),
+            "can_report": access_rules.can_report_cycle(request.user, cycle),
+            "report_title": cycle_report.title_of(cycle),
+            "reports": list(cycle.reports.select_related("requested_by")[:5]),
             "can_link": cycle.stage in (Stage.TARGET, Stage.STANDARD),
             "evidence_form": CycleEvidenceForm(gates=gates),
             "texts_form": CycleTextsForm(
@@ -541,6 +546,50 @@ def cycle_evidence(request, pk):
     else:
         messages.error(request, _("Choose the evidence gate and describe the evidence."))
     return redirect("monitoring:cycle_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def cycle_report_request(request, pk):
+    cycle = access_rules.get_visible(
+        request.user, Cycle.objects.select_related("subject", "period"), pk
+    )
+    services.cycle_report_request(actor=request.user, cycle=cycle)
+    messages.success(
+        request,
+        _("%(report)s is being assembled.") % {"report": cycle_report.title_of(cycle)},
+    )
+    return redirect(reverse("monitoring:cycle_detail", args=[pk]) + "#cycle-reports")
+
+
+def _visible_report(user, pk, **filters) -> CycleReport:
+    report = get_object_or_404(
+        CycleReport.objects.select_related("cycle__subject", "cycle__period"), pk=pk, **filters
+    )
+    access_rules.get_visible(user, Cycle, report.cycle_id)
+    return report
+
+
+@login_required
+def cycle_report_status(request, pk):
+    report = _visible_report(request.user, pk)
+    return JsonResponse(
+        {
+            "status": report.status,
+            "status_display": report.get_status_display(),
+            "progress": report.progress,
+            "message": report.message,
+            "download": reverse("monitoring:cycle_report_download", args=[report.pk])
+            if report.status == CycleReport.Status.DONE
+            else None,
+        }
+    )
+
+
+@login_required
+def cycle_report_download(request, pk):
+    report = _visible_report(request.user, pk, status=CycleReport.Status.DONE)
+    return documents.download_file(report.file.open("rb"), cycle_report.file_name(report.cycle))
 
 
 @login_required

@@ -80,3 +80,26 @@ def test_the_8_with_its_links_fits_a_phone(page, live_server, cast, mon, chains)
     # A stage on the 8 leads to its linked objects.
     page.click("svg.eight a[href='#stage-standard']")
     assert page.url.endswith("#stage-standard")
+
+
+def test_a_phone_shows_the_cycles_work_and_assembles_its_annual_report(
+    page, live_server, cast, mon, chains
+):
+    from workflows.monitoring import services
+
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level=Level.MAJOR, responsible_unit=cast.units.rj
+    )
+    services.cycle_link_items(actor=cast.software_lead, cycle=cycle)
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 844})
+    _log_in(page, base, "rj_leader")
+    page.goto(f"{base}/monitoring/cycles/{cycle.pk}/")
+    assert "作出决定，推进循环" in page.locator("#cycle-work").inner_text()
+    page.click("#cycle-reports button[type=submit]")
+    page.wait_for_selector("#cycle-reports .job-link a")
+    link = page.locator("#cycle-reports .job-link a").first
+    assert "专业年度质量报告-软件技术-2026.docx" in link.inner_text()
+    bar = page.locator("#cycle-reports .progress").first
+    assert bar.get_attribute("aria-valuenow") == "100"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -283,3 +283,50 @@ def test_overview_drill_refuses_a_bad_filter_value(cast, mon, login, bad):
     response = client.get("/monitoring/overview/", {**query, **bad})
     assert response.status_code == 400
     assert "筛选条件" in response.content.decode()
+
+
+def test_cycle_page_with_its_work_and_reports_and_the_five_levels_take_constant_queries(
+    cast, mon, chains, login, django_capture_on_commit_callbacks
+):
+    """The cycle page (its progress line, its report jobs, every link) and the college's view
+    of all five levels, at a small size and at ten times it: the same number of queries."""
+    from workflows.monitoring.models import CycleReport
+
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level=Level.MAJOR, responsible_unit=cast.units.rj
+    )
+    services.cycle_link_items(actor=cast.software_lead, cycle=cycle)  # opens its step
+    _fill(cast, mon, cycle, 2)
+    CycleReport.objects.bulk_create(
+        CycleReport(cycle=cycle, requested_by=cast.software_lead) for _ in range(2)
+    )
+    majors = [services.subject_for_unit(u) for u in _majors(cast, 3, "甲")]
+    _cycles_at(mon.y2026, majors, Stage.IMPLEMENT)
+    _readings(mon.employment, [mon.rj, *majors], mon.y2026, 97)
+    page, overview = cycle.get_absolute_url(), f"/monitoring/overview/?period={mon.y2026.pk}"
+
+    def counted(client):
+        client.get(page)
+        with CaptureQueriesContext(connection) as on_page:
+            assert client.get(page).status_code == 200
+        with CaptureQueriesContext(connection) as on_overview:
+            assert client.get(overview).status_code == 200
+        return len(on_page), len(on_overview)
+
+    small = counted(login(cast.quality_officer))
+    small_runner = counted(login(cast.software_lead))
+
+    # ten times the data: evidence, improvements, report jobs, subjects with cycles and steps,
+    # their readings
+    _fill(cast, mon, cycle, 20)
+    CycleReport.objects.bulk_create(
+        CycleReport(cycle=cycle, requested_by=cast.software_lead) for _ in range(20)
+    )
+    more = [services.subject_for_unit(u) for u in _majors(cast, 30, "乙")]
+    _cycles_at(mon.y2026, more, Stage.IMPLEMENT)
+    _readings(mon.employment, more, mon.y2026, 97)
+    large = counted(login(cast.quality_officer))
+    assert large == small, (small, large)
+    body = login(cast.quality_officer).get(overview).content.decode()
+    assert "33" in body  # the major level's cycles, counted in the table
+    assert counted(login(cast.software_lead)) == small_runner

@@ -1,0 +1,221 @@
+"""A cycle's human work in its owner's inbox and on its progress line (flows.CycleFlow), and the
+subject's annual quality report assembled from the cycle. Clicked through the pages."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from docx import Document
+
+from engine.models import Deadline
+from tests.documents import download_name
+from workflows.monitoring import cycle_steps, services
+from workflows.monitoring.models import Cycle, CycleReport, Stage, StageGate
+from workflows.monitoring.models import Warning as MonWarning
+
+pytestmark = pytest.mark.django_db
+
+
+def waiting(client, user, obj):
+    client.force_login(user)
+    page = client.get(reverse("engine:inbox"))
+    assert page.status_code == 200
+    return [row.flow_task.name for row in page.context["rows"] if row.obj == obj]
+
+
+def _open(client, cast, mon, levels, capture):
+    client.force_login(cast.quality_officer)
+    with capture(execute=True):
+        client.post(f"/monitoring/periods/{mon.y2026.pk}/open/", {"levels": levels})
+
+
+def _evidence(client, cycle):
+    gate = StageGate.objects.filter(level=cycle.level, stage=cycle.stage).first()
+    return client.post(
+        f"/monitoring/cycles/{cycle.pk}/evidence/", {"gate": gate.pk, "text": "记录"}, follow=True
+    )
+
+
+def _advance(client, cycle):
+    client.post(f"/monitoring/cycles/{cycle.pk}/advance/")
+    cycle.refresh_from_db()
+
+
+def test_a_cycle_without_targets_waits_for_its_gap_to_be_filled(
+    cast, mon, client, django_capture_on_commit_callbacks
+):
+    _open(client, cast, mon, ["major"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject=mon.rj, period=mon.y2026)
+    # 软件技术's team leader holds the seat; the department's staff do not see it
+    assert waiting(client, cast.software_lead, cycle) == ["fill_gap"]
+    assert waiting(client, cast.jd_leader, cycle) == []
+    client.force_login(cast.software_lead)
+    page = client.get(cycle.get_absolute_url())
+    line = page.context["progress"]
+    assert [s.title for s in line.current] == ["填补缺口：由规划设定现行目标和标准"]
+    assert line.current[0].due is not None  # the stage deadline
+    html = page.content.decode()
+    assert 'id="cycle-work"' in html and reverse("plans:index") in html
+    assert Deadline.objects.filter(
+        kind=cycle_steps.DEADLINE_KIND, object_id=str(cycle.pk), status=Deadline.Status.OPEN
+    ).exists()
+
+
+def test_the_work_follows_the_cycle_from_evidence_to_decision(
+    cast, mon, chains, client, django_capture_on_commit_callbacks
+):
+    _open(client, cast, mon, ["major"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject=mon.rj, period=mon.y2026)
+    # the targets in force are linked: the decision is what is left
+    assert waiting(client, cast.software_lead, cycle) == ["decide"]
+    _advance(client, cycle)
+    _advance(client, cycle)
+    assert cycle.stage == Stage.PLAN
+    # the plan's document is missing: the work is to add it, then to decide
+    assert waiting(client, cast.software_lead, cycle) == ["add_evidence"]
+    _evidence(client, cycle)
+    assert waiting(client, cast.software_lead, cycle) == ["decide"]
+    line = client.get(cycle.get_absolute_url()).context["progress"]
+    done = [(s.title, s.outcome) for s in line.done]
+    assert ("补充本阶段所需佐证", "已补充佐证") in done
+    assert ("作出决定，推进循环", "已进入下一阶段") in done
+    # the one who moved it is named on the steps done
+    assert all(s.who == str(cast.software_lead) for s in line.done if s.outcome == "已进入下一阶段")
+
+
+def test_a_teachers_cycle_waits_for_the_teacher(
+    cast, mon, chains, client, django_capture_on_commit_callbacks
+):
+    _open(client, cast, mon, ["teacher"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject__subject_user=cast.teacher, period=mon.y2026)
+    assert waiting(client, cast.teacher, cycle) == ["decide"]
+    assert waiting(client, cast.xx_leader, cycle) == []
+
+
+def test_warning_and_closing_improvement_move_the_work_set_wise(
+    cast, mon, chains, client, approved, django_capture_on_commit_callbacks
+):
+    _open(client, cast, mon, ["major"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject=mon.rj, period=mon.y2026)
+    client.force_login(cast.software_lead)
+    for _stage in range(3):
+        _advance(client, cycle)
+        if cycle.stage in (Stage.PLAN, Stage.IMPLEMENT):
+            _evidence(client, cycle)
+    assert cycle.stage == Stage.IMPLEMENT
+    assert waiting(client, cast.software_lead, cycle) == ["decide"]
+    # a red reading: the cycle moves to 预警 with its cause; its own step closes
+    approved(mon.employment, mon.rj, "50")
+    cycle.refresh_from_db()
+    assert cycle.stage == Stage.WARN
+    assert waiting(client, cast.software_lead, cycle) == []
+    assert not Deadline.objects.filter(
+        kind=cycle_steps.DEADLINE_KIND, object_id=str(cycle.pk), status=Deadline.Status.OPEN
+    ).exists()
+    warning = MonWarning.objects.get(subject=mon.rj)
+    improvement = services.improvement_open(
+        actor=cast.software_lead,
+        subject=mon.rj,
+        period=mon.y2026,
+        title="提高就业率",
+        cause_analysis="岗位不足",
+        measures="拓展合作企业",
+        owner=cast.software_lead,
+        deadline=mon.y2026.end,
+        warning=warning,
+    )
+    services.improvement_submit(
+        actor=cast.software_lead, improvement=improvement, evidence="新增三家企业"
+    )
+    approved(mon.employment, mon.rj, "97")
+    services.improvement_sign_off(
+        actor=cast.xx_leader, improvement=improvement, effective=True, note="回到区间"
+    )
+    cycle.refresh_from_db()
+    assert cycle.stage == Stage.IMPLEMENT
+    # back at 实施: its evidence was given before, so the decision waits again
+    assert waiting(client, cast.software_lead, cycle) == ["decide"]
+
+
+def test_steps_backfill_opens_the_work_of_cycles_that_predate_the_flow(cast, mon, client):
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level="major", responsible_unit=cast.units.rj
+    )
+    assert waiting(client, cast.software_lead, cycle) == []
+    call_command("steps_backfill", stdout=io.StringIO())
+    assert waiting(client, cast.software_lead, cycle) == ["fill_gap"]
+    call_command("steps_backfill", stdout=io.StringIO())
+    assert waiting(client, cast.software_lead, cycle) == ["fill_gap"]
+
+
+def _report(client, user, cycle, capture):
+    client.force_login(user)
+    with capture(execute=True):
+        response = client.post(f"/monitoring/cycles/{cycle.pk}/report/")
+    assert response.status_code == 302
+    return CycleReport.objects.filter(cycle=cycle).latest("pk")
+
+
+def test_the_majors_annual_quality_report_is_assembled_from_its_cycle(
+    cast, mon, chains, client, approved, django_capture_on_commit_callbacks
+):
+    _open(client, cast, mon, ["major"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject=mon.rj, period=mon.y2026)
+    approved(mon.employment, mon.rj, "50")
+    page = client.get(cycle.get_absolute_url()).content.decode()
+    assert "专业年度质量报告" in page
+    report = _report(client, cast.software_lead, cycle, django_capture_on_commit_callbacks)
+    assert report.status == CycleReport.Status.DONE and report.progress == 100
+    status = client.get(f"/monitoring/cycles/reports/{report.pk}/status/").json()
+    assert status["progress"] == 100 and status["download"]
+    response = client.get(status["download"])
+    assert download_name(response) == "专业年度质量报告-软件技术-2026.docx"
+    doc = Document(io.BytesIO(b"".join(response.streaming_content)))
+    section = doc.sections[0]
+    sizes = (section.page_width, section.page_height, section.top_margin, section.left_margin)
+    assert [round(x.mm) for x in sizes] == [210, 297, 37, 28]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    for heading in ("概述", "目标与标准", "目标与监测数据对照", "预警与改进", "诊断", "结论"):
+        assert heading in text, heading
+    cells = {c.text for t in doc.tables for r in t.rows for c in r.cells}
+    assert "就业率" in cells and chains.employment.title in cells
+    assert any("预警区间" in c for c in cells)
+    # the page lists it with its progress and link
+    page = client.get(cycle.get_absolute_url()).content.decode()
+    assert f"/monitoring/cycles/reports/{report.pk}/download/" in page
+
+
+def test_a_teachers_development_report_is_theirs(
+    cast, mon, chains, client, django_capture_on_commit_callbacks
+):
+    _open(client, cast, mon, ["teacher"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject__subject_user=cast.teacher, period=mon.y2026)
+    report = _report(client, cast.teacher, cycle, django_capture_on_commit_callbacks)
+    response = client.get(f"/monitoring/cycles/reports/{report.pk}/download/")
+    assert download_name(response) == "教师发展报告-吴芳-2026.docx"
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as z:
+        assert "课堂教学满意度达到优秀" in z.read("word/document.xml").decode()
+    # their team leader sees their cycle but does not assemble their report; another
+    # department sees neither
+    client.force_login(cast.software_lead)
+    assert client.post(f"/monitoring/cycles/{cycle.pk}/report/").status_code == 403
+    client.force_login(cast.jd_leader)
+    assert client.get(f"/monitoring/cycles/reports/{report.pk}/download/").status_code == 404
+    assert client.get(f"/monitoring/cycles/reports/{report.pk}/status/").status_code == 404
+
+
+def test_a_viewer_who_does_not_run_the_cycle_cannot_start_its_report(
+    cast, mon, client, django_capture_on_commit_callbacks
+):
+    _open(client, cast, mon, ["major"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject=mon.rj, period=mon.y2026)
+    client.force_login(cast.chair)  # sees every cycle, runs none
+    page = client.get(cycle.get_absolute_url()).content.decode()
+    assert f"/monitoring/cycles/{cycle.pk}/report/" not in page
+    assert client.post(f"/monitoring/cycles/{cycle.pk}/report/").status_code == 403
+    assert not CycleReport.objects.exists()
+    # the quality office compiles reports
+    report = _report(client, cast.quality_officer, cycle, django_capture_on_commit_callbacks)
+    assert report.status == CycleReport.Status.DONE
