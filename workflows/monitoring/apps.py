@@ -41,7 +41,7 @@ class MonitoringConfig(AppConfig):
 
         from django.db.models.signals import post_save
 
-        from workflows.review.models import SelfDiagnosisReport
+        from workflows.review.models import PersonalReport, SelfDiagnosisReport
 
         from . import cycle_report, cycle_steps
 
@@ -51,6 +51,11 @@ class MonitoringConfig(AppConfig):
             cycle_steps.on_report_saved,
             sender=SelfDiagnosisReport,
             dispatch_uid="monitoring.cycle_report_saved",
+        )
+        post_save.connect(
+            cycle_steps.on_personal_report_saved,
+            sender=PersonalReport,
+            dispatch_uid="monitoring.cycle_personal_report_saved",
         )
 
         from . import integrations

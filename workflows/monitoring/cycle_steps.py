@@ -22,14 +22,22 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS
 
 from engine import deadlines, steps
-from workflows.review.models import ReviewConclusion, SelfDiagnosisReport
+from workflows.review.models import (
+    PersonalReport,
+    PersonalStatus,
+    ReviewConclusion,
+    SelfDiagnosisReport,
+)
 
 from .models import (
+    DECISION_STAGES,
     NEXT_STAGE,
     Cycle,
+    CycleDecision,
     CycleEvidence,
     CycleStandard,
     CycleTarget,
+    DecisionStatus,
     EvidenceKind,
     Stage,
     StageGate,
@@ -50,7 +58,7 @@ def _diagnosed_states():
 
 def prime(cycles) -> None:
     """Set `_work` on each cycle (None: nothing human waits at its stage). The cycles come with
-    their subject (select_related). Six queries at most, however many cycles."""
+    their subject (select_related). Eight queries at most, however many cycles."""
     cycles = list(cycles)
     waiting = [c for c in cycles if c.stage in NEXT_STAGE]
     for c in cycles:
@@ -94,13 +102,32 @@ def prime(cycles) -> None:
                 report__org_unit_id__in=units, report__period__in=codes
             ).values_list("report__org_unit_id", "report__period")
         )
+    # a teacher's or a student's approved personal report meets their diagnose gate
+    personally = set()
+    if Stage.DIAGNOSE in stages:
+        personally = set(
+            PersonalReport.objects.filter(
+                cycle_id__in=ids, status=PersonalStatus.APPROVED
+            ).values_list("cycle_id", flat=True)
+        )
+    # approved decisions (rewards, training taken, measures adopted) meet the large loop's
+    decided = set()
+    if stages & set(DECISION_STAGES):
+        decided = set(
+            CycleDecision.objects.filter(
+                cycle_id__in=ids, status=DecisionStatus.APPROVED
+            ).values_list("cycle_id", "stage")
+        )
     for c in waiting:
         key = (c.subject.subject_unit_id, c.period.code)
         by_links = {
             (Stage.TARGET, EvidenceKind.DECISION): c.pk in with_targets,
             (Stage.STANDARD, EvidenceKind.DOCUMENT): c.pk in with_standards,
-            (Stage.DIAGNOSE, EvidenceKind.DOCUMENT): key in diagnosed,
-            (Stage.INCENTIVE, EvidenceKind.DECISION): key in concluded,
+            (Stage.DIAGNOSE, EvidenceKind.DOCUMENT): key in diagnosed or c.pk in personally,
+            (Stage.INCENTIVE, EvidenceKind.DECISION): key in concluded
+            or (c.pk, Stage.INCENTIVE) in decided,
+            (Stage.LEARN, EvidenceKind.DECISION): (c.pk, Stage.LEARN) in decided,
+            (Stage.INNOVATE, EvidenceKind.DECISION): (c.pk, Stage.INNOVATE) in decided,
         }
         missing = [
             g
@@ -181,6 +208,18 @@ def refresh(cycle, *, actor=None, outcome: str = "") -> None:
         steps.advance(cycle, actor=actor, outcome=outcome)
     # the stage deadline runs from the move (a cycle that predates its flow gets one here)
     sync_deadlines([cycle])
+
+
+def on_personal_report_saved(sender, instance, **kwargs) -> None:
+    """A teacher's or a student's own report approved (or sent back): their diagnosing cycle's
+    work changes between writing the report and deciding."""
+    cycle = (
+        Cycle.objects.filter(pk=instance.cycle_id, stage=Stage.DIAGNOSE)
+        .select_related("subject__subject_user", "period", "responsible_unit")
+        .first()
+    )
+    if cycle is not None:
+        refresh(cycle, outcome="report")
 
 
 def on_report_saved(sender, instance, **kwargs) -> None:

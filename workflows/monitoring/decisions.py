@@ -159,6 +159,11 @@ def cycle_decision_decide(
     decision.note = note[:500]
     decision.save()
     steps.advance(decision, actor=actor, outcome=decision.status)
+    if approve and decision.cycle.stage == decision.stage:
+        # the gate it meets may be the last one the cycle's own step waited for
+        from .cycle_steps import refresh
+
+        refresh(decision.cycle, actor=actor, outcome="evidence")
     audit_record(
         actor=actor,
         action="cycle.decision.approve" if approve else "cycle.decision.reject",
