@@ -876,6 +876,26 @@ class CycleDecision(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self):
         return reverse("monitoring:cycle_detail", args=[self.cycle_id]) + f"#stage-{self.stage}"
 
+    @property
+    def access_unit(self):
+        return self.cycle.responsible_unit
+
+    @property
+    def subject(self):
+        return self.cycle.subject
+
+    @fsm_log_by
+    @transition(field=status, source=DecisionStatus.PROPOSED, target=DecisionStatus.APPROVED)
+    def approve(self, by=None):
+        self.decided_by = by
+        self.decided_at = timezone.now()
+
+    @fsm_log_by
+    @transition(field=status, source=DecisionStatus.PROPOSED, target=DecisionStatus.REJECTED)
+    def reject(self, by=None):
+        self.decided_by = by
+        self.decided_at = timezone.now()
+
 
 class CycleReport(models.Model):
     """A subject's annual quality report (专业年度质量报告, 课程年度质量报告, 教师发展报告 …)
@@ -913,19 +933,3 @@ class CycleReport(models.Model):
     @property
     def access_unit(self):
         return self.cycle.responsible_unit
-
-    @property
-    def subject(self):
-        return self.cycle.subject
-
-    @fsm_log_by
-    @transition(field=status, source=DecisionStatus.PROPOSED, target=DecisionStatus.APPROVED)
-    def approve(self, by=None):
-        self.decided_by = by
-        self.decided_at = timezone.now()
-
-    @fsm_log_by
-    @transition(field=status, source=DecisionStatus.PROPOSED, target=DecisionStatus.REJECTED)
-    def reject(self, by=None):
-        self.decided_by = by
-        self.decided_at = timezone.now()
