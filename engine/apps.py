@@ -29,6 +29,9 @@ class EngineConfig(AppConfig):
         from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)
+        from . import duties
+
+        duties.connect_signals()
         from . import delegation, selectors
 
         selectors.register_pool(delegation.deputised_q)
