@@ -8,7 +8,7 @@ and only if, that transaction commits. psycopg reads the notice with the next re
 connection and the memo forgets its copy, so the next read loads the committed rows. Nothing is
 asked per read: no query, no cache round trip.
 
-The process that made the change reads the table itself from then on (it sees its own
+The process that made the change reads the table itself until it commits (it sees its own
 uncommitted rows; a rollback leaves it reading the table: correct, only slower). A new connection
 forgets every copy (notices sent while nobody listened are lost). Elsewhere than on PostgreSQL
 the table is read every time.
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection as default_connection
+from django.db import transaction
 from django.db.backends.signals import connection_created
 
 CHANNEL = "engine_memo"
@@ -53,6 +54,11 @@ class SharedMemo:
         if default_connection.vendor == "postgresql":
             with default_connection.cursor() as cursor:
                 cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, self.name])
+        transaction.on_commit(self._settle, robust=True)
+
+    def _settle(self) -> None:
+        self.forget()
+        self._bypass = False
 
 
 def _listening(connection) -> bool:
