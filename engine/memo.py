@@ -1,17 +1,20 @@
 """Process-local copies of small tables that every transaction reads and administrators rarely
-change (the separation-of-duties rules), kept correct across processes without a round trip.
+change (the separation-of-duties rules, who holds which seat), kept correct across processes
+without a round trip per read.
 
-A `SharedMemo` holds what `load()` returned. On PostgreSQL every database connection of the
-process LISTENs on one channel; a change to the table (post_save/post_delete → `changed`) sends
-`pg_notify` in the changing transaction, which PostgreSQL delivers to every listening session when,
-and only if, that transaction commits. psycopg reads the notice with the next result on the
-connection and the memo forgets its copy, so the next read loads the committed rows. Nothing is
-asked per read: no query, no cache round trip.
+A `SharedMemo` holds what `load()` returned. On PostgreSQL the process's database connection
+LISTENs on one channel (from the first read of any memo on that connection); a change to a
+table (post_save/post_delete → `changed`) sends `pg_notify` in the changing transaction, which
+PostgreSQL delivers to every listening session when, and only if, that transaction commits.
+psycopg reads the notice with the next result on the connection and the memo forgets its copy,
+so the next read loads the committed rows. Nothing is asked per read: no query, no cache round
+trip.
 
-The process that made the change reads the table itself until it commits (it sees its own
-uncommitted rows; a rollback leaves it reading the table: correct, only slower). A new connection
-forgets every copy (notices sent while nobody listened are lost). Elsewhere than on PostgreSQL
-the table is read every time.
+LISTEN takes effect when its transaction commits: until then (a first read inside a
+transaction) the table is read every time, and a connection that starts listening forgets every
+copy (notices sent while nobody listened are lost). The process that made a change reads the
+table itself until it commits (it sees its own uncommitted rows; a rollback leaves it reading
+the table: correct, only slower). Elsewhere than on PostgreSQL the table is read every time.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from typing import Any
 
 from django.db import connection as default_connection
 from django.db import transaction
-from django.db.backends.signals import connection_created
 
 CHANNEL = "engine_memo"
 MEMOS: dict[str, SharedMemo] = {}
@@ -37,7 +39,7 @@ class SharedMemo:
         MEMOS[name] = self
 
     def get(self) -> Any:
-        if self._bypass or not _listening(default_connection):
+        if self._bypass or not _listening():
             return self.load()
         if not self._loaded:
             self._value, self._loaded = self.load(), True
@@ -61,9 +63,39 @@ class SharedMemo:
         self._bypass = False
 
 
-def _listening(connection) -> bool:
-    conn = connection.connection
-    return conn is not None and getattr(conn, "_engine_memo_listening", False)
+def _forget_all() -> None:
+    for memo in MEMOS.values():
+        memo.forget()
+
+
+def _listening() -> bool:
+    """Is this connection listening (its LISTEN committed)? If not, start: the caller reads the
+    table this time."""
+    if default_connection.vendor != "postgresql":
+        return False
+    default_connection.ensure_connection()
+    conn = default_connection.connection
+    state = getattr(conn, "_engine_memo", None)
+    if state == "listening":
+        return True
+    if state == "asked" and default_connection.in_atomic_block:
+        return False  # LISTEN waits for this transaction's commit
+    # never asked, or asked in a transaction that ended without committing: ask (again)
+    conn._engine_memo = "asked"
+    with default_connection.cursor() as cursor:
+        cursor.execute(f"LISTEN {CHANNEL}")
+    if state is None:
+        conn.add_notify_handler(_on_notice)
+
+    def listening():
+        conn._engine_memo = "listening"
+        _forget_all()
+
+    if default_connection.in_atomic_block:
+        transaction.on_commit(listening, robust=True)
+        return False
+    listening()
+    return True
 
 
 def _on_notice(notice) -> None:
@@ -71,21 +103,3 @@ def _on_notice(notice) -> None:
         memo = MEMOS.get(notice.payload)
         if memo is not None:
             memo.forget()
-
-
-def listen(sender, connection, **kwargs) -> None:
-    """connection_created: listen for changes, and forget what may have changed unheard."""
-    if connection.vendor != "postgresql" or connection.alias != default_connection.alias:
-        return
-    for memo in MEMOS.values():
-        memo.forget()
-    conn = connection.connection
-    if getattr(conn, "_engine_memo_listening", False):
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"LISTEN {CHANNEL}")
-    conn.add_notify_handler(_on_notice)
-    conn._engine_memo_listening = True
-
-
-connection_created.connect(listen, dispatch_uid="engine.memo.listen")
