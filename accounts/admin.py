@@ -92,6 +92,9 @@ class OrgUnitAdmin(AuditedAdminMixin, TreeAdmin):
                 node = services.org_unit_move(actor=request.user, unit=node, parent=parent)
                 if relation == "sibling":
                     OrgUnit.objects.move(node, target, pos="left")
+                    from engine import steps
+
+                    steps.seats_changed()
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
             return HttpResponseBadRequest("refused")

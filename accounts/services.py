@@ -168,6 +168,9 @@ def org_unit_move(*, actor, unit: OrgUnit, parent: OrgUnit) -> OrgUnit:
     if before["parent"] == parent.pk:
         return unit
     OrgUnit.objects.move(unit, parent, pos="last-child")
+    from engine import steps
+
+    steps.seats_changed()  # the move rewrote paths in bulk: no signal says so
     unit.refresh_from_db()
     audit_record(
         actor=actor, action="orgunit.move", obj=unit, before=before, after=_unit_snapshot(unit)
@@ -336,6 +339,10 @@ class RosterImporter(Importer):
                 have.add(key)
                 memberships.append(Membership(user_id=key[0], org_unit_id=unit_id, role=role))
         Membership.objects.bulk_create(memberships)
+        if memberships:
+            from engine import steps
+
+            steps.seats_changed()  # a bulk insert sends no signal
         run.created += len(new)
         run.updated += len(changed)
         run.unchanged += len({n for n, _u, _r in wanted} - new.keys() - changed.keys())

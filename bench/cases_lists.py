@@ -45,7 +45,9 @@ from cases.models import Case, Category, Grade, Status  # noqa: E402
 from engine import selectors as engine_selectors  # noqa: E402
 
 CLIENTS = 8
-REQUESTS = 10  # per client per page and round
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "10"))  # per client per page and round
+# only the pages whose label contains this (BENCH_PAGES="to-do": the one inbox alone)
+ONLY = os.environ.get("BENCH_PAGES", "")
 ROUNDS = 4  # the plain view and the page in turns, the order reversed every other round
 
 
@@ -77,12 +79,19 @@ class PlainInbox(PlainCaseList):
 
 
 class PlainTodo(PlainCaseList):
-    """我的待办's baseline: the same open tasks, listed by the same template, without filters."""
+    """我的待办's baseline: the same open tasks (the same filter: none, or the same process),
+    the same page size, listed by the same template; no unit list, no filters form, no
+    delegation notes, no side panel."""
 
     template_name = "engine/inbox.html"
 
+    def get_paginate_by(self, queryset):
+        return int(self.request.GET.get("per", 25))
+
     def get_queryset(self):
-        return engine_selectors.inbox_tasks(self.request.user)
+        return engine_selectors.inbox_filtered(
+            self.request.user, process=self.request.GET.get("process", "")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -124,6 +133,7 @@ def load(n_cases: int, n_people: int = 2000) -> None:
         )
     if have >= n_cases:
         load_processes()
+        load_supervisions(n_cases)
         return
     people = list(User.objects.filter(username__startswith="bench-").only("pk"))
     zgb = OrgUnit.objects.get(code="zgb")
@@ -160,6 +170,51 @@ def load(n_cases: int, n_people: int = 2000) -> None:
     if batch:
         Case.objects.bulk_create(batch)
     load_processes()
+    load_supervisions(n_cases)
+
+
+def load_supervisions(n_cases: int) -> None:
+    """Open step-table tasks beside the cases' (我的待办 lists every process): a supervision
+    request (督办) on every second open case, each waiting for its accepting body's leader seat
+    (engine.step_rows.open_many, as imports open them), and every tenth of those claimed by a
+    named leader (a task named to a person)."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from cases.complaints.models import Supervision
+    from cases.models import FINISHED
+    from engine import step_rows
+
+    if Supervision.objects.filter(request="bench").exists():
+        return
+    officer = User.objects.get(username="zgb")
+    due = timezone.now() + timedelta(days=5)
+    open_cases = (
+        Case.objects.exclude(status__in=FINISHED)
+        .order_by("pk")
+        .values_list("pk", "accepting_unit_id")
+    )
+    rows = [
+        Supervision(case_id=pk, unit_id=unit_id, issued_by=officer, request="bench", due_at=due)
+        for i, (pk, unit_id) in enumerate(open_cases.iterator())
+        if i % 2 == 0
+    ]
+    for start in range(0, len(rows), 5000):
+        made = Supervision.objects.bulk_create(rows[start : start + 5000])
+        step_rows.open_many(Supervision.objects.filter(pk__in=[s.pk for s in made]))
+    leaders = {
+        m.org_unit_id: m.user_id for m in Membership.objects.filter(role=Role.DEPARTMENT_LEADER)
+    }
+    seat_tasks = Task.objects.filter(
+        flow_task_type="HUMAN", status=STATUS.NEW, owner_permission__startswith="role:"
+    ).values_list("pk", "owner_permission_obj_pk")
+    for pk, unit_pk in seat_tasks.iterator():
+        if pk % 10 == 0 and unit_pk and int(unit_pk) in leaders:
+            Task.objects.filter(pk=pk).update(
+                owner_id=leaders[int(unit_pk)], status=STATUS.ASSIGNED
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def load_processes() -> None:
@@ -215,7 +270,7 @@ def hammer(username, url, requests, out):
         for i in range(requests):
             page = 1 + i % 3
             started = time.perf_counter()
-            response = client.get(f"{url}?page={page}")
+            response = client.get(f"{url}{'&' if '?' in url else '?'}page={page}")
             times.append(time.perf_counter() - started)
             if response.status_code != 200:
                 raise RuntimeError(f"{url} answered {response.status_code}")
@@ -248,8 +303,8 @@ def percentile(times, q):
 
 def queries(username, url, page_size):
     case_views.PAGE_SIZE = page_size
-    if url == "/inbox/":
-        url = f"{url}?per={page_size}"
+    if url.startswith("/inbox/"):
+        url = f"/inbox/?per={page_size}"
     client = client_for(username)
     client.get(url)  # warm caches
     with CaptureQueriesContext(connection) as captured:
@@ -269,8 +324,13 @@ def main():
     )
     started = time.perf_counter()
     load(n)
+    from viewflow.workflow.models import Task
+
+    open_tasks = Task.objects.filter(flow_task_type="HUMAN", status__in=["NEW", "ASSIGNED"])
     print(
-        f"loaded: {Case.objects.count():,} cases, {User.objects.count():,} people "
+        f"loaded: {Case.objects.count():,} cases, {User.objects.count():,} people, "
+        f"{open_tasks.count():,} open tasks of {open_tasks.values('flow_task').distinct().count()} "
+        f"steps ({open_tasks.filter(owner__isnull=False).count():,} named to a person) "
         f"({time.perf_counter() - started:.0f} s)"
     )
     settings.DEBUG = False
@@ -283,10 +343,18 @@ def main():
         ("case list, student", student, "/cases/", "/bench/plain/cases/"),
         ("inbox, quality office", "zgb", "/cases/inbox/", "/bench/plain/inbox/"),
         ("inbox, department leader", "xx_leader", "/cases/inbox/", "/bench/plain/inbox/"),
-        # 我的待办: every process's open tasks (engine.selectors.inbox_tasks)
+        # 我的待办: every process's open tasks (engine.selectors.inbox_tasks), 25 and 100 rows
         ("my to-do, quality office", "zgb", "/inbox/", "/bench/plain/todo/"),
         ("my to-do, department leader", "xx_leader", "/inbox/", "/bench/plain/todo/"),
+        ("my to-do 100 rows, q. office", "zgb", "/inbox/?per=100", "/bench/plain/todo/?per=100"),
+        (
+            "my to-do 100 rows, dep. leader",
+            "xx_leader",
+            "/inbox/?per=100",
+            "/bench/plain/todo/?per=100",
+        ),
     ]
+    pages = [p for p in pages if ONLY in p[0]]
     print(
         f"server time, {CLIENTS} concurrent clients, {ROUNDS} alternating rounds of {REQUESTS} "
         f"requests each per side, page size {case_views.PAGE_SIZE}"
@@ -311,6 +379,8 @@ def main():
         )
     print("queries per page (page size 25 / 100):")
     for label, user, url, _plain in pages:
+        if "?" in url:
+            continue  # the same page as its 25-row line
         print(f"  {label:<32} {queries(user, url, 25):3d} / {queries(user, url, 100):3d}")
 
 

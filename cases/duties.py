@@ -152,9 +152,7 @@ def levels(case: Case):
 
 
 def has_rules(step: str) -> bool:
-    from engine.models import DutyRule
-
-    return DutyRule.objects.filter(process=PROCESS, later_step=step, is_active=True).exists()
+    return bool(duties.rules_for(PROCESS, step))
 
 
 def who_acts(case: Case, action: str) -> duties.Eligible | None:

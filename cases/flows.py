@@ -18,18 +18,17 @@ process model's view permission to work on a case.
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock, nodes
-from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.signals import task_finished
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import OrgUnit
+from engine import task_writes
 
 from . import access
 from .models import Case, CaseProcess, Notice
@@ -113,158 +112,6 @@ def next_node(case: Case) -> str:
     return "end"
 
 
-class _TaskWrites:
-    """The task rows of one case step, written in one statement.
-
-    A step completes the open task, and viewflow creates the route switch's task and the next
-    task, each with its "previous" link: an UPDATE and four INSERTs through the ORM. Here the
-    activations run as viewflow runs them, but the rows wait (`pending`) until the next task is
-    created, then one statement writes them all (PostgreSQL: data-modifying WITH; elsewhere one
-    statement each). The SQL is built once per model. Task has no save hooks beyond its own
-    save(), whose one default (flow_task_type) is mirrored here."""
-
-    DONE = ("status", "started", "finished", "owner", "data")
-
-    def __init__(self):
-        self._sql = {}
-
-    def _parts(self, model):
-        if model not in self._sql:
-            ops = connection.ops
-            table = ops.quote_name(model._meta.db_table)
-            fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-            columns = ", ".join(ops.quote_name(f.column) for f in fields)
-            values = ", ".join(["%s"] * len(fields))
-            done = [model._meta.get_field(name) for name in self.DONE]
-            sets = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in done)
-            link = ops.quote_name(model.previous.through._meta.db_table)
-            self._sql[model] = {
-                "fields": fields,
-                "done_fields": done,
-                "insert": f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING id",  # noqa: S608
-                "update": f"UPDATE {table} SET {sets} WHERE id = %s",  # noqa: S608
-                "link": f"INSERT INTO {link} (from_task_id, to_task_id)",
-            }
-        return self._sql[model]
-
-    @staticmethod
-    def _new_values(task, fields):
-        if task.flow_task and not task.flow_task_type:
-            task.flow_task_type = task.flow_task.task_type
-        return [f.get_db_prep_save(f.pre_save(task, True), connection) for f in fields]
-
-    @staticmethod
-    def _done_values(task, fields):
-        values = [f.get_db_prep_save(f.value_from_object(task), connection) for f in fields]
-        return [*values, task.pk]
-
-    def write(self, done, chain, head) -> None:
-        """UPDATE `done` (a completed task, or None) and INSERT the new tasks of `chain`, each
-        linked to the one before it, the first to `head`."""
-        parts = self._parts(type(chain[0]))
-        if connection.vendor == "postgresql":
-            pks = self._together(parts, done, chain, head)
-        else:
-            pks = self._one_by_one(parts, done, chain, head)
-        for task, pk in zip(chain, pks, strict=True):
-            task.pk = pk
-            task._state.adding, task._state.db = False, connection.alias
-            task.pending = False
-        if done is not None:
-            done.pending = False
-
-    def _together(self, parts, done, chain, head):
-        ctes, params = [], []
-        if done is not None:
-            ctes.append(f"d AS ({parts['update']})")
-            params += self._done_values(done, parts["done_fields"])
-        for i, task in enumerate(chain):
-            ctes.append(f"t{i} AS ({parts['insert']})")
-            params += self._new_values(task, parts["fields"])
-            if i == 0:
-                ctes.append(f"l{i} AS ({parts['link']} SELECT id, %s FROM t{i})")  # noqa: S608
-                params.append(head.pk)
-            else:
-                ctes.append(
-                    f"l{i} AS ({parts['link']} SELECT t{i}.id, t{i - 1}.id FROM t{i}, t{i - 1})"  # noqa: S608
-                )
-        ids = ", ".join(f"(SELECT id FROM t{i})" for i in range(len(chain)))  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(f"WITH {', '.join(ctes)} SELECT {ids}", params)
-            return cursor.fetchone()
-
-    def _one_by_one(self, parts, done, chain, head):
-        pks, previous = [], head.pk
-        with connection.cursor() as cursor:
-            if done is not None:
-                cursor.execute(parts["update"], self._done_values(done, parts["done_fields"]))
-            for task in chain:
-                cursor.execute(parts["insert"], self._new_values(task, parts["fields"]))
-                pk = cursor.fetchone()[0]
-                cursor.execute(f"{parts['link']} VALUES (%s, %s)", [pk, previous])
-                pks.append(pk)
-                previous = pk
-        return pks
-
-
-_writes = _TaskWrites()
-
-
-def _flush(task, previous) -> None:
-    """Write the new `task` (after `previous`) with whatever of its step still waits: a route
-    task not yet written, and the completed task."""
-    chain, head = [task], previous
-    if getattr(head, "pending", False) and head.pk is None:
-        chain.insert(0, head)
-        head = head.chain_from
-    done = head if getattr(head, "pending", False) else None
-    _writes.write(done, chain, head)
-
-
-class RouteActivation(nodes.SwitchActivation):
-    """The switch decides when its task is created and stores it done: no savepoint around the
-    conditions (they only read; an error rolls the whole step back anyway), no UPDATE, and the
-    row is written together with the next task when that is a case task."""
-
-    # viewflow keeps activations in sets, hashed by their task's id: this one has none yet
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        return self is other
-
-    @classmethod
-    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        now = timezone.now()
-        task = flow_task.flow_class.task_class(
-            process=prev_activation.process,
-            flow_task=flow_task,
-            token=token,
-            status=STATUS.DONE,
-            started=now,
-            finished=now,
-        )
-        task.data = data if data is not None else {}
-        task.seed = seed
-        activation = cls(task)
-        for node, condition in flow_task._branches:
-            if condition is None or condition(activation):
-                activation.next_task = node
-                break
-        else:
-            raise FlowRuntimeError(f"No next task for {prev_activation.process}")
-        if isinstance(activation.next_task, CaseTask):
-            task.pending, task.chain_from = True, prev_activation.task
-        else:
-            # viewflow's own nodes (the end) link to this task by its id: write it now
-            _flush(task, prev_activation.task)
-        return activation
-
-
-class Route(nodes.Switch):
-    activation_class = RouteActivation
-
-
 class CaseTaskActivation(nodes.ViewActivation):
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
@@ -277,7 +124,7 @@ class CaseTaskActivation(nodes.ViewActivation):
         owner = flow_task.calc_owner(activation) or _escalated_owner(flow_task, activation)
         if owner:
             task.owner, task.status = owner, STATUS.ASSIGNED
-        _flush(task, prev_activation.task)
+        task_writes.flush(task, prev_activation.task)
         return activation
 
 
@@ -312,6 +159,7 @@ class CaseTask(flow.View):
     project does not hand out, and the case page already shows the history."""
 
     activation_class = CaseTaskActivation
+    writes_together = True  # its activation writes through engine.task_writes
     index_view_class = None
     detail_view_class = None
     cancel_view_class = None
@@ -386,7 +234,7 @@ class CaseFlow(flow.Flow):
 
     start = nodes.StartHandle(this.start_process).Next(this.route)
     route = (
-        Route()
+        task_writes.Route()
         .Case(this.accept, _goes_to("accept"))
         .Case(this.classify, _goes_to("classify"))
         .Case(this.investigate, _goes_to("investigate"))
@@ -569,6 +417,6 @@ def advance(case: Case, actor, action: str, *, fired: bool, tasks=None) -> None:
         if task.owner_id is None and actor is not None:
             task.owner = actor
         task.data = {**task.data, "action": action}
-        task.pending = True  # written with the next task (_flush)
+        task.pending = True  # written with the next task (task_writes)
         task_finished.send(sender=CaseFlow, process=task.process, task=task)
         activation.activate_next()

@@ -94,7 +94,8 @@ def allowed_actions(user, case: Case) -> list[str]:
 _locked_case = Prepared(
     lambda pk: (
         Case.objects.select_for_update(of=("self",))
-        .select_related("accepting_unit", "subject_unit")
+        # the reporter: every step that tells them reads it
+        .select_related("accepting_unit", "subject_unit", "reporter")
         .filter(pk=pk)
     )
 )

@@ -29,6 +29,10 @@ class EngineConfig(AppConfig):
         from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)
+        from . import duties, steps
+
+        duties.connect_signals()
+        steps.connect_signals()
         from . import delegation, selectors
 
         selectors.register_pool(delegation.deputised_q)

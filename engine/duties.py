@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 
+from . import memo
+
 
 @dataclass
 class Process:
@@ -72,12 +74,31 @@ class DutyRefused(PermissionDenied):
         )
 
 
-def rules_for(process_key: str, step: str):
+def _load_rules() -> dict[tuple[str, str], list]:
     from .models import DutyRule
 
-    return list(
-        DutyRule.objects.filter(process=process_key, later_step=step, is_active=True).order_by("pk")
-    )
+    found: dict[tuple[str, str], list] = {}
+    for rule in DutyRule.objects.filter(is_active=True).order_by("pk"):
+        found.setdefault((rule.process, rule.later_step), []).append(rule)
+    return found
+
+
+# every step of every process asks for its rules: read from memory, reloaded when one changes
+_rules = memo.SharedMemo("duty-rules", _load_rules)
+
+
+def rules_for(process_key: str, step: str) -> list:
+    """The active rules that forbid someone `step` of a process (in the order they were made)."""
+    return list(_rules.get().get((process_key, step), ()))
+
+
+def connect_signals():
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import DutyRule
+
+    post_save.connect(_rules.changed, sender=DutyRule, dispatch_uid="duty-rules-memo")
+    post_delete.connect(_rules.changed, sender=DutyRule, dispatch_uid="duty-rules-memo")
 
 
 def _in_unit(user_id: int, units) -> bool:

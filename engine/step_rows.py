@@ -21,7 +21,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from .models import StepProcess
-from .steps import OPEN, Seat, flow_for, seats_remembered
+from .steps import OPEN, Seat, flow_for
 
 
 def open_many(objs) -> int:
@@ -57,8 +57,7 @@ def open_many(objs) -> int:
         )
         for obj, _step in waiting
     )
-    with seats_remembered():
-        tasks = _tasks(flow_class, content_type, waiting, processes)
+    tasks = _tasks(flow_class, content_type, waiting, processes)
     Task.objects.bulk_create(tasks)
     return len(tasks)
 

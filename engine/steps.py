@@ -81,8 +81,6 @@ writes viewflow's rows set-wise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,11 +89,13 @@ from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow, lock, nodes
 from viewflow.workflow.models import Task
+from viewflow.workflow.signals import task_finished
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts import access
 from accounts.models import Membership, OrgUnit, Role
 
+from . import memo, task_writes
 from .selectors import ProgressHooks, register_flow, register_progress
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -187,65 +187,66 @@ def holds(user, seat_permission: str, unit_id) -> bool:
     return False
 
 
-_seats: ContextVar[dict | None] = ContextVar("step_seats", default=None)
+def _load_seats() -> dict:
+    """Which active units hold which role, and the unit tree: what every seat look-up reads."""
+    units = {u.pk: u for u in OrgUnit.objects.filter(is_active=True).order_by("path")}
+    held: dict[str, dict[str, OrgUnit]] = {}
+    pairs = Membership.objects.filter(org_unit__is_active=True).values_list("role", "org_unit_id")
+    for role, unit_id in pairs.distinct():
+        unit = units.get(unit_id)
+        if unit is not None:
+            held.setdefault(role, {})[unit.path] = unit
+    return {
+        "held": {role: dict(sorted(by_path.items())) for role, by_path in held.items()},
+        "departments": {u.path: u for u in units.values() if u.kind == OrgUnit.Kind.DEPARTMENT},
+        "root": next(iter(units.values()), None),
+    }
 
 
-@contextmanager
-def seats_remembered():
-    """Answer seat look-ups from memory for the duration of the block (a batch of objects)."""
-    if _seats.get() is not None:
-        yield
-        return
-    token = _seats.set({})
-    try:
-        yield
-    finally:
-        _seats.reset(token)
+# every step hand-over resolves a seat: from memory, forgotten when a membership or a unit
+# changes (engine.memo; bulk writes and tree moves call `seats_changed` themselves)
+_seat_memo = memo.SharedMemo("seats", _load_seats)
 
 
-def _remembered(key, find):
-    cache = _seats.get()
-    if cache is None:
-        return find()
-    if key not in cache:
-        cache[key] = find()
-    return cache[key]
+def seats_changed(**kwargs) -> None:
+    _seat_memo.changed()
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    for model in (Membership, OrgUnit):
+        post_save.connect(seats_changed, sender=model, dispatch_uid=f"seats-{model.__name__}")
+        post_delete.connect(seats_changed, sender=model, dispatch_uid=f"seats-{model.__name__}")
 
 
 def office_seat(role: str) -> Seat:
     """The seat of a college-wide role (the discipline office, the quality office): held in the
     unit its holders sit in (the first, in tree order), else the college."""
-
-    def find():
-        unit = (
-            OrgUnit.objects.filter(memberships__role=role, is_active=True).order_by("path").first()
-        )
-        return Seat(role, unit or OrgUnit.get_first_root_node())
-
-    return _remembered(("office", role), find)
+    seats = _seat_memo.get()
+    held = seats["held"].get(role)
+    unit = next(iter(held.values())) if held else None
+    return Seat(role, unit or seats["root"] or OrgUnit.get_first_root_node())
 
 
 def nearest_seat(role: str, unit: OrgUnit) -> Seat | None:
     """The seat of `role` in `unit` or the nearest unit above it where someone holds it (a team
     leader held in a major covers its courses), or None when nobody holds it there."""
-
-    def find():
-        paths = [*unit.ancestor_paths(), unit.path]
-        found = (
-            OrgUnit.objects.filter(path__in=paths, memberships__role=role, is_active=True)
-            .order_by("-depth")
-            .first()
-        )
-        return Seat(role, found) if found is not None else None
-
-    return _remembered(("nearest", role, unit.pk), find)
+    held = _seat_memo.get()["held"].get(role, {})
+    for path in [unit.path, *reversed(unit.ancestor_paths())]:
+        if path in held:
+            return Seat(role, held[path])
+    return None
 
 
 def leader_seat(unit: OrgUnit) -> Seat:
     """Who leads a unit: its department's leader for teaching units, an office's own leader,
     else the quality office (as engine.notifications.unit_leaders says who is told)."""
     if unit.kind in (OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE):
-        unit = unit.department() or unit
+        departments = _seat_memo.get()["departments"]
+        # the outermost department above it, as OrgUnit.department() picks
+        above = [departments[p] for p in unit.ancestor_paths() if p in departments]
+        unit = above[0] if above else unit
     return nearest_seat(Role.DEPARTMENT_LEADER, unit) or office_seat(Role.QUALITY_OFFICER)
 
 
@@ -285,8 +286,8 @@ class StepActivation(nodes.ViewActivation):
             task.owner_permission = who.permission
         elif who is not None:
             task.owner, task.status = who, STATUS.ASSIGNED
-        task.save()
-        task.previous.add(prev_activation.task)
+        # with the completed task and the route's, in one statement
+        task_writes.flush(task, prev_activation.task)
         return cls(task)
 
 
@@ -295,6 +296,7 @@ class StepTask(flow.View):
     there, through the domain's service, never through a viewflow task view."""
 
     activation_class = StepActivation
+    writes_together = True  # its activation writes through engine.task_writes
     index_view_class = None
     detail_view_class = None
     cancel_view_class = None
@@ -344,7 +346,7 @@ class StepFlow(ProgressHooks, flow.Flow):
             cls.process_class = StepProcess
             cls.process_title = table.process_title
             cls.start = nodes.StartHandle(this.start_process).Next(this.route)
-            route = nodes.Switch()
+            route = task_writes.Route()
             for step in table.steps:
                 if step.name in RESERVED_NAMES:
                     raise ValueError(f"{cls.__name__}: a step may not be named {step.name!r}")
@@ -477,22 +479,21 @@ def advance(obj, *, actor=None, outcome: str = "") -> None:
 
 
 def _complete(task, actor, outcome: str) -> None:
+    """Take the open task straight to done as `actor` (the service has decided who may act, as
+    viewflow's assign, start and execute would, without a write each): the row is written with
+    the next task's (engine.task_writes)."""
     activation = task.flow_task.activation_class(task)
+    now = timezone.now()
     task.data = {**(task.data or {}), "outcome": outcome}
-    if actor is None:
-        # nobody to name as the owner: viewflow's assign needs one, so the task is started
-        # as start() would, named to nobody, then executed as usual
-        task.status = STATUS.STARTED
-        task.started = timezone.now()
-        activation.execute()
-        return
-    if task.status == STATUS.NEW:
-        activation.assign(actor)
-    elif task.owner_id != actor.pk:
-        activation.reassign(actor)
-    if task.status == STATUS.ASSIGNED:
-        activation.start(None)
-    activation.execute()
+    if actor is not None and task.owner_id != actor.pk:
+        # nobody to name (the system, a hidden reporter): the task is done named to nobody
+        task.owner = actor
+    task.status = STATUS.DONE
+    task.started = task.started or now
+    task.finished = now
+    task.pending = True
+    task_finished.send(sender=task.flow_task.flow_class, process=task.process, task=task)
+    activation.activate_next()
 
 
 def retarget(obj) -> None:
