@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("workflows.monitoring.api_urls")),
     path("", include("cases.api_urls")),
     path("", include("cases.complaints.api_urls")),
+    path("", include("workflows.surveys.api_urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("monitoring/", include("workflows.monitoring.urls")),
     path("", include("cases.complaints.urls")),
     path("cases/", include("cases.urls")),
+    path("surveys/", include("workflows.surveys.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("admin/", admin.site.urls),
