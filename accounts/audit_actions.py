@@ -23,6 +23,12 @@ ACTIONS = {
     "warning.evaluate": pgettext_lazy("audit action", "Warnings evaluated"),
     "task.claim": pgettext_lazy("audit action", "Task taken"),
     "task.reassign": pgettext_lazy("audit action", "Task reassigned (转办)"),
+    "survey.create": pgettext_lazy("audit action", "Survey created"),
+    "survey.open": pgettext_lazy("audit action", "Survey distributed and opened"),
+    "survey.invite": pgettext_lazy("audit action", "Survey invitation codes made"),
+    "survey.remind": pgettext_lazy("audit action", "Survey reminder sent"),
+    "survey.close": pgettext_lazy("audit action", "Survey closed and aggregated"),
+    "survey.enrol": pgettext_lazy("audit action", "Students enrolled in a course section"),
 }
 
 VERBS = {
