@@ -404,8 +404,8 @@ class GroupResult(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="results")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
     answers = models.PositiveIntegerField(_("answers"))
-    mean = models.DecimalField(_("mean"), max_digits=8, decimal_places=4, null=True)
-    top2 = models.DecimalField(_("top two (%)"), max_digits=8, decimal_places=4, null=True)
+    mean = models.DecimalField(_("mean"), max_digits=14, decimal_places=8, null=True)
+    top2 = models.DecimalField(_("top two (%)"), max_digits=14, decimal_places=8, null=True)
 
     class Meta:
         verbose_name = _("group result")

@@ -366,8 +366,8 @@ def survey_remind(*, actor, survey: Survey) -> int:
 
 RESULTS_SQL = """
 INSERT INTO surveys_groupresult (group_id, question_id, answers, mean, top2)
-SELECT r.group_id, a.question_id, COUNT(*), ROUND(AVG(a.value * 1.0), 4),
-       ROUND(100.0 * SUM(CASE WHEN a.value >= q.points - 1 THEN 1 ELSE 0 END) / COUNT(*), 4)
+SELECT r.group_id, a.question_id, COUNT(*), AVG(a.value * 1.0),
+       100.0 * SUM(CASE WHEN a.value >= q.points - 1 THEN 1 ELSE 0 END) / COUNT(*)
 FROM surveys_answer a
 JOIN surveys_response r ON r.id = a.response_id
 JOIN surveys_group g ON g.id = r.group_id
@@ -376,32 +376,32 @@ WHERE g.survey_id = %s AND a.value IS NOT NULL AND q.kind IN ('likert', 'single'
 GROUP BY r.group_id, a.question_id
 """
 
-# One pass over the answers: every indicator-mapped question, every subject level, grouped and
-# filtered by the fewest answers shown; versions follow the readings already there.
+# The answers are read once, into the group results above; the readings weigh those per
+# subject (every indicator-mapped question, every subject level), keep the subjects with at
+# least the fewest answers shown, and version after the readings already there.
 READINGS_SQL = """
 INSERT INTO monitoring_reading (indicator_id, subject_id, period_id, version, value, status,
     is_current, source, source_id, batch, note, entered_by_id, entered_at)
 SELECT q.indicator_id, gs.subject_id, %(period)s, COALESCE(MAX(mv.top), 0) + 1,
     ROUND(CASE q.aggregation
-        WHEN 'mean' THEN AVG(a.value * 1.0)
-        WHEN 'score100' THEN AVG(a.value * 100.0 / q.points)
-        ELSE 100.0 * SUM(CASE WHEN a.value >= q.points - 1 THEN 1 ELSE 0 END) / COUNT(*)
+        WHEN 'mean' THEN SUM(gr.mean * gr.answers) / SUM(gr.answers)
+        WHEN 'score100' THEN SUM(gr.mean * gr.answers) * 100.0 / SUM(gr.answers) / q.points
+        ELSE SUM(gr.top2 * gr.answers) / SUM(gr.answers)
     END, 4),
     'pending', %(false)s, 'survey', %(source_id)s, %(batch)s, '', %(actor)s, %(now)s
-FROM surveys_answer a
-JOIN surveys_response r ON r.id = a.response_id
-JOIN surveys_group g ON g.id = r.group_id
-JOIN surveys_question q ON q.id = a.question_id
+FROM surveys_groupresult gr
+JOIN surveys_group g ON g.id = gr.group_id
+JOIN surveys_question q ON q.id = gr.question_id
 JOIN monitoring_indicator i ON i.id = q.indicator_id
 JOIN surveys_groupsubject gs ON gs.group_id = g.id AND gs.level = i.level
 LEFT JOIN (
     SELECT indicator_id, subject_id, MAX(version) AS top FROM monitoring_reading
     WHERE period_id = %(period)s GROUP BY indicator_id, subject_id
 ) mv ON mv.indicator_id = q.indicator_id AND mv.subject_id = gs.subject_id
-WHERE g.survey_id = %(survey)s AND a.value IS NOT NULL AND q.aggregation <> 'none'
+WHERE g.survey_id = %(survey)s AND q.aggregation <> 'none'
     AND i.is_active AND i.period_kind = %(period_kind)s
 GROUP BY q.id, q.indicator_id, q.aggregation, q.points, gs.subject_id
-HAVING COUNT(DISTINCT r.id) >= %(min)s
+HAVING SUM(gr.answers) >= %(min)s
 """
 
 

@@ -7,12 +7,14 @@ from engine.seeding import quietly
 from workflows.monitoring import demo as monitoring_demo
 from workflows.plans import demo as plans_demo
 from workflows.review import demo as review_demo
+from workflows.surveys import demo as surveys_demo
 
 STEPS = [
     ("monitoring", monitoring_demo.seed),
     ("plans", plans_demo.seed_activity),
     ("review", review_demo.seed),
     ("cases", cases_demo.seed),
+    ("surveys", surveys_demo.seed),
 ]
 
 
@@ -20,7 +22,7 @@ class Command(BaseCommand):
     help = (
         "Bring the demo college to life through the services, as its people would (idempotent): "
         "periods, readings, warnings, improvements, cycles, plan changes, review rounds, cases, "
-        "complaints, supervision requests and confidential reports."
+        "complaints, supervision requests, confidential reports and student evaluations."
     )
 
     def handle(self, *args, **options):
