@@ -9,8 +9,8 @@ A 评教 week: N students in classes of 40, each class taking `sections-each` co
    rows (one transaction each, no checks). Target ≥ 0.3×.
 2. page: the answer page under `clients` concurrent clients, each a thread with its own HTTP
    connection and session, against gunicorn (4 worker processes × 8 threads, gthread) on this
-   machine (DEBUG=1: no collected static files here); GET the page, POST the answers; p50/p95 of both, beside /healthz under the same
-   concurrency (the floor of a request here).
+   machine (DEBUG=1: no collected static files here); GET the page, POST the answers;
+   p50/p95 of both, beside /healthz under the same concurrency (the floor of a request here).
 3. aggregate: `aggregate` (results per group, subjects, readings, approval steps) over
    `aggregate` responses, against a raw GROUP BY of the same answers; each in a rolled-back
    transaction; Python peak (tracemalloc) and RSS growth. Target ≤ 2×, memory flat.
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("BENCH_DB", "zg_surveys_bench")
 # the gunicorn workers and this process must sign sessions alike
 os.environ.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex * 2)
-import _setup  # noqa: E402
+import _setup
 
 CLASS_SIZE = 40
 COURSES = 60
@@ -76,7 +76,10 @@ def build(students: int, sections_each: int):
         end=datetime.date(2027, 1, 17),
         is_open=True,
     )
-    for code, name, level in (("C02", "课堂教学满意度", Level.COURSE), ("T02", "教学得分", Level.TEACHER)):
+    for code, name, level in (
+        ("C02", "课堂教学满意度", Level.COURSE),
+        ("T02", "教学得分", Level.TEACHER),
+    ):
         Indicator.objects.create(
             code=code, name=name, level=level, unit_of_measure="%", direction="higher",
             period_kind=PeriodKind.TERM, min_value=0, max_value=100, target_value=90,
@@ -87,27 +90,42 @@ def build(students: int, sections_each: int):
     Membership.objects.create(user=officer, org_unit=zgb, role=Role.QUALITY_OFFICER)
     password = make_password("bench-pass")
     teachers = User.objects.bulk_create(
-        [User(username=f"t{i:04d}", full_name=f"教师{i}", password=password) for i in range(TEACHERS)]
+        [
+            User(username=f"t{i:04d}", full_name=f"教师{i}", password=password)
+            for i in range(TEACHERS)
+        ]
     )
     Membership.objects.bulk_create(
         [Membership(user=t, org_unit=major, role=Role.TEACHER) for t in teachers]
     )
-    with connection.cursor() as cur, cur.copy(
-        "COPY accounts_user (username, full_name, password, is_active, is_staff, is_superuser,"
-        " first_name, last_name, email, date_joined, staff_no, phone) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cur,
+        cur.copy(
+            "COPY accounts_user (username, full_name, password, is_active, is_staff, is_superuser,"
+            " first_name, last_name, email, date_joined, staff_no, phone) FROM STDIN"
+        ) as copy,
+    ):
         now = datetime.datetime.now(datetime.UTC)
         for i in range(students):
-            copy.write_row((f"s{i:06d}", f"学生{i}", password, True, False, False, "", "", "", now, "", ""))
-    ids = list(User.objects.filter(username__startswith="s").order_by("username").values_list("pk", flat=True))
-    with connection.cursor() as cur, cur.copy(
-        "COPY accounts_membership (user_id, org_unit_id, role, created_at) FROM STDIN"
-    ) as copy:
+            copy.write_row(
+                (f"s{i:06d}", f"学生{i}", password, True, False, False, "", "", "", now, "", "")
+            )
+    ids = list(
+        User.objects.filter(username__startswith="s")
+        .order_by("username")
+        .values_list("pk", flat=True)
+    )
+    with (
+        connection.cursor() as cur,
+        cur.copy(
+            "COPY accounts_membership (user_id, org_unit_id, role, created_at) FROM STDIN"
+        ) as copy,
+    ):
         for pk in ids:
             copy.write_row((pk, major.pk, Role.STUDENT, now))
     sections = []
     classes = [ids[i : i + CLASS_SIZE] for i in range(0, len(ids), CLASS_SIZE)]
-    for c, members in enumerate(classes):
+    for c in range(len(classes)):
         for k in range(sections_each):
             sections.append(
                 CourseSection(
@@ -116,9 +134,10 @@ def build(students: int, sections_each: int):
                 )
             )  # fmt: skip
     sections = CourseSection.objects.bulk_create(sections, batch_size=2000)
-    with connection.cursor() as cur, cur.copy(
-        "COPY surveys_enrolment (section_id, student_id) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cur,
+        cur.copy("COPY surveys_enrolment (section_id, student_id) FROM STDIN") as copy,
+    ):
         for s_index, section in enumerate(sections):
             for pk in classes[s_index // sections_each]:
                 copy.write_row((section.pk, pk))
@@ -168,7 +187,9 @@ def bench_store(survey, n: int, rounds: int) -> None:
         .order_by("?")
         .values_list("group_id", "user_id")[: per_round * rounds]
     )
-    groups = {g.pk: g for g in Group.objects.filter(survey=survey).select_related("survey", "section")}
+    groups = {
+        g.pk: g for g in Group.objects.filter(survey=survey).select_related("survey", "section")
+    }
     from accounts.models import User
 
     users = User.objects.in_bulk({u for _g, u in todo})
@@ -195,7 +216,8 @@ def bench_store(survey, n: int, rounds: int) -> None:
                 values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
                 params = [x for q, v, t in rows for x in (uuid.uuid4(), rid, q, v, t)]
                 cur.execute(
-                    f"INSERT INTO surveys_answer (id, response_id, question_id, value, text) VALUES {values}",  # noqa: S608
+                    "INSERT INTO surveys_answer (id, response_id, question_id, value, text) "
+                    f"VALUES {values}",
                     params,
                 )
         return len(batch) / (time.perf_counter() - start)
@@ -243,7 +265,7 @@ def bench_page(survey, clients: int, answers: int) -> None:
     port = 8790
     env = {**os.environ, "DEBUG": "1", "ALLOWED_HOSTS": "*", "SECURE_SSL_REDIRECT": "0",
            "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0"}  # fmt: skip
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "4",
          "--threads", "8", "-k", "gthread", "--log-level", "warning"],
         cwd=str(_setup.ROOT), env=env,
@@ -326,7 +348,8 @@ def bench_page(survey, clients: int, answers: int) -> None:
 
         print(
             f"page ({clients} clients, gunicorn 4×8 gthread): {len(timings['post'])} sheets in "
-            f"{wall:.1f}s ({len(timings['post']) / wall:.0f}/s); GET p50 {p(timings['get'], 50):.0f} ms "
+            f"{wall:.1f}s ({len(timings['post']) / wall:.0f}/s); "
+            f"GET p50 {p(timings['get'], 50):.0f} ms "
             f"p95 {p(timings['get'], 95):.0f} ms; POST p50 {p(timings['post'], 50):.0f} ms "
             f"p95 {p(timings['post'], 95):.0f} ms; /healthz p95 {p(timings['health'], 95):.0f} ms "
             f"(floor, {floor:.1f}s); errors {len(errors)} {sorted(set(errors))}",
@@ -358,7 +381,9 @@ def fill(survey, n: int) -> int:
                 rid = uuid.uuid4()
                 ids.append((rid, i))
                 copy.write_row((rid, groups[i % len(groups)]))
-        with cur.copy("COPY surveys_answer (id, response_id, question_id, value, text) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY surveys_answer (id, response_id, question_id, value, text) FROM STDIN"
+        ) as copy:
             for rid, i in ids:
                 for q, v, t in _rows(questions, i):
                     copy.write_row((uuid.uuid4(), rid, q, v, t))
@@ -398,7 +423,8 @@ def bench_aggregate(officer, survey, rounds: int) -> None:
                 "SELECT r.group_id, a.question_id, COUNT(*), AVG(a.value * 1.0), "
                 "SUM(CASE WHEN a.value >= q.points - 1 THEN 1 ELSE 0 END) "
                 "FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id "
-                "JOIN surveys_group g ON g.id = r.group_id JOIN surveys_question q ON q.id = a.question_id "
+                "JOIN surveys_group g ON g.id = r.group_id "
+                "JOIN surveys_question q ON q.id = a.question_id "
                 "WHERE g.survey_id = %s AND a.value IS NOT NULL GROUP BY r.group_id, a.question_id",
                 [survey.pk],
             )
@@ -446,7 +472,11 @@ def main():
         have = Response.objects.filter(group__survey=survey).count()
         started = time.perf_counter()
         answers = fill(survey, max(0, args.aggregate - have))
-        print(f"filled to {args.aggregate:,} responses (+{answers:,} answers) in {time.perf_counter() - started:.0f}s", flush=True)
+        print(
+            f"filled to {args.aggregate:,} responses (+{answers:,} answers) "
+            f"in {time.perf_counter() - started:.0f}s",
+            flush=True,
+        )
         bench_aggregate(officer, survey, args.rounds)
     print(f"process max RSS {rss_mb():.0f} MB")
 

@@ -19,11 +19,16 @@ class SurveysConfig(AppConfig):
             NavItem(_("Surveys"), "surveys:survey_list", caps.MANAGE, navigation.Group.MONITORING)
         )
         navigation.register(
-            NavItem(_("My questionnaires"), "surveys:mine", caps.ANSWER, navigation.Group.MONITORING)
+            NavItem(
+                _("My questionnaires"), "surveys:mine", caps.ANSWER, navigation.Group.MONITORING
+            )
         )
         navigation.register(
             NavItem(
-                _("My evaluation results"), "surveys:teaching", caps.TEACH, navigation.Group.MONITORING
+                _("My evaluation results"),
+                "surveys:teaching",
+                caps.TEACH,
+                navigation.Group.MONITORING,
             )
         )
         notifications.register_kind(

@@ -1,6 +1,7 @@
 """The questionnaires the college ships with (data; edit them in the admin).
 
-学生评教: seed 001's 课堂教学质量 dimensions (教学态度、教学内容、教学组织、教学方法与手段、教学效果)
+学生评教: seed 001's 课堂教学质量 dimensions
+(教学态度、教学内容、教学组织、教学方法与手段、教学效果)
 as 5-point rating questions, the overall satisfaction feeding 课堂教学满意度 (C02, a course's share
 of the top two answers) and 教学质量评估得分 (T02, the teacher's mean as a score out of 100).
 食堂/宿舍: seed 001 §五(六)1 "每学期开展学生食堂和宿舍满意度问卷调查", feeding the college-level
@@ -18,7 +19,8 @@ from .models import Aggregation, Question, QuestionKind, Questionnaire, Section
 
 L, S, M, T = QuestionKind.LIKERT, QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.TEXT
 
-# questionnaire: code, title, kind, intro, [(section, [(text, kind, choices, indicator, aggregation)])]
+# questionnaire: code, title, kind, intro,
+#   [(section, [(text, kind, choices, indicator, aggregation)])]
 QUESTIONNAIRES = [
     (
         "pj-ketang",
@@ -123,17 +125,30 @@ QUESTIONNAIRES = [
 
 # indicators the surveys feed that the monitoring catalogue lacks:
 # code, name, level, unit, direction, period kind, min, max, target, yellow, red, owner, formula
+_TERMLY = (Direction.HIGHER, PeriodKind.TERM, 0, 100, 90, 80, 70, "zgb")
 INDICATORS = [
-    ("SV01", "食堂满意度", Level.SCHOOL, "%", Direction.HIGHER, PeriodKind.TERM, 0, 100, 90, 80, 70, "zgb", "食堂满意度问卷：满意及以上占比"),
-    ("SV02", "宿舍满意度", Level.SCHOOL, "%", Direction.HIGHER, PeriodKind.TERM, 0, 100, 90, 80, 70, "zgb", "宿舍满意度问卷：满意及以上占比"),
-]  # fmt: skip
+    ("SV01", "食堂满意度", Level.SCHOOL, "%", *_TERMLY, "食堂满意度问卷：满意及以上占比"),
+    ("SV02", "宿舍满意度", Level.SCHOOL, "%", *_TERMLY, "宿舍满意度问卷：满意及以上占比"),
+]
 
 
 def ensure_indicators() -> int:
     created = 0
-    for code, name, level, unit, direction, kind, lo, hi, target, yellow, red, owner, formula in (
-        INDICATORS
-    ):
+    for (
+        code,
+        name,
+        level,
+        unit,
+        direction,
+        kind,
+        lo,
+        hi,
+        target,
+        yellow,
+        red,
+        owner,
+        formula,
+    ) in INDICATORS:
         owner_unit = OrgUnit.objects.filter(code=owner).first()
         if owner_unit is None or Indicator.objects.filter(code=code).exists():
             continue

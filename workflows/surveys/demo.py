@@ -12,7 +12,7 @@ from accounts.models import Membership, OrgUnit, Role, User
 from workflows.monitoring.models import Period
 
 from . import catalogue, services
-from .models import CourseSection, Enrolment, Questionnaire, QuestionKind, Survey
+from .models import CourseSection, Enrolment, QuestionKind, Questionnaire, Survey
 from .selectors import questions_of
 
 TERM = "2026-1"
@@ -33,7 +33,10 @@ def _students(rj) -> dict[str, list[User]]:
         for i in range(1, STUDENTS_PER_CLASS + 1):
             user, created = User.objects.get_or_create(
                 username=f"rj{code}-{i:02d}",
-                defaults={"full_name": f"软件{code}班学生{i:02d}", "staff_no": f"2023{code}{i:02d}"},
+                defaults={
+                    "full_name": f"软件{code}班学生{i:02d}",
+                    "staff_no": f"2023{code}{i:02d}",
+                },
             )
             if created:
                 user.set_unusable_password()
@@ -74,9 +77,7 @@ def _rows(questions, rating: int, i: int):
     for q in questions:
         if q.kind == QuestionKind.LIKERT:
             rows.append((q.pk, max(1, min(q.points, rating + (i % 3) - 1)), ""))
-        elif q.kind == QuestionKind.SINGLE:
-            rows.append((q.pk, 1 + i % q.points, ""))
-        elif q.kind == QuestionKind.MULTIPLE:
+        elif q.kind == QuestionKind.SINGLE or q.kind == QuestionKind.MULTIPLE:
             rows.append((q.pk, 1 + i % q.points, ""))
         elif i % 3 == 0:
             rows.append((q.pk, None, COMMENTS[i % len(COMMENTS)]))

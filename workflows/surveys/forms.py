@@ -5,7 +5,7 @@ from accounts.forms import UnitChoiceField
 from accounts.models import OrgUnit
 from workflows.monitoring.models import Period, PeriodKind
 
-from .models import Audience, Question, Questionnaire, QuestionKind, Survey
+from .models import Audience, Question, QuestionKind, Questionnaire, Survey
 
 
 class SurveyForm(forms.ModelForm):

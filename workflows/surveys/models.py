@@ -125,7 +125,9 @@ class Question(models.Model):
     def clean(self):
         if self.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
             if not isinstance(self.choices, list) or len(self.choices) < 2:
-                raise ValidationError({"choices": _("A choice question needs two options or more.")})
+                raise ValidationError(
+                    {"choices": _("A choice question needs two options or more.")}
+                )
             self.points = len(self.choices)
         if self.kind == QuestionKind.LIKERT and not 2 <= self.points <= 10:
             raise ValidationError({"points": _("A rating scale has 2 to 10 points.")})
@@ -227,7 +229,10 @@ class Survey(ConcurrentTransitionMixin, models.Model):
     """One run of a questionnaire for an audience in a period."""
 
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.PROTECT, related_name="surveys", verbose_name=_("questionnaire")
+        Questionnaire,
+        on_delete=models.PROTECT,
+        related_name="surveys",
+        verbose_name=_("questionnaire"),
     )
     title = models.CharField(_("title"), max_length=120)
     period = models.ForeignKey(
@@ -255,7 +260,9 @@ class Survey(ConcurrentTransitionMixin, models.Model):
         _("grades date"),
         null=True,
         blank=True,
-        help_text=_("Teachers read the written comments only from this day (the term's grades are in)."),
+        help_text=_(
+            "Teachers read the written comments only from this day (the term's grades are in)."
+        ),
     )
     min_responses = models.PositiveSmallIntegerField(
         _("fewest answers shown"),
@@ -264,7 +271,10 @@ class Survey(ConcurrentTransitionMixin, models.Model):
     )
     reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
@@ -419,14 +429,15 @@ class GroupResult(models.Model):
 
 
 class GroupSubject(models.Model):
-    """Which monitoring subject a group's answers count for at each level (filled at close, so
-    the readings are one INSERT … SELECT … GROUP BY)."""
+    """Which monitoring subject a group's answers count for at each level (filled at close,
+    so the readings are one INSERT … SELECT … GROUP BY)."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=10)
     subject = models.ForeignKey("monitoring.Subject", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["group", "level"], name="groupsubject_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["group", "level"], name="groupsubject_once")]
+
+    def __str__(self):
+        return f"{self.group_id} · {self.level} · {self.subject_id}"

@@ -23,9 +23,7 @@ from .models import (
 def pending_for(user):
     """The groups (open surveys) where the user still holds an unspent right to answer."""
     return (
-        Group.objects.filter(
-            eligibilities__user=user, survey__status=Status.OPEN
-        )
+        Group.objects.filter(eligibilities__user=user, survey__status=Status.OPEN)
         .select_related("survey", "section", "teacher")
         .order_by("survey__closes_on", "label")
     )
@@ -109,7 +107,9 @@ def group_views(survey: Survey, groups, *, comments: bool = False) -> list[Group
         view = GroupView(group=g, responses=n, shown=shown)
         if shown:
             view.results = [
-                (q, results.get(g.pk, {}).get(q.pk)) for q in questions if q.kind != QuestionKind.TEXT
+                (q, results.get(g.pk, {}).get(q.pk))
+                for q in questions
+                if q.kind != QuestionKind.TEXT
             ]
             if comments:
                 texts = (

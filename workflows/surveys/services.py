@@ -185,7 +185,9 @@ def survey_open(*, actor, survey: Survey) -> Survey:
     else:
         Group.objects.create(survey=survey, unit=survey.unit, label=survey.title)
     if not survey.groups.exists():
-        raise ValidationError(_("Nobody can answer: the audience has no course sections or students."))
+        raise ValidationError(
+            _("Nobody can answer: the audience has no course sections or students.")
+        )
     _count_eligible(survey)
     survey.open()
     survey.opened_at = timezone.now()
@@ -304,7 +306,9 @@ def response_submit(*, user, group: Group, rows: list[tuple[int, int | None, str
                 user_id=user.pk, org_unit_id=group.unit_id, role=Role.STUDENT
             ).exists()
         if was_eligible:
-            raise AnswerRefused(_("You have already answered this questionnaire; it is answered once."))
+            raise AnswerRefused(
+                _("You have already answered this questionnaire; it is answered once.")
+            )
         raise AnswerRefused(_("You are not among those asked to answer this questionnaire."))
     _write_response(group.pk, rows)
 
@@ -422,7 +426,11 @@ def _subjects_for_groups(survey: Survey) -> int:
             if unit.kind == OrgUnit.Kind.MAJOR:
                 return unit
             parent = parents.get(unit.path[: -unit.steplen])
-            return parent if unit.kind == OrgUnit.Kind.COURSE and parent and parent.kind == OrgUnit.Kind.MAJOR else None
+            return (
+                parent
+                if unit.kind == OrgUnit.Kind.COURSE and parent and parent.kind == OrgUnit.Kind.MAJOR
+                else None
+            )
         if level == Level.SCHOOL:
             return college
         return None
@@ -439,7 +447,9 @@ def _subjects_for_groups(survey: Survey) -> int:
             if target is not None:
                 wanted_units[target.pk] = target
     by_unit = dict(
-        Subject.objects.filter(subject_unit_id__in=wanted_units).values_list("subject_unit_id", "pk")
+        Subject.objects.filter(subject_unit_id__in=wanted_units).values_list(
+            "subject_unit_id", "pk"
+        )
     )
     Subject.objects.bulk_create(
         [
@@ -449,7 +459,9 @@ def _subjects_for_groups(survey: Survey) -> int:
         ]
     )
     by_unit = dict(
-        Subject.objects.filter(subject_unit_id__in=wanted_units).values_list("subject_unit_id", "pk")
+        Subject.objects.filter(subject_unit_id__in=wanted_units).values_list(
+            "subject_unit_id", "pk"
+        )
     )
     teacher_ids = {t for _g, _u, t in groups if t}
     by_teacher = dict(
@@ -479,9 +491,9 @@ def _subjects_for_groups(survey: Survey) -> int:
             ]
         )
         by_teacher = dict(
-            Subject.objects.filter(subject_user_id__in=teacher_ids, level=Level.TEACHER).values_list(
-                "subject_user_id", "pk"
-            )
+            Subject.objects.filter(
+                subject_user_id__in=teacher_ids, level=Level.TEACHER
+            ).values_list("subject_user_id", "pk")
         )
     rows = []
     for g, u, t in groups:
@@ -546,12 +558,15 @@ def survey_close(*, actor, survey: Survey) -> Survey:
         actor=actor,
         action="survey.close",
         obj=survey,
-        after={"responses": Response.objects.filter(group__survey=survey).count(), "readings": written},
+        after={
+            "responses": Response.objects.filter(group__survey=survey).count(),
+            "readings": written,
+        },
     )
     return survey
 
 
-# --- sections and enrolment ------------------------------------------------------------------------
+# --- sections and enrolment ------------------------------------------------------------
 
 
 @transaction.atomic
@@ -582,4 +597,3 @@ def answer_rows(questions, cleaned: dict) -> list[tuple[int, int | None, str]]:
         else:
             rows.append((q.pk, int(value), ""))
     return rows
-

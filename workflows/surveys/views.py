@@ -75,7 +75,9 @@ def survey_detail(request, pk):
             "survey": survey,
             "manage": manage,
             "progress": selectors.progress(survey, groups),
-            "views": selectors.group_views(survey, groups) if survey.status == Status.CLOSED else [],
+            "views": selectors.group_views(survey, groups)
+            if survey.status == Status.CLOSED
+            else [],
             "invite_form": InviteForm(),
             "codes": request.session.pop(f"survey-codes-{survey.pk}", None),
             "public_url": request.build_absolute_uri(reverse("surveys:invited", args=[survey.pk])),
@@ -150,15 +152,15 @@ def survey_invite(request, pk):
 
 @login_required
 def mine(request):
-    return render(
-        request, "surveys/mine.html", {"groups": selectors.pending_for(request.user)}
-    )
+    return render(request, "surveys/mine.html", {"groups": selectors.pending_for(request.user)})
 
 
 @never_cache
 @login_required
 def answer(request, group_pk):
-    group = get_object_or_404(Group.objects.select_related("survey", "section", "teacher"), pk=group_pk)
+    group = get_object_or_404(
+        Group.objects.select_related("survey", "section", "teacher"), pk=group_pk
+    )
     survey = group.survey
     questions = selectors.questions_of(survey)
     form = answer_form(questions, request.POST or None)

@@ -11,7 +11,12 @@ from workflows.surveys.models import Answer, Eligibility, Response
 
 from .helpers import answers, create_survey
 
-IDENTIFYING = (models.DateField, models.DateTimeField, models.TimeField, models.GenericIPAddressField)
+IDENTIFYING = (
+    models.DateField,
+    models.DateTimeField,
+    models.TimeField,
+    models.GenericIPAddressField,
+)
 
 
 def test_answer_tables_hold_nothing_that_points_at_a_person():

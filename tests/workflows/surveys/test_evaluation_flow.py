@@ -38,9 +38,10 @@ def test_evaluation_runs_end_to_end(
             answers(survey, rating=2 + (i == 0), comment=f"建议{i}"),
         )
         assert response.status_code == 302 and response.url == reverse("surveys:thanks")
-        assert reverse("surveys:answer", args=[group.pk]) not in client.get(
-            reverse("surveys:mine")
-        ).content.decode()
+        assert (
+            reverse("surveys:answer", args=[group.pk])
+            not in client.get(reverse("surveys:mine")).content.decode()
+        )
     assert Response.objects.count() == 5
     assert Eligibility.objects.count() == 2
 
