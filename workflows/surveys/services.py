@@ -28,7 +28,6 @@ from .models import (
     CourseSection,
     Eligibility,
     Group,
-    GroupSubject,
     Invitation,
     Question,
     QuestionKind,
@@ -409,6 +408,27 @@ HAVING SUM(gr.answers) >= %(min)s
 """
 
 
+_GS = "INSERT INTO surveys_groupsubject (group_id, level, subject_id) SELECT g.id, %s, s.id "
+GS_COURSE = _GS + (
+    "FROM surveys_group g JOIN accounts_orgunit u ON u.id = g.unit_id AND u.kind = 'course' "
+    "JOIN monitoring_subject s ON s.subject_unit_id = u.id WHERE g.survey_id = %s"
+)
+GS_MAJOR = _GS + (
+    "FROM surveys_group g JOIN accounts_orgunit u ON u.id = g.unit_id "
+    "JOIN accounts_orgunit m ON m.kind = 'major' AND (m.id = u.id OR (u.kind = 'course' "
+    "AND m.path = SUBSTR(u.path, 1, LENGTH(u.path) - %s))) "
+    "JOIN monitoring_subject s ON s.subject_unit_id = m.id WHERE g.survey_id = %s"
+)
+GS_SCHOOL = _GS + (
+    "FROM surveys_group g JOIN monitoring_subject s ON s.subject_unit_id = %s "
+    "WHERE g.survey_id = %s"
+)
+GS_TEACHER = _GS + (
+    "FROM surveys_group g JOIN monitoring_subject s ON s.subject_user_id = g.teacher_id "
+    "AND s.level = 'teacher' WHERE g.survey_id = %s"
+)
+
+
 def _subjects_for_groups(survey: Survey) -> int:
     """Fill GroupSubject: the course, its major, the college and the teacher each group's
     answers count for. Missing monitoring subjects are created in bulk."""
@@ -495,16 +515,16 @@ def _subjects_for_groups(survey: Survey) -> int:
                 subject_user_id__in=teacher_ids, level=Level.TEACHER
             ).values_list("subject_user_id", "pk")
         )
-    rows = []
-    for g, u, t in groups:
-        for level in (Level.COURSE, Level.MAJOR, Level.SCHOOL):
-            target = unit_at(units[u], level)
-            if target is not None:
-                rows.append(GroupSubject(group_id=g, level=level, subject_id=by_unit[target.pk]))
-        if t:
-            rows.append(GroupSubject(group_id=g, level=Level.TEACHER, subject_id=by_teacher[t]))
-    GroupSubject.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    # the links themselves: one INSERT … SELECT per level, not an object per group
+    written = 0
+    for level, sql, params in (
+        (Level.COURSE, GS_COURSE, [survey.pk]),
+        (Level.MAJOR, GS_MAJOR, [OrgUnit.steplen, survey.pk]),
+        (Level.SCHOOL, GS_SCHOOL, [college.pk if college else None, survey.pk]),
+        (Level.TEACHER, GS_TEACHER, [survey.pk]),
+    ):
+        written += _execute(sql, [level, *params])
+    return written
 
 
 def aggregate(survey: Survey, *, actor) -> int:
