@@ -26,6 +26,7 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py review_load_catalogues
 	$(BIN)/python manage.py seed_indicators
+	$(BIN)/python manage.py surveys_load_questionnaires
 	$(BIN)/python manage.py seed_plans
 	$(BIN)/python manage.py seed_activity
 	$(BIN)/python manage.py steps_backfill

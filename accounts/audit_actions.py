@@ -36,6 +36,12 @@ ACTIONS = {
     "observation.quota": pgettext_lazy("audit action", "Observation duty quota saved"),
     "statedata.preview": pgettext_lazy("audit action", "State-data table previewed"),
     "cycle.report": pgettext_lazy("audit action", "Annual quality report requested"),
+    "survey.create": pgettext_lazy("audit action", "Survey created"),
+    "survey.open": pgettext_lazy("audit action", "Survey distributed and opened"),
+    "survey.invite": pgettext_lazy("audit action", "Survey invitation codes made"),
+    "survey.remind": pgettext_lazy("audit action", "Survey reminder sent"),
+    "survey.close": pgettext_lazy("audit action", "Survey closed and aggregated"),
+    "survey.enrol": pgettext_lazy("audit action", "Students enrolled in a course section"),
 }
 
 VERBS = {

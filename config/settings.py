@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django_cas_ng",
     "workflows.observations",
     "workflows.statedata",
+    "workflows.surveys",
 ]
 
 MIDDLEWARE = [
@@ -485,6 +486,8 @@ MONITORING_IMPORT_MAX_ROWS = env.int("MONITORING_IMPORT_MAX_ROWS", default=500_0
 MONITORING_WEEK_OPEN_DAYS = env.int("MONITORING_WEEK_OPEN_DAYS", default=14)
 # How many readings one bulk approve/return may decide (a page's worth of the approvals list).
 MONITORING_BULK_DECIDE_MAX = env.int("MONITORING_BULK_DECIDE_MAX", default=100)
+# Surveys: a group's results show only with this many answers or more (each survey may raise it).
+SURVEYS_MIN_RESPONSES = env.int("SURVEYS_MIN_RESPONSES", default=5)
 # A cycle that has not changed stage for this many working days is flagged as stuck.
 MONITORING_CYCLE_STUCK_WORKING_DAYS = env.int("MONITORING_CYCLE_STUCK_WORKING_DAYS", default=20)
 # Cycle stage changes write their state log themselves, in bulk (workflows/monitoring/stages.py):

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("workflows.observations.api_urls")),
     path("", include("cases.api_urls")),
     path("", include("cases.complaints.api_urls")),
+    path("", include("workflows.surveys.api_urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("statedata/", include("workflows.statedata.urls")),
     path("", include("cases.complaints.urls")),
     path("cases/", include("cases.urls")),
+    path("surveys/", include("workflows.surveys.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("admin/", admin.site.urls),

@@ -251,6 +251,7 @@ SEED = [
     "seed_demo",
     "review_load_catalogues",
     "seed_indicators",
+    "surveys_load_questionnaires",
     "seed_plans",
     "seed_activity",
     "steps_backfill",

@@ -10,6 +10,7 @@ from workflows.plans import demo as plans_demo
 from workflows.review import demo as review_demo
 from workflows.review import personal_demo
 from workflows.statedata import demo as statedata_demo
+from workflows.surveys import demo as surveys_demo
 
 STEPS = [
     ("monitoring", monitoring_demo.seed),
@@ -19,6 +20,7 @@ STEPS = [
     ("cases", cases_demo.seed),
     ("observations", observations_demo.seed),
     ("statedata", statedata_demo.seed),
+    ("surveys", surveys_demo.seed),
 ]
 
 
@@ -26,7 +28,7 @@ class Command(BaseCommand):
     help = (
         "Bring the demo college to life through the services, as its people would (idempotent): "
         "periods, readings, warnings, improvements, cycles, plan changes, review rounds, cases, "
-        "complaints, supervision requests and confidential reports."
+        "complaints, supervision requests, confidential reports and student evaluations."
     )
 
     def handle(self, *args, **options):
