@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +27,7 @@ from engine import duties, steps
 from workflows.levels import Level
 
 from .models import Catalogue, PersonalReport, PersonalReportRow, PersonalStatus
-from .services import ROW_FIELDS, TransitionError, _allowed, _transition, row_errors
+from .services import TransitionError, _allowed, _transition, row_errors, write_rows
 from .text import char_count
 
 PROCESS = "review.personal"
@@ -292,29 +291,8 @@ def personal_report_save(*, actor, report, overview=None, rows=None) -> Personal
     report = PersonalReport.objects.select_for_update().get(pk=report.pk)
     _require_person(actor, report)
     _require_draft(report)
-    rows = rows or {}
-    existing = {r.element_id: r for r in report.rows.all()}
-    unknown = [key for key in rows if int(key) not in existing]
-    if unknown:
-        raise ValidationError(
-            {"rows": _("Element %(ids)s is not in this report's catalogue.") % {"ids": unknown}}
-        )
-    if overview is not None:
-        report.overview = overview
-        report.save(update_fields=["overview", "updated_at"])
-    changed = []
-    for key, values in rows.items():
-        row = existing[int(key)]
-        for name in ROW_FIELDS:
-            if name in values:
-                setattr(row, name, values[name])
-        changed.append(row)
-    if changed:
-        PersonalReportRow.objects.bulk_update(changed, list(ROW_FIELDS))
-        PersonalReport.objects.filter(pk=report.pk).update(updated_at=timezone.now())
-    audit_record(
-        actor=actor, action="review.personal.save", obj=report, after={"rows": len(changed)}
-    )
+    changed = write_rows(report, PersonalReportRow, overview=overview, rows=rows)
+    audit_record(actor=actor, action="review.personal.save", obj=report, after={"rows": changed})
     return report
 
 

@@ -262,6 +262,15 @@ def report_save_draft(*, actor, report, overview=None, rows=None):
     nothing typed is ever lost. `rows` maps element ids to a dict of ROW_FIELDS."""
     report = SelfDiagnosisReport.objects.select_for_update().get(pk=report.pk)
     _require_edit(actor, report)
+    changed = write_rows(report, ReportRow, overview=overview, rows=rows)
+    audit_record(actor=actor, action="review.report.save", obj=report, after={"rows": changed})
+    return report
+
+
+def write_rows(report, row_model, *, overview=None, rows=None) -> int:
+    """Store what was typed into a catalogue-shaped report (a unit's or a person's): its
+    overview and each row's ROW_FIELDS, refusing elements not in its catalogue. Returns how
+    many rows changed."""
     rows = rows or {}
     existing = {r.element_id: r for r in report.rows.all()}
     unknown = [key for key in rows if int(key) not in existing]
@@ -280,10 +289,9 @@ def report_save_draft(*, actor, report, overview=None, rows=None):
                 setattr(row, name, values[name])
         changed.append(row)
     if changed:
-        ReportRow.objects.bulk_update(changed, list(ROW_FIELDS))
-        SelfDiagnosisReport.objects.filter(pk=report.pk).update(updated_at=timezone.now())
-    audit_record(actor=actor, action="review.report.save", obj=report, after={"rows": len(changed)})
-    return report
+        row_model.objects.bulk_update(changed, list(ROW_FIELDS))
+        type(report).objects.filter(pk=report.pk).update(updated_at=timezone.now())
+    return len(changed)
 
 
 @transaction.atomic
