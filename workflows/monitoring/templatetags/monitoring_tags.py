@@ -1,3 +1,5 @@
+from contextlib import nullcontext
+
 from django import template
 
 from accounts import access
@@ -30,7 +32,8 @@ def cycle_decisions(context, cycle, links, stage):
     rows = [d for d in links.get("decisions", []) if d.stage == stage]
     if any(d.status == "proposed" for d in rows):
         rules = duties.rules_for(decisions.PROCESS, "decide")
-        with steps.seats_remembered():
+        # seats are remembered per process (engine.memo)
+        with nullcontext():
             for d in rows:
                 d.cycle = cycle
                 seat = decisions.decider_seat(d) if d.status == "proposed" else None
