@@ -354,6 +354,7 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "workflows.levels.Level",
         "WarningLevelEnum": "workflows.monitoring.models.WarningLevel",
         "CaseKindEnum": "cases.models.Case.Kind",
+        "ObservationKindEnum": "workflows.observations.models.ObservationKind",
         "CaseStatusEnum": "cases.models.Status",
         "NoticeKindEnum": "cases.models.Notice.Kind",
         "NoticeStatusEnum": "cases.models.Notice.Status",
