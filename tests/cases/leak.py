@@ -41,8 +41,9 @@ PERSON_KEYS = {
 }
 _ROUTE_PARAM = re.compile(r"(?<!\?P)<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^()]*)\)")
-# Requests with side effects even through GET, or that only redirect elsewhere.
-SKIP_NAMES = {"accounts:logout", "set_language", "admin:logout", "admin:view_on_site"}
+# Requests with side effects even through GET, or that only redirect elsewhere. Every logout
+# (local, single sign-on, the CAS server's) would walk the rest of the site signed out.
+SKIP_NAMES = {"set_language", "admin:view_on_site"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,11 @@ def _fill(route: str, values: dict[str, str]) -> str | None:
 def instantiate(pattern: UrlPattern, ids_for: Callable[[type | None], Iterable[int]]) -> list[str]:
     """Concrete URLs for a pattern: each int/path parameter takes the ids of existing objects
     (the admin model's own for admin views), a regex alternation each of its alternatives."""
-    if pattern.name in SKIP_NAMES or pattern.route.startswith("static/"):
+    if (
+        pattern.name in SKIP_NAMES
+        or (pattern.name or "").endswith("logout")
+        or pattern.route.startswith("static/")
+    ):
         return []
     if not pattern.params:
         url = _fill(pattern.route, {})
@@ -214,6 +219,7 @@ def walk(clients: dict[str, object], urls: list[str], secrets: list[Secret]):
     walked: list[tuple[str, str, int]] = []
     errors: list[tuple[str, str]] = []
     for viewer, client in clients.items():
+        signed_in = "_auth_user_id" in client.session
         for url in urls:
             surface, status = fetch(client, url, viewer)
             walked.append((viewer, url, status))
@@ -222,6 +228,9 @@ def walk(clients: dict[str, object], urls: list[str], secrets: list[Secret]):
             hits = scan(surface, secrets)
             if hits:
                 findings[(viewer, url)] = hits
+        # a page that signs its viewer out would walk the rest of the site as a stranger
+        if signed_in and "_auth_user_id" not in client.session:
+            errors.append((viewer, "signed out during the walk"))
     return findings, walked, errors
 
 

@@ -66,6 +66,12 @@ VALID = {
         "responsible_unit": cast.units.rj,
         "previous": None,
     },
+    "monitoring.cycledecision": lambda cast: {"cycle": _valid_cycle(cast)},
+    "review.personalreport": lambda cast: {"cycle": _valid_cycle(cast)},
+    # the seeded quotas hold the leaders' and supervisors' roles
+    "observations.dutyquota": lambda cast: {"count": 4, "role": Role.STUDENT},
+    "statedata.profile": lambda cast: {"period_column": "统计年度"},
+    "surveys.coursesection": lambda cast: {"course": cast.units.rj_python},
     # Processes and steps are what the processes declare (engine.duties), not free text.
     "engine.dutyrule": lambda cast: _duty_rule_fields(),
     # baker calls what it is given: a flow class would be instantiated
@@ -80,6 +86,10 @@ VALID = {
         "teaching_weeks": 18,
     },
 }
+
+
+def _valid_cycle(cast):
+    return baker.make("monitoring.Cycle", **VALID["monitoring.cycle"](cast))
 
 
 def _duty_rule_fields():

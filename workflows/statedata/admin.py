@@ -27,3 +27,10 @@ class UploadAdmin(admin.ModelAdmin):
     list_filter = ["profile"]
     raw_id_fields = ["actor", "preview_run", "import_run"]
     readonly_fields = ["profile_version", "created_at"]
+
+    # An upload is a record of what the preview page parsed and imported: read, never edited.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
