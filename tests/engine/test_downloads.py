@@ -87,7 +87,7 @@ def _user(username):
 
 def _urls(client, capture):
     """(route, user, url) for every download, on the seeded demo."""
-    rj_report = SelfDiagnosisReport.objects.get(org_unit__code="rj")
+    rj_report = SelfDiagnosisReport.objects.get(org_unit__code="rj", period="2026")
     school_report = SelfDiagnosisReport.objects.get(org_unit__code="college")
     draft = SelfDiagnosisReport.objects.get(org_unit__code="xx")
     personal = PersonalReport.objects.get(person__username="student")

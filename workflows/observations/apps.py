@@ -10,7 +10,7 @@ class ObservationsConfig(AppConfig):
     def ready(self):
         from engine import attachments
 
-        from . import access, capabilities
+        from . import access, capabilities, flows  # noqa: F401  (flows: the duty's step table)
         from .models import Observation
 
         capabilities.register()

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit, Role
 
@@ -297,9 +298,15 @@ class DutyQuota(models.Model):
         return f"{self.get_role_display()} · {self.count}/{self.get_per_display()}"
 
 
+class DutyStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    MET = "met", pgettext_lazy("observation duty", "Met")
+
+
 class Duty(models.Model):
     """One observer's duty in one window (a week or a term): the escalation ladder runs on its
-    deadline (kind observation.duty) until the observer has done what the quota asks."""
+    deadline (kind observation.duty), and the observer's inbox holds it (DutyFlow), until the
+    observer has done what the quota asks."""
 
     quota = models.ForeignKey(
         DutyQuota, on_delete=models.CASCADE, related_name="duties", verbose_name=_("quota")
@@ -318,6 +325,9 @@ class Duty(models.Model):
     end = models.DateField(_("last day"))
     required = models.PositiveSmallIntegerField(_("required"))
     done = models.PositiveSmallIntegerField(_("done"), default=0)
+    status = models.CharField(
+        _("status"), max_length=8, choices=DutyStatus.choices, default=DutyStatus.OPEN
+    )
 
     class Meta:
         verbose_name = _("observation duty")

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from accounts import access as accounts_access
 from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit, Role
-from engine import attachments, cleaning, deadlines, notifications
+from engine import attachments, cleaning, deadlines, notifications, step_rows, steps
 from engine.models import Term
 from workflows.levels import Level
 from workflows.monitoring.periods import week_name
@@ -35,6 +35,7 @@ from . import capabilities as caps
 from .models import (
     Duty,
     DutyQuota,
+    DutyStatus,
     FormItem,
     FormSection,
     FormVersion,
@@ -559,9 +560,13 @@ def _count_duties(observer, day: datetime.date) -> None:
         observer=observer, start__lte=day, end__gte=day
     ):
         duty.done = _done(observer.pk, duty.start, duty.end)
-        duty.save(update_fields=["done"])
-        if duty.done >= duty.required:
+        met = duty.done >= duty.required and duty.status == DutyStatus.OPEN
+        if met:
+            duty.status = DutyStatus.MET
+        duty.save(update_fields=["done", "status"])
+        if met:
             deadlines.deadline_complete(obj=duty, kind=DUTY_KIND)
+            steps.advance(duty, actor=observer, outcome="met")
 
 
 @transaction.atomic
@@ -600,7 +605,8 @@ def duties_refresh(*, today: datetime.date | None = None) -> int:
                 start=start,
                 end=end,
                 required=quota.count,
-                done=_done(user_id, start, end),
+                done=(done := _done(user_id, start, end)),
+                status=DutyStatus.MET if done >= quota.count else DutyStatus.OPEN,
             )
             for user_id, unit_id in units.items()
             if user_id not in have
@@ -610,16 +616,17 @@ def duties_refresh(*, today: datetime.date | None = None) -> int:
             quota=quota, start=start, observer_id__in=[d.observer_id for d in new]
         )
         due = timezone.make_aware(datetime.datetime.combine(end, datetime.time(23, 59)))
+        waiting = list(fresh.filter(status=DutyStatus.OPEN).select_related("unit", "observer"))
         deadlines.deadline_start_many(
             kind=DUTY_KIND,
             specs=[
                 deadlines.DeadlineSpec(
                     obj=duty, owner_unit=duty.unit, owner_user=duty.observer, due_at=due
                 )
-                for duty in fresh.select_related("unit", "observer")
-                if duty.done < duty.required
+                for duty in waiting
             ],
         )
+        step_rows.open_many(waiting)
         created += len(new)
     return created
 

@@ -10,12 +10,19 @@ from django.utils import timezone
 from accounts.models import OrgUnit, User
 
 from . import services
-from .models import Catalogue, PanelMember, ReviewRound, SelfDiagnosisReport
+from .models import (
+    Catalogue,
+    PanelMember,
+    ReviewAssignment,
+    ReviewRound,
+    SelfDiagnosisReport,
+)
 
 PERIOD = "2026"
 CATALOGUE = "beijing-annex1"
 IN_REVIEW = "2026年度专业诊改复核"
 IN_DISCLOSURE = "2026年度学校诊改复核"
+CONCLUDED = "2025年度专业诊改复核"
 
 ROW = {
     "achievements": "年度目标基本达成，建成质量保证工作组并按月开展自查。",
@@ -25,9 +32,9 @@ ROW = {
 }
 
 
-def _report(author, unit, catalogue) -> SelfDiagnosisReport:
+def _report(author, unit, catalogue, period=PERIOD) -> SelfDiagnosisReport:
     existing = SelfDiagnosisReport.objects.filter(
-        org_unit=unit, period=PERIOD, catalogue=catalogue, level=""
+        org_unit=unit, period=period, catalogue=catalogue, level=""
     ).first()
     if existing is not None:
         return existing
@@ -35,8 +42,8 @@ def _report(author, unit, catalogue) -> SelfDiagnosisReport:
         actor=author,
         org_unit=unit,
         catalogue=catalogue,
-        period=PERIOD,
-        title=f"{unit.name}{PERIOD}年度自我诊改报告",
+        period=period,
+        title=f"{unit.name}{period}年度自我诊改报告",
     )
     services.report_save_draft(
         actor=author,
@@ -47,8 +54,8 @@ def _report(author, unit, catalogue) -> SelfDiagnosisReport:
     return report
 
 
-def _forwarded(author, approver, forwarder, unit, catalogue) -> SelfDiagnosisReport:
-    report = _report(author, unit, catalogue)
+def _forwarded(author, approver, forwarder, unit, catalogue, period=PERIOD):
+    report = _report(author, unit, catalogue, period)
     if report.status == "draft":
         services.report_submit(actor=author, report=report)
         services.report_approve(actor=approver, report=report)
@@ -81,6 +88,34 @@ def _round(officer, expert, name, catalogue, report, start) -> ReviewRound:
     return ReviewRound.objects.get(pk=round_.pk)
 
 
+def _concluded(officer, expert, report, catalogue) -> None:
+    """Last year's review of the major, concluded 待改进: its improvement period waits in the
+    major's inbox (ConclusionFlow) until this year's conclusion."""
+    if ReviewRound.objects.filter(name=CONCLUDED).exists():
+        return
+    start = timezone.localdate() + datetime.timedelta(days=45)
+    round_ = _round(officer, expert, CONCLUDED, catalogue, report, start)
+    services.round_start(actor=officer, round_=round_, today=round_.review_start)
+    assignment = ReviewAssignment.objects.get(member__round=round_, report=report)
+    services.findings_save(
+        actor=expert,
+        assignment=assignment,
+        findings=[
+            {
+                "element": element.pk,
+                "point": point.pk if point else None,
+                "matches": i % 3 == 0,
+                "comment": "" if i % 3 == 0 else "自评偏高，佐证材料不足",
+            }
+            for i, (element, point) in enumerate(services._review_targets(catalogue))
+        ],
+        measures_strong=False,
+        measures_comment="改进措施针对性不强，缺少可检验的目标值。",
+        submit=True,
+    )
+    services.conclusion_sign(actor=expert, round_=round_, report=report)
+
+
 def seed() -> dict:
     catalogue = Catalogue.objects.filter(code=CATALOGUE, status=Catalogue.Status.ACTIVE).first()
     people = {u.username: u for u in User.objects.filter(username__in=PEOPLE)}
@@ -105,6 +140,16 @@ def seed() -> dict:
         # The disclosure period (REVIEW_DISCLOSURE_DAYS) has not run in a seed that took a
         # second: the start is given the review's own first day as "today", as on that day.
         services.round_start(actor=officer, round_=review, today=review.review_start)
+    with transaction.atomic():
+        last_year = _forwarded(
+            people["rj_member"],
+            people["rj_leader"],
+            people["xx_leader"],
+            units["rj"],
+            catalogue,
+            period="2025",
+        )
+        _concluded(officer, expert, last_year, catalogue)
     with transaction.atomic():
         # the college's report: written by the quality office, approved by the chair
         school = _forwarded(officer, people["chair"], officer, units["college"], catalogue)

@@ -8,13 +8,15 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Surveys and student evaluation")
 
     def ready(self):
-        from accounts import access, navigation
+        from accounts import access, home, navigation
         from accounts.navigation import NavItem
         from engine import notifications
 
         from . import capabilities as caps
+        from .cards import survey_cards
 
         access.grant_capabilities(caps.ROLE_GRANTS)
+        home.register(survey_cards)
         navigation.register(
             NavItem(_("Surveys"), "surveys:survey_list", caps.MANAGE, navigation.Group.MONITORING)
         )
