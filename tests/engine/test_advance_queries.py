@@ -62,7 +62,9 @@ def test_every_step_tables_advance_costs_at_most_the_case_steps_queries(seeded):
         step = flow.table.waiting_step(obj)
         advance = _queries(lambda obj=obj: steps.advance(obj, actor=actor, outcome="done"))
         # the table's rule: which step waits (a step's `when`) and who does it
-        who = _queries(lambda obj=obj, step=step: (flow.table.waiting_step(obj), step.who(obj)))
+        who = _queries(
+            lambda obj=obj, step=step, table=flow.table: (table.waiting_step(obj), step.who(obj))
+        )
         measured[f"{flow.__module__}.{flow.__name__}"] = (advance, who)
     print(f"\ncase step: {case_step} queries")
     for name, (advance, who) in sorted(measured.items()):
