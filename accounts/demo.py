@@ -104,8 +104,13 @@ def seed_demo() -> dict:
                 "full_name": full_name,
                 "password": password,
                 "email": f"{username}@demo.edu.cn",
+                "staff_no": username,
             },
         )
+        if not user.staff_no:
+            # a demo seeded before staff numbers: the local CAS server sends this number
+            user.staff_no = username
+            user.save(update_fields=["staff_no"])
         if username == "admin" and not user.is_superuser:
             user.is_staff = user.is_superuser = True
             user.save(update_fields=["is_staff", "is_superuser"])

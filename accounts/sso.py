@@ -138,7 +138,8 @@ def register_local_service(site_url: str) -> bool:
         return False
     from cas_server.models import ReplaceAttributName, ServicePattern
 
-    pattern, _created = ServicePattern.objects.get_or_create(
+    # update_or_create: a site started on another address (make run HOST=...) re-registers
+    pattern, _created = ServicePattern.objects.update_or_create(
         name="诊改 Engine",
         defaults={
             "pos": 1,

@@ -164,3 +164,25 @@ def test_without_a_cas_server_the_login_page_is_the_password_form(client, cast, 
     assert 'id="sso-login"' not in page
     assert 'id="id_password"' in page
     assert client.get("/accounts/sso/login/").status_code == 302
+
+
+def test_a_demo_person_logs_in_through_the_local_cas_as_the_readme_says(cas):
+    """README "Trying it locally": each demo account's staff number is its user name."""
+    from accounts.demo import DEMO_PASSWORD, seed_demo
+
+    seed_demo()
+    session = requests.Session()
+    landed = cas_login(session, cas, "zgb", DEMO_PASSWORD)
+    assert landed.status_code == 200 and landed.url == f"{cas}/"
+    assert session.get(f"{cas}/api/v1/me/", timeout=20).json()["username"] == "zgb"
+
+
+def test_the_site_registers_again_on_another_address(cas):
+    from cas_server.models import ServicePattern
+
+    from accounts.sso import register_local_service
+
+    register_local_service("http://zg.example.edu.cn:8000")
+    pattern = ServicePattern.objects.get(name="诊改 Engine")
+    assert pattern.pattern.startswith("^http://zg\\.example\\.edu\\.cn:8000")
+    assert ServicePattern.objects.count() == 1
