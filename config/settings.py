@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.RequestContextMiddleware",
     "accounts.middleware.LoginThrottleMiddleware",
+    "engine.pdf.PdfMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -453,6 +454,11 @@ CHAT_TOKEN_WAIT_SECONDS = env.int("CHAT_TOKEN_WAIT_SECONDS", default=10)
 CHAT_TOKEN_MARGIN_SECONDS = env.int("CHAT_TOKEN_MARGIN_SECONDS", default=300)
 # The largest Word template an office may upload (engine/doc_templates.py).
 DOCUMENT_TEMPLATE_MAX_BYTES = env.int("DOCUMENT_TEMPLATE_MAX_BYTES", default=5 * 1024 * 1024)
+# PDF copies of Word documents (engine/pdf.py): LibreOffice's soffice, found on the PATH unless
+# named here; without it the pages offer the .docx only.
+SOFFICE = env.str("SOFFICE", default="")
+PDF_TIMEOUT = env.int("PDF_TIMEOUT", default=120)
+
 # The digest of open work (engine/digest.py): sent at DIGEST_HOUR local time; weekly ones on
 # DIGEST_WEEKDAY (1 = Monday).
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)

@@ -1,6 +1,10 @@
-from django import template
+from urllib.parse import urlencode
 
-from engine import delegation, selectors
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from engine import delegation, pdf, selectors
 
 register = template.Library()
 
@@ -22,3 +26,21 @@ def progress_line(context, obj):
         for step in line.current:
             step.may_reassign = delegation.may_reassign(user, step.task)
     return {"progress": line}
+
+
+@register.simple_tag
+def pdf_link(href, **query):
+    """A PDF link beside a Word download (engine.pdf), where the server can make PDFs; `query`:
+    the download's own parameters (empty ones left out)."""
+    if not pdf.available():
+        return ""
+    params = {k: v for k, v in query.items() if v not in (None, "")}
+    params["format"] = "pdf"
+    joiner = "&" if "?" in href else "?"
+    return format_html(
+        ' · <a href="{}{}{}" class="pdf-link">{}</a>',
+        href,
+        joiner,
+        urlencode(params),
+        _("PDF for the archive"),
+    )
