@@ -474,8 +474,9 @@ def cycle_detail(request, pk):
         for s, (x, y) in EIGHT.items()
     ]
     for n in nodes:
-        # Four characters (计划/设计) must fit the circle a phone draws at 60 % scale.
-        n["size"] = 13 if len(n["label"]) <= 2 else 9
+        # Four characters must fit a node's circle (54 units wide); a phone draws the 8 tall at
+        # about full scale (_eight.html), so these are close to their size in pixels there.
+        n["size"] = 14 if len(n["label"]) <= 2 else 11
     sections = [
         {
             "stage": s,

@@ -50,7 +50,8 @@ def test_cycle_figure_trend_and_heat_map(page, live_server, cast, mon, approved)
     base = live_server.url
     _log_in(page, base, "rj_leader")
     page.goto(f"{base}/monitoring/cycles/{cycle.pk}/")
-    assert page.locator("svg.eight g.node.current text").text_content() == "改进"
+    assert page.locator("svg.eight-wide g.node.current text").text_content() == "改进"
+    assert not page.locator("svg.eight-tall").is_visible()
     assert page.locator("#current-stage").inner_text() == "改进"
     page.goto(f"{base}/monitoring/subjects/{mon.rj.pk}/")
     page.wait_for_selector(f"#trend-{mon.employment.pk} canvas")
@@ -72,13 +73,21 @@ def test_the_8_with_its_links_fits_a_phone(page, live_server, cast, mon, chains)
     page.set_viewport_size({"width": 390, "height": 844})
     _log_in(page, base, "rj_leader")
     page.goto(f"{base}/monitoring/cycles/{cycle.pk}/")
-    assert page.locator("svg.eight g.node.current text").text_content() == "目标"
-    assert page.locator("svg.eight g.node").count() == 12
+    # a phone draws the 8 tall, one loop above the other
+    assert not page.locator("svg.eight-wide").is_visible()
+    eight = page.locator("svg.eight-tall")
+    assert eight.locator("g.node.current text").text_content() == "目标"
+    assert eight.locator("g.node").count() == 12
     assert page.locator("#stage-target").inner_text().count("毕业生就业率") == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert page.locator("svg.eight").bounding_box()["width"] <= 390
+    assert eight.bounding_box()["width"] <= 390
+    # every stage's label is drawn at a readable size (the wide 8 drew them at ~6 px)
+    heights = eight.locator("g.node text").evaluate_all(
+        "texts => texts.map(t => t.getBoundingClientRect().height)"
+    )
+    assert min(heights) >= 11, heights
     # A stage on the 8 leads to its linked objects.
-    page.click("svg.eight a[href='#stage-standard']")
+    eight.locator("a[href='#stage-standard']").click()
     assert page.url.endswith("#stage-standard")
 
 
