@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -547,7 +548,7 @@ class RectificationReport(models.Model):
         ordering = ["submitted_at", "pk"]
 
     def __str__(self):
-        return f"{self.notice} · {self.submitted_at:%Y-%m-%d}"
+        return f"{self.notice} · {timezone.localtime(self.submitted_at):%Y-%m-%d}"
 
     @property
     def access_unit(self):

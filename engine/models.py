@@ -182,7 +182,7 @@ class Deadline(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.label} → {self.due_at:%Y-%m-%d}"
+        return f"{self.label} → {timezone.localtime(self.due_at):%Y-%m-%d}"
 
     @property
     def is_overdue(self):

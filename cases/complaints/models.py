@@ -3,6 +3,7 @@ the code holder) and the discipline office's supervision requests (督办) on co
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
@@ -46,7 +47,7 @@ class Addition(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return f"{self.case.number} · {self.created_at:%Y-%m-%d}"
+        return f"{self.case.number} · {timezone.localtime(self.created_at):%Y-%m-%d}"
 
     @property
     def access_unit(self):

@@ -10,6 +10,7 @@ its sections to the college's annual report (`register`).
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -70,11 +71,14 @@ def _overview(cycle, links) -> Section:
             "period": cycle.period.name,
         },
         _("The cycle stands at “%(stage)s” since %(date)s.")
-        % {"stage": cycle.get_stage_display(), "date": f"{cycle.stage_changed_at:%Y-%m-%d}"},
+        % {
+            "stage": cycle.get_stage_display(),
+            "date": f"{timezone.localtime(cycle.stage_changed_at):%Y-%m-%d}",
+        },
     ]
     rows = [
         [
-            f"{entry.timestamp:%Y-%m-%d}",
+            f"{timezone.localtime(entry.timestamp):%Y-%m-%d}",
             entry.get_source_state_display(),
             entry.get_state_display(),
             entry.description or "",

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -203,7 +204,9 @@ class Observation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.course} · {self.teacher_name} · {self.observed_at:%Y-%m-%d}"
+        return (
+            f"{self.course} · {self.teacher_name} · {timezone.localtime(self.observed_at):%Y-%m-%d}"
+        )
 
     def get_absolute_url(self):
         return reverse("observations:detail", args=[self.pk])

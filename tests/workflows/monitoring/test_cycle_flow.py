@@ -182,9 +182,29 @@ def test_the_majors_annual_quality_report_is_assembled_from_its_cycle(
     cells = {c.text for t in doc.tables for r in t.rows for c in r.cells}
     assert "就业率" in cells and chains.employment.title in cells
     assert any("预警区间" in c for c in cells)
+    # the conclusion in Chinese, the dates in the college's time zone
+    assert "项指标中" in text and "循环当前处于" in text
+    assert "indicators on target" not in text
     # the page lists it with its progress and link
     page = client.get(cycle.get_absolute_url()).content.decode()
     assert f"/monitoring/cycles/reports/{report.pk}/download/" in page
+
+
+def test_the_cycle_report_dates_a_late_evening_move_on_the_colleges_day(cast, mon):
+    """20:30 UTC is 04:30 the next morning in Beijing: the report says the Beijing date."""
+    import datetime
+
+    from workflows.monitoring import cycle_report
+
+    cycle = Cycle.objects.create(
+        subject=mon.rj, period=mon.y2026, level="major", responsible_unit=cast.units.rj
+    )
+    Cycle.objects.filter(pk=cycle.pk).update(
+        stage_changed_at=datetime.datetime(2026, 12, 4, 20, 30, tzinfo=datetime.UTC)
+    )
+    cycle.refresh_from_db()
+    overview = cycle_report.sections(cycle)[0]
+    assert any("2026-12-05" in p for p in overview.paragraphs), overview.paragraphs
 
 
 def test_a_teachers_development_report_is_theirs(
