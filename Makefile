@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1:8000
 SITE_URL ?= http://$(HOST)
 export SITE_URL
 
-.PHONY: run test lint format install migrate seed worker beat messages lock bench clean
+.PHONY: run test lint format install migrate seed worker beat messages lock bench load clean
 
 $(STAMP): requirements.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -65,5 +65,16 @@ lock: install
 bench: install
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
+# The semester-end load (bench/load/run.py) against the production start; locust lives in a
+# venv of its own. Needs DATABASE_URL (a PostgreSQL database it may seed) and REDIS_URL.
+LOAD_ARGS ?= --users 4,8,16,32,64 --seconds 60 --profile 32
+.venv-load/bin/locust: bench/load/requirements.txt
+	@test -x .venv-load/bin/python || $(PY) -m venv .venv-load || python3 -m venv .venv-load
+	.venv-load/bin/pip install --quiet --disable-pip-version-check -r bench/load/requirements.txt
+	@touch $@
+
+load: install .venv-load/bin/locust
+	$(BIN)/python bench/load/run.py $(LOAD_ARGS)
+
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+	rm -rf $(VENV) .venv-load staticfiles db.sqlite3
