@@ -128,7 +128,10 @@ def run_locust(locust: str, host: str, out: Path, env, *, users=None, seconds=60
     if shape:
         run_env.update(LOAD_SHAPE="semester-end", LOAD_USERS=str(users), LOAD_SECONDS=str(seconds))
     else:
+        # everyone signs in while spawning (PBKDF2, ~0.5 s of CPU each); the step's figures are
+        # of the steady state after that
         args += ["-u", str(users), "-r", str(max(1, users // 4)), "--run-time", f"{seconds}s"]
+        args += ["--reset-stats"]
     done = subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True)  # noqa: S603
     if not Path(f"{out}_stats.csv").exists():
         raise SystemExit(f"locust wrote no statistics:\n{done.stderr[-3000:]}")
