@@ -301,13 +301,6 @@ def audit_list(request):
 
 @never_cache
 @require_GET
-@login_required
-def me(request):
-    """Who is signed in, and nothing else: the floor the page benchmarks and the load run
-    compare every page with (a logged-in request that reads only the session and the user)."""
-    return JsonResponse({"username": request.user.get_username(), "name": str(request.user)})
-
-
 def healthz(request):
     from django.conf import settings
 
