@@ -109,19 +109,31 @@ class Grant:
     scope: Scope
 
 
+def memberships(user) -> list[Membership]:
+    """The user's memberships with their units (closed units too), by role: one query per
+    request (kept on the user object), read by the access layer and the pages alike."""
+    if not is_active_user(user):
+        return []
+    cached = getattr(user, "_memberships", None)
+    if cached is None:
+        cached = user._memberships = list(
+            Membership.objects.filter(user=user).select_related("org_unit").order_by("role", "pk")
+        )
+    return cached
+
+
 def grants(user) -> list[Grant]:
-    """The user's memberships, loaded once per request (cached on the user object)."""
+    """The user's memberships in open units, as the access layer reads them (kept on the user
+    object for the request)."""
     if not is_active_user(user):
         return []
     cached = getattr(user, "_access_grants", None)
     if cached is None:
-        rows = Membership.objects.filter(user=user, org_unit__is_active=True).values_list(
-            "role", "org_unit_id", "org_unit__path"
-        )
-        cached = [
-            Grant(role, uid, path, ROLE_SCOPE.get(role, Scope.NONE)) for role, uid, path in rows
+        cached = user._access_grants = [
+            Grant(m.role, m.org_unit_id, m.org_unit.path, ROLE_SCOPE.get(m.role, Scope.NONE))
+            for m in memberships(user)
+            if m.org_unit.is_active
         ]
-        user._access_grants = cached
     return cached
 
 

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+from django.db.models import IntegerField, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role as R
@@ -20,6 +22,20 @@ class Card:
     note: str = ""
     # A short list under it: (label, state, url) rows (e.g. a class adviser's students).
     rows: list = field(default_factory=list)
+    # Instead of `count`: a queryset whose rows `cards_for` counts with every other card's in
+    # one query; `hide_empty` then drops the card when it counts none.
+    counting: QuerySet | None = None
+    hide_empty: bool = False
+    # With `counting`: (a one-column queryset, a function of its first value giving the card's
+    # url), the value read in the same query (e.g. the one unit a card leads to).
+    link_first: tuple | None = None
+
+
+class _RowCount(Subquery):
+    """The number of rows of a queryset, as a value in another query's SELECT."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _rows)"
+    output_field = IntegerField()
 
 
 CardProvider = Callable[[object], list[Card]]
@@ -36,7 +52,21 @@ def cards_for(user) -> list[Card]:
     cards: list[Card] = []
     for provider in _providers:
         cards.extend(provider(user))
-    return cards
+    counting = [card for card in cards if card.counting is not None]
+    if counting:
+        # one round trip for every card's count (a card per app would be a query per app)
+        figures = {}
+        for i, card in enumerate(counting):
+            figures[f"n{i}"] = _RowCount(card.counting.order_by())
+            if card.link_first is not None:
+                figures[f"f{i}"] = Subquery(card.link_first[0][:1])
+        row = get_user_model().objects.filter(pk=user.pk).annotate(**figures).values(*figures)
+        values = row.get()
+        for i, card in enumerate(counting):
+            card.count, card.counting = values[f"n{i}"] or 0, None
+            if card.link_first is not None and values[f"f{i}"] is not None:
+                card.url = card.link_first[1](values[f"f{i}"])
+    return [card for card in cards if not (card.hide_empty and not card.count)]
 
 
 # The duties each role sees on its home page (DOMAIN.md §1).

@@ -36,7 +36,7 @@ def unit_subtree_counts(unit: OrgUnit) -> dict:
 def user_home_units(user):
     return [
         {"role": m.get_role_display(), "role_code": m.role, "unit": m.org_unit}
-        for m in Membership.objects.filter(user=user).select_related("org_unit").order_by("role")
+        for m in access.memberships(user)
     ]
 
 

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django_cas_ng.backends import CASBackend
 from django_cas_ng.views import LoginView, LogoutView
 
+from .signed_in import LoadsFigures
+
 # Why a CAS login found nobody to log in, for the page that says so.
 REFUSALS = {
     "unknown": _(
@@ -43,7 +45,7 @@ def sso_enabled() -> bool:
     return bool(settings.CAS_SERVER_URL)
 
 
-class CollegeCASBackend(CASBackend):
+class CollegeCASBackend(LoadsFigures, CASBackend):
     """django-cas-ng's backend, remembering why it found nobody (a backend instance serves one
     `authenticate` call)."""
 

@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from .client_ip import client_ip
 from .models import LoginThrottle
+from .signed_in import LoadsFigures
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def _attempt(username: str, address: str) -> tuple[int, int]:
     return 0, delay
 
 
-class ThrottledModelBackend(ModelBackend):
+class ThrottledModelBackend(LoadsFigures, ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)

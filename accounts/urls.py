@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("sso/login/", sso.SSOLoginView.as_view(), name="sso_login"),
     path("sso/logout/", sso.SSOLogoutView.as_view(), name="sso_logout"),
+    path("me/", views.me, name="me"),
     path("tokens/", views.token_list, name="token_list"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path(

@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -56,6 +57,14 @@ def home(request):
             "cards": home_cards.cards_for(request.user),
         },
     )
+
+
+@login_required
+def me(request):
+    """Who is signed in, on a page with nothing else (no menu, no bell: rendered without the
+    request's context processors): the floor the page benchmarks (bench/pages.py) measure every
+    page against."""
+    return HttpResponse(render_to_string("accounts/me.html", {"person": request.user}))
 
 
 @login_required

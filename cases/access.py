@@ -5,7 +5,7 @@ see it, 403 when they may see it but not act), `reporter_display` for the report
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -18,14 +18,44 @@ from .models import RESPONSIBLE_STATES, Case, Notice
 from .permissions import CaseCap
 
 
-def _unit_ids(user, cap, **filters) -> list[int]:
-    """The ids of the units where `user` holds `cap` (one small query). Lists then filter on
-    indexed foreign-key columns instead of joining the org tree on every row."""
-    return list(
-        OrgUnit.objects.filter(access.unit_filter(user, cap), **filters).values_list(
-            "pk", flat=True
-        )
-    )
+def case_units(user) -> dict[str, list[int]]:
+    """The ids of the units where `user` acts on cases, from one small query kept on the user
+    object for the request: `accept` (the departments whose cases they accept), `rectify` (the
+    units they rectify for) and `receive` (of those, the units whose notices they sign for:
+    `receives`; those a role acting for a responsible unit sits in and the units above them up
+    to where it reaches). Lists then filter on indexed foreign-key columns instead of joining
+    the org tree on every row."""
+    cached = getattr(user, "_case_units", None)
+    if cached is not None:
+        return cached
+    caps = access.capabilities(user)
+    q = Q(pk__in=[])
+    if CaseCap.ACCEPT in caps:
+        q |= access.unit_filter(user, CaseCap.ACCEPT) & Q(kind=OrgUnit.Kind.DEPARTMENT)
+    if CaseCap.RECTIFY in caps:
+        q |= access.unit_filter(user, CaseCap.RECTIFY)
+    # (with neither capability the filter is empty and Django sends no query)
+    units = list(OrgUnit.objects.filter(q).only("pk", "path", "kind"))
+    paths = set()
+    for g in access.grants(user):
+        if CaseCap.RECTIFY in access.ROLE_CAPS.get(g.role, ()):
+            paths |= {g.unit_path[:n] for n in range(OrgUnit.steplen, len(g.unit_path) + 1)}
+    rectify = [u for u in units if access.can(user, CaseCap.RECTIFY, u)]
+    cached = user._case_units = {
+        "accept": [
+            u.pk
+            for u in units
+            if u.kind == OrgUnit.Kind.DEPARTMENT and access.can(user, CaseCap.ACCEPT, u)
+        ],
+        "rectify": [u.pk for u in rectify],
+        "receive": [u.pk for u in rectify if u.path in paths],
+    }
+    return cached
+
+
+def investigated_case_ids(user) -> list[int]:
+    """The cases `user` investigates."""
+    return _my_cases(user)["investigated"]
 
 
 def visible_cases(user):
@@ -39,14 +69,11 @@ def visible_cases(user):
     if CaseCap.VIEW_ALL in caps:
         return Case.objects.filter(q | ordinary)
     if CaseCap.ACCEPT in caps:
-        bodies = _unit_ids(user, CaseCap.ACCEPT, kind=OrgUnit.Kind.DEPARTMENT)
-        q |= ordinary & Q(accepting_unit_id__in=bodies)
+        q |= ordinary & Q(accepting_unit_id__in=case_units(user)["accept"])
     if CaseCap.RECTIFY in caps:
-        units = _unit_ids(user, CaseCap.RECTIFY)
+        units = case_units(user)["rectify"]
         q |= ordinary & Q(status__in=RESPONSIBLE_STATES, responsible_unit_id__in=units)
-    assigned = list(
-        Case.investigators.through.objects.filter(user=user).values_list("case_id", flat=True)
-    )
+    assigned = investigated_case_ids(user)
     if assigned:
         q |= Q(pk__in=assigned)
     if CaseCap.COMMITTEE in caps:
@@ -61,25 +88,51 @@ def visible_cases(user):
 
 def held_case_ids(user) -> list[int]:
     """The cases whose open task `user` holds without a role of their own: reassigned to them
-    (转办) or of someone they deputise for (代理): engine.holders. Kept on the user object."""
-    if not hasattr(user, "_held_case_ids"):
+    (转办) or of someone they deputise for (代理): engine.holders."""
+    return _my_cases(user)["held"]
+
+
+def named_case_ids(user) -> list[int]:
+    """The cases with an open task named to `user`."""
+    return _my_cases(user)["named"]
+
+
+def _my_cases(user) -> dict[str, list[int]]:
+    """The cases tied to `user` in person (`named_case_ids`, `held_case_ids`,
+    `investigated_case_ids`), from one query kept on the user object for the request: the
+    inbox and the lists ask all three on every page."""
+    if not hasattr(user, "_my_cases"):
         from viewflow.workflow.status import PROCESS
 
         from engine import holders
 
-        from .flows import CaseFlow
+        from .flows import OPEN, CaseFlow
 
-        user._held_case_ids = sorted(
-            set(
-                CaseFlow.task_class.objects.filter(
-                    holders.held_q(user),
-                    flow_task_type="HUMAN",
-                    process__status=PROCESS.NEW,
-                    process__caseprocess__isnull=False,
-                ).values_list("process__caseprocess__case_id", flat=True)
+        named = Q(owner=user, status__in=OPEN)
+        held = holders.held_q(user) & Q(flow_task_type="HUMAN", process__status=PROCESS.NEW)
+        no, yes = Value(False, BooleanField()), Value(True, BooleanField())
+        tasks = (
+            CaseFlow.task_class.objects.filter(named | held, process__caseprocess__isnull=False)
+            .annotate(
+                case_pk=F("process__caseprocess__case_id"),
+                named=ExpressionWrapper(named, output_field=BooleanField()),
+                held=ExpressionWrapper(held, output_field=BooleanField()),
+                investigated=no,
             )
+            .values_list("case_pk", "named", "held", "investigated")
         )
-    return user._held_case_ids
+        investigated = (
+            Case.investigators.through.objects.filter(user=user)
+            .annotate(case_pk=F("case_id"), named=no, held=no, investigated=yes)
+            .values_list("case_pk", "named", "held", "investigated")
+        )
+        found = {"named": set(), "held": set(), "investigated": set()}
+        for case_id, *flags in tasks.union(investigated, all=True):
+            for kind, flag in zip(("named", "held", "investigated"), flags, strict=True):
+                if flag:
+                    found[kind].add(case_id)
+        user._my_cases = {kind: sorted(ids) for kind, ids in found.items()}
+    return user._my_cases
 
 
 # the reporter's own acts: never done for them by whoever holds a task

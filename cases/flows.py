@@ -31,7 +31,7 @@ from accounts.models import OrgUnit
 from engine import task_writes
 
 from . import access
-from .models import Case, CaseProcess, Notice
+from .models import RESPONSIBLE_STATES, Case, CaseProcess, Notice
 from .models import Status as S
 from .prepared import Prepared
 
@@ -277,6 +277,8 @@ class CaseFlow(flow.Flow):
         from django.contrib.contenttypes.models import ContentType
 
         found = {}
+        # a notice is issued once the responsible unit is determined: before that, no query
+        cases = [case for case in cases if case.status in RESPONSIBLE_STATES]
         if not cases:
             return found
         ct = ContentType.objects.get_for_model(Case).pk

@@ -21,7 +21,7 @@ from accounts.home import Card
 from accounts.models import OrgUnit
 from engine.models import Deadline
 
-from .access import visible_cases
+from .access import case_units, investigated_case_ids, named_case_ids, visible_cases
 from .models import Case, CaseProcess, Notice
 from .models import Status as S
 from .permissions import CaseCap
@@ -115,17 +115,6 @@ def case_task(process_pk, task_pk):
     return task
 
 
-def _receiving_unit_ids(user) -> list[int]:
-    """The units whose notices `user` signs for (cases.access.receives): those a role acting
-    for a responsible unit sits in, and the units above them up to where it reaches."""
-    paths = set()
-    for g in accounts_access.grants(user):
-        if CaseCap.RECTIFY in accounts_access.ROLE_CAPS.get(g.role, ()):
-            paths |= {g.unit_path[:n] for n in range(OrgUnit.steplen, len(g.unit_path) + 1)}
-    rectify = OrgUnit.objects.filter(accounts_access.unit_filter(user, CaseCap.RECTIFY))
-    return list(rectify.filter(path__in=sorted(paths)).values_list("pk", flat=True))
-
-
 def inbox_cases(user):
     """Cases whose open CaseFlow task waits for the user, each with that task (`task_id`,
     `task_node`, `task_process_id`): one query on the case table (after a few small lookups
@@ -145,38 +134,25 @@ def inbox_cases(user):
         return Case.objects.none()
     caps = accounts_access.capabilities(user)
     q = Q(reporter=user) & node_q(["close"])
-    named = list(
-        Task.objects.filter(
-            owner=user, status__in=OPEN, process__caseprocess__isnull=False
-        ).values_list("process__caseprocess__case_id", flat=True)
-    )
+    named = named_case_ids(user)
     if named:
         q |= Q(pk__in=named) & node_q(NODE_STATE)
+    units = case_units(user)
     if CaseCap.ACCEPT in caps:
-        bodies = OrgUnit.objects.filter(
-            accounts_access.unit_filter(user, CaseCap.ACCEPT), kind=OrgUnit.Kind.DEPARTMENT
-        )
-        q |= Q(accepting_unit_id__in=list(bodies.values_list("pk", flat=True))) & node_q(BODY_NODES)
+        q |= Q(accepting_unit_id__in=units["accept"]) & node_q(BODY_NODES)
     if CaseCap.ACCEPT_COLLEGE in caps:
         q |= Q(accepting_unit_id=college_body().pk) & node_q(BODY_NODES)
     if CaseCap.COMMITTEE in caps:
         q |= Q(needs_committee=True) & node_q(["approve"])
-    assigned = list(
-        Case.investigators.through.objects.filter(user=user).values_list("case_id", flat=True)
-    )
+    assigned = investigated_case_ids(user)
     if assigned:
         q |= Q(pk__in=assigned) & node_q(["findings"])
     if CaseCap.RECTIFY in caps:
-        units = OrgUnit.objects.filter(accounts_access.unit_filter(user, CaseCap.RECTIFY))
         # a notice's receipt (回执) is the receiving unit's own (access.receives): the units
         # above it see its rectification step, not the receipt
         issued = Q(Exists(Notice.objects.filter(case=OuterRef("pk"), status=Notice.Status.ISSUED)))
-        q |= (
-            Q(responsible_unit_id__in=list(units.values_list("pk", flat=True)))
-            & node_q(UNIT_NODES)
-            & ~issued
-        )
-        q |= Q(responsible_unit_id__in=_receiving_unit_ids(user)) & node_q(UNIT_NODES)
+        q |= Q(responsible_unit_id__in=units["rectify"]) & node_q(UNIT_NODES) & ~issued
+        q |= Q(responsible_unit_id__in=units["receive"]) & node_q(UNIT_NODES)
     task = Task.objects.filter(process__caseprocess__case=OuterRef("pk"), status__in=OPEN).order_by(
         "pk"
     )

@@ -227,6 +227,9 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # Every page reads the session: from Redis (shared by every node), the database only when
+    # Redis has lost it; written to both.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # A table (created by accounts' migrations) rather than per-process memory: whatever is
     # cached is the same for every worker.

@@ -10,7 +10,7 @@ class EngineConfig(AppConfig):
         from celery.signals import task_postrun
         from django.core.signals import request_finished
 
-        from accounts import access, audit, navigation, unit_work
+        from accounts import access, audit, navigation, signed_in, unit_work
 
         from . import filestore
 
@@ -36,6 +36,8 @@ class EngineConfig(AppConfig):
         from . import delegation, selectors
 
         selectors.register_pool(delegation.deputised_q)
+        signed_in.annotate(selectors.UNREAD, selectors.unread_expression)
+        signed_in.annotate(delegation.DEPUTISES, delegation.deputises_expression)
         unit_work.register(deadlines.open_work_in_units)
         audit.register_confidential_rows(Notification, notifications.is_confidential)
         audit.register_confidential_rows(

@@ -108,11 +108,10 @@ def reports_of(user):
 def home_cards(user) -> list[Card]:
     if not access.has_capability(user, caps.REPORT_VIEW):
         return []
-    count = visible_reports(user).filter(is_spam=False).exclude(status=Status.CLOSED).count()
     return [
         Card(
             title=str(_("Open reports")),
-            count=count,
+            counting=visible_reports(user).filter(is_spam=False).exclude(status=Status.CLOSED),
             url=reverse("confidential:office_list"),
             empty_text=str(_("No open reports.")),
         )

@@ -214,12 +214,17 @@ def home_cards(user) -> list[Card]:
 
     # what waits for the user is counted by the one inbox; the open warnings are the units'
     cards = [inbox_card(user, ReadingFlow, _("Readings to approve"))]
-    open_warnings = warnings_for(user, open_only=True).filter(status="open").count()
-    if open_warnings:
-        cards.append(Card(_("Open warnings"), open_warnings, reverse("monitoring:warning_list")))
+    cards.append(
+        Card(
+            _("Open warnings"),
+            url=reverse("monitoring:warning_list"),
+            counting=warnings_for(user, open_only=True).filter(status="open"),
+            hide_empty=True,
+        )
+    )
     # a teacher's or a student's own spiral and a class adviser's students: cards.py
     cards.append(inbox_card(user, ImprovementFlow, _("My improvements")))
-    return [card for card in cards if card.count or card.text]
+    return [card for card in cards if card.count or card.text or card.counting is not None]
 
 
 # Reports past their unit head's approval: the diagnosis the cycle can stand on.

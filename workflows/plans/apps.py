@@ -29,7 +29,7 @@ class PlansConfig(AppConfig):
         access.grant_capabilities(CAPABILITIES)
         notices.register()
         committee.register()
-        selectors.register_pool(committee.inbox_task_ids)
+        selectors.register_pool(committee.inbox_task_q)
         selectors.register_pool(flows.reviewer_task_q)
         for flow_class in flows.FLOWS:
             selectors.register_flow(flow_class)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -253,34 +254,49 @@ def electorate_rows(decision: CommitteeDecision) -> list[dict]:
 
 
 def open_rounds_for(user):
-    """Open rounds in which `user` may still vote (their inbox)."""
-    rounds = CommitteeDecision.objects.filter(approved__isnull=True)
-    voted = set(
-        CommitteeVote.objects.filter(voter=user).values_list(
-            "content_type_id", "object_id", "round"
-        )
+    """Open rounds in which `user` may still vote (their inbox), in one query (none for who is
+    not on the committee: a member who left can no longer vote)."""
+    if not any(m.role in COMMITTEE_ROLES for m in access.memberships(user)):
+        return []
+    voted = CommitteeVote.objects.filter(
+        voter=user,
+        content_type_id=OuterRef("content_type_id"),
+        object_id=OuterRef("object_id"),
+        round=OuterRef("round"),
     )
-    return [
-        d
-        for d in rounds
-        if user.pk in d.electorate and (d.content_type_id, d.object_id, d.round) not in voted
-    ]
+    rounds = CommitteeDecision.objects.filter(approved__isnull=True).exclude(Exists(voted))
+    return [d for d in rounds if user.pk in d.electorate]
 
 
 def subject_of(decision: CommitteeDecision):
     return decision.content_type.get_object_for_this_type(pk=decision.object_id)
 
 
-def inbox_task_ids(user) -> list[int]:
+def inbox_task_q(user) -> Q:
     """The open committee tasks of the rounds `user` may still vote in (engine inbox pool):
-    every member sees the task until they have voted."""
-    from . import flows
+    every member sees the task until they have voted. One query, however many rounds are open."""
+    from viewflow.workflow.status import PROCESS
 
-    ids = []
+    from . import flows
+    from .models import ApprovalProcess
+
+    field_of = {}
+    for name in ApprovalProcess.SUBJECT_FIELDS:
+        model = ApprovalProcess._meta.get_field(name).related_model
+        field_of[ContentType.objects.get_for_model(model).pk] = name
+    subjects: dict[str, list[int]] = {}
     for decision in open_rounds_for(user):
-        subject = subject_of(decision)
-        ids += list(flows.open_tasks(subject, flows.COMMITTEE).values_list("pk", flat=True))
-    return ids
+        field = field_of.get(decision.content_type_id)
+        if field is not None:
+            subjects.setdefault(field, []).append(decision.object_id)
+    q = Q(pk__in=[])
+    for field, ids in sorted(subjects.items()):
+        q |= Q(**{f"process__approvalprocess__{field}_id__in": sorted(ids)})
+    return q & Q(
+        status__in=flows.OPEN,
+        process__status=PROCESS.NEW,
+        flow_task__in=[flow_class.committee for flow_class in flows.FLOWS],
+    )
 
 
 def member_left(sender, instance, **kwargs):

@@ -7,29 +7,28 @@ from accounts import access, home
 
 from . import capabilities as caps
 from . import selectors
-from .models import RoundStatus
 
 
 def review_cards(user):
+    from engine.selectors import inbox_count
+
+    from .flows import AssignmentFlow, ReportFlow
+
     cards = []
+    # what waits for the user is what their inbox counts (engine.steps, workflows.review.flows)
     if access.has_capability(user, caps.REPORT_APPROVE) or access.has_capability(
         user, caps.REPORT_PUBLISH
     ):
-        waiting = selectors.approvals_waiting(user)
         cards.append(
             home.Card(
                 title=_("Self-diagnosis reports to approve or forward"),
-                count=len(waiting),
+                count=inbox_count(user, ReportFlow, "approve", "forward"),
                 url=reverse("review:report_list") + "?waiting=1",
                 empty_text=_("Nothing waiting for you."),
             )
         )
-    # what the expert's step in the inbox counts (engine.steps, workflows.review.flows): the
-    # findings are recorded while the round is under review
-    assignments = selectors.expert_assignments(user).filter(
-        submitted_at__isnull=True, member__round__status=RoundStatus.IN_REVIEW
-    )
-    count = assignments.count()
+    # the expert's findings are their step while the round is under review
+    count = inbox_count(user, AssignmentFlow, "review")
     if count:
         cards.append(
             home.Card(
@@ -39,28 +38,29 @@ def review_cards(user):
             )
         )
     if access.has_capability(user, caps.ROUND_MANAGE):
-        unpublished = selectors.rounds_for(user).filter(published_at__isnull=True).count()
         cards.append(
             home.Card(
                 title=_("Review rounds awaiting publication"),
-                count=unpublished,
+                counting=selectors.rounds_for(user).filter(published_at__isnull=True),
                 url=reverse("review:round_list"),
                 empty_text=_("Every round's material is published."),
             )
         )
     if access.has_capability(user, caps.REPORT_VIEW):
-        flagged = sorted(
-            set(selectors.sanction_flags_for(user).values_list("org_unit_id", flat=True))
+        flags = selectors.sanction_flags_for(user)
+        card = home.Card(
+            title=_("⚑ Units flagged for sanctions"),
+            counting=flags.values("org_unit_id").distinct(),
+            hide_empty=True,
+            url=reverse("review:committee"),
         )
-        if flagged:
-            url = (
-                reverse("review:committee")
-                if access.has_capability(user, caps.CONCLUSION_VIEW)
-                else reverse("review:unit_status", args=[flagged[0]])
+        if not access.has_capability(user, caps.CONCLUSION_VIEW):
+            # who does not see the committee's page goes to the first flagged unit's status
+            card.link_first = (
+                flags.order_by("org_unit_id").values("org_unit_id"),
+                lambda pk: reverse("review:unit_status", args=[pk]),
             )
-            cards.append(
-                home.Card(title=_("⚑ Units flagged for sanctions"), count=len(flagged), url=url)
-            )
+        cards.append(card)
     return cards
 
 

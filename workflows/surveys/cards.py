@@ -15,7 +15,7 @@ def survey_cards(user):
     return [
         home.Card(
             title=_("Questionnaires to answer"),
-            count=selectors.pending_for(user).count(),
+            counting=selectors.pending_for(user),
             url=reverse("surveys:mine"),
             empty_text=_("No questionnaire is waiting for you."),
         )
