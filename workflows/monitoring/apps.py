@@ -61,3 +61,24 @@ class MonitoringConfig(AppConfig):
         from . import integrations
 
         integrations.connect()
+        _register_documents()
+
+
+def _register_documents():
+    from pathlib import Path
+
+    from engine import doc_templates
+
+    from . import exports
+    from .capabilities import CONFIGURE
+    from .doc_templates import build
+
+    doc_templates.register(
+        exports.LEDGER,
+        label=_("Improvement ledger"),
+        default=Path(__file__).parent / "doc_templates" / "ledger.docx",
+        sample=exports.ledger_sample,
+        capability=CONFIGURE,
+        required=("rows",),
+        build=build.ledger,
+    )

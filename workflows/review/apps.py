@@ -25,9 +25,31 @@ class ReviewConfig(AppConfig):
         cards.register()
         evidence.register_builtin()
         annual_sections.register()
+        _register_documents()
 
         from accounts import unit_panels as panels
 
         from .unit_panels import sanction_panel
 
         panels.register(sanction_panel)
+
+
+def _register_documents():
+    from pathlib import Path
+
+    from engine import doc_templates
+
+    from . import exports
+    from .capabilities import CATALOGUE_MANAGE
+    from .doc_templates import build
+
+    here = Path(__file__).parent / "doc_templates"
+    doc_templates.register(
+        exports.SELF_DIAGNOSIS,
+        label=_("Self-diagnosis and improvement report (Annex 2)"),
+        default=here / "self_diagnosis.docx",
+        sample=exports.self_diagnosis_sample,
+        capability=CATALOGUE_MANAGE,
+        required=("items",),
+        build=build.self_diagnosis,
+    )

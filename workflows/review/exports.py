@@ -12,7 +12,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 
-from engine import documents
+from engine import doc_templates, documents
 
 from .models import ConsolidatedFinding
 
@@ -68,92 +68,81 @@ def _merge_runs(table, column, start, end, text):
     top.text = text
 
 
-def self_diagnosis_docx(report) -> bytes:
-    """附件2: overview, then the table 诊断项目 | 诊断要素 | 自我诊断意见 | 改进措施 | 改进成效,
-    with one merged item cell per item, and the head's signature line."""
-    doc = _document(landscape=True)
-    _title(doc, _("Self-diagnosis and improvement report of the internal quality assurance system"))
-    doc.add_paragraph(
-        _("Unit: %(unit)s    Period: %(period)s")
-        % {
-            "unit": report.org_unit.name,
-            "period": report.period,
-        }
+SELF_DIAGNOSIS = "review.self_diagnosis"
+
+
+def _date(value) -> str:
+    return f"{value:%Y年%m月%d日}" if value else ""
+
+
+def self_diagnosis_context(report) -> dict:
+    """What the 附件2 template may use (the office's own template included)."""
+    rows = report.rows.select_related("element__item").order_by(
+        "element__item__order", "element__order"
     )
-    doc.add_paragraph(_("Catalogue: %(c)s") % {"c": report.catalogue})
-    doc.add_heading(
-        _("1. Overview of the self-diagnosis work (within %(n)d characters)")
-        % {"n": report.catalogue.overview_max},
-        level=2,
-    )
-    doc.add_paragraph(report.overview)
-    doc.add_heading(_("2. Self-diagnosis and improvement table"), level=2)
-    rows = list(
-        report.rows.select_related("element__item").order_by(
-            "element__item__order", "element__order"
-        )
-    )
-    table = doc.add_table(rows=1 + len(rows), cols=5)
-    table.style = "Table Grid"
-    headers = [
-        _("Diagnostic item"),
-        _("Diagnostic element"),
-        _("Self-diagnosis opinion"),
-        _("Improvement measures"),
-        _("Improvement effects"),
-    ]
-    for i, text in enumerate(headers):
-        table.cell(0, i).text = text
-    start = 1
-    for index, row in enumerate(rows, start=1):
-        table.cell(index, 1).text = str(row.element)
-        table.cell(index, 2).text = row.opinion
-        table.cell(index, 3).text = row.measures
-        table.cell(index, 4).text = row.effects
-        last_of_item = index == len(rows) or rows[index].element.item_id != row.element.item_id
-        if last_of_item:
-            _merge_runs(table, 0, start, index, str(row.element.item))
-            start = index + 1
-    doc.add_paragraph()
-    signer = _("Head (signature): ________________        Date: ____ year __ month __ day")
-    doc.add_paragraph(signer)
-    if report.approved_by:
-        doc.add_paragraph(
-            _("Approved in the system by %(who)s on %(date)s")
-            % {
-                "who": report.approved_by,
-                "date": timezone.localdate(report.approved_at),
+    items = []
+    for row in rows:
+        if not items or items[-1]["id"] != row.element.item_id:
+            items.append({"id": row.element.item_id, "name": str(row.element.item), "rows": []})
+        items[-1]["rows"].append(
+            {
+                "element": str(row.element),
+                "opinion": row.opinion,
+                "measures": row.measures,
+                "effects": row.effects,
             }
         )
-    _annex2_notes(doc, report.catalogue)
-    return _bytes(doc)
+    catalogue = report.catalogue
+    return {
+        "unit": report.org_unit.name,
+        "period": report.period,
+        "catalogue": str(catalogue),
+        "overview": report.overview,
+        "items": items,
+        "approved_by": str(report.approved_by or ""),
+        "approved_on": _date(timezone.localdate(report.approved_at)) if report.approved_at else "",
+        "overview_max": catalogue.overview_max,
+        "opinion_max": catalogue.opinion_max,
+        "measures_max": catalogue.measures_max,
+        "effects_max": catalogue.effects_max,
+    }
 
 
-def _annex2_notes(doc, catalogue):
-    """The notes printed under the 附件2 form, with this catalogue's limits."""
-    doc.add_paragraph(_("Notes to the report")).runs[0].bold = True
-    notes = [
-        _("1. The report must be true and accurate."),
-        _(
-            "2. The self-diagnosis opinion of each element states target attainment, main "
-            "achievements, problems and their causes, in at most %(n)d characters; finding "
-            "problems and analysing causes takes at least half of it."
-        )
-        % {"n": catalogue.opinion_max},
-        _(
-            "3. The improvement measures of each element are targeted and feasible, in at most "
-            "%(n)d characters."
-        )
-        % {"n": catalogue.measures_max},
-        _(
-            "4. The improvement effects are the effects already visible after the measures, not "
-            "predictions; if the measures have not started, say so. At most %(n)d characters."
-        )
-        % {"n": catalogue.effects_max},
-        _("5. Write the self-diagnosis as it is; no graded conclusion is needed."),
-    ]
-    for note in notes:
-        doc.add_paragraph(note)
+def self_diagnosis_sample() -> dict:
+    """The data an uploaded 附件2 template is tried with before it is accepted."""
+    return {
+        "unit": "软件技术专业",
+        "period": "2026",
+        "catalogue": "诊断项目参考表（专业）v1",
+        "overview": "本年度专业按照诊改工作方案开展自我诊断。",
+        "items": [
+            {
+                "id": 1,
+                "name": "1 体系总体构架",
+                "rows": [
+                    {
+                        "element": "1.1 质量保证理念",
+                        "opinion": "目标基本达成；存在问题：……",
+                        "measures": "修订专业建设规划。",
+                        "effects": "尚未实施。",
+                    }
+                ],
+            }
+        ],
+        "approved_by": "王主任",
+        "approved_on": "2026年12月01日",
+        "overview_max": 500,
+        "opinion_max": 500,
+        "measures_max": 200,
+        "effects_max": 200,
+    }
+
+
+def self_diagnosis_docx(report) -> bytes:
+    """附件2 from the quality office's template (or the shipped default): overview, then the
+    table 诊断项目 | 诊断要素 | 自我诊断意见 | 改进措施 | 改进成效 with one merged item cell per
+    item, the head's signature line and the notes with this catalogue's limits."""
+    return doc_templates.render(SELF_DIAGNOSIS, self_diagnosis_context(report))
 
 
 def review_report_docx(round_) -> bytes:

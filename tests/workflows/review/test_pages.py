@@ -7,7 +7,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.documents import official_docx
+from tests.documents import (
+    TEMPLATES_PAGE,
+    docx_text,
+    official_docx,
+    red_runs,
+    upload_template,
+)
 from workflows.review.conclusions import Conclusion
 from workflows.review.models import (
     ReportStatus,
@@ -318,6 +324,29 @@ def test_report_docx_has_the_annex2_table(cast, login):
     notes = [p.text for p in doc.paragraphs]
     assert "诊改报告备注" in notes
     assert any("总体不超过 500 字" in p for p in notes)
+
+
+def test_the_quality_office_uploads_its_annex2_template_and_the_next_report_uses_it(
+    cast, login, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    report = forwarded_report(cast)
+    url = reverse("review:report_docx", args=[report.pk])
+    default = official_docx(login(cast.software_lead).get(url))
+    assert red_runs(default) == [cast.units.college.name]  # the red 版头 of the default
+    assert "本校版式" not in docx_text(default)
+
+    answer = upload_template(
+        login(cast.quality_officer), "review.self_diagnosis", "本校版式：{{ unit }}"
+    )
+    assert answer.status_code == 302
+
+    doc = official_docx(login(cast.software_lead).get(url))
+    assert f"本校版式：{report.org_unit.name}" in docx_text(doc)
+    assert len(doc.tables[0].rows) == 1 + 15  # the rest of the template is still filled
+    # a unit may not replace the college's template
+    refused = login(cast.software_lead).post(TEMPLATES_PAGE, {"kind": "review.self_diagnosis"})
+    assert refused.status_code == 403
 
 
 def test_review_report_docx_lists_conclusions_and_findings(cast, login):

@@ -1,0 +1,49 @@
+"""The shipped default templates of the review feature's documents (docxtpl tags as text), written
+by `manage.py build_doc_templates review.self_diagnosis`."""
+
+from docx.shared import Cm
+
+from engine import doc_layout as L
+
+
+def self_diagnosis():
+    """附件2 on A4 landscape: overview, the table 诊断项目 | 诊断要素 | 自我诊断意见 | 改进措施 |
+    改进成效 with one merged item cell per item ({% vm %}), the head's signature, the notes."""
+    doc = L.document(landscape=True, body_size=L.Pt(14))
+    L.red_header(doc)
+    L.title(doc, "内部质量保证体系自我诊改报告")
+    L.para(doc, "单位名称：{{ unit }}    周期：{{ period }}", indent=False)
+    L.para(doc, "诊断项目参考表：{{ catalogue }}", indent=False)
+    L.heading(doc, "一、自我诊改工作概述（{{ overview_max }} 字以内）", 1)
+    L.para(doc, "{{ overview }}")
+    L.heading(doc, "二、自我诊断与改进报告表", 1)
+    L.loop_table(
+        doc,
+        ["诊断项目", "诊断要素", "自我诊断意见", "改进措施", "改进成效"],
+        [
+            "{% vm %}{{ item.name }}",
+            "{{ row.element }}",
+            "{{ row.opinion }}",
+            "{{ row.measures }}",
+            "{{ row.effects }}",
+        ],
+        loops=["item in items", "row in item.rows"],
+        widths=[Cm(3.2), Cm(3.6), Cm(8.2), Cm(4.8), Cm(4.8)],
+    )
+    L.para(doc)
+    L.para(doc, "负责人（签字）：________________        ____年__月__日", indent=False)
+    L.tag(doc, "{%p if approved_by %}")
+    L.para(doc, "{{ approved_by }} 已于 {{ approved_on }} 在系统中审核通过", indent=False)
+    L.tag(doc, "{%p endif %}")
+    L.para(doc, "诊改报告备注", indent=False, font="黑体")
+    for note in (
+        "1．报告内容必须真实、准确。",
+        "2．每一诊断要素的“自我诊断意见”需阐明目标达成程度，主要成绩，存在问题，原因分析，"
+        "总体不超过 {{ opinion_max }} 字。以查找问题和分析原因为主，篇幅不少于 1/2。",
+        "3．每一诊断要素的“改进措施”需突出针对性、注重可行性，总体不超过 {{ measures_max }} 字。",
+        "4．每一诊断要素的“改进效果”指实施改进措施之后已经显现的实际效果，不是预测或估计成效。"
+        "如果措施尚未实施，请加说明。总体不超过 {{ effects_max }} 字。",
+        "5．自我诊改务必写实，无需等级性结论。",
+    ):
+        L.para(doc, note, size=L.Pt(12))
+    return doc
