@@ -232,16 +232,9 @@ def analysis_context(user, now=None) -> dict:
     }
 
 
-# A white 1×1 PNG for the sample's charts: an upload is tried with pictures where charts go.
-_DOT = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c63f8ffff3f030008fc02fea79aa0a00000000049454e44ae426082"
-)
-
-
 def analysis_sample() -> dict:
     """The data an uploaded analysis template is tried with before it is accepted."""
-    chart = doc_templates.Picture(_DOT, width_mm=150)
+    chart = doc_templates.Picture(doc_templates.SAMPLE_PNG, width_mm=150)
     return {
         "start": 2023,
         "end": 2026,

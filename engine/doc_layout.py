@@ -181,7 +181,32 @@ def loop_table(doc, headers, cells, *, loops, widths=None, size=TABLE_SIZE):
     return table
 
 
-def save(doc, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(path)
-    return path
+def column_table(doc, *, headers: str, rows: str, size=TABLE_SIZE):
+    """A table whose columns are looped too ({%tc for %}): the header row from the list
+    `headers`, then one row per list in `rows`; docxtpl shares the width among the columns."""
+    table = doc.add_table(rows=4, cols=3)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header, opening, body, closing = table.rows
+    header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for row, value in ((header, "heading"), (body, "cell")):
+        row.cells[0].text = f"{{%tc for {value} in {headers if row is header else 'row'} %}}"
+        row.cells[1].text = f"{{{{ {value} }}}}"
+        row.cells[2].text = "{%tc endfor %}"
+    opening.cells[0].text = f"{{%tr for row in {rows} %}}"
+    closing.cells[0].text = "{%tr endfor %}"
+    # The whole text width, shared by however many columns come: no cell keeps a width of its
+    # own, or each looped copy would claim a third of the page.
+    tbl_width = table._tbl.tblPr.find(qn("w:tblW"))
+    tbl_width.set(qn("w:type"), "pct")
+    tbl_width.set(qn("w:w"), "5000")
+    for row in table.rows:
+        for cell in row.cells:
+            tc_pr = cell._tc.tcPr
+            if tc_pr is not None:
+                cell._tc.remove(tc_pr)
+            for run in cell.paragraphs[0].runs:
+                run.font.size = size
+    for run in header.cells[1].paragraphs[0].runs:
+        _font(run, "黑体")
+    return table

@@ -70,6 +70,11 @@ class Picture:
 
 
 SAMPLE_COLLEGE = "示范职业技术学院"
+# A white 1×1 PNG for samples' charts: an upload is tried with pictures where charts go.
+SAMPLE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8ffff3f030008fc02fea79aa0a00000000049454e44ae426082"
+)
 
 
 def college_name() -> str:
@@ -83,20 +88,27 @@ def current(kind: str) -> DocumentTemplate | None:
     return DocumentTemplate.objects.filter(kind=kind, is_active=True).order_by("-version").first()
 
 
-def _pictures(template: DocxTemplate, value):
+# Characters XML 1.0 cannot hold (and \r, which Word would show as a box); \t and \n stay:
+# docxtpl turns them into tabs and line breaks.
+_UNWRITABLE = dict.fromkeys(c for c in range(32) if c not in (9, 10))
+
+
+def _prepare(template: DocxTemplate, value):
     # InlineImage needs the template it goes into, so contexts carry Picture until here.
     if isinstance(value, Picture):
         return InlineImage(template, io.BytesIO(value.png), width=Mm(value.width_mm))
+    if isinstance(value, str):
+        return value.translate(_UNWRITABLE)
     if isinstance(value, dict):
-        return {k: _pictures(template, v) for k, v in value.items()}
+        return {k: _prepare(template, v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_pictures(template, v) for v in value]
+        return [_prepare(template, v) for v in value]
     return value
 
 
 def _fill(source, context: dict) -> bytes:
     template = DocxTemplate(source)
-    template.render(_pictures(template, context), autoescape=True)
+    template.render(_prepare(template, context), autoescape=True)
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()
@@ -123,7 +135,7 @@ def check(kind: str, content: bytes) -> None:
         template = DocxTemplate(io.BytesIO(content))
         strict = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
         sample = {"college": SAMPLE_COLLEGE, **entry.sample()}
-        template.render(_pictures(template, sample), jinja_env=strict)
+        template.render(_prepare(template, sample), jinja_env=strict)
     except jinja2.TemplateSyntaxError as exc:
         # docxtpl keeps the document's text around the error's line
         lines = [line.strip() for line in getattr(exc, "docx_context", []) or []]

@@ -82,3 +82,17 @@ def _register_documents():
         required=("rows",),
         build=build.ledger,
     )
+    from workflows.review.doc_templates.build import sections
+    from workflows.review.exports import sections_sample
+
+    from .cycle_report import CYCLE_REPORT
+
+    doc_templates.register(
+        CYCLE_REPORT,
+        label=_("Quality report of a diagnosis cycle"),
+        default=Path(__file__).parent / "doc_templates" / "cycle_report.docx",
+        sample=sections_sample,
+        capability=CONFIGURE,
+        required=("sections",),
+        build=sections,
+    )

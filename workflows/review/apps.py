@@ -40,7 +40,7 @@ def _register_documents():
     from engine import doc_templates
 
     from . import exports
-    from .capabilities import CATALOGUE_MANAGE
+    from .capabilities import ANNUAL_BUILD, CATALOGUE_MANAGE
     from .doc_templates import build
 
     here = Path(__file__).parent / "doc_templates"
@@ -53,3 +53,16 @@ def _register_documents():
         required=("items",),
         build=build.self_diagnosis,
     )
+    for kind, label in (
+        (exports.ANNUAL, _("Annual quality report")),
+        (exports.LEVEL, _("Level quality report")),
+    ):
+        doc_templates.register(
+            kind,
+            label=label,
+            default=here / f"{kind.split('.')[1]}.docx",
+            sample=exports.sections_sample,
+            capability=ANNUAL_BUILD,
+            required=("sections",),
+            build=build.sections,
+        )

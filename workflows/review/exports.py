@@ -224,27 +224,52 @@ def review_report_docx(round_) -> bytes:
     return _bytes(doc)
 
 
-def sections_docx(title, sections) -> bytes:
-    doc = _document()
-    _title(doc, title)
-    for section in sections:
-        doc.add_heading(section.title, level=1)
-        for paragraph in section.paragraphs:
-            doc.add_paragraph(paragraph)
-        for table_data in section.tables:
-            if table_data.title:
-                doc.add_paragraph(table_data.title).runs[0].bold = True
-            table = doc.add_table(rows=1, cols=len(table_data.headers))
-            table.style = "Table Grid"
-            for i, text in enumerate(table_data.headers):
-                table.cell(0, i).text = str(text)
-            for row in table_data.rows:
-                _append_row(table, row)
-        for chart in section.charts:
-            doc.add_picture(io.BytesIO(chart.png), width=Cm(15))
-            caption = doc.add_paragraph(chart.title)
-            caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    return _bytes(doc)
+ANNUAL = "review.annual"
+LEVEL = "review.level"
+
+
+def sections_context(title, sections) -> dict:
+    """What the template of a report assembled from sections may use."""
+    return {
+        "title": str(title),
+        "sections": [
+            {
+                "title": str(section.title),
+                "paragraphs": [str(p) for p in section.paragraphs],
+                "tables": [
+                    {
+                        "title": str(t.title),
+                        "headers": [str(h) for h in t.headers],
+                        "rows": [["" if v is None else str(v) for v in row] for row in t.rows],
+                    }
+                    for t in section.tables
+                ],
+                "charts": [
+                    {"title": str(c.title), "picture": doc_templates.Picture(c.png, width_mm=150)}
+                    for c in section.charts
+                ],
+            }
+            for section in sections
+        ],
+    }
+
+
+def sections_sample() -> dict:
+    """The data an uploaded report template is tried with before it is accepted."""
+    from .annual import Chart, Section, Table
+
+    section = Section(
+        title="组织机构",
+        paragraphs=["本年度学院设质量保证委员会。"],
+        tables=[Table(headers=["单位", "类型"], rows=[["软件技术专业", "专业"]], title="单位")],
+        charts=[Chart(title="自我诊改报告状态", png=doc_templates.SAMPLE_PNG)],
+    )
+    return sections_context("2026 年度质量报告", [section])
+
+
+def sections_docx(title, sections, kind: str = ANNUAL) -> bytes:
+    """A report assembled from sections, from the template of `kind` the office uses."""
+    return doc_templates.render(kind, sections_context(title, sections))
 
 
 def personal_docx(report) -> bytes:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from docx import Document
 
 from engine.models import Deadline
-from tests.documents import download_name
+from tests.documents import docx_text, download_name, official_docx, red_runs, upload_template
 from workflows.monitoring import cycle_steps, services
 from workflows.monitoring.models import Cycle, CycleReport, Stage, StageGate
 from workflows.monitoring.models import Warning as MonWarning
@@ -185,6 +185,32 @@ def test_the_majors_annual_quality_report_is_assembled_from_its_cycle(
     # the page lists it with its progress and link
     page = client.get(cycle.get_absolute_url()).content.decode()
     assert f"/monitoring/cycles/reports/{report.pk}/download/" in page
+
+
+def test_the_next_cycle_report_follows_the_quality_offices_template(
+    cast, mon, chains, client, approved, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    _open(client, cast, mon, ["major"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject=mon.rj, period=mon.y2026)
+    approved(mon.employment, mon.rj, "50")
+
+    def download():
+        report = _report(client, cast.software_lead, cycle, django_capture_on_commit_callbacks)
+        response = client.get(f"/monitoring/cycles/reports/{report.pk}/download/")
+        return official_docx(b"".join(response.streaming_content))
+
+    default = download()
+    assert red_runs(default) == [cast.units.college.name]  # the 版头 on every page
+    assert "本校周期报告" not in docx_text(default)
+    client.force_login(cast.quality_officer)
+    answer = upload_template(
+        client, "monitoring.cycle_report", "本校周期报告：{{ sections|length }}节"
+    )
+    assert answer.status_code == 302
+    doc = download()
+    assert "本校周期报告：6节" in docx_text(doc)
+    assert "就业率" in docx_text(doc)  # the sections' tables are still filled
 
 
 def test_a_teachers_development_report_is_theirs(

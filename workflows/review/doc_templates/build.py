@@ -1,6 +1,8 @@
 """The shipped default templates of the review feature's documents (docxtpl tags as text), written
-by `manage.py build_doc_templates review.self_diagnosis`."""
+by `manage.py build_doc_templates` (review.self_diagnosis, review.annual, review.level,
+monitoring.cycle_report)."""
 
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm
 
 from engine import doc_layout as L
@@ -46,4 +48,30 @@ def self_diagnosis():
         "5．自我诊改务必写实，无需等级性结论。",
     ):
         L.para(doc, note, size=L.Pt(12))
+    return doc
+
+
+def sections():
+    """The annual and level quality reports (and the cycles' reports): the title, then per
+    section a 黑体 heading, its paragraphs, its tables (columns and rows both looped) and its
+    charts with their captions."""
+    doc = L.document()
+    L.running_header(doc)
+    L.title(doc, "{{ title }}")
+    L.tag(doc, "{%p for section in sections %}")
+    L.heading(doc, "{{ section.title }}", 1)
+    L.tag(doc, "{%p for text in section.paragraphs %}")
+    L.para(doc, "{{ text }}")
+    L.tag(doc, "{%p endfor %}")
+    L.tag(doc, "{%p for table in section.tables %}")
+    L.tag(doc, "{%p if table.title %}")
+    L.para(doc, "{{ table.title }}", indent=False, font="楷体_GB2312")
+    L.tag(doc, "{%p endif %}")
+    L.column_table(doc, headers="table.headers", rows="table.rows")
+    L.tag(doc, "{%p endfor %}")
+    L.tag(doc, "{%p for chart in section.charts %}")
+    L.para(doc, "{{ chart.picture }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    L.para(doc, "{{ chart.title }}", align=WD_ALIGN_PARAGRAPH.CENTER, size=L.Pt(12))
+    L.tag(doc, "{%p endfor %}")
+    L.tag(doc, "{%p endfor %}")
     return doc
