@@ -146,3 +146,14 @@ def test_a_template_that_leaves_out_the_documents_data_is_refused(kind, cast, cl
     assert refused.status_code == 400
     assert "模板缺少文档必需的字段" in refused.content.decode()
     assert not DocumentTemplate.objects.exists()
+
+
+def test_text_that_word_cannot_hold_is_dropped_and_line_breaks_stay(cast):
+    from workflows.monitoring.exports import ledger_sample
+
+    sample = ledger_sample()
+    sample["title"] = "台账\x0b\x01标题\r"
+    sample["rows"][0]["measures"] = "第一步\n第二步"
+    doc = official_docx(doc_templates.render("monitoring.ledger", sample))
+    assert doc.paragraphs[0].text == "台账标题"
+    assert doc.tables[0].rows[1].cells[4].text == "第一步\n第二步"
