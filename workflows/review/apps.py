@@ -53,6 +53,15 @@ def _register_documents():
         required=("items",),
         build=build.self_diagnosis,
     )
+    doc_templates.register(
+        exports.PERSONAL,
+        label=_("Personal development self-diagnosis report (teachers, students)"),
+        default=here / "personal.docx",
+        sample=exports.personal_sample,
+        capability=CATALOGUE_MANAGE,
+        required=("items",),
+        build=build.personal,
+    )
     for kind, label in (
         (exports.ANNUAL, _("Annual quality report")),
         (exports.LEVEL, _("Level quality report")),

@@ -6,11 +6,10 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Cm, Pt
+from docx.shared import Pt
 
 from engine import doc_templates, documents
 
@@ -60,14 +59,6 @@ def _append_row(table, values):
     table._tbl.append(parse_xml(f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"))
 
 
-def _merge_runs(table, column, start, end, text):
-    """Merge a column over rows [start, end] and write `text` once (the item cell of 附件2)."""
-    top = table.cell(start, column)
-    if end > start:
-        top = top.merge(table.cell(end, column))
-    top.text = text
-
-
 SELF_DIAGNOSIS = "review.self_diagnosis"
 
 
@@ -80,25 +71,13 @@ def self_diagnosis_context(report) -> dict:
     rows = report.rows.select_related("element__item").order_by(
         "element__item__order", "element__order"
     )
-    items = []
-    for row in rows:
-        if not items or items[-1]["id"] != row.element.item_id:
-            items.append({"id": row.element.item_id, "name": str(row.element.item), "rows": []})
-        items[-1]["rows"].append(
-            {
-                "element": str(row.element),
-                "opinion": row.opinion,
-                "measures": row.measures,
-                "effects": row.effects,
-            }
-        )
     catalogue = report.catalogue
     return {
         "unit": report.org_unit.name,
         "period": report.period,
         "catalogue": str(catalogue),
         "overview": report.overview,
-        "items": items,
+        "items": _items(rows, lambda row: row.opinion),
         "approved_by": str(report.approved_by or ""),
         "approved_on": _date(timezone.localdate(report.approved_at)) if report.approved_at else "",
         "overview_max": catalogue.overview_max,
@@ -272,72 +251,65 @@ def sections_docx(title, sections, kind: str = ANNUAL) -> bytes:
     return doc_templates.render(kind, sections_context(title, sections))
 
 
-def personal_docx(report) -> bytes:
-    """教师/学生个人发展诊改报告 on A4 portrait: the person's particulars, the summary of the year
-    against the personal plan, the table 诊断项目 | 诊断要素 | 自我诊断意见 | 改进措施 | 改进成效
-    (one merged item cell per item), then the signatures of the person and the approver."""
-    doc = _document()
+PERSONAL = "review.personal"
+
+
+def _items(rows, opinion) -> list[dict]:
+    """The rows of 附件2 grouped by item, for one merged item cell per item."""
+    items = []
+    for row in rows:
+        if not items or items[-1]["id"] != row.element.item_id:
+            items.append({"id": row.element.item_id, "name": str(row.element.item), "rows": []})
+        items[-1]["rows"].append(
+            {
+                "element": str(row.element),
+                "opinion": opinion(row),
+                "measures": row.measures,
+                "effects": row.effects,
+            }
+        )
+    return items
+
+
+def personal_context(report) -> dict:
+    """What the personal report template may use (the office's own template included)."""
+    rows = report.rows.select_related("element__item").order_by(
+        "element__item__order", "element__order"
+    )
     cycle = report.cycle
-    _title(doc, report.catalogue.name)
-    head = doc.add_table(rows=2, cols=4)
-    head.style = "Table Grid"
-    for cell, text in zip(
-        head.rows[0].cells,
-        [pgettext("person", "Name"), str(report.person), _("Unit"), str(cycle.responsible_unit)],
-        strict=True,
-    ):
-        cell.text = text
-    for cell, text in zip(
-        head.rows[1].cells,
-        [_("Level"), report.get_level_display(), _("Reporting period"), str(cycle.period.name)],
-        strict=True,
-    ):
-        cell.text = text
-    doc.add_heading(
-        _("1. Summary of the year against the personal plan (within %(n)d characters)")
-        % {"n": report.catalogue.overview_max},
-        level=2,
-    )
-    doc.add_paragraph(report.overview)
-    doc.add_heading(_("2. Self-diagnosis and improvement table"), level=2)
-    rows = list(
-        report.rows.select_related("element__item").order_by(
-            "element__item__order", "element__order"
-        )
-    )
-    table = doc.add_table(rows=1 + len(rows), cols=5)
-    table.style = "Table Grid"
-    widths = [Cm(2.2), Cm(2.6), Cm(5.4), Cm(2.9), Cm(2.9)]
-    for i, text in enumerate(
-        [
-            _("Diagnostic item"),
-            _("Diagnostic element"),
-            _("Self-diagnosis opinion"),
-            _("Improvement measures"),
-            _("Improvement effects"),
-        ]
-    ):
-        table.cell(0, i).text = text
-    for column, width in zip(table.columns, widths, strict=True):
-        for cell in column.cells:
-            cell.width = width
-    start = 1
-    for index, row in enumerate(rows, start=1):
-        table.cell(index, 1).text = str(row.element)
-        table.cell(index, 2).text = "\n".join(p for p in (row.achievements, row.problems) if p)
-        table.cell(index, 3).text = row.measures
-        table.cell(index, 4).text = row.effects
-        if index == len(rows) or rows[index].element.item_id != row.element.item_id:
-            _merge_runs(table, 0, start, index, str(row.element.item))
-            start = index + 1
-    doc.add_paragraph()
-    doc.add_paragraph(_("Signature: ________________        Date: ____ year __ month __ day"))
-    doc.add_paragraph(
-        _("Approver's opinion and signature: ____________    Date: ____ year __ month __ day")
-    )
-    if report.approved_by:
-        doc.add_paragraph(
-            _("Approved in the system by %(who)s on %(date)s")
-            % {"who": report.approved_by, "date": timezone.localdate(report.approved_at)}
-        )
-    return _bytes(doc)
+    return {
+        "title": report.catalogue.name,
+        "person": str(report.person),
+        "unit": str(cycle.responsible_unit),
+        "level": str(report.get_level_display()),
+        "period": str(cycle.period.name),
+        "overview": report.overview,
+        "overview_max": report.catalogue.overview_max,
+        "items": _items(
+            rows, lambda row: "\n".join(p for p in (row.achievements, row.problems) if p)
+        ),
+        "approved_by": str(report.approved_by or ""),
+        "approved_on": _date(timezone.localdate(report.approved_at)) if report.approved_at else "",
+    }
+
+
+def personal_sample() -> dict:
+    """The data an uploaded personal report template is tried with before it is accepted."""
+    sample = self_diagnosis_sample()
+    return {
+        "title": "教师个人发展诊改报告",
+        "person": "吴芳",
+        "unit": "软件技术专业",
+        "level": "教师",
+        "period": "2026年",
+        "overview": sample["overview"],
+        "overview_max": 500,
+        "items": sample["items"],
+        "approved_by": sample["approved_by"],
+        "approved_on": sample["approved_on"],
+    }
+
+
+def personal_docx(report) -> bytes:
+    """教师/学生个人发展诊改报告 from the quality office's template (or the shipped default)."""
+    return doc_templates.render(PERSONAL, personal_context(report))

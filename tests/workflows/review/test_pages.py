@@ -330,7 +330,11 @@ def test_the_quality_office_uploads_its_annex2_template_and_the_next_report_uses
     cast, login, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
+    from workflows.review import exports
+
     report = forwarded_report(cast)
+    # an uploaded template is tried with the sample: it must offer every field the report has
+    assert set(exports.self_diagnosis_sample()) == set(exports.self_diagnosis_context(report))
     url = reverse("review:report_docx", args=[report.pk])
     default = official_docx(login(cast.software_lead).get(url))
     assert red_runs(default) == [cast.units.college.name]  # the red 版头 of the default

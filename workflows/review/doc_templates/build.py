@@ -75,3 +75,48 @@ def sections():
     L.tag(doc, "{%p endfor %}")
     L.tag(doc, "{%p endfor %}")
     return doc
+
+
+def personal():
+    """教师/学生个人发展诊改报告 on A4 portrait: the person's particulars, the summary of the year
+    against the personal plan, the table of 附件2 with one merged item cell per item, then the
+    signatures of the person and the approver."""
+    doc = L.document()
+    L.red_header(doc)
+    L.title(doc, "{{ title }}")
+    head = doc.add_table(rows=2, cols=4)
+    head.style = "Table Grid"
+    for row, texts in zip(
+        head.rows,
+        (
+            ["姓名", "{{ person }}", "单位", "{{ unit }}"],
+            ["层面", "{{ level }}", "期间", "{{ period }}"],
+        ),
+        strict=True,
+    ):
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell.text = text
+            cell.paragraphs[0].runs[0].font.size = L.TABLE_SIZE
+    L.heading(doc, "一、对照个人发展规划的年度总结（{{ overview_max }}字以内）", 1)
+    L.para(doc, "{{ overview }}")
+    L.heading(doc, "二、自我诊断与改进报告表", 1)
+    L.loop_table(
+        doc,
+        ["诊断项目", "诊断要素", "自我诊断意见", "改进措施", "改进成效"],
+        [
+            "{% vm %}{{ item.name }}",
+            "{{ row.element }}",
+            "{{ row.opinion }}",
+            "{{ row.measures }}",
+            "{{ row.effects }}",
+        ],
+        loops=["item in items", "row in item.rows"],
+        widths=[Cm(2.2), Cm(2.6), Cm(5.4), Cm(2.9), Cm(2.9)],
+    )
+    L.para(doc)
+    L.para(doc, "本人签名：________________        日期：____年__月__日", indent=False)
+    L.para(doc, "审核人意见及签名：____________    日期：____年__月__日", indent=False)
+    L.tag(doc, "{%p if approved_by %}")
+    L.para(doc, "{{ approved_by }} 已于 {{ approved_on }} 在系统中审核通过", indent=False)
+    L.tag(doc, "{%p endif %}")
+    return doc
