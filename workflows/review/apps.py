@@ -40,7 +40,7 @@ def _register_documents():
     from engine import doc_templates
 
     from . import exports
-    from .capabilities import ANNUAL_BUILD, CATALOGUE_MANAGE
+    from .capabilities import ANNUAL_BUILD, CATALOGUE_MANAGE, ROUND_MANAGE
     from .doc_templates import build
 
     here = Path(__file__).parent / "doc_templates"
@@ -61,6 +61,15 @@ def _register_documents():
         capability=CATALOGUE_MANAGE,
         required=("items",),
         build=build.personal,
+    )
+    doc_templates.register(
+        exports.REVIEW_REPORT,
+        label=_("Review report of a review round"),
+        default=here / "review_report.docx",
+        sample=exports.review_report_sample,
+        capability=ROUND_MANAGE,
+        required=("conclusions",),
+        build=build.review_report,
     )
     for kind, label in (
         (exports.ANNUAL, _("Annual quality report")),

@@ -1,63 +1,13 @@
-"""Word documents: the self-diagnosis report (seed 002 附件2), the review report, and the
-annual/level reports assembled from sections."""
-
-import io
-from xml.sax.saxutils import escape
+"""Word documents: the self-diagnosis report (seed 002 附件2), the review report, the annual/level
+reports assembled from sections and the personal reports, each filled into the Word template its
+office uses (engine.doc_templates; the defaults are written by doc_templates/build.py)."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls, qn
-from docx.shared import Pt
 
-from engine import doc_templates, documents
+from engine import doc_templates
 
 from .models import ConsolidatedFinding
-
-CJK_FONT = "宋体"
-
-
-def _document(landscape=False):
-    doc = documents.new_document(landscape=landscape)
-    style = doc.styles["Normal"]
-    style.font.name = CJK_FONT
-    style.font.size = Pt(10.5)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), CJK_FONT)
-    return doc
-
-
-def _title(doc, text):
-    p = doc.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = p.add_run(text)
-    run.bold = True
-    run.font.size = Pt(16)
-    return p
-
-
-def _bytes(doc) -> bytes:
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
-
-
-_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10))
-
-
-def _append_row(table, values):
-    """Add a filled row as one XML fragment. python-docx's add_row + cell.text costs
-    milliseconds per row, too slow for the annual report's long tables."""
-    widths = [col.w for col in table._tbl.tblGrid.gridCol_lst]
-    cells = []
-    for index, value in enumerate(values):
-        lines = str(value).translate(_CONTROL).split("\n")
-        text = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in lines)
-        width = widths[index] if index < len(widths) else None
-        props = f'<w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>' if width else ""
-        cells.append(f"<w:tc>{props}<w:p><w:r>{text}</w:r></w:p></w:tc>")
-    table._tbl.append(parse_xml(f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"))
-
 
 SELF_DIAGNOSIS = "review.self_diagnosis"
 
@@ -124,83 +74,88 @@ def self_diagnosis_docx(report) -> bytes:
     return doc_templates.render(SELF_DIAGNOSIS, self_diagnosis_context(report))
 
 
-def review_report_docx(round_) -> bytes:
-    """复核报告: the round, its panel, and per report the consolidated findings and conclusion."""
-    doc = _document()
-    _title(doc, _("Review report: %(name)s") % {"name": round_.name})
-    doc.add_paragraph(
-        _(
-            "Catalogue: %(c)s. Review from %(start)s to %(end)s. Material published on %(pub)s "
-            "(deadline %(deadline)s)."
-        )
-        % {
-            "c": round_.catalogue,
-            "start": round_.review_start,
-            "end": round_.review_end,
-            "pub": timezone.localdate(round_.published_at) if round_.published_at else "—",
-            "deadline": round_.disclosure_deadline,
-        }
-    )
-    doc.add_heading(_("Expert panel"), level=2)
-    panel = doc.add_table(rows=1, cols=3)
-    panel.style = "Table Grid"
-    for i, text in enumerate([_("Expert"), _("Kind"), _("Panel role")]):
-        panel.cell(0, i).text = text
-    for member in round_.panel.select_related("user"):
-        cells = panel.add_row().cells
-        cells[0].text = str(member.user)
-        cells[1].text = member.get_kind_display()
-        cells[2].text = _("Panel chair") if member.is_chair else _("Member")
-    doc.add_heading(_("Conclusions"), level=2)
-    summary = doc.add_table(rows=1, cols=5)
-    summary.style = "Table Grid"
-    for i, text in enumerate(
-        [_("Unit"), _("Report"), _("Matching / reviewed"), _("Measures"), _("Conclusion")]
-    ):
-        summary.cell(0, i).text = text
+REVIEW_REPORT = "review.review_report"
+
+
+def review_report_context(round_) -> dict:
+    """What the 复核报告 template may use (the office's own template included)."""
     conclusions = list(
         round_.conclusions.select_related("report", "org_unit").order_by("org_unit__path")
     )
-    for c in conclusions:
-        _append_row(
-            summary,
-            [
-                c.org_unit.name,
-                c.report.title,
-                f"{c.matched} / {c.total}",
-                _("Strong") if c.measures_strong else _("Weak"),
-                c.get_conclusion_display(),
-            ],
-        )
     findings = ConsolidatedFinding.objects.filter(conclusion__in=conclusions).select_related(
         "element", "point"
     )
     by_conclusion = {}
     for f in findings:
-        by_conclusion.setdefault(f.conclusion_id, []).append(f)
-    for c in conclusions:
-        doc.add_heading(f"{c.org_unit.name} · {c.get_conclusion_display()}", level=3)
-        if c.summary:
-            doc.add_paragraph(c.summary)
-        rows = by_conclusion.get(c.pk, [])
-        if not rows:
-            doc.add_paragraph(c.get_basis_display())
-            continue
-        table = doc.add_table(rows=1, cols=3)
-        table.style = "Table Grid"
-        for i, text in enumerate([_("Element / point"), _("Matches"), _("Comments")]):
-            table.cell(0, i).text = text
-        for f in rows:
-            _append_row(
-                table, [str(f.point or f.element), _("Yes") if f.matches else _("No"), f.comment]
-            )
-    doc.add_paragraph()
+        by_conclusion.setdefault(f.conclusion_id, []).append(
+            {
+                "point": str(f.point or f.element),
+                "matches": _("Yes") if f.matches else _("No"),
+                "comment": f.comment,
+            }
+        )
     chair = round_.panel.filter(is_chair=True).select_related("user").first()
-    doc.add_paragraph(
-        _("Panel chair (signature): %(chair)s        Date: ____ year __ month __ day")
-        % {"chair": chair.user if chair else "________________"}
-    )
-    return _bytes(doc)
+    return {
+        "name": round_.name,
+        "catalogue": str(round_.catalogue),
+        "start": str(round_.review_start),
+        "end": str(round_.review_end),
+        "published": str(timezone.localdate(round_.published_at)) if round_.published_at else "—",
+        "deadline": str(round_.disclosure_deadline),
+        "panel": [
+            {
+                "name": str(member.user),
+                "kind": member.get_kind_display(),
+                "role": _("Panel chair") if member.is_chair else _("Member"),
+            }
+            for member in round_.panel.select_related("user")
+        ],
+        "conclusions": [
+            {
+                "unit": c.org_unit.name,
+                "report": c.report.title,
+                "matched": f"{c.matched} / {c.total}",
+                "measures": _("Strong") if c.measures_strong else _("Weak"),
+                "conclusion": c.get_conclusion_display(),
+                "summary": c.summary,
+                "basis": c.get_basis_display(),
+                "findings": by_conclusion.get(c.pk, []),
+            }
+            for c in conclusions
+        ],
+        "chair": str(chair.user) if chair else "________________",
+    }
+
+
+def review_report_sample() -> dict:
+    """The data an uploaded 复核报告 template is tried with before it is accepted."""
+    finding = {"point": "1.1 质量保证理念", "matches": "否", "comment": "目标值未量化。"}
+    conclusion = {
+        "unit": "软件技术专业",
+        "report": "软件技术专业 2026 年自我诊改报告",
+        "matched": "10 / 15",
+        "measures": "有力",
+        "conclusion": "待改进",
+        "summary": "诊改工作基本有效。",
+        "basis": "按相符项比例认定",
+        "findings": [finding],
+    }
+    return {
+        "name": "2026年度专业诊改复核",
+        "catalogue": "诊断项目参考表（专业）v1",
+        "start": "2026-11-01",
+        "end": "2026-11-30",
+        "published": "2026-10-20",
+        "deadline": "2026-10-25",
+        "panel": [{"name": "冯教授", "kind": "校外专家", "role": "专家组组长"}],
+        "conclusions": [conclusion],
+        "chair": "冯教授",
+    }
+
+
+def review_report_docx(round_) -> bytes:
+    """复核报告 from the quality office's template (or the shipped default)."""
+    return doc_templates.render(REVIEW_REPORT, review_report_context(round_))
 
 
 ANNUAL = "review.annual"

@@ -371,6 +371,30 @@ def test_review_report_docx_lists_conclusions_and_findings(cast, login):
     assert [r.cells[1].text for r in findings.rows[1:]].count("否") == 5
 
 
+def test_the_next_review_report_follows_the_quality_offices_template(
+    cast, login, settings, tmp_path
+):
+    from workflows.review import exports, services
+
+    settings.MEDIA_ROOT = tmp_path
+    report = forwarded_report(cast)
+    round_, chair = round_in_review(cast, [report])
+    record_findings(cast.expert, chair.assignments.get(), matching=10)
+    services.conclusion_sign(actor=cast.expert, round_=round_, report=report)
+    assert set(exports.review_report_sample()) == set(exports.review_report_context(round_))
+    office = login(cast.quality_officer)
+    url = reverse("review:round_docx", args=[round_.pk])
+    default = official_docx(office.get(url))
+    assert red_runs(default) == [cast.units.college.name]
+    assert "专家组组长（签字）：" in docx_text(default)
+
+    answer = upload_template(office, "review.review_report", "本校复核：{{ conclusions|length }}份")
+    assert answer.status_code == 302
+    doc = official_docx(office.get(url))
+    assert "本校复核：1份" in docx_text(doc)
+    assert len(doc.tables[2].rows) == 1 + 15
+
+
 def test_late_publication_warns_the_organiser_and_the_start_is_refused(cast, login):
     from django.conf import settings
 

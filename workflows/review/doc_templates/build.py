@@ -120,3 +120,58 @@ def personal():
     L.para(doc, "{{ approved_by }} 已于 {{ approved_on }} 在系统中审核通过", indent=False)
     L.tag(doc, "{%p endif %}")
     return doc
+
+
+def review_report():
+    """复核报告: the round, its panel, the conclusions, then per report the consolidated findings
+    (or the basis of the conclusion when there are none) and the chair's signature."""
+    doc = L.document()
+    L.red_header(doc)
+    L.title(doc, "复核报告：{{ name }}")
+    L.para(
+        doc,
+        "诊断项目参考表：{{ catalogue }}。复核时间 {{ start }} 至 {{ end }}。"
+        "材料公示于 {{ published }}（截止 {{ deadline }}）。",
+    )
+    L.heading(doc, "复核专家组", 1)
+    L.loop_table(
+        doc,
+        ["专家", "类型", "职责"],
+        ["{{ member.name }}", "{{ member.kind }}", "{{ member.role }}"],
+        loops="member in panel",
+        size=L.Pt(12),
+    )
+    L.heading(doc, "复核结论", 1)
+    L.loop_table(
+        doc,
+        ["单位", "报告", "相符 / 复核项数", "改进措施", "结论"],
+        [
+            "{{ c.unit }}",
+            "{{ c.report }}",
+            "{{ c.matched }}",
+            "{{ c.measures }}",
+            "{{ c.conclusion }}",
+        ],
+        loops="c in conclusions",
+        size=L.Pt(12),
+    )
+    L.tag(doc, "{%p for c in conclusions %}")
+    L.heading(doc, "{{ c.unit }} · {{ c.conclusion }}", 2)
+    L.tag(doc, "{%p if c.summary %}")
+    L.para(doc, "{{ c.summary }}")
+    L.tag(doc, "{%p endif %}")
+    L.tag(doc, "{%p if c.findings %}")
+    L.loop_table(
+        doc,
+        ["诊断要素 / 诊断点", "相符", "意见"],
+        ["{{ f.point }}", "{{ f.matches }}", "{{ f.comment }}"],
+        loops="f in c.findings",
+        widths=[Cm(5.5), Cm(1.6), Cm(8.4)],
+    )
+    L.tag(doc, "{%p else %}")
+    L.para(doc, "{{ c.basis }}")
+    L.tag(doc, "{%p endif %}")
+    L.tag(doc, "{%p endfor %}")
+    L.para(doc)
+    L.para(doc, "专家组组长（签字）：{{ chair }}        ____年__月__日", indent=False)
+    return doc
