@@ -12,7 +12,7 @@ from cases.models import Status as S
 from engine import doc_templates
 from engine.models import DocumentTemplate
 from tests.cases.factories import advance, file_case
-from tests.documents import edited, official_docx, red_runs
+from tests.documents import docx_text, edited, official_docx, red_runs
 
 pytestmark = pytest.mark.django_db
 PAGE = "/documents/templates/"
@@ -121,6 +121,8 @@ def test_every_shipped_default_passes_its_check_and_fills_the_official_layout(ki
     content = entry.default.read_bytes()
     doc_templates.check(kind, content)
     doc = official_docx(doc_templates.render(kind, entry.sample()))
+    text = docx_text(doc)
+    assert "{{" not in text and "{%" not in text, text  # every tag was a tag
     if entry.build is not None:  # the notice's default was crafted before the build scripts
         assert cast.units.college.name in red_runs(doc)  # the 版头
 
