@@ -33,6 +33,17 @@ class CasesConfig(AppConfig):
             sample=exports.notice_sample,
             capability=TEMPLATES_MANAGE,
         )
+        from .doc_templates import build
+
+        doc_templates.register(
+            exports.ANALYSIS_TEMPLATE,
+            label=_("Incident analysis report of the last three years"),
+            default=Path(__file__).parent / "doc_templates" / "analysis.docx",
+            sample=exports.analysis_sample,
+            capability=TEMPLATES_MANAGE,
+            required=("parts",),
+            build=build.analysis,
+        )
         duties.register()
         messages.register()
         for model in (Case, Notice, RectificationReport):

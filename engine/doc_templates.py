@@ -1,10 +1,13 @@
 """Word documents from templates the offices own (docxtpl: Jinja2 tags inside a .docx).
 
 A domain registers a kind of document with its shipped default template (official layout,
-GB/T 9704) and a sample context; `render(kind, context)` fills the office's newest uploaded
-version, or the default while there is none. An upload is rendered with the sample context
-first: a template that does not open as a Word file, or whose tags are broken, is refused with
-the place of the error, and the one in use stays.
+GB/T 9704, built by a python-docx script next to it: `manage.py build_doc_templates`), a sample
+context and the fields a template cannot leave out; `render(kind, context)` fills the office's
+newest uploaded version, or the default while there is none. Every context also carries
+`college`, the name of the college for the red 版头. Charts travel as `Picture` and are embedded
+by docxtpl as inline images. An upload is rendered with the sample context first: a template
+that does not open as a Word file, whose tags are broken, or that leaves out a required field is
+refused with the place of the error, and the one in use stays.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 
 from accounts import access
 from accounts.audit import audit_record
@@ -37,22 +41,74 @@ class Kind:
     default: Path
     sample: Callable[[], dict]
     capability: str  # who may replace it
+    required: tuple[str, ...] = ()  # fields without which the document says nothing
+    build: Callable | None = None  # python-docx script that writes the shipped default
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def register(kind: str, *, label, default: Path, sample: Callable[[], dict], capability: str):
-    KINDS[kind] = Kind(kind, label, Path(default), sample, capability)
+def register(
+    kind: str,
+    *,
+    label,
+    default: Path,
+    sample: Callable[[], dict],
+    capability: str,
+    required: tuple[str, ...] = (),
+    build: Callable | None = None,
+):
+    KINDS[kind] = Kind(kind, label, Path(default), sample, capability, tuple(required), build)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG for the document (a chart), drawn `width_mm` wide."""
+
+    png: bytes
+    width_mm: float = 150
+
+
+SAMPLE_COLLEGE = "示范职业技术学院"
+# A white 1×1 PNG for samples' charts: an upload is tried with pictures where charts go.
+SAMPLE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8ffff3f030008fc02fea79aa0a00000000049454e44ae426082"
+)
+
+
+def college_name() -> str:
+    from accounts.models import OrgUnit
+
+    root = OrgUnit.objects.get_root_nodes().first()
+    return root.name if root else ""
 
 
 def current(kind: str) -> DocumentTemplate | None:
     return DocumentTemplate.objects.filter(kind=kind, is_active=True).order_by("-version").first()
 
 
+# Characters XML 1.0 cannot hold (and \r, which Word would show as a box); \t and \n stay:
+# docxtpl turns them into tabs and line breaks.
+_UNWRITABLE = dict.fromkeys(c for c in range(32) if c not in (9, 10))
+
+
+def _prepare(template: DocxTemplate, value):
+    # InlineImage needs the template it goes into, so contexts carry Picture until here.
+    if isinstance(value, Picture):
+        return InlineImage(template, io.BytesIO(value.png), width=Mm(value.width_mm))
+    if isinstance(value, str):
+        return value.translate(_UNWRITABLE)
+    if isinstance(value, dict):
+        return {k: _prepare(template, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_prepare(template, v) for v in value]
+    return value
+
+
 def _fill(source, context: dict) -> bytes:
     template = DocxTemplate(source)
-    template.render(context, autoescape=True)
+    template.render(_prepare(template, context), autoescape=True)
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()
@@ -61,6 +117,7 @@ def _fill(source, context: dict) -> bytes:
 def render(kind: str, context: dict) -> bytes:
     """The document of `kind` filled with `context`, from the office's template in use."""
     entry = KINDS[kind]
+    context = {"college": college_name(), **context}
     uploaded = current(kind)
     if uploaded is not None:
         with uploaded.file.open("rb") as f:
@@ -69,13 +126,16 @@ def render(kind: str, context: dict) -> bytes:
 
 
 def check(kind: str, content: bytes) -> None:
-    """Refuse a template that is not a Word file or does not render with the sample data."""
+    """Refuse a template that is not a Word file, does not render with the sample data, or leaves
+    out a field the document cannot do without."""
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise ValidationError(_("This is not a Word (.docx) file."))
+    entry = KINDS[kind]
     try:
         template = DocxTemplate(io.BytesIO(content))
         strict = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
-        template.render(KINDS[kind].sample(), jinja_env=strict)
+        sample = {"college": SAMPLE_COLLEGE, **entry.sample()}
+        template.render(_prepare(template, sample), jinja_env=strict)
     except jinja2.TemplateSyntaxError as exc:
         # docxtpl keeps the document's text around the error's line
         lines = [line.strip() for line in getattr(exc, "docx_context", []) or []]
@@ -91,6 +151,14 @@ def check(kind: str, content: bytes) -> None:
         ) from exc
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ValidationError(_("This Word file cannot be read as a template.")) from exc
+    if entry.required:
+        used = DocxTemplate(io.BytesIO(content)).get_undeclared_template_variables()
+        missing = [name for name in entry.required if name not in used]
+        if missing:
+            raise ValidationError(
+                _("The template leaves out fields the document needs: %(fields)s")
+                % {"fields": "、".join(missing)}
+            )
 
 
 def _require(actor, kind: str) -> Kind:

@@ -38,3 +38,50 @@ def official_docx(response_or_bytes, *, name_starts: str | None = None):
             expected = (OFFICIAL["top"], OFFICIAL["bottom"], OFFICIAL["left"], OFFICIAL["right"])
         assert margins == expected, margins
     return doc
+
+
+TEMPLATES_PAGE = "/documents/templates/"
+
+
+def docx_text(doc) -> str:
+    """Every paragraph of the body, its tables and the page headers, one line each."""
+    lines = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            lines.extend(cell.text for cell in row.cells)
+    for section in doc.sections:
+        lines.extend(p.text for p in section.header.paragraphs)
+    return "\n".join(lines)
+
+
+def red_runs(doc) -> list[str]:
+    """The text set in red, body and page headers: where the college's 版头 is."""
+    paragraphs = list(doc.paragraphs)
+    for section in doc.sections:
+        paragraphs.extend(section.header.paragraphs)
+    return [
+        run.text
+        for p in paragraphs
+        for run in p.runs
+        if run.font.color is not None and str(run.font.color.rgb) == "C00000"
+    ]
+
+
+def edited(template_bytes: bytes, extra: str) -> bytes:
+    """What an office does in Word: the template with one more paragraph at the end."""
+    doc = Document(io.BytesIO(template_bytes))
+    doc.add_paragraph(extra)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def upload_template(client, kind: str, extra: str):
+    """The office downloads the template of `kind` in use, adds `extra` in Word and uploads it."""
+    from django.urls import reverse
+
+    default = client.get(reverse("engine:document_template_download", args=[kind]))
+    assert default.status_code == 200, default.status_code
+    f = io.BytesIO(edited(default.content, extra))
+    f.name = f"{kind}.docx"
+    return client.post(TEMPLATES_PAGE, {"kind": kind, "note": "本校版式", "file": f})

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from cases.models import Case
 from cases.models import Status as S
-from tests.documents import official_docx
+from tests.documents import docx_text, official_docx, red_runs, upload_template
 
 from .factories import advance, category, file_case, grade
 
@@ -162,6 +162,29 @@ def test_analysis_report_and_dashboard(cast, client):
     assert "近三年质量事故分析报告" in text and case.number in text
     pytest.importorskip("matplotlib")
     assert doc.inline_shapes  # charts as images
+
+
+def test_the_analysis_charts_print_sharp_and_the_offices_template_is_used(
+    cast, client, settings, tmp_path
+):
+    pytest.importorskip("matplotlib")
+    settings.MEDIA_ROOT = tmp_path
+    case = advance(cast, file_case(cast.teacher, cast.units.rj), S.CLOSED)
+    client.force_login(cast.quality_officer)
+    doc = official_docx(client.get(reverse("cases:analysis_docx")))
+    assert red_runs(doc) == [cast.units.college.name]
+    assert [r.cells[0].text for r in doc.tables[0].rows] == ["类别", case.category.parent.name]
+    # one chart per month line and per part, each at print resolution (300 dpi or more)
+    assert len(doc.inline_shapes) == 4
+    for shape in doc.inline_shapes:
+        blip = shape._inline.graphic.graphicData.pic.blipFill.blip
+        image = doc.part.related_parts[blip.embed].image
+        assert image.px_width / shape.width.inches >= 300
+
+    assert upload_template(client, "cases.analysis", "本校分析：{{ total }}件").status_code == 302
+    doc = official_docx(client.get(reverse("cases:analysis_docx")))
+    assert "本校分析：1件" in docx_text(doc)
+    assert doc.inline_shapes  # the charts are still there
 
 
 @pytest.mark.parametrize("body", ["[]", "[1, 2]", '"x"', "1", "null"])

@@ -6,25 +6,16 @@ import io
 
 import pytest
 from django.urls import reverse
-from docx import Document
 
 from accounts.models import AuditEntry
 from cases.models import Status as S
+from engine import doc_templates
 from engine.models import DocumentTemplate
 from tests.cases.factories import advance, file_case
-from tests.documents import official_docx
+from tests.documents import docx_text, edited, official_docx, red_runs
 
 pytestmark = pytest.mark.django_db
 PAGE = "/documents/templates/"
-
-
-def edited(template_bytes: bytes, extra: str) -> bytes:
-    """What an office does in Word: the template with one more paragraph."""
-    doc = Document(io.BytesIO(template_bytes))
-    doc.add_paragraph(extra)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def named(content: bytes, name="notice.docx"):
@@ -122,3 +113,49 @@ def test_only_the_owning_offices_see_and_change_templates(cast, client):
         client.get(reverse("engine:document_template_download", args=["no.such"])).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize("kind", sorted(doc_templates.KINDS))
+def test_every_shipped_default_passes_its_check_and_fills_the_official_layout(kind, cast):
+    entry = doc_templates.KINDS[kind]
+    content = entry.default.read_bytes()
+    doc_templates.check(kind, content)
+    doc = official_docx(doc_templates.render(kind, entry.sample()))
+    text = docx_text(doc)
+    assert "{{" not in text and "{%" not in text, text  # every tag was a tag
+    if entry.build is not None:  # the notice's default was crafted before the build scripts
+        assert cast.units.college.name in red_runs(doc)  # the 版头
+
+
+@pytest.mark.parametrize(
+    "kind", sorted(k for k, entry in doc_templates.KINDS.items() if entry.required)
+)
+def test_a_template_that_leaves_out_the_documents_data_is_refused(kind, cast, client):
+    from docx import Document
+
+    doc = Document(io.BytesIO(doc_templates.KINDS[kind].default.read_bytes()))
+    body = doc.element.body
+    for block in list(body.iterchildren()):  # an office kept only its letterhead
+        if not block.tag.endswith("sectPr"):
+            body.remove(block)
+    doc.add_paragraph("{{ college }}")
+    out = io.BytesIO()
+    doc.save(out)
+    client.force_login(cast.quality_officer)
+    f = io.BytesIO(out.getvalue())
+    f.name = "t.docx"
+    refused = client.post(PAGE, {"kind": kind, "file": f})
+    assert refused.status_code == 400
+    assert "模板缺少文档必需的字段" in refused.content.decode()
+    assert not DocumentTemplate.objects.exists()
+
+
+def test_text_that_word_cannot_hold_is_dropped_and_line_breaks_stay(cast):
+    from workflows.monitoring.exports import ledger_sample
+
+    sample = ledger_sample()
+    sample["title"] = "台账\x0b\x01标题\r"
+    sample["rows"][0]["measures"] = "第一步\n第二步"
+    doc = official_docx(doc_templates.render("monitoring.ledger", sample))
+    assert doc.paragraphs[0].text == "台账标题"
+    assert doc.tables[0].rows[1].cells[4].text == "第一步\n第二步"

@@ -61,3 +61,38 @@ class MonitoringConfig(AppConfig):
         from . import integrations
 
         integrations.connect()
+        _register_documents()
+
+
+def _register_documents():
+    from pathlib import Path
+
+    from engine import doc_templates
+
+    from . import exports
+    from .capabilities import CONFIGURE
+    from .doc_templates import build
+
+    doc_templates.register(
+        exports.LEDGER,
+        label=_("Improvement ledger"),
+        default=Path(__file__).parent / "doc_templates" / "ledger.docx",
+        sample=exports.ledger_sample,
+        capability=CONFIGURE,
+        required=("rows",),
+        build=build.ledger,
+    )
+    from workflows.review.doc_templates.build import sections
+    from workflows.review.exports import sections_sample
+
+    from .cycle_report import CYCLE_REPORT
+
+    doc_templates.register(
+        CYCLE_REPORT,
+        label=_("Quality report of a diagnosis cycle"),
+        default=Path(__file__).parent / "doc_templates" / "cycle_report.docx",
+        sample=sections_sample,
+        capability=CONFIGURE,
+        required=("sections",),
+        build=sections,
+    )

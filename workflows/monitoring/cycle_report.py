@@ -305,11 +305,14 @@ def sections(cycle: Cycle, progress=None) -> list[Section]:
     return built
 
 
+CYCLE_REPORT = "monitoring.cycle_report"
+
+
 def document(cycle: Cycle, progress=None) -> bytes:
     from workflows.review.exports import sections_docx
 
     title = f"{cycle.subject.name} {cycle.period.name} {title_of(cycle)}"
-    return sections_docx(title, sections(cycle, progress))
+    return sections_docx(title, sections(cycle, progress), CYCLE_REPORT)
 
 
 def _college_cycle(context: AssemblyContext) -> Section | None:

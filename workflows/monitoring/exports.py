@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 
 from django.utils import timezone
-from docx.shared import Pt
 from openpyxl import Workbook
 
-from engine import documents
+from engine import doc_templates
 
 HEADERS = [
     "序号",
@@ -79,27 +78,60 @@ def ledger_xlsx(improvements, title: str) -> bytes:
     return out.getvalue()
 
 
+LEDGER = "monitoring.ledger"
+LEDGER_KEYS = [
+    "n",
+    "source",
+    "title",
+    "cause",
+    "measures",
+    "owner",
+    "unit",
+    "deadline",
+    "status",
+    "evidence",
+    "effect",
+    "signed_off_by",
+]
+
+
+def ledger_context(improvements, title: str) -> dict:
+    """What the ledger template may use (the office's own template included)."""
+    return {
+        "title": title,
+        "exported": f"{timezone.localtime():%Y-%m-%d %H:%M}",
+        "rows": [
+            dict(zip(LEDGER_KEYS, (str(v) for v in row), strict=True))
+            for row in ledger_rows(improvements)
+        ],
+    }
+
+
+def ledger_sample() -> dict:
+    """The data an uploaded ledger template is tried with before it is accepted."""
+    row = [
+        "1",
+        "生师比（黄色预警，19.5）",
+        "补充专任教师",
+        "师资不足",
+        "引进两名专任教师",
+        "张老师",
+        "软件技术专业",
+        "2027-01-31",
+        "进行中",
+        "招聘公告",
+        "",
+        "",
+    ]
+    return {
+        "title": "信息工程系质量改进台账",
+        "exported": "2026-12-01 09:00",
+        "rows": [dict(zip(LEDGER_KEYS, row, strict=True))],
+    }
+
+
 def ledger_docx(improvements, title: str) -> bytes:
-    doc = documents.new_document(landscape=True)
-    heading = doc.add_paragraph()
-    run = heading.add_run(title)
-    run.bold = True
-    run.font.size = Pt(16)
-    doc.add_paragraph(f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}")
-    table = doc.add_table(rows=1, cols=len(HEADERS))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, HEADERS, strict=True):
-        cell.text = text
-        for p in cell.paragraphs:
-            for r in p.runs:
-                r.bold = True
-    for row in ledger_rows(improvements):
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row, strict=True):
-            cell.text = str(value)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return doc_templates.render(LEDGER, ledger_context(improvements, title))
 
 
 APPRAISAL_HEADERS = [

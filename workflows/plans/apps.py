@@ -48,3 +48,29 @@ class PlansConfig(AppConfig):
             NavItem(_("Plans and targets"), "plans:index", PlanCap.VIEW, navigation.Group.PLANS)
         )
         home.register(cards.plan_cards)
+        _register_documents(PlanCap.ADMIN)
+
+
+def _register_documents(capability):
+    from pathlib import Path
+
+    from engine import doc_templates
+
+    from . import exports
+    from .doc_templates import build
+
+    here = Path(__file__).parent / "doc_templates"
+    for what, label, builder in (
+        ("tasks", _("Task decomposition and schedule table (Annex 1)"), build.tasks),
+        ("targets", _("Quality target system table (Table 4)"), build.targets),
+        ("standards", _("Quality standard system table (Table 5)"), build.standards),
+    ):
+        doc_templates.register(
+            exports.TABLES[what][0],
+            label=label,
+            default=here / f"{what}.docx",
+            sample=exports.table_sample(what),
+            capability=capability,
+            required=("groups",),
+            build=builder,
+        )

@@ -3,11 +3,10 @@
 import io
 
 from django.utils import timezone
-from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from engine import documents
+from engine import doc_templates, documents
 from workflows.levels import Level
 
 from . import selectors
@@ -29,9 +28,53 @@ def number(value) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
 
+# what -> (template kind, the row's field names in column order, the column headers)
+TABLES = {
+    "tasks": (
+        "plans.tasks",
+        ["category", "title", "deliverable", "lead", "assisting", "deadline", "person", "remarks"],
+        ["类别", "建设任务", "成果形式", "牵头部门", "协助部门", "完成时限", "责任人", "备注"],
+    ),
+    "targets": (
+        "plans.targets",
+        [
+            "level",
+            "category",
+            "title",
+            "description",
+            "indicator",
+            "unit",
+            "baseline",
+            "yearly",
+            "owner",
+            "plan",
+            "state",
+        ],
+        [
+            "层面",
+            "目标构成",
+            "目标",
+            "内涵释义",
+            "监测指标",
+            "单位",
+            "基线",
+            "年度目标值",
+            "目标生成主体",
+            "规划依据",
+            "状态",
+        ],
+    ),
+    "standards": (
+        "plans.standards",
+        ["level", "targets", "title", "text", "reference", "state"],
+        ["层面", "目标", "标准", "主要标准构成", "参照标准", "状态"],
+    ),
+}
+
+
 def task_table(user, progress=None):
     title = "内部质量保证体系建设与运行任务分解及具体进度安排表"
-    header = ["类别", "建设任务", "成果形式", "牵头部门", "协助部门", "完成时限", "责任人", "备注"]
+    header = TABLES["tasks"][2]
     tasks = (
         selectors.visible_tasks(user)
         .select_related("lead_unit", "person", "plan")
@@ -60,19 +103,7 @@ def task_table(user, progress=None):
 
 def target_table(user, progress=None):
     title = "质量目标体系"
-    header = [
-        "层面",
-        "目标构成",
-        "目标",
-        "内涵释义",
-        "监测指标",
-        "单位",
-        "基线",
-        "年度目标值",
-        "目标生成主体",
-        "规划依据",
-        "状态",
-    ]
+    header = TABLES["targets"][2]
     targets = (
         selectors.visible(user, Target)
         .select_related("plan", "owner_unit")
@@ -101,7 +132,7 @@ def target_table(user, progress=None):
 
 def standard_table(user, progress=None):
     title = "质量标准体系"
-    header = ["层面", "目标", "标准", "主要标准构成", "参照标准", "状态"]
+    header = TABLES["standards"][2]
     standards = (
         selectors.visible(user, Standard)
         .select_related("owner_unit")
@@ -171,42 +202,36 @@ def _xlsx(title, header, rows, merge_cols) -> bytes:
     return out.getvalue()
 
 
-def _docx(title, header, rows, merge_cols) -> bytes:
-    doc = documents.new_document()
-    heading = doc.add_paragraph()
-    run = heading.add_run(title)
-    run.bold = True
-    run.font.size = Pt(14)
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
-    previous = None
+def table_context(what: str, title: str, rows) -> dict:
+    """What a plans table template may use: rows grouped by runs of the same first column."""
+    keys = TABLES[what][1]
+    groups = []
     for row in rows:
-        cells = table.add_row().cells
-        for i, value in enumerate(row):
-            text = "" if value is None else str(value)
-            if (
-                i in merge_cols
-                and previous is not None
-                and previous[i] == text
-                and i == merge_cols[0]
-            ):
-                text = ""
-            cells[i].text = text
-        previous = [str(v) for v in row]
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+        values = ["" if v is None else str(v) for v in row]
+        if not groups or groups[-1]["name"] != values[0]:
+            groups.append({"name": values[0], "rows": []})
+        groups[-1]["rows"].append(dict(zip(keys, values, strict=True)))
+    return {"title": title, "groups": groups, "exported": f"{timezone.localdate():%Y年%m月%d日}"}
+
+
+def table_sample(what: str):
+    """The data an uploaded template of `what` is tried with before it is accepted."""
+
+    def sample() -> dict:
+        keys = TABLES[what][1]
+        row = [f"示例{i}" for i in range(len(keys))]
+        return table_context(what, "示例表", [row, row])
+
+    return sample
+
+
+def _docx(what: str, title: str, rows) -> bytes:
+    return doc_templates.render(TABLES[what][0], table_context(what, title, rows))
 
 
 def build(user, what: str, fmt: str, progress=None):
     title, header, rows, merge_cols = BUILDERS[what](user, progress)
-    data = (
-        _xlsx(title, header, rows, merge_cols)
-        if fmt == "xlsx"
-        else _docx(title, header, rows, merge_cols)
-    )
+    data = _xlsx(title, header, rows, merge_cols) if fmt == "xlsx" else _docx(what, title, rows)
     stamp = timezone.localdate().strftime("%Y%m%d")
     filename = documents.file_name(title, stamp, ext=fmt)
     return data, filename, content_type(fmt)

@@ -37,7 +37,8 @@ def bar_chart(title: str, labels: list[str], values: list[float]) -> bytes | Non
     plt = _pyplot()
     if plt is None or not labels:
         return None
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    # 300 dpi: sharp when printed at the 150 mm the documents give a chart
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=300)
     try:
         ax.bar(labels, values, color="#0b5cad")
         ax.set_title(title)

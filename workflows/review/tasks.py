@@ -31,7 +31,8 @@ def build_job(job: DocumentJob) -> None:
             }
         else:
             title = _("%(year)d annual quality report") % {"year": job.year}
-        content = exports.sections_docx(title, sections)
+        kind = exports.LEVEL if job.level else exports.ANNUAL
+        content = exports.sections_docx(title, sections, kind)
     job.file.save(
         f"{job.kind}-{job.year}-{job.level or 'college'}.docx", ContentFile(content), save=False
     )

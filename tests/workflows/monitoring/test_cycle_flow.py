@@ -10,7 +10,7 @@ from django.urls import reverse
 from docx import Document
 
 from engine.models import Deadline
-from tests.documents import download_name
+from tests.documents import docx_text, download_name, official_docx, red_runs, upload_template
 from workflows.monitoring import cycle_steps, services
 from workflows.monitoring.models import Cycle, CycleReport, Stage, StageGate
 from workflows.monitoring.models import Warning as MonWarning
@@ -205,6 +205,32 @@ def test_the_cycle_report_dates_a_late_evening_move_on_the_colleges_day(cast, mo
     cycle.refresh_from_db()
     overview = cycle_report.sections(cycle)[0]
     assert any("2026-12-05" in p for p in overview.paragraphs), overview.paragraphs
+
+
+def test_the_next_cycle_report_follows_the_quality_offices_template(
+    cast, mon, chains, client, approved, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    _open(client, cast, mon, ["major"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject=mon.rj, period=mon.y2026)
+    approved(mon.employment, mon.rj, "50")
+
+    def download():
+        report = _report(client, cast.software_lead, cycle, django_capture_on_commit_callbacks)
+        response = client.get(f"/monitoring/cycles/reports/{report.pk}/download/")
+        return official_docx(b"".join(response.streaming_content))
+
+    default = download()
+    assert red_runs(default) == [cast.units.college.name]  # the 版头 on every page
+    assert "本校周期报告" not in docx_text(default)
+    client.force_login(cast.quality_officer)
+    answer = upload_template(
+        client, "monitoring.cycle_report", "本校周期报告：{{ sections|length }}节"
+    )
+    assert answer.status_code == 302
+    doc = download()
+    assert "本校周期报告：6节" in docx_text(doc)
+    assert "就业率" in docx_text(doc)  # the sections' tables are still filled
 
 
 def test_a_teachers_development_report_is_theirs(

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from accounts.models import Membership, Role
-from tests.documents import official_docx
+from tests.documents import docx_text, official_docx, red_runs, upload_template
 from tests.factories import UserFactory
 from workflows.levels import Level
 from workflows.monitoring import services
@@ -239,6 +239,25 @@ def test_ledger_exports_in_xlsx_and_docx(cast, mon, login):
     # another department's leader sees nothing of it
     other = login(cast.jd_leader).get("/monitoring/improvements/export.xlsx")
     assert len(list(load_workbook(io.BytesIO(other.content)).active.iter_rows())) == 3
+
+
+def test_the_quality_office_uploads_its_ledger_template_and_the_next_ledger_uses_it(
+    cast, mon, login, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    _ledger(cast, mon)
+    default = official_docx(login(cast.xx_leader).get("/monitoring/improvements/export.docx"))
+    assert red_runs(default) == [cast.units.college.name]  # the 版头 heads every page
+    assert "师资不足" in docx_text(default)
+
+    answer = upload_template(
+        login(cast.quality_officer), "monitoring.ledger", "共{{ rows|length }}项，{{ college }}"
+    )
+    assert answer.status_code == 302
+
+    doc = official_docx(login(cast.xx_leader).get("/monitoring/improvements/export.docx"))
+    assert f"共1项，{cast.units.college.name}" in docx_text(doc)
+    assert doc.tables[0].rows[1].cells[3].text == "师资不足"
 
 
 def test_an_improvement_needs_a_warning_or_a_finding(cast, mon):

@@ -9,6 +9,7 @@ from docx import Document
 
 from accounts.models import AuditEntry, Role
 from engine.selectors import inbox_tasks
+from tests.documents import docx_text, official_docx, red_runs, upload_template
 from tests.factories import MembershipFactory, UserFactory
 from tests.workflows.review.factories import shipped_catalogue
 from workflows.levels import Level
@@ -211,6 +212,31 @@ def test_the_word_export_is_the_official_a4_layout(cast, mon, personal_catalogue
     assert "教师个人发展诊改报告" in text and "赵磊" in text
     cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
     assert "吴芳" in cells and "1.1 师德师风" in cells and GOOD["measures"] in cells
+
+
+def test_the_next_personal_report_follows_the_quality_offices_template(
+    cast, mon, personal_catalogues, login, settings, tmp_path
+):
+    from workflows.review import exports
+
+    settings.MEDIA_ROOT = tmp_path
+    cycle = _cycle_at(cast, cast.teacher, Level.TEACHER, mon.y2026)
+    report = _start(login(cast.teacher), cycle)
+    _write(login(cast.teacher), report)
+    # an uploaded template is tried with the sample: it must offer every field the report has
+    assert set(exports.personal_sample()) == set(exports.personal_context(report))
+    url = f"/review/personal/{report.pk}/export.docx"
+    default = official_docx(login(cast.teacher).get(url))
+    assert red_runs(default) == [cast.units.college.name]
+    item = default.tables[1]
+    assert [c.text for c in item.rows[0].cells][:2] == ["诊断项目", "诊断要素"]
+    # item 2 has three elements: one cell for them, item 1's stays its own
+    assert item.cell(2, 0)._tc is item.cell(4, 0)._tc and item.cell(2, 0).text == "2 业务能力"
+    assert item.cell(1, 0)._tc is not item.cell(2, 0)._tc
+
+    answer = upload_template(login(cast.quality_officer), "review.personal", "本校：{{ person }}")
+    assert answer.status_code == 302
+    assert "本校：吴芳" in docx_text(official_docx(login(cast.teacher).get(url)))
 
 
 def test_the_quality_office_edits_the_personal_catalogue_as_data(

@@ -11,7 +11,7 @@ from django.urls import reverse
 from freezegun import freeze_time
 from openpyxl import load_workbook
 
-from tests.documents import official_docx
+from tests.documents import docx_text, official_docx, red_runs, upload_template
 from workflows.plans import selectors, services
 
 from .factories import approve, draft_plan, draft_standard, draft_target, in_force_plan
@@ -144,6 +144,37 @@ def test_target_and_standard_systems_export_as_docx(cast, login):
     assert cells[2] == "在校生规模" and "2027：9000" in cells[7]
     doc = official_docx(client.get(reverse("plans:export", args=["standards", "docx"])))
     assert doc.tables[0].rows[1].cells[2].text == "普通高等学校基本办学条件指标"
+
+
+def test_the_decomposition_table_merges_each_category_and_follows_the_offices_template(
+    cast, login, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    plan = draft_plan(cast)
+    for title in ("成立质量保证委员会", "制定诊改工作方案"):
+        services.task_create(
+            actor=cast.quality_officer,
+            plan=plan,
+            category="健全组织",
+            title=title,
+            deliverable="文件",
+            lead_unit=cast.units.zgb,
+        )
+    client = login(cast.quality_officer)
+    url = reverse("plans:export", args=["tasks", "docx"])
+    doc = official_docx(client.get(url))
+    assert red_runs(doc) == [cast.units.college.name]
+    table = doc.tables[0]
+    assert [c.text for c in table.rows[0].cells][:2] == ["类别", "建设任务"]
+    assert table.cell(1, 0)._tc is table.cell(2, 0)._tc  # one 类别 cell for the run
+    assert table.cell(2, 1).text == "制定诊改工作方案"
+
+    assert upload_template(client, "plans.tasks", "共{{ groups|length }}类").status_code == 302
+    assert "共1类" in docx_text(official_docx(client.get(url)))
+    # the other tables keep their own templates
+    assert "共1类" not in docx_text(
+        official_docx(client.get(reverse("plans:export", args=["standards", "docx"])))
+    )
 
 
 def test_unknown_export_is_404(cast, login):

@@ -8,7 +8,13 @@ from docx import Document
 
 from accounts.models import AuditEntry
 from engine.models import ImportRun
-from tests.documents import download_name, official_docx
+from tests.documents import (
+    docx_text,
+    download_name,
+    official_docx,
+    red_runs,
+    upload_template,
+)
 from workflows.review import annual, catalogues
 from workflows.review.models import Catalogue, DocumentJob, EvidenceLink
 
@@ -298,3 +304,36 @@ def test_level_report_job_assembles_the_levels_sections(
         "自我诊改",
         "复核结论",
     ]
+
+
+def test_the_annual_report_follows_the_offices_template_and_prints_its_charts_sharp(
+    cast, django_capture_on_commit_callbacks, eager_celery
+):
+    from django.utils import timezone
+
+    forwarded_report(cast)
+    office = _client(cast.quality_officer)
+
+    def build(level=""):
+        with django_capture_on_commit_callbacks(execute=True):
+            office.post(
+                reverse("review:document_jobs"),
+                {"year": timezone.localdate().year, "level": level},
+            )
+        job = DocumentJob.objects.latest("pk")
+        assert job.status == DocumentJob.Status.DONE, job.message
+        return official_docx(job.file.open("rb").read())
+
+    default = build()
+    assert red_runs(default) == [cast.units.college.name]
+    assert default.inline_shapes
+    for shape in default.inline_shapes:
+        blip = shape._inline.graphic.graphicData.pic.blipFill.blip
+        image = default.part.related_parts[blip.embed].image
+        assert image.px_width / shape.width.inches >= 300
+
+    assert upload_template(office, "review.annual", "本校年报：{{ title }}").status_code == 302
+    annual_report = docx_text(build())
+    assert "本校年报：" in annual_report and "年度质量报告" in annual_report
+    # the level reports keep their own template
+    assert "本校年报" not in docx_text(build("major"))

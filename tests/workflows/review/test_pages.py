@@ -7,7 +7,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.documents import official_docx
+from tests.documents import (
+    TEMPLATES_PAGE,
+    docx_text,
+    official_docx,
+    red_runs,
+    upload_template,
+)
 from workflows.review.conclusions import Conclusion
 from workflows.review.models import (
     ReportStatus,
@@ -320,6 +326,33 @@ def test_report_docx_has_the_annex2_table(cast, login):
     assert any("总体不超过 500 字" in p for p in notes)
 
 
+def test_the_quality_office_uploads_its_annex2_template_and_the_next_report_uses_it(
+    cast, login, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    from workflows.review import exports
+
+    report = forwarded_report(cast)
+    # an uploaded template is tried with the sample: it must offer every field the report has
+    assert set(exports.self_diagnosis_sample()) == set(exports.self_diagnosis_context(report))
+    url = reverse("review:report_docx", args=[report.pk])
+    default = official_docx(login(cast.software_lead).get(url))
+    assert red_runs(default) == [cast.units.college.name]  # the red 版头 of the default
+    assert "本校版式" not in docx_text(default)
+
+    answer = upload_template(
+        login(cast.quality_officer), "review.self_diagnosis", "本校版式：{{ unit }}"
+    )
+    assert answer.status_code == 302
+
+    doc = official_docx(login(cast.software_lead).get(url))
+    assert f"本校版式：{report.org_unit.name}" in docx_text(doc)
+    assert len(doc.tables[0].rows) == 1 + 15  # the rest of the template is still filled
+    # a unit may not replace the college's template
+    refused = login(cast.software_lead).post(TEMPLATES_PAGE, {"kind": "review.self_diagnosis"})
+    assert refused.status_code == 403
+
+
 def test_review_report_docx_lists_conclusions_and_findings(cast, login):
     report = forwarded_report(cast)
     round_, chair = round_in_review(cast, [report])
@@ -336,6 +369,30 @@ def test_review_report_docx_lists_conclusions_and_findings(cast, login):
     findings = doc.tables[2]
     assert len(findings.rows) == 1 + 15
     assert [r.cells[1].text for r in findings.rows[1:]].count("否") == 5
+
+
+def test_the_next_review_report_follows_the_quality_offices_template(
+    cast, login, settings, tmp_path
+):
+    from workflows.review import exports, services
+
+    settings.MEDIA_ROOT = tmp_path
+    report = forwarded_report(cast)
+    round_, chair = round_in_review(cast, [report])
+    record_findings(cast.expert, chair.assignments.get(), matching=10)
+    services.conclusion_sign(actor=cast.expert, round_=round_, report=report)
+    assert set(exports.review_report_sample()) == set(exports.review_report_context(round_))
+    office = login(cast.quality_officer)
+    url = reverse("review:round_docx", args=[round_.pk])
+    default = official_docx(office.get(url))
+    assert red_runs(default) == [cast.units.college.name]
+    assert "专家组组长（签字）：" in docx_text(default)
+
+    answer = upload_template(office, "review.review_report", "本校复核：{{ conclusions|length }}份")
+    assert answer.status_code == 302
+    doc = official_docx(office.get(url))
+    assert "本校复核：1份" in docx_text(doc)
+    assert len(doc.tables[2].rows) == 1 + 15
 
 
 def test_late_publication_warns_the_organiser_and_the_start_is_refused(cast, login):
