@@ -191,3 +191,54 @@ def test_a_task_named_to_someone_is_reassigned_from_them(cast, client):
     assert not rows_for(client, cast.software_lead, task)
     entry = AuditEntry.objects.get(action="task.reassign")
     assert entry.before["owner"] == cast.software_lead.pk
+
+
+def test_a_deputy_takes_the_absent_persons_seat_task_from_the_inbox(cast, client):
+    """The deputy sees the absent leader's seat task with its 我来办 button; clicking it gives
+    them the task (not a 403): it leaves the seat, stays in their inbox and they do it."""
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    step = step_of(task)
+    today = timezone.localdate()
+    deputy = cast.xx_member
+    outsider = cast.jd_leader
+    mark_away(client, cast.software_lead, deputy, today, today)
+    [row] = rows_for(client, deputy, task)
+    assert row.claimable and row.on_behalf == cast.software_lead
+    claim = reverse("engine:task_claim", args=[row.pk])
+    assert claim in client.get(reverse("engine:inbox")).content.decode()
+    client.force_login(outsider)
+    assert client.post(claim).status_code == 403
+    client.force_login(deputy)
+    taken = client.post(claim, follow=True)
+    assert taken.status_code == 200
+    assert [m.level_tag for m in taken.context["messages"]] == ["success"]
+    assert Task.objects.get(pk=step.pk).owner_id == deputy.pk
+    [mine] = rows_for(client, deputy, task)
+    assert mine.on_behalf is None and not mine.claimable
+    assert not rows_for(client, cast.software_lead, task)
+    entry = AuditEntry.objects.get(action="task.claim")
+    assert entry.actor == deputy and entry.after["on_behalf_of"] == cast.software_lead.pk
+    # the task is theirs to do through its page
+    client.force_login(deputy)
+    client.post(reverse("plans:task_evidence", args=[task.pk]), {"file": _pdf()})
+    client.post(reverse("plans:task_complete", args=[task.pk]))
+    assert type(task).objects.get(pk=task.pk).state == "done"
+    assert Task.objects.get(pk=step.pk).status == "DONE"
+    # taken once: nobody takes it again
+    assert client.post(claim).status_code == 403
+
+
+def test_a_deputy_cannot_take_a_task_once_the_absence_is_over(cast, client):
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    step = step_of(task)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    mark_away(client, cast.software_lead, cast.xx_member, yesterday, yesterday)
+    client.force_login(cast.xx_member)
+    assert client.post(reverse("engine:task_claim", args=[step.pk])).status_code == 403
+    assert Task.objects.get(pk=step.pk).owner_id is None
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("成果.pdf", b"%PDF-1.4\nx\n%%EOF\n")
