@@ -160,11 +160,21 @@ def task_reassign(*, actor, task, to_user, reason: str):
 
 @transaction.atomic
 def absence_create(*, actor, kind, starts_on, ends_on, deputy, note=""):
-    """A person marks themselves away and names a deputy (代理)."""
+    """A person marks themselves away and names a deputy (代理) of their department or office
+    (engine.delegation.deputy_candidates)."""
+    from .delegation import deputy_candidates
     from .models import Absence
 
     if not access.is_active_user(actor):
         raise access.PermissionDenied
+    if (
+        deputy is not None
+        and deputy.pk != actor.pk
+        and not deputy_candidates(actor).filter(pk=deputy.pk).exists()
+    ):
+        raise ValidationError(
+            {"deputy": _("%(person)s is not of your department or office.") % {"person": deputy}}
+        )
     absence = Absence(
         user=actor, kind=kind, starts_on=starts_on, ends_on=ends_on, deputy=deputy, note=note
     )

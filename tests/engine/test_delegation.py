@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from accounts.models import AuditEntry
+from accounts.models import AuditEntry, Membership, Role
 from engine import services
 from engine.models import Absence, Notification
 from tests.engine.test_steps import inbox_rows
@@ -242,3 +242,103 @@ def _pdf():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("成果.pdf", b"%PDF-1.4\nx\n%%EOF\n")
+
+
+def _options(page, field):
+    """{value: label} of a select as the page renders it (the empty choice left out)."""
+    import re
+
+    html = page.content.decode()
+    select = re.search(rf'<select name="{field}"[^>]*>(.*?)</select>', html, re.S)
+    assert 'data-picker="person"' in re.search(rf'<select name="{field}"[^>]*>', html).group(0)
+    return {
+        int(v): label.strip()
+        for v, label in re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select.group(1))
+    }
+
+
+def test_the_reassign_picker_offers_only_the_people_of_the_leaders_subtree(cast, client):
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    url = reverse("engine:task_reassign", args=[step_of(task).pk])
+    client.force_login(cast.xx_leader)
+    offered = _options(client.get(url), "to_user")
+    subtree = {
+        cast.xx_member,
+        cast.software_lead,
+        cast.software_member,
+        cast.teacher,
+        cast.student,
+    }
+    assert set(offered) == {p.pk for p in subtree}
+    # told apart by their units, which the picker searches too
+    assert offered[cast.software_member.pk] == f"{cast.software_member}（软件技术）"
+    assert offered[cast.xx_member.pk] == f"{cast.xx_member}（信息工程系）"
+    # what the form offers is what the service accepts, and nobody else
+    for person in (cast.jd_leader, cast.quality_officer, cast.outsider):
+        refused = client.post(url, {"to_user": person.pk, "reason": "调整"})
+        assert refused.status_code == 200 and refused.context["form"].errors["to_user"]
+    assert not AuditEntry.objects.filter(action="task.reassign").exists()
+
+
+def test_the_deputy_picker_offers_the_people_of_ones_department_or_office(cast, client):
+    client.force_login(cast.software_lead)
+    page = client.get(reverse("engine:absences"))
+    offered = _options(page, "deputy")
+    # rj is 信息工程系's: its people, from the department leader to the course's students
+    assert set(offered) == {
+        p.pk
+        for p in (
+            cast.xx_leader,
+            cast.xx_member,
+            cast.software_member,
+            cast.teacher,
+            cast.student,
+        )
+    }
+    assert offered[cast.xx_leader.pk] == f"{cast.xx_leader}（信息工程系）"
+    # the quality office sits in the evaluation centre: its people are the centre's
+    client.force_login(cast.quality_officer)
+    assert set(_options(client.get(reverse("engine:absences")), "deputy")) == {cast.supervisor.pk}
+    # someone of another department is refused by the form and by the service
+    today = timezone.localdate()
+    client.force_login(cast.software_lead)
+    refused = client.post(
+        reverse("engine:absences"),
+        {
+            "kind": Absence.Kind.TRIP,
+            "starts_on": today.isoformat(),
+            "ends_on": today.isoformat(),
+            "deputy": cast.jd_leader.pk,
+        },
+    )
+    assert refused.status_code == 200 and refused.context["form"].errors["deputy"]
+    with pytest.raises(ValidationError) as outside:
+        services.absence_create(
+            actor=cast.software_lead,
+            kind=Absence.Kind.TRIP,
+            starts_on=today,
+            ends_on=today,
+            deputy=cast.jd_leader,
+        )
+    assert outside.value.message_dict["deputy"] == [f"{cast.jd_leader}不是您所在系部或部门的人员。"]
+    assert not Absence.objects.exists()
+
+
+def test_the_pickers_run_a_constant_number_of_queries(cast, client):
+    from tests.factories import UserFactory
+
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    url = reverse("engine:task_reassign", args=[step_of(task).pk])
+
+    def queries(user, page):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(page).status_code == 200
+        return len(captured)
+
+    few = queries(cast.xx_leader, url), queries(cast.software_lead, reverse("engine:absences"))
+    for n in range(5):
+        person = UserFactory(full_name=f"教师{n}")
+        Membership.objects.create(user=person, org_unit=cast.units.wl, role=Role.TEACHER)
+    more = queries(cast.xx_leader, url), queries(cast.software_lead, reverse("engine:absences"))
+    assert more == few
