@@ -274,3 +274,38 @@ def test_a_leader_reassigns_the_cycles_open_step_and_the_person_does_it(
     # the next stage's work goes back to the seat
     assert waiting(client, person, cycle) == []
     assert waiting(client, cast.software_lead, cycle)
+
+
+def test_a_teachers_cycle_reassigned_is_done_by_the_person_it_went_to(
+    cast, mon, chains, client, django_capture_on_commit_callbacks
+):
+    """A personal cycle's work handed on (转办) by the department leader: whoever holds the
+    task moves the cycle on, as in a unit's cycle (access_rules.can_run_cycle)."""
+    from viewflow.workflow.models import Task
+
+    from accounts.models import Membership, Role
+    from tests.factories import UserFactory
+
+    _open(client, cast, mon, ["teacher"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject__subject_user=cast.teacher, period=mon.y2026)
+    assert waiting(client, cast.teacher, cycle) == ["decide"]
+    task = Task.objects.get(
+        process__artifact_object_id=cycle.pk, flow_task_type="HUMAN", status="ASSIGNED"
+    )
+    person = UserFactory(full_name="代办教师")
+    Membership.objects.create(user=person, org_unit=cast.units.rj, role=Role.TEACHER)
+    client.force_login(cast.xx_leader)
+    done = client.post(
+        reverse("engine:task_reassign", args=[task.pk]),
+        {"to_user": person.pk, "reason": "吴芳长期病假"},
+    )
+    assert done.status_code == 302
+    assert waiting(client, person, cycle) == ["decide"]
+    assert waiting(client, cast.teacher, cycle) == []
+    client.force_login(person)
+    assert client.get(cycle.get_absolute_url()).status_code == 200
+    before = cycle.stage
+    with django_capture_on_commit_callbacks(execute=True):
+        _advance(client, cycle)
+    assert cycle.stage != before
+    assert Task.objects.get(pk=task.pk).owner_id == person.pk
