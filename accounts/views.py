@@ -308,6 +308,15 @@ def audit_list(request):
     return render(request, "accounts/audit_list.html", {"page": page, "action": action})
 
 
+@require_GET
+def favicon(request):
+    """Browsers and feed readers ask /favicon.ico whatever a page links: the static icon (its
+    hashed name in production, so not a permanent redirect)."""
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.ico"))
+
+
 @never_cache
 @require_GET
 def healthz(request):

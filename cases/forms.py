@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PersonLabel
 from accounts.models import OrgUnit, Role
 from engine import attachments, duties
 from engine.filters import FlagField, PageFilter
@@ -164,12 +165,8 @@ def investigator_choices():
     )
 
 
-class PersonWithUnitField(forms.ModelMultipleChoiceField):
-    """People by name with the units they hold roles in (two 王伟 are told apart)."""
-
-    def label_from_instance(self, obj):
-        units = sorted({m.org_unit.name for m in obj.memberships.all()})
-        return f"{obj}（{'、'.join(units)}）" if units else str(obj)
+class PersonWithUnitField(PersonLabel, forms.ModelMultipleChoiceField):
+    pass
 
 
 class InvestigateForm(forms.Form):

@@ -88,8 +88,36 @@ KINDS = {
 TO_REPORTER = {"case.accepted", "case.refused", "case.feedback", "case.reopened"}
 
 
+def _audience() -> dict:
+    """Whom each kind can reach, by capability (the notification settings list only those)."""
+    from .permissions import CaseCap as C
+
+    filers = (C.FILE, C.REPORT, C.RAISE)
+    body = (C.ACCEPT, C.ACCEPT_COLLEGE)
+    return {
+        **dict.fromkeys(TO_REPORTER, filers),
+        "case.filed": body,
+        "case.transferred": body,
+        "case.report_submitted": body,
+        "case.committee_decided": body,
+        # the committee, and the discipline office where the grade's rules say so
+        "case.informed": (C.COMMITTEE, C.OVERSEE),
+        "case.approval": (C.COMMITTEE,),
+        # investigators are chosen among the staff: any of them may be one
+        "case.assigned": filers,
+        "case.notice": (C.RECTIFY,),
+        "case.returned": (C.RECTIFY,),
+    }
+
+
 def register():
+    audience = _audience()
     for kind, (label, title, body) in KINDS.items():
         notifications.register_kind(
-            kind, label=label, title=title, body=body, confidential=kind in TO_REPORTER
+            kind,
+            label=label,
+            title=title,
+            body=body,
+            confidential=kind in TO_REPORTER,
+            audience=audience[kind],
         )

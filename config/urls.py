@@ -23,6 +23,7 @@ api_v1 = [
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    path("favicon.ico", account_views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("", include("engine.urls")),
     path("plans/", include("workflows.plans.urls")),

@@ -20,6 +20,7 @@ from accounts.audit import audit_record, audit_record_many
 
 from . import calendar, notifications, signals
 from .bulk import update_rows
+from .capabilities import OVERDUE_VIEW
 from .models import Deadline, EscalationRule
 
 LIVE = (Deadline.Status.OPEN, Deadline.Status.PAUSED)
@@ -368,12 +369,14 @@ notifications.register_kind(
 notifications.register_kind(
     "deadline.leader",
     label=_("Overdue: unit leader"),
+    audience=(OVERDUE_VIEW,),
     title=_("Overdue in your unit: {{ label }}"),
     body=_("“{{ obj }}” ({{ unit }}) was due on {{ due }} and is not done. {{ url }}"),
 )
 notifications.register_kind(
     "deadline.college",
     label=_("Overdue: college"),
+    audience=(OVERDUE_VIEW,),
     title=_("Escalated to the college: {{ label }}"),
     body=_("“{{ obj }}” ({{ unit }}) was due on {{ due }} and is still not done. {{ url }}"),
 )

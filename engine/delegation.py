@@ -213,6 +213,34 @@ def reassign_candidates(user):
     )
 
 
+def deputy_candidates(user):
+    """Active people who may stand in for `user` while away: those holding a membership in the
+    department or office (the unit under the college, all of it) of one of `user`'s units, or
+    in that very unit for a post held at the college itself; `user` excepted."""
+    from accounts.models import OrgUnit
+
+    q = Q(pk__in=[])
+    units = OrgUnit.objects.filter(
+        memberships__user=user, memberships__org_unit__is_active=True
+    ).only("path", "depth")
+    for unit in units:
+        if unit.depth > 1:
+            q |= Q(path__startswith=unit.path[: 2 * unit.steplen])
+        else:
+            q |= Q(pk=unit.pk)
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            pk__in=Membership.objects.filter(
+                org_unit__in=OrgUnit.objects.filter(q, is_active=True)
+            ).values("user_id"),
+        )
+        .exclude(pk=user.pk)
+        .order_by("full_name", "username")
+    )
+
+
 def annotate_rows(user, rows) -> None:
     """Mark inbox rows (engine.selectors.task_rows) with `on_behalf` (the absent person) and
     `may_reassign`, without a query per row."""

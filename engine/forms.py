@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PersonChoiceField, with_units
+
 from .filters import FlagField, PageFilter
 
 
@@ -19,35 +21,38 @@ class CalendarImportForm(forms.Form):
 
 
 class TaskReassignForm(forms.Form):
-    to_user = forms.ModelChoiceField(label=_("Reassign to"), queryset=None)
+    """Offers the people the service accepts (engine.delegation.reassign_candidates)."""
+
+    to_user = PersonChoiceField(
+        label=_("Reassign to"),
+        queryset=None,
+        help_text=_("People holding a post in the units you lead and the units under them."),
+    )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_user"].queryset = candidates
+        self.fields["to_user"].queryset = with_units(candidates)
 
 
 class AbsenceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"))
     starts_on = forms.DateField(label=_("Away from"), widget=forms.DateInput({"type": "date"}))
     ends_on = forms.DateField(label=_("Away until"), widget=forms.DateInput({"type": "date"}))
-    deputy = forms.ModelChoiceField(label=_("Deputy (代理)"), queryset=None)
+    deputy = PersonChoiceField(
+        label=_("Deputy (代理)"),
+        queryset=None,
+        help_text=_("People of your department or office."),
+    )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, user, **kwargs):
-        from django.contrib.auth import get_user_model
-
+        from .delegation import deputy_candidates
         from .models import Absence
 
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = Absence.Kind.choices
-        self.fields["deputy"].queryset = (
-            get_user_model()
-            .objects.filter(is_active=True, memberships__isnull=False)
-            .exclude(pk=user.pk)
-            .distinct()
-            .order_by("full_name", "username")
-        )
+        self.fields["deputy"].queryset = with_units(deputy_candidates(user))
 
     def clean(self):
         data = super().clean()

@@ -22,6 +22,7 @@ JOB_TYPE = CeleryJob.task_type
 notifications.register_kind(
     "job.failed",
     label=_("Background job failed"),
+    audience=(JOBS_MANAGE,),
     title=_("A background job failed: {{ obj }}"),
     body=_("The step “{{ obj }}” failed after {{ attempts }} attempts: {{ error }} {{ url }}"),
 )

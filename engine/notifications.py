@@ -40,13 +40,19 @@ class MessageKind:
     # Who receives it is nobody else's business (an answer to a complainant who hid their
     # identity): its rows are shown to no one but the recipient, never go to a unit's chat robot.
     confidential: bool = False
+    # the capabilities (accounts.access) of the people it can reach, any one of them; None: it
+    # can reach anyone (a reminder of one's own deadline, a task handed to one)
+    audience: frozenset[str] | None = None
 
 
 KINDS: dict[str, MessageKind] = {}
 
 
-def register_kind(kind: str, *, label, title, body, confidential: bool = False) -> None:
-    KINDS[kind] = MessageKind(kind, label, title, body, confidential)
+def register_kind(
+    kind: str, *, label, title, body, confidential: bool = False, audience=None
+) -> None:
+    audience = None if audience is None else frozenset(str(cap) for cap in audience)
+    KINDS[kind] = MessageKind(kind, label, title, body, confidential, audience)
 
 
 def confidential_kinds() -> list[str]:
@@ -59,8 +65,56 @@ def is_confidential(notification) -> bool:
 
 
 def user_kinds() -> list[MessageKind]:
-    """The kinds a person can choose channels for, in a stable order."""
+    """Every kind, in a stable order."""
     return sorted(KINDS.values(), key=lambda k: k.kind)
+
+
+def _groups() -> dict:
+    """The settings page's groups by the first part of a kind's name: the menus of the
+    navigation (one domain, one name), and the person's own work apart."""
+    from django.utils.translation import pgettext_lazy
+
+    from accounts.navigation import Group
+
+    return {
+        "case": Group.CASES,
+        "complaint": Group.CASES,
+        "report": Group.CASES,
+        "plans": Group.PLANS,
+        "monitoring": Group.MONITORING,
+        "observation": Group.MONITORING,
+        "survey": Group.MONITORING,
+        "review": Group.REVIEW,
+        "job": Group.ADMIN,
+        "": pgettext_lazy("notification group", "My work and deadlines"),
+    }
+
+
+def reaches(message: MessageKind, user) -> bool:
+    """Can a message of this kind reach `user` (by the capabilities their roles give)?"""
+    from accounts import access
+
+    if message.audience is None:
+        return True
+    return not message.audience.isdisjoint(access.capabilities(user))
+
+
+def kinds_for(user) -> list[tuple[str, list[MessageKind]]]:
+    """The kinds that can reach `user`, grouped as the navigation groups its domains, the
+    person's own work first: [(group label, kinds sorted by label)]."""
+    groups = _groups()
+    order = list(groups)
+    grouped: dict[str, list[MessageKind]] = {}
+    for message in KINDS.values():
+        if reaches(message, user):
+            prefix = message.kind.split(".", 1)[0]
+            grouped.setdefault(prefix if prefix in groups else "", []).append(message)
+    labels: dict[str, tuple[str, list[MessageKind]]] = {}
+    for prefix in sorted(grouped, key=lambda p: (p != "", order.index(p))):
+        label = groups[prefix]
+        key = str(getattr(label, "label", label))
+        labels.setdefault(key, (key, []))[1].extend(grouped[prefix])
+    return [(key, sorted(kinds, key=lambda k: str(k.label))) for key, kinds in labels.values()]
 
 
 # Administrators' wordings, loaded once per process and reloaded after OVERRIDES_TTL seconds (or at

@@ -78,6 +78,8 @@ def task_claim(*, actor, task) -> None:
     from django.core.exceptions import PermissionDenied
     from django.utils.translation import gettext as _
 
+    from . import delegation, holders
+    from .duties import DutyRefused
     from .steps import StepTask
 
     if not isinstance(task.flow_task, StepTask) or not task.flow_task.can_assign(actor, task):
@@ -86,13 +88,16 @@ def task_claim(*, actor, task) -> None:
         task.refresh_from_db()
         if not task.flow_task.can_assign(actor, task):
             raise PermissionDenied(_("Someone else has taken this task."))
+        # a step they could not do would stay stuck with them
+        rule = holders.duty_refusal(task, actor)
+        if rule is not None:
+            raise DutyRefused(rule)
+        for_whom = delegation.on_behalf_of(actor, task)
         task.flow_task.activation_class(task).assign(actor)
-    audit_record(
-        actor=actor,
-        action="task.claim",
-        obj=task.process.artifact,
-        after={"task": task.pk, "step": task.flow_task.name},
-    )
+    after = {"task": task.pk, "step": task.flow_task.name}
+    if for_whom is not None:
+        after["on_behalf_of"] = for_whom.pk
+    audit_record(actor=actor, action="task.claim", obj=task.process.artifact, after=after)
 
 
 @transaction.atomic
@@ -155,11 +160,21 @@ def task_reassign(*, actor, task, to_user, reason: str):
 
 @transaction.atomic
 def absence_create(*, actor, kind, starts_on, ends_on, deputy, note=""):
-    """A person marks themselves away and names a deputy (代理)."""
+    """A person marks themselves away and names a deputy (代理) of their department or office
+    (engine.delegation.deputy_candidates)."""
+    from .delegation import deputy_candidates
     from .models import Absence
 
     if not access.is_active_user(actor):
         raise access.PermissionDenied
+    if (
+        deputy is not None
+        and deputy.pk != actor.pk
+        and not deputy_candidates(actor).filter(pk=deputy.pk).exists()
+    ):
+        raise ValidationError(
+            {"deputy": _("%(person)s is not of your department or office.") % {"person": deputy}}
+        )
     absence = Absence(
         user=actor, kind=kind, starts_on=starts_on, ends_on=ends_on, deputy=deputy, note=note
     )

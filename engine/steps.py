@@ -317,8 +317,15 @@ class StepTask(flow.View):
         )
 
     def can_assign(self, user, task):
-        return task.owner_id is None and holds(
-            user, task.owner_permission, task.owner_permission_obj_pk
+        """A seat's unclaimed task is taken by a holder of the seat, or by the deputy of one
+        during their absence (engine.holders.acting_for): the inbox shows it to both."""
+        from .holders import acting_for
+
+        if task.owner_id is not None:
+            return False
+        return (
+            holds(user, task.owner_permission, task.owner_permission_obj_pk)
+            or acting_for(user, task) is not None
         )
 
 

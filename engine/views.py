@@ -154,7 +154,10 @@ def failed_job_action(request, pk, action):
 
 @login_required
 def preferences(request):
-    kinds = notifications.user_kinds()
+    """Channels per kind of message, for the kinds that can reach the person (their roles'
+    capabilities), grouped by domain."""
+    groups = notifications.kinds_for(request.user)
+    kinds = [kind for _label, group in groups for kind in group]
     if request.method == "POST":
         chosen = {
             kind.kind: {
@@ -175,7 +178,7 @@ def preferences(request):
         request,
         "engine/preferences.html",
         {
-            "rows": selectors.preference_rows(request.user, kinds),
+            "groups": _grouped(groups, selectors.preference_rows(request.user, kinds)),
             "chat_platforms": [
                 ChatIdentity.Platform(p.code).label for p in chat.configured_platforms()
             ],
@@ -183,6 +186,11 @@ def preferences(request):
             "digest_choices": DigestPreference.Frequency.choices,
         },
     )
+
+
+def _grouped(groups, rows) -> list[tuple[str, list[dict]]]:
+    by_kind = {row["kind"].kind: row for row in rows}
+    return [(label, [by_kind[k.kind] for k in kinds]) for label, kinds in groups]
 
 
 @login_required

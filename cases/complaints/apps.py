@@ -21,7 +21,9 @@ class ComplaintsConfig(AppConfig):
 
         access.grant_capabilities(CAPABILITIES)
         for kind, (label, title, body) in services.KINDS.items():
-            notifications.register_kind(kind, label=label, title=title, body=body)
+            notifications.register_kind(
+                kind, label=label, title=title, body=body, audience=services.AUDIENCE[kind]
+            )
         attachments.register_access(Supervision, supervision_visible)
         navigation.register(
             navigation.NavItem(

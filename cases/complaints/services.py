@@ -22,6 +22,7 @@ from cases.access import is_accepting_body
 from cases.confidential import intake
 from cases.models import FINISHED, Case
 from cases.models import Status as S
+from cases.permissions import CaseCap
 from engine import deadlines, holders, notifications, steps
 from engine.calendar import add_working_days
 
@@ -52,6 +53,13 @@ KINDS = {
         gettext_lazy("Supervision request on {{ case.number }} answered"),
         gettext_lazy("{{ case.accepting_unit }} answered the supervision request: {{ url }}"),
     ),
+}
+# whom each kind can reach (the notification settings list only those): the accepting body and
+# the leaders of the unit a request goes to, the discipline office that sends requests
+AUDIENCE = {
+    "complaint.information": (CaseCap.ACCEPT, CaseCap.ACCEPT_COLLEGE),
+    "complaint.supervision": (CaseCap.ACCEPT, CaseCap.ACCEPT_COLLEGE, CaseCap.RECTIFY),
+    "complaint.supervision_answered": (SUPERVISE,),
 }
 
 

@@ -37,4 +37,6 @@ class ConfidentialConfig(AppConfig):
             accounts_audit.register_confidential(model, can_view=selectors.can_see_audit)
         home.register(selectors.home_cards)
         for kind, (label, title, body) in caps.NOTIFICATIONS.items():
-            notifications.register_kind(kind, label=label, title=title, body=body)
+            notifications.register_kind(
+                kind, label=label, title=title, body=body, audience=caps.AUDIENCE[kind]
+            )

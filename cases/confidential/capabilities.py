@@ -37,3 +37,11 @@ NOTIFICATIONS = {
         _("Read the answer: {{ url }}"),
     ),
 }
+# whom each kind can reach (the notification settings list only those): the office's own, and
+# anyone for the others (anyone may file a report, or be asked to read one)
+AUDIENCE = {
+    "report.received": (REPORT_VIEW,),
+    "report.information": (REPORT_VIEW,),
+    "report.shared": None,
+    "report.answered": None,
+}

@@ -93,3 +93,25 @@ def test_server_errors_keep_their_traceback():
     assert ClientErrorsWithoutTraceback().filter(record) and record.exc_info == exc_info
     record.status_code = 403
     assert ClientErrorsWithoutTraceback().filter(record) and record.exc_info is None
+
+
+@pytest.mark.django_db
+def test_the_site_has_a_favicon(client):
+    """/favicon.ico (asked by browsers whatever a page links) leads to the static icon, which
+    every page links, with the SVG and phone home-screen versions."""
+    import io
+
+    from django.contrib.staticfiles import finders
+    from django.templatetags.static import static
+    from PIL import Image
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == static("favicon.ico")
+    with Image.open(finders.find("favicon.ico")) as icon:
+        assert icon.format == "ICO" and (32, 32) in icon.info["sizes"]
+    with open(finders.find("apple-touch-icon.png"), "rb") as f:
+        assert Image.open(io.BytesIO(f.read())).size == (180, 180)
+    assert finders.find("favicon.svg")
+    page = client.get(reverse("accounts:login")).content.decode()
+    for name in ("favicon.ico", "favicon.svg", "apple-touch-icon.png"):
+        assert f'href="{static(name)}"' in page, name

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from accounts.models import AuditEntry
+from accounts.models import AuditEntry, Membership, Role
 from engine import services
 from engine.models import Absence, Notification
 from tests.engine.test_steps import inbox_rows
@@ -191,3 +191,154 @@ def test_a_task_named_to_someone_is_reassigned_from_them(cast, client):
     assert not rows_for(client, cast.software_lead, task)
     entry = AuditEntry.objects.get(action="task.reassign")
     assert entry.before["owner"] == cast.software_lead.pk
+
+
+def test_a_deputy_takes_the_absent_persons_seat_task_from_the_inbox(cast, client):
+    """The deputy sees the absent leader's seat task with its 我来办 button; clicking it gives
+    them the task (not a 403): it leaves the seat, stays in their inbox and they do it."""
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    step = step_of(task)
+    today = timezone.localdate()
+    deputy = cast.xx_member
+    outsider = cast.jd_leader
+    mark_away(client, cast.software_lead, deputy, today, today)
+    [row] = rows_for(client, deputy, task)
+    assert row.claimable and row.on_behalf == cast.software_lead
+    claim = reverse("engine:task_claim", args=[row.pk])
+    assert claim in client.get(reverse("engine:inbox")).content.decode()
+    client.force_login(outsider)
+    assert client.post(claim).status_code == 403
+    client.force_login(deputy)
+    taken = client.post(claim, follow=True)
+    assert taken.status_code == 200
+    assert [m.level_tag for m in taken.context["messages"]] == ["success"]
+    assert Task.objects.get(pk=step.pk).owner_id == deputy.pk
+    [mine] = rows_for(client, deputy, task)
+    assert mine.on_behalf is None and not mine.claimable
+    assert not rows_for(client, cast.software_lead, task)
+    entry = AuditEntry.objects.get(action="task.claim")
+    assert entry.actor == deputy and entry.after["on_behalf_of"] == cast.software_lead.pk
+    # the task is theirs to do through its page
+    client.force_login(deputy)
+    client.post(reverse("plans:task_evidence", args=[task.pk]), {"file": _pdf()})
+    client.post(reverse("plans:task_complete", args=[task.pk]))
+    assert type(task).objects.get(pk=task.pk).state == "done"
+    assert Task.objects.get(pk=step.pk).status == "DONE"
+    # taken once: nobody takes it again
+    assert client.post(claim).status_code == 403
+
+
+def test_a_deputy_cannot_take_a_task_once_the_absence_is_over(cast, client):
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    step = step_of(task)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    mark_away(client, cast.software_lead, cast.xx_member, yesterday, yesterday)
+    client.force_login(cast.xx_member)
+    assert client.post(reverse("engine:task_claim", args=[step.pk])).status_code == 403
+    assert Task.objects.get(pk=step.pk).owner_id is None
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("成果.pdf", b"%PDF-1.4\nx\n%%EOF\n")
+
+
+def _options(page, field):
+    """{value: label} of a select as the page renders it (the empty choice left out)."""
+    import re
+
+    html = page.content.decode()
+    select = re.search(rf'<select name="{field}"[^>]*>(.*?)</select>', html, re.S)
+    assert 'data-picker="person"' in re.search(rf'<select name="{field}"[^>]*>', html).group(0)
+    return {
+        int(v): label.strip()
+        for v, label in re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select.group(1))
+    }
+
+
+def test_the_reassign_picker_offers_only_the_people_of_the_leaders_subtree(cast, client):
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    url = reverse("engine:task_reassign", args=[step_of(task).pk])
+    client.force_login(cast.xx_leader)
+    offered = _options(client.get(url), "to_user")
+    subtree = {
+        cast.xx_member,
+        cast.software_lead,
+        cast.software_member,
+        cast.teacher,
+        cast.student,
+    }
+    assert set(offered) == {p.pk for p in subtree}
+    # told apart by their units, which the picker searches too
+    assert offered[cast.software_member.pk] == f"{cast.software_member}（软件技术）"
+    assert offered[cast.xx_member.pk] == f"{cast.xx_member}（信息工程系）"
+    # what the form offers is what the service accepts, and nobody else
+    for person in (cast.jd_leader, cast.quality_officer, cast.outsider):
+        refused = client.post(url, {"to_user": person.pk, "reason": "调整"})
+        assert refused.status_code == 200 and refused.context["form"].errors["to_user"]
+    assert not AuditEntry.objects.filter(action="task.reassign").exists()
+
+
+def test_the_deputy_picker_offers_the_people_of_ones_department_or_office(cast, client):
+    client.force_login(cast.software_lead)
+    page = client.get(reverse("engine:absences"))
+    offered = _options(page, "deputy")
+    # rj is 信息工程系's: its people, from the department leader to the course's students
+    assert set(offered) == {
+        p.pk
+        for p in (
+            cast.xx_leader,
+            cast.xx_member,
+            cast.software_member,
+            cast.teacher,
+            cast.student,
+        )
+    }
+    assert offered[cast.xx_leader.pk] == f"{cast.xx_leader}（信息工程系）"
+    # the quality office sits in the evaluation centre: its people are the centre's
+    client.force_login(cast.quality_officer)
+    assert set(_options(client.get(reverse("engine:absences")), "deputy")) == {cast.supervisor.pk}
+    # someone of another department is refused by the form and by the service
+    today = timezone.localdate()
+    client.force_login(cast.software_lead)
+    refused = client.post(
+        reverse("engine:absences"),
+        {
+            "kind": Absence.Kind.TRIP,
+            "starts_on": today.isoformat(),
+            "ends_on": today.isoformat(),
+            "deputy": cast.jd_leader.pk,
+        },
+    )
+    assert refused.status_code == 200 and refused.context["form"].errors["deputy"]
+    with pytest.raises(ValidationError) as outside:
+        services.absence_create(
+            actor=cast.software_lead,
+            kind=Absence.Kind.TRIP,
+            starts_on=today,
+            ends_on=today,
+            deputy=cast.jd_leader,
+        )
+    assert outside.value.message_dict["deputy"] == [f"{cast.jd_leader}不是您所在系部或部门的人员。"]
+    assert not Absence.objects.exists()
+
+
+def test_the_pickers_run_a_constant_number_of_queries(cast, client):
+    from tests.factories import UserFactory
+
+    task = plan_task(cast, lead_unit=cast.units.rj)
+    url = reverse("engine:task_reassign", args=[step_of(task).pk])
+
+    def queries(user, page):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(page).status_code == 200
+        return len(captured)
+
+    few = queries(cast.xx_leader, url), queries(cast.software_lead, reverse("engine:absences"))
+    for n in range(5):
+        person = UserFactory(full_name=f"教师{n}")
+        Membership.objects.create(user=person, org_unit=cast.units.wl, role=Role.TEACHER)
+    more = queries(cast.xx_leader, url), queries(cast.software_lead, reverse("engine:absences"))
+    assert more == few

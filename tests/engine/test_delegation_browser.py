@@ -14,6 +14,13 @@ from .test_delegation import plan_task
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def pick(page, field, search, label):
+    """Choose in a person picker as a user does: open it, type, take the match."""
+    page.click(f"#{field}-ts-control")
+    page.keyboard.type(search)
+    page.locator(f"#{field}-ts-dropdown .option", has_text=label).click()
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_away_deputy_and_reassign(browser, live_server, cast, viewport):
     task = plan_task(cast, lead_unit=cast.units.rj)
@@ -28,7 +35,10 @@ def test_away_deputy_and_reassign(browser, live_server, cast, viewport):
         page.select_option("#id_kind", "trip")
         page.fill("#id_starts_on", today.isoformat())
         page.fill("#id_ends_on", (today + datetime.timedelta(days=3)).isoformat())
-        page.select_option("#id_deputy", str(cast.xx_member.pk))
+        # the deputy picker is searchable and offers the department's people only
+        pick(page, "id_deputy", "黄", f"{cast.xx_member}（信息工程系）")
+        assert page.input_value("#id_deputy") == str(cast.xx_member.pk)
+        # one click saves: the picker keeps its height when it loses focus
         page.click("#absence-form button[type=submit]")
         page.wait_for_selector("#absences")
         assert "出差" in page.locator("#absences").inner_text()
@@ -47,7 +57,9 @@ def test_away_deputy_and_reassign(browser, live_server, cast, viewport):
         page.goto(f"{base}{task.get_absolute_url()}")
         page.click("#progress a.reassign")
         page.wait_for_selector("#reassign-form")
-        page.select_option("#id_to_user", str(cast.software_member.pk))
+        # searched by unit: the people of 软件技术
+        pick(page, "id_to_user", "软件", f"{cast.software_member}（软件技术）")
+        assert page.input_value("#id_to_user") == str(cast.software_member.pk)
         page.fill("#id_reason", "赵磊出差，由何燕负责")
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.click("#reassign-form button[type=submit]")

@@ -428,3 +428,57 @@ def test_e_mails_of_a_batch_share_one_connection(cast, settings):
     assert sorted(CountingSMTP.sent) == sorted(p.email for p in people)
     assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 3
     assert len(CountingSMTP.connects) == 1
+
+
+def _settings_groups(client):
+    page = client.get(reverse("engine:preferences"))
+    assert page.status_code == 200
+    return {label: [k.kind for k in kinds] for label, kinds in _page_groups(page)}
+
+
+def _page_groups(page):
+    return [(label, [row["kind"] for row in rows]) for label, rows in page.context["groups"]]
+
+
+def test_the_settings_list_only_the_kinds_that_can_reach_the_person_grouped(cast, login):
+    """A student is never told of failed background jobs, plans to review or a college's
+    overdue list: their settings offer what can reach them, under the navigation's menus."""
+    student = _settings_groups(login(cast.student))
+    kinds = {k for group in student.values() for k in group}
+    assert {"task.reassigned", "deadline.remind", "case.accepted", "survey.reminder"} <= kinds
+    for never in ("job.failed", "plans.review_needed", "deadline.college", "report.received"):
+        assert never not in kinds, never
+    assert next(iter(student)) == "我的待办与期限"
+    assert "case.accepted" in student["案件"] and "survey.reminder" in student["监测"]
+
+    officer = {k for g in _settings_groups(login(cast.quality_officer)).values() for k in g}
+    assert {"plans.review_needed", "deadline.college", "monitoring.warning"} <= officer
+    assert "job.failed" not in officer and "report.received" not in officer
+    discipline = _settings_groups(login(cast.discipline_officer))
+    assert "report.received" in discipline["案件"]
+    admin = _settings_groups(login(cast.sysadmin))
+    assert "job.failed" in admin["管理"]
+    # the page speaks Chinese: group headings and labels, no codes
+    html = login(cast.student).get(reverse("engine:preferences")).content.decode()
+    assert 'scope="rowgroup">我的待办与期限</th>' in html and "转办给我的事项" in html
+    assert ">job.failed<" not in html and "后台任务失败" not in html
+
+
+def test_saving_the_settings_keeps_the_kinds_not_offered(cast, login):
+    NotificationPreference.objects.create(user=cast.student, kind="job.failed", email=False)
+    client = login(cast.student)
+    assert client.post(reverse("engine:preferences"), {"digest": "daily"}).status_code == 302
+    assert not NotificationPreference.objects.get(user=cast.student, kind="job.failed").email
+    assert not NotificationPreference.objects.filter(
+        user=cast.student, kind="plans.review_needed"
+    ).exists()
+    assert NotificationPreference.objects.filter(user=cast.student, kind="task.reassigned").exists()
+
+
+def test_every_audience_names_a_capability_some_role_holds():
+    from accounts import access
+    from engine import notifications
+
+    held = set().union(*access.ROLE_CAPS.values())
+    for message in notifications.KINDS.values():
+        assert message.audience is None or message.audience <= held, message.kind

@@ -164,10 +164,11 @@ def require_sign_off(user, improvement: Improvement) -> None:
 def can_run_cycle(user, cycle: Cycle) -> bool:
     if not access.is_active_user(user):
         return False
-    if cycle.subject.subject_user_id is not None:
-        return cycle.subject.subject_user_id == user.pk
+    if cycle.subject.subject_user_id == user.pk:
+        return True
+    # a personal cycle is its person's (their leaders see it, do not run it)
     cap = caps.SCHOOL_CYCLE_RUN if cycle.level == Level.SCHOOL else caps.CYCLE_RUN
-    if access.can(user, cap, cycle):
+    if cycle.subject.subject_user_id is None and access.can(user, cap, cycle):
         return True
     # the person its open work was handed to (转办) or a deputy of its holder (代理)
     from engine import holders

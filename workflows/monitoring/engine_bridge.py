@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from engine import attachments, deadlines, notifications, signals
 
+from . import capabilities as caps
+
 DEADLINE_KIND = "warning.response"
 deadlines.register_kind(DEADLINE_KIND, label=_("Warning response"))
 WARNING_RAISED = "monitoring.warning"
@@ -145,6 +147,7 @@ def connect() -> None:
     notifications.register_kind(
         WARNING_RAISED,
         label=_("Monitoring warning"),
+        audience=(caps.RESPOND, caps.STUDENT_RESPOND, caps.SIGN_OFF, caps.CONFIGURE),
         title=_("{{ level }} warning: {{ obj }}"),
         body=_(
             "{{ obj.indicator }} of {{ obj.subject }} is {{ obj.value|floatformat:'-2' }} in "
@@ -155,6 +158,7 @@ def connect() -> None:
     notifications.register_kind(
         WARNINGS_DIGEST,
         label=_("Monitoring warnings (digest)"),
+        audience=(caps.RESPOND, caps.STUDENT_RESPOND, caps.SIGN_OFF, caps.CONFIGURE),
         title=_("{{ count }} new warnings: {{ unit }}"),
         body=_(
             "An evaluation run raised {{ count }} warnings against {{ unit }}. Each must be "

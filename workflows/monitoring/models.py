@@ -808,7 +808,9 @@ class DecisionKind(models.Model):
         blank=True,
         help_text=_("Empty: every level."),
     )
-    decider = models.CharField(_("decided by"), max_length=20, choices=Decider.choices)
+    decider = models.CharField(
+        pgettext_lazy("decision kind", "decided by"), max_length=20, choices=Decider.choices
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -859,7 +861,7 @@ class CycleDecision(ConcurrentTransitionMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("decided by"),
+        verbose_name=pgettext_lazy("person", "decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     note = models.CharField(_("decision note"), max_length=500, blank=True)

@@ -51,12 +51,14 @@ deadlines.register_kind(DUTY_KIND, label=gettext_lazy("Class observation duty"))
 notifications.register_kind(
     "observation.received",
     label=gettext_lazy("Your lesson was observed"),
+    audience=(caps.RECEIVE,),
     title=gettext_lazy("Your lesson was observed: {{ obj.course }}"),
     body=gettext_lazy("{{ observer }} observed your lesson and scored it {{ score }}. {{ url }}"),
 )
 notifications.register_kind(
     "observation.reply",
     label=gettext_lazy("A teacher answered your observation"),
+    audience=(caps.OBSERVE,),
     title=gettext_lazy("{{ teacher }} answered your observation"),
     body=gettext_lazy("{{ text }} {{ url }}"),
 )

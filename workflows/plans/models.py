@@ -574,7 +574,7 @@ class CommitteeRule(models.Model):
         FIXED = "fixed", _("A fixed number of votes")
 
     mode = models.CharField(
-        _("decided by"),
+        pgettext_lazy("decision rule", "decided by"),
         max_length=10,
         choices=Mode.choices,
         default=Mode.MAJORITY,

@@ -32,8 +32,19 @@ KINDS = {
 
 
 def register():
+    from .permissions import PlanCap
+
+    # whom each kind can reach (the notification settings list only those)
+    audience = {
+        "plans.review_needed": (PlanCap.REVIEW,),
+        "plans.committee_needed": (PlanCap.DECIDE, PlanCap.CHAIR),
+        "plans.returned": (PlanCap.EDIT,),
+        "plans.task_assigned": (PlanCap.TASK_WORK,),
+    }
     for kind, (label, title, body) in KINDS.items():
-        notifications.register_kind(kind, label=label, title=title, body=body)
+        notifications.register_kind(
+            kind, label=label, title=title, body=body, audience=audience[kind]
+        )
 
 
 def _key(kind, obj, suffix=""):

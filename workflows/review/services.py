@@ -607,6 +607,7 @@ DISCLOSURE_WARNING = "review.disclosure_deadline"
 notifications.register_kind(
     DISCLOSURE_WARNING,
     label=gettext_lazy("Review material due for publication"),
+    audience=(caps.ROUND_MANAGE,),
     title=gettext_lazy("Publish the review material of “{{ obj }}” by {{ deadline }}"),
     body=gettext_lazy(
         "The material must be public at least {{ days }} days before the review starts on "

@@ -36,6 +36,7 @@ class SurveysConfig(AppConfig):
         notifications.register_kind(
             "survey.reminder",
             label=_("Questionnaire reminder"),
+            audience=(caps.ANSWER,),
             title=_("Please answer: {{ title }}"),
             body=_(
                 "You have not yet answered “{{ title }}”. It closes on {{ closes_on }}. "

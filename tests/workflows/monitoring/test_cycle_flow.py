@@ -265,3 +265,93 @@ def test_a_viewer_who_does_not_run_the_cycle_cannot_start_its_report(
     # the quality office compiles reports
     report = _report(client, cast.quality_officer, cycle, django_capture_on_commit_callbacks)
     assert report.status == CycleReport.Status.DONE
+
+
+def test_a_leader_reassigns_the_cycles_open_step_and_the_person_does_it(
+    cast, mon, chains, client, django_capture_on_commit_callbacks
+):
+    """转办 of a cycle's work: the department leader hands the major's decision to a teacher of
+    the major (no monitoring rights of their own); it leaves the team leader's seat for the
+    teacher's 我的待办; the teacher opens the cycle from the row and moves it on."""
+    from viewflow.workflow.models import Task
+
+    from accounts.models import AuditEntry, Membership, Role
+    from tests.factories import UserFactory
+
+    _open(client, cast, mon, ["major"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject=mon.rj, period=mon.y2026)
+    assert waiting(client, cast.software_lead, cycle) == ["decide"]
+    person = UserFactory(full_name="代办教师")
+    Membership.objects.create(user=person, org_unit=cast.units.rj, role=Role.TEACHER)
+    # nothing of theirs yet: they do not even see the cycle
+    client.force_login(person)
+    assert client.post(f"/monitoring/cycles/{cycle.pk}/advance/").status_code == 404
+    assert waiting(client, person, cycle) == []
+
+    client.force_login(cast.xx_leader)
+    task = Task.objects.get(
+        process__artifact_object_id=cycle.pk, flow_task_type="HUMAN", status="NEW"
+    )
+    url = reverse("engine:task_reassign", args=[task.pk])
+    assert url in client.get(cycle.get_absolute_url()).content.decode()
+    assert person in client.get(url).context["form"].fields["to_user"].queryset
+    done = client.post(url, {"to_user": person.pk, "reason": "赵磊外出培训，由代办教师推进"})
+    assert done.status_code == 302
+    assert AuditEntry.objects.filter(action="task.reassign", object_id=str(task.pk)).exists()
+
+    # theirs now: in their to-do list, not in the seat's
+    assert waiting(client, person, cycle) == ["decide"]
+    assert waiting(client, cast.software_lead, cycle) == []
+    client.force_login(cast.software_lead)
+    line = client.get(cycle.get_absolute_url()).context["progress"]
+    assert [s.who for s in line.current] == [str(person)]
+    # the team leader cannot take it back from the inbox
+    assert client.post(reverse("engine:task_claim", args=[task.pk])).status_code == 403
+
+    client.force_login(person)
+    rows = [r for r in client.get(reverse("engine:inbox")).context["rows"] if r.obj == cycle]
+    assert client.get(rows[0].url).status_code == 200
+    before = cycle.stage
+    with django_capture_on_commit_callbacks(execute=True):
+        _advance(client, cycle)
+    assert cycle.stage != before
+    finished = Task.objects.get(pk=task.pk)
+    assert finished.status == "DONE" and finished.owner_id == person.pk
+    # the next stage's work goes back to the seat
+    assert waiting(client, person, cycle) == []
+    assert waiting(client, cast.software_lead, cycle)
+
+
+def test_a_teachers_cycle_reassigned_is_done_by_the_person_it_went_to(
+    cast, mon, chains, client, django_capture_on_commit_callbacks
+):
+    """A personal cycle's work handed on (转办) by the department leader: whoever holds the
+    task moves the cycle on, as in a unit's cycle (access_rules.can_run_cycle)."""
+    from viewflow.workflow.models import Task
+
+    from accounts.models import Membership, Role
+    from tests.factories import UserFactory
+
+    _open(client, cast, mon, ["teacher"], django_capture_on_commit_callbacks)
+    cycle = Cycle.objects.get(subject__subject_user=cast.teacher, period=mon.y2026)
+    assert waiting(client, cast.teacher, cycle) == ["decide"]
+    task = Task.objects.get(
+        process__artifact_object_id=cycle.pk, flow_task_type="HUMAN", status="ASSIGNED"
+    )
+    person = UserFactory(full_name="代办教师")
+    Membership.objects.create(user=person, org_unit=cast.units.rj, role=Role.TEACHER)
+    client.force_login(cast.xx_leader)
+    done = client.post(
+        reverse("engine:task_reassign", args=[task.pk]),
+        {"to_user": person.pk, "reason": "吴芳长期病假"},
+    )
+    assert done.status_code == 302
+    assert waiting(client, person, cycle) == ["decide"]
+    assert waiting(client, cast.teacher, cycle) == []
+    client.force_login(person)
+    assert client.get(cycle.get_absolute_url()).status_code == 200
+    before = cycle.stage
+    with django_capture_on_commit_callbacks(execute=True):
+        _advance(client, cycle)
+    assert cycle.stage != before
+    assert Task.objects.get(pk=task.pk).owner_id == person.pk

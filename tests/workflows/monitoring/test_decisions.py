@@ -212,3 +212,23 @@ def test_who_may_recommend(cast, mon, login):
     )
     assert response.status_code == 403
     assert not CycleDecision.objects.exists()
+
+
+def test_the_decision_line_names_the_deciding_body_then_the_person_who_decided(cast, mon, login):
+    """ "decided by" is a voting method on a plan's decision rule, the body a kind names and the
+    person who decided: the cycle page says 决定方 while it waits and 决定人 once decided."""
+    import re
+
+    cycle = _cycle_at(cast, cast.teacher, Level.TEACHER, mon.y2026, Stage.INCENTIVE)
+    _propose(login(cast.software_lead), cycle, "excellent-teacher")
+    decision = CycleDecision.objects.get(cycle=cycle)
+
+    def line(user):
+        html = login(user).get(f"/monitoring/cycles/{cycle.pk}/").content.decode()
+        block = re.search(rf'data-decision="{decision.pk}">(.*?)</div>', html, re.S).group(1)
+        assert "表决方式" not in block
+        return re.sub(r"<[^>]+>", "", block)
+
+    assert "决定方: 学院质量保证委员会" in line(cast.teacher)
+    login(cast.chair).post(f"/monitoring/decisions/{decision.pk}/decide/", {"approve": "1"})
+    assert f"决定人: {cast.chair}" in line(cast.teacher)

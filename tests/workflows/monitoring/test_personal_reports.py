@@ -257,3 +257,22 @@ def test_the_quality_office_edits_the_personal_catalogue_as_data(
     # a unit's report is never offered a personal catalogue
     page = login(cast.software_lead).get("/review/").content.decode()
     assert "教师个人发展诊改报告" not in page
+
+
+def test_the_personal_reports_page_says_personal_reports_not_confidential_ones(
+    cast, mon, personal_catalogues, login
+):
+    """ "My reports" means two things: one's personal self-diagnosis reports and one's signed
+    confidential reports (举报); each page says its own."""
+    import re
+
+    from django.urls import reverse
+
+    _cycle_at(cast, cast.teacher, Level.TEACHER, mon.y2026)
+    client = login(cast.teacher)
+    html = client.get(reverse("review:personal_list")).content.decode()
+    heading = re.search(r'id="my-personal-reports"><h2>([^<]*)</h2>', html).group(1)
+    assert heading == "我的个人诊改报告"
+    assert "我的实名举报" not in html
+    mine = client.get(reverse("confidential:mine")).content.decode()
+    assert re.search(r"<h1>([^<]*)</h1>", mine).group(1) == "我的实名举报"
