@@ -163,14 +163,14 @@ def _subjects(profile: Profile, keys: set[str]) -> dict[str, list[Subject]]:
     for table, join, column, fallback in lookups:
         for key_column in filter(None, (column, fallback)):
             cond, params = _in(f"t.{key_column}", keys)
-            for pk, level, key in _select(
-                f"SELECT s.id, s.level, t.{key_column} FROM monitoring_subject s "  # noqa: S608
+            for pk, level, name, key in _select(
+                f"SELECT s.id, s.level, s.name, t.{key_column} FROM monitoring_subject s "  # noqa: S608
                 f"JOIN {table} t ON t.id = s.{join} WHERE {cond} AND {where}",
                 params,
             ):
                 bucket = found.setdefault(key, [])
                 if all(s.pk != pk for s in bucket):
-                    bucket.append(Subject(pk=pk, level=level))
+                    bucket.append(Subject(pk=pk, level=level, name=name))
     return found
 
 
@@ -282,9 +282,9 @@ def _check_chunk(ctx: Context, index: dict, chunk: list, run: ImportRun) -> list
                 _repeated(run, number, key, period, column)
                 continue
             chunk_keys.add(reading_key)
-            good.append((number, column, key, period, reading_key, value))
+            good.append((number, column, key, period, reading_key, value, subject.name))
     first = ctx.seen.add_new(chunk_keys)
-    for number, column, key, period, reading_key, _value in good:
+    for number, column, key, period, reading_key, *_rest in good:
         if reading_key not in first:
             _repeated(run, number, key, period, column)
     return [g for g in good if g[4] in first]
@@ -377,7 +377,7 @@ def _pass(run: ImportRun, reader: TableReader | None, ctx: Context) -> None:
         good = _check_chunk(ctx, index, chunk, run)
         latest = _latest(good)
         new_rows = []
-        for number, column, key, period, reading_key, value in good:
+        for number, column, key, period, reading_key, value, name in good:
             version, before = latest.get(reading_key, (0, None))
             state = "new" if before is None else ("unchanged" if before == value else "changed")
             ctx.counts[state] += 1
@@ -385,7 +385,9 @@ def _pass(run: ImportRun, reader: TableReader | None, ctx: Context) -> None:
                 ctx.sample.append(
                     {
                         "row": number,
-                        "subject": key,
+                        # pages show names; the table's own key beside it, small
+                        "subject": name,
+                        "key": key,
                         "period": period.name,
                         "indicator": column.indicator.name,
                         "value": plain(value),

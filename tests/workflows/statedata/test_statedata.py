@@ -42,7 +42,9 @@ def test_a_table_imports_through_its_profile_through_the_pages(
     assert response.url == f"/statedata/uploads/{upload.pk}/"
     page = client.get(response.url).content.decode()
     assert "27 条新数据" in page and "0 个单元格有错误" in page
-    assert 'id="preview-sample"' in page and "<td>rj</td><td>2026学年</td>" in page
+    # the subject by its name, the table's code small beside it
+    assert 'id="preview-sample"' in page
+    assert '<td>软件技术 <small class="muted">rj</small></td><td>2026学年</td>' in page
     assert not Reading.objects.exists()
 
     # confirm: pending readings for 教务处's head, visible on the upload's page
