@@ -39,6 +39,12 @@ WEEKS = 10
 
 
 def _rss_mb() -> float:
+    """This process's peak RSS. Not getrusage's ru_maxrss: Linux keeps that across exec, so a
+    child reported the parent's peak (the one that wrote the files) and a growth of 0."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
+from . import memo
 from .models import StepProcess
 from .steps import OPEN, Seat, flow_for
 
@@ -57,7 +58,9 @@ def open_many(objs) -> int:
         )
         for obj, _step in waiting
     )
-    tasks = _tasks(flow_class, content_type, waiting, processes)
+    # every object's seat resolved against one copy of who holds which seat, not a read each
+    with memo.one_copy():
+        tasks = _tasks(flow_class, content_type, waiting, processes)
     Task.objects.bulk_create(tasks)
     return len(tasks)
 

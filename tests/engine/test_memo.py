@@ -56,3 +56,17 @@ def test_another_processes_committed_change_counts_without_a_query_per_read(
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")  # any statement brings the notice in
     assert [r.pk for r in duties.rules_for("memo-test", "b")] == [rule.pk]
+
+
+def test_a_batch_reads_a_table_once_and_again_after_a_change_in_it(db):
+    loads = []
+    counted = memo.SharedMemo("memo-test-batch", lambda: loads.append(1) or len(loads))
+    try:
+        with memo.one_copy():
+            assert counted.get() == counted.get() == 1
+            with memo.one_copy():
+                assert counted.get() == 1
+            counted.changed()
+            assert counted.get() == 2 and counted.get() == 3  # changed here: read every time
+    finally:
+        del memo.MEMOS["memo-test-batch"]

@@ -93,3 +93,19 @@ def test_close_many_ends_the_processes_and_empties_the_inboxes(cast):
 
 def test_nothing_to_open():
     assert step_rows.open_many([]) == 0
+
+
+def test_a_batch_reads_who_holds_the_seats_once_however_many_objects_it_opens(cast):
+    """Inside a transaction no copy of the seats is kept (engine.memo); a batch still resolves
+    them against one read, so its statements do not grow with its size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = file_case(cast.teacher, cast.units.rj)
+    counts = []
+    for n in (2, 8):
+        rows = [supervision(cast, case) for _ in range(n)]
+        with CaptureQueriesContext(connection) as queries:
+            assert step_rows.open_many(rows) == n
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

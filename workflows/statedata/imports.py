@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -163,14 +163,14 @@ def _subjects(profile: Profile, keys: set[str]) -> dict[str, list[Subject]]:
     for table, join, column, fallback in lookups:
         for key_column in filter(None, (column, fallback)):
             cond, params = _in(f"t.{key_column}", keys)
-            for pk, level, key in _select(
-                f"SELECT s.id, s.level, t.{key_column} FROM monitoring_subject s "  # noqa: S608
+            for pk, level, name, key in _select(
+                f"SELECT s.id, s.level, s.name, t.{key_column} FROM monitoring_subject s "  # noqa: S608
                 f"JOIN {table} t ON t.id = s.{join} WHERE {cond} AND {where}",
                 params,
             ):
                 bucket = found.setdefault(key, [])
                 if all(s.pk != pk for s in bucket):
-                    bucket.append(Subject(pk=pk, level=level))
+                    bucket.append(Subject(pk=pk, level=level, name=name))
     return found
 
 
@@ -206,8 +206,7 @@ class Context:
         self.weekly = any(c.indicator.period_kind == PeriodKind.WEEK for c in self.columns)
         self.last_opened = 0
         self.allowed = {c.pk: access_rules.can_enter(actor, c.indicator) for c in self.columns}
-        # (indicator, subject, period) packed in one int: a 200k-row table keeps 200k of them
-        self.seen: set[int] = set()
+        self.seen = SeenKeys()
         self.counts = {"new": 0, "changed": 0, "unchanged": 0, "blank": 0}
         self.sample: list[dict] = []
 
@@ -223,6 +222,7 @@ def _check_chunk(ctx: Context, index: dict, chunk: list, run: ImportRun) -> list
         keys[number] = str(profile.subject_map.get(raw, raw)).strip() if raw else ""
     subjects = _subjects(profile, {k for k in keys.values() if k})
     good = []
+    chunk_keys = set()
     for number, values in chunk:
         key = keys[number]
         if not key:
@@ -278,18 +278,70 @@ def _check_chunk(ctx: Context, index: dict, chunk: list, run: ImportRun) -> list
                 run.add_error(number, " ".join(str(e) for e in errors.values()), column.header)
                 continue
             reading_key = (indicator.pk, subject.pk, period.pk)
-            packed = (indicator.pk << 64) | (subject.pk << 32) | period.pk
-            if packed in ctx.seen:
-                run.add_error(
-                    number,
-                    _("A row above already gives this indicator for %(s)s in %(p)s.")
-                    % {"s": key, "p": period.name},
-                    column.header,
-                )
+            if reading_key in chunk_keys:
+                _repeated(run, number, key, period, column)
                 continue
-            ctx.seen.add(packed)
-            good.append((number, column, key, period, reading_key, value))
-    return good
+            chunk_keys.add(reading_key)
+            good.append((number, column, key, period, reading_key, value, subject.name))
+    first = ctx.seen.add_new(chunk_keys)
+    for number, column, key, period, reading_key, *_rest in good:
+        if reading_key not in first:
+            _repeated(run, number, key, period, column)
+    return [g for g in good if g[4] in first]
+
+
+def _repeated(run: ImportRun, number: int, key: str, period, column) -> None:
+    run.add_error(
+        number,
+        _("A row above already gives this indicator for %(s)s in %(p)s.")
+        % {"s": key, "p": period.name},
+        column.header,
+    )
+
+
+class SeenKeys:
+    """The (indicator, subject, period) keys the rows above gave, kept in a temporary table of
+    the pass's transaction rather than in memory: a table of any length checks its repeated
+    rows with memory flat."""
+
+    TABLE = "statedata_seen_keys"
+    BATCH = 5000  # keys per statement where parameters are placeholders (SQLite)
+
+    def __init__(self):
+        drop = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (i bigint, s bigint, "
+                f"p bigint, PRIMARY KEY (i, s, p)){drop}"
+            )
+            # an earlier pass in the same transaction (or, elsewhere, connection) left its keys
+            cur.execute(f"DELETE FROM {self.TABLE}")  # noqa: S608
+
+    def add_new(self, keys) -> set[tuple[int, int, int]]:
+        """Record the chunk's distinct `keys`; return those that no earlier chunk gave."""
+        keys = list(keys)
+        first = set()
+        if not keys:
+            return first
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                cur.execute(
+                    f"INSERT INTO {self.TABLE} SELECT * FROM UNNEST(%s::bigint[], "  # noqa: S608
+                    "%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING RETURNING i, s, p",
+                    [list(column) for column in zip(*keys, strict=True)],
+                )
+                first.update(map(tuple, cur.fetchall()))
+                return first
+            for start in range(0, len(keys), self.BATCH):
+                batch = keys[start : start + self.BATCH]
+                cur.execute(
+                    f"INSERT INTO {self.TABLE} (i, s, p) VALUES "  # noqa: S608
+                    + ", ".join(["(%s, %s, %s)"] * len(batch))
+                    + " ON CONFLICT DO NOTHING RETURNING i, s, p",
+                    [x for k in batch for x in k],
+                )
+                first.update(map(tuple, cur.fetchall()))
+        return first
 
 
 def _latest(good: list) -> dict:
@@ -325,7 +377,7 @@ def _pass(run: ImportRun, reader: TableReader | None, ctx: Context) -> None:
         good = _check_chunk(ctx, index, chunk, run)
         latest = _latest(good)
         new_rows = []
-        for number, column, key, period, reading_key, value in good:
+        for number, column, key, period, reading_key, value, name in good:
             version, before = latest.get(reading_key, (0, None))
             state = "new" if before is None else ("unchanged" if before == value else "changed")
             ctx.counts[state] += 1
@@ -333,7 +385,9 @@ def _pass(run: ImportRun, reader: TableReader | None, ctx: Context) -> None:
                 ctx.sample.append(
                     {
                         "row": number,
-                        "subject": key,
+                        # pages show names; the table's own key beside it, small
+                        "subject": name,
+                        "key": key,
                         "period": period.name,
                         "indicator": column.indicator.name,
                         "value": plain(value),

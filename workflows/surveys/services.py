@@ -8,6 +8,7 @@ import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -367,16 +368,22 @@ def survey_remind(*, actor, survey: Survey) -> int:
 # --- close: results and readings ---------------------------------------------------------------
 
 
+# Integer sums per row, the division once per group: a numeric average (or a numeric product
+# per answer) costs more per row than the join, and its wider state made the hash table spill
+# to disk at 120k responses.
 RESULTS_SQL = """
 INSERT INTO surveys_groupresult (group_id, question_id, answers, mean, top2)
-SELECT r.group_id, a.question_id, COUNT(*), AVG(a.value * 1.0),
-       100.0 * SUM(CASE WHEN a.value >= q.points - 1 THEN 1 ELSE 0 END) / COUNT(*)
-FROM surveys_answer a
-JOIN surveys_response r ON r.id = a.response_id
-JOIN surveys_group g ON g.id = r.group_id
-JOIN surveys_question q ON q.id = a.question_id
-WHERE g.survey_id = %s AND a.value IS NOT NULL AND q.kind IN ('likert', 'single')
-GROUP BY r.group_id, a.question_id
+SELECT t.group_id, t.question_id, t.n, t.total * 1.0 / t.n, t.top * 100.0 / t.n
+FROM (
+    SELECT r.group_id, a.question_id, COUNT(*) AS n, SUM(a.value) AS total,
+        COUNT(*) FILTER (WHERE a.value >= q.points - 1) AS top
+    FROM surveys_answer a
+    JOIN surveys_response r ON r.id = a.response_id
+    JOIN surveys_group g ON g.id = r.group_id
+    JOIN surveys_question q ON q.id = a.question_id
+    WHERE g.survey_id = %s AND a.value IS NOT NULL AND q.kind IN ('likert', 'single')
+    GROUP BY r.group_id, a.question_id
+) t
 """
 
 # The answers are read once, into the group results above; the readings weigh those per
@@ -432,8 +439,15 @@ GS_TEACHER = _GS + (
 def _subjects_for_groups(survey: Survey) -> int:
     """Fill GroupSubject: the course, its major, the college and the teacher each group's
     answers count for. Missing monitoring subjects are created in bulk."""
-    groups = list(survey.groups.values_list("pk", "unit_id", "teacher_id"))
-    unit_ids = {u for _g, u, _t in groups}
+    # the distinct units and teachers of the groups, not a row per group
+    unit_ids = set(survey.groups.order_by().values_list("unit_id", flat=True).distinct())
+    # a teacher without a teaching membership answers for the unit of one of their groups
+    course_of = dict(
+        survey.groups.exclude(teacher_id=None)
+        .values_list("teacher_id")
+        .annotate(unit=Min("unit_id"))
+        .order_by()
+    )
     units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=unit_ids)}
     paths = {u.path[: -u.steplen] for u in units.values() if u.depth > 1}
     parents = {p.path: p for p in OrgUnit.objects.filter(path__in=paths)}
@@ -461,9 +475,9 @@ def _subjects_for_groups(survey: Survey) -> int:
         OrgUnit.Kind.COLLEGE: Level.SCHOOL,
     }
     wanted_units = {}
-    for _g, u, _t in groups:
+    for unit in units.values():
         for level in (Level.COURSE, Level.MAJOR, Level.SCHOOL):
-            target = unit_at(units[u], level)
+            target = unit_at(unit, level)
             if target is not None:
                 wanted_units[target.pk] = target
     by_unit = dict(
@@ -483,7 +497,7 @@ def _subjects_for_groups(survey: Survey) -> int:
             "subject_unit_id", "pk"
         )
     )
-    teacher_ids = {t for _g, _u, t in groups if t}
+    teacher_ids = set(course_of)
     by_teacher = dict(
         Subject.objects.filter(subject_user_id__in=teacher_ids, level=Level.TEACHER).values_list(
             "subject_user_id", "pk"
@@ -498,7 +512,6 @@ def _subjects_for_groups(survey: Survey) -> int:
             .order_by("user_id", "pk")
             .values_list("user_id", "org_unit_id")
         )
-        course_of = {t: u for _g, u, t in groups if t}
         Subject.objects.bulk_create(
             [
                 Subject(

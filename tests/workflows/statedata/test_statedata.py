@@ -42,7 +42,9 @@ def test_a_table_imports_through_its_profile_through_the_pages(
     assert response.url == f"/statedata/uploads/{upload.pk}/"
     page = client.get(response.url).content.decode()
     assert "27 条新数据" in page and "0 个单元格有错误" in page
-    assert 'id="preview-sample"' in page and "<td>rj</td><td>2026学年</td>" in page
+    # the subject by its name, the table's code small beside it
+    assert 'id="preview-sample"' in page
+    assert '<td>软件技术 <small class="muted">rj</small></td><td>2026学年</td>' in page
     assert not Reading.objects.exists()
 
     # confirm: pending readings for 教务处's head, visible on the upload's page
@@ -283,3 +285,21 @@ def test_the_shipped_profiles_load_once(cast, sd):
     out = io.StringIO()
     call_command("statedata_profiles", stdout=out)
     assert Profile.objects.count() == before == 7 and "0 new" in out.getvalue()
+
+
+def test_a_repeated_row_is_an_error_within_a_chunk_and_across_chunks(cast, sd, login, monkeypatch):
+    """The rows above are remembered by the database (bounded memory), chunk after chunk."""
+    from workflows.statedata import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    client = login(cast.quality_officer)
+    rj = ["rj", "软件技术", "2026-2027", "98", "90", "10"]
+    wl = ["wl", "计算机网络技术", "2026-2027", "97", "91", "11"]
+    # rows 3-4 one chunk, 5-6 the next: row 4 repeats row 3 in its chunk, row 6 row 3 across
+    _upload(client, sd.zyzs, zyzs([rj, rj, wl, rj]))
+    upload = Upload.objects.get()
+    errors = {(e["row"], e["column"]) for e in upload.preview_run.errors}
+    assert errors == {(row, h) for row in (4, 6) for h in HEADER[3:]}
+    assert "已给出" in client.get(f"/statedata/uploads/{upload.pk}/").content.decode()
+    client.post(f"/statedata/uploads/{upload.pk}/confirm/", {"keep_good_rows": "on"})
+    assert Reading.objects.count() == 6

@@ -104,3 +104,23 @@ def test_small_groups_show_no_results_and_make_no_readings(cast, sv, client):
     client.force_login(cast.teacher)
     page = client.get(reverse("surveys:teaching")).content.decode()
     assert "很好" not in page
+
+
+def test_close_counts_each_groups_mean_and_share_of_the_top_two_answers(cast, sv, client):
+    client.force_login(cast.quality_officer)
+    survey = create_survey(client, sv, cast.units.rj)
+    client.post(reverse("surveys:survey_open", args=[survey.pk]))
+    group = survey.groups.get()
+    for rating, student in zip((5, 4, 4, 2, 1), sv.students, strict=False):
+        client.force_login(student)
+        client.post(reverse("surveys:answer", args=[group.pk]), answers(survey, rating))
+    client.force_login(cast.quality_officer)
+    client.post(reverse("surveys:survey_close", args=[survey.pk]))
+    likert = GroupResult.objects.filter(group=group, question__kind="likert")
+    assert likert.exists()
+    for result in likert:
+        assert result.answers == 5
+        assert float(result.mean) == pytest.approx(16 / 5)
+        assert float(result.top2) == pytest.approx(60)
+    teacher = Reading.objects.get(batch=f"survey-{survey.pk}", indicator__code="T02")
+    assert float(teacher.value) == pytest.approx(16 / 5 * 20)
