@@ -50,3 +50,16 @@ def test_english_browser_still_gets_chinese_until_switched(cast, client):
     client.force_login(cast.teacher)
     page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "我的待办" in page
+
+
+def test_the_trivial_page_says_who_is_signed_in_and_nothing_else(cast, client):
+    """/accounts/me/: the floor of the page benchmarks and the load run."""
+    assert client.get("/accounts/me/").status_code == 302
+    client.force_login(cast.teacher)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/accounts/me/")
+    assert response.json() == {"username": "teacher", "name": str(cast.teacher)}
+    assert len(queries) <= 2  # the session and the user
