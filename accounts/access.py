@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from . import signed_in
 from .models import Membership, OrgUnit, OrgUnitGroupObjectPermission, OrgUnitUserObjectPermission
 from .models import Role as R
 
@@ -110,16 +111,52 @@ class Grant:
 
 
 def memberships(user) -> list[Membership]:
-    """The user's memberships with their units (closed units too), by role: one query per
-    request (kept on the user object), read by the access layer and the pages alike."""
+    """The user's memberships with their units (closed units too), by role: read once per
+    request (kept on the user object) by the access layer and the pages alike; on PostgreSQL
+    loaded with the signed-in person (`memberships_expression`), elsewhere in a query of their
+    own."""
     if not is_active_user(user):
         return []
     cached = getattr(user, "_memberships", None)
     if cached is None:
-        cached = user._memberships = list(
-            Membership.objects.filter(user=user).select_related("org_unit").order_by("role", "pk")
-        )
+        loaded = signed_in.figure(user, MEMBERSHIPS)
+        if loaded is not None:
+            cached = [_membership(user, row) for row in loaded]
+        else:
+            cached = list(
+                Membership.objects.filter(user=user)
+                .select_related("org_unit")
+                .order_by("role", "pk")
+            )
+        user._memberships = cached
     return cached
+
+
+# the signed-in person's figure (accounts.signed_in): their memberships, as JSON rows
+MEMBERSHIPS = "memberships"
+# what the access layer and the pages read of a membership's unit; the rest loads if asked
+_UNIT_FIELDS = ("id", "path", "depth", "numchild", "name", "code", "kind", "is_active")
+
+
+def memberships_expression():
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import OuterRef
+    from django.db.models.functions import JSONObject
+
+    unit = {f"unit_{name}": f"org_unit__{name}" for name in _UNIT_FIELDS}
+    rows = Membership.objects.filter(user=OuterRef("pk")).order_by("role", "pk")
+    return ArraySubquery(rows.values(row=JSONObject(id="pk", role="role", **unit)))
+
+
+def _membership(user, row: dict) -> Membership:
+    # Model.from_db: the fields not read here stay deferred (loaded from the database if used)
+    db = user._state.db or "default"
+    unit = OrgUnit.from_db(db, list(_UNIT_FIELDS), [row[f"unit_{n}"] for n in _UNIT_FIELDS])
+    membership = Membership.from_db(
+        db, ["id", "user_id", "org_unit_id", "role"], [row["id"], user.pk, unit.pk, row["role"]]
+    )
+    membership.org_unit = unit
+    return membership
 
 
 def grants(user) -> list[Grant]:

@@ -13,3 +13,9 @@ class AccountsConfig(AppConfig):
         )
 
         unit_work.register(unit_work.memberships)
+        from django.db import connection
+
+        from . import access, signed_in
+
+        if connection.vendor == "postgresql":
+            signed_in.annotate(access.MEMBERSHIPS, access.memberships_expression)

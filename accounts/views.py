@@ -7,9 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -57,14 +56,6 @@ def home(request):
             "cards": home_cards.cards_for(request.user),
         },
     )
-
-
-@login_required
-def me(request):
-    """Who is signed in, on a page with nothing else (no menu, no bell: rendered without the
-    request's context processors): the floor the page benchmarks (bench/pages.py) measure every
-    page against."""
-    return HttpResponse(render_to_string("accounts/me.html", {"person": request.user}))
 
 
 @login_required
@@ -315,6 +306,13 @@ def favicon(request):
     from django.templatetags.static import static
 
     return redirect(static("favicon.ico"))
+
+
+@login_required
+def me(request):
+    """Who is signed in, and nothing else: the floor the page benchmarks and the load run
+    compare every page with (a logged-in request that reads only the session and the user)."""
+    return JsonResponse({"username": request.user.get_username(), "name": str(request.user)})
 
 
 @never_cache

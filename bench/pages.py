@@ -7,7 +7,7 @@ measured in the same rounds, and the queries each page reads.
 What it starts: nothing but Django's test client in this process, against a throw-away
 PostgreSQL database (bench/_setup.py) seeded with the demo college as `make seed` does. The
 figures are server time (middleware, view, template, database; no network, no gunicorn), one
-request at a time. Baseline: /accounts/me/ (the session, the person, a tiny template) as the
+request at a time. Baseline: /accounts/me/ (the session, the person, a tiny JSON body) as the
 same person, measured in the same rounds, the two sides in turns (the order reversed every
 other round). Target: every page >= 0.5x the baseline.
 """
@@ -23,8 +23,10 @@ import _setup
 
 _setup.setup_database()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.template import engines  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -69,8 +71,13 @@ def main() -> None:
         options = {"scale": scale} if step == "seed_demo" and scale else {}
         call_command(step, stdout=StringIO(), **options)
     print(f"demo college seeded in {time.perf_counter() - started:.0f}s (scale {scale})")
+    # as in production: no query log kept per request, the template engine without debug
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    for engine in engines.all():
+        engine.engine.debug = False
     _setup.begin(
-        f"/accounts/me/ (session, person, tiny template) as the same person, {ROUNDS} "
+        f"/accounts/me/ (session, person, tiny JSON) as the same person, {ROUNDS} "
         f"alternating rounds of {REQUESTS} requests per side, Django test client in-process"
     )
     baseline = reverse("accounts:me")

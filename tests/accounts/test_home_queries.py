@@ -90,15 +90,3 @@ def test_the_cards_and_the_bell_count_what_the_inbox_lists(cast, client, who):
     if who in ("xx_leader", "jd_leader"):
         # the complaints filed about their majors wait for them as the accepting body
         assert listed >= 3
-
-
-def test_the_trivial_page_shows_who_is_signed_in_and_nothing_else(cast, client):
-    client.force_login(cast.teacher)
-    with CaptureQueriesContext(connection) as queries:
-        page = client.get(reverse("accounts:me"))
-    assert page.status_code == 200
-    assert "吴芳" in page.content.decode()
-    # the session (unless cached) and the person: no menu, no bell
-    assert len(queries) <= 2
-    client.logout()
-    assert client.get(reverse("accounts:me")).status_code == 302
