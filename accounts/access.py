@@ -11,6 +11,7 @@ request, and an inactive user holds nothing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -148,7 +149,9 @@ def memberships_expression():
     return ArraySubquery(rows.values(row=JSONObject(id="pk", role="role", **unit)))
 
 
-def _membership(user, row: dict) -> Membership:
+def _membership(user, row) -> Membership:
+    if isinstance(row, str):  # the person's query is raw SQL: its JSON comes as text
+        row = json.loads(row)
     # Model.from_db: the fields not read here stay deferred (loaded from the database if used)
     db = user._state.db or "default"
     unit = OrgUnit.from_db(db, list(_UNIT_FIELDS), [row[f"unit_{n}"] for n in _UNIT_FIELDS])

@@ -10,6 +10,7 @@ user): the reader then asks the database itself."""
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 _FIGURES: dict[str, Callable] = {}
 
@@ -26,16 +27,33 @@ def figure(user, name: str):
     return getattr(user, _attr(name), None)
 
 
+# The person's query, compiled once a day per process: building and compiling the figures'
+# subqueries took some 6 ms of Python per request (the SQL itself about 1 ms).
+_compiled: dict = {}
+_ANYONE = -7_310_452_019  # stands for the person's id while compiling
+
+
+def _person_sql(model) -> tuple[str, list, int]:
+    key = (timezone.localdate(), tuple(_FIGURES))
+    if key not in _compiled:
+        people = model._default_manager.annotate(
+            **{_attr(name): factory() for name, factory in _FIGURES.items()}
+        ).filter(pk=_ANYONE)
+        sql, params = people.query.sql_with_params()
+        _compiled.clear()
+        _compiled[key] = (sql, list(params), list(params).index(_ANYONE))
+    return _compiled[key]
+
+
 class LoadsFigures:
     """For an authentication backend: the session's person loaded with the figures."""
 
     def get_user(self, user_id):
         model = get_user_model()
-        people = model._default_manager.annotate(
-            **{_attr(name): factory() for name, factory in _FIGURES.items()}
-        )
-        try:
-            user = people.get(pk=user_id)
-        except model.DoesNotExist:
+        sql, params, at = _person_sql(model)
+        params = [*params[:at], user_id, *params[at + 1 :]]
+        found = list(model._default_manager.raw(sql, params))
+        if not found:
             return None
+        user = found[0]
         return user if self.user_can_authenticate(user) else None
