@@ -10,6 +10,11 @@
   var status = document.getElementById("draft-status");
   var PHOTO_BUDGET = 3500000; // characters of data URLs localStorage can take on phones
   var sending = false;
+  var done = false; // sent and saved: nothing may write the draft back while the page leaves
+  // the saved observation's address ("/observations/0/" with any number)
+  var savedPath = new RegExp(
+    "^" + form.dataset.savedUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("/0/", "/\\d+/") + "$"
+  );
 
   function say(text) {
     status.hidden = !text;
@@ -34,6 +39,7 @@
   }
 
   function saveFields() {
+    if (done) return;
     var draft = load() || {};
     draft.fields = fields();
     store(draft);
@@ -93,6 +99,18 @@
     });
   }
 
+  function finish(url) {
+    done = true;
+    localStorage.removeItem(key);
+    window.location.assign(url);
+  }
+
+  function keepPending(draft) {
+    var kept = load() || draft;
+    kept.pending = true;
+    store(kept);
+  }
+
   function send(draft) {
     if (sending) return;
     sending = true;
@@ -103,11 +121,26 @@
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        // A page came back instead of the JSON answer: the server's redirect to the saved
+        // observation (followed by fetch when something on the way dropped the Accept
+        // header), or another page (signed out). Saved: go there. Otherwise the draft stays
+        // pending and is sent again from the sheet.
+        sending = false;
+        if (response.ok && savedPath.test(new URL(response.url).pathname)) {
+          finish(response.url);
+          return;
+        }
+        keepPending(draft);
+        if (response.redirected) window.location.assign(response.url);
+        else say(form.dataset.notTaken);
+        return;
+      }
       return response.json().then(function (answer) {
         sending = false;
         if (response.ok) {
-          localStorage.removeItem(key);
-          window.location.assign(answer.url);
+          finish(answer.url);
           return;
         }
         var kept = load() || draft;
@@ -119,9 +152,7 @@
     }).catch(function () {
       // no answer: the server may or may not have it; the key makes a resend safe
       sending = false;
-      var kept = load() || draft;
-      kept.pending = true;
-      store(kept);
+      keepPending(draft);
       say(form.dataset.offline);
     });
   }

@@ -118,11 +118,12 @@ def new(request):
                     if created
                     else _("This observation was already submitted; nothing was saved twice.")
                 )
+                # the sheet's script goes to the observation: the message shows there too
+                messages.success(request, text)
                 if _wants_json(request):
                     return JsonResponse(
                         {"url": observation.get_absolute_url(), "created": created, "message": text}
                     )
-                messages.success(request, text)
                 return redirect(observation)
         if _wants_json(request):
             return JsonResponse(

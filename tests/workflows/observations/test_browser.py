@@ -45,7 +45,7 @@ def test_a_draft_survives_a_lost_connection_and_is_sent_once(browser, live_serve
     observation = Observation.objects.get()
     assert str(observation.total_score) == "72.00" and observation.teacher == cast.teacher
     assert Reading.objects.count() == 2
-    assert "学生练习时间偏少" in page.content()
+    assert "学生练习时间偏少" in page.content() and "听课记录已提交" in page.content()
     assert page.evaluate(f"localStorage.getItem('observation-draft:{cast.supervisor.pk}')") is None
 
     # a draft typed and left: reopening the sheet restores it with its key
@@ -57,4 +57,40 @@ def test_a_draft_survives_a_lost_connection_and_is_sent_once(browser, live_serve
     assert page.input_value("#id_class_name") == "2025级2班"
     assert page.input_value("#id_client_key") == key
     page.wait_for_selector("#draft-status:has-text('已恢复')")
+    context.close()
+
+
+def test_a_sheet_sent_online_opens_the_saved_observation(browser, live_server, cast, obs, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "ketang.jpg"
+    Image.new("RGB", (64, 48), "white").save(photo)
+    base = live_server.url
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, base, cast.supervisor, cast.password)
+    page.goto(f"{base}/observations/new/")
+    page.select_option("#id_course", str(cast.units.rj_python.pk))
+    page.select_option("#id_teacher", str(cast.teacher.pk))
+    page.fill("#id_class_name", "2025级3班")
+    for item in obs.items:
+        page.fill(f"#id_score_{item.pk}", "8")
+    page.set_input_files("#id_photos", str(photo))
+
+    def drop_accept(route):
+        # as a proxy on the way may: the server then answers with its redirect to the page
+        headers = {k: v for k, v in route.request.headers.items() if k.lower() != "accept"}
+        route.continue_(headers=headers)
+
+    page.route("**/observations/new/", drop_accept)
+    page.click("#observation-sheet button[type=submit]")
+    page.wait_for_url(re.compile(r"/observations/\d+/$"), timeout=20000)
+    observation = Observation.objects.get()
+    assert page.url == f"{base}{observation.get_absolute_url()}"
+    assert page.evaluate(f"localStorage.getItem('observation-draft:{cast.supervisor.pk}')") is None
+    # the sheet opened again is empty: the sent draft is not restored
+    page.unroute("**/observations/new/")
+    page.goto(f"{base}/observations/new/")
+    assert page.input_value("#id_class_name") == ""
+    assert page.is_hidden("#draft-status")
     context.close()
