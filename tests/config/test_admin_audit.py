@@ -70,6 +70,10 @@ VALID = {
     "review.personalreport": lambda cast: {"cycle": _valid_cycle(cast)},
     # the seeded quotas hold the leaders' and supervisors' roles
     "observations.dutyquota": lambda cast: {"count": 4, "role": Role.STUDENT},
+    # a random quota would meet a seeded one for the same role and period one run in a few
+    "observations.duty": lambda cast: {
+        "quota": baker.make("observations.DutyQuota", count=4, role=Role.STUDENT)
+    },
     "statedata.profile": lambda cast: {"period_column": "统计年度"},
     "surveys.coursesection": lambda cast: {"course": cast.units.rj_python},
     # Processes and steps are what the processes declare (engine.duties), not free text.
