@@ -8,17 +8,9 @@ from docx.shared import Cm
 from engine import doc_layout as L
 
 
-def self_diagnosis():
-    """附件2 on A4 landscape: overview, the table 诊断项目 | 诊断要素 | 自我诊断意见 | 改进措施 |
-    改进成效 with one merged item cell per item ({% vm %}), the head's signature, the notes."""
-    doc = L.document(landscape=True, body_size=L.Pt(14))
-    L.red_header(doc)
-    L.title(doc, "内部质量保证体系自我诊改报告")
-    L.para(doc, "单位名称：{{ unit }}    周期：{{ period }}", indent=False)
-    L.para(doc, "诊断项目参考表：{{ catalogue }}", indent=False)
-    L.heading(doc, "一、自我诊改工作概述（{{ overview_max }} 字以内）", 1)
-    L.para(doc, "{{ overview }}")
-    L.heading(doc, "二、自我诊断与改进报告表", 1)
+def _annex2_table(doc, widths):
+    """附件2's table, one row per element, each item's cell merged down its elements: the unit's
+    report and the personal report differ only in the page width it gets."""
     L.loop_table(
         doc,
         ["诊断项目", "诊断要素", "自我诊断意见", "改进措施", "改进成效"],
@@ -30,8 +22,22 @@ def self_diagnosis():
             "{{ row.effects }}",
         ],
         loops=["item in items", "row in item.rows"],
-        widths=[Cm(3.2), Cm(3.6), Cm(8.2), Cm(4.8), Cm(4.8)],
+        widths=widths,
     )
+
+
+def self_diagnosis():
+    """附件2 on A4 landscape: overview, the table 诊断项目 | 诊断要素 | 自我诊断意见 | 改进措施 |
+    改进成效 with one merged item cell per item ({% vm %}), the head's signature, the notes."""
+    doc = L.document(landscape=True, body_size=L.Pt(14))
+    L.red_header(doc)
+    L.title(doc, "内部质量保证体系自我诊改报告")
+    L.para(doc, "单位名称：{{ unit }}    周期：{{ period }}", indent=False)
+    L.para(doc, "诊断项目参考表：{{ catalogue }}", indent=False)
+    L.heading(doc, "一、自我诊改工作概述（{{ overview_max }} 字以内）", 1)
+    L.para(doc, "{{ overview }}")
+    L.heading(doc, "二、自我诊断与改进报告表", 1)
+    _annex2_table(doc, [Cm(3.2), Cm(3.6), Cm(8.2), Cm(4.8), Cm(4.8)])
     L.para(doc)
     L.para(doc, "负责人（签字）：________________        ____年__月__日", indent=False)
     L.tag(doc, "{%p if approved_by %}")
@@ -100,19 +106,7 @@ def personal():
     L.heading(doc, "一、对照个人发展规划的年度总结（{{ overview_max }}字以内）", 1)
     L.para(doc, "{{ overview }}")
     L.heading(doc, "二、自我诊断与改进报告表", 1)
-    L.loop_table(
-        doc,
-        ["诊断项目", "诊断要素", "自我诊断意见", "改进措施", "改进成效"],
-        [
-            "{% vm %}{{ item.name }}",
-            "{{ row.element }}",
-            "{{ row.opinion }}",
-            "{{ row.measures }}",
-            "{{ row.effects }}",
-        ],
-        loops=["item in items", "row in item.rows"],
-        widths=[Cm(2.2), Cm(2.6), Cm(5.4), Cm(2.9), Cm(2.9)],
-    )
+    _annex2_table(doc, [Cm(2.2), Cm(2.6), Cm(5.4), Cm(2.9), Cm(2.9)])
     L.para(doc)
     L.para(doc, "本人签名：________________        日期：____年__月__日", indent=False)
     L.para(doc, "审核人意见及签名：____________    日期：____年__月__日", indent=False)
