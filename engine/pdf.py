@@ -12,11 +12,10 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from .documents import DOCX, _disposition
+from .documents import DOCX, download
 
 PDF = "application/pdf"
 
@@ -106,6 +105,4 @@ class PdfMiddleware:
             pdf = docx_to_pdf(_body(response))
         except PdfFailed as exc:
             return render(request, "engine/pdf_unavailable.html", {"reason": str(exc)}, status=503)
-        converted = HttpResponse(pdf, content_type=PDF)
-        converted["Content-Disposition"] = _disposition(name)
-        return converted
+        return download(pdf, name, PDF)
