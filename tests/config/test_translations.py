@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 SKIP = shutil.ignore_patterns(
-    ".venv", ".git", "media", "node_modules", "__pycache__", "*.sqlite3", "staticfiles"
+    ".venv*", ".git", "var", "media", "node_modules", "__pycache__", "*.sqlite3", "staticfiles"
 )
 
 
