@@ -159,9 +159,28 @@ def held_actions(user, case: Case) -> set[str]:
             if name not in NODE_ACTIONS or reporters:
                 continue
             if holders.acting_for(user, task):
-                found |= set(HELD_ACTIONS.get(name, NODE_ACTIONS[name][:1])) - _PERSONAL
+                found |= _step_actions(name, NODE_ACTIONS)
         cache[user.pk] = found
     return cache[user.pk]
+
+
+def handed_away(user, case: Case, action: str) -> bool:
+    """Was the open task whose step `action` is handed on (转办) to someone `user` does not act
+    for? Then their role no longer lets them do it (engine.holders.may_do)."""
+    from engine import holders
+
+    from .flows import NODE_ACTIONS
+
+    return any(
+        action in _step_actions(task.flow_task.name, NODE_ACTIONS)
+        for task in holders.handed_away_tasks(case, user)
+    )
+
+
+def _step_actions(name: str, node_actions) -> set[str]:
+    """The actions that are the task's step itself (the body's other decisions on the same page
+    stay the body's), the reporter's own acts excepted."""
+    return set(HELD_ACTIONS.get(name, node_actions.get(name, ())[:1])) - _PERSONAL
 
 
 def is_accepting_body(user, case: Case) -> bool:
@@ -236,7 +255,7 @@ def may(user, case: Case, action: str) -> bool:
         raise KeyError(f"unknown case action {action!r}")
     if not access.is_active_user(user):
         return False
-    if check(user, case):
+    if check(user, case) and not handed_away(user, case, action):
         return duties.refusal(user, case, action) is None
     if escalated_to(user, case, action):
         return True

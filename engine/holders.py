@@ -15,8 +15,10 @@ unless a separation-of-duties rule (engine.duties) refuses the step to them: a s
 `duty_refusal(task, user)` itself (cases.flows.CaseFlow). The same refusal stops a 转办 to such a
 person (`reassign_refusal`).
 
-Domains call `may_act` where their own check said no (so those who usually act pay nothing),
-and `held_pks(user, model)` where a list must show the objects held (one query).
+A step handed on (转办) is its new holder's alone: whoever usually does it (a seat's other
+holders, its former owner, anyone the domain's own rule lets act) no longer may. Domains ask
+`may_do(obj, user, usual, step)` with their own answer as `usual`; `may_act` alone where only
+holders act, and `held_pks(user, model)` where a list must show the objects held (one query).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from viewflow.workflow.status import PROCESS, STATUS
 from accounts import access
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+# the key in task.data that marks a task handed on (转办): engine.services.task_reassign
+HANDED = "handed"
 # a deputy acts for the absent person, not for whoever the absent person deputises
 _deputising: ContextVar[bool] = ContextVar("holders_deputising", default=False)
 
@@ -130,6 +134,68 @@ def may_act(obj, user, step: str | None = None) -> bool:
     """May `user` do `obj`'s open step (named `step`, if given) as its holder?"""
     task = held_task(obj, user, step)
     return task is not None and duty_refusal(task, user) is None
+
+
+def _handed_keys(user) -> set:
+    """The objects with an open task handed on (转办), as (content type id, object id) or
+    ("case", case id): few at any time, read once per request and kept on the user object, so
+    a check on an object nobody handed anything of costs no query."""
+    cached = user.__dict__.get("_handed_keys")
+    if cached is None:
+        rows = Task.objects.filter(
+            status__in=OPEN,
+            flow_task_type="HUMAN",
+            process__status=PROCESS.NEW,
+            data__has_key=HANDED,
+        ).values_list(
+            "process__artifact_content_type_id",
+            "process__artifact_object_id",
+            "process__caseprocess__case_id",
+        )
+        cached = user._handed_keys = {
+            ("case", str(case_id)) if case_id is not None else (ct_id, str(obj_id))
+            for ct_id, obj_id, case_id in rows
+        }
+    return cached
+
+
+def _handed_key(obj):
+    if obj._meta.concrete_model._meta.label == "cases.Case":
+        return ("case", str(obj.pk))
+    return (ContentType.objects.get_for_model(obj).pk, str(obj.pk))
+
+
+def handed_away_tasks(obj, user) -> list:
+    """The open tasks of `obj` handed on (转办) to someone `user` does not act for."""
+    if getattr(obj, "pk", None) is None or not access.is_active_user(user):
+        return []
+    if _handed_key(obj) not in _handed_keys(user):
+        return []
+    return [
+        task
+        for task in open_tasks(obj)
+        if HANDED in (task.data or {}) and acting_for(user, task) is None
+    ]
+
+
+def handed_away(obj, user, step: str | None = None) -> bool:
+    """Was `obj`'s open step (named `step`, if given) handed on to someone else?"""
+    return any(step in (None, task.flow_task.name) for task in handed_away_tasks(obj, user))
+
+
+def may_do(obj, user, usual: bool, step: str | None = None) -> bool:
+    """May `user` do `obj`'s open step (named `step`, if given)? `usual` is the domain's own
+    answer (their role, their unit); a step handed on (转办) is its holder's alone."""
+    if usual and not handed_away(obj, user, step):
+        return True
+    return may_act(obj, user, step)
+
+
+def require(obj, user, usual: bool, step: str | None = None) -> None:
+    """The service form of `may_do`: raise as `require_held` unless `user` may do the step."""
+    if usual and not handed_away(obj, user, step):
+        return
+    require_held(obj, user, step)
 
 
 def require_held(obj, user, step: str | None = None) -> None:

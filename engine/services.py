@@ -135,6 +135,13 @@ def task_reassign(*, actor, task, to_user, reason: str):
             }
         )
     before = {"owner": task.owner_id, "seat": task.owner_permission or ""}
+    # marks the task as its new holder's alone: whoever usually does the step no longer may
+    # (engine.holders.may_do)
+    handed = (task.data or {}).get(holders.HANDED, [])
+    task.data = {
+        **(task.data or {}),
+        holders.HANDED: [*handed, {"by": actor.pk, "to": to_user.pk, "from": before}],
+    }
     activation = task.flow_task.activation_class(task)
     with task.flow_task.flow_class.lock(task.process_id):
         if task.status == STATUS.NEW:

@@ -56,7 +56,8 @@ Rules of the table:
 - `duty`: (process, step) of engine.duties whose rules refuse the step to some people;
   `personal`: the named person's own act, never reassigned nor done by a deputy.
 - Whoever holds the open task (named to them by 转办, or a deputy's during an absence) may do
-  it: the domain's checks ask `engine.holders.may_act(obj, user, step)`.
+  it, and a task handed on by 转办 is theirs alone: the domain's checks ask
+  `engine.holders.may_do(obj, user, usual, step)` with their own answer as `usual`.
 
 The inbox (`engine.selectors.inbox_tasks`, `task_rows`) and the progress line
 (`engine.selectors.progress`, `{% progress_line obj %}` from engine_tags on the object page) read

@@ -169,7 +169,7 @@ def get_supervision(user, pk) -> Supervision:
 def may_answer(user, supervision: Supervision) -> bool:
     """The accepting body, or whoever holds the open step (转办, 代理: engine.holders)."""
     return supervision.is_open and (
-        is_accepting_body(user, supervision.case) or holders.may_act(supervision, user, "answer")
+        holders.may_do(supervision, user, is_accepting_body(user, supervision.case), "answer")
     )
 
 

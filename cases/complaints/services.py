@@ -220,9 +220,7 @@ def supervision_answer(*, actor, supervision: Supervision, answer: str) -> Super
         .select_related("case", "case__accepting_unit")
         .get(pk=supervision.pk)
     )
-    if not (
-        is_accepting_body(actor, supervision.case) or holders.may_act(supervision, actor, "answer")
-    ):
+    if not holders.may_do(supervision, actor, is_accepting_body(actor, supervision.case), "answer"):
         raise PermissionDenied(_("Only the accepting body answers this request."))
     if not supervision.is_open:
         raise ValidationError(_("This supervision request was already answered."))

@@ -176,8 +176,7 @@ def report_add_information(*, report: Report, text: str = "", uploads=()) -> Rep
 def report_advance(*, actor, report: Report, action: str, text: str = "") -> Report:
     """Move a report one step along the office's track (the office, or whoever holds the
     report's open step: engine.holders)."""
-    if not access.can(actor, caps.REPORT_HANDLE, report):
-        holders.require_held(report, actor)
+    holders.require(report, actor, access.can(actor, caps.REPORT_HANDLE, report))
     step = STEPS.get(action)
     report = Report.objects.select_for_update().get(pk=report.pk)
     if step is None or not can_proceed(getattr(report, step.method)):

@@ -166,6 +166,8 @@ def office_detail(request, pk):
     can_handle = selectors.can_see_reporter(request.user)
     # whoever holds the open step (转办, 代理) takes it, and sees no more than the step needs
     may_step = not can_handle and holders.may_act(report, request.user)
+    # a step handed on (转办) is its holder's: the office's buttons wait for it
+    may_advance = may_step or holders.may_do(report, request.user, can_handle)
     additions = list(report.additions.all())
     return render(
         request,
@@ -175,7 +177,7 @@ def office_detail(request, pk):
             "show_reporter": can_handle,
             "can_handle": can_handle,
             "may_step": may_step,
-            "actions": services.allowed_actions(report) if can_handle or may_step else [],
+            "actions": services.allowed_actions(report) if may_advance else [],
             "text_actions": {a for a, s in services.STEPS.items() if s.text_field},
             "notes": report.notes.select_related("author"),
             "additions": [(a, attachments_for(a)) for a in additions],

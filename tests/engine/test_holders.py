@@ -204,6 +204,17 @@ def _click(client, user, posts):
         client.post(url, data() if callable(data) else data)
 
 
+def _usual_holder(cast, task):
+    """Who does the step when nobody handed it on: the person it is named to, else a holder of
+    its seat (a case's accepting body: the department's leader)."""
+    if task.owner_id is not None:
+        return task.owner
+    if isinstance(task.flow_task, steps.StepTask):
+        role = task.owner_permission.removeprefix(steps.SEAT_PREFIX)
+        return steps.seat_holders(steps.Seat(role, _unit_of(task))).first()
+    return cast.xx_leader
+
+
 def _reassign(client, leader, task, person, reason="原负责人出差，转办"):
     client.force_login(leader)
     return client.post(
@@ -226,7 +237,12 @@ def test_the_person_a_step_is_reassigned_to_does_it_through_its_page(
     assert _status(obj) == before
     assert not [r for r in inbox_rows(client, person) if r.obj == obj]
 
+    usual = _usual_holder(cast, task)
+    assert usual is not None
     assert _reassign(client, _leader(unit), task, person).status_code == 302
+    # handed on, the step is no longer theirs who usually do it: their clicks change nothing
+    _click(client, usual, posts)
+    assert _status(obj) == before
     rows = [r for r in inbox_rows(client, person) if r.obj == obj]
     assert len(rows) == 1
     # the row's link opens for them
@@ -372,3 +388,4 @@ def test_a_deputys_inbox_shows_the_absent_persons_case_and_committee_tasks(cast,
     # the members themselves still have them
     assert [r for r in inbox_rows(client, cast.committee_member) if r.obj == change]
     assert [r for r in inbox_rows(client, cast.xx_leader) if r.obj == case]
+

@@ -120,18 +120,19 @@ def require_approve(user, indicator) -> None:
 
 def require_approve_reading(user, reading) -> None:
     """The indicator's approver, or whoever holds the reading's open step (转办, 代理)."""
-    if not can_approve(user, reading.indicator):
-        holders.require_held(reading, user, "approve")
+    holders.require(reading, user, can_approve(user, reading.indicator), "approve")
 
 
 def can_respond(user, obj) -> bool:
     subject = obj if isinstance(obj, Subject) else obj.subject
-    return access.is_active_user(user) and (
+    if not access.is_active_user(user):
+        return False
+    usual = (
         _own(user, subject)
         or access.can(user, caps.RESPOND, obj)
         or _student_of(user, caps.STUDENT_RESPOND, subject, obj)
-        or holders.may_act(obj, user, _RESPOND_STEP.get(type(obj)))
     )
+    return holders.may_do(obj, user, usual, _RESPOND_STEP.get(type(obj)))
 
 
 def require_respond(user, obj) -> None:
@@ -144,15 +145,15 @@ _RESPOND_STEP = {Warning: "acknowledge", Improvement: "submit"}
 
 
 def require_improvement_owner(user, improvement: Improvement) -> None:
-    if not (improvement.owner_id == user.pk or can_respond(user, improvement)):
+    owner = improvement.owner_id == user.pk and not holders.handed_away(improvement, user, "submit")
+    if not (owner or can_respond(user, improvement)):
         raise PermissionDenied
 
 
 def can_sign_off(user, improvement: Improvement) -> bool:
     # The approver checks somebody else's work.
-    return improvement.owner_id != user.pk and (
-        access.can(user, caps.SIGN_OFF, improvement)
-        or holders.may_act(improvement, user, "sign_off")
+    return improvement.owner_id != user.pk and holders.may_do(
+        improvement, user, access.can(user, caps.SIGN_OFF, improvement), "sign_off"
     )
 
 
@@ -161,19 +162,20 @@ def require_sign_off(user, improvement: Improvement) -> None:
         raise PermissionDenied
 
 
-def can_run_cycle(user, cycle: Cycle) -> bool:
+def _runs_cycle(user, cycle: Cycle) -> bool:
+    """Who runs a cycle when nobody handed its work on: a personal cycle is its person's (their
+    leaders see it, do not run it), a unit's is its unit's."""
     if not access.is_active_user(user):
         return False
-    if cycle.subject.subject_user_id == user.pk:
-        return True
-    # a personal cycle is its person's (their leaders see it, do not run it)
     cap = caps.SCHOOL_CYCLE_RUN if cycle.level == Level.SCHOOL else caps.CYCLE_RUN
-    if cycle.subject.subject_user_id is None and access.can(user, cap, cycle):
-        return True
-    # the person its open work was handed to (转办) or a deputy of its holder (代理)
-    from engine import holders
+    return cycle.subject.subject_user_id == user.pk or (
+        cycle.subject.subject_user_id is None and access.can(user, cap, cycle)
+    )
 
-    return holders.may_act(cycle, user)
+
+def can_run_cycle(user, cycle: Cycle) -> bool:
+    # the person its open work was handed to (转办) or a deputy of its holder (代理)
+    return access.is_active_user(user) and holders.may_do(cycle, user, _runs_cycle(user, cycle))
 
 
 def require_cycle_run(user, cycle: Cycle) -> None:
@@ -186,8 +188,11 @@ def can_report_cycle(user, cycle: Cycle) -> bool:
     assembles the college's reports (the quality office)."""
     from workflows.review import capabilities as review_caps
 
-    return can_run_cycle(user, cycle) or (
-        access.is_active_user(user) and access.has_capability(user, review_caps.ANNUAL_BUILD)
+    # the report is not the cycle's open step: a 转办 of that step leaves it to them
+    return (
+        _runs_cycle(user, cycle)
+        or can_run_cycle(user, cycle)
+        or (access.is_active_user(user) and access.has_capability(user, review_caps.ANNUAL_BUILD))
     )
 
 

@@ -189,6 +189,6 @@ def get_task(user, pk):
 
 
 def can_work_task(user, task) -> bool:
-    if task.person_id and task.person_id == getattr(user, "pk", None):
-        return True
-    return access.can(user, PlanCap.TASK_WORK, task) or holders.may_act(task, user, "work")
+    named = bool(task.person_id) and task.person_id == getattr(user, "pk", None)
+    usual = named or access.can(user, PlanCap.TASK_WORK, task)
+    return holders.may_do(task, user, usual, "work")

@@ -105,12 +105,12 @@ def may_approve(user, report) -> bool:
     rule forbids it (the head wrote it): then the head of the unit above, then the quality
     office (workflows.review.duties)."""
     return access.is_active_user(user) and (
-        review_duties.may(user, report, "approve") or holders.may_act(report, user, "approve")
+        holders.may_do(report, user, review_duties.may(user, report, "approve"), "approve")
     )
 
 
 def may_forward(user, report) -> bool:
-    return _may_forward(user, report) or holders.may_act(report, user, "forward")
+    return holders.may_do(report, user, _may_forward(user, report), "forward")
 
 
 def _may_forward(user, report) -> bool:
@@ -217,9 +217,11 @@ def _require_author(actor, unit):
 def _require_edit(actor, report):
     try:
         _require_author(actor, report.org_unit)
+        author = True
     except PermissionDenied:
-        # whoever holds the writing step (转办, 代理: engine.holders) writes it
-        holders.require_held(report, actor, "write")
+        author = False
+    # whoever holds the writing step (转办, 代理: engine.holders) writes it
+    holders.require(report, actor, author, "write")
     if report.status != ReportStatus.DRAFT:
         raise TransitionError(_("Only a draft can be edited."), _allowed(report))
 
@@ -355,8 +357,7 @@ def report_forward(*, actor, report):
 @transaction.atomic
 def report_publish(*, actor, report):
     report = SelfDiagnosisReport.objects.select_for_update().get(pk=report.pk)
-    if not access.can(actor, caps.REPORT_PUBLISH, report):
-        holders.require_held(report, actor, "publish")
+    holders.require(report, actor, access.can(actor, caps.REPORT_PUBLISH, report), "publish")
     _transition(report, "publish", actor)
     report.save()
     steps.advance(report, actor=actor, outcome="published")
@@ -582,8 +583,7 @@ class PublishResult:
 def round_publish(*, actor, round_):
     """Publish the round's material on the public page and record the date (公示)."""
     round_ = ReviewRound.objects.select_for_update().get(pk=round_.pk)
-    if not access.can(actor, caps.ROUND_MANAGE):
-        holders.require_held(round_, actor, "publish")
+    holders.require(round_, actor, access.can(actor, caps.ROUND_MANAGE), "publish")
     if not round_.reports.exists():
         raise ValidationError({"reports": _("Add the reports under review first.")})
     _transition(round_, "disclose", actor)
@@ -662,8 +662,7 @@ def round_start(*, actor, round_, today=None):
     """Start the review, or refuse: the material must have been public for the disclosure
     period, published no later than the deadline. A lapse puts every unit in scope on the
     待改进 list (seed 002 §三(二)3), recorded even though the start is refused."""
-    if not access.can(actor, caps.ROUND_MANAGE):
-        holders.require_held(round_, actor, "open_review")
+    holders.require(round_, actor, access.can(actor, caps.ROUND_MANAGE), "open_review")
     today = today or timezone.localdate()
     round_.refresh_from_db()
     days = settings.REVIEW_DISCLOSURE_DAYS
@@ -898,8 +897,8 @@ def conclusion_sign(*, actor, round_, report, decisions=None, measures_strong=No
 
     `decisions` overrides the majority per (element_id, point_id) with True/False."""
     round_ = ReviewRound.objects.select_for_update().get(pk=round_.pk)
-    if not round_.panel.filter(user=actor, is_chair=True).exists():
-        holders.require_held(round_, actor, "conclude")
+    chair = round_.panel.filter(user=actor, is_chair=True).exists()
+    holders.require(round_, actor, chair, "conclude")
     if round_.status != RoundStatus.IN_REVIEW:
         raise TransitionError(_("Conclusions are signed while the review is under way."))
     report = SelfDiagnosisReport.objects.select_for_update().get(pk=report.pk)

@@ -179,16 +179,13 @@ def report_detail(request, pk):
             "report": report,
             "rows": selectors.report_rows(report),
             "can_edit": status == ReportStatus.DRAFT
-            and (
-                access.can(user, caps.REPORT_EDIT, report) or holders.may_act(report, user, "write")
-            ),
+            and holders.may_do(report, user, access.can(user, caps.REPORT_EDIT, report), "write"),
             "can_head": status == ReportStatus.SUBMITTED and services.may_approve(user, report),
             "duty_notes": review_duties.notes(user, report),
             "can_forward": status == ReportStatus.APPROVED and services.may_forward(user, report),
             "can_publish": status == ReportStatus.FORWARDED
-            and (
-                access.can(user, caps.REPORT_PUBLISH, report)
-                or holders.may_act(report, user, "publish")
+            and holders.may_do(
+                report, user, access.can(user, caps.REPORT_PUBLISH, report), "publish"
             ),
             "conclusions": report.conclusions.select_related("round")
             if access.can(user, caps.CONCLUSION_VIEW, report)
