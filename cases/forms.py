@@ -8,12 +8,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
 from accounts.forms import PersonLabel
 from accounts.models import OrgUnit, Role
 from engine import attachments, duties
 from engine.filters import FlagField, PageFilter
 
 from .models import Case, Category, Grade, MatrixCell, Notice, RectificationReport
+from .permissions import CaseCap
 from .routing import college_body
 
 User = get_user_model()
@@ -157,8 +159,11 @@ class ClassifyForm(forms.Form):
 
 
 def investigator_choices():
+    """The college's staff: the roles holding case.investigate (whom the 'Investigation
+    assigned' message can reach), never someone who is also a student or an outside expert."""
+    staff = [role for role, caps in access.ROLE_CAPS.items() if CaseCap.INVESTIGATE in caps]
     return (
-        User.objects.filter(is_active=True, memberships__isnull=False)
+        User.objects.filter(is_active=True, memberships__role__in=staff)
         .exclude(memberships__role__in=[Role.STUDENT, Role.EXTERNAL_EXPERT])
         .distinct()
         .order_by("username")

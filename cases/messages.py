@@ -103,8 +103,8 @@ def _audience() -> dict:
         # the committee, and the discipline office where the grade's rules say so
         "case.informed": (C.COMMITTEE, C.OVERSEE),
         "case.approval": (C.COMMITTEE,),
-        # investigators are chosen among the staff: any of them may be one
-        "case.assigned": filers,
+        # investigators are chosen among the staff (cases.forms.investigator_choices)
+        "case.assigned": (C.INVESTIGATE,),
         "case.notice": (C.RECTIFY,),
         "case.returned": (C.RECTIFY,),
     }

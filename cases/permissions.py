@@ -16,13 +16,15 @@ class CaseCap(StrEnum):
     COMMITTEE = "case.committee"  # severe cases: approve determinations, dashboard
     OVERSEE = "case.oversee"  # discipline office: every complaint, read-only
     DASHBOARD = "case.dashboard"
+    INVESTIGATE = "case.investigate"  # may be named an investigator: the college's staff
 
 
 _EVERYONE = {CaseCap.FILE}
+_STAFF = _EVERYONE | {CaseCap.INVESTIGATE}
 CAPABILITIES = {
-    R.COMMITTEE_CHAIR: _EVERYONE | {CaseCap.COMMITTEE, CaseCap.DASHBOARD, CaseCap.REPORT},
-    R.COMMITTEE_MEMBER: _EVERYONE | {CaseCap.COMMITTEE, CaseCap.DASHBOARD},
-    R.QUALITY_OFFICER: _EVERYONE
+    R.COMMITTEE_CHAIR: _STAFF | {CaseCap.COMMITTEE, CaseCap.DASHBOARD, CaseCap.REPORT},
+    R.COMMITTEE_MEMBER: _STAFF | {CaseCap.COMMITTEE, CaseCap.DASHBOARD},
+    R.QUALITY_OFFICER: _STAFF
     | {
         CaseCap.REPORT,
         CaseCap.RAISE,
@@ -30,14 +32,13 @@ CAPABILITIES = {
         CaseCap.VIEW_ALL,
         CaseCap.DASHBOARD,
     },
-    R.DEPARTMENT_LEADER: _EVERYONE
-    | {CaseCap.REPORT, CaseCap.RAISE, CaseCap.ACCEPT, CaseCap.RECTIFY},
-    R.DEPARTMENT_MEMBER: _EVERYONE | {CaseCap.RAISE, CaseCap.ACCEPT, CaseCap.RECTIFY},
-    R.TEAM_LEADER: _EVERYONE | {CaseCap.RAISE, CaseCap.RECTIFY},
-    R.TEAM_MEMBER: _EVERYONE,
-    R.SUPERVISOR: _EVERYONE | {CaseCap.REPORT},
-    R.DISCIPLINE_OFFICER: _EVERYONE | {CaseCap.OVERSEE},
-    R.TEACHER: _EVERYONE,
+    R.DEPARTMENT_LEADER: _STAFF | {CaseCap.REPORT, CaseCap.RAISE, CaseCap.ACCEPT, CaseCap.RECTIFY},
+    R.DEPARTMENT_MEMBER: _STAFF | {CaseCap.RAISE, CaseCap.ACCEPT, CaseCap.RECTIFY},
+    R.TEAM_LEADER: _STAFF | {CaseCap.RAISE, CaseCap.RECTIFY},
+    R.TEAM_MEMBER: _STAFF,
+    R.SUPERVISOR: _STAFF | {CaseCap.REPORT},
+    R.DISCIPLINE_OFFICER: _STAFF | {CaseCap.OVERSEE},
+    R.TEACHER: _STAFF,
     R.STUDENT: _EVERYONE,
-    R.SYSTEM_ADMIN: _EVERYONE,
+    R.SYSTEM_ADMIN: _STAFF,
 }

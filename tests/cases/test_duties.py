@@ -55,6 +55,8 @@ def test_the_investigator_picker_leaves_out_the_accused_and_the_reporter(cast, l
     assert not [p for p in offered if "吴芳" in p]  # the teacher the complaint is about
     # before the rules, the picker offered her
     assert forms.investigator_choices().filter(pk=cast.teacher.pk).exists()
+    # staff only: a student is never offered
+    assert not forms.investigator_choices().filter(pk=cast.student.pk).exists()
 
     # naming the accused anyway (an old form, the API) is refused with the rule, in Chinese
     response = client.post(act(xx_case, "investigate"), {"investigators": [cast.teacher.pk]})

@@ -446,8 +446,12 @@ def test_the_settings_list_only_the_kinds_that_can_reach_the_person_grouped(cast
     student = _settings_groups(login(cast.student))
     kinds = {k for group in student.values() for k in group}
     assert {"task.reassigned", "deadline.remind", "case.accepted", "survey.reminder"} <= kinds
-    for never in ("job.failed", "plans.review_needed", "deadline.college", "report.received"):
+    # investigators are staff: a student is never named one (cases.forms.investigator_choices)
+    never_to_students = ("job.failed", "plans.review_needed", "deadline.college", "case.assigned")
+    for never in (*never_to_students, "report.received"):
         assert never not in kinds, never
+    teacher = {k for g in _settings_groups(login(cast.teacher)).values() for k in g}
+    assert "case.assigned" in teacher
     assert next(iter(student)) == "我的待办与期限"
     assert "case.accepted" in student["案件"] and "survey.reminder" in student["监测"]
 
