@@ -39,6 +39,7 @@ from accounts.models import AuditEntry
 from cases.models import Case, Status
 from engine import notifications
 from engine.models import Notification
+from tests.config.test_celery_queues import queue_of
 from tests.config.test_production import (
     PASSWORD,
     Proxy,
@@ -73,7 +74,9 @@ def test_two_nodes_share_everything_while_a_60_second_document_job_runs(
 ):
     held = tmp_path / "hold"
     held.touch()  # never removed: the job runs its whole minute
-    hold.apply_async(args=[str(held), HOLD_SECONDS], queue="documents")
+    hold.apply_async(
+        args=[str(held), HOLD_SECONDS], queue=queue_of("workflows.review.tasks.build_document")
+    )
     # the documents worker alone first: the minute starts as soon as it can, and everything
     # else (the other workers' and the nodes' start-up included) happens within it
     workers.start("-Q", "documents", "--include", "tests.worker_tasks", "-n", "documents@%h")
@@ -301,7 +304,7 @@ def one_worker_per_job(tmp_path):
     done = tmp_path / "done"
     done.mkdir()
     for n in range(JOBS):
-        record.apply_async(args=[str(done), n], queue="default")
+        record.apply_async(args=[str(done), n])
     wait_for(lambda: len(list(done.iterdir())) == JOBS, what="every job to run")
     time.sleep(2)  # a second run of any job (a redelivery, say) would land meanwhile
     runs = {path.name: path.read_text().split() for path in done.iterdir()}
