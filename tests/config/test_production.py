@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from http.client import HTTPConnection
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -95,15 +96,19 @@ class Proxy:
         self.port = port
         self.cookies: dict[str, str] = {}
 
-    def request(self, method, path, form=None, headers=()):
+    def request(self, method, path, form=None, headers=(), files=None):
+        """`files`: {field: (file name, bytes)}, sent with `form` as a browser sends an upload."""
         conn = HTTPConnection("127.0.0.1", self.port, timeout=60)
         sent = {"Host": HOST, "X-Forwarded-Proto": "https", **dict(headers)}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
-        if form is not None:
+        if files:
+            body, sent["Content-Type"] = _multipart(form or {}, files)
+        elif form is not None:
             body = urlencode(form)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
+        if body is not None:
             sent["Origin"] = f"https://{HOST}"
             sent["Referer"] = f"https://{HOST}{path}"
         try:
@@ -119,6 +124,24 @@ class Proxy:
 
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs)
+
+
+def _multipart(form: dict, files: dict) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in form.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n')
+        parts.append(f"{value}\r\n")
+    for name, (filename, content) in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(content)
+        parts.append("\r\n")
+    parts.append(f"--{boundary}--\r\n")
+    body = b"".join(p if isinstance(p, bytes) else p.encode() for p in parts)
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def _start(args, env, log):
