@@ -29,8 +29,9 @@ class EngineConfig(AppConfig):
         from .models import Delivery, Notification
 
         access.grant_capabilities(capabilities.GRANTS)
-        from . import duties, steps
+        from . import calendar, duties, steps
 
+        calendar.connect_signals()
         duties.connect_signals()
         steps.connect_signals()
         from . import delegation, selectors

@@ -1,12 +1,12 @@
 """School working days: Monday–Friday, minus holidays (节假日), plus make-up days (调休)."""
 
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
+from . import memo
 from .models import CalendarDay, Term
 
 # How far past the naive estimate we load calendar exceptions: long holidays (Spring Festival,
@@ -14,38 +14,38 @@ from .models import CalendarDay, Term
 _SLACK_DAYS = 45
 
 
-# Inside `batch()`, calendar exceptions are read once for a wide window and answered from memory,
-# so computing thousands of deadlines costs one or two queries instead of one per date.
-_BATCH_WINDOW = timedelta(days=400)
-_batch: ContextVar[dict | None] = ContextVar("calendar_batch", default=None)
+def _load_all() -> dict[date, str]:
+    return dict(CalendarDay.objects.values_list("date", "kind"))
 
 
-def _query(start: date, end: date) -> dict[date, str]:
-    return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind"))
+# Every deadline and every due date on a page reads the calendar's exceptions: a few dozen rows
+# a year, kept in memory and forgotten when a day changes (engine.memo). Where no copy can be
+# kept (not PostgreSQL, a first read inside a transaction) they are read per lookup, or once
+# for a whole `batch()` of lookups.
+_memo = memo.SharedMemo("calendar", _load_all)
 
 
-def _exceptions(start: date, end: date) -> dict[date, str]:
-    cache = _batch.get()
-    if cache is None:
-        return _query(start, end)
-    if cache["lo"] is None or start < cache["lo"] or end > cache["hi"]:
-        lo = min(start, cache["lo"] or start) - _BATCH_WINDOW
-        hi = max(end, cache["hi"] or end) + _BATCH_WINDOW
-        cache.update(lo=lo, hi=hi, days=_query(lo, hi))
-    return {d: kind for d, kind in cache["days"].items() if start <= d <= end}
+def days_changed(**kwargs) -> None:
+    _memo.changed()
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(days_changed, sender=CalendarDay, dispatch_uid="calendar-days")
+    post_delete.connect(days_changed, sender=CalendarDay, dispatch_uid="calendar-days")
 
 
 @contextmanager
 def batch():
-    """Answer calendar lookups from one wide read for the duration of the block."""
-    if _batch.get() is not None:
+    """Answer calendar lookups from one read for the duration of the block (computing
+    thousands of deadlines costs one query instead of one per date)."""
+    with memo.one_copy():
         yield
-        return
-    token = _batch.set({"lo": None, "hi": None, "days": {}})
-    try:
-        yield
-    finally:
-        _batch.reset(token)
+
+
+def _exceptions(start: date, end: date) -> dict[date, str]:
+    return {d: kind for d, kind in _memo.get().items() if start <= d <= end}
 
 
 def _is_working(d: date, exceptions: dict[date, str]) -> bool:

@@ -20,7 +20,7 @@ A batch (`with memo.one_copy():`, as `engine.step_rows.open_many` resolves the s
 thousands of objects) reads each table at most once even where a copy cannot be kept (inside a
 transaction whose LISTEN has not committed): the batch is decided against one copy, as one
 statement sees one snapshot, instead of reading the table again per object. A change inside the
-batch still sends every later read to the table.
+batch sends the next read to the table.
 """
 
 from __future__ import annotations
@@ -49,9 +49,10 @@ class SharedMemo:
         MEMOS[name] = self
 
     def get(self) -> Any:
-        if self._bypass:
-            return self.load()
-        if not _listening():
+        if self._bypass and not default_connection.in_atomic_block:
+            # the changing transaction is over: committed (settled already) or rolled back
+            self._settle()
+        if self._bypass or not _listening():
             copies = getattr(_batch, "copies", None)
             if copies is None:
                 return self.load()

@@ -67,6 +67,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_memos():
+    """A process's table copies (engine.memo) start each test empty: an earlier test's change,
+    rolled back with its transaction, would otherwise leave a memo reading its table on every
+    lookup (as a changing transaction does until it ends)."""
+    from engine import memo
+
+    for held in memo.MEMOS.values():
+        held._settle()
+
+
+@pytest.fixture(autouse=True)
 def _close_connections_of_the_browser_loop(request):
     """Playwright's sync API keeps an asyncio loop running in this thread; while it runs, Django
     gives the test's ORM calls a second connection (asgiref keeps one per async context) that

@@ -2,6 +2,8 @@
 follow every change: another process's committed change through PostgreSQL's NOTIFY, this
 process's own change at once."""
 
+from unittest import mock
+
 import psycopg
 import pytest
 from django.db import connection
@@ -67,6 +69,24 @@ def test_a_batch_reads_a_table_once_and_again_after_a_change_in_it(db):
             with memo.one_copy():
                 assert counted.get() == 1
             counted.changed()
-            assert counted.get() == 2 and counted.get() == 3  # changed here: read every time
+            assert counted.get() == counted.get() == 2  # changed here: read once again
+            counted.changed()
+            assert counted.get() == 3
+        assert counted.get() == 4  # outside the batch, in the changing transaction: every read
     finally:
         del memo.MEMOS["memo-test-batch"]
+
+
+def test_a_change_rolled_back_stops_the_reading_once_the_transaction_is_over(db):
+    """A changing transaction reads its table itself until it commits; a rollback never commits,
+    so the memo settles at its first read outside any transaction instead."""
+    loads = []
+    counted = memo.SharedMemo("memo-test-rollback", lambda: loads.append(1) or len(loads))
+    try:
+        counted.changed()
+        assert counted._bypass  # the test's transaction is the changing one
+        with mock.patch.object(connection, "in_atomic_block", False):
+            counted.get()
+        assert not counted._bypass
+    finally:
+        del memo.MEMOS["memo-test-rollback"]
