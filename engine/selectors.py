@@ -75,7 +75,12 @@ def inbox_tasks(user):
             elif pooled:
                 q |= Q(pk__in=list(pooled))
         user._inbox_q = q
-    return Task.objects.filter(q, flow_task_type="HUMAN").order_by("created", "pk")
+    # with the process row: a step table's process is read with its task (task_rows)
+    return (
+        Task.objects.filter(q, flow_task_type="HUMAN")
+        .select_related("process")
+        .order_by("created", "pk")
+    )
 
 
 def inbox_counts(user) -> dict:
@@ -171,19 +176,25 @@ def task_rows(tasks) -> list:
         by_flow[task.flow_task.flow_class].append(task)
     step_flows = [f for f in by_flow if issubclass(f, StepFlow)]
     if step_flows:
+        from django.db.models import prefetch_related_objects
+
         from .models import StepProcess
 
         prefetch = GenericPrefetch(
             "artifact",
             [f.table.model.objects.select_related(*f.table.related) for f in step_flows],
         )
-        processes = StepProcess.objects.prefetch_related(prefetch).in_bulk(
-            {t.process_id for f in step_flows for t in by_flow[f]}
-        )
-        for flow_class in step_flows:
-            for task in by_flow[flow_class]:
-                if task.process_id in processes:
-                    task.process = processes[task.process_id]
+        step_tasks = [t for f in step_flows for t in by_flow[f]]
+        # the process rows came with the tasks (inbox_tasks): the same row as the proxy
+        fields = [f.attname for f in StepProcess._meta.concrete_fields]
+        unread = [t.process_id for t in step_tasks if not Task.process.is_cached(t)]
+        rows_read = StepProcess.objects.in_bulk(unread) if unread else {}
+        for task in step_tasks:
+            if task.process_id in rows_read:
+                task.process = rows_read[task.process_id]
+            else:
+                task.process = StepProcess(**{n: getattr(task.process, n) for n in fields})
+        prefetch_related_objects([t.process for t in step_tasks], prefetch)
     for flow_class, group in by_flow.items():
         if flow_class in step_flows:
             continue
