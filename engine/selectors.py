@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from viewflow.workflow.models import Task
+from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
 from accounts import access, signed_in
@@ -75,12 +75,32 @@ def inbox_tasks(user):
             elif pooled:
                 q |= Q(pk__in=list(pooled))
         user._inbox_q = q
-    # with the process row: a step table's process is read with its task (task_rows)
+    # with the process row (a step table's) or its flow's own process row and what the flow's
+    # summary names (a case's, a plan approval's): task_rows reads no process table again
     return (
         Task.objects.filter(q, flow_task_type="HUMAN")
-        .select_related("process")
+        .select_related(*_process_related())
         .order_by("created", "pk")
     )
+
+
+def _own_process(flow_class) -> str | None:
+    """The reverse accessor of a flow's own process table (a child of viewflow's Process: a
+    case's, a plan approval's), or None (viewflow's row itself, or a step table's proxy)."""
+    model = flow_class.process_class
+    if model._meta.proxy or model._meta.concrete_model is Process:
+        return None
+    return model._meta.model_name
+
+
+def _process_related() -> list[str]:
+    related = ["process"]
+    for flow_class in FLOWS:
+        own = _own_process(flow_class)
+        if own is not None and f"process__{own}" not in related:
+            related.append(f"process__{own}")
+            related += [f"process__{own}__{r}" for r in getattr(flow_class, "summary_related", ())]
+    return related
 
 
 def inbox_counts(user) -> dict:
@@ -198,11 +218,26 @@ def task_rows(tasks) -> list:
     for flow_class, group in by_flow.items():
         if flow_class in step_flows:
             continue
+        own = _own_process(flow_class)
+        unread = []
+        for task in group:
+            came = (
+                own is not None
+                and Task.process.is_cached(task)
+                and getattr(Process, own).is_cached(task.process)
+                and getattr(task.process, own, None) is not None
+            )
+            if came:
+                task.process = getattr(task.process, own)
+            else:
+                unread.append(task)
+        if not unread:
+            continue
         related = getattr(flow_class, "summary_related", ())
         processes = flow_class.process_class.objects.select_related(*related).in_bulk(
-            {t.process_id for t in group}
+            {t.process_id for t in unread}
         )
-        for task in group:
+        for task in unread:
             if task.process_id in processes:
                 task.process = processes[task.process_id]
     objects = []
