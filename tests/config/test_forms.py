@@ -15,6 +15,7 @@ from accounts import widgets
 from accounts.models import OrgUnit, User
 from cases.forms import CaseFileForm, InvestigateForm
 from config.forms import BoundField
+from tests.factories import unit as make_unit
 from workflows.plans.forms import ImportNamesForm, TaskForm
 
 pytestmark = pytest.mark.django_db
@@ -135,8 +136,8 @@ def _select_cases():
     yield forms.Select(choices=choices), 4
     yield forms.NullBooleanSelect(), True
     unit = widgets.UnitPicker(attrs=widgets.picker_attrs("unit"))
-    college = OrgUnit.add_root(name="学院 & <x>", code="c")
-    child = college.add_child(name="信息系", code="x")
+    college = make_unit("c", "学院 & <x>", OrgUnit.Kind.COLLEGE)
+    child = make_unit("x", "信息系", OrgUnit.Kind.DEPARTMENT, college)
     unit.choices = unit.unit_choices(
         list(ModelChoiceField(OrgUnit.objects.order_by("path")).choices)
     )
