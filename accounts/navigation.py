@@ -3,8 +3,9 @@ per domain so the bar fits one line at 1280 px and folds into a short list on a 
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -46,12 +47,24 @@ def register(item: NavItem) -> None:
         ITEMS.insert(len(ITEMS) - 1, item)
 
 
+_urls: dict[tuple, str] = {}
+
+
+def _url(item: NavItem) -> str:
+    """The entry's URL, reversed once per process, script prefix and URLconf: the bar is on
+    every page."""
+    key = (item.url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    if key not in _urls:
+        _urls[key] = reverse(item.url_name)
+    return _urls[key]
+
+
 def items_for(user) -> list[dict]:
     if not access.is_active_user(user):
         return []
     caps = access.capabilities(user)
     return [
-        {"label": item.label, "url": reverse(item.url_name)}
+        {"label": item.label, "url": _url(item)}
         for item in ITEMS
         if item.capability is None or item.capability in caps
     ]
@@ -68,7 +81,7 @@ def menu_for(user, path: str = "") -> list[dict]:
     for item in ITEMS:
         if item.capability is not None and item.capability not in caps:
             continue
-        url = reverse(item.url_name)
+        url = _url(item)
         entry = {
             "label": item.label,
             "url": url,

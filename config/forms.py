@@ -6,6 +6,9 @@ form - the project's, viewflow's and the admin's - without a base class to remem
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeData
 
 from accounts.widgets import picker_for
 
@@ -28,5 +31,60 @@ class BoundField(forms.BoundField):
         return super().label_tag(contents, attrs, label_suffix, tag)
 
 
+SELECT = "django/forms/widgets/select.html"
+OPTION = "django/forms/widgets/select_option.html"
+
+
 class Renderer(DjangoTemplates):
     bound_field_class = BoundField
+
+    def render(self, template_name, context, request=None):
+        # A select renders every option through two template includes (select_option.html and
+        # attrs.html): the same markup is written here, in half the CPU time (the case list's
+        # filter selects: 3.1 -> 1.6 ms a page). Any select Django's own templates would not
+        # render alike (another option template, a label that is not text) goes through them.
+        # tests/config/test_forms.py compares both on every kind of option.
+        if template_name == SELECT and request is None:
+            html = select_html(context["widget"])
+            if html is not None:
+                return html
+        return super().render(template_name, context, request)
+
+
+def _text(value) -> str:
+    """`{{ value|stringformat:'s' }}` under autoescape: safe text kept, anything else escaped."""
+    return value if isinstance(value, SafeData) else conditional_escape(str(value))
+
+
+def _attrs(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html: False leaves the attribute out, True writes its name."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{_text(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def select_html(widget: dict) -> str | None:
+    """django/forms/widgets/select.html with its select_option.html, or None when an option is
+    not one those templates would render as plain text."""
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name and not isinstance(group_name, str | Promise):
+            return None
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in options:
+            label = option["label"]
+            if option["template_name"] != OPTION or not isinstance(label, str | Promise):
+                return None
+            parts.append(
+                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
+                f"{conditional_escape(label)}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")  # the renderer strips the template's last newline
+    return "".join(parts)
