@@ -58,9 +58,8 @@ def test_a_savepoint_after_waiting_writes_does_not_take_them_with_its_rollback(c
 
 @postgres_only
 def test_a_failing_waiting_write_fails_the_block_and_nothing_of_it_stays(cast):
-    with pytest.raises(DatabaseError), transaction.atomic():
-        with write_batch.batch():
-            audit_record(actor=None, action="test.lost", obj=cast.units.rj)
-            write_batch.execute("UPDATE no_such_table SET x = %s", [1])
-            cast.units.rj.refresh_from_db()
+    with pytest.raises(DatabaseError), transaction.atomic(), write_batch.batch():
+        audit_record(actor=None, action="test.lost", obj=cast.units.rj)
+        write_batch.execute("UPDATE no_such_table SET x = %s", [1])
+        cast.units.rj.refresh_from_db()
     assert not AuditEntry.objects.filter(action="test.lost").exists()
