@@ -431,8 +431,10 @@ def case_accept(*, actor, case: Case) -> Case:
     case.accepted_at = timezone.now()
     task_writes.save_transition(case, ["status", "accepted_at", "updated_at"])
     deadlines.deadline_complete(obj=case, kind="case.acceptance")
-    _audit(actor, case, "accept", before)
+    # told before the audit row and the hand-over: its row waits in the batch and goes with the
+    # hand-over's statement, the step's last round trip before the commit
     _tell_reporter("case.accepted", case, "accepted")
+    _audit(actor, case, "accept", before)
     return case
 
 

@@ -49,6 +49,11 @@ def _batchable(connection) -> bool:
     return issubclass(connection.connection.cursor_factory, psycopg.ClientCursor)
 
 
+def is_open(using: str = "default") -> bool:
+    """Is a batch open on the connection (writes wait for the next statement)?"""
+    return _pending(connections[using]) is not None
+
+
 def execute(sql: str, params: list, using: str = "default") -> None:
     """Run a write whose row count and result nobody reads (`params` a list: %s placeholders)."""
     connection = connections[using]
