@@ -117,7 +117,7 @@ def update(obj, fields: list[str]) -> None:
 
 
 def _send(cursor, waiting) -> None:
-    cursor.execute("; ".join(sql for sql, _ in waiting), [p for _, ps in waiting for p in ps])
+    cursor.execute("; ".join(cursor.cursor.mogrify(sql, params) for sql, params in waiting))
 
 
 def _flush(connection) -> None:
@@ -141,9 +141,11 @@ def _carry(execute, sql, params, many, context):
         # executemany, or SQL written without placeholders (a savepoint): what waits goes first
         _send(context["cursor"], waiting)
         return execute(sql, params, many, context)
-    merged = "; ".join([*(s for s, _ in waiting), sql])
-    result = execute(merged, [*(p for _, ps in waiting for p in ps), *params], many, context)
+    # each statement bound on its own (psycopg caches the parsing of statements up to 50
+    # parameters, never of the joined one), then sent as one
     cursor = context["cursor"].cursor
+    merged = "; ".join(cursor.mogrify(s, p) for s, p in [*waiting, (sql, params)])
+    result = execute(merged, None, many, context)
     for _ in waiting:
         cursor.nextset()
     return result

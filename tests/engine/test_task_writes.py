@@ -64,7 +64,7 @@ def test_a_case_step_leaves_the_history_row_django_fsm_log_would(cast):
 
     from cases import services
 
-    case = file_case(cast.student, cast.units.rj)
+    case = file_case(cast.student, cast.units.jwc)  # the college's body accepts or refuses
     services.case_refuse(actor=cast.quality_officer, case=case, reason="不属于受理范围")
     log = StateLog.objects.for_(case).get()
     assert (log.source_state, log.state, log.transition) == ("submitted", "refused", "refuse")
