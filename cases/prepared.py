@@ -13,6 +13,8 @@ import threading
 
 from django.db.models.query import get_related_populators
 
+from engine import write_batch
+
 _MARKER = -918_273_645
 
 
@@ -69,17 +71,6 @@ class Prepared:
         return objects
 
 
-def _one_query(connection) -> bool:
-    """Can several statements with parameters go in one query? (psycopg's client-side binding,
-    Django's default on PostgreSQL)"""
-    if connection.vendor != "postgresql":
-        return False
-    import psycopg
-
-    connection.ensure_connection()
-    return issubclass(connection.connection.cursor_factory, psycopg.ClientCursor)
-
-
 def fetch_together(*fetches) -> list[list]:
     """Run `(prepared, value)` fetches of one database in order, in one round trip where the
     driver allows it (each statement's row locks are taken in that order, as one by one)."""
@@ -92,7 +83,7 @@ def fetch_together(*fetches) -> list[list]:
         statements.append((state["sql"], params))
     results = []
     with connection.cursor() as cursor:
-        if len(statements) > 1 and _one_query(connection):
+        if len(statements) > 1 and write_batch.can_join(connection):
             cursor.execute(
                 "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
             )

@@ -1,11 +1,12 @@
 """Writes whose result nobody reads, sent with the next statement: fewer round trips per step.
 
-A case step writes its history row (django-fsm-log), its audit row and closes its deadline, and
-reads nothing back from any of them. Inside `batch()` those writes (`execute`, `insert`) wait on
-the connection and go to the server in front of the next statement, as one multi-statement
-query (PostgreSQL with psycopg's client-side binding, Django's default), or alone when the batch
-ends. The server runs them in order, before that statement, in the same transaction: every later
-read sees them, a failing one fails the step. What waits is never a row anyone needs the id of.
+A case step writes its history row (django-fsm-log), its audit row, the case row it holds
+locked, closes its deadline and queues a notification, and reads nothing back from any of them.
+Inside `batch()` those writes (`execute`, `insert`, `update`) wait on the connection and go to
+the server in front of the next statement, as one multi-statement query (PostgreSQL with
+psycopg's client-side binding, Django's default), or alone when the batch ends. The server runs
+them in order, before that statement, in the same transaction: every later read sees them, a
+failing one fails the step. What waits is never a row anyone needs the id or the count of.
 
 Elsewhere (no batch open, another database, server-side binding) they run at once.
 """
@@ -28,7 +29,7 @@ def batch(using: str = "default"):
     block). The block is atomic: if it fails, what waited is dropped with the rest of it."""
     connection = connections[using]
     with transaction.atomic(using=using, savepoint=False):
-        if _pending(connection) is not None or not _batchable(connection):
+        if _pending(connection) is not None or not can_join(connection):
             yield  # nested, or a backend that cannot: write as usual
             return
         connection._engine_write_batch = []
@@ -40,7 +41,8 @@ def batch(using: str = "default"):
             connection._engine_write_batch = None
 
 
-def _batchable(connection) -> bool:
+def can_join(connection) -> bool:
+    """Can several statements with parameters go in one query on `connection`?"""
     if connection.vendor != "postgresql":
         return False
     import psycopg
@@ -132,18 +134,23 @@ def _flush(connection) -> None:
 def _carry(execute, sql, params, many, context):
     """The execute wrapper: what waits goes in front of this statement, in one query, and the
     cursor is left on this statement's result (its rows and row count)."""
-    pending = _pending(context["connection"])
+    import psycopg
+
+    connection = context["connection"]
+    pending = _pending(connection)
     if not pending:
+        return execute(sql, params, many, context)
+    cursor = context["cursor"].cursor
+    bound_here = isinstance(cursor, psycopg.ClientCursor) and isinstance(params, (list, tuple))
+    if many or not bound_here:
+        # executemany, SQL written without placeholders (a savepoint), a server-side cursor:
+        # what waits goes first, on a cursor of its own
+        _flush(connection)
         return execute(sql, params, many, context)
     waiting = list(pending)
     pending.clear()
-    if many or not isinstance(params, (list, tuple)):
-        # executemany, or SQL written without placeholders (a savepoint): what waits goes first
-        _send(context["cursor"], waiting)
-        return execute(sql, params, many, context)
     # each statement bound on its own (psycopg caches the parsing of statements up to 50
     # parameters, never of the joined one), then sent as one
-    cursor = context["cursor"].cursor
     merged = "; ".join(cursor.mogrify(s, p) for s, p in [*waiting, (sql, params)])
     result = execute(merged, None, many, context)
     for _ in waiting:
