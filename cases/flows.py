@@ -385,7 +385,7 @@ def lock_open_tasks(case: Case) -> list:
     """The open tasks of a case's running process, with the task and process rows locked (the
     flow lock of `lock_impl` is the same process row lock), in one query.
 
-    Every path locks the case row first (the services' `_lock`), then this: the task pages do
+    Every path locks the case row first (the services' `_step`), then this: the task pages do
     not take the flow lock before the service, so there is one lock order and no deadlock, and
     as the case row serialises the steps, this reads what the previous step committed."""
     return _processes(_open_tasks.fetch(case.pk))
