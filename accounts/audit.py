@@ -32,11 +32,14 @@ def _entry(*, actor, action: str, obj=None, before=None, after=None, record_ip=T
 
 
 def audit_record(*, actor, action: str, obj=None, before=None, after=None, record_ip=True):
-    """Append one row. `record_ip=False` for items whose author must stay unidentifiable."""
+    """Append one row. `record_ip=False` for items whose author must stay unidentifiable.
+    Inside an `engine.write_batch.batch()` the row goes with the next statement (no pk then)."""
+    from engine import write_batch
+
     entry = _entry(
         actor=actor, action=action, obj=obj, before=before, after=after, record_ip=record_ip
     )
-    entry.save()
+    write_batch.insert(entry)
     return entry
 
 

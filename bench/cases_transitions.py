@@ -11,7 +11,8 @@ row, the acceptance deadline closed, audit row, the CaseFlow acceptance task com
 next task opened, and the reporter's notification written to the outbox with its delivery
 nudged on commit). After the rounds the outbox is drained (`engine.tasks.deliver_pending`, as the
 worker runs it) and the script checks that every accepted case told its reporter and closed its
-deadline. Prints both rates, their ratio and the load average. Run it on a throw-away database:
+deadline, and that every one has its history and audit rows and its process moved on.
+Prints both rates, their ratio and the load average. Run it on a throw-away database:
 it migrates and seeds the demo college when needed.
 """
 
@@ -175,18 +176,39 @@ def measure(target, slices) -> tuple[int, float]:
 
 
 def check(service_slices) -> str:
-    """Did the service side do the real work? Every accepted case closed its acceptance
+    """Did the service side do the real work? Every accepted case has its history row and
+    audit row, its acceptance task done and the classification task open, closed its acceptance
     deadline and told its reporter, and the outbox delivers what it wrote."""
     from django.contrib.contenttypes.models import ContentType
+    from django_fsm_log.models import StateLog
+    from viewflow.workflow.status import STATUS
 
+    from accounts.models import AuditEntry
+    from cases.flows import CaseFlow
     from cases.models import Case
     from engine.models import Deadline, Delivery, Notification
     from engine.tasks import deliver_pending
 
     ids = [pk for ids in service_slices for pk in ids]
     accepted = Case.objects.filter(pk__in=ids, status="accepted").count()
+    case_type = ContentType.objects.get_for_model(Case)
+    logged = StateLog.objects.filter(
+        content_type=case_type, object_id__in=ids, transition="accept", by__isnull=False
+    ).count()
+    audited = AuditEntry.objects.filter(
+        action="case.accept", object_id__in=[str(pk) for pk in ids]
+    ).count()
+    tasks = CaseFlow.task_class.objects.filter(process__caseprocess__case_id__in=ids)
+    handed = tasks.filter(flow_task=CaseFlow.accept, status=STATUS.DONE).count()
+    opened = tasks.filter(flow_task=CaseFlow.classify, status=STATUS.NEW).count()
+    if not accepted == logged == audited == handed == opened == len(ids):
+        sys.exit(
+            f"the service side skipped work: {len(ids)} cases, {accepted} accepted, {logged} "
+            f"history rows, {audited} audit rows, {handed} acceptance tasks done, {opened} "
+            "classification tasks opened"
+        )
     closed = Deadline.objects.filter(
-        content_type=ContentType.objects.get_for_model(Case),
+        content_type=case_type,
         object_id__in=[str(pk) for pk in ids],
         kind="case.acceptance",
         status=Deadline.Status.DONE,
@@ -202,9 +224,10 @@ def check(service_slices) -> str:
             f"deadlines closed, {written} notifications written, {delivered} delivered"
         )
     return (
-        f"  checked: {accepted:,} accepted, {closed:,} acceptance deadlines closed, {written:,} "
-        f"reporter notifications written and delivered in-app ({outside:,} e-mail deliveries "
-        f"queued)"
+        f"  checked: {accepted:,} accepted with their history and audit rows, acceptance tasks "
+        f"done and classification tasks opened, {closed:,} acceptance deadlines closed, "
+        f"{written:,} reporter notifications written and delivered in-app ({outside:,} e-mail "
+        "deliveries queued)"
     )
 
 

@@ -33,7 +33,7 @@ from engine import task_writes
 from . import access
 from .models import RESPONSIBLE_STATES, Case, CaseProcess, Notice
 from .models import Status as S
-from .prepared import Prepared
+from .prepared import Prepared, fetch_together
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -385,10 +385,20 @@ def lock_open_tasks(case: Case) -> list:
     """The open tasks of a case's running process, with the task and process rows locked (the
     flow lock of `lock_impl` is the same process row lock), in one query.
 
-    Every path locks the case row first (the services' `_lock`), then this: the task pages do
+    Every path locks the case row first (the services' `_step`), then this: the task pages do
     not take the flow lock before the service, so there is one lock order and no deadlock, and
     as the case row serialises the steps, this reads what the previous step committed."""
-    tasks = _open_tasks.fetch(case.pk)
+    return _processes(_open_tasks.fetch(case.pk))
+
+
+def lock_case_and_open_tasks(locked_case: Prepared, pk) -> tuple[list, list]:
+    """`locked_case` (the case row lock of the services) and `lock_open_tasks`, in this order,
+    in one round trip."""
+    cases, tasks = fetch_together((locked_case, pk), (_open_tasks, pk))
+    return cases, _processes(tasks)
+
+
+def _processes(tasks: list) -> list:
     for task in tasks:
         task.process = task.process.caseprocess
     return tasks

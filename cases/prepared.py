@@ -13,6 +13,8 @@ import threading
 
 from django.db.models.query import get_related_populators
 
+from engine import write_batch
+
 _MARKER = -918_273_645
 
 
@@ -48,13 +50,10 @@ class Prepared:
         return state
 
     def fetch(self, value) -> list:
-        state = self._state()
-        params = list(state["params"])
-        params[state["slot"]] = value
+        return fetch_together((self, value))[0]
+
+    def _objects(self, state, rows) -> list:
         connection = state["connection"]
-        with connection.cursor() as cursor:
-            cursor.execute(state["sql"], params)
-            rows = cursor.fetchall()
         converters = state["converters"].items()
         model, db, start, end = state["model"], state["db"], state["start"], state["end"]
         objects = []
@@ -70,3 +69,30 @@ class Prepared:
                 populator.populate(row, obj)
             objects.append(obj)
         return objects
+
+
+def fetch_together(*fetches) -> list[list]:
+    """Run `(prepared, value)` fetches of one database in order, in one round trip where the
+    driver allows it (each statement's row locks are taken in that order, as one by one)."""
+    states = [(prepared, prepared._state(), value) for prepared, value in fetches]
+    connection = states[0][1]["connection"]
+    statements = []
+    for _prepared, state, value in states:
+        params = list(state["params"])
+        params[state["slot"]] = value
+        statements.append((state["sql"], params))
+    results = []
+    with connection.cursor() as cursor:
+        if len(statements) > 1 and write_batch.can_join(connection):
+            cursor.execute(
+                "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
+            )
+            for i, (prepared, state, _value) in enumerate(states):
+                if i:
+                    cursor.cursor.nextset()
+                results.append(prepared._objects(state, cursor.fetchall()))
+        else:
+            for (prepared, state, _value), (sql, params) in zip(states, statements, strict=True):
+                cursor.execute(sql, params)
+                results.append(prepared._objects(state, cursor.fetchall()))
+    return results

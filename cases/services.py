@@ -17,7 +17,7 @@ from django_fsm import can_proceed
 from accounts import access as accounts_access
 from accounts.audit import audit_record
 from accounts.models import OrgUnit, Role
-from engine import attachments, deadlines, notifications, sequences
+from engine import attachments, deadlines, notifications, sequences, task_writes, write_batch
 from engine import duties as engine_duties
 
 from . import access, flows, routing
@@ -101,23 +101,25 @@ _locked_case = Prepared(
 )
 
 
-def _lock(case: Case) -> Case:
-    found = _locked_case.fetch(case.pk)
+def _step(actor, case: Case, action: str) -> Case:
+    """Lock the row and the case's open tasks (in one round trip), decide access on what is
+    locked (403: nothing was written yet), then check the state (409). Deciding on the locked row
+    means a transfer that just happened counts."""
+    found, tasks = flows.lock_case_and_open_tasks(_locked_case, case.pk)
     if not found:
         raise Case.DoesNotExist
-    return found[0]
-
-
-def _step(actor, case: Case, action: str) -> Case:
-    """Lock the row and the case's open tasks, decide access on what is locked (403: nothing was
-    written yet), then check the state (409). Deciding on the locked row means a transfer that
-    just happened counts."""
-    locked = _lock(case)
-    locked._tasks = flows.lock_open_tasks(locked)
+    locked = found[0]
+    locked._tasks = tasks
     access.require(actor, locked, action)
     if not _state_allows(locked, action):
         raise TransitionNotAllowed(locked, action, allowed_actions(actor, locked))
     return locked
+
+
+def _step_service(service):
+    """A step on a case: one transaction, in which the writes nobody reads back (the history and
+    audit rows, the deadline closed) go with the next statement (engine.write_batch)."""
+    return transaction.atomic(write_batch.batch()(service))
 
 
 def _recorded(actor, case: Case):
@@ -409,7 +411,7 @@ def case_attach(*, actor, case: Case, upload) -> None:
 # --- acceptance ------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_step_service
 def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
     case = _step(actor, case, "withdraw")
     before = case.status
@@ -421,20 +423,22 @@ def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
     return case
 
 
-@transaction.atomic
+@_step_service
 def case_accept(*, actor, case: Case) -> Case:
     case = _step(actor, case, "accept")
     before = case.status
     _fire(case, "accept", actor)
     case.accepted_at = timezone.now()
-    case.save(update_fields=["status", "accepted_at", "updated_at"])
+    task_writes.save_transition(case, ["status", "accepted_at", "updated_at"])
     deadlines.deadline_complete(obj=case, kind="case.acceptance")
-    _audit(actor, case, "accept", before)
+    # told before the audit row and the hand-over: its row waits in the batch and goes with the
+    # hand-over's statement, the step's last round trip before the commit
     _tell_reporter("case.accepted", case, "accepted")
+    _audit(actor, case, "accept", before)
     return case
 
 
-@transaction.atomic
+@_step_service
 def case_refuse(*, actor, case: Case, reason: str) -> Case:
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for refusing the case.")})
@@ -456,7 +460,7 @@ def _accepting_units():
     ) | OrgUnit.objects.filter(code=settings.CASES_COLLEGE_BODY_CODE)
 
 
-@transaction.atomic
+@_step_service
 def case_transfer(*, actor, case: Case, to_unit: OrgUnit, reason: str, action="transfer") -> Case:
     """Hand the case to the other accepting body (a department escalating to the college is a
     transfer to the quality office)."""
@@ -514,7 +518,7 @@ def _apply_cell(case: Case, cell: MatrixCell) -> None:
     case.needs_committee = cell.approver == Approver.COMMITTEE
 
 
-@transaction.atomic
+@_step_service
 def case_classify(*, actor, case: Case, category: Category, grade: Grade) -> Case:
     cell = _cell(category, grade)
     case = _step(actor, case, "classify")
@@ -563,7 +567,7 @@ def _check_investigators(case: Case, investigators) -> None:
         raise ValidationError({"investigators": errors})
 
 
-@transaction.atomic
+@_step_service
 def case_start_investigation(*, actor, case: Case, investigators) -> Case:
     investigators = [u for u in investigators if u is not None and u.is_active]
     if not investigators:
@@ -585,7 +589,7 @@ def case_start_investigation(*, actor, case: Case, investigators) -> Case:
     return case
 
 
-@transaction.atomic
+@_step_service
 def case_record_findings(
     *,
     actor,
@@ -628,7 +632,7 @@ def case_record_findings(
     return case
 
 
-@transaction.atomic
+@_step_service
 def case_determine(
     *,
     actor,
@@ -664,7 +668,7 @@ def case_determine(
     return case
 
 
-@transaction.atomic
+@_step_service
 def case_committee_decide(*, actor, case: Case, approve: bool, comment: str = "") -> Case:
     if not approve and not comment.strip():
         raise ValidationError({"comment": _("Say why the determination is sent back.")})
@@ -712,7 +716,7 @@ def _responsible_people(case: Case):
     return list(notifications.unit_leaders(case.responsible_unit, team=True))
 
 
-@transaction.atomic
+@_step_service
 def notice_issue(
     *,
     actor,
@@ -770,7 +774,7 @@ def _notice_step(actor, notice: Notice, action: str) -> tuple[Case, Notice]:
     return case, notice
 
 
-@transaction.atomic
+@_step_service
 def notice_confirm_receipt(*, actor, notice: Notice) -> Notice:
     case, notice = _notice_step(actor, notice, "receipt")
     if notice.status != Notice.Status.ISSUED:
@@ -783,7 +787,7 @@ def notice_confirm_receipt(*, actor, notice: Notice) -> Notice:
     return notice
 
 
-@transaction.atomic
+@_step_service
 def notice_submit_report(*, actor, notice: Notice, text: str, uploads=()) -> RectificationReport:
     if not text.strip():
         raise ValidationError({"text": _("Describe the rectification.")})
@@ -809,7 +813,7 @@ def notice_submit_report(*, actor, notice: Notice, text: str, uploads=()) -> Rec
     return report
 
 
-@transaction.atomic
+@_step_service
 def notice_verify(*, actor, notice: Notice, accept: bool, reason: str = "") -> Notice:
     if not accept and not reason.strip():
         raise ValidationError({"reason": _("Give the reasons for returning the rectification.")})
@@ -861,7 +865,7 @@ def notice_verify(*, actor, notice: Notice, accept: bool, reason: str = "") -> N
 # --- feedback and closure --------------------------------------------------------------------
 
 
-@transaction.atomic
+@_step_service
 def case_give_feedback(*, actor, case: Case, outcome: str) -> Case:
     if not outcome.strip():
         raise ValidationError({"outcome": _("Tell the reporter the outcome.")})
@@ -882,7 +886,7 @@ def _close(case: Case, actor, action: str, before: str, **after):
     _audit(actor, case, action, before, **after)
 
 
-@transaction.atomic
+@_step_service
 def case_rate(*, actor, case: Case, satisfaction: int, comment: str = "") -> Case:
     if satisfaction not in range(1, 6):
         raise ValidationError({"satisfaction": _("Rate from 1 to 5.")})
@@ -894,14 +898,14 @@ def case_rate(*, actor, case: Case, satisfaction: int, comment: str = "") -> Cas
     return case
 
 
-@transaction.atomic
+@_step_service
 def case_close(*, actor, case: Case) -> Case:
     case = _step(actor, case, "close")
     _close(case, actor, "close", case.status)
     return case
 
 
-@transaction.atomic
+@_step_service
 def case_reopen(*, actor, case: Case, reason: str) -> Case:
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for reopening.")})

@@ -503,6 +503,8 @@ MONITORING_CYCLE_STUCK_WORKING_DAYS = env.int("MONITORING_CYCLE_STUCK_WORKING_DA
 # Cycle stage changes write their state log themselves, in bulk (workflows/monitoring/stages.py):
 # the per-transition signal would insert one row per cycle on the batched warning path.
 DJANGO_FSM_LOG_IGNORED_MODELS = ["workflows.monitoring.models.Cycle"]
+# the history row of a step goes with the step's next statement (engine.write_batch)
+DJANGO_FSM_LOG_STORAGE_METHOD = "engine.task_writes.StateLogBackend"
 # A unit that gets this many warnings in one evaluation run tells its leaders once (a digest
 # linking to the unit's warnings) instead of once per warning; the subjects still hear each one.
 MONITORING_WARNING_DIGEST_AT = env.int("MONITORING_WARNING_DIGEST_AT", default=10)

@@ -70,9 +70,27 @@ def insert_new(model: type[Model], objs: Iterable[Model], *, unique: list[str]) 
     `INSERT … ON CONFLICT DO NOTHING RETURNING` per batch (PostgreSQL, SQLite 3.35+); returns how
     many were inserted. `bulk_create(ignore_conflicts=True)` cannot tell, so callers read the
     existing rows first: one more round trip in every notifying transaction."""
+    inserted = 0
+    for connection, sql, params in _inserts(model, objs, unique, returning=True):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted += len(cursor.fetchall())
+    return inserted
+
+
+def insert_new_unread(model: type[Model], objs: Iterable[Model], *, unique: list[str]) -> None:
+    """`insert_new` for a caller that does not ask how many were new: inside a step's write batch
+    the statements go with the next one (engine.write_batch)."""
+    from . import write_batch
+
+    for connection, sql, params in _inserts(model, objs, unique, returning=False):
+        write_batch.execute(sql, params, using=connection.alias)
+
+
+def _inserts(model, objs, unique, *, returning: bool):
     objs = list(objs)
     if not objs:
-        return 0
+        return
     connection = connections[router.db_for_write(model)]
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
@@ -82,20 +100,16 @@ def insert_new(model: type[Model], objs: Iterable[Model], *, unique: list[str]) 
     size = len(objs) if limit is None else max(1, limit // len(fields))
     columns = ", ".join(quote(f.column) for f in fields)
     conflict = ", ".join(quote(opts.get_field(name).column) for name in unique)
-    inserted = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), size):
-            batch = objs[start : start + size]
-            params = [
-                field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-                for obj in batch
-                for field in fields
-            ]
-            cursor.execute(
-                f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608 - quoted names
-                f"VALUES {', '.join([row_sql] * len(batch))} "
-                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(opts.pk.column)}",
-                params,
-            )
-            inserted += len(cursor.fetchall())
-    return inserted
+    tail = f" RETURNING {quote(opts.pk.column)}" if returning else ""
+    for start in range(0, len(objs), size):
+        batch = objs[start : start + size]
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+            for obj in batch
+            for field in fields
+        ]
+        sql = (
+            f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608 - quoted names
+            f"VALUES {', '.join([row_sql] * len(batch))} ON CONFLICT ({conflict}) DO NOTHING{tail}"
+        )
+        yield connection, sql, params

@@ -24,7 +24,8 @@ from django.template import Context, Template
 
 from accounts.models import Membership, OrgUnit, Role
 
-from .bulk import insert_new
+from . import write_batch
+from .bulk import insert_new, insert_new_unread
 from .models import MessageTemplate, Notification
 
 log = logging.getLogger(__name__)
@@ -195,8 +196,15 @@ def _rows(kind: str, message: MessageKind, m: Message) -> list[Notification]:
 
 
 def _store(rows: list[Notification]) -> int:
-    """Insert the rows not already there (recipient + dedup key) and nudge delivery."""
-    created = insert_new(Notification, rows, unique=["recipient", "dedup_key"])
+    """Insert the rows not already there (recipient + dedup key) and nudge delivery. Inside a
+    step's write batch (engine.write_batch) the insert goes with the step's next statement and
+    nobody learns which rows were new: the count is of the rows offered, and a message already
+    sent nudges delivery in vain (the nudge key makes that one cache call)."""
+    if write_batch.is_open():
+        insert_new_unread(Notification, rows, unique=["recipient", "dedup_key"])
+        created = len(rows)
+    else:
+        created = insert_new(Notification, rows, unique=["recipient", "dedup_key"])
     if created and not _enqueue_pending():
         transaction.on_commit(_enqueue_delivery, robust=True)
     return created

@@ -12,15 +12,24 @@ savepoint) and, in its task activation's `create`, `flush(task, prev_activation.
 `task.save()` and `task.previous.add(...)`; a task node whose activation does so says
 `writes_together = True`. A completed task joins the write when the caller marks it
 `pending = True` (done in memory, not saved) before `activate_next()`.
+
+The step's FSM history row goes the same way: `StateLogBackend` (settings
+DJANGO_FSM_LOG_STORAGE_METHOD) is django-fsm-log's SimpleBackend with the row handed to
+`engine.write_batch`, so inside a step's write batch it travels with the next statement. It
+calls the library's own row builder (`_pre_transition_callback`); the same test fences it. So
+does the step's FSM save (`save_transition`): its row is locked, so it waits in the batch too.
 """
 
 from __future__ import annotations
 
 from django.db import connection
 from django.utils import timezone
+from django_fsm_log import backends as fsm_log_backends
 from viewflow.workflow import nodes
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.status import STATUS
+
+from . import write_batch
 
 
 class TaskWrites:
@@ -169,3 +178,35 @@ class Route(nodes.Switch):
     """A switch whose task is written with the next task (see RouteActivation)."""
 
     activation_class = RouteActivation
+
+
+def save_transition(obj, fields: list[str]) -> None:
+    """The save after an FSM transition of a row the step locked (SELECT … FOR UPDATE), through
+    `engine.write_batch`: django-fsm's ConcurrentTransitionMixin would add `WHERE state = <as
+    read>` and read the row count, which the lock already guarantees. Its record of the state as
+    read is renewed as its own save does (`_update_initial_state`)."""
+    write_batch.update(obj, fields)
+    obj._update_initial_state()
+
+
+class _BatchedStateLogs:
+    """What django-fsm-log's row builder calls `manager.create(**values)` on."""
+
+    @staticmethod
+    def create(**values):
+        from django_fsm_log.models import StateLog
+
+        log = StateLog(**values)
+        write_batch.insert(log)
+        return log
+
+
+class StateLogBackend(fsm_log_backends.SimpleBackend):
+    """django-fsm-log's SimpleBackend (one StateLog row after each transition, the ignored models
+    left out), the row written through `engine.write_batch`."""
+
+    @staticmethod
+    def post_transition_callback(sender, instance, name, source, target, **kwargs):
+        return fsm_log_backends._pre_transition_callback(
+            sender, instance, name, source, target, _BatchedStateLogs, **kwargs
+        )

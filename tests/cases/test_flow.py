@@ -313,3 +313,49 @@ def test_the_sole_investigators_home_page_lists_their_tasks_in_constant_queries(
     task = case_tasks(first).get(status=STATUS.ASSIGNED)
     assert row.url == task.flow_task.reverse("execute", args=[task.process_id, task.pk])
     assert f'href="{row.url}"' in home.content.decode()
+
+
+def test_an_acceptance_locks_in_one_round_trip_and_writes_in_one(cast):
+    # issue 14/19: the case-transition benchmark's step. Its locks (case row, then its open
+    # tasks) go as one query; its writes (history row, case row, deadline, audit row, the
+    # reporter's notification, the task done and the next opened) as one more.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from engine import memo
+    from engine.models import Deadline, Notification
+
+    # as on a server connection whose LISTEN has committed (inside the test's transaction it
+    # cannot): the memos (duty rules, seats) keep what they read, as tests/engine/
+    # test_advance_queries.py does
+    connection.ensure_connection()
+    connection.connection._engine_memo = "listening"
+    memo._forget_all()
+    for held in memo.MEMOS.values():
+        held._bypass = False
+    warm, case = (file_case(cast.student, cast.units.jwc) for _ in range(2))
+    try:
+        services.case_accept(actor=cast.quality_officer, case=warm)
+        with CaptureQueriesContext(connection) as captured:
+            services.case_accept(actor=cast.quality_officer, case=Case(pk=case.pk))
+    finally:
+        connection.connection._engine_memo = None
+    statements = [q["sql"] for q in captured.captured_queries]
+    locks = [s for s in statements if "FOR UPDATE" in s]
+    assert len(locks) == 1 and '"viewflow_task"' in locks[0], statements
+    writes = [s for s in statements if s.lstrip().startswith(("INSERT", "UPDATE", "WITH"))]
+    assert len(writes) == 1, [w[:80] + " … " + w[-300:] for w in writes]
+    for table in (
+        "django_fsm_log_statelog",
+        "cases_case",
+        "engine_deadline",
+        "accounts_auditentry",
+        "engine_notification",
+        "viewflow_task",
+    ):
+        assert f'"{table}"' in writes[0], table
+    assert Case.objects.get(pk=case.pk).status == S.ACCEPTED
+    assert Deadline.objects.get(object_id=str(case.pk), kind="case.acceptance").status == "done"
+    told = Notification.objects.filter(kind="case.accepted", object_id=str(case.pk))
+    assert [n.recipient for n in told] == [cast.student]
+    assert open_node(case) == "classify" and done_nodes(case) == ["accept"]

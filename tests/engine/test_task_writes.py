@@ -46,3 +46,27 @@ def test_a_step_hand_over_leaves_the_rows_viewflow_would(cast):
     assert following.flow_task == opened.flow_task and following.status == STATUS.NEW
     assert following.owner_permission == opened.owner_permission
     assert following.owner_permission_obj_pk == opened.owner_permission_obj_pk
+
+
+def test_django_fsm_log_still_builds_the_history_row_as_the_backend_assumes():
+    from django.conf import settings
+    from django_fsm_log import backends
+
+    assert settings.DJANGO_FSM_LOG_STORAGE_METHOD == "engine.task_writes.StateLogBackend"
+    parameters = list(inspect.signature(backends._pre_transition_callback).parameters)
+    assert parameters[:6] == ["sender", "instance", "name", "source", "target", "manager"]
+    assert "manager.create(**values)" in inspect.getsource(backends._pre_transition_callback)
+    assert issubclass(task_writes.StateLogBackend, backends.SimpleBackend)
+
+
+def test_a_case_step_leaves_the_history_row_django_fsm_log_would(cast):
+    from django_fsm_log.models import StateLog
+
+    from cases import services
+
+    case = file_case(cast.student, cast.units.jwc)  # the college's body accepts or refuses
+    services.case_refuse(actor=cast.quality_officer, case=case, reason="不属于受理范围")
+    log = StateLog.objects.for_(case).get()
+    assert (log.source_state, log.state, log.transition) == ("submitted", "refused", "refuse")
+    assert log.by == cast.quality_officer and log.description == "不属于受理范围"
+    assert log.timestamp is not None
