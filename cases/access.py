@@ -165,14 +165,16 @@ def held_actions(user, case: Case) -> set[str]:
 
 
 def handed_away(user, case: Case, action: str) -> bool:
-    """Was the open task whose step `action` is handed on (转办) to someone `user` does not act
-    for? Then their role no longer lets them do it (engine.holders.may_do)."""
+    """Was the open task that `action` completes handed on (转办) to someone `user` does not act
+    for? Then their role no longer lets them do it (engine.holders.may_do): neither its step nor
+    the body's other decisions at that step (a transfer, an escalation), which would complete
+    the task under its holder's name."""
     from engine import holders
 
     from .flows import NODE_ACTIONS
 
     return any(
-        action in _step_actions(task.flow_task.name, NODE_ACTIONS)
+        action in set(NODE_ACTIONS.get(task.flow_task.name, ())) - _PERSONAL
         for task in holders.handed_away_tasks(case, user)
     )
 

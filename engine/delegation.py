@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import STATUS
 
 from accounts import access, signed_in
-from accounts.models import Membership
+from accounts.models import Membership, Role
 
 from . import notifications
 
@@ -197,16 +197,17 @@ def may_reassign(user, task) -> bool:
 
 
 def reassign_candidates(user):
-    """Active people holding a membership in a unit of `user`'s subtree, `user` excepted."""
+    """Active staff holding a membership in a unit of `user`'s subtree, `user` excepted: a
+    student or an outside expert is never handed a unit's work."""
     from .selectors import led_units
 
     return (
         get_user_model()
         .objects.filter(
             is_active=True,
-            pk__in=Membership.objects.filter(
-                org_unit__in=led_units(user), org_unit__is_active=True
-            ).values("user_id"),
+            pk__in=Membership.objects.filter(org_unit__in=led_units(user), org_unit__is_active=True)
+            .exclude(role__in=(Role.STUDENT, Role.EXTERNAL_EXPERT))
+            .values("user_id"),
         )
         .exclude(pk=user.pk)
         .order_by("full_name", "username")

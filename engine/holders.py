@@ -33,6 +33,8 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts import access
 
+from . import memo
+
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 # the key in task.data that marks a task handed on (转办): engine.services.task_reassign
 HANDED = "handed"
@@ -136,26 +138,40 @@ def may_act(obj, user, step: str | None = None) -> bool:
     return task is not None and duty_refusal(task, user) is None
 
 
-def _handed_keys(user) -> set:
-    """The objects with an open task handed on (转办), as (content type id, object id) or
-    ("case", case id): few at any time, read once per request and kept on the user object, so
-    a check on an object nobody handed anything of costs no query."""
+def _load_handed() -> frozenset:
+    rows = Task.objects.filter(
+        status__in=OPEN,
+        flow_task_type="HUMAN",
+        process__status=PROCESS.NEW,
+        data__has_key=HANDED,
+    ).values_list(
+        "process__artifact_content_type_id",
+        "process__artifact_object_id",
+        "process__caseprocess__case_id",
+    )
+    return frozenset(
+        ("case", str(case_id)) if case_id is not None else (ct_id, str(obj_id))
+        for ct_id, obj_id, case_id in rows
+    )
+
+
+# The objects with an open task handed on (转办), as (content type id, object id) or ("case",
+# case id): few at any time, kept in memory (engine.memo) and read again after a 转办, so a
+# check on an object nobody handed anything of costs no query. A handed task done since stays
+# listed until the next read: the check then asks the object's open tasks, and finds none.
+_handed = memo.SharedMemo("handed", _load_handed)
+
+
+def handed_changed() -> None:
+    """A task was handed on (engine.services.task_reassign): every process reads the list again
+    once this transaction commits."""
+    _handed.changed()
+
+
+def _handed_keys(user) -> frozenset:
     cached = user.__dict__.get("_handed_keys")
     if cached is None:
-        rows = Task.objects.filter(
-            status__in=OPEN,
-            flow_task_type="HUMAN",
-            process__status=PROCESS.NEW,
-            data__has_key=HANDED,
-        ).values_list(
-            "process__artifact_content_type_id",
-            "process__artifact_object_id",
-            "process__caseprocess__case_id",
-        )
-        cached = user._handed_keys = {
-            ("case", str(case_id)) if case_id is not None else (ct_id, str(obj_id))
-            for ct_id, obj_id, case_id in rows
-        }
+        cached = user._handed_keys = _handed.get()
     return cached
 
 

@@ -148,6 +148,7 @@ def task_reassign(*, actor, task, to_user, reason: str):
             activation.assign(to_user)
         else:
             activation.reassign(to_user)
+    holders.handed_changed()
     notifications.notify(
         kind=delegation.REASSIGNED,
         recipients=[to_user],

@@ -389,3 +389,29 @@ def test_a_deputys_inbox_shows_the_absent_persons_case_and_committee_tasks(cast,
     assert [r for r in inbox_rows(client, cast.committee_member) if r.obj == change]
     assert [r for r in inbox_rows(client, cast.xx_leader) if r.obj == case]
 
+
+def test_a_case_step_handed_on_is_not_decided_otherwise_by_its_body(cast, client, mon, approved):
+    """The accepting body keeps no decision at a step handed on: neither its own (受理, 不予受理)
+    nor a transfer or an escalation, which would complete the task under its holder's name."""
+    from accounts.models import User
+    from cases import access as case_access
+
+    obj, _posts, _after = _case(cast, client, mon, approved)
+    task = holders.open_tasks(obj)[0]
+    unit = _unit_of(task)
+    person = _person(unit, "代办教师")
+    body = User.objects.get(pk=_usual_holder(cast, task).pk)
+    assert case_access.may(body, fresh(obj), "transfer")
+    assert _reassign(client, _leader(unit), task, person).status_code == 302
+    body = User.objects.get(pk=body.pk)
+    for action in ("accept", "refuse", "transfer", "escalate"):
+        assert not case_access.may(body, fresh(obj), action), action
+    assert case_access.may(User.objects.get(pk=person.pk), fresh(obj), "accept")
+
+
+def test_the_reassign_picker_offers_staff_only(cast, client):
+    student = UserFactory(full_name="学生甲")
+    Membership.objects.create(user=student, org_unit=cast.units.rj, role=Role.STUDENT)
+    staff = _person(cast.units.rj, "教师乙")
+    offered = set(delegation.reassign_candidates(cast.xx_leader))
+    assert staff in offered and student not in offered
