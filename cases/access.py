@@ -286,12 +286,19 @@ def require(user, case: Case, action: str) -> None:
     raise PermissionDenied(_("You may not do this on this case."))
 
 
+_CASE_PAGE = ("accepting_unit", "subject_unit", "responsible_unit", "reporter", "category", "grade")
+
+
 def get_case(user, pk, action: str = "view", *, for_update: bool = False) -> Case:
     """The case if `user` may see it (else 404) and do `action` on it (else 403)."""
-    qs = visible_cases(user).select_related(
-        "accepting_unit", "subject_unit", "responsible_unit", "reporter", "category", "grade"
-    )
-    case = qs.filter(pk=pk).first()
+    case = visible_cases(user).select_related(*_CASE_PAGE).filter(pk=pk).first()
+    if case is None and action == "view":
+        # whoever a step was handed to (转办, 代理) lands on the case after doing it
+        from engine import holders
+
+        case = Case.objects.select_related(*_CASE_PAGE).filter(pk=pk).first()
+        if case is not None and not holders.took_part(case, user):
+            case = None
     if case is None:
         raise Http404
     require(user, case, action)

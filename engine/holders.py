@@ -106,6 +106,21 @@ def acting_for(user, task):
     return None
 
 
+def took_part(obj, user) -> bool:
+    """Did `user` do (or hold) a step of `obj`? Whoever a step was handed to (转办, 代理) still
+    sees the object once it is done: the page they land on after it, with its progress line
+    naming them. Asked only where the domain's own visibility said no (one query)."""
+    flow_class = _flow_of(obj)
+    if flow_class is None or getattr(obj, "pk", None) is None:
+        return False
+    if not access.is_active_user(user):
+        return False
+    processes = flow_class.instance.progress_processes(obj)
+    return Task.objects.filter(
+        process__in=processes.values("pk"), owner=user, flow_task_type="HUMAN"
+    ).exists()
+
+
 def duty_refusal(task, user):
     """The separation-of-duties rule that refuses `task`'s step to `user`, or None."""
     from . import duties

@@ -152,7 +152,11 @@ def supervision_visible(user, supervision: Supervision) -> bool:
         return False
     if access.has_capability(user, OVERSEE):
         return True
-    return is_accepting_body(user, supervision.case) or holders.may_act(supervision, user)
+    return (
+        is_accepting_body(user, supervision.case)
+        or holders.may_act(supervision, user)
+        or holders.took_part(supervision, user)
+    )
 
 
 def get_supervision(user, pk) -> Supervision:

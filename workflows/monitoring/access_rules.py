@@ -68,8 +68,10 @@ def can_view(user, obj) -> bool:
         or (isinstance(obj, Improvement) and obj.owner_id == user.pk)
         or access.can(user, caps.VIEW, obj)
         or _student_of(user, caps.STUDENT_VIEW, subject, obj)
-        # whoever holds its open step (转办, 代理) sees the page it is done on
+        # whoever holds its open step (转办, 代理) sees the page it is done on, and still sees
+        # it once they did it
         or holders.may_act(obj, user)
+        or holders.took_part(obj, user)
     )
 
 

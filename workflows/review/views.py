@@ -303,7 +303,12 @@ def _get_round(user, pk):
     round_ = get_object_or_404(ReviewRound.objects.select_related("catalogue"), pk=pk)
     # whoever holds the round's open step (转办, 代理: engine.holders) does it here; the
     # services refuse them everything else
-    if not access.can(user, caps.ROUND_MANAGE) and not holders.may_act(round_, user):
+    # (and still sees it once they did it: the page they land on)
+    if not (
+        access.can(user, caps.ROUND_MANAGE)
+        or holders.may_act(round_, user)
+        or holders.took_part(round_, user)
+    ):
         raise PermissionDenied
     return round_
 
