@@ -2,10 +2,10 @@
 
 At 5,000 tasks the template's per-row work (a reverse(), a translation, a date format and a dozen
 variable lookups for each row) was most of the page's time. Here every row is one string format
-of escaped values; the URLs, labels and dates are worked out once per page (per distinct value
-for dates and categories). Escaping is the standard library's html.escape, which Django's
-escape() wraps (the same text, without a lazy-string check and a SafeString per value). The
-markup is what templates/plans/index.html used to loop over.
+of escaped values; the URLs and labels are worked out once per page, a category's label and a
+task's unit, person and deadline once per distinct value. Escaping is the standard library's
+html.escape, which Django's escape() wraps (the same text, without a lazy-string check and a
+SafeString per value). The markup is what templates/plans/index.html used to loop over.
 """
 
 from html import escape
@@ -38,7 +38,7 @@ def render_rows(nodes: list[dict]) -> None:
     categories = {
         value: escape(str(label)) for value, label in Target._meta.get_field("category").flatchoices
     }
-    dates: dict = {}
+    mutes: dict = {}
 
     for n in nodes:
         parts = []
@@ -61,14 +61,17 @@ def render_rows(nodes: list[dict]) -> None:
         # Safe: every text above went through escape(), the URLs are reverse()'s with an int pk.
         n["targets_html"] = mark_safe("".join(parts))  # noqa: S308
         parts = []
-        for pk, _plan, title, unit, unit_name, full_name, username, deadline in n["tasks"]:
-            muted = escape(unit or unit_name or "")
-            if username is not None:
-                muted += " → " + escape(full_name or username)
-            if deadline:
-                if deadline not in dates:
-                    dates[deadline] = " · " + escape(localize(deadline))
-                muted += dates[deadline]
+        for pk, _plan, title, *who_when in n["tasks"]:
+            key = tuple(who_when)  # unit, unit name, person's names, deadline: few distinct ones
+            muted = mutes.get(key)
+            if muted is None:
+                unit, unit_name, full_name, username, deadline = key
+                muted = escape(unit or unit_name or "")
+                if username is not None:
+                    muted += " → " + escape(full_name or username)
+                if deadline:
+                    muted += " · " + escape(localize(deadline))
+                mutes[key] = muted
             parts.append(
                 f'\n      <li>{task_label}: <a href="{task_url % pk}">{escape(title)}</a>\n        '
                 f'<span class="muted">{muted}</span></li>'
