@@ -127,7 +127,8 @@ def _my_cases(user) -> dict[str, list[int]]:
             .values_list("case_pk", "named", "held", "investigated")
         )
         found = {"named": set(), "held": set(), "investigated": set()}
-        for case_id, *flags in tasks.union(investigated, all=True):
+        # without the models' default ordering: SQLite refuses ORDER BY inside a UNION's parts
+        for case_id, *flags in tasks.order_by().union(investigated.order_by(), all=True):
             for kind, flag in zip(("named", "held", "investigated"), flags, strict=True):
                 if flag:
                     found[kind].add(case_id)

@@ -15,7 +15,7 @@ from accounts.models import OrgUnit
 from engine import attachments, documents, duties
 from engine.holders import acting_for
 
-from . import committee, exports, flows, forms, imports, selectors, services
+from . import committee, exports, flows, forms, imports, selectors, services, tree
 from .models import ChangeRequest, CommitteeDecision, ExportJob, PendingImport, Plan, Target
 from .permissions import (
     PlanCap,
@@ -65,8 +65,9 @@ def _form_errors(form, exc):
 @login_required
 def index(request):
     access.require(request.user, PlanCap.VIEW)
-    tree = selectors.chain_tree(request.user)
-    return render(request, "plans/index.html", {"nodes": selectors.flatten(tree)})
+    nodes = selectors.flatten(selectors.chain_tree(request.user))
+    tree.render_rows(nodes)
+    return render(request, "plans/index.html", {"nodes": nodes})
 
 
 @login_required

@@ -48,12 +48,51 @@ def test_tree_renders_in_a_constant_number_of_queries(cast, login):
     root = in_force_plan(cast)
     _grow(cast, root, 2)
     client = login(cast.quality_officer)
+    _tree_queries(client)  # the first request of a process fills its caches (one query more)
     small, page = _tree_queries(client)
     assert "任务2-1" in page and "标准2-1" in page and "目标2-0" in page
     _grow(cast, root, 8)
     large, page = _tree_queries(client)
     assert "任务8-7" in page
     assert large == small
+
+
+def test_tree_rows_show_what_the_template_showed(cast, login):
+    """The rows rendered in one pass (workflows/plans/tree.py) carry the links, labels, people
+    and dates the per-row template did, escaped."""
+    root = draft_plan(cast)
+    target = draft_target(cast, root, title="目标<b>&")
+    standard = draft_standard(cast, [target], title="标准<i>")
+    task = services.task_create(
+        actor=cast.quality_officer,
+        plan=root,
+        category="明确目标",
+        title="任务<script>",
+        deliverable="文本",
+        lead_unit=cast.units.jwc,
+        deadline=datetime.date(2027, 6, 30),
+        person=cast.xx_leader,
+    )
+    bare = services.task_create(
+        actor=cast.quality_officer,
+        plan=root,
+        category="明确目标",
+        title="无人任务",
+        deliverable="文本",
+        lead_unit=cast.units.xx,
+    )
+    page = login(cast.quality_officer).get(reverse("plans:index")).content.decode()
+    assert (
+        f'目标: <a href="{target.get_absolute_url()}">目标&lt;b&gt;&amp;</a> '
+        f'<span class="badge">{target.get_category_display()}</span>'
+    ) in page
+    assert f'标准: <a href="{standard.get_absolute_url()}">标准&lt;i&gt;</a></li>' in page
+    assert f'任务: <a href="{task.get_absolute_url()}">任务&lt;script&gt;</a>' in page
+    person = cast.xx_leader.full_name or cast.xx_leader.username
+    assert f'<span class="muted">{cast.units.jwc.name} → {person} · 2027年6月30日</span>' in page
+    assert f'<a href="{bare.get_absolute_url()}">无人任务</a>' in page
+    assert f'<span class="muted">{cast.units.xx.name}</span>' in page
+    assert "任务<script>" not in page
 
 
 def test_task_leads_up_to_its_plan_and_targets(cast, login):
