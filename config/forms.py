@@ -6,10 +6,10 @@ form - the project's, viewflow's and the admin's - without a base class to remem
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
-from django.utils.translation import gettext_noop
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData
+from django.utils.translation import gettext_noop
 
 from accounts.widgets import picker_for
 
