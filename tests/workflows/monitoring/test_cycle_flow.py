@@ -307,9 +307,10 @@ def test_a_leader_reassigns_the_cycles_open_step_and_the_person_does_it(
     assert [s.who for s in line.current] == [str(person)]
     # the team leader cannot take it back from the inbox, nor move the cycle from its page
     assert client.post(reverse("engine:task_claim", args=[task.pk])).status_code == 403
-    assert f"/monitoring/cycles/{cycle.pk}/advance/" not in client.get(
-        cycle.get_absolute_url()
-    ).content.decode()
+    assert (
+        f"/monitoring/cycles/{cycle.pk}/advance/"
+        not in client.get(cycle.get_absolute_url()).content.decode()
+    )
     stage = cycle.stage
     assert client.post(f"/monitoring/cycles/{cycle.pk}/advance/").status_code == 403
     assert Cycle.objects.get(pk=cycle.pk).stage == stage
