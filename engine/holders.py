@@ -107,9 +107,10 @@ def acting_for(user, task):
 
 
 def took_part(obj, user) -> bool:
-    """Did `user` do (or hold) a step of `obj`? Whoever a step was handed to (转办, 代理) still
-    sees the object once it is done: the page they land on after it, with its progress line
-    naming them. Asked only where the domain's own visibility said no (one query)."""
+    """Was a step of `obj` handed to `user` (转办), open or done? They still see the object once
+    they did it: the page they land on after it, with its progress line naming them. Nobody
+    else keeps seeing an object for having acted on it (a department that escalated a case no
+    longer sees it). Asked only where the domain's own visibility said no (one query)."""
     flow_class = _flow_of(obj)
     if flow_class is None or getattr(obj, "pk", None) is None:
         return False
@@ -117,7 +118,10 @@ def took_part(obj, user) -> bool:
         return False
     processes = flow_class.instance.progress_processes(obj)
     return Task.objects.filter(
-        process__in=processes.values("pk"), owner=user, flow_task_type="HUMAN"
+        process__in=processes.values("pk"),
+        owner=user,
+        flow_task_type="HUMAN",
+        data__has_key=HANDED,
     ).exists()
 
 

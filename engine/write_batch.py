@@ -67,9 +67,9 @@ def execute(sql: str, params: list, using: str = "default") -> None:
         pending.append((sql, list(params)))
 
 
-def insert(obj) -> None:
-    """Insert a new model instance nobody needs the primary key of (it stays None while the
-    batch is open). A model with save signals is saved as usual: they would be skipped."""
+def _waiting_on(obj):
+    """(the connection whose batch `obj`'s write may wait in, or None: no batch is open there,
+    or the model has save signals, which a waiting write would skip; the database alias)."""
     model = type(obj)
     using = router.db_for_write(model, instance=obj)
     connection = connections[using]
@@ -78,9 +78,18 @@ def insert(obj) -> None:
         or pre_save.has_listeners(model)
         or post_save.has_listeners(model)
     ):
+        return None, using
+    return connection, using
+
+
+def insert(obj) -> None:
+    """Insert a new model instance nobody needs the primary key of (it stays None while the
+    batch is open). A model with save signals is saved as usual: they would be skipped."""
+    connection, using = _waiting_on(obj)
+    if connection is None:
         obj.save(force_insert=True, using=using)
         return
-    opts = model._meta
+    opts = type(obj)._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
@@ -95,17 +104,11 @@ def update(obj, fields: list[str]) -> None:
     """Write `fields` of a saved instance whose row this transaction holds locked (SELECT … FOR
     UPDATE): nothing else can change it, so nobody needs the row count. A model with save signals
     is saved as usual."""
-    model = type(obj)
-    using = router.db_for_write(model, instance=obj)
-    connection = connections[using]
-    if (
-        _pending(connection) is None
-        or pre_save.has_listeners(model)
-        or post_save.has_listeners(model)
-    ):
+    connection, using = _waiting_on(obj)
+    if connection is None:
         obj.save(update_fields=fields, using=using)
         return
-    opts = model._meta
+    opts = type(obj)._meta
     written = [opts.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(f.column)} = %s" for f in written)

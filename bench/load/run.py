@@ -24,15 +24,15 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from _setup import free_port, wait_http  # noqa: E402 - the benchmarks' shared helpers
+
 PY = Path(sys.executable)
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 CURVE_PAGES = ["home", "case list", "inbox", "trivial /accounts/me/"]
@@ -52,26 +52,9 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def manage(env, *args):
     command = [PY, "manage.py", *args]
     subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
-
-
-def wait_http(url: str, seconds: int = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"{url} did not answer within {seconds}s")
 
 
 def start(args, env, log: Path):
