@@ -93,6 +93,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def production_env(work) -> dict[str, str]:
+    """The settings of the README's production start for a local gunicorn: no debug, hashed
+    static files and uploads under `work`, and plain-http cookies (no TLS proxy in front)."""
+    import secrets
+
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "STATIC_ROOT": str(work / "static"),
+        "MEDIA_ROOT": str(work / "media"),
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+    }
+
+
 def wait_http(url: str, seconds: int = 120) -> None:
     import time
     import urllib.request

@@ -23,7 +23,6 @@ Target: every page >= 0.5x the baseline.
 """
 
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -41,15 +40,7 @@ WORK = Path(tempfile.mkdtemp(prefix="zg-pages-"))
 if HTTP:
     # the production settings (the gunicorn below reads the same environment): no debug, the
     # hashed static files, sessions and cache in Redis
-    os.environ.update(
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        STATIC_ROOT=str(WORK / "static"),
-        MEDIA_ROOT=str(WORK / "media"),
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-    )
+    os.environ.update(_setup.production_env(WORK))
 _setup.setup_database()
 
 from django.conf import settings  # noqa: E402

@@ -220,6 +220,9 @@ class CaseFlow(flow.Flow):
     The tasks of one round of a case, from filing (or reopening) to closure."""
 
     process_class = CaseProcess
+    # the field of the process row that names its case (engine.holders: which object a task
+    # handed on belongs to, read without the case)
+    process_object_field = "case"
     lock_impl = lock.select_for_update_lock
     parent_namespace = "cases"
     process_title = _("Quality incident")

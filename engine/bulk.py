@@ -50,11 +50,7 @@ def update_rows(
     with connection.cursor() as cursor:
         for start in range(0, len(objs), size):
             batch = objs[start : start + size]
-            params = [
-                field.get_db_prep_save(field.pre_save(obj, add=False), connection)
-                for obj in batch
-                for field in per_row
-            ]
+            params = row_params(batch, per_row, connection, add=False)
             cursor.execute(
                 f"UPDATE {table} SET {', '.join(assignments)} "  # noqa: S608 - names are quoted
                 f"FROM (VALUES {', '.join([row_sql] * len(batch))}) AS v "
@@ -63,6 +59,16 @@ def update_rows(
             )
             updated += cursor.rowcount
     return updated
+
+
+def row_params(objs, fields, connection, *, add: bool) -> list:
+    """The values of `fields` of each object, row after row, as the database takes them (what
+    Django's own save writes: `pre_save`, then `get_db_prep_save`)."""
+    return [
+        field.get_db_prep_save(field.pre_save(obj, add=add), connection)
+        for obj in objs
+        for field in fields
+    ]
 
 
 def insert_new(model: type[Model], objs: Iterable[Model], *, unique: list[str]) -> int:
@@ -103,11 +109,7 @@ def _inserts(model, objs, unique, *, returning: bool):
     tail = f" RETURNING {quote(opts.pk.column)}" if returning else ""
     for start in range(0, len(objs), size):
         batch = objs[start : start + size]
-        params = [
-            field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-            for obj in batch
-            for field in fields
-        ]
+        params = row_params(batch, fields, connection, add=True)
         sql = (
             f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608 - quoted names
             f"VALUES {', '.join([row_sql] * len(batch))} ON CONFLICT ({conflict}) DO NOTHING{tail}"

@@ -157,7 +157,25 @@ def may_act(obj, user, step: str | None = None) -> bool:
     return task is not None and duty_refusal(task, user) is None
 
 
+def _process_objects() -> list[tuple[str, int]]:
+    """For each flow whose own process row names its object (`process_object_field`, a case's
+    process its case) instead of viewflow's artifact fields: the lookup from a task to that
+    object's id, and the object's content type."""
+    from .selectors import PROGRESS, _own_process
+
+    found = []
+    for model, flow_class in PROGRESS.items():
+        field = getattr(flow_class, "process_object_field", None)
+        own = _own_process(flow_class)
+        if field and own:
+            found.append(
+                (f"process__{own}__{field}_id", ContentType.objects.get_for_model(model).pk)
+            )
+    return found
+
+
 def _load_handed() -> frozenset:
+    named = _process_objects()
     rows = Task.objects.filter(
         status__in=OPEN,
         flow_task_type="HUMAN",
@@ -166,18 +184,21 @@ def _load_handed() -> frozenset:
     ).values_list(
         "process__artifact_content_type_id",
         "process__artifact_object_id",
-        "process__caseprocess__case_id",
+        *(lookup for lookup, _ct in named),
     )
-    return frozenset(
-        ("case", str(case_id)) if case_id is not None else (ct_id, str(obj_id))
-        for ct_id, obj_id, case_id in rows
-    )
+    keys = set()
+    for ct_id, obj_id, *named_ids in rows:
+        pairs = zip(named, named_ids, strict=True)
+        keys |= {(ct, str(pk)) for (_lookup, ct), pk in pairs if pk is not None}
+        if obj_id is not None:
+            keys.add((ct_id, str(obj_id)))
+    return frozenset(keys)
 
 
-# The objects with an open task handed on (转办), as (content type id, object id) or ("case",
-# case id): few at any time, kept in memory (engine.memo) and read again after a 转办, so a
-# check on an object nobody handed anything of costs no query. A handed task done since stays
-# listed until the next read: the check then asks the object's open tasks, and finds none.
+# The objects with an open task handed on (转办), as (content type id, object id): few at any
+# time, kept in memory (engine.memo) and read again after a 转办, so a check on an object nobody
+# handed anything of costs no query. A handed task done since stays listed until the next
+# read: the check then asks the object's open tasks, and finds none.
 _handed = memo.SharedMemo("handed", _load_handed)
 
 
@@ -195,8 +216,6 @@ def _handed_keys(user) -> frozenset:
 
 
 def _handed_key(obj):
-    if obj._meta.concrete_model._meta.label == "cases.Case":
-        return ("case", str(obj.pk))
     return (ContentType.objects.get_for_model(obj).pk, str(obj.pk))
 
 

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from django.db import connections, router, transaction
 from django.db.models.signals import post_save, pre_save
 
+from .bulk import row_params
+
 
 def _pending(connection):
     return getattr(connection, "_engine_write_batch", None)
@@ -94,7 +96,7 @@ def insert(obj) -> None:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    params = row_params([obj], fields, connection, add=True)
     _pending(connection).append(
         (f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({placeholders})", params)  # noqa: S608 - names are quoted
     )
@@ -112,7 +114,7 @@ def update(obj, fields: list[str]) -> None:
     written = [opts.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(f.column)} = %s" for f in written)
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in written]
+    params = row_params([obj], written, connection, add=False)
     _pending(connection).append(
         (
             f"UPDATE {quote(opts.db_table)} SET {sets} WHERE {quote(opts.pk.column)} = %s",  # noqa: S608 - names are quoted

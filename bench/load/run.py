@@ -21,7 +21,6 @@ not the milliseconds."""
 import argparse
 import csv
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -31,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-from _setup import free_port, wait_http  # noqa: E402 - the benchmarks' shared helpers
+from _setup import free_port, production_env, wait_http  # noqa: E402 - the benchmarks' shared helpers
 
 PY = Path(sys.executable)
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -165,17 +164,7 @@ def main():
         raise SystemExit(f"No locust at {options.locust}: run `make load` (it installs it).")
 
     work = Path(tempfile.mkdtemp(prefix="zg-load-"))
-    env = dict(
-        os.environ,
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        STATIC_ROOT=str(work / "static"),
-        MEDIA_ROOT=str(work / "media"),
-        # no TLS proxy in front here: cookies marked Secure would never come back over http
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-    )
+    env = dict(os.environ, **production_env(work))
     if not options.no_seed:
         print("seeding the demo …", flush=True)
         for command in SEED:
