@@ -224,9 +224,7 @@ STORAGES = {
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
     # Every page reads the session: from Redis (shared by every node), the database only when
     # Redis has lost it; written to both.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
