@@ -29,11 +29,11 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import OrgUnit
 from engine import task_writes
+from engine.prepared import Prepared, fetch_together
 
 from . import access
 from .models import RESPONSIBLE_STATES, Case, CaseProcess, Notice
 from .models import Status as S
-from .prepared import Prepared, fetch_together
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 

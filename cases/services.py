@@ -19,6 +19,7 @@ from accounts.audit import audit_record
 from accounts.models import OrgUnit, Role
 from engine import attachments, deadlines, notifications, sequences, task_writes, write_batch
 from engine import duties as engine_duties
+from engine.prepared import Prepared
 
 from . import access, flows, routing
 from . import duties as case_duties
@@ -26,7 +27,6 @@ from .confidential import intake
 from .models import Approver, Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .models import Status as S
 from .permissions import CaseCap
-from .prepared import Prepared
 
 deadlines.register_kind("case.acceptance", label=gettext_lazy("Case acceptance"))
 deadlines.register_kind("case.investigation", label=gettext_lazy("Investigation"))
