@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from engine.selectors import inbox_tasks, task_rows
+from engine.selectors import inbox_page, task_rows
 
 from . import access, selectors, services, sso, unit_panels, unit_work
 from . import home as home_cards
@@ -52,7 +52,7 @@ def home(request):
         {
             "memberships": memberships,
             "duties": duties,
-            "tasks": task_rows(inbox_tasks(request.user)[:HOME_TASKS]),
+            "tasks": task_rows(inbox_page(request.user, 0, HOME_TASKS)),
             "cards": home_cards.cards_for(request.user),
         },
     )

@@ -8,17 +8,50 @@ its open tasks, on every step; ~3 ms for the person's cases). `Prepared` compile
 once per thread with a marker in place of its one parameter (wherever it appears), then runs
 the same SQL with the real value: `fetch` builds the instances the way Django's ModelIterable
 does (select_related included), `rows` returns the rows of a values_list query as they come.
+
+On PostgreSQL a build may filter on `<field>__any_of=value`: `field = ANY(%s)`, a list of any
+length in one parameter, so rows by their ids (the inbox's page, the objects its steps are about)
+are one compiled query whatever their number (`by_ids`).
 """
 
 from __future__ import annotations
 
 import threading
 
+from django.db import connection
+from django.db.models import Field, Lookup
 from django.db.models.query import get_related_populators
 
 from . import write_batch
 
 _MARKER = -918_273_645
+
+
+@Field.register_lookup
+class AnyOf(Lookup):
+    """`field = ANY(%s)` with the list as one parameter (PostgreSQL only)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [value]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def by_ids(prepared: Prepared | None, queryset_of_ids, ids) -> dict:
+    """{pk: object} for `ids`: through `prepared` (a build filtering `pk__any_of`) on
+    PostgreSQL, else the ORM's `queryset_of_ids()` (its in_bulk; ids are few)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    if prepared is not None and connection.vendor == "postgresql":
+        return {obj.pk: obj for obj in prepared.fetch(ids)}
+    return queryset_of_ids().in_bulk(ids)
 
 
 class Prepared:

@@ -85,12 +85,12 @@ def inbox(request):
         request, processes=processes, units=units, page_sizes=INBOX_PAGE_SIZES
     ).cleaned_data
     process, unit, per = filters["process"], filters["unit"], filters["per"]
-    tasks = selectors.inbox_filtered(request.user, process=process, unit=unit)
-    paginator = Paginator(tasks, per)
     if not process and unit is None:
-        # the whole inbox: the navigation's count (one grouped query, kept for the request)
-        # counts the same tasks; a second COUNT of the same conditions was one more query
-        paginator.count = selectors.inbox_count(request.user)
+        # the whole inbox: counted and paged from the SQL the navigation's count compiled
+        tasks = selectors.WholeInbox(request.user)
+    else:
+        tasks = selectors.inbox_filtered(request.user, process=process, unit=unit)
+    paginator = Paginator(tasks, per)
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.task_rows(page.object_list)
     delegation.annotate_rows(request.user, rows)

@@ -107,3 +107,27 @@ def test_home_page_and_card_count_from_the_inbox(cast, client):
     cards = [c for c in home.context["cards"] if "process=" in c.url]
     assert [c.count for c in cards] == [1]
     assert "暂无" not in home.content.decode().split('id="my-tasks"')[1].split("</section>")[0]
+
+
+def test_the_pages_and_the_home_list_walk_the_inbox_in_its_order(cast, client):
+    """The unfiltered 我的待办 and the home page read pages of the SQL the navigation's count
+    compiled (engine.selectors.inbox_page): the same tasks, in the same order, as the inbox's
+    queryset, none twice and none left out."""
+    from accounts.views import HOME_TASKS
+    from engine.selectors import inbox_tasks
+
+    officer = cast.discipline_officer
+    Membership.objects.create(user=officer, org_unit=cast.units.xx, role=Role.DEPARTMENT_LEADER)
+    reports(20)
+    supervisions(cast, 12)
+    expected = [t.pk for t in inbox_tasks(officer)]
+    assert len(expected) == 33
+    client.force_login(officer)
+    seen = []
+    for number in (1, 2):
+        page = client.get(reverse("engine:inbox"), {"per": 25, "page": number})
+        assert page.context["page"].paginator.count == 33
+        seen += [row.pk for row in page.context["rows"]]
+    assert seen == expected
+    home = client.get("/")
+    assert [t.pk for t in home.context["tasks"]] == expected[:HOME_TASKS]

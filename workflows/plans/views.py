@@ -66,8 +66,7 @@ def _form_errors(form, exc):
 def index(request):
     access.require(request.user, PlanCap.VIEW)
     nodes = selectors.flatten(selectors.chain_tree(request.user))
-    tree.render_rows(nodes)
-    return render(request, "plans/index.html", {"nodes": nodes})
+    return render(request, "plans/index.html", {"nodes": nodes, "tree": tree.render_tree(nodes)})
 
 
 @login_required

@@ -1,0 +1,52 @@
+"""engine.prepared: querysets compiled once per process and run with each value, the same rows
+as the ORM builds them; `any_of` takes a list of any length in one parameter (PostgreSQL)."""
+
+import pytest
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Membership, OrgUnit, User
+from engine import prepared
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="any_of is PostgreSQL's = ANY()"
+)
+
+
+def _people_in(pk):
+    # the marker stands twice: in the filter and in the annotation
+    here = Membership.objects.filter(user=OuterRef("pk"), org_unit_id=pk)
+    return (
+        User.objects.filter(memberships__org_unit_id=pk)
+        .annotate(member_here=Exists(here))
+        .select_related()
+        .order_by("username")
+        .distinct()
+    )
+
+
+def test_a_marker_used_twice_and_an_annotation_come_back_as_the_orm_gives_them(cast):
+    query = prepared.Prepared(_people_in)
+    for unit in OrgUnit.objects.all():
+        expected = list(_people_in(unit.pk))
+        got = query.fetch(unit.pk)
+        assert [u.pk for u in got] == [u.pk for u in expected]
+        assert all(u.member_here is True for u in got)
+    assert any(query.fetch(unit.pk) for unit in OrgUnit.objects.all())
+
+
+@needs_postgres
+def test_any_of_reads_any_number_of_ids_with_one_compiled_statement(cast):
+    by_id = prepared.Prepared(lambda ids: User.objects.filter(pk__any_of=ids))
+    people = list(User.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(people) > 3
+    with CaptureQueriesContext(connection) as queries:
+        one = prepared.by_ids(by_id, User.objects.all, people[:1])
+        many = prepared.by_ids(by_id, User.objects.all, people)
+    assert set(one) == set(people[:1]) and set(many) == set(people)
+    assert many[people[-1]].username == User.objects.get(pk=people[-1]).username
+    # compiled once, whatever the length: the statements differ in their one parameter only
+    statements = [q["sql"].split("ANY(")[0] for q in queries.captured_queries]
+    assert len(statements) == 2 and statements[0] == statements[1]
+    assert prepared.by_ids(by_id, User.objects.all, []) == {}
