@@ -115,6 +115,8 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "engine.context_processors.bell",
             ],
+            # {% label_suffix %}: the colon after a label, full-width in Chinese
+            "builtins": ["engine.templatetags.labels"],
         },
     },
 ]

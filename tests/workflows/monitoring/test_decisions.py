@@ -229,6 +229,6 @@ def test_the_decision_line_names_the_deciding_body_then_the_person_who_decided(c
         assert "表决方式" not in block
         return re.sub(r"<[^>]+>", "", block)
 
-    assert "决定方: 学院质量保证委员会" in line(cast.teacher)
+    assert "决定方：学院质量保证委员会" in line(cast.teacher)
     login(cast.chair).post(f"/monitoring/decisions/{decision.pk}/decide/", {"approve": "1"})
-    assert f"决定人: {cast.chair}" in line(cast.teacher)
+    assert f"决定人：{cast.chair}" in line(cast.teacher)

@@ -1,0 +1,17 @@
+"""`{% label_suffix %}`: what follows a label on a page, as Django's forms end theirs.
+
+Chinese ends a label with the full-width "：", which carries its own space; English with ": ".
+The catalogue's msgid ":" (config/forms.py) says which, so a template never writes a colon of
+either width after a translated label (tests/config/test_label_colons.py). A builtin of the
+template engine (settings.TEMPLATES), so every template has it without a load."""
+
+from django import template
+from django.utils.translation import gettext
+
+register = template.Library()
+
+
+@register.simple_tag
+def label_suffix():
+    suffix = gettext(":")
+    return f"{suffix} " if suffix.isascii() else suffix
