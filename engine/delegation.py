@@ -196,6 +196,20 @@ def may_reassign(user, task) -> bool:
     return unit is not None and str(unit) in reassign_unit_ids(user)
 
 
+def has_reassign_candidates(user) -> bool:
+    """Is there anyone `user` could hand a task to? One query, kept on the user object."""
+    if not hasattr(user, "_has_reassign_candidates"):
+        user._has_reassign_candidates = reassign_candidates(user).exists()
+    return user._has_reassign_candidates
+
+
+def offers_reassign(user, task) -> bool:
+    """A 转办 link is offered only where it leads somewhere: a leader alone in their subtree
+    (教务处's, the quality office's) may reassign but has nobody to reassign to. The candidates
+    are asked once per person, and only when a task may be reassigned at all."""
+    return may_reassign(user, task) and has_reassign_candidates(user)
+
+
 def reassign_candidates(user):
     """Active staff holding a membership in a unit of `user`'s subtree, `user` excepted: a
     student or an outside expert is never handed a unit's work."""
@@ -244,11 +258,11 @@ def deputy_candidates(user):
 
 def annotate_rows(user, rows) -> None:
     """Mark inbox rows (engine.selectors.task_rows) with `on_behalf` (the absent person) and
-    `may_reassign`, without a query per row."""
+    `may_reassign` (a 转办 link is offered), without a query per row."""
     pooled = _pooled_for_others(user, rows)
     for row in rows:
         row.on_behalf = on_behalf_of(user, row, pooled)
-        row.may_reassign = may_reassign(user, row)
+        row.may_reassign = offers_reassign(user, row)
 
 
 # the step and who handed it over, never what it is about: a confidential process's subject

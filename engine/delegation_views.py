@@ -27,6 +27,10 @@ def task_reassign(request, pk):
             _("You may reassign only open tasks of the units you lead and the units under them."),
         )
         return redirect("engine:inbox")
+    row = selectors.task_rows([task])[0]
+    if not delegation.has_reassign_candidates(request.user):
+        # an empty picker would leave the leader guessing: say why nobody can be chosen
+        return render(request, "engine/task_reassign.html", {"task": row, "form": None})
     form = TaskReassignForm(
         request.POST or None, candidates=delegation.reassign_candidates(request.user)
     )
@@ -50,7 +54,6 @@ def task_reassign(request, pk):
                 % {"person": form.cleaned_data["to_user"]},
             )
             return redirect("engine:inbox")
-    row = selectors.task_rows([task])[0]
     return render(request, "engine/task_reassign.html", {"task": row, "form": form})
 
 

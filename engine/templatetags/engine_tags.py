@@ -24,7 +24,7 @@ def progress_line(context, obj):
     line = selectors.progress(obj, user)
     if line is not None:
         for step in line.current:
-            step.may_reassign = delegation.may_reassign(user, step.task)
+            step.may_reassign = delegation.offers_reassign(user, step.task)
     return {"progress": line}
 
 

@@ -78,6 +78,32 @@ def test_a_leader_reassigns_a_task_of_their_subtree_with_a_reason_audited(cast, 
     assert told.url == task.get_absolute_url() and task.title not in told.title + told.body
 
 
+def test_a_leader_alone_in_their_subtree_is_offered_no_reassign_and_told_why(cast, client):
+    """jd_leader leads 机电工程系 and nobody else holds a post there: a 转办 link would open an
+    empty picker. None is offered; the page, opened anyway, says why and has no form."""
+    task = plan_task(cast, lead_unit=cast.units.jd)
+    step = step_of(task)
+    url = reverse("engine:task_reassign", args=[step.pk])
+    client.force_login(cast.jd_leader)
+    assert url not in client.get(task.get_absolute_url()).content.decode()
+    rows = [r for r in inbox_rows(client, cast.jd_leader) if r.pk == step.pk]
+    assert rows and not rows[0].may_reassign
+    for response in (client.get(url), client.post(url, {"to_user": "", "reason": "调整"})):
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert (
+            "无人可以接收转办" in page
+            and "reassign-form" not in page
+            and 'name="to_user"' not in page
+        )
+    assert Task.objects.get(pk=step.pk).owner_id is None
+    # someone takes a post in the department: the link leads somewhere now
+    Membership.objects.create(user=cast.teacher, org_unit=cast.units.jd, role=Role.TEACHER)
+    assert url in client.get(task.get_absolute_url()).content.decode()
+    assert [r.may_reassign for r in inbox_rows(client, cast.jd_leader) if r.pk == step.pk] == [True]
+    assert 'id="reassign-form"' in client.get(url).content.decode()
+
+
 def test_reassigning_outside_ones_subtree_is_refused_with_a_message(cast, client):
     task = plan_task(cast, lead_unit=cast.units.rj)
     step = step_of(task)
