@@ -271,10 +271,41 @@ def dashboard_figures(user, since: datetime | None = None) -> dict:
     }
 
 
-def case_history(case: Case):
+@dataclass
+class HistoryEntry:
+    """A line of the case's 办理记录 that is not a status reached (a StateLog row reads alike)."""
+
+    timestamp: datetime
+    by: object
+    by_id: int | None
+    state_display: str
+    description: str
+
+
+def case_history(case: Case) -> list:
+    """The case's 办理记录, oldest first: each status reached (django-fsm-log's rows) and each
+    step handed on (转办, engine.selectors.reassignments: staff hand steps to staff, so both
+    are named; the reporter's name is hidden by the view, as on every line)."""
     from django_fsm_log.models import StateLog
 
-    return StateLog.objects.for_(case).select_related("by").order_by("timestamp", "pk")
+    from engine.selectors import reassignments
+
+    entries = list(StateLog.objects.for_(case).select_related("by").order_by("timestamp", "pk"))
+    for entry in entries:
+        entry.state_display = S(entry.state).label if entry.state in S.values else ""
+    entries += [
+        HistoryEntry(
+            timestamp=r.timestamp,
+            by=r.by,
+            by_id=r.by_id,
+            state_display=_("Reassign"),
+            description=_("“%(step)s” handed to %(person)s: %(reason)s")
+            % {"step": r.step, "person": r.to or "—", "reason": r.reason},
+        )
+        for r in reassignments(case)
+    ]
+    # stable: lines of one moment keep the order they were written in
+    return sorted(entries, key=lambda e: e.timestamp)
 
 
 def open_work_in_units(units) -> list:

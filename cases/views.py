@@ -14,7 +14,7 @@ from engine.deadlines import deadline_rows
 
 from . import access, duties, exports, flows, forms, selectors, services
 from .access import can_see_reporter, get_case, get_notice, reporter_display
-from .models import Case, Status
+from .models import Case
 from .permissions import CaseCap
 
 PAGE_SIZE = 25
@@ -99,7 +99,7 @@ def case_file(request, kind):
 @login_required
 def case_detail(request, pk):
     case = get_case(request.user, pk)
-    history = list(selectors.case_history(case))
+    history = selectors.case_history(case)
     hide = not can_see_reporter(request.user, case)
     for entry in history:
         entry.by_display = (
@@ -107,7 +107,6 @@ def case_detail(request, pk):
             if hide and case.reporter_id and entry.by_id == case.reporter_id
             else (entry.by or "")
         )
-        entry.state_display = Status(entry.state).label if entry.state in Status.values else ""
     actions = services.allowed_actions(request.user, case)
     notices = list(
         case.notices.select_related("issuer_unit", "recipient_unit").prefetch_related("reports")

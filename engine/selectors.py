@@ -595,6 +595,65 @@ def progress(obj, user=None) -> Progress | None:
     return Progress(done=done, current=current, after=flow.steps_after(names, obj))
 
 
+@dataclass
+class Reassignment:
+    """One 转办 of an object's step: who handed it to whom, when and why."""
+
+    timestamp: object
+    by: object
+    to: object
+    step: str
+    reason: str
+
+    @property
+    def by_id(self):
+        return self.by.pk if self.by is not None else None
+
+
+def reassignments(obj) -> list[Reassignment]:
+    """The 转办 of an object's steps (engine.services.task_reassign), oldest first, as its audit
+    rows recorded them, for the object's history. One query when none of its steps was ever
+    handed on (the task keeps the mark), three when some were."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import AuditEntry
+
+    from .holders import HANDED
+
+    flow_class = PROGRESS.get(type(obj))
+    if flow_class is None:
+        return []
+    processes = _Hooks(flow_class.instance).progress_processes(obj)
+    handed = {
+        str(task.pk): task
+        for task in Task.objects.filter(
+            process__in=processes.values("pk"), flow_task_type="HUMAN", data__has_key=HANDED
+        )
+    }
+    if not handed:
+        return []
+    entries = list(
+        AuditEntry.objects.filter(
+            action="task.reassign",
+            content_type=ContentType.objects.get_for_model(Task),
+            object_id__in=list(handed),
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    to = get_user_model().objects.in_bulk({(e.after or {}).get("owner") for e in entries} - {None})
+    return [
+        Reassignment(
+            timestamp=e.created_at,
+            by=e.actor,
+            to=to.get((e.after or {}).get("owner")),
+            step=str(handed[e.object_id].title),
+            reason=(e.after or {}).get("reason", ""),
+        )
+        for e in entries
+    ]
+
+
 class ProgressHooks:
     """The defaults of the progress line's questions to a flow (engine.selectors.progress); a
     flow answers those it knows better with methods of the same names."""

@@ -109,3 +109,34 @@ def test_categories_are_listed_in_catalogue_order():
     assert [c.parent_id for c in listed] == sorted(
         [c.parent_id for c in listed], key=[c.parent_id for c in listed].index
     )
+
+
+def test_a_step_handed_on_is_a_line_of_the_history(
+    cast, client, django_capture_on_commit_callbacks
+):
+    """转办 is done by staff to staff: both are named, with the reason, in its place among the
+    steps; the hidden reporter's name stays off the page."""
+    from cases.flows import CaseFlow
+    from engine import holders
+
+    case = file_case(cast.teacher, cast.units.rj, reporter_hidden=True)
+    task = holders.open_tasks(case)[0]
+    client.force_login(cast.xx_leader)
+    handed = client.post(
+        reverse("engine:task_reassign", args=[task.pk]),
+        {"to_user": cast.xx_member.pk, "reason": "刘伟出差，由黄丽受理"},
+    )
+    assert handed.status_code == 302
+    client.force_login(cast.xx_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(CaseFlow.instance.task_url(task), {}).status_code == 302
+    page = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    history = page.split("<h2>办理记录</h2>", 1)[1].split("</ol>", 1)[0]
+    lines = history.split("<li>")[1:]
+    assert len(lines) == 2, history
+    handed_line = (
+        f"{cast.xx_leader} · 转办 · 将“{task.title}”转交{cast.xx_member}办理：刘伟出差，由黄丽受理"
+    )
+    assert handed_line in lines[0]
+    assert f"{cast.xx_member} · 已受理" in lines[1]
+    assert cast.teacher.full_name not in page
