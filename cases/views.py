@@ -309,7 +309,7 @@ def _judged(notice) -> list:
     return reports
 
 
-def _run(request, case, form, handler, template_context):
+def _run(request, case, form, handler, action):
     try:
         handler(request, case, form)
     except ValidationError as exc:
@@ -318,7 +318,7 @@ def _run(request, case, form, handler, template_context):
     except services.TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect(case)
-    messages.success(request, _("Done."))
+    messages.success(request, done_message(action, form, case))
     return redirect(case)
 
 
@@ -332,7 +332,7 @@ def case_action(request, pk, action):
     posted = request.method == "POST"
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if request.method == "POST" and form.is_valid():
-        response = _run(request, case, form, handler, {})
+        response = _run(request, case, form, handler, action)
         if response is not None:
             return response
     return render(
@@ -374,6 +374,50 @@ NOTICE_ACTIONS = {
 }
 
 
+# action -> what its success message says was done (every action of CASE_ACTIONS and
+# NOTICE_ACTIONS has one); a step with two outcomes: outcome -> message, the outcome read from
+# the form field DECIDED_BY names
+DONE = {
+    "withdraw": gettext_lazy("Case %(number)s withdrawn."),
+    "accept": gettext_lazy("Case %(number)s accepted."),
+    "refuse": gettext_lazy("Case %(number)s not accepted."),
+    "transfer": gettext_lazy("Case %(number)s handed to %(unit)s."),
+    "escalate": gettext_lazy("Case %(number)s escalated to the college."),
+    "classify": gettext_lazy("Case %(number)s classified and graded."),
+    "investigate": gettext_lazy("Investigators assigned to case %(number)s."),
+    "findings": gettext_lazy("Findings on case %(number)s recorded."),
+    "determine": gettext_lazy("Case %(number)s determined."),
+    "approve": {
+        "approve": gettext_lazy("The committee approved case %(number)s."),
+        "send_back": gettext_lazy("The committee sent case %(number)s back."),
+    },
+    "issue_notice": gettext_lazy("Rectification notice issued on case %(number)s."),
+    "feedback": gettext_lazy("The reporter of case %(number)s was told the outcome."),
+    "rate": gettext_lazy("Thank you: your rating of case %(number)s was saved."),
+    "close": gettext_lazy("Case %(number)s closed."),
+    "reopen": gettext_lazy("Case %(number)s reopened."),
+    "attach": gettext_lazy("Files added to case %(number)s."),
+    "receipt": gettext_lazy("Receipt of notice %(notice)s confirmed."),
+    "rectification_report": gettext_lazy("Rectification report on notice %(notice)s submitted."),
+    "verify": {
+        "accept": gettext_lazy("The rectification on notice %(notice)s was accepted."),
+        "return": gettext_lazy("The rectification report on notice %(notice)s was returned."),
+    },
+}
+DECIDED_BY = {"approve": "decision", "verify": "verdict"}
+
+
+def done_message(action, form, case, notice=None) -> str:
+    message = DONE[action]
+    if isinstance(message, dict):
+        message = message[form.cleaned_data[DECIDED_BY[action]]]
+    return message % {
+        "number": case.number,
+        "notice": notice.number if notice is not None else "",
+        "unit": form.cleaned_data.get("to_unit") or "",
+    }
+
+
 @login_required
 def notice_action(request, pk, action):
     if action not in NOTICE_ACTIONS:
@@ -391,7 +435,7 @@ def notice_action(request, pk, action):
             messages.error(request, str(exc))
             return redirect(notice.case)
         else:
-            messages.success(request, _("Done."))
+            messages.success(request, done_message(action, form, notice.case, notice))
             return redirect(notice.case)
     return render(
         request,
@@ -483,7 +527,7 @@ def task_page(request, process_pk, task_pk):
             messages.error(request, str(exc))
             return redirect(case)
         else:
-            messages.success(request, _("Done."))
+            messages.success(request, done_message(action, form, case, notice))
             return redirect(case)
     return render(
         request,

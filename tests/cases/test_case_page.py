@@ -140,3 +140,41 @@ def test_a_step_handed_on_is_a_line_of_the_history(
     assert handed_line in lines[0]
     assert f"{cast.xx_member} · 已受理" in lines[1]
     assert cast.teacher.full_name not in page
+
+
+def _said(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_each_step_says_what_was_done(cast, login, django_capture_on_commit_callbacks):
+    """Not a bare 操作完成: the message names the step and the case (or notice), from the task
+    page, the case's action pages and a notice's."""
+    from cases.flows import CaseFlow
+    from cases.views import CASE_ACTIONS, DONE, NOTICE_ACTIONS
+    from engine import holders
+
+    assert set(DONE) == set(CASE_ACTIONS) | set(NOTICE_ACTIONS)
+    case = file_case(cast.student, cast.units.rj)
+    client = login(cast.xx_leader)
+    task = holders.open_tasks(case)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = client.post(CaseFlow.instance.task_url(task), {}, follow=True)
+    assert _said(accepted) == [f"已受理案件 {case.number}。"]
+
+    other = file_case(cast.student, cast.units.rj, title="实训室设备陈旧")
+    moved = client.post(
+        reverse("cases:action", args=[other.pk, "transfer"]),
+        {"to_unit": cast.units.jd.pk, "reason": "属机电工程系管理"},
+        follow=True,
+    )
+    assert _said(moved) == [f"案件 {other.number} 已移交至{cast.units.jd}。"]
+
+    rectifying = advance(cast, file_case(cast.student, cast.units.rj), S.RECTIFYING)
+    notice = _report_with_pdf(cast, rectifying)
+    client = login(body_of(cast, rectifying))
+    returned = client.post(
+        reverse("cases:notice_action", args=[notice.pk, "verify"]),
+        {"verdict": "return", "reason": "缺少整改前后对比材料"},
+        follow=True,
+    )
+    assert _said(returned) == [f"通知书 {notice.number} 的整改报告已退回重新整改。"]
