@@ -131,3 +131,15 @@ def test_the_pages_and_the_home_list_walk_the_inbox_in_its_order(cast, client):
     assert seen == expected
     home = client.get("/")
     assert [t.pk for t in home.context["tasks"]] == expected[:HOME_TASKS]
+
+
+def test_the_home_page_says_how_many_tasks_its_cut_list_leaves_out(cast, client):
+    """The home page lists the first 10 tasks; its link to the inbox gives the total, the
+    navigation's count (no query of its own)."""
+    from accounts.views import HOME_TASKS
+
+    supervisions(cast, HOME_TASKS + 2)  # and the case they are about
+    client.force_login(cast.xx_leader)
+    home = client.get("/")
+    assert len(home.context["tasks"]) == HOME_TASKS and home.context["inbox_count"] == 13
+    assert '<a href="/inbox/" id="all-tasks">查看全部待办（共 13 项）</a>' in home.content.decode()
