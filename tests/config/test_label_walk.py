@@ -1,6 +1,6 @@
 """Every page (and Word file) each person of the cast reaches from the home page, and the public
 pages, in zh-hans: no 500, no English words, no dotted codes, no raw choice values, no word said
-twice in a row, no form with two fields of one name.
+twice in a row, no half-width colon after Chinese, no form with two fields of one name.
 
 Each person walks breadth-first from the home page over the site's own links (each URL pattern
 once, query strings dropped), over a college with something in every workflow; a visitor who is
@@ -89,6 +89,9 @@ NUMBER = re.compile(r"(?<![A-Za-z])[A-Za-z]+-[A-Za-z0-9-]*[0-9]")
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{2,}(?![A-Za-z0-9_])")
 # A word said twice in a row, as a label glued to a word it already ends with ("红色预警预警").
 STUTTER = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
+# A half-width colon after Chinese: a label that does not end with {% label_suffix %} (the
+# catalogue's "："), in a template or in markup built in Python.
+HALF_WIDTH_COLON = re.compile(r"[\u4e00-\u9fff）》”]:")
 DOTTED_CODE = re.compile(r"(?<![\w.])[a-z][a-z_]*(\.[a-z][a-z_]*)+(?![\w.])")
 HIDDEN = {"script", "style", "code", "pre", "template"}
 VISIBLE_ATTRIBUTES = ("placeholder", "title", "alt", "aria-label")
@@ -158,6 +161,9 @@ def _problems_in_text(text: str, people_words: set[str], choices: dict[str, str]
         problems.append(f"said twice {match.group()!r}")
     for match in DOTTED_CODE.finditer(text):
         problems.append(f"dotted code {match.group()!r}")
+    for match in HALF_WIDTH_COLON.finditer(text):
+        around = text[max(0, match.start() - 20) : match.end() + 20].replace("\n", " ")
+        problems.append(f"half-width colon in {around!r}")
     text = DOTTED_CODE.sub(" ", text)
     for match in LATIN_WORD.finditer(text):
         word = match.group()

@@ -27,6 +27,7 @@ from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit, Role
 from engine import attachments, cleaning, deadlines, notifications, step_rows, steps
 from engine.models import Term
+from engine.templatetags.labels import label_suffix
 from workflows.levels import Level
 from workflows.monitoring.periods import week_name
 
@@ -465,8 +466,9 @@ def _case_text(observation: Observation) -> str:
             "score": observation.total_score,
         }
     ]
+    colon = label_suffix()
     for score in observation.scores.select_related("item"):
-        line = f"{score.item.label}: {score.score}/{score.item.max_score}"
+        line = f"{score.item.label}{colon}{score.score}/{score.item.max_score}"
         lines.append(f"{line} {score.comment}".strip())
     if observation.suggestions:
         lines.append(_("Problems and suggestions: %(text)s") % {"text": observation.suggestions})

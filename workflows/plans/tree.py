@@ -18,6 +18,8 @@ from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from engine.templatetags.labels import label_suffix
+
 from .models import Plan, Target
 
 _PK = 918273645  # a placeholder pk, replaced by each row's own
@@ -74,6 +76,7 @@ def render_rows(nodes: list[dict]) -> None:
     target_label = escape(gettext("Target"))
     standard_label = escape(gettext("Standard"))
     task_label = escape(gettext("Task"))
+    colon = escape(label_suffix())
     categories = {
         value: escape(str(label)) for value, label in Target._meta.get_field("category").flatchoices
     }
@@ -85,14 +88,14 @@ def render_rows(nodes: list[dict]) -> None:
             if category not in categories:
                 categories[category] = escape(category)
             parts.append(
-                f'\n      <li>{target_label}: <a href="{target_url % pk}">{escape(title)}</a> '
+                f'\n      <li>{target_label}{colon}<a href="{target_url % pk}">{escape(title)}</a> '
                 f'<span class="badge">{categories[category]}</span>\n        '
             )
             if standards:
                 parts.append("<ul>")
                 for s_pk, s_title in standards:
                     parts.append(
-                        f'<li>{standard_label}: <a href="{standard_url % s_pk}">'
+                        f'<li>{standard_label}{colon}<a href="{standard_url % s_pk}">'
                         f"{escape(s_title)}</a></li>"
                     )
                 parts.append("</ul>")
@@ -112,7 +115,7 @@ def render_rows(nodes: list[dict]) -> None:
                     muted += " · " + escape(localize(deadline))
                 mutes[key] = muted
             parts.append(
-                f'\n      <li>{task_label}: <a href="{task_url % pk}">{escape(title)}</a>\n        '
-                f'<span class="muted">{muted}</span></li>'
+                f'\n      <li>{task_label}{colon}<a href="{task_url % pk}">'
+                f'{escape(title)}</a>\n        <span class="muted">{muted}</span></li>'
             )
         n["tasks_html"] = mark_safe("".join(parts))  # noqa: S308 (escaped as the targets)

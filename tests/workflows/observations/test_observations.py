@@ -69,7 +69,7 @@ def test_an_observation_by_dudao_becomes_readings_and_with_one_click_a_case(
     assert response.status_code == 302 and response.url == case.get_absolute_url()
     assert case.kind == Case.Kind.REPORT and case.source == Case.Source.OBSERVATION
     assert case.subject_unit == cast.units.rj_python and case.teacher_name == "吴芳"
-    assert "教学准备充分度" in case.description and "72" in case.description
+    assert "教学准备充分度：" in case.description and "72" in case.description
     assert case.reporter == cast.supervisor
     # the photo went along as evidence
     assert [a.mime for a in attachments_for(case)] == ["image/jpeg"]

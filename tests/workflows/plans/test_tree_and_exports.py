@@ -83,11 +83,11 @@ def test_tree_rows_show_what_the_template_showed(cast, login):
     )
     page = login(cast.quality_officer).get(reverse("plans:index")).content.decode()
     assert (
-        f'目标: <a href="{target.get_absolute_url()}">目标&lt;b&gt;&amp;</a> '
+        f'目标：<a href="{target.get_absolute_url()}">目标&lt;b&gt;&amp;</a> '
         f'<span class="badge">{target.get_category_display()}</span>'
     ) in page
-    assert f'标准: <a href="{standard.get_absolute_url()}">标准&lt;i&gt;</a></li>' in page
-    assert f'任务: <a href="{task.get_absolute_url()}">任务&lt;script&gt;</a>' in page
+    assert f'标准：<a href="{standard.get_absolute_url()}">标准&lt;i&gt;</a></li>' in page
+    assert f'任务：<a href="{task.get_absolute_url()}">任务&lt;script&gt;</a>' in page
     person = cast.xx_leader.full_name or cast.xx_leader.username
     assert f'<span class="muted">{cast.units.jwc.name} → {person} · 2027年6月30日</span>' in page
     assert f'<a href="{bare.get_absolute_url()}">无人任务</a>' in page
