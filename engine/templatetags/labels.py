@@ -3,7 +3,8 @@
 Chinese ends a label with the full-width "：", which carries its own space; English with ": ".
 The catalogue's msgid ":" (config/forms.py) says which, so a template never writes a colon of
 either width after a translated label (tests/config/test_label_colons.py). A builtin of the
-template engine (settings.TEMPLATES), so every template has it without a load."""
+template engine (settings.TEMPLATES), so every template has it without a load; markup and text
+built in Python call `label_suffix()` itself (workflows/plans/tree.py)."""
 
 from django import template
 from django.utils.translation import gettext
