@@ -9,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
@@ -200,6 +201,13 @@ REPORT_ACTIONS = {
     "forward": services.report_forward,
     "publish": services.report_publish,
 }
+# what the page says when a step on a self-diagnosis report went through
+REPORT_DONE = {
+    "approve": gettext_lazy("The self-diagnosis report is approved."),
+    "return": gettext_lazy("The self-diagnosis report is returned to its author."),
+    "forward": gettext_lazy("The self-diagnosis report is forwarded to the quality office."),
+    "publish": gettext_lazy("The self-diagnosis report is published."),
+}
 
 
 @login_required
@@ -220,7 +228,7 @@ def report_action(request, pk, action):
     except DutyRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, REPORT_DONE[action])
     return redirect("review:report_detail", report.pk)
 
 
@@ -600,16 +608,18 @@ def committee(request):
             if "decision" in request.POST:
                 decision = get_object_or_404(SanctionDecision, pk=request.POST["decision"])
                 services.sanction_approve(actor=request.user, decision=decision)
+                done = _("The measure is approved.")
             else:
                 flag = get_object_or_404(SanctionFlag, pk=request.POST.get("flag"))
                 form = SanctionForm(request.POST)
                 if not form.is_valid():
                     raise ValidationError([e for errors in form.errors.values() for e in errors])
                 services.sanction_propose(actor=request.user, flag=flag, **form.cleaned_data)
+                done = _("The measure is proposed to the committee.")
         except (ValidationError, TransitionError) as exc:
             _messages_from(request, exc)
         else:
-            messages.success(request, _("Done."))
+            messages.success(request, done)
         return redirect("review:committee")
     return render(
         request,
@@ -885,6 +895,12 @@ def personal_edit(request, pk):
     )
 
 
+PERSONAL_DONE = {
+    "approve": gettext_lazy("The personal self-diagnosis report is approved."),
+    "return": gettext_lazy("The personal self-diagnosis report is returned to its author."),
+}
+
+
 @login_required
 @require_POST
 def personal_action(request, pk, action):
@@ -903,7 +919,7 @@ def personal_action(request, pk, action):
     except DutyRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, PERSONAL_DONE[action])
     return redirect("review:personal_detail", report.pk)
 
 

@@ -89,7 +89,8 @@ def test_a_teacher_writes_submits_and_the_team_leader_approves(
     page = lead.get(f"/review/personal/{report.pk}/").content.decode()
     assert 'id="personal-approve"' in page
     assert "审核个人诊改报告" in page
-    lead.post(f"/review/personal/{report.pk}/approve/")
+    approved = lead.post(f"/review/personal/{report.pk}/approve/", follow=True)
+    assert "个人自诊报告已审核通过。" in approved.content.decode()
     report.refresh_from_db()
     assert report.status == PersonalStatus.APPROVED
     assert report.approved_by == cast.software_lead

@@ -94,9 +94,13 @@ def test_author_writes_submits_and_head_approves_through_the_pages(cast, login):
     head = login(cast.software_lead)
     home = head.get(reverse("home")).content.decode()
     assert "待审核或报送的自我诊改报告" in home
-    head.post(reverse("review:report_action", args=[report.pk, "approve"]))
+    approved = head.post(reverse("review:report_action", args=[report.pk, "approve"]), follow=True)
+    assert "自诊报告已审核通过。" in approved.content.decode()
     # the approver does not also forward (separation of duties): the department head does
-    login(cast.xx_leader).post(reverse("review:report_action", args=[report.pk, "forward"]))
+    forwarded = login(cast.xx_leader).post(
+        reverse("review:report_action", args=[report.pk, "forward"]), follow=True
+    )
+    assert "自诊报告已报送质量管理办公室。" in forwarded.content.decode()
     report.refresh_from_db()
     assert report.status == ReportStatus.FORWARDED
 
@@ -274,15 +278,20 @@ def test_sanction_flag_shows_and_is_decided_with_committee_approval(cast, login)
     assert f'href="{status_url}"' in office_view.content.decode()
     office = login(cast.quality_officer)
     flag = ReviewConclusion.objects.get().sanction_flag
-    office.post(
+    proposed = office.post(
         reverse("review:committee"),
         {"flag": flag.pk, "measure": "funds", "detail": "减少专项经费 20%"},
+        follow=True,
     )
+    assert "处理措施已提交委员会审定。" in proposed.content.decode()
     decision = SanctionDecision.objects.get()
     office.post(reverse("review:committee"), {"decision": decision.pk})
     decision.refresh_from_db()
     assert decision.approved_at is None
-    login(cast.chair).post(reverse("review:committee"), {"decision": decision.pk})
+    approved = login(cast.chair).post(
+        reverse("review:committee"), {"decision": decision.pk}, follow=True
+    )
+    assert "处理措施已批准。" in approved.content.decode()
     decision.refresh_from_db()
     assert decision.approved_by == cast.chair
 
