@@ -30,6 +30,16 @@ def escape(text: str) -> str:
     return html.escape(text) if _SPECIAL.search(text) else text
 
 
+def escape_all(texts: list[str]) -> list[str]:
+    """escape() over many texts in one pass of the joined text (a NUL never occurs in form
+    input: Django's text fields refuse it; should one, each is escaped alone)."""
+    joined = "\0".join(texts)
+    if not _SPECIAL.search(joined):
+        return texts
+    escaped = html.escape(joined).split("\0")
+    return escaped if len(escaped) == len(texts) else [escape(t) for t in texts]
+
+
 def _url_format(name: str, *args) -> str:
     """reverse() once, escaped for HTML, as a format string taking the pk: the same text as
     `{{ item.get_absolute_url }}` per row."""
@@ -103,8 +113,9 @@ def render_rows(nodes: list[dict]) -> None:
         # Safe: every text above went through escape(), the URLs are reverse()'s with an int pk.
         n["targets_html"] = mark_safe("".join(parts))  # noqa: S308
         parts = []
-        for pk, _plan, title, *who_when in n["tasks"]:
-            key = tuple(who_when)  # unit, unit name, person's names, deadline: few distinct ones
+        tasks = n["tasks"]
+        for row, title in zip(tasks, escape_all([row[2] for row in tasks]), strict=True):
+            key = row[3:]  # unit, unit name, person's names, deadline: few distinct ones
             muted = mutes.get(key)
             if muted is None:
                 unit, unit_name, full_name, username, deadline = key
@@ -115,7 +126,7 @@ def render_rows(nodes: list[dict]) -> None:
                     muted += " · " + escape(localize(deadline))
                 mutes[key] = muted
             parts.append(
-                f'\n      <li>{task_label}{colon}<a href="{task_url % pk}">'
-                f'{escape(title)}</a>\n        <span class="muted">{muted}</span></li>'
+                f'\n      <li>{task_label}{colon}<a href="{task_url % row[0]}">'
+                f'{title}</a>\n        <span class="muted">{muted}</span></li>'
             )
         n["tasks_html"] = mark_safe("".join(parts))  # noqa: S308 (escaped as the targets)

@@ -309,3 +309,13 @@ def test_old_import_previews_and_export_files_are_cleaned(cast, settings):
     assert list(ExportJob.objects.values_list("pk", flat=True)) == [new_job.pk]
     assert list(PendingImport.objects.values_list("pk", flat=True)) == [new_pending.pk]
     assert not os.path.exists(old_path) and os.path.exists(new_job.file.path)
+
+
+def test_escaping_many_titles_at_once_gives_each_its_own_escape():
+    from workflows.plans import tree
+
+    texts = ["任务<script>", "无人任务", "A & B", "'引号\""]
+    assert tree.escape_all(texts) == [tree.html.escape(t) for t in texts]
+    assert tree.escape_all(["无人任务"]) == ["无人任务"]
+    # a NUL inside a text would shift the split: each is escaped alone then
+    assert tree.escape_all(["a\0<", "b"]) == ["a\0&lt;", "b"]
