@@ -277,9 +277,12 @@ class HistoryEntry:
 
     timestamp: datetime
     by: object
-    by_id: int | None
     state_display: str
     description: str
+
+    @property
+    def by_id(self) -> int | None:
+        return self.by.pk if self.by is not None else None
 
 
 def case_history(case: Case) -> list:
@@ -297,7 +300,6 @@ def case_history(case: Case) -> list:
         HistoryEntry(
             timestamp=r.timestamp,
             by=r.by,
-            by_id=r.by_id,
             state_display=_("Reassign"),
             description=_("“%(step)s” handed to %(person)s: %(reason)s")
             % {"step": r.step, "person": r.to or "—", "reason": r.reason},

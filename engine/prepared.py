@@ -11,7 +11,7 @@ does (select_related included), `rows` returns the rows of a values_list query a
 
 On PostgreSQL a build may filter on `<field>__any_of=value`: `field = ANY(%s)`, a list of any
 length in one parameter, so rows by their ids (the inbox's page, the objects its steps are about)
-are one compiled query whatever their number (`by_ids`).
+are one compiled query whatever their number (`ByIds`).
 """
 
 from __future__ import annotations
@@ -43,15 +43,21 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
-def by_ids(prepared: Prepared | None, queryset_of_ids, ids) -> dict:
-    """{pk: object} for `ids`: through `prepared` (a build filtering `pk__any_of`) on
-    PostgreSQL, else the ORM's `queryset_of_ids()` (its in_bulk; ids are few)."""
-    ids = list(ids)
-    if not ids:
-        return {}
-    if prepared is not None and connection.vendor == "postgresql":
-        return {obj.pk: obj for obj in prepared.fetch(ids)}
-    return queryset_of_ids().in_bulk(ids)
+class ByIds:
+    """{pk: object} of `queryset()` for a list of ids: one query compiled once per process on
+    PostgreSQL (`pk = ANY(%s)`), the ORM's in_bulk elsewhere."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+        self._prepared = Prepared(lambda ids: queryset().filter(pk__any_of=ids))
+
+    def fetch(self, ids) -> dict:
+        ids = list(ids)
+        if not ids:
+            return {}
+        if connection.vendor == "postgresql":
+            return {obj.pk: obj for obj in self._prepared.fetch(ids)}
+        return self.queryset().in_bulk(ids)
 
 
 class Prepared:

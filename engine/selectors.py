@@ -85,8 +85,8 @@ def inbox_tasks(user):
     # with the process row (a step table's) or its flow's own process row and what the flow's
     # summary names (a case's, a plan approval's): task_rows reads no process table again
     return (
-        Task.objects.filter(_inbox_q(user), flow_task_type="HUMAN")
-        .select_related(*_process_related())
+        _tasks_with_processes()
+        .filter(_inbox_q(user), flow_task_type="HUMAN")
         .order_by("created", "pk")
     )
 
@@ -116,7 +116,7 @@ def inbox_page(user, start: int, stop: int) -> list:
             [*params, stop - start, start],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    found = prepared.by_ids(_TASKS_BY_ID, _tasks_with_processes, ids)
+    found = _TASKS_BY_ID.fetch(ids)
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -124,7 +124,7 @@ def _tasks_with_processes():
     return Task.objects.select_related(*_process_related())
 
 
-_TASKS_BY_ID = prepared.Prepared(lambda ids: _tasks_with_processes().filter(pk__any_of=ids))
+_TASKS_BY_ID = prepared.ByIds(_tasks_with_processes)
 
 
 class WholeInbox:
@@ -361,11 +361,7 @@ def _read_artifacts(processes, step_flows) -> None:
     for ct, group in wanted.items():
         table = tables[ct]
         pk = table.model._meta.pk
-        found = prepared.by_ids(
-            _artifacts_by_id(table),
-            lambda table=table: table.model.objects.select_related(*table.related),
-            {pk.to_python(p.artifact_object_id) for p in group},
-        )
+        found = _artifacts_by_id(table).fetch({pk.to_python(p.artifact_object_id) for p in group})
         for process in group:
             obj = found.get(pk.to_python(process.artifact_object_id))
             StepProcess.artifact.set_cached_value(process, obj)
@@ -376,10 +372,8 @@ _ARTIFACTS: dict = {}
 
 def _artifacts_by_id(table):
     if table.model not in _ARTIFACTS:
-        _ARTIFACTS[table.model] = prepared.Prepared(
-            lambda ids, table=table: table.model.objects.select_related(*table.related).filter(
-                pk__any_of=ids
-            )
+        _ARTIFACTS[table.model] = prepared.ByIds(
+            lambda: table.model.objects.select_related(*table.related)
         )
     return _ARTIFACTS[table.model]
 
@@ -604,10 +598,6 @@ class Reassignment:
     to: object
     step: str
     reason: str
-
-    @property
-    def by_id(self):
-        return self.by.pk if self.by is not None else None
 
 
 def reassignments(obj) -> list[Reassignment]:

@@ -38,15 +38,15 @@ def test_a_marker_used_twice_and_an_annotation_come_back_as_the_orm_gives_them(c
 
 @needs_postgres
 def test_any_of_reads_any_number_of_ids_with_one_compiled_statement(cast):
-    by_id = prepared.Prepared(lambda ids: User.objects.filter(pk__any_of=ids))
+    by_id = prepared.ByIds(User.objects.all)
     people = list(User.objects.order_by("pk").values_list("pk", flat=True))
     assert len(people) > 3
     with CaptureQueriesContext(connection) as queries:
-        one = prepared.by_ids(by_id, User.objects.all, people[:1])
-        many = prepared.by_ids(by_id, User.objects.all, people)
+        one = by_id.fetch(people[:1])
+        many = by_id.fetch(people)
     assert set(one) == set(people[:1]) and set(many) == set(people)
     assert many[people[-1]].username == User.objects.get(pk=people[-1]).username
     # compiled once, whatever the length: the statements differ in their one parameter only
     statements = [q["sql"].split("ANY(")[0] for q in queries.captured_queries]
     assert len(statements) == 2 and statements[0] == statements[1]
-    assert prepared.by_ids(by_id, User.objects.all, []) == {}
+    assert by_id.fetch([]) == {}
