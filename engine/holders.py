@@ -111,18 +111,23 @@ def took_part(obj, user) -> bool:
     they did it: the page they land on after it, with its progress line naming them. Nobody
     else keeps seeing an object for having acted on it (a department that escalated a case no
     longer sees it). Asked only where the domain's own visibility said no (one query)."""
-    flow_class = _flow_of(obj)
-    if flow_class is None or getattr(obj, "pk", None) is None:
-        return False
     if not access.is_active_user(user):
         return False
-    processes = flow_class.instance.progress_processes(obj)
+    return handed_tasks(obj).filter(owner=user).exists()
+
+
+def handed_tasks(obj):
+    """The human tasks of `obj`'s processes ever handed on (转办), open or done (none for an
+    object without a progress line)."""
+    from .selectors import _Hooks
+
+    flow_class = _flow_of(obj)
+    if flow_class is None or getattr(obj, "pk", None) is None:
+        return Task.objects.none()
+    processes = _Hooks(flow_class.instance).progress_processes(obj)
     return Task.objects.filter(
-        process__in=processes.values("pk"),
-        owner=user,
-        flow_task_type="HUMAN",
-        data__has_key=HANDED,
-    ).exists()
+        process__in=processes.values("pk"), flow_task_type="HUMAN", data__has_key=HANDED
+    )
 
 
 def duty_refusal(task, user):

@@ -608,18 +608,9 @@ def reassignments(obj) -> list[Reassignment]:
 
     from accounts.models import AuditEntry
 
-    from .holders import HANDED
+    from .holders import handed_tasks
 
-    flow_class = PROGRESS.get(type(obj))
-    if flow_class is None:
-        return []
-    processes = _Hooks(flow_class.instance).progress_processes(obj)
-    handed = {
-        str(task.pk): task
-        for task in Task.objects.filter(
-            process__in=processes.values("pk"), flow_task_type="HUMAN", data__has_key=HANDED
-        )
-    }
+    handed = {str(task.pk): task for task in handed_tasks(obj)}
     if not handed:
         return []
     entries = list(
