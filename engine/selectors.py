@@ -564,12 +564,14 @@ def progress(obj, user=None) -> Progress | None:
         if task.flow_task is None:
             continue
         if task.status == STATUS.DONE:
+            outcome = flow.outcome_label(task)
             done.append(
                 ProgressStep(
                     title=task.title,
                     who=flow.done_by(task, obj, user),
                     when=task.finished,
-                    outcome=flow.outcome_label(task),
+                    # a step whose only outcome is itself (分类分等) says it once
+                    outcome="" if outcome == str(task.title) else outcome,
                 )
             )
         elif task.status in (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED):

@@ -90,7 +90,7 @@ def test_a_teacher_writes_submits_and_the_team_leader_approves(
     assert 'id="personal-approve"' in page
     assert "审核个人诊改报告" in page
     approved = lead.post(f"/review/personal/{report.pk}/approve/", follow=True)
-    assert "个人自诊报告已审核通过。" in approved.content.decode()
+    assert "个人诊改报告已审核通过。" in approved.content.decode()
     report.refresh_from_db()
     assert report.status == PersonalStatus.APPROVED
     assert report.approved_by == cast.software_lead

@@ -95,12 +95,12 @@ def test_author_writes_submits_and_head_approves_through_the_pages(cast, login):
     home = head.get(reverse("home")).content.decode()
     assert "待审核或报送的自我诊改报告" in home
     approved = head.post(reverse("review:report_action", args=[report.pk, "approve"]), follow=True)
-    assert "自诊报告已审核通过。" in approved.content.decode()
+    assert "自我诊改报告已审核通过。" in approved.content.decode()
     # the approver does not also forward (separation of duties): the department head does
     forwarded = login(cast.xx_leader).post(
         reverse("review:report_action", args=[report.pk, "forward"]), follow=True
     )
-    assert "自诊报告已报送质量管理办公室。" in forwarded.content.decode()
+    assert "自我诊改报告已报送质量管理办公室。" in forwarded.content.decode()
     report.refresh_from_db()
     assert report.status == ReportStatus.FORWARDED
 
