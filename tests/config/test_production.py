@@ -212,11 +212,27 @@ def test_readme_production_path_serves_pages_static_files_and_chinese_errors(tmp
         server, port = _start(args, env, log)
         try:
             _walk_the_site(Proxy(port), {f"/static/{manifest[name]}" for name in used})
+            if connection.vendor == "postgresql":
+                _assert_workers_keep_their_connections()
         finally:
             _stop(server)
     output = (tmp_path / "gunicorn.log").read_text()
     assert "Forbidden (Permission denied): /accounts/roster/import/" in output
     assert "Traceback" not in output, output
+
+
+def _assert_workers_keep_their_connections():
+    """A worker that answered keeps its PostgreSQL connection for the next request (a backend
+    started per request costs more than a light page)."""
+    time.sleep(1)  # a connection closed per request is gone once its response has been sent
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        [kept] = cursor.fetchone()
+    connection.close()
+    assert kept >= 1
 
 
 def _walk_the_site(proxy, template_static):
