@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 
 from django.db import connection
-from django.db.models import Field, Lookup
+from django.db.models import Field, ForeignObject, Lookup, Q
 from django.db.models.query import get_related_populators
 
 from . import write_batch
@@ -41,6 +41,17 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+# a foreign key's lookups stop at ForeignObject (not Field's): `<fk>_id__any_of` needs its own
+ForeignObject.register_lookup(AnyOf)
+
+
+def any_of(field: str, values) -> Q:
+    """`field` among `values`: one array parameter on PostgreSQL whatever their number (a long
+    IN list is a parameter each to send and to plan), an IN list elsewhere."""
+    lookup = "any_of" if connection.vendor == "postgresql" else "in"
+    return Q(**{f"{field}__{lookup}": list(values)})
 
 
 class ByIds:

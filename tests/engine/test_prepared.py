@@ -50,3 +50,13 @@ def test_any_of_reads_any_number_of_ids_with_one_compiled_statement(cast):
     statements = [q["sql"].split("ANY(")[0] for q in queries.captured_queries]
     assert len(statements) == 2 and statements[0] == statements[1]
     assert by_id.fetch([]) == {}
+
+
+def test_any_of_filters_a_foreign_key_by_a_list_of_any_length(cast):
+    memberships = Membership.objects.order_by("pk")
+    units = list(memberships.values_list("org_unit_id", flat=True).distinct())[:3]
+    assert units
+    for field in ("org_unit", "org_unit_id"):
+        rows = memberships.filter(prepared.any_of(field, units))
+        assert list(rows) == list(memberships.filter(org_unit_id__in=units))
+        assert list(memberships.filter(prepared.any_of(field, []))) == []

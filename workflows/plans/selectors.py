@@ -1,6 +1,7 @@
 """Reads: the chain tree, gaps, inbox counts, version diffs. Query counts do not grow with size."""
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
@@ -8,6 +9,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
+from engine import prepared
 
 from .models import (
     ChangeRequest,
@@ -33,19 +35,58 @@ def visible_tasks(user):
     return Task.objects.filter(task_filter(user))
 
 
+class PlanRow(NamedTuple):
+    """A plan's columns in the chain tree."""
+
+    pk: int
+    parent_id: int | None
+    title: str
+    tier: int
+    state: str
+    start_year: int
+    end_year: int
+    unit_name: str
+    owner_full_name: str | None
+    owner_username: str | None
+
+    @property
+    def period_label(self) -> str:
+        return Plan.period_label.fget(self)
+
+    @property
+    def owner_name(self) -> str | None:
+        """As the owner's str(): the full name, else the user name (no owner: None)."""
+        return self.owner_full_name or self.owner_username
+
+
 def chain_tree(user) -> list[dict]:
     """Every visible plan with its child plans, targets, standards and tasks, as nested dicts.
 
     A fixed number of queries whatever the size: each kind is fetched once and joined in memory.
-    Plans are model instances (few, and their row shows several computed fields); targets,
-    standards and tasks, thousands of rows, are tuples of the columns the tree shows (rendered by
-    `tree.render_rows`): at 5,000 tasks building model instances cost more than reading the rows.
+    Every kind comes as the columns the tree shows (`PlanRow`s, tuples; rendered by
+    `tree.render_tree`): at 5,000 tasks building model instances cost more than reading the rows.
     """
-    plans = list(visible(user, Plan).select_related("owner_unit", "owner_user"))
+    plans = [
+        PlanRow(*row)
+        for row in visible(user, Plan).values_list(
+            "pk",
+            "parent_id",
+            "title",
+            "tier",
+            "state",
+            "start_year",
+            "end_year",
+            "owner_unit__name",
+            "owner_user__full_name",
+            "owner_user__username",
+        )
+    ]
     targets = list(visible(user, Target).values_list("pk", "plan_id", "title", "category"))
-    # each visible standard under each visible target it serves, with its title: one query
+    # each visible standard under each target read above, with its title: one query, by the
+    # targets' ids (filtering on the targets' rule again would build and run it twice)
+    target_ids = [row[0] for row in targets]
     links = Standard.targets.through.objects.filter(
-        target__in=visible(user, Target).values("pk"),
+        prepared.any_of("target_id", target_ids),
         standard__in=visible(user, Standard).values("pk"),
     ).values_list("target_id", "standard_id", "standard__title")
     tasks = (

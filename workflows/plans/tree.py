@@ -58,9 +58,9 @@ def render_tree(nodes: list[dict]) -> str:
     parts = ['<ul class="tree card" id="chain-tree">']
     for n in nodes:
         plan = n["plan"]
-        who = escape(plan.owner_unit.name)
-        if plan.owner_user is not None:
-            who += " · " + escape(str(plan.owner_user))
+        who = escape(plan.unit_name)
+        if plan.owner_name is not None:
+            who += " · " + escape(plan.owner_name)
         parts.append(
             f'\n  <li class="indent-{n["depth"]}">\n    <strong><a href="{plan_url % plan.pk}">'
             f"{escape(plan.title)}</a></strong>\n"
