@@ -52,6 +52,8 @@ NODE_ACTIONS = {
     "feedback": ("feedback",),
     "close": ("rate", "close"),
 }
+# action -> the node whose own step it is
+_STEP_OF_ACTION = {actions[0]: node for node, actions in NODE_ACTIONS.items()}
 # task-page actions that act on one of the case's notices: the status that notice must have
 NOTICE_ACTION_STATUS = {
     "receipt": (Notice.Status.ISSUED,),
@@ -325,6 +327,13 @@ class CaseFlow(flow.Flow):
         from .views import CASE_ACTIONS
 
         action = (task.data or {}).get("action")
+        # another step taken from this task (认定 while the findings were open, feedback with
+        # no notice) closed it: that is what happened to this step, not the other step's outcome
+        other = _STEP_OF_ACTION.get(action)
+        if other is not None and other != task.flow_task.name:
+            return _("Closed by the step “%(step)s”") % {
+                "step": getattr(CaseFlow, other).task_title
+            }
         return str(CASE_ACTIONS[action][0]) if action in CASE_ACTIONS else ""
 
     def waiting_for(self, task, case) -> str:

@@ -3,6 +3,7 @@ tree (the committed catalogue stays as it is) and no entry may come back empty o
 English sentence in a Chinese page or document (an annual report's conclusion was one) fails
 here, wherever it comes from."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -35,3 +36,24 @@ def test_every_msgid_has_its_chinese(tmp_path):
         if not e.obsolete and ((not e.msgstr and not e.msgstr_plural) or "fuzzy" in e.flags)
     ]
     assert not missing, "\n".join(missing)
+
+
+# Placeholders that render a person's or a unit's name (the last part of a template variable
+# counts: {{ case.accepting_unit }} is a unit). Chinese sets no space around a Chinese name;
+# numbers and codes (ZL-2026-0001, 2026) keep theirs, as the official style does.
+NAMES = "person|people|name|user|who|expert|unit|accepting_unit|teacher|observer|actor|subject"
+CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+NAME = rf"(?:%\((?:{NAMES})\)s|\{{\{{ *(?:[a-z_]+\.)*(?:{NAMES}) *\}}\}})"
+SPACED_NAME = re.compile(rf"{CJK} {NAME}|{NAME} {CJK}")
+
+
+def test_no_space_between_chinese_and_a_name():
+    catalogue = polib.pofile(str(Path(settings.BASE_DIR) / "locale/zh_Hans/LC_MESSAGES/django.po"))
+    spaced = [
+        f"{e.msgid!r} → {s!r}"
+        for e in catalogue
+        if not e.obsolete
+        for s in [e.msgstr, *e.msgstr_plural.values()]
+        if SPACED_NAME.search(s)
+    ]
+    assert not spaced, "\n".join(spaced)

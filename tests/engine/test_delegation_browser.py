@@ -48,7 +48,7 @@ def test_away_deputy_and_reassign(browser, live_server, cast, viewport):
         log_in(page, base, cast.xx_member, cast.password)
         page.goto(f"{base}/inbox/")
         row = page.locator("#inbox-tasks tr", has_text=task.title)
-        assert f"代理 {cast.software_lead}" in row.inner_text()
+        assert f"代理{cast.software_lead}" in row.inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.context.clear_cookies()
 
@@ -64,7 +64,7 @@ def test_away_deputy_and_reassign(browser, live_server, cast, viewport):
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.click("#reassign-form button[type=submit]")
         page.wait_for_url(f"{base}/inbox/")
-        assert f"已转办给 {cast.software_member}" in page.content()
+        assert f"已转办给{cast.software_member}" in page.content()
         page.context.clear_cookies()
 
         log_in(page, base, cast.software_member, cast.password)

@@ -5,7 +5,7 @@ hidden in it."""
 from django.urls import reverse
 
 from cases.models import Status as S
-from tests.cases.factories import advance, file_case
+from tests.cases.factories import advance, body_of, file_case, grade
 from tests.workflows.plans.factories import draft_plan
 
 
@@ -30,6 +30,31 @@ def test_a_case_page_shows_who_acts_now_and_what_comes_after(cast, client):
     assert rated.who == "（已隐藏）"
     assert cast.teacher.full_name not in html
     assert progress.done[0].who == str(cast.xx_leader) and progress.done[0].outcome
+
+
+def test_a_step_another_step_closed_says_so_not_the_other_steps_outcome(cast, client):
+    """认定 taken while the findings were open closes the findings step, and feedback with no
+    notice closes the notice step: each says which step closed it, as the body clicks them."""
+    case = advance(cast, file_case(cast.teacher, cast.units.rj), S.INVESTIGATING)
+    client.force_login(body_of(cast, case))
+    determined = client.post(
+        reverse("cases:action", args=[case.pk, "determine"]),
+        {
+            "grade": grade("一般").pk,
+            "responsible_unit": cast.units.rj.pk,
+            "responsible_person": "某教师",
+            "findings": "教师迟到属实。",
+        },
+    )
+    assert determined.status_code == 302
+    told = client.post(reverse("cases:action", args=[case.pk, "feedback"]), {"outcome": "已批评。"})
+    assert told.status_code == 302
+    progress, html = line(client, body_of(cast, case), case.get_absolute_url())
+    outcomes = {s.title: s.outcome for s in progress.done}
+    assert outcomes["调查并记录调查结果"] == "由“认定”办结"
+    assert outcomes["下发整改通知书"] == "由“反馈处理结果”办结"
+    assert outcomes["受理或不予受理"] == "受理"  # a step's own outcome is still its own
+    assert "调查并记录调查结果</strong> · 由“认定”办结" in html
 
 
 def test_a_plan_page_shows_the_review_then_the_committee(cast, client):

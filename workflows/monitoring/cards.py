@@ -1,11 +1,12 @@
-"""Home-page cards of the personal spiral: a teacher's or a student's own cycle (its stage and
-what it lacks to move on, one query), and a class adviser's students' cycles (a short list with
-their stages and the total, one query). The cycle page says exactly what is missing; the card
-says it from the links the one query can see."""
+"""Home-page cards of the personal spiral: a teacher's or a student's own open cycles, the year's
+and the term's (each one's stage and what it lacks to move on, one query for all), and a class
+adviser's students' cycles (a short list with their stages and the total, one query). The cycle
+page says exactly what is missing; the card says it from the links the one query can see."""
 
 from __future__ import annotations
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Subquery, When, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -34,14 +35,18 @@ ADVISER_ROWS = 8
 PERSONAL_ROLES = {Role.TEACHER, Role.STUDENT}
 
 
-def _own_cycle(user):
-    found = _OWN_CYCLE.fetch(user.pk)
-    return found[0] if found else None
+def _own_cycles(user) -> list:
+    """The person's cycle of each period kind: the open period's (the latest if several), else
+    the latest closed one's. Shown: every open one, the yearly turn first (seed 001: the person's
+    spiral turns every year, the term's within it); with none open, the latest."""
+    found = _OWN_CYCLES.fetch(user.pk)
+    return [c for c in found if c.period_is_open] or found[:1]
 
 
-def _own_cycle_query(user_pk):
+def _own_cycles_query(user_pk):
     here = OuterRef("pk")
     gate = StageGate.objects.filter(level=OuterRef("level"), stage=OuterRef("stage")).order_by("pk")
+    latest = [F("period__is_open").desc(), F("period__start").desc(), F("pk").desc()]
     return (
         Cycle.objects.filter(subject__subject_user=user_pk)
         .annotate(
@@ -57,22 +62,25 @@ def _own_cycle_query(user_pk):
             report_status=Subquery(PersonalReport.objects.filter(cycle=here).values("status")[:1]),
             has_targets=Exists(CycleTarget.objects.filter(cycle=here)),
             has_standards=Exists(CycleStandard.objects.filter(cycle=here)),
+            period_name=F("period__name"),
+            period_kind=F("period__kind"),
+            period_is_open=F("period__is_open"),
+            rank=Window(RowNumber(), partition_by=F("period__kind"), order_by=latest),
         )
+        .filter(rank=1)
         .only("pk", "stage", "level")
-        # the yearly turn of an open period is the person's spiral (seed 001: every year),
-        # before a term's or a closed period's
         .order_by(
             F("period__is_open").desc(),
             Case(When(period__kind=PeriodKind.YEAR, then=0), default=1),
             "-period__start",
             "-pk",
-        )[:1]
+        )
     )
 
 
 # Six subqueries: building and compiling them cost more than running them, on every home page
 # of a teacher or a student. Compiled once per process (engine.prepared).
-_OWN_CYCLE = Prepared(_own_cycle_query)
+_OWN_CYCLES = Prepared(_own_cycles_query)
 
 
 def missing_note(cycle) -> str:
@@ -82,7 +90,8 @@ def missing_note(cycle) -> str:
         return _("No target in force is linked: your personal plan sets none yet.")
     if stage == Stage.STANDARD and not cycle.has_standards:
         return _("No standard in force is linked: your personal plan sets none yet.")
-    if stage == Stage.DIAGNOSE:
+    # a personal report covers a year (workflows.review.personal): a term's diagnosis is evidence
+    if stage == Stage.DIAGNOSE and cycle.period_kind == PeriodKind.YEAR:
         if cycle.report_status is None:
             return _("Write your personal self-diagnosis report.")
         if cycle.report_status == PersonalStatus.DRAFT:
@@ -106,16 +115,14 @@ def missing_note(cycle) -> str:
 def own_cycle_cards(user) -> list[Card]:
     if not any(g.role in PERSONAL_ROLES for g in access.grants(user)):
         return []
-    cycle = _own_cycle(user)
-    if cycle is None:
-        return []
     return [
         Card(
-            _("My improvement cycle"),
+            _("My improvement cycle · %(period)s") % {"period": cycle.period_name},
             url=cycle.get_absolute_url(),
             text=cycle.get_stage_display(),
             note=missing_note(cycle),
         )
+        for cycle in _own_cycles(user)
     ]
 
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
@@ -210,21 +209,17 @@ def home_cards(user) -> list[Card]:
         return []
     from engine.selectors import inbox_card
 
-    from .flows import ImprovementFlow, ReadingFlow
+    from .flows import ImprovementFlow, ReadingFlow, WarningFlow
 
-    # what waits for the user is counted by the one inbox; the open warnings are the units'
-    cards = [inbox_card(user, ReadingFlow, _("Readings to approve"))]
-    cards.append(
-        Card(
-            _("Open warnings"),
-            url=reverse("monitoring:warning_list"),
-            counting=warnings_for(user, open_only=True).filter(status="open"),
-            hide_empty=True,
-        )
-    )
+    # what waits for the user, counted by the one inbox the card opens: the warnings are those
+    # the person answers for, not every warning of the units they see (the warning list)
+    cards = [
+        inbox_card(user, ReadingFlow, _("Readings to approve")),
+        inbox_card(user, WarningFlow, _("Warnings for me to acknowledge")),
+        inbox_card(user, ImprovementFlow, _("My improvements")),
+    ]
     # a teacher's or a student's own spiral and a class adviser's students: cards.py
-    cards.append(inbox_card(user, ImprovementFlow, _("My improvements")))
-    return [card for card in cards if card.count or card.text or card.counting is not None]
+    return [card for card in cards if card.count]
 
 
 # Reports past their unit head's approval: the diagnosis the cycle can stand on.

@@ -135,8 +135,8 @@ def reading_value_errors(*, indicator: Indicator, subject, period, raw_value) ->
     if subject is None:
         errors["subject"] = _("Unknown subject.")
     elif subject.level != indicator.level:
-        errors["subject"] = _("%(s)s is not a subject at the level of this indicator.") % {
-            "s": subject
+        errors["subject"] = _("%(subject)s is not a subject at the level of this indicator.") % {
+            "subject": subject
         }
     if period is None:
         errors["period"] = _("Unknown period.")

@@ -282,9 +282,9 @@ def observation_submit(
         if teacher.pk == actor.pk:
             errors["teacher"] = _("You cannot observe your own lesson.")
         elif course is not None and not teachers_of(course).filter(pk=teacher.pk).exists():
-            errors["teacher"] = _("%(t)s does not teach in this course's major or department.") % {
-                "t": teacher
-            }
+            errors["teacher"] = _(
+                "%(teacher)s does not teach in this course's major or department."
+            ) % {"teacher": teacher}
         teacher_name = str(teacher)
     if not (teacher_name or "").strip():
         errors["teacher_name"] = _("Choose the teacher or type their name.")

@@ -233,3 +233,36 @@ def test_a_responder_acknowledges_many_warnings_at_once_all_or_none(
         client.post(reverse("monitoring:warnings_acknowledge"), {"warning": "1;"}).status_code
         == 400
     )
+
+
+def test_the_home_warnings_card_counts_what_its_link_opens(
+    cast, mon, client, django_capture_on_commit_callbacks
+):
+    """The home page's warnings card counts the warnings the person must acknowledge and opens
+    exactly them (the inbox, narrowed to warnings), for whoever looks; the warnings they only
+    see (the quality office sees every unit's) stay on the warning list."""
+    readings = [_enter_for(client, cast, mon, code, "80") for code in ("rj", "wl")]
+    client.force_login(cast.xx_leader)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("monitoring:readings_decide"),
+            {"reading": [r.pk for r in readings], "decision": "approve"},
+        )
+    assert Warning.objects.filter(status="open").count() == 2
+    counted = {}
+    for user in (cast.software_lead, cast.xx_leader, cast.quality_officer, cast.teacher):
+        client.force_login(user)
+        cards = [c for c in client.get("/").context["cards"] if "预警" in str(c.title)]
+        if not cards:
+            counted[user.username] = 0
+            continue
+        (card,) = cards
+        assert card.title == "待我确认的预警"
+        opened = client.get(card.url).context["rows"]
+        assert card.count == len(opened) == len({row.obj for row in opened}), user
+        assert {type(row.obj) for row in opened} == {Warning}
+        counted[user.username] = card.count
+    assert counted[cast.software_lead.username] == 1  # his major's, not the department's two
+    assert counted[cast.quality_officer.username] == 0  # sees all, answers none
+    client.force_login(cast.quality_officer)
+    assert client.get(reverse("monitoring:warning_list")).context["page"].paginator.count == 2

@@ -2,6 +2,8 @@
 lacks, linking to the cycle page), and a class adviser's students with their stages. Each card
 costs one query (the home page is a hot path)."""
 
+import datetime
+
 import pytest
 
 from accounts import access
@@ -9,8 +11,10 @@ from accounts.models import Role
 from tests.factories import MembershipFactory, UserFactory
 from workflows.levels import Level
 from workflows.monitoring import cards, services
-from workflows.monitoring.models import Cycle, Stage
+from workflows.monitoring.models import Cycle, Period, PeriodKind, Stage
 from workflows.monitoring.stages import cycles_move
+
+from .factories import PeriodFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,23 +90,46 @@ def test_a_class_adviser_sees_their_students_with_stages(
     ]
 
 
-def test_the_card_shows_the_yearly_turn_before_a_terms(cast, mon, login):
-    import datetime
-
-    from workflows.monitoring.models import PeriodKind
-
-    from .factories import PeriodFactory
-
-    year = _cycle(cast, cast.teacher, Level.TEACHER, mon.y2026, ("standard",))
+def test_every_open_cycle_has_its_card_the_years_first_in_one_query(
+    cast, mon, login, django_assert_num_queries
+):
+    """A teacher runs the year's cycle and, within it, the term's (both periods open): the home
+    page shows both, each named by its period, the year's first; a closed year's older cycle
+    shows only when nothing is open. One query whatever their number."""
     term = PeriodFactory(
         code="2026-1",
         name="2026-2027学年第1学期",
         kind=PeriodKind.TERM,
         end=datetime.date(2027, 1, 17),
     )
-    _cycle(cast, cast.teacher, Level.TEACHER, term)
-    (card,) = cards.own_cycle_cards(cast.teacher)
-    assert card.url == year.get_absolute_url()
-    # and the personal report is written on the yearly cycle only
+    old = PeriodFactory(
+        code="2025",
+        name="2025学年",
+        start=datetime.date(2025, 9, 1),
+        end=datetime.date(2026, 8, 31),
+        is_open=False,
+    )
+    diagnose = ("standard", "plan", "implement", "monitor", "diagnose")
+    year = _cycle(cast, cast.teacher, Level.TEACHER, mon.y2026, diagnose)
+    in_term = _cycle(cast, cast.teacher, Level.TEACHER, term, diagnose)
+    # the personal report is written on the yearly cycle only
     page = login(cast.teacher).get("/review/personal/").content.decode()
     assert page.count("撰写我的个人诊改报告") == 1
+    _cycle(cast, cast.teacher, Level.TEACHER, old)
+    access.grants(cast.teacher)
+    with django_assert_num_queries(1):
+        shown = cards.own_cycle_cards(cast.teacher)
+    assert [(c.title, c.url) for c in shown] == [
+        ("我的诊改螺旋 · 2026学年", year.get_absolute_url()),
+        ("我的诊改螺旋 · 2026-2027学年第1学期", in_term.get_absolute_url()),
+    ]
+    # the personal report is written on the year's cycle; the term's gate asks for its evidence
+    assert shown[0].note == "请撰写个人诊改报告。"
+    assert shown[1].note == "尚缺：教师个人诊改报告"
+    home = login(cast.teacher).get("/").content.decode()
+    assert home.index("我的诊改螺旋 · 2026学年") < home.index("我的诊改螺旋 · 2026-2027学年第1学期")
+    # the term closed: the year's card alone; everything closed: the latest year's
+    Period.objects.filter(pk=term.pk).update(is_open=False)
+    assert [c.url for c in cards.own_cycle_cards(cast.teacher)] == [year.get_absolute_url()]
+    Period.objects.filter(pk=mon.y2026.pk).update(is_open=False)
+    assert [c.url for c in cards.own_cycle_cards(cast.teacher)] == [year.get_absolute_url()]
