@@ -200,16 +200,22 @@ def test_an_approver_decides_many_readings_at_once_all_or_none(cast, mon, client
     assert client.post(reverse("monitoring:readings_decide"), {"reading": ["x"]}).status_code == 400
 
 
-def test_a_responder_acknowledges_many_warnings_at_once_all_or_none(
-    cast, mon, client, django_capture_on_commit_callbacks
-):
+def _two_warnings_raised(cast, mon, client, capture):
+    """Readings below target for 软件技术 and 计算机网络技术, approved by their department: two
+    warnings."""
     readings = [_enter_for(client, cast, mon, code, "80") for code in ("rj", "wl")]
     client.force_login(cast.xx_leader)
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         client.post(
             reverse("monitoring:readings_decide"),
             {"reading": [r.pk for r in readings], "decision": "approve"},
         )
+
+
+def test_a_responder_acknowledges_many_warnings_at_once_all_or_none(
+    cast, mon, client, django_capture_on_commit_callbacks
+):
+    _two_warnings_raised(cast, mon, client, django_capture_on_commit_callbacks)
     warnings = list(Warning.objects.order_by("pk"))
     assert len(warnings) == 2 and {w.status for w in warnings} == {"open"}
     ids = [w.pk for w in warnings]
@@ -241,13 +247,7 @@ def test_the_home_warnings_card_counts_what_its_link_opens(
     """The home page's warnings card counts the warnings the person must acknowledge and opens
     exactly them (the inbox, narrowed to warnings), for whoever looks; the warnings they only
     see (the quality office sees every unit's) stay on the warning list."""
-    readings = [_enter_for(client, cast, mon, code, "80") for code in ("rj", "wl")]
-    client.force_login(cast.xx_leader)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("monitoring:readings_decide"),
-            {"reading": [r.pk for r in readings], "decision": "approve"},
-        )
+    _two_warnings_raised(cast, mon, client, django_capture_on_commit_callbacks)
     assert Warning.objects.filter(status="open").count() == 2
     counted = {}
     for user in (cast.software_lead, cast.xx_leader, cast.quality_officer, cast.teacher):
