@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import OrgUnit, Role
 from engine import duties
+from engine.text import sentences
 
 from .models import Case, Notice, RectificationReport
 
@@ -188,15 +189,14 @@ def notes(user, case: Case) -> list[str]:
     eligible = who_acts(case, action)
     if eligible is not None and eligible.escalated:
         who = _names(eligible.people) or str(_("nobody"))
-        found.append(f"{eligible.reason()} {_('To act: %(people)s.') % {'people': who}}")
+        found.append(sentences([eligible.reason(), _("To act: %(people)s.") % {"people": who}]))
     if access.ACTIONS[action](user, case):
         rule = refusal(user, case, action)
         if rule is not None:
             instead = eligible.people if eligible is not None else []
-            text = _("A separation-of-duties rule does not let you do this: %(rule)s") % {
-                "rule": rule.description
-            }
+            text = duties.refused_text(rule)
             if instead:
-                text += " " + _("To act instead: %(people)s.") % {"people": _names(instead)}
+                instead_text = _("To act instead: %(people)s.") % {"people": _names(instead)}
+                text = sentences([text, instead_text])
             found.append(text)
     return found

@@ -68,10 +68,14 @@ class DutyRefused(PermissionDenied):
 
     def __init__(self, rule):
         self.rule = rule
-        super().__init__(
-            _("A separation-of-duties rule does not let you do this: %(rule)s")
-            % {"rule": rule.description}
-        )
+        super().__init__(refused_text(rule))
+
+
+def refused_text(rule) -> str:
+    """What a person refused by `rule` reads (the 403 page, a step's duty notes)."""
+    return _("A separation-of-duties rule does not let you do this: %(rule)s.") % {
+        "rule": rule.description
+    }
 
 
 def _load_rules() -> dict[tuple[str, str], list]:

@@ -14,6 +14,8 @@ from django.core.exceptions import BadRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from engine.text import sentences
+
 # Every page filter form, for the test that walks each with bad values.
 PAGE_FILTERS: list[type[PageFilter]] = []
 
@@ -105,7 +107,7 @@ class PageFilter(forms.Form):
                 % {
                     "filter": label,
                     "value": self.data.get(name, "")[:50],
-                    "error": " ".join(str(e) for e in errors),
+                    "error": sentences(errors),
                 }
             )
         return "；".join(parts)

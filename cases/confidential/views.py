@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from engine import documents, holders
 from engine.attachments import attachments_for
+from engine.text import sentences
 
 from . import capabilities as caps
 from . import exports, intake, selectors, services, tracking
@@ -209,7 +210,7 @@ def office_advance(request, pk):
         except services.IllegalTransition:
             messages.error(request, _("This step is not possible in the report's current stage."))
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, sentences(exc.messages))
         else:
             messages.success(request, _("The report moved on."))
     else:
@@ -252,7 +253,7 @@ def office_share(request, pk):
             services.report_share(actor=request.user, report=report, user=person)
         messages.success(request, _("Access updated."))
     else:
-        messages.error(request, " ".join(form.errors.get("username", [])))
+        messages.error(request, sentences(form.errors.get("username", [])))
     return _back(report)
 
 

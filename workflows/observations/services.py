@@ -28,6 +28,7 @@ from accounts.models import Membership, OrgUnit, Role
 from engine import attachments, cleaning, deadlines, notifications, step_rows, steps
 from engine.models import Term
 from engine.templatetags.labels import label_suffix
+from engine.text import sentences
 from workflows.levels import Level
 from workflows.monitoring.periods import week_name
 
@@ -414,8 +415,8 @@ def _record_readings(observation: Observation) -> str:
                 note=_("Mean of %(n)s class observations") % {"n": mean["n"]},
             )
         except ValidationError as exc:
-            notes.append(f"{indicator}: {' '.join(exc.messages)}")
-    return " ".join(notes)
+            notes.append(f"{indicator}{label_suffix()}{sentences(exc.messages)}")
+    return sentences(notes)
 
 
 def readings_of(observation: Observation):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access as accounts_access
 from engine.attachments import attachments_for
+from engine.text import sentences
 
 from . import access, capabilities, forms, selectors, services
 from .models import Duty, DutyQuota, ObservationForm
@@ -169,7 +170,7 @@ def reply(request, pk):
                 actor=request.user, observation=observation, text=form.cleaned_data["text"]
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, sentences(exc.messages))
         else:
             messages.success(request, _("Your reply was sent to the observer."))
     else:

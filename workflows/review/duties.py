@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import OrgUnit
 from accounts.models import Role as R
 from engine import duties
+from engine.text import sentences
 
 PROCESS = "review.report"
 STEPS = {
@@ -105,11 +106,9 @@ def notes(user, report) -> list[str]:
     names = "、".join(str(p) for p in eligible.people) or gettext("nobody")
     found = []
     if eligible.escalated:
-        found.append(f"{eligible.reason()} {gettext('To act: %(people)s.') % {'people': names}}")
+        to_act = gettext("To act: %(people)s.") % {"people": names}
+        found.append(sentences([eligible.reason(), to_act]))
     rule = duties.refusal(process_key=PROCESS, step=step, actor=user, obj=report)
     if rule is not None and in_levels(user, report):
-        found.append(
-            gettext("A separation-of-duties rule does not let you do this: %(rule)s")
-            % {"rule": rule.description}
-        )
+        found.append(duties.refused_text(rule))
     return found

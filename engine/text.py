@@ -1,0 +1,18 @@
+"""Sentences joined as their language writes them: English puts a space between two sentences,
+Chinese none after its full-width 。，；：！？ (a space there reads as a stray gap)."""
+
+import unicodedata
+
+
+def sentences(parts) -> str:
+    """The non-empty `parts` in order, a space after a part only where it ends in a narrow
+    character (an English sentence, a number, a code)."""
+    out = ""
+    for part in parts:
+        part = str(part).strip()
+        if not part:
+            continue
+        if out and unicodedata.east_asian_width(out[-1]) not in ("W", "F"):
+            out += " "
+        out += part
+    return out
