@@ -18,6 +18,7 @@ process model's view permission to work on a case.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
@@ -317,10 +318,15 @@ class CaseFlow(flow.Flow):
         return CaseProcess.objects.filter(case=case)
 
     def done_by(self, task, case, user) -> str:
+        data = task.data or {}
+        # the person whose action closed the step: its owner, or whoever closed it from another
+        # step (sync_process keeps them as "by")
+        doer = data.get("by", task.owner_id)
         # the reporter's own steps (a hidden reporter completes them named to nobody)
-        by_reporter = (task.data or {}).get("action") == "rate"
-        if by_reporter or (task.owner_id is not None and task.owner_id == case.reporter_id):
+        if data.get("action") == "rate" or (doer is not None and doer == case.reporter_id):
             return access.reporter_display(user, case)
+        if "by" in data:
+            return str(get_user_model().objects.filter(pk=doer).first() or "")
         return str(task.owner) if task.owner_id else ""
 
     def outcome_label(self, task) -> str:
@@ -441,6 +447,9 @@ def advance(case: Case, actor, action: str, *, fired: bool, tasks=None) -> None:
         if task.owner_id is None and actor is not None:
             task.owner = actor
         task.data = {**task.data, "action": action}
+        if actor is not None and task.owner_id != actor.pk:
+            # someone else's step closed it (认定 while the findings were open): who did that
+            task.data["by"] = actor.pk
         task.pending = True  # written with the next task (task_writes)
         task_finished.send(sender=CaseFlow, process=task.process, task=task)
         activation.activate_next()

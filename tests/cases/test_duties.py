@@ -113,6 +113,7 @@ def test_nobody_verifies_their_own_rectification_and_it_goes_up(cast, login, cli
     page = client.get(xx_case.get_absolute_url()).content.decode()
     assert 'data-action="verify"' not in page
     assert "整改报告的提交人不得验收本人的整改" in page and "张敏" in page
+    assert "<td>信息工程系 · 吴芳</td>" in page  # the responsible unit, then its person
     # one sentence after another, as Chinese writes them: no gap between them
     assert "职责分离规则不允许您办理此步骤：整改报告的提交人不得验收本人的整改。改由：" in page
 

@@ -3,7 +3,9 @@ that are not step tables: a case and a plan's approval. A reporter who hid their
 hidden in it."""
 
 from django.urls import reverse
+from viewflow.workflow.models import Task
 
+from cases.flows import CaseFlow
 from cases.models import Status as S
 from tests.cases.factories import advance, body_of, file_case, grade
 from tests.workflows.plans.factories import draft_plan
@@ -54,6 +56,11 @@ def test_a_step_another_step_closed_says_so_not_the_other_steps_outcome(cast, cl
     assert outcomes["调查并记录调查结果"] == "由“认定”办结"
     assert outcomes["下发整改通知书"] == "由“反馈处理结果”办结"
     assert outcomes["受理或不予受理"] == "受理"  # a step's own outcome is still its own
+    # the investigator named on the findings step did nothing: the one who determined closed it
+    who = {s.title: s.who for s in progress.done}
+    findings = Task.objects.get(process__caseprocess__case=case, flow_task=CaseFlow.findings)
+    assert findings.owner_id is not None and findings.owner != body_of(cast, case)
+    assert who["调查并记录调查结果"] == str(body_of(cast, case))
     assert "调查并记录调查结果</strong> · 由“认定”办结" in html
 
 

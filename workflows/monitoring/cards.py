@@ -108,7 +108,7 @@ def missing_note(cycle) -> str:
     if stage in (Stage.TARGET, Stage.STANDARD) or cycle.evidence_given or cycle.decided:
         return _("Ready to move on.")
     if cycle.gate_label:
-        return _("Missing: %(what)s") % {"what": cycle.gate_label}
+        return _("Missing: %(what)s.") % {"what": cycle.gate_label}
     return _("Ready to move on.")
 
 

@@ -56,8 +56,9 @@ def test_a_team_leader_recommends_a_teacher_and_the_committee_decides(cast, mon,
     lead = login(cast.software_lead)
     page = lead.get(f"/monitoring/cycles/{cycle.pk}/").content.decode()
     assert "推荐评优" in page and "优秀教师" in page
-    _propose(lead, cycle, "excellent-teacher")
+    page = _propose(lead, cycle, "excellent-teacher").content.decode()
     decision = CycleDecision.objects.get(cycle=cycle)
+    assert f"提出人：{cast.software_lead}" in page
     assert (decision.proposed_by, decision.status, decision.stage) == (
         cast.software_lead,
         DecisionStatus.PROPOSED,

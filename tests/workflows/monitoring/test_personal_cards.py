@@ -54,7 +54,7 @@ def test_a_teachers_home_shows_the_stage_and_what_is_missing(
 def test_the_note_follows_the_stage(cast, mon, login):
     cycle = _cycle(cast, cast.teacher, Level.TEACHER, mon.y2026, ("standard", "plan"))
     (card,) = cards.own_cycle_cards(cast.teacher)
-    assert card.note == "尚缺：教师个人发展规划"  # the plan stage's gate, not yet evidenced
+    assert card.note == "尚缺：教师个人发展规划。"  # the plan stage's gate, not yet evidenced
     assert cycle.get_absolute_url() == card.url
     # nobody without a personal role gets the card, and it costs them nothing
     assert cards.own_cycle_cards(cast.xx_leader) == []
@@ -125,9 +125,16 @@ def test_every_open_cycle_has_its_card_the_years_first_in_one_query(
     ]
     # the personal report is written on the year's cycle; the term's gate asks for its evidence
     assert shown[0].note == "请撰写个人诊改报告。"
-    assert shown[1].note == "尚缺：教师个人诊改报告"
+    assert shown[1].note == "尚缺：教师个人诊改报告。"
     home = login(cast.teacher).get("/").content.decode()
     assert home.index("我的诊改螺旋 · 2026学年") < home.index("我的诊改螺旋 · 2026-2027学年第1学期")
+    # the cycle pages agree: the year's offers the report, the term's says where it is written
+    client = login(cast.teacher)
+    year_page = client.get(year.get_absolute_url()).content.decode()
+    term_page = client.get(in_term.get_absolute_url()).content.decode()
+    assert "撰写我的个人诊改报告" in year_page
+    assert "撰写我的个人诊改报告" not in term_page and "个人诊改报告按学年撰写" in term_page
+    assert "教师个人诊改报告（文档）" in term_page  # the stage's missing evidence, full-width
     # the term closed: the year's card alone; everything closed: the latest year's
     Period.objects.filter(pk=term.pk).update(is_open=False)
     assert [c.url for c in cards.own_cycle_cards(cast.teacher)] == [year.get_absolute_url()]
