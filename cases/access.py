@@ -370,6 +370,14 @@ def reporter_display(user, case: Case) -> str:
     return str(case.reporter)
 
 
+def person_display(user, case: Case, person) -> str:
+    """A person as `user` may read them on `case`'s pages (who took a step, who handed one on,
+    to whom): the hidden reporter stays hidden in whatever role they appear."""
+    if person.pk == case.reporter_id and not can_see_reporter(user, case):
+        return reporter_display(user, case)
+    return str(person)
+
+
 def can_download_attachment(user, obj) -> bool:
     """engine.attachments asks here for files on cases, notices and rectification reports."""
     case_id = obj.pk if isinstance(obj, Case) else getattr(obj, "case_id", None)

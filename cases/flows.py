@@ -329,6 +329,9 @@ class CaseFlow(flow.Flow):
             return str(get_user_model().objects.filter(pk=doer).first() or "")
         return str(task.owner) if task.owner_id else ""
 
+    def person_shown(self, person, case, user) -> str:
+        return access.person_display(user, case, person)
+
     def outcome_label(self, task) -> str:
         from .views import CASE_ACTIONS
 
@@ -344,9 +347,6 @@ class CaseFlow(flow.Flow):
 
     def waiting_for(self, task, case) -> str:
         name = task.flow_task.name
-        if task.owner_id:
-            # a task named to the reporter is theirs to rate: named only when not hidden
-            return str(task.owner)
         if name in UNIT_NODES and case.responsible_unit_id:
             return str(case.responsible_unit)
         if name == "approve":

@@ -280,18 +280,17 @@ class HistoryEntry:
     state_display: str
     description: str
 
-    @property
-    def by_id(self) -> int | None:
-        return self.by.pk if self.by is not None else None
 
-
-def case_history(case: Case) -> list:
-    """The case's 办理记录, oldest first: each status reached (django-fsm-log's rows) and each
-    step handed on (转办, engine.selectors.reassignments: staff hand steps to staff, so both
-    are named; the reporter's name is hidden by the view, as on every line)."""
+def case_history(case: Case, user) -> list:
+    """The case's 办理记录 as `user` reads it, oldest first: each status reached
+    (django-fsm-log's rows) and each step handed on (转办, engine.selectors.reassignments: staff
+    hand steps to staff, both named, but a hidden reporter handed a step stays hidden; the view
+    hides who acted likewise)."""
     from django_fsm_log.models import StateLog
 
     from engine.selectors import reassignments
+
+    from .access import person_display
 
     entries = list(StateLog.objects.for_(case).select_related("by").order_by("timestamp", "pk"))
     for entry in entries:
@@ -302,7 +301,11 @@ def case_history(case: Case) -> list:
             by=r.by,
             state_display=_("Reassign"),
             description=_("“%(step)s” handed to %(person)s: %(reason)s")
-            % {"step": r.step, "person": r.to or "—", "reason": r.reason},
+            % {
+                "step": r.step,
+                "person": person_display(user, case, r.to) if r.to else "—",
+                "reason": r.reason,
+            },
         )
         for r in reassignments(case)
     ]

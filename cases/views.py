@@ -13,7 +13,7 @@ from engine.attachments import attachments_for
 from engine.deadlines import deadline_rows
 
 from . import access, duties, exports, flows, forms, selectors, services
-from .access import can_see_reporter, get_case, get_notice, reporter_display
+from .access import get_case, get_notice, person_display, reporter_display
 from .models import Case
 from .permissions import CaseCap
 
@@ -99,14 +99,9 @@ def case_file(request, kind):
 @login_required
 def case_detail(request, pk):
     case = get_case(request.user, pk)
-    history = selectors.case_history(case)
-    hide = not can_see_reporter(request.user, case)
+    history = selectors.case_history(case, request.user)
     for entry in history:
-        entry.by_display = (
-            _("(hidden)")
-            if hide and case.reporter_id and entry.by_id == case.reporter_id
-            else (entry.by or "")
-        )
+        entry.by_display = person_display(request.user, case, entry.by) if entry.by else ""
     actions = services.allowed_actions(request.user, case)
     notices = list(
         case.notices.select_related("issuer_unit", "recipient_unit").prefetch_related("reports")

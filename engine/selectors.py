@@ -1,13 +1,15 @@
 """Reads shared by every feature: the task inbox, open deadlines, notifications."""
 
+import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
@@ -531,6 +533,21 @@ class ProgressStep:
     days_left: int | None = None
     overdue: bool = False
     task: object = None
+    # who handed the step on (转办) to whom, oldest first, as (by, to) display names
+    handed: list = field(default_factory=list)
+
+    @property
+    def handed_text(self) -> str:
+        """“（黄丽转办给何燕）”, “ (handed on by … to …)”: a Chinese bracket follows the name
+        directly, an English one after a space."""
+        if not self.handed:
+            return ""
+        text = _("(%(handed)s)") % {
+            "handed": _("; ").join(
+                _("handed on by %(by)s to %(to)s") % {"by": by, "to": to} for by, to in self.handed
+            )
+        }
+        return text if unicodedata.east_asian_width(text[0]) in ("W", "F") else f" {text}"
 
 
 @dataclass
@@ -544,8 +561,9 @@ def progress(obj, user=None) -> Progress | None:
     """The progress line of an object: its done steps (who, when, outcome), the current step
     (who must act: a person, or a unit and role; due date; overdue) and the steps that come
     after, in the order of its flow. The flow answers, through hooks with defaults:
-    `progress_processes(obj)`, `done_by(task, obj, user)` (where identities may be hidden),
-    `outcome_label(task)`, `waiting_for(task, obj)` and `steps_after(names, obj)`."""
+    `progress_processes(obj)`, `done_by(task, obj, user)` and `person_shown(person, obj, user)`
+    (where identities may be hidden), `outcome_label(task)`, `waiting_for(task, obj)` (a step
+    named to nobody) and `steps_after(names, obj)`."""
     flow_class = PROGRESS.get(type(obj))
     if flow_class is None:
         return None
@@ -557,6 +575,7 @@ def progress(obj, user=None) -> Progress | None:
         .select_related("owner")
         .order_by("created", "pk")
     )
+    handed = _handed_on(tasks, obj, user, flow)
     done, current = [], []
     live = _open_deadlines([obj]).get((ContentType.objects.get_for_model(obj).pk, str(obj.pk)), {})
     now = timezone.now()
@@ -572,6 +591,7 @@ def progress(obj, user=None) -> Progress | None:
                     when=task.finished,
                     # a step whose only outcome is itself (分类分等) says it once
                     outcome="" if outcome == str(task.title) else outcome,
+                    handed=handed.get(task.pk, []),
                 )
             )
         elif task.status in (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED):
@@ -580,15 +600,46 @@ def progress(obj, user=None) -> Progress | None:
             current.append(
                 ProgressStep(
                     title=task.title,
-                    who=flow.waiting_for(task, obj),
+                    # a person it is named to, as the flow lets `user` see them
+                    who=(
+                        flow.person_shown(task.owner, obj, user)
+                        if task.owner_id
+                        else flow.waiting_for(task, obj)
+                    ),
                     due=due,
                     days_left=days_left,
                     overdue=due is not None and due < now,
                     task=task,
+                    handed=handed.get(task.pk, []),
                 )
             )
     names = [t.flow_task.name for t in tasks if t.status in (STATUS.NEW, STATUS.ASSIGNED)]
     return Progress(done=done, current=current, after=flow.steps_after(names, obj))
+
+
+def _handed_on(tasks, obj, user, flow) -> dict:
+    """Task pk -> the (by, to) names of its 转办 (the mark engine.services.task_reassign
+    leaves on the task), named as the flow lets `user` see people (`person_shown`). The people
+    are read in one query, and only when some step was handed on."""
+    from django.contrib.auth import get_user_model
+
+    from .holders import HANDED
+
+    marks = {t.pk: (t.data or {}).get(HANDED) or [] for t in tasks}
+    pks = {m.get(k) for ms in marks.values() for m in ms for k in ("by", "to")} - {None}
+    if not pks:
+        return {}
+    people = get_user_model().objects.in_bulk(pks)
+    shown = {pk: flow.person_shown(person, obj, user) for pk, person in people.items()}
+    return {
+        pk: [
+            (shown[m["by"]], shown[m["to"]])
+            for m in ms
+            if m.get("by") in shown and m.get("to") in shown
+        ]
+        for pk, ms in marks.items()
+        if ms
+    }
 
 
 @dataclass
@@ -647,14 +698,17 @@ class ProgressHooks:
     def done_by(self, task, obj, user) -> str:
         return str(task.owner) if task.owner_id else ""
 
+    def person_shown(self, person, obj, user) -> str:
+        """How `person` is named to `user` on `obj`'s page (who handed a step on, to whom)."""
+        return str(person)
+
     def outcome_label(self, task) -> str:
         return ""
 
     def waiting_for(self, task, obj) -> str:
+        """Who must act on `task`, named to nobody (a seat, a unit, a pool)."""
         from .steps import SEAT_PREFIX
 
-        if task.owner_id:
-            return str(task.owner)
         if (task.owner_permission or "").startswith(SEAT_PREFIX):
             role = task.owner_permission[len(SEAT_PREFIX) :]
             unit = OrgUnit.objects.filter(pk=task.owner_permission_obj_pk).first()

@@ -41,7 +41,9 @@ def test_every_msgid_has_its_chinese(tmp_path):
 # Placeholders that render a person's or a unit's name (the last part of a template variable
 # counts: {{ case.accepting_unit }} is a unit). Chinese sets no space around a Chinese name;
 # numbers and codes (ZL-2026-0001, 2026) keep theirs, as the official style does.
-NAMES = "person|people|name|user|who|expert|unit|accepting_unit|teacher|observer|actor|subject"
+NAMES = (
+    "person|people|name|user|who|by|to|expert|unit|accepting_unit|teacher|observer|actor|subject"
+)
 CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
 NAME = rf"(?:%\((?:{NAMES})\)s|\{{\{{ *(?:[a-z_]+\.)*(?:{NAMES}) *\}}\}})"
 SPACED_NAME = re.compile(rf"{CJK} {NAME}|{NAME} {CJK}")

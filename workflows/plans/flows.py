@@ -131,8 +131,6 @@ class ItemApprovalFlow(flow.Flow):
         return processes_of(subject)
 
     def waiting_for(self, task, subject) -> str:
-        if task.owner_id:
-            return str(task.owner)
         if task.flow_task.step == REVIEW:
             unit = subject.reviewing_unit or subject.owner_unit.department() or subject.owner_unit
             return str(unit)
