@@ -326,7 +326,8 @@ class CaseFlow(flow.Flow):
         if data.get("action") == "rate" or (doer is not None and doer == case.reporter_id):
             return access.reporter_display(user, case)
         if "by" in data:
-            return str(get_user_model().objects.filter(pk=doer).first() or "")
+            person = get_user_model().objects.filter(pk=doer).first()
+            return access.person_display(user, case, person) if person is not None else ""
         return str(task.owner) if task.owner_id else ""
 
     def person_shown(self, person, case, user) -> str:
