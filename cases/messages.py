@@ -34,6 +34,14 @@ KINDS = {
         _("For your information: case {{ case.number }} ({{ case.grade }})"),
         _("Case {{ case.number }} “{{ case.title }}” was graded {{ case.grade }}. {{ url }}"),
     ),
+    "case.investigation_closed": (
+        _("Investigation closed"),
+        _("Case {{ case.number }} determined"),
+        _(
+            "Case {{ case.number }} “{{ case.title }}” was determined before findings were "
+            "recorded: your investigation step is closed. {{ url }}"
+        ),
+    ),
     "case.assigned": (
         _("Investigation assigned"),
         _("Investigate case {{ case.number }}"),
@@ -105,6 +113,7 @@ def _audience() -> dict:
         "case.approval": (C.COMMITTEE,),
         # investigators are chosen among the staff (cases.forms.investigator_choices)
         "case.assigned": (C.INVESTIGATE,),
+        "case.investigation_closed": (C.INVESTIGATE,),
         "case.notice": (C.RECTIFY,),
         "case.returned": (C.RECTIFY,),
     }

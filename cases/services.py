@@ -649,6 +649,8 @@ def case_determine(
     if not findings.strip():
         raise ValidationError({"findings": _("Record the findings.")})
     case = _step(actor, case, "determine")
+    # determined before the investigators recorded findings: their step closes with it
+    findings_open = not case.findings.strip()
     cell = _cell(case.category, grade)
     before = case.status
     _apply_cell(case, cell)
@@ -664,6 +666,9 @@ def case_determine(
         _fire(case, "determine", actor)
         case.save()
     deadlines.deadline_complete(obj=case, kind="case.investigation")
+    if findings_open:
+        investigators = case.investigators.exclude(pk=actor.pk)
+        _tell("case.investigation_closed", investigators, case, f"closed:{case.reopen_count}")
     _audit(actor, case, "determine", before, grade=grade.pk, responsible_unit=responsible_unit.pk)
     return case
 

@@ -7,6 +7,7 @@ from viewflow.workflow.models import Task
 
 from cases.flows import CaseFlow
 from cases.models import Status as S
+from engine.models import Notification
 from tests.cases.factories import advance, body_of, file_case, grade
 from tests.workflows.plans.factories import draft_plan
 
@@ -61,6 +62,9 @@ def test_a_step_another_step_closed_says_so_not_the_other_steps_outcome(cast, cl
     findings = Task.objects.get(process__caseprocess__case=case, flow_task=CaseFlow.findings)
     assert findings.owner_id is not None and findings.owner != body_of(cast, case)
     assert who["调查并记录调查结果"] == str(body_of(cast, case))
+    # and the investigator is told her step closed, in her language
+    told = Notification.objects.get(recipient=findings.owner, kind="case.investigation_closed")
+    assert "已在记录调查结果前认定" in told.body and case.number in told.title
     assert "调查并记录调查结果</strong> · 由“认定”办结" in html
 
 
