@@ -3,6 +3,8 @@ on a case, and who must act on a step when the rules leave the accepting body no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -162,6 +164,17 @@ def who_acts(case: Case, action: str) -> duties.Eligible | None:
     if step not in BODY_STEPS:
         return None
     return duties.eligible_people(process_key=PROCESS, step=step, obj=case, levels=levels(case))
+
+
+@dataclass(frozen=True)
+class Recusal:
+    """A refusal that is not a rule of the table: it names no role, so nobody learns from it
+    that the person filed the case."""
+
+    description: str
+
+
+RECUSAL = Recusal(gettext_lazy("Nobody handles a case they have a stake in (recusal)"))
 
 
 def refusal(user, case: Case, action: str):

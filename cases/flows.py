@@ -303,6 +303,19 @@ class CaseFlow(flow.Flow):
         case = _case_of(task)
         return duties.refusal(user, case, NODE_ACTIONS[task.flow_task.name][0])
 
+    def reassign_refusal(self, task, user):
+        """A case's steps are not handed to its reporter (the reporter's own 评价 is not handed
+        at all): they could not do them, and nobody else could either. Said without naming
+        the reporter, who may be hidden."""
+        from . import duties
+
+        case = _case_of(task)
+        rule = self.duty_refusal(task, user)
+        if user.pk != case.reporter_id:
+            return rule
+        # a rule of the table may name the reporter's role: only where they are known
+        return rule if rule is not None and not case.reporter_hidden else duties.RECUSAL
+
     def task_unit_id(self, task):
         """The unit a task is about, for 转办: the responsible unit's steps are its own."""
         case = _case_of(task)

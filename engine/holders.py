@@ -306,5 +306,9 @@ def held_pks(user, model) -> list:
 
 
 def reassign_refusal(task, to_user):
-    """The rule that forbids handing `task` to `to_user` (转办), or None."""
+    """The rule that forbids handing `task` to `to_user` (转办), or None: the flow's own answer
+    (`reassign_refusal(task, to_user)`), else the separation-of-duties rules of the step."""
+    own = getattr(task.flow_task.flow_class.instance, "reassign_refusal", None)
+    if own is not None:
+        return own(task, to_user)
     return duty_refusal(task, to_user)

@@ -130,7 +130,7 @@ def task_reassign(*, actor, task, to_user, reason: str):
     if rule is not None:
         raise ValidationError(
             {
-                "to_user": _("%(person)s may not do this step: %(rule)s")
+                "to_user": _("%(person)s may not do this step: %(rule)s.")
                 % {"person": to_user, "rule": rule.description}
             }
         )

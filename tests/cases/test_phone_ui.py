@@ -3,9 +3,11 @@ as cards, the unit picker searched by typing, the navigation on one line, and th
 notification asks for."""
 
 import pytest
+from django.utils import timezone
 
 from cases.models import Case
 from cases.models import Status as S
+from engine.models import Notification
 from tests.conftest import DESKTOP, PHONE, log_in
 
 from .factories import advance, body_of, file_case
@@ -137,11 +139,23 @@ def test_the_student_rates_from_the_notification_link(
     browser, live_server, cast, tmp_path, celery_in_process
 ):
     case = advance(cast, file_case(cast.student, cast.units.rj), S.FEEDBACK)
+    # a message with a long link in its text (as a mail carries it) wraps on the phone
+    long_link = f"{live_server.url}/cases/tasks/174/classify/673/execute/?from=notification"
+    Notification.objects.create(
+        recipient=cast.student,
+        kind="task.reassigned",
+        title="转办给您：分类分等",
+        body=f"原因：工作调整。{long_link}",
+        dedup_key="long-link",
+        delivered_at=timezone.now(),
+    )
     context = _context(browser, PHONE)
     page = context.new_page()
     try:
         log_in(page, live_server.url, cast.student, cast.password)
         page.goto(f"{live_server.url}/notifications/")
+        assert page.locator(".notifications p", has_text=long_link).count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         told = page.locator("li.card", has_text=case.number).filter(has_text="评价")
         told.locator("button[name=follow]").click()
         page.wait_for_url(f"{live_server.url}{case.get_absolute_url()}")

@@ -303,7 +303,7 @@ def test_a_reassign_to_the_reports_author_is_refused_with_the_rule(cast, client,
     refused = _reassign(client, cast.xx_leader, task, cast.xx_member)
     assert refused.status_code == 200
     errors = refused.context["form"].errors["to_user"]
-    assert errors == [f"{cast.xx_member}不得办理此步骤：自我诊改报告的撰写人不得审核本人的报告"]
+    assert errors == [f"{cast.xx_member}不得办理此步骤：自我诊改报告的撰写人不得审核本人的报告。"]
     assert fresh(task).owner_id == holder
     # nor may the author act on it as a deputy of the head
     _away(cast.xx_leader, cast.xx_member)

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from viewflow.workflow.models import Task
 
 from accounts.models import Membership, Role
 from cases.confidential.flows import ReportFlow as ConfidentialFlow
@@ -100,22 +101,29 @@ def test_a_plan_tasks_page_says_why_someone_else_acts_and_each_hand_on(cast, cli
         assert '吴芳<span class="muted handed">（刘伟转办给何燕；刘伟转办给吴芳）</span>' in html
 
 
-def test_a_hidden_reporter_handed_a_step_stays_hidden(cast, client):
-    """The reporter who hid their identity is a teacher of the department: handed the
-    acceptance, they are named to nobody but themselves, in the handover or as who acts."""
+def test_a_cases_step_is_not_handed_to_its_reporter_and_a_hidden_one_stays_hidden(cast, client):
+    """The reporter (here a teacher of the department who hid their identity) would get a step
+    nobody could do: the 转办 is refused without saying they filed it. The leader who files a
+    case hidden and hands its acceptance on is named to nobody but themselves."""
     case = file_case(cast.teacher, cast.units.rj, reporter_hidden=True)
     task = holders.open_tasks(case)[0]
-    assert _reassign(client, cast.xx_leader, task, cast.teacher).status_code == 302
-    for viewer in (cast.xx_leader, cast.xx_member):
+    refused = _reassign(client, cast.xx_leader, task, cast.teacher)
+    assert refused.status_code == 200
+    [error] = refused.context["form"].errors["to_user"]
+    assert error == f"{cast.teacher}不得办理此步骤：与本案有利害关系的人员不办理本案（回避）。"
+    assert "报告" not in error and "投诉" not in error
+    assert Task.objects.get(pk=task.pk).owner_id is None
+
+    case = file_case(cast.xx_leader, cast.units.rj, reporter_hidden=True)
+    task = holders.open_tasks(case)[0]
+    assert _reassign(client, cast.xx_leader, task, cast.software_member).status_code == 302
+    for viewer in (cast.software_member, cast.quality_officer):
         progress, html = _page(client, viewer, case.get_absolute_url())
-        assert progress.current[0].handed == [("刘伟", "（已隐藏）")]
-        assert progress.current[0].who == "（已隐藏）"
-        assert "（刘伟转办给（已隐藏））" in _line(html)
-        assert cast.teacher.full_name not in _line(html)
-    # the leader who chose them was told whom once; nobody else reads the name anywhere
-    assert cast.teacher.full_name not in html
-    progress, _html = _page(client, cast.teacher, case.get_absolute_url())
-    assert progress.current[0].handed == [("刘伟", "吴芳")]
+        assert progress.current[0].handed == [("（已隐藏）", str(cast.software_member))]
+        assert f"（（已隐藏）转办给{cast.software_member}）" in _line(html)
+        assert cast.xx_leader.full_name not in _line(html)
+    progress, _html = _page(client, cast.xx_leader, case.get_absolute_url())
+    assert progress.current[0].handed == [(str(cast.xx_leader), str(cast.software_member))]
 
 
 def test_a_page_with_nothing_handed_on_reads_no_more_than_before(cast, client, monkeypatch):
