@@ -538,15 +538,19 @@ class ProgressStep:
 
     @property
     def handed_text(self) -> str:
-        """“（黄丽转办给何燕）”, “ (handed on by … to …)”: a Chinese bracket follows the name
-        directly, an English one after a space."""
+        """After who acts: “（由黄丽转办）” when the one hand-over went to them, else each one,
+        “（黄丽转办给何燕；何燕转办给吴芳）”; “ (handed on by …)” in English: a Chinese bracket
+        follows the name directly, an English one after a space."""
         if not self.handed:
             return ""
-        text = _("(%(handed)s)") % {
-            "handed": _("; ").join(
+        [(by, to), *more] = self.handed
+        if not more and to == self.who:
+            handed = _("handed on by %(by)s") % {"by": by}
+        else:
+            handed = _("; ").join(
                 _("handed on by %(by)s to %(to)s") % {"by": by, "to": to} for by, to in self.handed
             )
-        }
+        text = _("(%(handed)s)") % {"handed": handed}
         return text if unicodedata.east_asian_width(text[0]) in ("W", "F") else f" {text}"
 
 

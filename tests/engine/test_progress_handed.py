@@ -61,7 +61,7 @@ def test_every_flows_page_says_who_handed_the_step_to_whom(
         flow_class, leader
     )
     _progress, html = _page(client, seer, url)
-    assert "转办给" not in _line(html)
+    assert "handed" not in _line(html)
 
     assert _reassign(client, leader, task, person).status_code == 302
     # whoever opens the page: one who sees it anyway, the person who holds the step now
@@ -69,10 +69,10 @@ def test_every_flows_page_says_who_handed_the_step_to_whom(
         progress, html = _page(client, viewer, url)
         [step] = [s for s in progress.current if s.task.pk == task.pk]
         assert step.who == "孙敏" and step.handed == [("钱进", "孙敏")]
-        assert '孙敏<span class="muted handed">（钱进转办给孙敏）</span>' in _line(html)
+        assert '孙敏<span class="muted handed">（由钱进转办）</span>' in _line(html)
     with translation.override("en"):
         # an English bracket after a space, the Chinese one right after the name
-        assert step.handed_text == " (handed on by 钱进 to 孙敏)"
+        assert step.handed_text == " (handed on by 钱进)"
 
     with django_capture_on_commit_callbacks(execute=True):
         _click(client, person, posts)
@@ -82,10 +82,10 @@ def test_every_flows_page_says_who_handed_the_step_to_whom(
     progress, html = _page(client, seer, url)
     [step] = [s for s in progress.done if s.title == str(task.title)]
     assert step.who == "孙敏" and step.handed == [("钱进", "孙敏")]
-    assert '孙敏<span class="handed">（钱进转办给孙敏）</span> · ' in _line(html)
+    assert '孙敏<span class="handed">（由钱进转办）</span> · ' in _line(html)
     if flow_class is not ConfidentialFlow:
         _progress, html = _page(client, person, url)
-        assert "（钱进转办给孙敏）" in _line(html)
+        assert "（由钱进转办）" in _line(html)
 
 
 def test_a_plan_tasks_page_says_why_someone_else_acts_and_each_hand_on(cast, client):
@@ -120,7 +120,9 @@ def test_a_cases_step_is_not_handed_to_its_reporter_and_a_hidden_one_stays_hidde
     for viewer in (cast.software_member, cast.quality_officer):
         progress, html = _page(client, viewer, case.get_absolute_url())
         assert progress.current[0].handed == [("（已隐藏）", str(cast.software_member))]
-        assert f"（（已隐藏）转办给{cast.software_member}）" in _line(html)
+        assert f'{cast.software_member}<span class="muted handed">（由（已隐藏）转办）</span>' in (
+            _line(html)
+        )
         assert cast.xx_leader.full_name not in _line(html)
     progress, _html = _page(client, cast.xx_leader, case.get_absolute_url())
     assert progress.current[0].handed == [(str(cast.xx_leader), str(cast.software_member))]
