@@ -303,6 +303,10 @@ class CaseFlow(flow.Flow):
         case = _case_of(task)
         return duties.refusal(user, case, NODE_ACTIONS[task.flow_task.name][0])
 
+    def reassign_excluded(self, task):
+        reporter = _case_of(task).reporter_id
+        return [reporter] if reporter is not None else []
+
     def reassign_refusal(self, task, user):
         """A case's steps are not handed to its reporter (the reporter's own 评价 is not handed
         at all): they could not do them, and nobody else could either. Said without naming

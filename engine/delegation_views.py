@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
-from . import delegation, selectors, services
+from . import delegation, holders, selectors, services
 from .forms import AbsenceForm, TaskReassignForm
 from .models import Absence
 
@@ -31,9 +31,10 @@ def task_reassign(request, pk):
     if not delegation.has_reassign_candidates(request.user):
         # an empty picker would leave the leader guessing: say why nobody can be chosen
         return render(request, "engine/task_reassign.html", {"task": row, "form": None})
-    form = TaskReassignForm(
-        request.POST or None, candidates=delegation.reassign_candidates(request.user)
+    candidates = delegation.reassign_candidates(request.user).exclude(
+        pk__in=holders.reassign_excluded(task)
     )
+    form = TaskReassignForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
         try:
             services.task_reassign(

@@ -305,6 +305,13 @@ def held_pks(user, model) -> list:
     return cached[key]
 
 
+def reassign_excluded(task) -> list:
+    """The people a flow never offers for `task`'s 转办 (`reassign_excluded(task)`: a case's
+    reporter), left out of the picker rather than refused after the choice."""
+    own = getattr(task.flow_task.flow_class.instance, "reassign_excluded", None)
+    return list(own(task)) if own is not None else []
+
+
 def reassign_refusal(task, to_user):
     """The rule that forbids handing `task` to `to_user` (转办), or None: the flow's own answer
     (`reassign_refusal(task, to_user)`), else the separation-of-duties rules of the step."""

@@ -8,15 +8,17 @@ deputy who wrote the report cannot approve it. An expert's own review is never h
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from viewflow.workflow.models import Task
 
 from accounts.models import Membership, OrgUnit, Role
 from cases.complaints.flows import SupervisionFlow
 from cases.confidential.flows import ReportFlow as ConfidentialFlow
 from cases.flows import CaseFlow
-from engine import delegation, holders, steps
+from engine import delegation, holders, services, steps
 from engine.models import Absence
 from tests.cases.confidential.factories import file_report
 from tests.cases.factories import file_case
@@ -321,9 +323,17 @@ def test_a_reassign_to_the_cases_reporter_for_the_findings_is_refused(cast, clie
     case = fresh(case)
     task = holders.open_tasks(case)[0]
     assert task.flow_task.name == "findings"
+    # not offered on the page, and refused if posted anyway
+    client.force_login(cast.xx_leader)
+    form = client.get(reverse("engine:task_reassign", args=[task.pk])).context["form"]
+    assert reporter not in form.fields["to_user"].queryset
     refused = _reassign(client, cast.xx_leader, task, reporter)
     assert refused.status_code == 200 and refused.context["form"].errors["to_user"]
-    assert "投诉人（报告人）不得调查本案" in refused.context["form"].errors["to_user"][0]
+    # the service says which rule (the reporter is known here)
+    with pytest.raises(ValidationError) as raised:
+        services.task_reassign(actor=cast.xx_leader, task=task, to_user=reporter, reason="试")
+    assert "投诉人（报告人）不得调查本案" in raised.value.message_dict["to_user"][0]
+    assert Task.objects.get(pk=task.pk).owner_id == task.owner_id != reporter.pk
 
 
 def test_an_experts_review_is_neither_reassigned_nor_deputised(cast, client):

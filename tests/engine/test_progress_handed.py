@@ -4,14 +4,16 @@ step to whom, and still does once the step is done; a hidden reporter stays hidd
 with nothing handed on reads no more than it did before."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import translation
 from viewflow.workflow.models import Task
 
 from accounts.models import Membership, Role
 from cases.confidential.flows import ReportFlow as ConfidentialFlow
-from engine import holders, selectors
+from engine import holders, selectors, services
 from tests.cases.factories import file_case
 from tests.engine.test_delegation import plan_task, step_of
 from tests.engine.test_holders import SCENARIOS, _click, _reassign, _status, _unit_of
@@ -107,9 +109,15 @@ def test_a_cases_step_is_not_handed_to_its_reporter_and_a_hidden_one_stays_hidde
     case hidden and hands its acceptance on is named to nobody but themselves."""
     case = file_case(cast.teacher, cast.units.rj, reporter_hidden=True)
     task = holders.open_tasks(case)[0]
+    client.force_login(cast.xx_leader)
+    form = client.get(reverse("engine:task_reassign", args=[task.pk])).context["form"]
+    assert cast.teacher not in form.fields["to_user"].queryset
+    assert cast.software_member in form.fields["to_user"].queryset
     refused = _reassign(client, cast.xx_leader, task, cast.teacher)
-    assert refused.status_code == 200
-    [error] = refused.context["form"].errors["to_user"]
+    assert refused.status_code == 200 and refused.context["form"].errors["to_user"]
+    with pytest.raises(ValidationError) as raised:
+        services.task_reassign(actor=cast.xx_leader, task=task, to_user=cast.teacher, reason="试")
+    [error] = raised.value.message_dict["to_user"]
     assert error == f"{cast.teacher}不得办理此步骤：与本案有利害关系的人员不办理本案（回避）。"
     assert "报告" not in error and "投诉" not in error
     assert Task.objects.get(pk=task.pk).owner_id is None
