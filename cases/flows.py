@@ -336,16 +336,16 @@ class CaseFlow(flow.Flow):
 
     def done_by(self, task, case, user) -> str:
         data = task.data or {}
-        # the person whose action closed the step: its owner, or whoever closed it from another
-        # step (sync_process keeps them as "by")
-        doer = data.get("by", task.owner_id)
-        # the reporter's own steps (a hidden reporter completes them named to nobody)
-        if data.get("action") == "rate" or (doer is not None and doer == case.reporter_id):
+        # the reporter's own 评价 (a hidden reporter completes it named to nobody)
+        if data.get("action") == "rate":
             return access.reporter_display(user, case)
+        # whose action closed the step: its owner, or whoever closed it from another step
+        # (`advance` keeps them as "by"), as the case lets `user` see them
         if "by" in data:
-            person = get_user_model().objects.filter(pk=doer).first()
-            return access.person_display(user, case, person) if person is not None else ""
-        return str(task.owner) if task.owner_id else ""
+            person = get_user_model().objects.filter(pk=data["by"]).first()
+        else:
+            person = task.owner
+        return access.person_display(user, case, person) if person is not None else ""
 
     def person_shown(self, person, case, user) -> str:
         return access.person_display(user, case, person)

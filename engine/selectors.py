@@ -1,6 +1,5 @@
 """Reads shared by every feature: the task inbox, open deadlines, notifications."""
 
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from accounts.models import Membership, OrgUnit, Role
 from . import calendar, prepared
 from .capabilities import OVERDUE_VIEW
 from .models import Deadline, Notification, NotificationPreference
+from .text import is_wide
 
 LEADER_ROLES = (Role.DEPARTMENT_LEADER, Role.TEAM_LEADER, Role.QUALITY_OFFICER)
 
@@ -551,7 +551,7 @@ class ProgressStep:
                 _("handed on by %(by)s to %(to)s") % {"by": by, "to": to} for by, to in self.handed
             )
         text = _("(%(handed)s)") % {"handed": handed}
-        return text if unicodedata.east_asian_width(text[0]) in ("W", "F") else f" {text}"
+        return text if is_wide(text[0]) else f" {text}"
 
 
 @dataclass

@@ -4,6 +4,11 @@ Chinese none after its full-width 。，；：！？ (a space there reads as a s
 import unicodedata
 
 
+def is_wide(char: str) -> bool:
+    """A full-width character (Chinese text and punctuation): no space is set beside it."""
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
 def sentences(parts) -> str:
     """The non-empty `parts` in order, a space after a part only where it ends in a narrow
     character (an English sentence, a number, a code)."""
@@ -12,7 +17,7 @@ def sentences(parts) -> str:
         part = str(part).strip()
         if not part:
             continue
-        if out and unicodedata.east_asian_width(out[-1]) not in ("W", "F"):
+        if out and not is_wide(out[-1]):
             out += " "
         out += part
     return out
