@@ -19,6 +19,7 @@ from accounts.audit import audit_record
 from accounts.models import OrgUnit, Role
 from engine import attachments, deadlines, notifications, sequences, task_writes, write_batch
 from engine import duties as engine_duties
+from engine import text as engine_text
 from engine.prepared import Prepared
 
 from . import access, flows, routing
@@ -880,7 +881,10 @@ def case_give_feedback(*, actor, case: Case, outcome: str) -> Case:
     _fire(case, "give_feedback", actor)
     case.save()
     _audit(actor, case, "feedback", before)
-    _tell_reporter("case.feedback", case, f"feedback:{case.reopen_count}", outcome=outcome)
+    # the reporter reads the outcome with the request to rate it after it, as one text
+    _tell_reporter(
+        "case.feedback", case, f"feedback:{case.reopen_count}", outcome=engine_text.closed(outcome)
+    )
     return case
 
 

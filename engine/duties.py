@@ -73,8 +73,9 @@ class DutyRefused(PermissionDenied):
 
 def refused_text(rule) -> str:
     """What a person refused by `rule` reads (the 403 page, a step's duty notes)."""
+    # the message ends the sentence: a description written with its own full stop keeps one
     return _("A separation-of-duties rule does not let you do this: %(rule)s.") % {
-        "rule": rule.description
+        "rule": rule.description.rstrip().rstrip("。.")
     }
 
 

@@ -12,6 +12,8 @@ from viewflow.workflow.models import Process
 
 from accounts.models import OrgUnit, Role
 
+from .text import without_link
+
 
 class Term(models.Model):
     """A school term (学期). Working days are counted against the calendar days below."""
@@ -237,6 +239,12 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def in_app_body(self) -> str:
+        """The body as the in-app list shows it: the entry links its page, so the link that ends
+        the body for mail and chat is left out."""
+        return without_link(self.body, self.url)
 
 
 class Delivery(models.Model):

@@ -9,6 +9,7 @@ from cases import services
 from cases.forms import classified_categories
 from cases.models import Case
 from cases.models import Status as S
+from engine import tasks
 from engine.attachments import attachments_for
 from engine.models import Notification
 
@@ -75,6 +76,27 @@ def test_time_limits_stay_on_the_page_until_the_case_closes(cast, login):
 
     advance(cast, case, S.CLOSED)
     assert "案件受理" not in client.get(url).content.decode()
+
+
+def test_the_outcome_and_the_request_to_rate_read_as_one_text_in_the_bell_list(
+    cast, login, django_capture_on_commit_callbacks
+):
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.RECTIFIED)
+    with django_capture_on_commit_callbacks(execute=True):
+        # the handler's outcome written without a full stop
+        response = login(body_of(cast, case)).post(
+            reverse("cases:action", args=[case.pk, "feedback"]), {"outcome": "已启用排考冲突检测"}
+        )
+    assert response.status_code == 302
+    tasks.deliver_pending()
+    told = Notification.objects.get(recipient=cast.student, kind="case.feedback")
+    # mail and chat need the link; the bell list links the case itself
+    assert told.body.endswith(
+        f"请对处理情况进行满意度评价：http://127.0.0.1:8000{case.get_absolute_url()}"
+    )
+    page = login(cast.student).get(reverse("engine:notification_list")).content.decode()
+    assert "已启用排考冲突检测。请对处理情况进行满意度评价。</p>" in page
+    assert "127.0.0.1:8000" not in page
 
 
 def test_the_reporter_rates_on_the_case_page_the_notification_links_to(
