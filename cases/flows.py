@@ -18,7 +18,6 @@ process model's view permission to work on a case.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
@@ -334,33 +333,37 @@ class CaseFlow(flow.Flow):
     def progress_processes(self, case):
         return CaseProcess.objects.filter(case=case)
 
-    def done_by(self, task, case, user) -> str:
-        data = task.data or {}
+    def doer_pk(self, task):
+        # whose action closed the step: its owner, or whoever closed it from another step or in
+        # the owner's stead (`advance` keeps them as "by"); the progress line reads them at once
+        return (task.data or {}).get("by", task.owner_id)
+
+    def done_by(self, task, person, case, user) -> str:
         # the reporter's own 评价 (a hidden reporter completes it named to nobody)
-        if data.get("action") == "rate":
+        if (task.data or {}).get("action") == "rate":
             return access.reporter_display(user, case)
-        # whose action closed the step: its owner, or whoever closed it from another step
-        # (`advance` keeps them as "by"), as the case lets `user` see them
-        if "by" in data:
-            person = get_user_model().objects.filter(pk=data["by"]).first()
-        else:
-            person = task.owner
         return access.person_display(user, case, person) if person is not None else ""
 
     def person_shown(self, person, case, user) -> str:
         return access.person_display(user, case, person)
 
+    def taken_from(self, task) -> str:
+        # 认定 taken while the findings were open, feedback with no notice: the other step has no
+        # task of its own (the case moved past it), so this task's closing is where it was taken
+        other = _STEP_OF_ACTION.get((task.data or {}).get("action"))
+        if other is None or other == task.flow_task.name:
+            return ""
+        return str(getattr(CaseFlow, other).task_title)
+
     def outcome_label(self, task) -> str:
         from .views import CASE_ACTIONS
 
+        # another step taken from this task closed it: that is what happened to this step, not
+        # the other step's outcome (which its own row shows)
+        taken = self.taken_from(task)
+        if taken:
+            return _("Closed by the step “%(step)s”") % {"step": taken}
         action = (task.data or {}).get("action")
-        # another step taken from this task (认定 while the findings were open, feedback with
-        # no notice) closed it: that is what happened to this step, not the other step's outcome
-        other = _STEP_OF_ACTION.get(action)
-        if other is not None and other != task.flow_task.name:
-            return _("Closed by the step “%(step)s”") % {
-                "step": getattr(CaseFlow, other).task_title
-            }
         return str(CASE_ACTIONS[action][0]) if action in CASE_ACTIONS else ""
 
     def waiting_for(self, task, case) -> str:

@@ -565,9 +565,14 @@ def progress(obj, user=None) -> Progress | None:
     """The progress line of an object: its done steps (who, when, outcome), the current step
     (who must act: a person, or a unit and role; due date; overdue) and the steps that come
     after, in the order of its flow. The flow answers, through hooks with defaults:
-    `progress_processes(obj)`, `done_by(task, obj, user)` and `person_shown(person, obj, user)`
-    (where identities may be hidden), `outcome_label(task)`, `waiting_for(task, obj)` (a step
-    named to nobody) and `steps_after(names, obj)`."""
+    `progress_processes(obj)`, `doer_pk(task)` (who did a done step), `done_by(task, person,
+    obj, user)` and `person_shown(person, obj, user)` (where identities may be hidden),
+    `outcome_label(task)`, `taken_from(task)` (another step taken from this one that closed it
+    and has no task of its own: it gets a row of its own, after it), `waiting_for(task, obj)`
+    (a step named to nobody) and `steps_after(names, obj)`.
+
+    The people the line names beyond the tasks' owners (who closed a step from another one,
+    who handed steps on and to whom) are read in one query, and only when there are some."""
     flow_class = PROGRESS.get(type(obj))
     if flow_class is None:
         return None
@@ -579,7 +584,14 @@ def progress(obj, user=None) -> Progress | None:
         .select_related("owner")
         .order_by("created", "pk")
     )
-    handed = _handed_on(tasks, obj, user, flow)
+    done_tasks = [t for t in tasks if t.flow_task is not None and t.status == STATUS.DONE]
+    doers = {t.pk: flow.doer_pk(t) for t in done_tasks}
+    marks = _handed_marks(tasks)
+    # the owners came with the tasks: the others are read together
+    named = {doers[t.pk] for t in done_tasks if doers[t.pk] != t.owner_id}
+    named |= {m.get(k) for ms in marks.values() for m in ms for k in ("by", "to")}
+    people = _people(named - {None})
+    handed = _handed_on(marks, people, obj, user, flow)
     done, current = [], []
     live = _open_deadlines([obj]).get((ContentType.objects.get_for_model(obj).pk, str(obj.pk)), {})
     now = timezone.now()
@@ -587,17 +599,23 @@ def progress(obj, user=None) -> Progress | None:
         if task.flow_task is None:
             continue
         if task.status == STATUS.DONE:
+            doer = task.owner if doers[task.pk] == task.owner_id else people.get(doers[task.pk])
+            who = flow.done_by(task, doer, obj, user)
             outcome = flow.outcome_label(task)
+            taken = flow.taken_from(task)
             done.append(
                 ProgressStep(
                     title=task.title,
-                    who=flow.done_by(task, obj, user),
+                    # closed from another step: whoever did that is named on its own row
+                    who="" if taken else who,
                     when=task.finished,
                     # a step whose only outcome is itself (分类分等) says it once
                     outcome="" if outcome == str(task.title) else outcome,
                     handed=handed.get(task.pk, []),
                 )
             )
+            if taken:
+                done.append(ProgressStep(title=taken, who=who, when=task.finished))
         elif task.status in (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED):
             due = _due(task, obj, live)
             days_left = calendar.working_days_left(due, now) if due else None
@@ -621,20 +639,25 @@ def progress(obj, user=None) -> Progress | None:
     return Progress(done=done, current=current, after=flow.steps_after(names, obj))
 
 
-def _handed_on(tasks, obj, user, flow) -> dict:
-    """Task pk -> the (by, to) names of its 转办 (the mark engine.services.task_reassign
-    leaves on the task), named as the flow lets `user` see people (`person_shown`). The people
-    are read in one query, and only when some step was handed on."""
+def _people(pks) -> dict:
+    """{pk: user} of `pks`, in one query; none when there is nobody to read."""
     from django.contrib.auth import get_user_model
 
+    return get_user_model().objects.in_bulk(pks) if pks else {}
+
+
+def _handed_marks(tasks) -> dict:
+    """Task pk -> the 转办 marks engine.services.task_reassign left on it (who by, to whom)."""
     from .holders import HANDED
 
-    marks = {t.pk: (t.data or {}).get(HANDED) or [] for t in tasks}
-    pks = {m.get(k) for ms in marks.values() for m in ms for k in ("by", "to")} - {None}
-    if not pks:
-        return {}
-    people = get_user_model().objects.in_bulk(pks)
-    shown = {pk: flow.person_shown(person, obj, user) for pk, person in people.items()}
+    return {t.pk: (t.data or {}).get(HANDED) or [] for t in tasks}
+
+
+def _handed_on(marks, people, obj, user, flow) -> dict:
+    """Task pk -> the (by, to) names of its 转办 (`marks`, the people read with the line's
+    others), named as the flow lets `user` see people (`person_shown`)."""
+    named = {pk for ms in marks.values() for m in ms for pk in (m.get("by"), m.get("to"))}
+    shown = {pk: flow.person_shown(people[pk], obj, user) for pk in named if pk in people}
     return {
         pk: [
             (shown[m["by"]], shown[m["to"]])
@@ -699,8 +722,18 @@ class ProgressHooks:
     def steps_after(self, names, obj) -> list:
         return []
 
-    def done_by(self, task, obj, user) -> str:
-        return str(task.owner) if task.owner_id else ""
+    def doer_pk(self, task):
+        """Who did a done step (a user's pk, or None): the person the task was named to."""
+        return task.owner_id
+
+    def done_by(self, task, person, obj, user) -> str:
+        """How the one who did a done step (`person`: `doer_pk`'s row, or None) is named."""
+        return str(person) if person is not None else ""
+
+    def taken_from(self, task) -> str:
+        """The title of another step, without a task of its own, whose taking closed `task`
+        (the progress line gives it a row of its own), or ""."""
+        return ""
 
     def person_shown(self, person, obj, user) -> str:
         """How `person` is named to `user` on `obj`'s page (who handed a step on, to whom)."""
