@@ -314,7 +314,22 @@ def _run(request, case, form, handler, action):
         messages.error(request, str(exc))
         return redirect(case)
     messages.success(request, done_message(action, form, case))
-    return redirect(case)
+    return _after_step(request, case)
+
+
+def _after_step(request, case):
+    """Where the one who took a step lands: the case's page, or their to-do list when the step
+    took the case out of their sight (graded severe, it moves to the quality office) — its page
+    would answer 404 and drop the message saying what was done."""
+    if access.visible_cases(request.user).filter(pk=case.pk).exists():
+        return redirect(case)
+    case = Case.objects.select_related("accepting_unit").get(pk=case.pk)
+    messages.info(
+        request,
+        _("Case %(number)s is now handled by %(unit)s and no longer shown to you.")
+        % {"number": case.number, "unit": case.accepting_unit},
+    )
+    return redirect("engine:inbox")
 
 
 @login_required
@@ -431,7 +446,7 @@ def notice_action(request, pk, action):
             return redirect(notice.case)
         else:
             messages.success(request, done_message(action, form, notice.case, notice))
-            return redirect(notice.case)
+            return _after_step(request, notice.case)
     return render(
         request,
         "cases/action_form.html",
@@ -523,7 +538,7 @@ def task_page(request, process_pk, task_pk):
             return redirect(case)
         else:
             messages.success(request, done_message(action, form, case, notice))
-            return redirect(case)
+            return _after_step(request, case)
     return render(
         request,
         "cases/action_form.html",

@@ -4,9 +4,18 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from accounts import access
 from engine import delegation, pdf, selectors
 
 register = template.Library()
+
+
+@register.filter
+def holds(user, caps: str) -> bool:
+    """Does `user` hold any of the comma-separated capabilities anywhere? A page offers a link
+    only to those its target lets in (`{% if user|holds:"plans.edit" %}`), as the navigation
+    does, not a link that answers 403."""
+    return any(access.has_capability(user, cap) for cap in caps.split(","))
 
 
 @register.simple_tag(takes_context=True)

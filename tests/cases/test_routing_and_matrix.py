@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from cases import routing, services
@@ -41,6 +42,23 @@ def test_department_grading_severe_hands_the_case_to_the_college(cast):
         actor=cast.xx_leader, case=case, category=category(), grade=grade("严重")
     )
     assert case.accepting_unit == cast.units.zgb and case.needs_committee
+
+
+def test_the_department_grading_severe_lands_on_its_to_do_list_told_where_the_case_went(
+    cast, login
+):
+    case = advance(cast, file_case(cast.teacher, cast.units.rj), S.ACCEPTED)
+    client = login(cast.xx_leader)
+    response = client.post(
+        reverse("cases:action", args=[case.pk, "classify"]),
+        {"category": category().pk, "grade": grade("严重").pk},
+        follow=True,
+    )
+    # not the case's page: it is the quality office's now, and a 404 for the department
+    assert response.redirect_chain[-1][0] == reverse("engine:inbox")
+    page = response.content.decode()
+    assert f"已完成案件 {case.number} 的分类分等。" in page
+    assert f"案件 {case.number} 现由质量管理办公室办理" in page
 
 
 def test_deadlines_come_from_the_matrix(cast):

@@ -350,6 +350,10 @@ def _walk(client, starts, people_words, choices, problems, pages_with_forms):
             text = _word_text(response.content)
             problems.extend(f"{path}: {p}" for p in _problems_in_text(text, people_words, choices))
             continue
+        if response.status_code in (403, 404) and path not in starts:
+            # a page offered the link to someone it then refuses: a dead end
+            problems.append(f"{path}: {response.status_code} from a link offered to them")
+            continue
         if response.status_code != 200 or "html" not in content_type:
             continue
         page = _Page()
