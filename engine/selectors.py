@@ -15,10 +15,12 @@ from viewflow.workflow.status import STATUS
 from accounts import access, signed_in
 from accounts.models import Membership, OrgUnit, Role
 
-from . import calendar, prepared
+from . import calendar, holders, prepared
 from .capabilities import OVERDUE_VIEW
 from .models import Deadline, Notification, NotificationPreference
 from .text import is_wide
+
+OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 LEADER_ROLES = (Role.DEPARTMENT_LEADER, Role.TEAM_LEADER, Role.QUALITY_OFFICER)
 
@@ -307,6 +309,7 @@ def task_rows(tasks) -> list:
             if task.process_id in processes:
                 task.process = processes[task.process_id]
     objects = []
+    stand_ins = holders.stand_in_notes(rows)
     for flow_class, group in by_flow.items():
         instance = flow_class.instance
         link = getattr(instance, "task_url", None)
@@ -321,6 +324,7 @@ def task_rows(tasks) -> list:
                 SEAT_PREFIX
             )
             task.process_title = flow_class.process_title
+            task.stand_in = stand_ins.get(task.pk, "").strip()
             if task.obj is not None:
                 objects.append(task.obj)
     # objects whose deadlines also time a flow's tasks (a case's notices: `deadline_objects`)
@@ -535,6 +539,8 @@ class ProgressStep:
     task: object = None
     # who handed the step on (转办) to whom, oldest first, as (by, to) display names
     handed: list = field(default_factory=list)
+    # why a stand-in holds the step (nobody in its unit can act: engine.holders.stand_in_notes)
+    stand_in: str = ""
 
     @property
     def handed_text(self) -> str:
@@ -580,6 +586,7 @@ def progress(obj, user=None) -> Progress | None:
         .order_by("created", "pk")
     )
     handed = _handed_on(tasks, obj, user, flow)
+    stand_ins = holders.stand_in_notes([t for t in tasks if t.status in OPEN_STATUSES])
     done, current = [], []
     live = _open_deadlines([obj]).get((ContentType.objects.get_for_model(obj).pk, str(obj.pk)), {})
     now = timezone.now()
@@ -598,7 +605,7 @@ def progress(obj, user=None) -> Progress | None:
                     handed=handed.get(task.pk, []),
                 )
             )
-        elif task.status in (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED):
+        elif task.status in OPEN_STATUSES:
             due = _due(task, obj, live)
             days_left = calendar.working_days_left(due, now) if due else None
             current.append(
@@ -615,6 +622,7 @@ def progress(obj, user=None) -> Progress | None:
                     overdue=due is not None and due < now,
                     task=task,
                     handed=handed.get(task.pk, []),
+                    stand_in=stand_ins.get(task.pk, ""),
                 )
             )
     names = [t.flow_task.name for t in tasks if t.status in (STATUS.NEW, STATUS.ASSIGNED)]

@@ -82,7 +82,7 @@ writes viewflow's rows set-wise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -111,6 +111,10 @@ class Seat:
 
     role: str
     unit: OrgUnit
+    # the unit whose own seat nobody holds, when this seat stands in for it (leader_seat's
+    # quality office): the task keeps it (mark_stand_in), and the pages that name the waiting
+    # holder say why it waits there (engine.holders.stand_in_notes)
+    instead_of: OrgUnit | None = None
 
     @property
     def permission(self) -> str:
@@ -242,13 +246,31 @@ def nearest_seat(role: str, unit: OrgUnit) -> Seat | None:
 
 def leader_seat(unit: OrgUnit) -> Seat:
     """Who leads a unit: its department's leader for teaching units, an office's own leader,
-    else the quality office (as engine.notifications.unit_leaders says who is told)."""
+    else the quality office (as engine.notifications.unit_leaders says who is told), standing in
+    for `unit` (Seat.instead_of)."""
+    asked = unit
     if unit.kind in (OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE):
         departments = _seat_memo.get()["departments"]
         # the outermost department above it, as OrgUnit.department() picks
         above = [departments[p] for p in unit.ancestor_paths() if p in departments]
         unit = above[0] if above else unit
-    return nearest_seat(Role.DEPARTMENT_LEADER, unit) or office_seat(Role.QUALITY_OFFICER)
+    own = nearest_seat(Role.DEPARTMENT_LEADER, unit)
+    if own is not None:
+        return own
+    return replace(office_seat(Role.QUALITY_OFFICER), instead_of=asked)
+
+
+def mark_stand_in(task, who) -> None:
+    """Record on `task` the unit a stand-in seat acts for (Seat.instead_of), or clear the mark
+    when the task now goes to the unit's own seat or a person (engine.holders.STANDS_IN)."""
+    from .holders import STANDS_IN
+
+    data = dict(task.data or {})
+    if isinstance(who, Seat) and who.instead_of is not None:
+        data[STANDS_IN] = str(who.instead_of.pk)
+    else:
+        data.pop(STANDS_IN, None)
+    task.data = data
 
 
 def seat_holders(seat: Seat):
@@ -287,6 +309,7 @@ class StepActivation(nodes.ViewActivation):
             task.owner_permission = who.permission
         elif who is not None:
             task.owner, task.status = who, STATUS.ASSIGNED
+        mark_stand_in(task, who)
         # with the completed task and the route's, in one statement
         task_writes.flush(task, prev_activation.task)
         return cls(task)
@@ -529,5 +552,6 @@ def retarget(obj) -> None:
                 activation.assign(who)
             elif who is not None and task.owner_id != who.pk:
                 activation.reassign(who)
+            mark_stand_in(task, who)
             task.owner_permission_obj = unit
             task.save()
