@@ -41,6 +41,7 @@ from .models import (
     Improvement,
     ImprovementStatus,
     Indicator,
+    PeriodKind,
     Reading,
     ReadingStatus,
     Stage,
@@ -232,6 +233,25 @@ DIAGNOSED_STATES = (
 )
 
 
+def year_cycle_of(cycle: Cycle) -> Cycle | None:
+    """The cycle of the academic year a shorter period's cycle (a term's) turns within: the
+    same subject's, in the year period the term starts in; None for a year's own cycle, or
+    when the year has none."""
+    period = cycle.period
+    if period.kind == PeriodKind.YEAR:
+        return None
+    return (
+        Cycle.objects.filter(
+            subject_id=cycle.subject_id,
+            period__kind=PeriodKind.YEAR,
+            period__start__lte=period.start,
+            period__end__gte=period.start,
+        )
+        .order_by("-period__start", "pk")
+        .first()
+    )
+
+
 def cycle_links(cycle: Cycle) -> dict:
     """Everything a cycle is made of, in a constant number of queries (one per kind)."""
     subject = cycle.subject
@@ -278,7 +298,7 @@ def cycle_links(cycle: Cycle) -> dict:
             subject_id=cycle.subject_id, period_id=cycle.period_id
         ).select_related("owner")
     )
-    gates = list(StageGate.objects.filter(level=cycle.level))
+    gates = list(StageGate.objects.for_cycle(cycle))
     evidence = list(CycleEvidence.objects.filter(cycle=cycle).select_related("gate", "added_by"))
     files: dict[str, list] = {}
     if evidence:
