@@ -228,9 +228,10 @@ def inbox_filtered(user, *, process: str = "", unit: OrgUnit | None = None):
     return tasks
 
 
-def inbox_card(user, flow_class, title, empty_text=""):
+def inbox_card(user, flow_class, title, empty_text="", *, handled: bool):
     """A home page card counting one process's tasks in the user's inbox, linking to them: the
-    cards and 我的待办 count from the same selector, so they never disagree."""
+    cards and 我的待办 count from the same selector, so they never disagree. `handled`: does a
+    role of the user do the process's steps (accounts.home.Card.handled: shown when empty)?"""
     from django.urls import reverse
     from django.utils.http import urlencode
 
@@ -242,6 +243,7 @@ def inbox_card(user, flow_class, title, empty_text=""):
         count=inbox_count(user, flow_class),
         url=f"{reverse('engine:inbox')}?{urlencode({'process': key})}",
         empty_text=str(empty_text),
+        handled=handled,
     )
 
 

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.home import Card
-from accounts.models import Role
 from engine.prepared import Prepared
 from workflows.levels import Level
 from workflows.review.models import PersonalReport, PersonalStatus
@@ -29,10 +28,9 @@ from .models import (
     Stage,
     StageGate,
 )
-from .selectors import cycles_for
+from .selectors import PERSONAL_ROLES, cycles_for
 
 ADVISER_ROWS = 8
-PERSONAL_ROLES = {Role.TEACHER, Role.STUDENT}
 
 
 def _own_cycles(user) -> list:

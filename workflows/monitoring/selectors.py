@@ -12,6 +12,7 @@ from django_fsm_log.models import StateLog
 
 from accounts import access
 from accounts.home import Card
+from accounts.models import Role
 from engine import holders
 from engine.calendar import subtract_working_days
 from engine.models import Attachment
@@ -205,6 +206,10 @@ def stage_overview(user, period, level) -> dict:
     }
 
 
+# the people who run a personal spiral and answer its warnings (flows.responder)
+PERSONAL_ROLES = frozenset({Role.TEACHER, Role.STUDENT})
+
+
 def home_cards(user) -> list[Card]:
     if not access.is_active_user(user):
         return []
@@ -213,14 +218,22 @@ def home_cards(user) -> list[Card]:
     from .flows import ImprovementFlow, ReadingFlow, WarningFlow
 
     # what waits for the user, counted by the one inbox the card opens: the warnings are those
-    # the person answers for, not every warning of the units they see (the warning list)
-    cards = [
-        inbox_card(user, ReadingFlow, _("Readings to approve")),
-        inbox_card(user, WarningFlow, _("Warnings for me to acknowledge")),
-        inbox_card(user, ImprovementFlow, _("My improvements")),
-    ]
+    # the person answers for, not every warning of the units they see (the warning list); a
+    # teacher or a student answers for their own (flows.responder)
+    held = access.capabilities(user)
+    responds = bool(held & {caps.RESPOND, caps.STUDENT_RESPOND}) or bool(
+        access.roles(user) & PERSONAL_ROLES
+    )
     # a teacher's or a student's own spiral and a class adviser's students: cards.py
-    return [card for card in cards if card.count]
+    return [
+        inbox_card(
+            user, ReadingFlow, _("Readings to approve"), handled=caps.READING_APPROVE in held
+        ),
+        inbox_card(user, WarningFlow, _("Warnings for me to acknowledge"), handled=responds),
+        inbox_card(
+            user, ImprovementFlow, _("My improvements"), handled=responds or caps.SIGN_OFF in held
+        ),
+    ]
 
 
 # Reports past their unit head's approval: the diagnosis the cycle can stand on.
