@@ -242,7 +242,8 @@ def inbox_card(user, flow_class, title, empty_text="", *, handled: bool):
         title=str(title),
         count=inbox_count(user, flow_class),
         url=f"{reverse('engine:inbox')}?{urlencode({'process': key})}",
-        empty_text=str(empty_text),
+        # every inbox card says an empty inbox alike
+        empty_text=str(empty_text or _("Nothing to do.")),
         handled=handled,
     )
 

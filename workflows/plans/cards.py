@@ -25,12 +25,14 @@ def plan_cards(user) -> list[Card]:
             _("Plans, targets and standards to review"),
             inbox_count(user, ItemApprovalFlow, REVIEW),
             reverse("plans:inbox"),
+            empty_text=_("Nothing to do."),
             handled=PlanCap.REVIEW in held,
         ),
         Card(
             _("Awaiting the committee's decision"),
             votes,
             reverse("plans:inbox"),
+            empty_text=_("Nothing to do."),
             handled=PlanCap.DECIDE in held,
         ),
         Card(

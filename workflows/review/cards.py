@@ -36,6 +36,7 @@ def review_cards(user):
             title=_("Reports to review"),
             count=inbox_count(user, AssignmentFlow, "review"),
             url=reverse("review:my_assignments"),
+            empty_text=_("Nothing to do."),
             handled=Role.EXTERNAL_EXPERT in access.roles(user),
         )
     )
