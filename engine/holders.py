@@ -329,11 +329,7 @@ def stand_in_notes(tasks) -> dict:
     a unit where nobody can act (STANDS_IN): “（信息中心无人可办理，暂由质量管理办公室代办）”,
     “ (nobody in … can act; … acts for it)” in English. The units are read in one query, and
     only when some task stands in."""
-    from django.utils.translation import gettext as _
-
     from accounts.models import OrgUnit
-
-    from .text import is_wide
 
     marked = {t.pk: (t.data or {}).get(STANDS_IN) for t in tasks}
     marked = {pk: unit for pk, unit in marked.items() if unit}
@@ -344,11 +340,20 @@ def stand_in_notes(tasks) -> dict:
     notes = {}
     for pk, unit_pk in marked.items():
         unit, holder = units.get(int(unit_pk)), units.get(int(holding[pk] or 0))
-        if unit is None or holder is None:
-            continue
-        text = _("(nobody in %(unit)s can act; %(holder)s acts for it)") % {
-            "unit": unit,
-            "holder": holder,
-        }
-        notes[pk] = text if is_wide(text[0]) else f" {text}"
+        if unit is not None and holder is not None:
+            notes[pk] = stand_in_note(unit, holder)
     return notes
+
+
+def stand_in_note(unit, holder) -> str:
+    """What a page says after the holder of a step that `holder` does because nobody in `unit`
+    can (a flow that is not a step table says it through its `stand_in` hook)."""
+    from django.utils.translation import gettext as _
+
+    from .text import is_wide
+
+    text = _("(nobody in %(unit)s can act; %(holder)s acts for it)") % {
+        "unit": unit,
+        "holder": holder,
+    }
+    return text if is_wide(text[0]) else f" {text}"

@@ -576,7 +576,8 @@ def progress(obj, user=None) -> Progress | None:
     after, in the order of its flow. The flow answers, through hooks with defaults:
     `progress_processes(obj)`, `done_by(task, obj, user)` and `person_shown(person, obj, user)`
     (where identities may be hidden), `outcome_label(task)`, `waiting_for(task, obj)` (a step
-    named to nobody) and `steps_after(names, obj)`."""
+    named to nobody), `stand_in(task, obj)` (why a stand-in holds it) and
+    `steps_after(names, obj)`."""
     flow_class = PROGRESS.get(type(obj))
     if flow_class is None:
         return None
@@ -625,7 +626,7 @@ def progress(obj, user=None) -> Progress | None:
                     overdue=due is not None and due < now,
                     task=task,
                     handed=handed.get(task.pk, []),
-                    stand_in=stand_ins.get(task.pk, ""),
+                    stand_in=stand_ins.get(task.pk) or flow.stand_in(task, obj),
                 )
             )
     names = [t.flow_task.name for t in tasks if t.status in (STATUS.NEW, STATUS.ASSIGNED)]
@@ -718,6 +719,11 @@ class ProgressHooks:
         return str(person)
 
     def outcome_label(self, task) -> str:
+        return ""
+
+    def stand_in(self, task, obj) -> str:
+        """Why a stand-in holds `task` (engine.holders.stand_in_note), for a flow whose tasks
+        do not record it (a step table's do: engine.holders.STANDS_IN)."""
         return ""
 
     def waiting_for(self, task, obj) -> str:

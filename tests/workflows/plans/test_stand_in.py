@@ -69,3 +69,30 @@ def test_a_task_its_unit_does_itself_has_no_note(cast, client):
             (who, "")
         ], unit
         assert "无人可办理" not in page.content.decode()
+
+
+def test_a_standard_of_an_office_nobody_leads_says_the_quality_office_reviews_in_its_place(
+    cast, client
+):
+    from .factories import draft_target
+
+    target = draft_target(cast, draft_plan(cast))
+    standard = services.standard_create(
+        actor=cast.quality_officer,
+        owner_unit=cast.units.xxzx,
+        level="school",
+        content={"title": "数据采集规范", "text": "", "reference": "", "targets": [target.pk]},
+    )
+    assert standard.reviewing_unit == cast.units.xxzx
+    services.item_submit(actor=cast.quality_officer, item=standard)
+    client.force_login(cast.quality_officer)
+    page = client.get(standard.get_absolute_url())
+    [waiting] = page.context["progress"].current
+    assert (str(waiting.who), waiting.stand_in) == (str(cast.quality_officer), NOTE)
+    assert NOTE in page.content.decode()
+    # an office with its leader reviews its own: no note
+    Membership.objects.create(
+        user=cast.xx_member, org_unit=cast.units.xxzx, role=Role.DEPARTMENT_LEADER
+    )
+    page = client.get(standard.get_absolute_url())
+    assert [s.stand_in for s in page.context["progress"].current] == [""]
