@@ -47,7 +47,10 @@ Rules of the table:
   inbox and the progress line show its due date. Without one, a step may carry `due(obj)` (a
   datetime, e.g. a deadline field of the object).
 - Seats: `leader_seat(unit)`, `nearest_seat(role, unit)`, `office_seat(role)` say the usual
-  ones; `seat_holders(seat)` lists who holds one.
+  ones; `seat_holders(seat)` lists who holds one. A seat that does a unit's step because nobody
+  there can (leader_seat's quality office, `standing_in(seat, unit)`) says so: the task keeps
+  the unit (`mark_stand_in`) and the progress line and the inbox name it
+  (engine.holders.stand_in_notes).
 - `url(obj)`: where the step is done (default: `obj.get_absolute_url()`).
 - `unit(obj)`: the unit the step is about (default: `obj.access_unit`); `related`: the
   relations `summary` and `unit` read (selected with the objects, so the inbox's queries do not
@@ -257,11 +260,15 @@ def leader_seat(unit: OrgUnit) -> Seat:
     own = nearest_seat(Role.DEPARTMENT_LEADER, unit)
     if own is not None:
         return own
-    office = office_seat(Role.QUALITY_OFFICER)
-    if office.unit.path.startswith(asked.path):
-        # the quality office's own unit (or one it sits in): its officers act for it themselves
-        return office
-    return replace(office, instead_of=asked)
+    return standing_in(office_seat(Role.QUALITY_OFFICER), asked)
+
+
+def standing_in(seat: Seat, unit: OrgUnit) -> Seat:
+    """`seat` doing a step of `unit` because nobody in `unit` can (Seat.instead_of); a seat held
+    in `unit` itself or below it (the quality office's own task) stands in for nobody."""
+    if seat.unit.path.startswith(unit.path):
+        return seat
+    return replace(seat, instead_of=unit)
 
 
 def mark_stand_in(task, who) -> None:
