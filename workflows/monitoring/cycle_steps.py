@@ -60,7 +60,8 @@ def _diagnosed_states():
 
 def prime(cycles) -> None:
     """Set `_work` on each cycle (None: nothing human waits at its stage). The cycles come with
-    their subject (select_related). Eight queries at most, however many cycles."""
+    their subject (select_related). Nine queries at most (the ninth: the periods' kinds when
+    a gate holds for one kind and the periods did not come with the cycles), however many cycles."""
     cycles = list(cycles)
     waiting = [c for c in cycles if c.stage in NEXT_STAGE]
     for c in cycles:
