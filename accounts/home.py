@@ -22,10 +22,14 @@ class Card:
     note: str = ""
     # A short list under it: (label, state, url) rows (e.g. a class adviser's students).
     rows: list = field(default_factory=list)
+    # Does a role of the person handle what the card counts (their duty)? Then the card shows
+    # even when it counts none, and says so (`empty_text`); else it shows only while it counts
+    # some (a step handed to them, 转办, or theirs as a deputy, 代理): one rule for every card,
+    # in `cards_for`.
+    handled: bool = True
     # Instead of `count`: a queryset whose rows `cards_for` counts with every other card's in
-    # one query; `hide_empty` then drops the card when it counts none.
+    # one query.
     counting: QuerySet | None = None
-    hide_empty: bool = False
     # With `counting`: (a one-column queryset, a function of its first value giving the card's
     # url), the value read in the same query (e.g. the one unit a card leads to).
     link_first: tuple | None = None
@@ -49,6 +53,8 @@ def register(provider: CardProvider) -> CardProvider:
 
 
 def cards_for(user) -> list[Card]:
+    """The person's cards: a card for something a role of theirs handles always (empty, it says
+    so), any other only while it counts something (`Card.handled`)."""
     cards: list[Card] = []
     for provider in _providers:
         cards.extend(provider(user))
@@ -66,7 +72,7 @@ def cards_for(user) -> list[Card]:
             card.count, card.counting = values[f"n{i}"] or 0, None
             if card.link_first is not None and values[f"f{i}"] is not None:
                 card.url = card.link_first[1](values[f"f{i}"])
-    return [card for card in cards if not (card.hide_empty and not card.count)]
+    return [card for card in cards if card.handled or card.count]
 
 
 # The duties each role sees on its home page (DOMAIN.md §1).

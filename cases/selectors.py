@@ -188,14 +188,22 @@ def inbox_task_q(user) -> Q:
     )
 
 
+# the capabilities of the roles whose duty a case's steps are: accepting bodies, the committee,
+# the units that rectify (anyone else acts on a case only when named: an investigator, 转办)
+CASE_HANDLERS = (CaseCap.ACCEPT, CaseCap.ACCEPT_COLLEGE, CaseCap.COMMITTEE, CaseCap.RECTIFY)
+
+
 def home_cards(user) -> list[Card]:
-    if not accounts_access.has_capability(user, CaseCap.FILE):
+    if not accounts_access.is_active_user(user):
         return []
     from engine.selectors import inbox_card
 
     from .flows import CaseFlow
 
-    return [inbox_card(user, CaseFlow, _("Cases waiting for me"), _("Nothing to do."))]
+    handled = any(accounts_access.has_capability(user, cap) for cap in CASE_HANDLERS)
+    return [
+        inbox_card(user, CaseFlow, _("Cases waiting for me"), _("Nothing to do."), handled=handled)
+    ]
 
 
 def _median_days(pairs) -> float | None:

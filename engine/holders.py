@@ -38,6 +38,9 @@ from . import memo
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 # the key in task.data that marks a task handed on (转办): engine.services.task_reassign
 HANDED = "handed"
+# the key in task.data naming the unit a stand-in seat acts for: nobody there can do the step,
+# so another seat holds it (engine.steps.leader_seat's quality office, Seat.instead_of)
+STANDS_IN = "stands_in"
 # a deputy acts for the absent person, not for whoever the absent person deputises
 _deputising: ContextVar[bool] = ContextVar("holders_deputising", default=False)
 
@@ -319,3 +322,38 @@ def reassign_refusal(task, to_user):
     if own is not None:
         return own(task, to_user)
     return duty_refusal(task, to_user)
+
+
+def stand_in_notes(tasks) -> dict:
+    """Task pk -> why the task waits where it does, for the open tasks a seat holds in place of
+    a unit where nobody can act (STANDS_IN): “（信息中心无人可办理，暂由质量管理办公室代办）”,
+    “ (nobody in … can act; … acts for it)” in English. The units are read in one query, and
+    only when some task stands in."""
+    from accounts.models import OrgUnit
+
+    marked = {t.pk: (t.data or {}).get(STANDS_IN) for t in tasks}
+    marked = {pk: unit for pk, unit in marked.items() if unit}
+    if not marked:
+        return {}
+    holding = {t.pk: t.owner_permission_obj_pk for t in tasks if t.pk in marked}
+    units = OrgUnit.objects.in_bulk({int(pk) for pk in [*marked.values(), *holding.values()] if pk})
+    notes = {}
+    for pk, unit_pk in marked.items():
+        unit, holder = units.get(int(unit_pk)), units.get(int(holding[pk] or 0))
+        if unit is not None and holder is not None:
+            notes[pk] = stand_in_note(unit, holder)
+    return notes
+
+
+def stand_in_note(unit, holder) -> str:
+    """What a page says after the holder of a step that `holder` does because nobody in `unit`
+    can (a flow that is not a step table says it through its `stand_in` hook)."""
+    from django.utils.translation import gettext as _
+
+    from .text import is_wide
+
+    text = _("(nobody in %(unit)s can act; %(holder)s acts for it)") % {
+        "unit": unit,
+        "holder": holder,
+    }
+    return text if is_wide(text[0]) else f" {text}"

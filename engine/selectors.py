@@ -15,10 +15,12 @@ from viewflow.workflow.status import STATUS
 from accounts import access, signed_in
 from accounts.models import Membership, OrgUnit, Role
 
-from . import calendar, prepared
+from . import calendar, holders, prepared
 from .capabilities import OVERDUE_VIEW
 from .models import Deadline, Notification, NotificationPreference
 from .text import is_wide
+
+OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 LEADER_ROLES = (Role.DEPARTMENT_LEADER, Role.TEAM_LEADER, Role.QUALITY_OFFICER)
 
@@ -226,9 +228,10 @@ def inbox_filtered(user, *, process: str = "", unit: OrgUnit | None = None):
     return tasks
 
 
-def inbox_card(user, flow_class, title, empty_text=""):
+def inbox_card(user, flow_class, title, empty_text="", *, handled: bool):
     """A home page card counting one process's tasks in the user's inbox, linking to them: the
-    cards and 我的待办 count from the same selector, so they never disagree."""
+    cards and 我的待办 count from the same selector, so they never disagree. `handled`: does a
+    role of the user do the process's steps (accounts.home.Card.handled: shown when empty)?"""
     from django.urls import reverse
     from django.utils.http import urlencode
 
@@ -239,7 +242,9 @@ def inbox_card(user, flow_class, title, empty_text=""):
         title=str(title),
         count=inbox_count(user, flow_class),
         url=f"{reverse('engine:inbox')}?{urlencode({'process': key})}",
-        empty_text=str(empty_text),
+        # every inbox card says an empty inbox alike
+        empty_text=str(empty_text or _("Nothing to do.")),
+        handled=handled,
     )
 
 
@@ -307,6 +312,7 @@ def task_rows(tasks) -> list:
             if task.process_id in processes:
                 task.process = processes[task.process_id]
     objects = []
+    stand_ins = holders.stand_in_notes(rows)
     for flow_class, group in by_flow.items():
         instance = flow_class.instance
         link = getattr(instance, "task_url", None)
@@ -321,6 +327,7 @@ def task_rows(tasks) -> list:
                 SEAT_PREFIX
             )
             task.process_title = flow_class.process_title
+            task.stand_in = stand_ins.get(task.pk, "").strip()
             if task.obj is not None:
                 objects.append(task.obj)
     # objects whose deadlines also time a flow's tasks (a case's notices: `deadline_objects`)
@@ -535,6 +542,8 @@ class ProgressStep:
     task: object = None
     # who handed the step on (转办) to whom, oldest first, as (by, to) display names
     handed: list = field(default_factory=list)
+    # why a stand-in holds the step (nobody in its unit can act: engine.holders.stand_in_notes)
+    stand_in: str = ""
 
     @property
     def handed_text(self) -> str:
@@ -569,7 +578,8 @@ def progress(obj, user=None) -> Progress | None:
     obj, user)` and `person_shown(person, obj, user)` (where identities may be hidden),
     `outcome_label(task)`, `taken_from(task)` (another step taken from this one that closed it
     and has no task of its own: it gets a row of its own, after it), `waiting_for(task, obj)`
-    (a step named to nobody) and `steps_after(names, obj)`.
+    (a step named to nobody), `stand_in(task, obj)` (why a stand-in holds it) and
+    `steps_after(names, obj)`.
 
     The people the line names beyond the tasks' owners (who closed a step from another one,
     who handed steps on and to whom) are read in one query, and only when there are some."""
@@ -592,6 +602,7 @@ def progress(obj, user=None) -> Progress | None:
     named |= {m.get(k) for ms in marks.values() for m in ms for k in ("by", "to")}
     people = _people(named - {None})
     handed = _handed_on(marks, people, obj, user, flow)
+    stand_ins = holders.stand_in_notes([t for t in tasks if t.status in OPEN_STATUSES])
     done, current = [], []
     live = _open_deadlines([obj]).get((ContentType.objects.get_for_model(obj).pk, str(obj.pk)), {})
     now = timezone.now()
@@ -616,7 +627,7 @@ def progress(obj, user=None) -> Progress | None:
             )
             if taken:
                 done.append(ProgressStep(title=taken, who=who, when=task.finished))
-        elif task.status in (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED):
+        elif task.status in OPEN_STATUSES:
             due = _due(task, obj, live)
             days_left = calendar.working_days_left(due, now) if due else None
             current.append(
@@ -633,6 +644,7 @@ def progress(obj, user=None) -> Progress | None:
                     overdue=due is not None and due < now,
                     task=task,
                     handed=handed.get(task.pk, []),
+                    stand_in=stand_ins.get(task.pk) or flow.stand_in(task, obj),
                 )
             )
     names = [t.flow_task.name for t in tasks if t.status in (STATUS.NEW, STATUS.ASSIGNED)]
@@ -740,6 +752,11 @@ class ProgressHooks:
         return str(person)
 
     def outcome_label(self, task) -> str:
+        return ""
+
+    def stand_in(self, task, obj) -> str:
+        """Why a stand-in holds `task` (engine.holders.stand_in_note), for a flow whose tasks
+        do not record it (a step table's do: engine.holders.STANDS_IN)."""
         return ""
 
     def waiting_for(self, task, obj) -> str:

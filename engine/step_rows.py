@@ -22,7 +22,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from . import memo
 from .models import StepProcess
-from .steps import OPEN, Seat, flow_for
+from .steps import OPEN, Seat, flow_for, mark_stand_in
 
 
 def open_many(objs) -> int:
@@ -89,6 +89,7 @@ def _tasks(flow_class, content_type, waiting, processes) -> list:
             task.owner_permission = who.permission
         elif who is not None:
             task.owner, task.status = who, STATUS.ASSIGNED
+        mark_stand_in(task, who)
         tasks.append(task)
     return tasks
 
@@ -107,7 +108,8 @@ def close_many(model, pks, *, actor=None, outcome: str = "") -> int:
     done = {"status": STATUS.DONE, "started": now, "finished": now, "data": {"outcome": outcome}}
     if actor is not None:
         done["owner"] = actor
-    # tasks of step tables carry nothing in `data` but the outcome (StepActivation)
+    # a step table's task carries in `data` its outcome and, while open, the unit a stand-in
+    # seat acts for (StepActivation), which a done task no longer needs
     closed = Task.objects.filter(
         process__in=processes.values("pk"), status__in=OPEN, flow_task_type="HUMAN"
     ).update(**done)

@@ -47,7 +47,10 @@ Rules of the table:
   inbox and the progress line show its due date. Without one, a step may carry `due(obj)` (a
   datetime, e.g. a deadline field of the object).
 - Seats: `leader_seat(unit)`, `nearest_seat(role, unit)`, `office_seat(role)` say the usual
-  ones; `seat_holders(seat)` lists who holds one.
+  ones; `seat_holders(seat)` lists who holds one. A seat that does a unit's step because nobody
+  there can (leader_seat's quality office, `standing_in(seat, unit)`) says so: the task keeps
+  the unit (`mark_stand_in`) and the progress line and the inbox name it
+  (engine.holders.stand_in_notes).
 - `url(obj)`: where the step is done (default: `obj.get_absolute_url()`).
 - `unit(obj)`: the unit the step is about (default: `obj.access_unit`); `related`: the
   relations `summary` and `unit` read (selected with the objects, so the inbox's queries do not
@@ -82,7 +85,7 @@ writes viewflow's rows set-wise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -111,6 +114,10 @@ class Seat:
 
     role: str
     unit: OrgUnit
+    # the unit whose own seat nobody holds, when this seat stands in for it (leader_seat's
+    # quality office): the task keeps it (mark_stand_in), and the pages that name the waiting
+    # holder say why it waits there (engine.holders.stand_in_notes)
+    instead_of: OrgUnit | None = None
 
     @property
     def permission(self) -> str:
@@ -242,13 +249,39 @@ def nearest_seat(role: str, unit: OrgUnit) -> Seat | None:
 
 def leader_seat(unit: OrgUnit) -> Seat:
     """Who leads a unit: its department's leader for teaching units, an office's own leader,
-    else the quality office (as engine.notifications.unit_leaders says who is told)."""
+    else the quality office (as engine.notifications.unit_leaders says who is told), standing in
+    for `unit` (Seat.instead_of)."""
+    asked = unit
     if unit.kind in (OrgUnit.Kind.MAJOR, OrgUnit.Kind.COURSE):
         departments = _seat_memo.get()["departments"]
         # the outermost department above it, as OrgUnit.department() picks
         above = [departments[p] for p in unit.ancestor_paths() if p in departments]
         unit = above[0] if above else unit
-    return nearest_seat(Role.DEPARTMENT_LEADER, unit) or office_seat(Role.QUALITY_OFFICER)
+    own = nearest_seat(Role.DEPARTMENT_LEADER, unit)
+    if own is not None:
+        return own
+    return standing_in(office_seat(Role.QUALITY_OFFICER), asked)
+
+
+def standing_in(seat: Seat, unit: OrgUnit) -> Seat:
+    """`seat` doing a step of `unit` because nobody in `unit` can (Seat.instead_of); a seat held
+    in `unit` itself or below it (the quality office's own task) stands in for nobody."""
+    if seat.unit.path.startswith(unit.path):
+        return seat
+    return replace(seat, instead_of=unit)
+
+
+def mark_stand_in(task, who) -> None:
+    """Record on `task` the unit a stand-in seat acts for (Seat.instead_of), or clear the mark
+    when the task now goes to the unit's own seat or a person (engine.holders.STANDS_IN)."""
+    from .holders import STANDS_IN
+
+    data = dict(task.data or {})
+    if isinstance(who, Seat) and who.instead_of is not None:
+        data[STANDS_IN] = str(who.instead_of.pk)
+    else:
+        data.pop(STANDS_IN, None)
+    task.data = data
 
 
 def seat_holders(seat: Seat):
@@ -287,6 +320,7 @@ class StepActivation(nodes.ViewActivation):
             task.owner_permission = who.permission
         elif who is not None:
             task.owner, task.status = who, STATUS.ASSIGNED
+        mark_stand_in(task, who)
         # with the completed task and the route's, in one statement
         task_writes.flush(task, prev_activation.task)
         return cls(task)
@@ -529,5 +563,6 @@ def retarget(obj) -> None:
                 activation.assign(who)
             elif who is not None and task.owner_id != who.pk:
                 activation.reassign(who)
+            mark_stand_in(task, who)
             task.owner_permission_obj = unit
             task.save()

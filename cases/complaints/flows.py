@@ -8,6 +8,9 @@ from engine import steps
 from .models import Supervision
 from .services import SUPERVISION_KIND
 
+# the roles that answer for an accepting body (the home page's card: their duty)
+BODY_LEADERS = frozenset({Role.DEPARTMENT_LEADER, Role.QUALITY_OFFICER})
+
 
 def body_leader(unit: OrgUnit) -> steps.Seat:
     """Who leads an accepting body: a department's leader, or the quality office's officers."""

@@ -191,12 +191,13 @@ def supervisions_of(case: Case):
 
 
 def home_cards(user) -> list[Card]:
-    """Supervision requests waiting for the user, counted by the one inbox."""
-    if access.has_capability(user, SUPERVISE):
+    """Supervision requests waiting for the user, counted by the one inbox: an accepting body's
+    leader answers them (flows.body_leader)."""
+    if not access.is_active_user(user) or access.has_capability(user, SUPERVISE):
         return []
     from engine.selectors import inbox_card
 
-    from .flows import SupervisionFlow
+    from .flows import BODY_LEADERS, SupervisionFlow
 
-    card = inbox_card(user, SupervisionFlow, _("Supervision requests to answer"))
-    return [card] if card.count else []
+    handled = bool(access.roles(user) & BODY_LEADERS)
+    return [inbox_card(user, SupervisionFlow, _("Supervision requests to answer"), handled=handled)]

@@ -38,8 +38,8 @@ class PeriodAdmin(admin.ModelAdmin):
 
 @admin.register(StageGate)
 class StageGateAdmin(admin.ModelAdmin):
-    list_display = ["level", "stage", "kind", "label"]
-    list_filter = ["level", "stage", "kind"]
+    list_display = ["level", "stage", "kind", "label", "period_kind"]
+    list_filter = ["level", "stage", "kind", "period_kind"]
 
 
 class CycleTargetInline(admin.TabularInline):

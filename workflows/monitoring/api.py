@@ -471,7 +471,7 @@ class CycleEvidenceView(APIView):
         payload = CycleEvidenceInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        gate = StageGate.objects.filter(pk=data["gate"], level=cycle.level).first()
+        gate = StageGate.objects.for_cycle(cycle).filter(pk=data["gate"]).first()
         if gate is None:
             raise ValidationError({"gate": _("This evidence gate belongs to another level.")})
         if gate.stage != cycle.stage:

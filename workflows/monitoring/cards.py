@@ -5,14 +5,13 @@ page says exactly what is missing; the card says it from the links the one query
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Subquery, When, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.home import Card
-from accounts.models import Role
 from engine.prepared import Prepared
 from workflows.levels import Level
 from workflows.review.models import PersonalReport, PersonalStatus
@@ -29,10 +28,9 @@ from .models import (
     Stage,
     StageGate,
 )
-from .selectors import cycles_for
+from .selectors import PERSONAL_ROLES, cycles_for
 
 ADVISER_ROWS = 8
-PERSONAL_ROLES = {Role.TEACHER, Role.STUDENT}
 
 
 def _own_cycles(user) -> list:
@@ -45,7 +43,11 @@ def _own_cycles(user) -> list:
 
 def _own_cycles_query(user_pk):
     here = OuterRef("pk")
-    gate = StageGate.objects.filter(level=OuterRef("level"), stage=OuterRef("stage")).order_by("pk")
+    gate = (
+        StageGate.objects.filter(level=OuterRef("level"), stage=OuterRef("stage"))
+        .filter(Q(period_kind="") | Q(period_kind=OuterRef("period__kind")))
+        .order_by("pk")
+    )
     latest = [F("period__is_open").desc(), F("period__start").desc(), F("pk").desc()]
     return (
         Cycle.objects.filter(subject__subject_user=user_pk)

@@ -231,18 +231,36 @@ PLAN = {
 D_, DOC, DEC = EvidenceKind.DATA, EvidenceKind.DOCUMENT, EvidenceKind.DECISION
 
 
-def gates_for(level: str) -> list[tuple[str, str, str]]:
-    """(stage, kind, label) the cycle of a level must show before leaving each stage."""
+# A teacher's or a student's diagnosis (seed 001, the flowcharts of 图11–14: 教师/学生自主诊断，
+# 考核性诊断) ends the academic year in the personal report (教师/学生个人发展诊改报告, written
+# on the yearly cycle: workflows.review.personal); a term's diagnosis is the person's own
+# self-diagnosis of that term (自主诊断), recorded as the cycle's evidence.
+TERM_DIAGNOSIS = {
+    Level.TEACHER: "教师本学期自主诊断记录",
+    Level.STUDENT: "学生本学期自主诊断记录",
+}
+
+
+def gates_for(level: str) -> list[tuple[str, str, str, str]]:
+    """(stage, kind, label, period kind) the cycle of a level must show before leaving each
+    stage; the period kind is empty where a gate holds for cycles of every kind of period."""
+    if level in TERM_DIAGNOSIS:
+        diagnosis = [
+            (Stage.DIAGNOSE, DOC, REPORT[level], PeriodKind.YEAR),
+            (Stage.DIAGNOSE, DOC, TERM_DIAGNOSIS[level], PeriodKind.TERM),
+        ]
+    else:
+        diagnosis = [(Stage.DIAGNOSE, DOC, REPORT[level], "")]
     return [
-        (Stage.TARGET, DEC, "目标已确定并报批"),
-        (Stage.STANDARD, DOC, "标准文本"),
-        (Stage.PLAN, DOC, PLAN[level]),
-        (Stage.IMPLEMENT, DOC, "实施记录"),
-        (Stage.MONITOR, D_, "本期已审核的监测数据"),
-        (Stage.DIAGNOSE, DOC, REPORT[level]),
-        (Stage.INCENTIVE, DEC, "激励决定（考核结果运用）"),
-        (Stage.LEARN, DOC, "学习与培训记录"),
-        (Stage.INNOVATE, DOC, "创新举措"),
+        (Stage.TARGET, DEC, "目标已确定并报批", ""),
+        (Stage.STANDARD, DOC, "标准文本", ""),
+        (Stage.PLAN, DOC, PLAN[level], ""),
+        (Stage.IMPLEMENT, DOC, "实施记录", ""),
+        (Stage.MONITOR, D_, "本期已审核的监测数据", ""),
+        *diagnosis,
+        (Stage.INCENTIVE, DEC, "激励决定（考核结果运用）", ""),
+        (Stage.LEARN, DOC, "学习与培训记录", ""),
+        (Stage.INNOVATE, DOC, "创新举措", ""),
     ]
 
 

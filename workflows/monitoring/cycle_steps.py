@@ -39,6 +39,8 @@ from .models import (
     CycleTarget,
     DecisionStatus,
     EvidenceKind,
+    Period,
+    PeriodKind,
     Stage,
     StageGate,
 )
@@ -58,7 +60,8 @@ def _diagnosed_states():
 
 def prime(cycles) -> None:
     """Set `_work` on each cycle (None: nothing human waits at its stage). The cycles come with
-    their subject (select_related). Eight queries at most, however many cycles."""
+    their subject (select_related). Nine queries at most (the ninth: the periods' kinds when
+    a gate holds for one kind and the periods did not come with the cycles), however many cycles."""
     cycles = list(cycles)
     waiting = [c for c in cycles if c.stage in NEXT_STAGE]
     for c in cycles:
@@ -81,6 +84,16 @@ def prime(cycles) -> None:
         level__in={c.level for c in waiting}, stage__in=stages
     ).exclude(kind=EvidenceKind.DATA):
         gates.setdefault((gate.level, gate.stage), []).append(gate)
+    # a gate of one kind of period (a personal report's: the year's) needs the cycles' kinds
+    kinds = {}
+    if any(g.period_kind for found in gates.values() for g in found):
+        unread = {c.period_id for c in waiting if not Cycle.period.is_cached(c)}
+        if unread:
+            kinds = dict(Period.objects.filter(pk__in=unread).values_list("pk", "kind"))
+
+    def kind_of(cycle):
+        return cycle.period.kind if Cycle.period.is_cached(cycle) else kinds.get(cycle.period_id)
+
     given = set(CycleEvidence.objects.filter(cycle_id__in=ids).values_list("cycle_id", "gate_id"))
     # the unit's own report and the review's conclusion meet the diagnose and incentive gates
     reviewed = [
@@ -132,13 +145,22 @@ def prime(cycles) -> None:
         missing = [
             g
             for g in gates.get((c.level, c.stage), [])
-            if (c.pk, g.pk) not in given and not by_links.get((g.stage, g.kind))
+            if g.applies_to(kind_of(c))
+            and (c.pk, g.pk) not in given
+            and not by_links.get((g.stage, g.kind))
         ]
+        # a person's report is written on their yearly cycle alone (workflows.review.personal):
+        # a term's diagnosis is evidence added to the term's cycle
+        reports = c.subject.subject_user_id is None or kind_of(c) == PeriodKind.YEAR
         if (c.stage == Stage.TARGET and c.pk not in with_targets) or (
             c.stage == Stage.STANDARD and c.pk not in with_standards
         ):
             c._work = GAP
-        elif c.stage == Stage.DIAGNOSE and any(g.kind == EvidenceKind.DOCUMENT for g in missing):
+        elif (
+            c.stage == Stage.DIAGNOSE
+            and reports
+            and any(g.kind == EvidenceKind.DOCUMENT for g in missing)
+        ):
             c._work = REPORT
         elif missing:
             c._work = EVIDENCE

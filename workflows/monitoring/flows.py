@@ -31,11 +31,12 @@ def _approver(reading):
 
 def _signer(improvement):
     """The unit's leader checks the work, unless the leader is the one who did it and nobody
-    else holds the seat (can_sign_off refuses one's own work): then the quality office."""
+    else holds the seat (can_sign_off refuses one's own work): then the quality office, standing
+    in for the unit (nobody there may sign it off)."""
     seat = steps.leader_seat(improvement.responsible_unit)
     holders = [u.pk for u in steps.seat_holders(seat)[:2]]
     if improvement.owner_id is not None and holders == [improvement.owner_id]:
-        return steps.office_seat(Role.QUALITY_OFFICER)
+        return steps.standing_in(steps.office_seat(Role.QUALITY_OFFICER), seat.unit)
     return seat
 
 

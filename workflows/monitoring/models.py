@@ -707,13 +707,33 @@ class EvidenceKind(models.TextChoices):
     DECISION = "decision", _("Decision")
 
 
+class StageGateQuerySet(models.QuerySet):
+    def for_cycle(self, cycle):
+        """The gates a cycle answers: its level's, for every kind of period or its own."""
+        return self.filter(level=cycle.level).filter(
+            Q(period_kind="") | Q(period_kind=cycle.period.kind)
+        )
+
+
 class StageGate(models.Model):
-    """What a cycle at a level must show before it may leave a stage (data, not code)."""
+    """What a cycle at a level must show before it may leave a stage (data, not code). A gate
+    may hold for one kind of period only: a teacher's or a student's personal report covers an
+    academic year (workflows.review.personal), so a term's diagnosis shows another document."""
 
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
     kind = models.CharField(_("evidence kind"), max_length=10, choices=EvidenceKind.choices)
     label = models.CharField(_("required evidence"), max_length=120)
+    period_kind = models.CharField(
+        _("kind of period"),
+        max_length=10,
+        choices=PeriodKind.choices,
+        blank=True,
+        default="",
+        help_text=_("Empty: the cycles of every kind of period. A kind: only the cycles of it."),
+    )
+
+    objects = StageGateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("evidence gate")
@@ -725,6 +745,9 @@ class StageGate(models.Model):
 
     def __str__(self):
         return f"{self.get_level_display()} · {self.get_stage_display()} · {self.label}"
+
+    def applies_to(self, period_kind: str) -> bool:
+        return self.period_kind in ("", period_kind)
 
 
 class CycleEvidence(models.Model):

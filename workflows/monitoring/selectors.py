@@ -12,6 +12,7 @@ from django_fsm_log.models import StateLog
 
 from accounts import access
 from accounts.home import Card
+from accounts.models import Role
 from engine import holders
 from engine.calendar import subtract_working_days
 from engine.models import Attachment
@@ -41,6 +42,7 @@ from .models import (
     Improvement,
     ImprovementStatus,
     Indicator,
+    PeriodKind,
     Reading,
     ReadingStatus,
     Stage,
@@ -204,6 +206,10 @@ def stage_overview(user, period, level) -> dict:
     }
 
 
+# the people who run a personal spiral and answer its warnings (flows.responder)
+PERSONAL_ROLES = frozenset({Role.TEACHER, Role.STUDENT})
+
+
 def home_cards(user) -> list[Card]:
     if not access.is_active_user(user):
         return []
@@ -212,14 +218,22 @@ def home_cards(user) -> list[Card]:
     from .flows import ImprovementFlow, ReadingFlow, WarningFlow
 
     # what waits for the user, counted by the one inbox the card opens: the warnings are those
-    # the person answers for, not every warning of the units they see (the warning list)
-    cards = [
-        inbox_card(user, ReadingFlow, _("Readings to approve")),
-        inbox_card(user, WarningFlow, _("Warnings for me to acknowledge")),
-        inbox_card(user, ImprovementFlow, _("My improvements")),
-    ]
+    # the person answers for, not every warning of the units they see (the warning list); a
+    # teacher or a student answers for their own (flows.responder)
+    held = access.capabilities(user)
+    responds = bool(held & {caps.RESPOND, caps.STUDENT_RESPOND}) or bool(
+        access.roles(user) & PERSONAL_ROLES
+    )
     # a teacher's or a student's own spiral and a class adviser's students: cards.py
-    return [card for card in cards if card.count]
+    return [
+        inbox_card(
+            user, ReadingFlow, _("Readings to approve"), handled=caps.READING_APPROVE in held
+        ),
+        inbox_card(user, WarningFlow, _("Warnings for me to acknowledge"), handled=responds),
+        inbox_card(
+            user, ImprovementFlow, _("My improvements"), handled=responds or caps.SIGN_OFF in held
+        ),
+    ]
 
 
 # Reports past their unit head's approval: the diagnosis the cycle can stand on.
@@ -230,6 +244,25 @@ DIAGNOSED_STATES = (
     ReportStatus.UNDER_REVIEW,
     ReportStatus.CONCLUDED,
 )
+
+
+def year_cycle_of(cycle: Cycle) -> Cycle | None:
+    """The cycle of the academic year a shorter period's cycle (a term's) turns within: the
+    same subject's, in the year period the term starts in; None for a year's own cycle, or
+    when the year has none."""
+    period = cycle.period
+    if period.kind == PeriodKind.YEAR:
+        return None
+    return (
+        Cycle.objects.filter(
+            subject_id=cycle.subject_id,
+            period__kind=PeriodKind.YEAR,
+            period__start__lte=period.start,
+            period__end__gte=period.start,
+        )
+        .order_by("-period__start", "pk")
+        .first()
+    )
 
 
 def cycle_links(cycle: Cycle) -> dict:
@@ -278,7 +311,7 @@ def cycle_links(cycle: Cycle) -> dict:
             subject_id=cycle.subject_id, period_id=cycle.period_id
         ).select_related("owner")
     )
-    gates = list(StageGate.objects.filter(level=cycle.level))
+    gates = list(StageGate.objects.for_cycle(cycle))
     evidence = list(CycleEvidence.objects.filter(cycle=cycle).select_related("gate", "added_by"))
     files: dict[str, list] = {}
     if evidence:

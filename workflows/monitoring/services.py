@@ -629,6 +629,8 @@ def cycle_add_evidence(*, actor, cycle: Cycle, gate: StageGate, text: str, file=
     access_rules.require_cycle_run(actor, cycle)
     if gate.level != cycle.level:
         raise ValidationError({"gate": _("This evidence gate belongs to another level.")})
+    if not gate.applies_to(cycle.period.kind):
+        raise ValidationError({"gate": _("This evidence gate belongs to another kind of period.")})
     if gate.kind == EvidenceKind.DATA:
         raise ValidationError({"gate": _("Data evidence comes from approved readings.")})
     if not text.strip():

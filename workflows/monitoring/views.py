@@ -489,6 +489,9 @@ def cycle_detail(request, pk):
     # Evidence a person can add: the current stage's unmet gates that are not data.
     gates = StageGate.objects.filter(pk__in=[g.pk for g in missing if g.kind != EvidenceKind.DATA])
     next_cycle = Cycle.objects.filter(previous=cycle).first()
+    year_cycle = selectors.year_cycle_of(cycle) if cycle.subject.subject_user_id else None
+    if year_cycle is not None and not access_rules.can_view(request.user, year_cycle):
+        year_cycle = None
     return render(
         request,
         "monitoring/cycle_detail.html",
@@ -500,6 +503,7 @@ def cycle_detail(request, pk):
             "missing": missing,
             "gaps": gaps,
             "next_cycle": next_cycle,
+            "year_cycle": year_cycle,
             "can_run": access_rules.can_run_cycle(request.user, cycle),
             "can_report": access_rules.can_report_cycle(request.user, cycle),
             "report_title": cycle_report.title_of(cycle),
@@ -529,9 +533,7 @@ def cycle_link(request, pk):
 @require_POST
 def cycle_evidence(request, pk):
     cycle = access_rules.get_visible(request.user, Cycle, pk)
-    form = CycleEvidenceForm(
-        request.POST, request.FILES, gates=StageGate.objects.filter(level=cycle.level)
-    )
+    form = CycleEvidenceForm(request.POST, request.FILES, gates=StageGate.objects.for_cycle(cycle))
     if form.is_valid():
         try:
             services.cycle_add_evidence(

@@ -22,10 +22,11 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts import access
-from accounts.models import OrgUnit
+from accounts.models import OrgUnit, Role
+from engine import holders, steps
 
 from .models import ApprovalProcess, ChangeRequest, ChangeState, ItemState
-from .permissions import PlanCap, can_review, reviewer_users
+from .permissions import PlanCap, can_review, review_stood_in_for, reviewer_users
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 SUBJECTS = ("plan", "target", "standard", "change_request")
@@ -132,9 +133,17 @@ class ItemApprovalFlow(flow.Flow):
 
     def waiting_for(self, task, subject) -> str:
         if task.flow_task.step == REVIEW:
+            if review_stood_in_for(subject) is not None:
+                return str(steps.office_seat(Role.QUALITY_OFFICER))
             unit = subject.reviewing_unit or subject.owner_unit.department() or subject.owner_unit
             return str(unit)
         return str(OrgUnit.Kind.COMMITTEE.label)
+
+    def stand_in(self, task, subject) -> str:
+        office = review_stood_in_for(subject) if task.flow_task.step == REVIEW else None
+        if office is None:
+            return ""
+        return holders.stand_in_note(office, steps.office_seat(Role.QUALITY_OFFICER).unit)
 
     def steps_after(self, names, subject) -> list:
         return [self.committee.task_title] if REVIEW in names else []
@@ -176,6 +185,7 @@ class ChangeRequestFlow(flow.Flow):
     inbox_unit = ItemApprovalFlow.inbox_unit
     progress_processes = ItemApprovalFlow.progress_processes
     waiting_for = ItemApprovalFlow.waiting_for
+    stand_in = ItemApprovalFlow.stand_in
     task_url = ItemApprovalFlow.task_url
     vote_view = ItemApprovalFlow.vote_view
 

@@ -146,6 +146,23 @@ def review_filter(user, prefix: str = "") -> Q:
     return teaching | (college & Q(**{f"{prefix}reviewing_unit__isnull": False}) & offices)
 
 
+def _office_leaders(office):
+    from accounts.models import Membership
+
+    return Membership.objects.filter(
+        role=R.DEPARTMENT_LEADER, org_unit__path__in=[*office.ancestor_paths(), office.path]
+    )
+
+
+def review_stood_in_for(item):
+    """The reviewing office of a college-level item when nobody leads it, so that the quality
+    office reviews in its place (reviewer_users), else None."""
+    office = item.reviewing_unit if item.owner_unit.kind in COLLEGE_KINDS else None
+    if office is None or _office_leaders(office).exists():
+        return None
+    return office
+
+
 def reviewer_users(item):
     """Who reviews `item` as the owning level: its reviewing office's leaders (or the quality
     office), or the leaders of its department."""
@@ -155,9 +172,7 @@ def reviewer_users(item):
         office = item.reviewing_unit
         leaders = Membership.objects.none()
         if office is not None:
-            leaders = Membership.objects.filter(
-                role=R.DEPARTMENT_LEADER, org_unit__path__in=[*office.ancestor_paths(), office.path]
-            )
+            leaders = _office_leaders(office)
         if office is None or not leaders.exists():
             leaders = Membership.objects.filter(role=R.QUALITY_OFFICER)
         return User.objects.filter(is_active=True, pk__in=leaders.values("user_id")).order_by("pk")

@@ -4,9 +4,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access, home
+from accounts.models import Role
 
 from . import capabilities as caps
 from . import selectors
+
+SANCTION_HANDLERS = frozenset({caps.SANCTION_PROPOSE, caps.SANCTION_APPROVE})
 
 
 def review_cards(user):
@@ -28,15 +31,15 @@ def review_cards(user):
             )
         )
     # the expert's findings are their step while the round is under review
-    count = inbox_count(user, AssignmentFlow, "review")
-    if count:
-        cards.append(
-            home.Card(
-                title=_("Reports to review"),
-                count=count,
-                url=reverse("review:my_assignments"),
-            )
+    cards.append(
+        home.Card(
+            title=_("Reports to review"),
+            count=inbox_count(user, AssignmentFlow, "review"),
+            url=reverse("review:my_assignments"),
+            empty_text=_("Nothing to do."),
+            handled=Role.EXTERNAL_EXPERT in access.roles(user),
         )
+    )
     if access.has_capability(user, caps.ROUND_MANAGE):
         cards.append(
             home.Card(
@@ -51,7 +54,8 @@ def review_cards(user):
         card = home.Card(
             title=_("⚑ Units flagged for sanctions"),
             counting=flags.values("org_unit_id").distinct(),
-            hide_empty=True,
+            # those who propose or approve the sanctions follow the flags; others see a flag
+            handled=bool(access.capabilities(user) & SANCTION_HANDLERS),
             url=reverse("review:committee"),
         )
         if not access.has_capability(user, caps.CONCLUSION_VIEW):

@@ -123,9 +123,10 @@ def test_every_open_cycle_has_its_card_the_years_first_in_one_query(
         ("我的诊改螺旋 · 2026学年", year.get_absolute_url()),
         ("我的诊改螺旋 · 2026-2027学年第1学期", in_term.get_absolute_url()),
     ]
-    # the personal report is written on the year's cycle; the term's gate asks for its evidence
+    # the personal report is written on the year's cycle; the term's diagnosis gate is the
+    # term's own self-diagnosis record (a gate of term cycles), not the year's report
     assert shown[0].note == "请撰写个人诊改报告。"
-    assert shown[1].note == "尚缺：教师个人诊改报告。"
+    assert shown[1].note == "尚缺：教师本学期自主诊断记录。"
     home = login(cast.teacher).get("/").content.decode()
     assert home.index("我的诊改螺旋 · 2026学年") < home.index("我的诊改螺旋 · 2026-2027学年第1学期")
     # the cycle pages agree: the year's offers the report, the term's says where it is written
@@ -134,9 +135,49 @@ def test_every_open_cycle_has_its_card_the_years_first_in_one_query(
     term_page = client.get(in_term.get_absolute_url()).content.decode()
     assert "撰写我的个人诊改报告" in year_page
     assert "撰写我的个人诊改报告" not in term_page and "个人诊改报告按学年撰写" in term_page
-    assert "教师个人诊改报告（文档）" in term_page  # the stage's missing evidence, full-width
+    # the stage's missing evidence, full-width: the term's record; the year's still the report
+    assert "教师本学期自主诊断记录（文档）" in term_page and "教师个人诊改报告（" not in term_page
+    assert "教师个人诊改报告（文档）" in year_page
+    # the term's page leads to the year's spiral, where the report is written
+    assert f'<a href="{year.get_absolute_url()}" id="year-cycle">学年的诊改螺旋</a>' in term_page
     # the term closed: the year's card alone; everything closed: the latest year's
     Period.objects.filter(pk=term.pk).update(is_open=False)
     assert [c.url for c in cards.own_cycle_cards(cast.teacher)] == [year.get_absolute_url()]
     Period.objects.filter(pk=mon.y2026.pk).update(is_open=False)
     assert [c.url for c in cards.own_cycle_cards(cast.teacher)] == [year.get_absolute_url()]
+
+
+def test_a_terms_diagnosis_is_met_by_its_record_added_on_the_page(cast, mon, login):
+    """The term cycle's diagnosis waits for evidence (not a report nobody can write on it): the
+    teacher adds the term's self-diagnosis record through the page and the cycle may move on;
+    with no year cycle, the page names the year's spiral without a link."""
+    from workflows.monitoring import cycle_steps
+    from workflows.monitoring.models import StageGate
+
+    term = PeriodFactory(
+        code="2026-1",
+        name="2026-2027学年第1学期",
+        kind=PeriodKind.TERM,
+        end=datetime.date(2027, 1, 17),
+    )
+    diagnose = ("standard", "plan", "implement", "monitor", "diagnose")
+    in_term = _cycle(cast, cast.teacher, Level.TEACHER, term, diagnose)
+    assert cycle_steps.work_of(Cycle.objects.get(pk=in_term.pk)) == cycle_steps.EVIDENCE
+    client = login(cast.teacher)
+    page = client.get(in_term.get_absolute_url())
+    html = page.content.decode()
+    assert "（见学年的诊改螺旋）" in html and 'id="year-cycle"' not in html
+    choices = page.context["evidence_form"].fields["gate"].queryset
+    assert [g.label for g in choices] == ["教师本学期自主诊断记录"]
+    report = StageGate.objects.get(level=Level.TEACHER, label="教师个人诊改报告")
+    refused = client.post(
+        f"/monitoring/cycles/{in_term.pk}/evidence/", {"gate": report.pk, "text": "年度报告"}
+    )
+    assert refused.status_code in (200, 302) and not in_term.evidence.exists()
+    record = StageGate.objects.get(level=Level.TEACHER, label="教师本学期自主诊断记录")
+    client.post(
+        f"/monitoring/cycles/{in_term.pk}/evidence/",
+        {"gate": record.pk, "text": "本学期课堂教学自主诊断：出勤率与满意度达标，作业批改偏慢。"},
+    )
+    assert [e.gate_id for e in in_term.evidence.all()] == [record.pk]
+    assert cycle_steps.work_of(Cycle.objects.get(pk=in_term.pk)) == cycle_steps.DECIDE

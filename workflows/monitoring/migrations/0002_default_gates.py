@@ -7,7 +7,10 @@ def add_gates(apps, schema_editor):
 
     StageGate = apps.get_model("monitoring", "StageGate")
     for level in Level.values:
-        for stage, kind, label in gates_for(level):
+        # the gates of one kind of period come with their field (0010_gate_period_kind)
+        for stage, kind, label, period_kind in gates_for(level):
+            if period_kind:
+                continue
             StageGate.objects.get_or_create(
                 level=level, stage=stage, label=label, defaults={"kind": kind}
             )

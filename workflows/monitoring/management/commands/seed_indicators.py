@@ -62,9 +62,12 @@ class Command(BaseCommand):
             created += was_created
         gates = 0
         for level in Level.values:
-            for stage, kind, label in gates_for(level):
+            for stage, kind, label, period_kind in gates_for(level):
                 _, made = StageGate.objects.get_or_create(
-                    level=level, stage=stage, label=label, defaults={"kind": kind}
+                    level=level,
+                    stage=stage,
+                    label=label,
+                    defaults={"kind": kind, "period_kind": period_kind},
                 )
                 gates += made
         self.stdout.write(
