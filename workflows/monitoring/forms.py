@@ -42,8 +42,16 @@ class IndicatorForm(forms.ModelForm):
         ]
 
 
+class IndicatorChoiceField(forms.ModelChoiceField):
+    """An indicator picked by its name and level: indicators of two levels share names
+    (就业率 of a major and of the school), and a picker of names alone cannot tell them apart."""
+
+    def label_from_instance(self, obj):
+        return _("%(name)s (%(level)s)") % {"name": obj.name, "level": obj.get_level_display()}
+
+
 class ReadingForm(forms.Form):
-    indicator = forms.ModelChoiceField(Indicator.objects.none(), label=_("Indicator"))
+    indicator = IndicatorChoiceField(Indicator.objects.none(), label=_("Indicator"))
     # Typed, not chosen from a list: a college has tens of thousands of students.
     subject = forms.CharField(
         label=_("Subject"),

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from workflows.monitoring.forms import IndicatorChoiceField
 from workflows.monitoring.models import Indicator, Period
 
 from .models import Profile, ProfileColumn
@@ -93,7 +94,7 @@ class ProfileForm(forms.ModelForm):
 
 class ColumnForm(forms.Form):
     header = forms.CharField(label=_("Column header"), max_length=100)
-    indicator = forms.ModelChoiceField(
+    indicator = IndicatorChoiceField(
         Indicator.objects.filter(is_active=True).order_by("level", "code"), label=_("Indicator")
     )
     value_map = MappingField(

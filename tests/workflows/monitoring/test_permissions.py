@@ -6,6 +6,8 @@ from workflows.levels import Level
 from workflows.monitoring import services
 from workflows.monitoring.models import Cycle, Reading, Warning
 
+from .factories import IndicatorFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -217,3 +219,9 @@ def test_api_opens_an_improvement_for_a_warning(cast, world, login):
     assert response.json()["owner"] == "rj_leader"
     world["major_warning"].refresh_from_db()
     assert world["major_warning"].status == "acknowledged"
+
+
+def test_indicators_that_share_a_name_are_told_apart_by_their_level(cast, mon, login):
+    IndicatorFactory(code="S02", name="就业率", level=Level.SCHOOL, data_owner_unit=cast.units.xx)
+    page = login(cast.xx_member).get("/monitoring/readings/new/").content.decode()
+    assert "就业率（专业）" in page and "就业率（学校）" in page
