@@ -58,6 +58,14 @@ def test_openapi_schema(client, cast):
 
 
 @pytest.mark.django_db
+def test_the_api_s_address_leads_to_its_documentation(client, cast):
+    client.force_login(cast.teacher)
+    response = client.get("/api/v1/", follow=True)
+    assert response.redirect_chain == [("/api/v1/docs/", 302)]
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
 def test_api_errors_are_json(client):
     response = client.get("/api/v1/units/")
     assert response.status_code in (401, 403)
