@@ -849,6 +849,21 @@ def findings_save(
             raise ValidationError(
                 {"findings": [_("No finding yet for: %(m)s") % {"m": "、".join(missing)}]}
             )
+        # a mismatch becomes an improvement item: what does not match is its content
+        unexplained = [
+            str(f.point or f.element)
+            for f in assignment.findings.select_related("element", "point").filter(matches=False)
+            if not f.comment.strip()
+        ]
+        if unexplained:
+            raise ValidationError(
+                {
+                    "findings": [
+                        _("Say what does not match for: %(m)s")
+                        % {"m": "、".join(sorted(unexplained))}
+                    ]
+                }
+            )
         if measures_strong is None:
             raise ValidationError({"measures_strong": [_("Judge the improvement measures.")]})
         assignment.submitted_at = timezone.now()

@@ -232,6 +232,13 @@ def test_expert_records_findings_and_chair_signs_through_the_pages(cast, login):
     data = {"action": "submit", "measures_strong": "yes"}
     for i, element in enumerate(elements):
         data[f"match-{element.pk}-0"] = "yes" if i < 12 else "no"
+    # a mismatch says what does not match: it becomes the unit's improvement item
+    page = expert.post(url, data, follow=True).content.decode()
+    assignment.refresh_from_db()
+    assert assignment.submitted_at is None
+    assert "请说明以下各项不相符之处：" in page and str(elements[12]) in page
+    for element in elements[12:]:
+        data[f"comment-{element.pk}-0"] = "自评偏高，佐证不足"
     expert.post(url, data)
     assignment.refresh_from_db()
     assert assignment.submitted_at is not None
