@@ -72,6 +72,8 @@ def can_view(user, obj) -> bool:
         # it once they did it
         or holders.may_act(obj, user)
         or holders.took_part(obj, user)
+        # and reads the warning it answers (its page links there)
+        or (isinstance(obj, Warning) and obj.improvements.filter(owner=user).exists())
     )
 
 
