@@ -96,3 +96,14 @@ def can_manage(user) -> bool:
 def require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
+
+
+def openable_case_ids(user, observations) -> set[int]:
+    """The cases opened from `observations` that `user` may open (one query): the others are
+    named, not linked — the chair reads every observation, not every case."""
+    from cases.access import visible_cases
+
+    ids = {o.case_id for o in observations if o.case_id}
+    if not ids:
+        return set()
+    return set(visible_cases(user).filter(pk__in=ids).values_list("pk", flat=True))

@@ -21,7 +21,11 @@ PAGE_SIZE = 25
 
 
 def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    openable = access.openable_case_ids(request.user, page.object_list)
+    for observation in page.object_list:
+        observation.case_openable = observation.case_id in openable
+    return page
 
 
 def _apply_errors(form, exc: ValidationError):
@@ -155,6 +159,7 @@ def detail(request, pk):
             if access.can_reply(request.user, observation)
             else None,
             "can_open_case": access.can_open_case(request.user, observation),
+            "case_openable": bool(access.openable_case_ids(request.user, [observation])),
         },
     )
 

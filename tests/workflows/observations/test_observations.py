@@ -80,6 +80,16 @@ def test_an_observation_by_dudao_becomes_readings_and_with_one_click_a_case(
     assert again.url == case.get_absolute_url() and Case.objects.count() == 1
     assert AuditEntry.objects.filter(action="observation.open_case").count() == 1
 
+    # the supervisor follows it to the case; the chair reads the observation, but the case
+    # (a department's) is not theirs to open: named, not linked
+    link = f'href="{case.get_absolute_url()}"'
+    assert link in client.get(reverse("observations:mine")).content.decode()
+    client.force_login(cast.chair)
+    assert client.get(case.get_absolute_url()).status_code == 404
+    for url in (reverse("observations:scope"), observation.get_absolute_url()):
+        page = client.get(url).content.decode()
+        assert case.number in page and link not in page, url
+
 
 def test_a_second_submit_of_the_same_draft_is_saved_once(cast, obs, client):
     client.force_login(cast.supervisor)
