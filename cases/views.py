@@ -313,22 +313,25 @@ def _run(request, case, form, handler, action):
     except services.TransitionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect(case)
-    messages.success(request, done_message(action, form, case))
-    return _after_step(request, case)
+    return _after_step(request, case, done_message(action, form, case))
 
 
-def _after_step(request, case):
-    """Where the one who took a step lands: the case's page, or their to-do list when the step
-    took the case out of their sight (graded severe, it moves to the quality office) — its page
-    would answer 404 and drop the message saying what was done."""
+def _after_step(request, case, done: str):
+    """Where the one who took a step lands, told what was done: the case's page, or their to-do
+    list when the step took the case out of their sight (graded severe or transferred, it is
+    another unit's) — its page would answer 404 and drop the message."""
+    messages.success(request, done)
     if access.visible_cases(request.user).filter(pk=case.pk).exists():
         return redirect(case)
-    case = Case.objects.select_related("accepting_unit").get(pk=case.pk)
-    messages.info(
-        request,
-        _("Case %(number)s is now handled by %(unit)s and no longer shown to you.")
-        % {"number": case.number, "unit": case.accepting_unit},
-    )
+    unit = Case.objects.select_related("accepting_unit").get(pk=case.pk).accepting_unit
+    if str(unit) in done:
+        messages.info(request, _("The case is no longer shown to you."))
+    else:
+        messages.info(
+            request,
+            _("Case %(number)s is now handled by %(unit)s and no longer shown to you.")
+            % {"number": case.number, "unit": unit},
+        )
     return redirect("engine:inbox")
 
 
@@ -445,8 +448,9 @@ def notice_action(request, pk, action):
             messages.error(request, str(exc))
             return redirect(notice.case)
         else:
-            messages.success(request, done_message(action, form, notice.case, notice))
-            return _after_step(request, notice.case)
+            return _after_step(
+                request, notice.case, done_message(action, form, notice.case, notice)
+            )
     return render(
         request,
         "cases/action_form.html",
@@ -537,8 +541,7 @@ def task_page(request, process_pk, task_pk):
             messages.error(request, str(exc))
             return redirect(case)
         else:
-            messages.success(request, done_message(action, form, case, notice))
-            return _after_step(request, case)
+            return _after_step(request, case, done_message(action, form, case, notice))
     return render(
         request,
         "cases/action_form.html",

@@ -189,7 +189,11 @@ def test_each_step_says_what_was_done(cast, login, django_capture_on_commit_call
         {"to_unit": cast.units.jd.pk, "reason": "属机电工程系管理"},
         follow=True,
     )
-    assert _said(moved) == [f"案件 {other.number} 已移交至{cast.units.jd}。"]
+    # the case is the other department's now: the leader lands on the to-do list, told once
+    assert _said(moved) == [
+        f"案件 {other.number} 已移交至{cast.units.jd}。",
+        "您的页面中不再显示该案件。",
+    ]
 
     rectifying = advance(cast, file_case(cast.student, cast.units.rj), S.RECTIFYING)
     notice = _report_with_pdf(cast, rectifying)
