@@ -16,7 +16,15 @@ from engine import attachments, documents, duties
 from engine.holders import acting_for
 
 from . import committee, exports, flows, forms, imports, selectors, services, tree
-from .models import ChangeRequest, CommitteeDecision, ExportJob, PendingImport, Plan, Target
+from .models import (
+    ChangeRequest,
+    CommitteeDecision,
+    ExportJob,
+    PendingImport,
+    Plan,
+    Standard,
+    Target,
+)
 from .permissions import (
     PlanCap,
     can_edit,
@@ -186,7 +194,8 @@ def item_detail(request, kind, pk):
         context["tasks"] = selectors.visible_tasks(request.user).filter(plan=item)
     elif kind == "target":
         context["values"] = item.values.all()
-        context["standards"] = item.standards.all()
+        # the standards the viewer may open: a link that answers 404 helps nobody
+        context["standards"] = selectors.visible(request.user, Standard).filter(targets=item)
     else:
         context["targets"] = item.targets.select_related("plan")
     return render(request, "plans/item_detail.html", context)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from workflows.plans import services
 from workflows.plans.models import ItemState, Plan, PlanKind
 
-from .factories import draft_plan, in_force_plan
+from .factories import approve, draft_plan, draft_standard, draft_target, in_force_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +291,15 @@ def test_the_class_adviser_sees_the_student_plans_of_their_unit_only(cast, login
     classmate = UserFactory(username="classmate")
     MembershipFactory(user=classmate, org_unit=cast.units.rj, role=Role.STUDENT)
     assert _status(login(classmate), mine) == 404
+
+
+def test_a_target_lists_the_standards_its_reader_may_open(cast, login):
+    target = approve(cast, draft_target(cast, in_force_plan(cast)))
+    standard = draft_standard(cast, [target])  # a draft: the quality office's for now
+    link = f'href="{standard.get_absolute_url()}"'
+    for person, listed in ((cast.quality_officer, True), (cast.teacher, False)):
+        client = login(person)
+        page = client.get(target.get_absolute_url())
+        assert page.status_code == 200
+        assert (link in page.content.decode()) is listed, person.username
+        assert (client.get(standard.get_absolute_url()).status_code == 200) is listed
