@@ -35,7 +35,8 @@
   var r = data("radar-data");
   if (r) {
     var rc = chart("radar");
-    rc && rc.setOption({ tooltip: {}, radar: { indicator: r.axes }, series: [{ type: "radar", data: [{ value: r.values }], areaStyle: {} }] });
+    // a smaller radius leaves the axis names room on a phone
+    rc && rc.setOption({ tooltip: {}, radar: { indicator: r.axes, radius: "58%", axisName: { fontSize: 11 } }, series: [{ type: "radar", data: [{ value: r.values }], areaStyle: {} }] });
   }
 
   var h = data("heatmap-data");

@@ -160,12 +160,16 @@ def radar(subject: Subject, periods) -> dict:
     )
     for indicator_id, value in latest:
         values.setdefault(indicator_id, value)
-    axes, data = [], []
+    # an indicator with no reading is named apart, not drawn as a zero (a low mark it never got)
+    axes, data, missing = [], [], []
     for ind in indicators:
+        if ind.pk not in values:
+            missing.append(ind.name)
+            continue
         top = ind.max_value or ind.target_value or 100
         axes.append({"name": ind.name, "max": float(top)})
-        data.append(float(values[ind.pk]) if ind.pk in values else 0)
-    return {"axes": axes, "values": data}
+        data.append(float(values[ind.pk]))
+    return {"axes": axes, "values": data, "missing": missing}
 
 
 def heatmap(user, periods=None) -> dict:

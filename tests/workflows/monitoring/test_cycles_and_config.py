@@ -23,6 +23,8 @@ from workflows.monitoring.models import (
     Subject,
 )
 
+from .factories import IndicatorFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -285,8 +287,15 @@ def test_pages_render_with_charts(cast, mon, approved, login):
     assert "vendor/echarts/echarts.min.js" in page and "heatmap-data" in page
     trend = client.get(f"/monitoring/subjects/{mon.rj.pk}/trend/{mon.employment.pk}/").json()
     assert trend["values"] == [70.0] and trend["target"] == 95.0 and trend["red"] == 85.0
+    # an indicator with no reading yet is named apart, not drawn as a zero
+    IndicatorFactory(
+        code="P08", name="社团活动参与率", level=Level.STUDENT, data_owner_unit=cast.units.xx
+    )
     student_page = login(cast.student).get(f"/monitoring/subjects/{mon.student.pk}/")
     assert "radar-data" in student_page.content.decode()
+    radar = student_page.context["radar"]
+    assert [a["name"] for a in radar["axes"]] == ["学生出勤率"] and radar["values"] == [93.0]
+    assert "暂无数据：社团活动参与率" in student_page.content.decode()
     client = login(cast.quality_officer)
     assert client.get(f"/monitoring/overview/?period={mon.y2026.pk}&level=major").status_code == 200
     for url in (
