@@ -245,8 +245,18 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{2,150}$")
 RosterFileError = ImportFileError  # the file as a whole cannot be read; nothing was imported
 
 
+# Names rosters made before the roles were named for every kind of unit still use (a teaching
+# department's 系(部); an office's leader is a 部门负责人 too).
+ROLE_ALIASES = {
+    "系(部)负责人": Role.DEPARTMENT_LEADER,
+    "系（部）负责人": Role.DEPARTMENT_LEADER,
+    "系(部)质量保证工作组成员": Role.DEPARTMENT_MEMBER,
+    "系（部）质量保证工作组成员": Role.DEPARTMENT_MEMBER,
+}
+
+
 def _role_lookup() -> dict[str, str]:
-    table = {}
+    table = {name: str(role) for name, role in ROLE_ALIASES.items()}
     for value, label in Role.choices:
         table[value] = value
         table[str(label)] = value

@@ -19,7 +19,7 @@ def test_login_reaches_home_in_chinese(cast, client):
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "系主任" in page or "系(部)负责人" in page
+    assert "系主任" in page or "部门负责人" in page
     assert "我的待办" in page
 
 

@@ -50,4 +50,4 @@ def test_demo_logins_lists_every_demo_account_with_its_roles():
     lines = out.getvalue().splitlines()
     assert demo.DEMO_PASSWORD in lines[0]
     assert [line.split()[0] for line in lines[1:]] == [p[0] for p in demo.PEOPLE]
-    assert "系(部)负责人" in out.getvalue()  # roles by their Chinese names
+    assert "部门负责人" in out.getvalue()  # roles by their Chinese names

@@ -45,7 +45,7 @@ def test_supervision_waits_for_every_leader_of_the_body_until_one_answers(cast, 
     assert not [r for r in inbox_rows(client, cast.jd_leader) if r.obj == supervision]
     client.force_login(cast.xx_leader)
     line = client.get(supervision.get_absolute_url()).context["progress"]
-    assert [str(s.who) for s in line.current] == ["信息工程系 系(部)负责人"]
+    assert [str(s.who) for s in line.current] == ["信息工程系 部门负责人"]
     assert line.current[0].due == supervision.due_at and not line.done
     answered = client.post(supervision.get_absolute_url(), {"answer": "已受理，正在调查。"})
     assert answered.status_code == 302

@@ -50,7 +50,7 @@ def test_the_note_goes_when_the_task_goes_to_a_unit_with_someone_who_acts(cast, 
     client.force_login(cast.xx_member)
     page = client.get(task.get_absolute_url())
     [waiting] = page.context["progress"].current
-    assert (str(waiting.who), waiting.stand_in) == ("信息中心 系(部)负责人", "")
+    assert (str(waiting.who), waiting.stand_in) == ("信息中心 部门负责人", "")
     assert "无人可办理" not in page.content.decode()
 
 
@@ -58,7 +58,7 @@ def test_a_task_its_unit_does_itself_has_no_note(cast, client):
     """A department's leader does its task; the quality office's own task is its officers' (they
     stand in for nobody), and so is one of the centre the office sits in."""
     for unit, who in (
-        (cast.units.xx, "信息工程系 系(部)负责人"),
+        (cast.units.xx, "信息工程系 部门负责人"),
         (cast.units.zgb, "质量管理办公室 质管办工作人员"),
         (cast.units.jdpj, "质量管理办公室 质管办工作人员"),
     ):

@@ -46,7 +46,7 @@ def test_a_task_led_by_a_department_waits_for_every_leader_until_one_completes_i
     assert not rows_for(client, cast.jd_leader, task)
     client.force_login(second)
     line = client.get(task.get_absolute_url()).context["progress"]
-    assert [str(s.who) for s in line.current] == ["信息工程系 系(部)负责人"]
+    assert [str(s.who) for s in line.current] == ["信息工程系 部门负责人"]
     assert line.current[0].due is not None and not line.done
     pdf = SimpleUploadedFile("成立文件.pdf", b"%PDF-1.4\nx\n%%EOF\n")
     client.post(reverse("plans:task_evidence", args=[task.pk]), {"file": pdf})

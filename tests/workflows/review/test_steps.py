@@ -68,7 +68,7 @@ def test_a_department_report_goes_from_its_author_to_every_head_then_the_quality
         assert [r.flow_task.name for r in found] == ["approve"], head
         assert found[0].url == url and found[0].unit == cast.units.xx
     line = progress(client, cast.xx_leader, url)
-    assert [str(s.who) for s in line.current] == ["信息工程系 系(部)负责人"]
+    assert [str(s.who) for s in line.current] == ["信息工程系 部门负责人"]
     assert [(str(s.who), s.outcome) for s in line.done] == [(str(cast.xx_member), "已提交")]
 
     # returned: back to its author, gone for both heads
