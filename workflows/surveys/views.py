@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from cases.confidential.intake import confidential_view
+from workflows.monitoring.selectors import readings_to_approve
 
 from . import access as survey_access
 from . import capabilities as caps
@@ -81,6 +82,9 @@ def survey_detail(request, pk):
             "invite_form": InviteForm(),
             "codes": request.session.pop(f"survey-codes-{survey.pk}", None),
             "public_url": request.build_absolute_uri(reverse("surveys:invited", args=[survey.pk])),
+            # the link to the readings the survey produced, for whoever approves some of them
+            "approves_readings": bool(survey.readings_batch)
+            and readings_to_approve(request.user).filter(batch=survey.readings_batch).exists(),
         },
     )
 

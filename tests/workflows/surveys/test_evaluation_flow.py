@@ -71,6 +71,10 @@ def test_evaluation_runs_end_to_end(
     teacher = readings.get(indicator__code="T02")
     assert teacher.subject.subject_user == cast.teacher
     assert float(teacher.value) == pytest.approx((3 + 2 * 4) / 5 * 20)
+    # the office is told where they went; the link to approve them is the approver's alone
+    approvals = f'href="{reverse("monitoring:approvals")}"'
+    detail = client.get(survey.get_absolute_url()).content.decode()
+    assert approvals not in detail and "待各指标审核人审核" in detail
 
     # the department head approves; the low score raises warnings as any reading would
     client.force_login(cast.xx_leader)
