@@ -63,23 +63,34 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
 
 class WarningSerializer(serializers.ModelSerializer):
+    # codes for programs to key on, names and labels for people to read
     indicator = serializers.CharField(source="indicator.code")
+    indicator_name = serializers.CharField(source="indicator.name")
     subject = serializers.CharField(source="subject.name")
     period = serializers.CharField(source="period.code")
+    period_name = serializers.CharField(source="period.name")
     responsible_unit = serializers.CharField(source="responsible_unit.code")
+    responsible_unit_name = serializers.CharField(source="responsible_unit.name")
+    level_display = serializers.CharField(source="get_level_display")
+    status_display = serializers.CharField(source="get_status_display")
 
     class Meta:
         model = Warning
         fields = [
             "id",
             "indicator",
+            "indicator_name",
             "subject",
             "subject_id",
             "period",
+            "period_name",
             "responsible_unit",
+            "responsible_unit_name",
             "level",
+            "level_display",
             "value",
             "status",
+            "status_display",
             "escalation_level",
             "raised_at",
             "acknowledged_at",

@@ -225,3 +225,17 @@ def test_indicators_that_share_a_name_are_told_apart_by_their_level(cast, mon, l
     IndicatorFactory(code="S02", name="就业率", level=Level.SCHOOL, data_owner_unit=cast.units.xx)
     page = login(cast.xx_member).get("/monitoring/readings/new/").content.decode()
     assert "就业率（专业）" in page and "就业率（学校）" in page
+
+
+def test_a_warning_in_the_api_names_what_its_codes_stand_for(cast, world, login):
+    row = login(cast.xx_leader).get("/api/v1/monitoring/warnings/").json()["results"][0]
+    warning = Warning.objects.select_related("indicator", "period", "responsible_unit").get(
+        pk=row["id"]
+    )
+    assert (row["indicator"], row["indicator_name"]) == (
+        warning.indicator.code,
+        warning.indicator.name,
+    )
+    assert row["responsible_unit_name"] == warning.responsible_unit.name
+    assert row["period_name"] == warning.period.name
+    assert row["level_display"] in ("红色预警", "黄色预警") and row["status_display"]
