@@ -191,3 +191,21 @@ def test_audit_rows_name_their_action_in_the_admin_too(cast, client):
     page = _page(client, reverse("admin:accounts_auditentry_changelist"))
     assert "提交案件" in page
     assert AuditEntry.objects.filter(action="case.file").exists()
+
+
+def test_a_median_of_zero_days_is_zero_not_missing(cast, client):
+    """Cases accepted and closed the day they came in: the medians are 0 days, a figure; only no
+    case at all leaves them "—"."""
+    client.force_login(cast.quality_officer)
+    page = _page(client, reverse("cases:dashboard"))
+    assert page.count('<div class="stat">—</div>') >= 2
+    advance(cast, file_case(cast.teacher, cast.units.rj), S.CLOSED)
+    page = _page(client, reverse("cases:dashboard"))
+    for label in ("受理时长中位数（天）", "办结时长中位数（天）"):
+        card = page.split(label, 1)[1].split("</div></div>", 1)[0]
+        assert card.endswith('<div class="stat">0'), card
+    response = client.get(reverse("cases:analysis_docx"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    document = Document(io.BytesIO(response.content))
+    text = "".join(p.text for p in document.paragraphs)
+    assert "受理的中位时长为0天" in text and "办结的中位时长为0天" in text
+

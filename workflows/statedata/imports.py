@@ -31,13 +31,14 @@ from accounts.models import OrgUnit
 from engine import step_rows
 from engine.imports import Importer, ImportFileError, TableReader, cell, note_progress, register
 from engine.models import ImportRun
+from engine.numbers import plain
 from workflows.levels import Level
 from workflows.monitoring import access_rules
 from workflows.monitoring.flows import ReadingFlow
 from workflows.monitoring.imports import _in, _select, _write
 from workflows.monitoring.models import Period, PeriodKind, Reading, Subject
 from workflows.monitoring.periods import resolve as resolve_period
-from workflows.monitoring.services import plain, reading_value_errors
+from workflows.monitoring.services import reading_value_errors
 
 from .models import Profile, SubjectKey, Upload
 
