@@ -209,3 +209,17 @@ def test_a_median_of_zero_days_is_zero_not_missing(cast, client):
     text = "".join(p.text for p in document.paragraphs)
     assert "受理的中位时长为0天" in text and "办结的中位时长为0天" in text
 
+
+
+def test_an_open_supervision_request_is_not_yet_answered_not_switched_on(cast, client):
+    """已开启 is a reporting period open for readings; a supervision request not yet answered
+    is 未办结."""
+    case, _code = file_anonymous(cast.units.rj)
+    client.force_login(cast.discipline_officer)
+    client.post(
+        reverse("complaints:supervise", args=[case.pk]),
+        {"request": "请加快办理。", "working_days": 5},
+    )
+    page = _page(client, reverse("complaints:oversight"))
+    assert "（未办结：1）" in page and "已开启" not in page
+
