@@ -1,4 +1,5 @@
-"""An upload's preview says a value has changed (有变化), not that a vote was changed (改票)."""
+"""An upload's preview says a value has changed (有变化), not that a vote was changed (改票); its
+readings batch is approved by the upload's name, not by its internal code."""
 
 import pytest
 
@@ -26,3 +27,6 @@ def test_a_changed_value_reads_as_changed_and_the_batch_by_its_file(cast, sd, lo
     assert "<td>有变化</td>" in page and "改票" not in page
     assert "<td>0.85</td><td>80</td><td>有变化</td>" in page
 
+    approvals = login(sd.head).get("/monitoring/approvals/").content.decode()
+    assert f"整批审核通过：{first}" in approvals and "报到率-第一版.xlsx" in approvals
+    assert f"statedata:{first.pk}</button>" not in approvals

@@ -1,5 +1,6 @@
 """A closed survey's page speaks of answers and of a survey that has ended, not of an
-improvement's source or of a case closed (已办结)."""
+improvement's source or of a case closed (已办结); its readings batch is named by its title
+where the approver approves it."""
 
 import pytest
 from django.urls import reverse
@@ -35,3 +36,9 @@ def test_a_closed_survey_reads_as_ended_with_its_answers_counted(
     assert "已结束" in page and "已办结" not in page
     assert "已结束" in _page(client, reverse("surveys:survey_list"))
 
+    # the department head approves the survey's readings by the survey's name, not its code
+    client.force_login(cast.xx_leader)
+    approvals = _page(client, reverse("monitoring:approvals"))
+    assert f"整批审核通过：{survey.title}" in approvals
+    assert f">整批审核通过 survey-{survey.pk}" not in approvals
+    assert f"survey-{survey.pk}</button>" not in approvals
