@@ -474,7 +474,6 @@ def _case_text(observation: Observation) -> str:
         lines.append(f"{line} {score.comment}".strip())
     if observation.suggestions:
         lines.append(_("Problems and suggestions: %(text)s") % {"text": observation.suggestions})
-    lines.append(_("Observation: %(url)s") % {"url": observation.get_absolute_url()})
     return "\n".join(lines)[:4000]
 
 
