@@ -210,7 +210,6 @@ def test_a_median_of_zero_days_is_zero_not_missing(cast, client):
     assert "受理的中位时长为0天" in text and "办结的中位时长为0天" in text
 
 
-
 def test_an_open_supervision_request_is_not_yet_answered_not_switched_on(cast, client):
     """已开启 is a reporting period open for readings; a supervision request not yet answered
     is 未办结."""
@@ -223,3 +222,12 @@ def test_an_open_supervision_request_is_not_yet_answered_not_switched_on(cast, c
     page = _page(client, reverse("complaints:oversight"))
     assert "（未办结：1）" in page and "已开启" not in page
 
+
+def test_a_too_long_complaint_title_says_which_field_and_by_how_much(client):
+    page = client.post(
+        reverse("complaints:file"),
+        {"title": "长" * 130, "description": "本学期实训课已取消三次。"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+    assert "投诉事项不能超过120个字（现有130个）。" in page
+    assert "确保该变量" not in page
