@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from engine import doc_templates, documents
+from engine.numbers import plain
 
 from .access import reporter_display
 from .models import Case, Notice
@@ -218,8 +219,9 @@ def analysis_context(user, now=None) -> dict:
         "open": figures["open"],
         "overdue": figures["overdue"],
         "overdue_rate": _rate(figures["overdue_rate"]),
-        "days_to_acceptance": figures["median_days_to_acceptance"] or "—",
-        "days_to_closure": figures["median_days_to_closure"] or "—",
+        # 0 days is a figure (all accepted the day they came in); only no figure is "—"
+        "days_to_acceptance": plain(figures["median_days_to_acceptance"]) or "—",
+        "days_to_closure": plain(figures["median_days_to_closure"]) or "—",
         "month_chart": _picture(
             _chart("line", [m["month"] for m in months], [m["count"] for m in months], "按月案件数")
         ),
@@ -228,7 +230,7 @@ def analysis_context(user, now=None) -> dict:
         "notices": figures["notices"],
         "on_time_rate": _rate(figures["rectification_on_time_rate"]),
         "recurrences": figures["recurrences"],
-        "satisfaction": figures["satisfaction_mean"] or "—",
+        "satisfaction": plain(figures["satisfaction_mean"]) or "—",
     }
 
 

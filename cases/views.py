@@ -15,6 +15,7 @@ from engine.deadlines import deadline_rows
 from . import access, duties, exports, flows, forms, selectors, services
 from .access import get_case, get_notice, person_display, reporter_display
 from .models import Case
+from .origins import origins_of
 from .permissions import CaseCap
 
 PAGE_SIZE = 25
@@ -131,6 +132,7 @@ def case_detail(request, pk):
             "deadline_rows": [] if case.is_finished else deadline_rows(case, *notices),
             "investigators": case.investigators.all(),
             "duty_notes": duties.notes(request.user, case),
+            "origins": origins_of(request.user, case),
         },
     )
 

@@ -4,12 +4,14 @@ Django gives each field of a form the renderer's bound-field class, so the marks
 form - the project's, viewflow's and the admin's - without a base class to remember.
 """
 
+import copy
+
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts.widgets import picker_for
 
@@ -20,8 +22,33 @@ gettext_noop(":")
 
 
 class BoundField(forms.BoundField):
-    """A required field's label carries the `required` class (styled as a red asterisk), and a
-    unit or person field renders as a searchable picker (accounts.widgets)."""
+    """A required field's label carries the `required` class (styled as a red asterisk), a unit
+    or person field renders as a searchable picker (accounts.widgets), and a text too long says
+    which field it is (Django's own message, "确保该变量包含不超过 120 字符", names none)."""
+
+    @property
+    def errors(self):
+        errors = super().errors
+        if not any(getattr(e, "code", None) == "max_length" for e in errors.data):
+            return errors
+        named = copy.copy(errors)
+        named.data = [self._named(e) for e in errors.data]
+        return named
+
+    def _named(self, error):
+        params = getattr(error, "params", None) or {}
+        if getattr(error, "code", None) != "max_length" or "limit_value" not in params:
+            return error
+        limit = params["limit_value"]
+        return forms.ValidationError(
+            ngettext(
+                "%(field)s can have at most %(limit_value)d character (it has %(show_value)d).",
+                "%(field)s can have at most %(limit_value)d characters (it has %(show_value)d).",
+                limit,
+            )
+            % {"field": self.label, "limit_value": limit, "show_value": params["show_value"]},
+            code="max_length",
+        )
 
     def as_widget(self, widget=None, attrs=None, only_initial=False):
         if widget is None:

@@ -9,6 +9,8 @@ built in Python call `label_suffix()` itself (workflows/plans/tree.py)."""
 from django import template
 from django.utils.translation import gettext
 
+from engine import numbers
+
 register = template.Library()
 
 
@@ -16,3 +18,10 @@ register = template.Library()
 def label_suffix():
     suffix = gettext(":")
     return f"{suffix} " if suffix.isascii() else suffix
+
+
+@register.filter
+def plain(value, places=None):
+    """`{{ reading.value|plain }}`, `{{ mean|plain:2 }}`: a number as engine.numbers writes it
+    (80, 98.3, never 8E+1 or 98.3000); None gives "", so `|plain|default:"—"` shows 0 as 0."""
+    return numbers.plain(value, None if places in (None, "") else int(places))

@@ -191,3 +191,43 @@ def test_audit_rows_name_their_action_in_the_admin_too(cast, client):
     page = _page(client, reverse("admin:accounts_auditentry_changelist"))
     assert "提交案件" in page
     assert AuditEntry.objects.filter(action="case.file").exists()
+
+
+def test_a_median_of_zero_days_is_zero_not_missing(cast, client):
+    """Cases accepted and closed the day they came in: the medians are 0 days, a figure; only no
+    case at all leaves them "—"."""
+    client.force_login(cast.quality_officer)
+    page = _page(client, reverse("cases:dashboard"))
+    assert page.count('<div class="stat">—</div>') >= 2
+    advance(cast, file_case(cast.teacher, cast.units.rj), S.CLOSED)
+    page = _page(client, reverse("cases:dashboard"))
+    for label in ("受理时长中位数（天）", "办结时长中位数（天）"):
+        card = page.split(label, 1)[1].split("</div></div>", 1)[0]
+        assert card.endswith('<div class="stat">0'), card
+    response = client.get(reverse("cases:analysis_docx"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    document = Document(io.BytesIO(response.content))
+    text = "".join(p.text for p in document.paragraphs)
+    assert "受理的中位时长为0天" in text and "办结的中位时长为0天" in text
+
+
+def test_an_open_supervision_request_is_not_yet_answered_not_switched_on(cast, client):
+    """已开启 is a reporting period open for readings; a supervision request not yet answered
+    is 未办结."""
+    case, _code = file_anonymous(cast.units.rj)
+    client.force_login(cast.discipline_officer)
+    client.post(
+        reverse("complaints:supervise", args=[case.pk]),
+        {"request": "请加快办理。", "working_days": 5},
+    )
+    page = _page(client, reverse("complaints:oversight"))
+    assert "（未办结：1）" in page and "已开启" not in page
+
+
+def test_a_too_long_complaint_title_says_which_field_and_by_how_much(client):
+    page = client.post(
+        reverse("complaints:file"),
+        {"title": "长" * 130, "description": "本学期实训课已取消三次。"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+    assert "投诉事项不能超过120个字（现有130个）。" in page
+    assert "确保该变量" not in page

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engine import documents
+from engine.numbers import plain
 from workflows.levels import Level
 from workflows.review.annual import AssemblyContext, Section, SectionProvider, Table
 
@@ -40,9 +41,7 @@ def file_name(cycle: Cycle) -> str:
 
 
 def _num(value) -> str:
-    if value is None:
-        return "—"
-    return f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
+    return plain(value) or "—"
 
 
 def _attainment(indicator, target, value) -> tuple[str, bool]:

@@ -150,7 +150,7 @@ def connect() -> None:
         audience=(caps.RESPOND, caps.STUDENT_RESPOND, caps.SIGN_OFF, caps.CONFIGURE),
         title=_("{{ level }} warning: {{ obj }}"),
         body=_(
-            "{{ obj.indicator }} of {{ obj.subject }} is {{ obj.value|floatformat:'-2' }} in "
+            "{{ obj.indicator }} of {{ obj.subject }} is {{ obj.value|plain }} in "
             "{{ obj.period }}. Acknowledge it and open an improvement within {{ days }} working "
             "days. {{ url }}"
         ),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from engine import doc_templates
+from engine.numbers import plain
 
 HEADERS = [
     "序号",
@@ -35,7 +36,7 @@ def safe(text) -> str:
 def _source(item) -> str:
     if item.warning_id:
         w = item.warning
-        return f"{w.indicator.name}（{w.get_level_display()}，{w.value.normalize()}）"
+        return f"{w.indicator.name}（{w.get_level_display()}，{plain(w.value)}）"
     return item.finding
 
 

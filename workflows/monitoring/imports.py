@@ -22,7 +22,7 @@ from engine import step_rows
 from engine.imports import Importer, cell, column_index, import_start, register
 from engine.models import ImportRun
 
-from . import access_rules
+from . import access_rules, hooks
 from .flows import ReadingFlow
 from .models import Indicator, Period, PeriodKind, Reading, Subject
 from .periods import resolve as resolve_period
@@ -279,3 +279,13 @@ def ensure_can_import(actor) -> None:
 
     if not selectors.indicators_enterable(actor).exists():
         raise PermissionDenied
+
+
+@hooks.register_batch_namer
+def import_batch_names(codes) -> dict[str, str]:
+    """An import's batch ("import:…") by the file it came from."""
+    codes = [c for c in codes if c.startswith("import:")]
+    if not codes:
+        return {}
+    runs = ImportRun.objects.filter(result__source__in=codes).values_list("result", "file_name")
+    return {result["source"]: file_name for result, file_name in runs if file_name}

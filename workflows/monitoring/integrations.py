@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.audit import audit_record, snapshot
 from accounts.models import OrgUnit, Role
 from engine.notifications import role_holders, unit_leaders
+from engine.numbers import plain
 
 from .models import Cycle, Improvement, Period, PeriodKind, Reading, Warning
 from .selectors import improvements_for, subjects_for, warnings_for
@@ -221,9 +222,9 @@ def annual_monitoring_section(context):
                         r["indicator__name"],
                         r["indicator__unit_of_measure"],
                         str(r["n"]),
-                        f"{r['mean']:.2f}",
-                        f"{r['low']:.2f}",
-                        f"{r['high']:.2f}",
+                        plain(r["mean"], 2),
+                        plain(r["low"], 2),
+                        plain(r["high"], 2),
                     ]
                     for r in by_reading
                 ],

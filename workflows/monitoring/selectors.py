@@ -26,7 +26,7 @@ from workflows.review.models import (
     SelfDiagnosisReport,
 )
 
-from . import access_rules
+from . import access_rules, hooks
 from . import capabilities as caps
 from .models import (
     LARGE_LOOP,
@@ -114,6 +114,18 @@ def readings_to_approve(user):
         .exclude(entered_by=user)
         .select_related("indicator", "subject", "period", "entered_by")
     )
+
+
+def batches_to_approve(pending, limit: int = 20) -> list[tuple[str, str]]:
+    """(code, name) of the import batches among `pending` readings, for one approval each: the
+    name is what the approver knows the batch by (hooks.batch_names)."""
+    codes = list(
+        pending.exclude(batch="")
+        .values_list("batch", flat=True)
+        .distinct()
+        .order_by("batch")[:limit]
+    )
+    return list(hooks.batch_names(codes).items())
 
 
 def indicators_enterable(user):

@@ -15,6 +15,7 @@ from django_fsm import can_proceed
 from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit, Role
 from engine import step_rows, steps
+from engine.numbers import plain
 from workflows.levels import Level
 
 from . import access_rules, chain, cycle_steps, engine_bridge, evaluation, stages
@@ -100,12 +101,6 @@ def indicator_save(*, actor, indicator: Indicator) -> Indicator:
 
 
 # --- readings --------------------------------------------------------------------------------
-
-
-def plain(number: Decimal) -> str:
-    """100.0000 → "100", 87.5000 → "87.5" (never "1E+2")."""
-    text = format(number, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def reading_value_errors(*, indicator: Indicator, subject, period, raw_value) -> tuple:

@@ -161,11 +161,14 @@ def reading_import(request):
 @login_required
 def approvals(request):
     pending = selectors.readings_to_approve(request.user).order_by("entered_at")
-    batches = pending.exclude(batch="").values_list("batch", flat=True).distinct().order_by("batch")
     return render(
         request,
         "monitoring/approvals.html",
-        {"page": _page(request, pending), "batches": list(batches[:20]), "reject": RejectForm()},
+        {
+            "page": _page(request, pending),
+            "batches": selectors.batches_to_approve(pending),
+            "reject": RejectForm(),
+        },
     )
 
 

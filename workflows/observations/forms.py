@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from cases.forms import MultipleFileField, MultipleFileInput
+from engine.numbers import plain
 from workflows.levels import Level
 from workflows.monitoring.models import Indicator
 
@@ -149,7 +150,7 @@ class FormVersionForm(forms.Form):
                     [
                         item.section.title,
                         item.label,
-                        format(item.weight.normalize(), "f"),
+                        plain(item.weight),
                         str(item.max_score),
                         item.guidance,
                     ]

@@ -326,7 +326,7 @@ class Duty(models.Model):
     label = models.CharField(_("period"), max_length=60)
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
-    required = models.PositiveSmallIntegerField(_("required"))
+    required = models.PositiveSmallIntegerField(pgettext_lazy("observation duty", "required"))
     done = models.PositiveSmallIntegerField(_("done"), default=0)
     status = models.CharField(
         _("status"), max_length=8, choices=DutyStatus.choices, default=DutyStatus.OPEN

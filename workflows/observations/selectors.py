@@ -4,7 +4,9 @@ import datetime
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from . import access
 from .access import visible_observations
 from .models import Duty, Observation, ObservationForm
 from .services import expected_by
@@ -60,3 +62,20 @@ def duty_rows(*, day: datetime.date | None = None, behind_only: bool = False, ob
             }
         )
     return rows
+
+
+def case_origin(user, case):
+    """The observation a case was opened from, for the case page (cases.origins): a link for
+    those who may open the observation, its name otherwise."""
+    from cases.models import Case
+    from cases.origins import Origin
+
+    if case.source != Case.Source.OBSERVATION:
+        return None
+    observation = (
+        Observation.objects.select_related("course").filter(case_id=case.pk).order_by("pk").first()
+    )
+    if observation is None:
+        return None
+    url = observation.get_absolute_url() if access.can_view(user, observation) else ""
+    return Origin(label=_("Class observation record"), text=str(observation), url=url)

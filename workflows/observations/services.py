@@ -27,6 +27,7 @@ from accounts.audit import audit_record, snapshot
 from accounts.models import Membership, OrgUnit, Role
 from engine import attachments, cleaning, deadlines, notifications, step_rows, steps
 from engine.models import Term
+from engine.numbers import plain
 from engine.templatetags.labels import label_suffix
 from engine.text import sentences
 from workflows.levels import Level
@@ -343,7 +344,7 @@ def observation_submit(
             "course": course.pk,
             "teacher": teacher.pk if teacher else teacher_name,
             "version": version.pk,
-            "total": str(observation.total_score),
+            "total": plain(observation.total_score),
             "photos": len(photos),
         },
     )
@@ -353,7 +354,7 @@ def observation_submit(
             kind="observation.received",
             recipients=[teacher],
             obj=observation,
-            context={"observer": str(actor), "score": str(observation.total_score)},
+            context={"observer": str(actor), "score": plain(observation.total_score)},
             dedup_key=f"observation:{observation.pk}:received",
             unit=course,
         )
@@ -464,16 +465,15 @@ def _case_text(observation: Observation) -> str:
             "course": observation.course,
             "teacher": observation.teacher_name,
             "day": timezone.localtime(observation.observed_at).strftime("%Y-%m-%d %H:%M"),
-            "score": observation.total_score,
+            "score": plain(observation.total_score),
         }
     ]
     colon = label_suffix()
     for score in observation.scores.select_related("item"):
-        line = f"{score.item.label}{colon}{score.score}/{score.item.max_score}"
+        line = f"{score.item.label}{colon}{plain(score.score)}/{score.item.max_score}"
         lines.append(f"{line} {score.comment}".strip())
     if observation.suggestions:
         lines.append(_("Problems and suggestions: %(text)s") % {"text": observation.suggestions})
-    lines.append(_("Observation: %(url)s") % {"url": observation.get_absolute_url()})
     return "\n".join(lines)[:4000]
 
 

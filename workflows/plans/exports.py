@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from engine import doc_templates, documents
+from engine.numbers import plain
 from workflows.levels import Level
 
 from . import selectors
@@ -25,7 +26,7 @@ def safe(value) -> str:
 
 def number(value) -> str:
     """A Decimal without trailing zeros and without exponent notation (9000, 85.5)."""
-    return "" if value is None else format(value.normalize(), "f")
+    return plain(value)
 
 
 # what -> (template kind, the row's field names in column order, the column headers)

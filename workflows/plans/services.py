@@ -18,6 +18,7 @@ from accounts import access
 from accounts.audit import audit_record
 from accounts.models import OrgUnit
 from engine import attachments, deadlines, steps
+from engine.numbers import plain
 
 from . import committee, flows, notices
 from .models import (
@@ -125,10 +126,7 @@ def item_content(item) -> dict:
 
 
 def _number_text(value) -> str:
-    try:
-        return f"{decimal.Decimal(str(value)).normalize():f}"
-    except decimal.InvalidOperation:
-        return str(value)
+    return plain(value)
 
 
 def _display_value(model, key, raw) -> str:

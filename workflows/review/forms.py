@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role as R
 from accounts.models import User
@@ -29,7 +30,7 @@ class ReportCreateForm(forms.Form):
         queryset=Catalogue.objects.filter(status=Catalogue.Status.ACTIVE, person_level=""),
     )
     level = forms.ChoiceField(label=_("Level"), choices=[("", "—"), *Level.choices], required=False)
-    period = forms.CharField(label=_("Period"), max_length=20)
+    period = forms.CharField(label=pgettext_lazy("report period", "Period"), max_length=20)
     title = forms.CharField(label=_("Title"), max_length=200)
 
     def __init__(self, *args, user, **kwargs):

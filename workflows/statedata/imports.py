@@ -31,13 +31,14 @@ from accounts.models import OrgUnit
 from engine import step_rows
 from engine.imports import Importer, ImportFileError, TableReader, cell, note_progress, register
 from engine.models import ImportRun
+from engine.numbers import plain
 from workflows.levels import Level
-from workflows.monitoring import access_rules
+from workflows.monitoring import access_rules, hooks
 from workflows.monitoring.flows import ReadingFlow
 from workflows.monitoring.imports import _in, _select, _write
 from workflows.monitoring.models import Period, PeriodKind, Reading, Subject
 from workflows.monitoring.periods import resolve as resolve_period
-from workflows.monitoring.services import plain, reading_value_errors
+from workflows.monitoring.services import reading_value_errors
 
 from .models import Profile, SubjectKey, Upload
 
@@ -577,6 +578,14 @@ def _forget(upload_pk: int) -> None:
 
 register(PreviewImporter())
 register(StateDataImporter())
+
+
+@hooks.register_batch_namer
+def upload_batch_names(codes) -> dict[str, str]:
+    """An upload's batch ("statedata:<upload>") by its profile and file name."""
+    pks = {int(c.split(":", 1)[1]): c for c in codes if re.fullmatch(r"statedata:\d+", c)}
+    uploads = Upload.objects.filter(pk__in=pks).select_related("profile")
+    return {pks[u.pk]: str(u) for u in uploads}
 
 
 def ensure_can_import(actor, profile: Profile) -> None:

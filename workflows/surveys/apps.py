@@ -11,12 +11,15 @@ class SurveysConfig(AppConfig):
         from accounts import access, home, navigation
         from accounts.navigation import NavItem
         from engine import notifications
+        from workflows.monitoring import hooks
 
         from . import capabilities as caps
+        from . import selectors
         from .cards import survey_cards
 
         access.grant_capabilities(caps.ROLE_GRANTS)
         home.register(survey_cards)
+        hooks.register_batch_namer(selectors.batch_names)
         navigation.register(
             NavItem(_("Surveys"), "surveys:survey_list", caps.MANAGE, navigation.Group.MONITORING)
         )

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import OrgUnit
@@ -222,7 +223,7 @@ class Audience(models.TextChoices):
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")
     OPEN = "open", _("Open for answers")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("survey status", "Closed")
 
 
 class Survey(ConcurrentTransitionMixin, models.Model):

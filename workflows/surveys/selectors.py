@@ -134,3 +134,12 @@ def teacher_groups(user):
 
 def unspent_total(survey: Survey) -> int:
     return Eligibility.objects.filter(group__survey=survey).count()
+
+
+def batch_names(codes) -> dict[str, str]:
+    """A survey's readings batch by the survey's title (the approvals page names it so)."""
+    return dict(
+        Survey.objects.filter(readings_batch__in=[c for c in codes if c]).values_list(
+            "readings_batch", "title"
+        )
+    )
