@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.core import mail
 from django.core.mail import send_mail
+from django.utils import timezone
 
 from accounts.models import User
 from cases.complaints.models import Supervision
@@ -52,6 +53,10 @@ def test_the_seed_shows_every_feature_and_creates_nothing_twice(
     assert moved.values("stage").distinct().count() >= 4
     assert set(ReviewRound.objects.values_list("status", flat=True)) >= {"disclosed", "in_review"}
     assert ReviewAssignment.objects.filter(member__round__status="in_review").exists()
+    # a concluded round is dated in the past, as last year's
+    concluded = ReviewRound.objects.filter(status="concluded")
+    assert concluded.exists()
+    assert not concluded.filter(review_end__gte=timezone.localdate()).exists()
     assert set(Case.objects.filter(kind=Case.Kind.COMPLAINT).values_list("status", flat=True)) == (
         set(S.values)
     )
