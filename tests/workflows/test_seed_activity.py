@@ -53,6 +53,9 @@ def test_the_seed_shows_every_feature_and_creates_nothing_twice(
     assert moved.values("stage").distinct().count() >= 4
     assert set(ReviewRound.objects.values_list("status", flat=True)) >= {"disclosed", "in_review"}
     assert ReviewAssignment.objects.filter(member__round__status="in_review").exists()
+    # a teaching improvement gives a teaching cause, not the enrolment one
+    teaching = Improvement.objects.filter(warning__indicator__code="C02")
+    assert teaching.exists() and not teaching.filter(cause_analysis__contains="生源").exists()
     # a concluded round is dated in the past, as last year's
     concluded = ReviewRound.objects.filter(status="concluded")
     assert concluded.exists()

@@ -153,17 +153,28 @@ def _warning(key, code) -> Warning | None:
     return Warning.objects.filter(subject=subject, indicator__code=code).first()
 
 
+# what each warned indicator's improvement says: its cause, and the measures against it
+REASONS = {
+    "M02": ("生源地分布集中，宣传覆盖面不足。", "扩大招生宣传范围，增加合作中学。"),
+    "C02": (
+        "课堂互动少，案例与岗位实际脱节，学生参与度不高。",
+        "引入企业真实项目案例，每次课安排分组讨论与随堂练习，期中开展学生座谈。",
+    ),
+}
+
+
 def _improvement(actor, warning, owner, title):
     existing = Improvement.objects.filter(warning=warning).first()
     if existing is not None:
         return existing
+    cause, measures = REASONS[warning.indicator.code]
     return services.improvement_open(
         actor=actor,
         subject=warning.subject,
         period=warning.period,
         title=title,
-        cause_analysis="生源地分布集中，宣传覆盖面不足。",
-        measures="扩大招生宣传范围，增加合作中学。",
+        cause_analysis=cause,
+        measures=measures,
         owner=owner,
         deadline=datetime.date(YEAR + 1, 6, 30),
         warning=warning,
