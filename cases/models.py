@@ -255,6 +255,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # The confidential track (举报 to the discipline office) sets this; such a case is outside
     # every ordinary scope of visible_cases.
     confidential = models.BooleanField(_("confidential"), default=False, db_index=True)
+    # The users who take no step of this case and are never handed one (回避): the persons a
+    # report to the discipline office is about, for a case opened from it (cases.duties). Ids
+    # on the row, not a relation: every step's access check reads them without a query. The case
+    # does not say why: nothing here leads back to the report.
+    recused_ids = models.JSONField(_("recused persons"), default=list, blank=True, editable=False)
 
     status = FSMField(
         _("status"), default=S.SUBMITTED, choices=S.choices, protected=True, db_index=True
