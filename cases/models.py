@@ -202,6 +202,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         INSPECTION = "inspection", _("Inspection")
         OBSERVATION = "observation", _("Class observation")
         OTHER = "other", _("Other")
+        # a case the discipline office opened from a report (举报): set by the service, never
+        # chosen by someone filing (FILED_SOURCES)
+        DISCIPLINE = "discipline", _("Referred by the discipline office")
 
     number = models.CharField(_("case number"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
@@ -444,6 +447,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=[S.CLOSED, S.REFUSED], target=S.ACCEPTED)
     def reopen(self, by=None, description=None):
         pass
+
+
+# the sources someone filing an incident report chooses from (the form, the API)
+FILED_SOURCES = [(v, label) for v, label in Case.Source.choices if v != Case.Source.DISCIPLINE]
 
 
 class Notice(models.Model):

@@ -397,6 +397,7 @@ def case_open_from_report(
         description=description,
         subject_unit=org_unit or routing.college_body(),
         anonymous=True,
+        source=Case.Source.DISCIPLINE,
         recused_ids=sorted({person.pk for person in recused}),
     )
 

@@ -84,6 +84,8 @@ def test_the_accused_department_head_cannot_refuse_the_case_about_himself(cast, 
     # the case itself still names no reporter
     case_page = office.get(case.get_absolute_url()).content.decode()
     assert cast.teacher.full_name not in case_page and report.number not in case_page
+    # its type says where it came from
+    assert "<td>投诉 · 纪委移交</td>" in case_page
 
 
 def test_an_accused_teacher_takes_no_step_of_the_case_nor_is_handed_one(cast, as_user):
@@ -128,6 +130,12 @@ def test_a_report_is_not_shared_with_the_person_it_accuses(cast, as_user):
     assert refused.status_code == 400
     assert "本举报反映的正是此人，不能请其阅处。" in html
     assert 'value="xx_leader"' in html  # what was typed stays in the input
+    api = office.post(
+        reverse("api:report-share", args=[report.pk]),
+        {"username": "xx_leader"},
+        content_type="application/json",
+    )
+    assert api.status_code == 400 and "不能请其阅处" in api.content.decode()
     assert as_user(cast.xx_leader).get(detail(report)).status_code == 404
 
     # whoever has access is listed, each with a button that takes it away
@@ -176,3 +184,34 @@ def test_the_report_page_names_each_step_ahead_once_and_labels_the_handling(cast
         )
     page = office.get(detail(report)).content.decode()
     assert "<strong>处理意见：</strong>责令整改" in page
+
+
+def test_the_accused_does_not_sign_for_his_units_rectification_notice(cast, as_user):
+    """赵磊 leads 软件技术, the unit found responsible: the notice's receipt is usually his, but
+    not on a case about himself; the page offers him nothing and says why without naming it."""
+    from tests.cases.factories import advance
+
+    report, _code = file_report(about="软件技术专业赵磊", subject_unit=cast.units.rj)
+    case = open_case(as_user(cast.discipline_officer), report, cast.units.rj)
+    case = advance(cast, case, S.RECTIFYING, responsible_unit=cast.units.rj)
+    notice = case.notices.get()
+    lead = as_user(cast.software_lead)
+    refused = lead.get(reverse("cases:notice_action", args=[notice.pk, "receipt"]))
+    assert refused.status_code == 403 and RECUSAL in refused.content.decode()
+    page = lead.get(case.get_absolute_url()).content.decode()
+    assert 'data-action="receipt"' not in page and RECUSAL in page
+
+
+def test_the_office_hears_when_the_case_it_opened_is_closed(cast, as_user):
+    from tests.cases.factories import advance
+
+    report, _code = file_report(about="软件技术专业教师吴芳", subject_unit=cast.units.rj)
+    office = as_user(cast.discipline_officer)
+    case = advance(cast, open_case(office, report, cast.units.rj), S.FEEDBACK)
+    assert not Notification.objects.filter(kind="report.case_finished").exists()
+    leader = as_user(cast.xx_leader)
+    assert leader.post(act(case, "close")).status_code == 302
+    assert Case.objects.get(pk=case.pk).status == S.CLOSED
+    told = Notification.objects.get(kind="report.case_finished", recipient=cast.discipline_officer)
+    assert told.title == f"案件{case.number}（举报{report.number}）：已办结"
+    assert f"{case.number}</a> · 已办结" in office.get(detail(report)).content.decode()
