@@ -4,6 +4,23 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def name_the_accused(apps, schema_editor):
+    """Reports filed before the field: whom they name, as a new report's filing does
+    (selectors.people_named_in); the office corrects the list on the report's page."""
+    from django.db.models import CharField, F, Value
+    from django.db.models.functions import Length
+
+    Report = apps.get_model("confidential", "Report")
+    User = apps.get_model(settings.AUTH_USER_MODEL)
+    for report in Report.objects.exclude(about=""):
+        named = (
+            User.objects.filter(is_active=True)
+            .annotate(name_length=Length("full_name"), text=Value(report.about, CharField()))
+            .filter(name_length__gte=2, text__contains=F("full_name"))
+        )
+        report.accused.set(named)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -17,4 +34,5 @@ class Migration(migrations.Migration):
             name='accused',
             field=models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='persons reported on'),
         ),
+        migrations.RunPython(name_the_accused, migrations.RunPython.noop),
     ]
