@@ -13,6 +13,8 @@ ACTIONS = {
     "notice.return": pgettext_lazy("audit action", "Rectification returned"),
     "notice.report": pgettext_lazy("audit action", "Rectification report submitted"),
     "report.file": pgettext_lazy("audit action", "Report filed"),
+    "report.accused_add": pgettext_lazy("audit action", "Person reported on named"),
+    "report.accused_remove": pgettext_lazy("audit action", "Person reported on taken off"),
     "improvement.open": pgettext_lazy("audit action", "Improvement opened"),
     "improvement.close": pgettext_lazy("audit action", "Improvement signed off"),
     "period.open": pgettext_lazy("audit action", "Cycles opened for the period"),

@@ -12,7 +12,7 @@ from accounts import access as accounts_access
 
 from . import forms, selectors, services, views
 from .access import get_case, get_notice, reporter_display
-from .models import Case, Notice
+from .models import FILED_SOURCES, Case, Notice
 from .permissions import CaseCap
 
 
@@ -85,7 +85,7 @@ class CaseFileSerializer(serializers.Serializer):
     subject_unit = serializers.IntegerField()
     other_units = serializers.ListField(child=serializers.IntegerField(), required=False)
     category = serializers.IntegerField(required=False, allow_null=True)
-    source = serializers.ChoiceField(choices=Case.Source.choices, required=False, allow_blank=True)
+    source = serializers.ChoiceField(choices=FILED_SOURCES, required=False, allow_blank=True)
     course = serializers.CharField(max_length=100, required=False, allow_blank=True)
     teacher_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
     class_name = serializers.CharField(max_length=60, required=False, allow_blank=True)

@@ -7,6 +7,8 @@ class CasesConfig(AppConfig):
     verbose_name = _("Quality incidents")
 
     def ready(self):
+        from django_fsm.signals import post_transition
+
         from accounts import access, home, navigation, unit_work
         from engine import attachments, signals
         from engine import selectors as engine_selectors
@@ -68,7 +70,20 @@ class CasesConfig(AppConfig):
         from .confidential import hooks
 
         hooks.open_quality_case = services.case_open_from_report
+        post_transition.connect(
+            _tell_the_discipline_office, sender=Case, dispatch_uid="case-from-report-finished"
+        )
 
         from . import integrations
 
         integrations.connect()
+
+
+def _tell_the_discipline_office(sender, instance, name, source, target, **kwargs):
+    """A case refused or closed: if the discipline office opened it from a report, it hears of
+    it (the report knows its case; the case knows nothing of the report)."""
+    from .confidential import services as confidential
+    from .models import Status
+
+    if target in (Status.REFUSED, Status.CLOSED):
+        confidential.quality_case_finished(instance)

@@ -83,7 +83,9 @@ def people(case: Case, step: str):
     if step == "file":
         return {case.reporter_id} if case.reporter_id else set()
     if step == "subject":
-        return set(subject_people(case).values_list("pk", flat=True))
+        # the recused are the people a case opened from a report is about: the rules on the
+        # person a case is about (the investigator picker) leave them out as well
+        return set(subject_people(case).values_list("pk", flat=True)) | set(case.recused_ids)
     if step == "findings":
         return set(case.investigators.values_list("pk", flat=True))
     if step == "issue_notice":
@@ -129,7 +131,9 @@ def register():
     )
 
 
-def _body_people(unit: OrgUnit):
+def body_people(unit: OrgUnit):
+    """Who acts for an accepting body: a department's leader and quality group, else the
+    quality office."""
     User = get_user_model()
     if unit.kind == OrgUnit.Kind.DEPARTMENT:
         roles, q = (Role.DEPARTMENT_LEADER, Role.DEPARTMENT_MEMBER), Q(memberships__org_unit=unit)
@@ -144,14 +148,15 @@ def _body_people(unit: OrgUnit):
 
 def levels(case: Case):
     """Who acts for the body, from the usual body up: the accepting body, its superior (the
-    college's accepting body, the quality office, for a department), then the quality office."""
+    college's accepting body, the quality office, for a department), then the quality office.
+    The recused are nobody's people: a body left with only them passes the step up."""
     from .routing import college_body
 
     college = college_body()
     chain = [case.accepting_unit]
     if case.accepting_unit_id != college.pk:
         chain.append(college)
-    return [(unit, _body_people(unit)) for unit in chain]
+    return [(unit, body_people(unit).exclude(pk__in=case.recused_ids)) for unit in chain]
 
 
 def has_rules(step: str) -> bool:
@@ -177,7 +182,19 @@ class Recusal:
 RECUSAL = Recusal(gettext_lazy("Nobody handles a case they have a stake in (recusal)"))
 
 
+# what a recused person still does on a case: read it, and their own acts as its reporter
+_NOT_HANDLING = frozenset({"view", "withdraw", "rate"})
+
+
+def is_recused(user, case: Case) -> bool:
+    return getattr(user, "pk", None) in case.recused_ids
+
+
 def refusal(user, case: Case, action: str):
+    """What refuses `action` on `case` to `user`: their recusal from every step of the case (a
+    neutral text that says nothing of why), else the first rule of the table."""
+    if action not in _NOT_HANDLING and is_recused(user, case):
+        return RECUSAL
     step = ACTION_STEP.get(action)
     if step is None:
         return None

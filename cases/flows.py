@@ -198,9 +198,10 @@ def _escalated_owner(flow_task, activation):
 
     action = NODE_ACTIONS[flow_task.name][0]
     step = duties.ACTION_STEP.get(action)
-    if step not in duties.BODY_STEPS or not duties.has_rules(step):
+    case = activation.process.case
+    if step not in duties.BODY_STEPS or not (duties.has_rules(step) or case.recused_ids):
         return None
-    eligible = duties.who_acts(activation.process.case, action)
+    eligible = duties.who_acts(case, action)
     if eligible is not None and eligible.escalated and len(eligible.people) == 1:
         return eligible.people[0]
     return None
@@ -303,13 +304,15 @@ class CaseFlow(flow.Flow):
         return duties.refusal(user, case, NODE_ACTIONS[task.flow_task.name][0])
 
     def reassign_excluded(self, task):
-        reporter = _case_of(task).reporter_id
-        return [reporter] if reporter is not None else []
+        case = _case_of(task)
+        reporter = [case.reporter_id] if case.reporter_id is not None else []
+        return [*reporter, *case.recused_ids]
 
     def reassign_refusal(self, task, user):
         """A case's steps are not handed to its reporter (the reporter's own 评价 is not handed
-        at all): they could not do them, and nobody else could either. Said without naming
-        the reporter, who may be hidden."""
+        at all) nor to anyone recused from it: they could not do them, and nobody else could
+        either. Said without naming the reporter, who may be hidden, nor why someone is
+        recused."""
         from . import duties
 
         case = _case_of(task)

@@ -14,7 +14,7 @@ from accounts.models import OrgUnit, Role
 from engine import attachments, duties
 from engine.filters import FlagField, PageFilter
 
-from .models import Case, Category, Grade, MatrixCell, Notice, RectificationReport
+from .models import FILED_SOURCES, Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .permissions import CaseCap
 from .routing import college_body
 
@@ -107,7 +107,7 @@ class CaseFileForm(forms.ModelForm):
         self.fields["suggested_grade"].queryset = Grade.objects.filter(is_active=True)
         if kind == Case.Kind.REPORT:
             self.fields["source"].required = True
-            self.fields["source"].choices = [c for c in Case.Source.choices]
+            self.fields["source"].choices = FILED_SOURCES
             del self.fields["reporter_hidden"]
         else:
             for name in ("source", "suggested_grade", "class_name"):

@@ -202,6 +202,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         INSPECTION = "inspection", _("Inspection")
         OBSERVATION = "observation", _("Class observation")
         OTHER = "other", _("Other")
+        # a case the discipline office opened from a report (举报): set by the service, never
+        # chosen by someone filing (FILED_SOURCES)
+        DISCIPLINE = "discipline", _("Referred by the discipline office")
 
     number = models.CharField(_("case number"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
@@ -255,6 +258,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # The confidential track (举报 to the discipline office) sets this; such a case is outside
     # every ordinary scope of visible_cases.
     confidential = models.BooleanField(_("confidential"), default=False, db_index=True)
+    # The users who take no step of this case and are never handed one (回避): the persons a
+    # report to the discipline office is about, for a case opened from it (cases.duties). Ids
+    # on the row, not a relation: every step's access check reads them without a query. The case
+    # does not say why: nothing here leads back to the report.
+    recused_ids = models.JSONField(_("recused persons"), default=list, blank=True, editable=False)
 
     status = FSMField(
         _("status"), default=S.SUBMITTED, choices=S.choices, protected=True, db_index=True
@@ -439,6 +447,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=[S.CLOSED, S.REFUSED], target=S.ACCEPTED)
     def reopen(self, by=None, description=None):
         pass
+
+
+# the sources someone filing an incident report chooses from (the form, the API)
+FILED_SOURCES = [(v, label) for v, label in Case.Source.choices if v != Case.Source.DISCIPLINE]
 
 
 class Notice(models.Model):

@@ -24,7 +24,21 @@ def _departments(units) -> set[int | None]:
     return {(d.pk if (d := u.department()) else None) for u in units}
 
 
-def route(subject_unit: OrgUnit, other_units=(), grade: Grade | None = None) -> OrgUnit:
+def route(subject_unit: OrgUnit, other_units=(), grade: Grade | None = None, recused=()) -> OrgUnit:
+    """The body that accepts a case. A department whose own accepting body (its leader and
+    quality group) holds one of the `recused` (the people a report to the discipline office is
+    about) does not accept it: they, or their subordinates, would judge their own case, so the
+    college's body does (两级受理: the college accepts what a department cannot)."""
+    body = _route(subject_unit, other_units, grade)
+    if recused and body.kind == OrgUnit.Kind.DEPARTMENT:
+        from .duties import body_people
+
+        if body_people(body).filter(pk__in=list(recused)).exists():
+            return college_body()
+    return body
+
+
+def _route(subject_unit: OrgUnit, other_units=(), grade: Grade | None = None) -> OrgUnit:
     units = [subject_unit, *other_units]
     kinds = {u.kind for u in units}
     departments = _departments(units)

@@ -265,7 +265,9 @@ def case_file(
     for upload in uploads:
         check(upload)
     now = timezone.now()
-    accepting = routing.route(subject_unit, other_units, suggested_grade)
+    accepting = routing.route(
+        subject_unit, other_units, suggested_grade, recused=details.get("recused_ids", ())
+    )
     case = Case(
         number="",
         kind=kind,
@@ -381,10 +383,13 @@ def case_raise_from_self_inspection(
     )
 
 
-def case_open_from_report(*, actor, title: str, description: str, org_unit=None) -> Case:
+def case_open_from_report(
+    *, actor, title: str, description: str, org_unit=None, recused=()
+) -> Case:
     """The discipline office opens an ordinary case from a confidential report (the hook
-    cases.confidential.hooks.open_quality_case). Only the redacted title and text cross over:
-    the case has no reporter and nothing that leads back to the report."""
+    cases.confidential.hooks.open_quality_case). Only the redacted title and text cross over,
+    and the people the report is about, who take no step of the case (`recused`, 回避): the
+    case has no reporter and nothing that leads back to the report."""
     return case_file(
         actor=actor,
         kind=Case.Kind.COMPLAINT,
@@ -392,6 +397,8 @@ def case_open_from_report(*, actor, title: str, description: str, org_unit=None)
         description=description,
         subject_unit=org_unit or routing.college_body(),
         anonymous=True,
+        source=Case.Source.DISCIPLINE,
+        recused_ids=sorted({person.pk for person in recused}),
     )
 
 

@@ -434,7 +434,9 @@ class StepFlow(ProgressHooks, flow.Flow):
         if not names:
             return []
         last = max(order.index(n) for n in names if n in order)
-        return [str(s.title) for s in self.table.steps[last + 1 :]]
+        # a step that waits in two branches of the track (answering the reporter after the
+        # handling, or after not filing) is one step ahead, named once
+        return list(dict.fromkeys(str(s.title) for s in self.table.steps[last + 1 :]))
 
 
 def flow_for(obj) -> type[StepFlow] | None:

@@ -2,6 +2,7 @@
 endpoints (no login; the tracking code travels in the body, never in a URL)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -178,7 +179,11 @@ class ReportShareView(APIView):
         if not form.is_valid():
             return tracking.form_error(form)
         action = services.report_unshare if data.validated_data["remove"] else services.report_share
-        action(actor=request.user, report=report, user=form.cleaned_data["username"])
+        try:
+            action(actor=request.user, report=report, user=form.cleaned_data["username"])
+        except ValidationError as exc:  # the person the report accuses
+            form.add_error("username", exc.messages)
+            return tracking.form_error(form)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

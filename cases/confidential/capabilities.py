@@ -31,6 +31,14 @@ NOTIFICATIONS = {
         _("Report {{ obj.number }} was shared with you"),
         _("The discipline office asks you to read report {{ obj.number }}: {{ url }}"),
     ),
+    "report.case_finished": (
+        _("A case opened from a report ended"),
+        _("Case {{ case.number }} (report {{ obj.number }}): {{ case.status }}"),
+        _(
+            "The quality case {{ case.number }} opened from report {{ obj.number }} is now: "
+            "{{ case.status }}. {{ url }}"
+        ),
+    ),
     "report.answered": (
         _("Your report was answered"),
         _("Your report {{ obj.number }} has an answer"),
@@ -42,6 +50,7 @@ NOTIFICATIONS = {
 AUDIENCE = {
     "report.received": (REPORT_VIEW,),
     "report.information": (REPORT_VIEW,),
+    "report.case_finished": (REPORT_VIEW,),
     "report.shared": None,
     "report.answered": None,
 }

@@ -162,6 +162,10 @@ class ShareForm(forms.Form):
         return user
 
 
+class AccusedForm(ShareForm):
+    username = forms.CharField(label=_("Username of the person reported on"), max_length=150)
+
+
 class OpenCaseForm(forms.Form):
     title = forms.CharField(label=_("Case title (redacted)"), max_length=200)
     description = forms.CharField(

@@ -63,6 +63,14 @@ class Report(ConcurrentTransitionMixin, models.Model):
         verbose_name=pgettext_lazy("confidential report", "reporter"),
     )
     contact = models.CharField(_("contact (optional)"), max_length=200, blank=True)
+    # The people the report is about, as the office confirms them: they never read the report
+    # (report_share refuses them) and take no step of a case opened from it (Case.recused).
+    accused = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name=_("persons reported on"),
+    )
     code_hash = models.CharField(max_length=64, unique=True, editable=False)
     is_spam = models.BooleanField(_("marked as spam"), default=False, db_index=True)
     not_filed_reason = models.TextField(_("reason for not filing"), blank=True)

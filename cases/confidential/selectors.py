@@ -1,6 +1,9 @@
 """Reads of the confidential track. Every list starts from `visible_reports`."""
 
-from django.db.models import Count, Q
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Count, F, Q, Value
+from django.db.models.functions import Length
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +53,42 @@ def get_report(user, pk, cap: str | None = None) -> Report:
     if not (holders.may_do(report, user, usual) if cap == caps.REPORT_HANDLE else usual):
         raise access.PermissionDenied
     return report
+
+
+def people_named_in(text: str):
+    """The active people whose full name the text contains (a report's "about whom"): who the
+    report is about, as far as names tell; the office corrects the list on the report's page."""
+    text = (text or "").strip()
+    if not text:
+        return get_user_model().objects.none()
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .annotate(name_length=Length("full_name"), text=Value(text, output_field=CharField()))
+        .filter(name_length__gte=2, text__contains=F("full_name"))
+    )
+
+
+def shared_with(report: Report):
+    """The people the office asked to read the report (one grant each), by name."""
+    ids = ReportUserObjectPermission.objects.filter(
+        content_object=report, permission__codename=caps.OBJECT_VIEW
+    ).values("user_id")
+    return get_user_model().objects.filter(pk__in=ids).order_by("full_name", "username")
+
+
+def report_of_quality_case(case) -> Report | None:
+    """The report a quality case was opened from (the report remembers it; the case does not)."""
+    return Report.objects.filter(
+        quality_case_type=ContentType.objects.get_for_model(case), quality_case_id=str(case.pk)
+    ).first()
+
+
+def quality_case_of(report: Report):
+    """The quality case opened from the report, or None."""
+    if not report.quality_case_id:
+        return None
+    return report.quality_case
 
 
 def can_see_reporter(user) -> bool:

@@ -125,6 +125,7 @@ def report_file(
         reporter=actor if named else None,
         code_hash=intake.code_digest(code, selectors.CODE_PURPOSE),
     )
+    report.accused.set(selectors.people_named_in(report.about))
     ReportStage.objects.create(report=report, status=report.status)
     steps.start(report)
     _store(report, uploads)
@@ -247,6 +248,10 @@ def report_share(*, actor, report: Report, user) -> None:
     access.require(actor, caps.REPORT_GRANT, report)
     if not access.is_active_user(user):
         raise ValidationError({"user": _("This person cannot sign in.")})
+    if report.accused.filter(pk=user.pk).exists():
+        raise ValidationError(
+            {"user": _("The report is about this person: they cannot be asked to read it.")}
+        )
     assign_perm(caps.OBJECT_VIEW, user, report)
     audit_record(actor=actor, action="report.share", obj=report, after={"user": user.pk})
     notifications.notify(
@@ -265,6 +270,23 @@ def report_unshare(*, actor, report: Report, user) -> None:
 
 
 @transaction.atomic
+def report_add_accused(*, actor, report: Report, user) -> None:
+    """Name one more person the report is about (the office confirms whom the reporter meant).
+    Whatever access they were given to read it ends."""
+    access.require(actor, caps.REPORT_HANDLE, report)
+    report.accused.add(user)
+    remove_perm(caps.OBJECT_VIEW, user, report)
+    audit_record(actor=actor, action="report.accused_add", obj=report, after={"user": user.pk})
+
+
+@transaction.atomic
+def report_remove_accused(*, actor, report: Report, user) -> None:
+    access.require(actor, caps.REPORT_HANDLE, report)
+    report.accused.remove(user)
+    audit_record(actor=actor, action="report.accused_remove", obj=report, before={"user": user.pk})
+
+
+@transaction.atomic
 def report_open_quality_case(*, actor, report: Report, title: str, description: str, org_unit=None):
     """Open a normal quality case from a report: the office writes a redacted title and text,
     and only those (plus the unit concerned) cross over. The report remembers the case; the case
@@ -277,7 +299,11 @@ def report_open_quality_case(*, actor, report: Report, title: str, description: 
     if not (title or "").strip() or not (description or "").strip():
         raise ValidationError(_("Write the redacted title and description of the case."))
     case = hooks.open_quality_case(
-        actor=actor, title=title.strip(), description=description.strip(), org_unit=org_unit
+        actor=actor,
+        title=title.strip(),
+        description=description.strip(),
+        org_unit=org_unit,
+        recused=list(report.accused.all()),
     )
     report = Report.objects.select_for_update().get(pk=report.pk)
     report.quality_case_type = ContentType.objects.get_for_model(case)
@@ -285,3 +311,19 @@ def report_open_quality_case(*, actor, report: Report, title: str, description: 
     report.save(update_fields=["quality_case_type", "quality_case_id", "updated_at"])
     audit_record(actor=actor, action="report.open_case", obj=report, after={"case": str(case.pk)})
     return case
+
+
+def quality_case_finished(case) -> None:
+    """A case opened from a report was refused (不予受理) or closed: the office that opened it
+    hears of it (cases.apps connects this to the case's transitions), with the report's and the
+    case's numbers only. In the transaction of the step that finished the case."""
+    report = selectors.report_of_quality_case(case)
+    if report is None:
+        return
+    notifications.notify(
+        kind="report.case_finished",
+        recipients=_office(),
+        obj=report,
+        context={"case": {"number": case.number, "status": case.get_status_display()}},
+        dedup_key=f"report.case_finished:{report.pk}:{case.status}:{case.reopen_count}",
+    )

@@ -17,5 +17,6 @@ urlpatterns = [
     path("discipline/reports/<int:pk>/spam/", views.office_spam, name="office_spam"),
     path("discipline/reports/<int:pk>/notes/", views.office_note, name="office_note"),
     path("discipline/reports/<int:pk>/share/", views.office_share, name="office_share"),
+    path("discipline/reports/<int:pk>/accused/", views.office_accused, name="office_accused"),
     path("discipline/reports/<int:pk>/open-case/", views.office_open_case, name="office_open_case"),
 ]

@@ -2,11 +2,12 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +21,7 @@ from engine.text import sentences
 from . import capabilities as caps
 from . import exports, intake, selectors, services, tracking
 from .forms import (
+    AccusedForm,
     AdvanceForm,
     NoteForm,
     OfficeFilter,
@@ -163,7 +165,10 @@ def office_export(request):
 
 @login_required
 def office_detail(request, pk):
-    report = selectors.get_report(request.user, pk)
+    return _detail_page(request, selectors.get_report(request.user, pk))
+
+
+def _detail_page(request, report, *, share_form=None, accused_form=None, status=200):
     can_handle = selectors.can_see_reporter(request.user)
     # whoever holds the open step (转办, 代理) takes it, and sees no more than the step needs
     may_step = not can_handle and holders.may_act(report, request.user)
@@ -184,9 +189,14 @@ def office_detail(request, pk):
             "additions": [(a, attachments_for(a)) for a in additions],
             "files": attachments_for(report),
             "note_form": NoteForm(),
-            "share_form": ShareForm() if can_handle else None,
+            "share_form": (share_form or ShareForm()) if can_handle else None,
+            "shared_with": selectors.shared_with(report) if can_handle else [],
+            "accused_form": (accused_form or AccusedForm()) if can_handle else None,
+            "accused": report.accused.order_by("full_name", "username") if can_handle else [],
+            "quality_case": selectors.quality_case_of(report) if can_handle else None,
             "hooks_ready": services.hooks.open_quality_case is not None,
         },
+        status=status,
     )
 
 
@@ -240,21 +250,54 @@ def office_note(request, pk):
     return _back(report)
 
 
+def _person_list_post(request, report, form, *, add, remove, form_name, done):
+    """The office's two lists of people on a report (who may read it, whom it is about): a
+    person removed by their own button, or added by username; a refused addition shows the
+    page again with the error under the input, which keeps what was typed."""
+    if request.POST.get("remove_person", "").isdigit():
+        person = get_object_or_404(get_user_model(), pk=request.POST["remove_person"])
+        remove(actor=request.user, report=report, user=person)
+        messages.success(request, done)
+        return _back(report)
+    if form.is_valid():
+        try:
+            add(actor=request.user, report=report, user=form.cleaned_data["username"])
+        except ValidationError as exc:
+            form.add_error("username", exc.messages)
+        else:
+            messages.success(request, done)
+            return _back(report)
+    return _detail_page(request, report, **{form_name: form}, status=400)
+
+
 @login_required
 @require_POST
 def office_share(request, pk):
     report = selectors.get_report(request.user, pk, caps.REPORT_GRANT)
-    form = ShareForm(request.POST)
-    if form.is_valid():
-        person = form.cleaned_data["username"]
-        if request.POST.get("remove") == "1":
-            services.report_unshare(actor=request.user, report=report, user=person)
-        else:
-            services.report_share(actor=request.user, report=report, user=person)
-        messages.success(request, _("Access updated."))
-    else:
-        messages.error(request, sentences(form.errors.get("username", [])))
-    return _back(report)
+    return _person_list_post(
+        request,
+        report,
+        ShareForm(request.POST),
+        add=services.report_share,
+        remove=services.report_unshare,
+        form_name="share_form",
+        done=_("Access updated."),
+    )
+
+
+@login_required
+@require_POST
+def office_accused(request, pk):
+    report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
+    return _person_list_post(
+        request,
+        report,
+        AccusedForm(request.POST),
+        add=services.report_add_accused,
+        remove=services.report_remove_accused,
+        form_name="accused_form",
+        done=_("The persons reported on were updated."),
+    )
 
 
 @login_required
@@ -276,4 +319,8 @@ def office_open_case(request, pk):
         else:
             messages.success(request, _("A quality case was opened."))
             return _back(report)
-    return render(request, "confidential/open_case.html", {"report": report, "form": form})
+    return render(
+        request,
+        "confidential/open_case.html",
+        {"report": report, "form": form, "accused": report.accused.order_by("full_name")},
+    )

@@ -130,7 +130,7 @@ def test_shared_member_reads_one_report_without_the_reporter(cast, as_user):
     assert report.notes.get().author == cast.committee_member
     office.post(
         reverse("confidential:office_share", args=[report.pk]),
-        {"username": cast.committee_member.username, "remove": "1"},
+        {"remove_person": cast.committee_member.pk},
     )
     assert member.get(reverse("confidential:office_detail", args=[report.pk])).status_code == 404
 
@@ -175,7 +175,7 @@ def test_office_opens_a_quality_case_with_redacted_fields_only(cast, login, monk
         },
     )
     assert response.status_code == 302
-    assert set(received) == {"actor", "title", "description", "org_unit"}
+    assert set(received) == {"actor", "title", "description", "org_unit", "recused"}
     assert received["actor"] == cast.discipline_officer and received["org_unit"] == cast.units.xx
     flat = " ".join(str(v) for v in received.values())
     for identity in (cast.teacher.full_name, cast.teacher.username, "13900001111", report.number):
@@ -187,4 +187,4 @@ def test_office_opens_a_quality_case_with_redacted_fields_only(cast, login, monk
         reverse("confidential:office_open_case", args=[report.pk]),
         {"title": "x", "description": "y"},
     )
-    assert again.status_code == 200 and len(received) == 4
+    assert again.status_code == 200 and len(received) == 5
