@@ -5,8 +5,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from rest_framework import status
 from rest_framework.exceptions import APIException
+from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import get_view_name as drf_view_name
 
 
 class Conflict(APIException):
@@ -61,3 +63,17 @@ class StrictFilterSet(django_filters.FilterSet):
             ):
                 self.form.add_error(name, "Use true or false.")
         return valid and not self.form.errors
+
+
+def view_name(view) -> str:
+    """The browsable API's page title in the reader's language: the model's name, plural for a
+    list (案件 / 案件列表 rather than DRF's "Case List Create" from the class name); a view about
+    no model keeps DRF's name."""
+    model = getattr(getattr(view, "queryset", None), "model", None)
+    if model is None:
+        serializer = getattr(view, "serializer_class", None)
+        model = getattr(getattr(serializer, "Meta", None), "model", None)
+    if model is None:
+        return drf_view_name(view)
+    lists = isinstance(view, ListModelMixin) and not isinstance(view, RetrieveModelMixin)
+    return str(model._meta.verbose_name_plural if lists else model._meta.verbose_name)

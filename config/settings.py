@@ -345,6 +345,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "config.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "VIEW_NAME_FUNCTION": "config.api.view_name",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "诊改 Engine API",

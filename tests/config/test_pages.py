@@ -66,6 +66,14 @@ def test_the_api_s_address_leads_to_its_documentation(client, cast):
 
 
 @pytest.mark.django_db
+def test_the_browsable_api_names_its_pages_in_chinese(client, cast):
+    client.force_login(cast.quality_officer)
+    for path, title in (("/api/v1/cases/", "案件"), ("/api/v1/monitoring/warnings/", "预警")):
+        page = client.get(path, HTTP_ACCEPT="text/html").content.decode()
+        assert f"<h1>{title}</h1>" in page.replace("\n", "").replace(" ", ""), path
+
+
+@pytest.mark.django_db
 def test_api_errors_are_json(client):
     response = client.get("/api/v1/units/")
     assert response.status_code in (401, 403)
