@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from engine import documents, holders
 from engine.attachments import attachments_for
+from engine.forms import form_run
 from engine.text import sentences
 
 from . import capabilities as caps
@@ -163,7 +164,11 @@ def office_export(request):
 
 @login_required
 def office_detail(request, pk):
-    report = selectors.get_report(request.user, pk)
+    return _office_page(request, selectors.get_report(request.user, pk))
+
+
+def _office_page(request, report, *, note_form=None):
+    """The office's page of a report; a note sent from it and refused comes back bound."""
     can_handle = selectors.can_see_reporter(request.user)
     # whoever holds the open step (转办, 代理) takes it, and sees no more than the step needs
     may_step = not can_handle and holders.may_act(report, request.user)
@@ -183,7 +188,7 @@ def office_detail(request, pk):
             "notes": report.notes.select_related("author"),
             "additions": [(a, attachments_for(a)) for a in additions],
             "files": attachments_for(report),
-            "note_form": NoteForm(),
+            "note_form": note_form or NoteForm(),
             "share_form": ShareForm() if can_handle else None,
             "hooks_ready": services.hooks.open_quality_case is not None,
         },
@@ -233,10 +238,11 @@ def office_spam(request, pk):
 def office_note(request, pk):
     report = selectors.get_report(request.user, pk)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        services.report_add_note(actor=request.user, report=report, text=form.cleaned_data["text"])
-    else:
-        messages.error(request, _("The note is empty or too long."))
+    if not form_run(
+        form,
+        lambda d: services.report_add_note(actor=request.user, report=report, text=d["text"]),
+    ):
+        return _office_page(request, report, note_form=form)
     return _back(report)
 
 

@@ -6,6 +6,7 @@ what clicking would leave; running it twice changes nothing."""
 import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from workflows.levels import Level
@@ -165,7 +166,7 @@ def _improvement(actor, warning, owner, title):
         cause_analysis="生源地分布集中，宣传覆盖面不足。",
         measures="扩大招生宣传范围，增加合作中学。",
         owner=owner,
-        deadline=datetime.date(YEAR + 1, 6, 30),
+        deadline=max(datetime.date(YEAR + 1, 6, 30), timezone.localdate()),
         warning=warning,
     )
 
