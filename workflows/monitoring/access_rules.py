@@ -151,22 +151,20 @@ _RESPOND_STEP = {Warning: "acknowledge", Improvement: "submit"}
 
 def improvement_owners(subject: Subject):
     """Who may own (carry out and submit) an improvement for this subject: a student's or a
-    teacher's own subject is that person's alone; a unit's (college, major, course) is for the
-    people who answer for the unit, holding a role that keeps its ledger (monitoring.respond) in
-    the unit or a unit above it, and, for a course, the teachers of its major or department
-    too; at the college level also the college-wide roles that run its cycle (质管办)."""
+    teacher's own subject is that person's alone; a unit's (college, major, course) is for its
+    staff: those holding a role that keeps its ledger (monitoring.respond) or a teaching post in
+    the unit or a unit above it, and at the college level also the college-wide roles that run
+    its cycle (质管办). Students, and people of other units, own no unit's improvement."""
     from accounts.models import Membership, Role, User
 
     users = User.objects.filter(is_active=True)
     if subject.subject_user_id is not None:
         return users.filter(pk=subject.subject_user_id)
     unit = subject.responsible_unit
-    responders = _roles_with(caps.RESPOND)
-    if subject.level == Level.COURSE:
-        responders.add(Role.TEACHER)
+    staff = _roles_with(caps.RESPOND) | {Role.TEACHER}
     steplen = unit.steplen
     above = [unit.path[:end] for end in range(steplen, len(unit.path) + 1, steplen)]
-    held = Q(role__in=responders, org_unit__path__in=above)
+    held = Q(role__in=staff, org_unit__path__in=above)
     if subject.level == Level.SCHOOL:
         runners = _roles_with(caps.SCHOOL_CYCLE_RUN)
         held |= Q(role__in=[r for r in runners if access.ROLE_SCOPE.get(r) == Scope.COLLEGE])

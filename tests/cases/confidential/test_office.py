@@ -196,6 +196,6 @@ def test_a_note_too_long_comes_back_with_its_text(cast, login, settings):
     text = "核实经费去向。" * (settings.INTAKE_MAX_TEXT // 7 + 1)
     page = client.post(reverse("confidential:office_note", args=[report.pk]), {"text": text})
     assert page.status_code == 200 and not report.notes.exists()
-    (error,) = page.context["note_form"].errors["text"]
+    (error,) = page.context["note_form"]["text"].errors
     html = page.content.decode()
     assert text in html and error in html

@@ -316,7 +316,7 @@ def test_a_reply_too_long_comes_back_with_its_text(cast, obs, client):
     text = "下周增加分组练习。" * 223  # 2007 characters
     page = client.post(reverse("observations:reply", args=[observation.pk]), {"text": text})
     assert page.status_code == 200 and not ObservationReply.objects.exists()
-    (error,) = page.context["reply_form"].errors["text"]
+    (error,) = page.context["reply_form"]["text"].errors
     assert "2000" in error and "2007" in error
     html = _text(page)
     assert text in html and error in html
