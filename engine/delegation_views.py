@@ -9,13 +9,8 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
 from . import delegation, holders, selectors, services
-from .forms import AbsenceForm, TaskReassignForm
+from .forms import AbsenceForm, TaskReassignForm, add_service_errors
 from .models import Absence
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -44,7 +39,7 @@ def task_reassign(request, pk):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied as exc:
             messages.error(request, str(exc))
             return redirect("engine:inbox")
@@ -66,7 +61,7 @@ def absences(request):
         try:
             services.absence_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Your absence was saved; your deputy sees your tasks."))
             return redirect("engine:absences")

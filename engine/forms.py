@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PersonChoiceField, with_units
@@ -86,3 +87,28 @@ class InboxFilter(PageFilter):
         self.fields["unit"].queryset = units
         self.fields["per"].choices = [("", ""), *((n, n) for n in page_sizes)]
         self.fields["per"].empty_value = page_sizes[0]
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    """A service's refusal onto the form that was sent: a message about one of the form's fields
+    stands under that field, any other above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def form_run(form, action) -> bool:
+    """Check the form, then run `action(cleaned_data)` (the service call). False when the form
+    or the service refused: the caller then renders its page again with this same bound form,
+    so what was typed stays in the boxes and each error stands under its own field (a redirect
+    with a flash message would lose both)."""
+    if not form.is_valid():
+        return False
+    try:
+        action(form.cleaned_data)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False
+    return True

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from engine import documents, holders
 from engine.attachments import attachments_for
+from engine.forms import form_run
 from engine.text import sentences
 
 from . import capabilities as caps
@@ -168,7 +169,10 @@ def office_detail(request, pk):
     return _detail_page(request, selectors.get_report(request.user, pk))
 
 
-def _detail_page(request, report, *, share_form=None, accused_form=None, status=200):
+def _detail_page(
+    request, report, *, note_form=None, share_form=None, accused_form=None, status=200
+):
+    """The office's page of a report; a form sent from it and refused comes back bound."""
     can_handle = selectors.can_see_reporter(request.user)
     # whoever holds the open step (转办, 代理) takes it, and sees no more than the step needs
     may_step = not can_handle and holders.may_act(report, request.user)
@@ -188,7 +192,7 @@ def _detail_page(request, report, *, share_form=None, accused_form=None, status=
             "notes": report.notes.select_related("author"),
             "additions": [(a, attachments_for(a)) for a in additions],
             "files": attachments_for(report),
-            "note_form": NoteForm(),
+            "note_form": note_form or NoteForm(),
             "share_form": (share_form or ShareForm()) if can_handle else None,
             "shared_with": selectors.shared_with(report) if can_handle else [],
             "accused_form": (accused_form or AccusedForm()) if can_handle else None,
@@ -243,10 +247,11 @@ def office_spam(request, pk):
 def office_note(request, pk):
     report = selectors.get_report(request.user, pk)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        services.report_add_note(actor=request.user, report=report, text=form.cleaned_data["text"])
-    else:
-        messages.error(request, _("The note is empty or too long."))
+    if not form_run(
+        form,
+        lambda d: services.report_add_note(actor=request.user, report=report, text=d["text"]),
+    ):
+        return _detail_page(request, report, note_form=form)
     return _back(report)
 
 

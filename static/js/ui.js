@@ -3,7 +3,9 @@
      card on a phone; a table without <thead> (a detail page's field list) is left alone, and so is
      one marked data-cards="off". Without this script a wide table scrolls sideways in its box.
    - Menus of the navigation bar (<details>): one open at a time, closed by Escape or a click
-     elsewhere. */
+     elsewhere.
+   - A form that came back refused (engine.forms.form_run renders the page again with it): its
+     first error is scrolled into view, so a form low on a long page does not look ignored. */
 (function () {
   "use strict";
 
@@ -45,9 +47,15 @@
     });
   }
 
+  function firstError() {
+    var error = document.querySelector("main form .errorlist, main form .error");
+    if (error) error.scrollIntoView({ block: "center" });
+  }
+
   function start() {
     document.querySelectorAll("main table").forEach(labelTable);
     menus();
+    firstError();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -114,7 +114,7 @@ def _improvement(cast, client, mon, approved):
         cause_analysis="岗位不足",
         measures="新增合作企业",
         owner=cast.software_member,
-        deadline=datetime.date(2027, 3, 31),
+        deadline=datetime.date(2030, 3, 31),
     )
     monitoring.improvement_submit(actor=cast.software_member, improvement=obj, evidence="协议")
     url = f"/monitoring/improvements/{obj.pk}/sign-off/"

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts import access
+from accounts.access import Scope
 from engine import holders
 from workflows.levels import Level
 
@@ -148,9 +149,43 @@ def require_respond(user, obj) -> None:
 _RESPOND_STEP = {Warning: "acknowledge", Improvement: "submit"}
 
 
+def improvement_owners(subject: Subject):
+    """Who may own (carry out and submit) an improvement for this subject: a student's or a
+    teacher's own subject is that person's alone; a unit's (college, major, course) is for its
+    staff: those holding a role that keeps its ledger (monitoring.respond) or a teaching post in
+    the unit or a unit above it, and at the college level also the college-wide roles that run
+    its cycle (质管办). Students, and people of other units, own no unit's improvement."""
+    from accounts.models import Membership, Role, User
+
+    users = User.objects.filter(is_active=True)
+    if subject.subject_user_id is not None:
+        return users.filter(pk=subject.subject_user_id)
+    unit = subject.responsible_unit
+    staff = _roles_with(caps.RESPOND) | {Role.TEACHER}
+    steplen = unit.steplen
+    above = [unit.path[:end] for end in range(steplen, len(unit.path) + 1, steplen)]
+    held = Q(role__in=staff, org_unit__path__in=above)
+    if subject.level == Level.SCHOOL:
+        runners = _roles_with(caps.SCHOOL_CYCLE_RUN)
+        held |= Q(role__in=[r for r in runners if access.ROLE_SCOPE.get(r) == Scope.COLLEGE])
+    memberships = Membership.objects.filter(held, org_unit__is_active=True)
+    return users.filter(pk__in=memberships.values("user_id"))
+
+
+def _roles_with(cap: str) -> set[str]:
+    return {role for role, granted in access.ROLE_CAPS.items() if cap in granted}
+
+
+def may_submit_improvement(user, improvement: Improvement) -> bool:
+    """The evidence is the owner's to submit (the person the progress line names), or whoever
+    now holds that step (转办, 代理); the unit's other staff see the page, they do not submit."""
+    return access.is_active_user(user) and holders.may_do(
+        improvement, user, improvement.owner_id == user.pk, "submit"
+    )
+
+
 def require_improvement_owner(user, improvement: Improvement) -> None:
-    owner = improvement.owner_id == user.pk and not holders.handed_away(improvement, user, "submit")
-    if not (owner or can_respond(user, improvement)):
+    if not may_submit_improvement(user, improvement):
         raise PermissionDenied
 
 

@@ -6,6 +6,7 @@ what clicking would leave; running it twice changes nothing."""
 import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from workflows.levels import Level
@@ -176,7 +177,7 @@ def _improvement(actor, warning, owner, title):
         cause_analysis=cause,
         measures=measures,
         owner=owner,
-        deadline=datetime.date(YEAR + 1, 6, 30),
+        deadline=max(datetime.date(YEAR + 1, 6, 30), timezone.localdate()),
         warning=warning,
     )
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engine.filters import FlagField, PageFilter
@@ -128,7 +129,9 @@ class ImprovementForm(forms.ModelForm):
 
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
+        # the people the service accepts (access_rules.improvement_owners)
         self.fields["owner"].queryset = owners
+        self.fields["deadline"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
 def _checked_upload(upload):

@@ -457,6 +457,7 @@ def improvement_open(
         created_by=actor,
     )
     improvement.full_clean(exclude=["status"])
+    _check_owner_and_deadline(improvement)
     improvement.save()
     if warning is not None and warning.status == WarningStatus.OPEN:
         warning = Warning.objects.select_for_update().get(pk=warning.pk)
@@ -477,6 +478,24 @@ def improvement_open(
         actor=actor, action="improvement.open", obj=improvement, after=snapshot(improvement)
     )
     return improvement
+
+
+def _check_owner_and_deadline(improvement: Improvement) -> None:
+    """The owner is someone who answers for the subject (access_rules.improvement_owners: the
+    person of a personal subject, else the unit's staff), and the deadline is still ahead."""
+    subject = improvement.subject
+    errors = {}
+    if not access_rules.improvement_owners(subject).filter(pk=improvement.owner_id).exists():
+        errors["owner"] = (
+            _("Only %(person)s can own an improvement of their own.") % {"person": subject}
+            if subject.subject_user_id is not None
+            else _("The owner must be a person who answers for %(unit)s.")
+            % {"unit": subject.responsible_unit}
+        )
+    if improvement.deadline < timezone.localdate():
+        errors["deadline"] = _("The deadline cannot be before today.")
+    if errors:
+        raise ValidationError(errors)
 
 
 def improvement_data_check(improvement: Improvement) -> str:

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from accounts.models import OrgUnit, User
+from accounts.models import OrgUnit
 from engine import documents
+from engine.forms import form_run
 from engine.imports import ImportFileError
 from workflows.levels import Level
 
@@ -253,7 +254,7 @@ def warning_detail(request, pk):
     warning = access_rules.get_visible(request.user, Warning, pk)
     can_respond = access_rules.can_respond(request.user, warning)
     form = ImprovementForm(
-        owners=_owners(warning.responsible_unit, warning.subject),
+        owners=access_rules.improvement_owners(warning.subject),
         initial={"title": f"{warning.indicator.name}：{warning.subject}"},
     )
     return render(
@@ -266,13 +267,6 @@ def warning_detail(request, pk):
             "improvements": warning.improvements.all(),
         },
     )
-
-
-def _owners(unit: OrgUnit, subject: Subject):
-    users = User.objects.filter(memberships__org_unit__path__startswith=unit.path, is_active=True)
-    if subject.subject_user_id:
-        users = users | User.objects.filter(pk=subject.subject_user_id)
-    return users.distinct()
 
 
 @login_required
@@ -307,12 +301,13 @@ def improvement_create(request, pk):
     warning = access_rules.get_visible(request.user, Warning, pk)
     access_rules.require_respond(request.user, warning)
     form = ImprovementForm(
-        request.POST or None, owners=_owners(warning.responsible_unit, warning.subject)
+        request.POST or None, owners=access_rules.improvement_owners(warning.subject)
     )
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            item = services.improvement_open(
+    opened = []
+    if request.method == "POST" and form_run(
+        form,
+        lambda d: opened.append(
+            services.improvement_open(
                 actor=request.user,
                 warning=warning,
                 subject=warning.subject,
@@ -323,11 +318,10 @@ def improvement_create(request, pk):
                 owner=d["owner"],
                 deadline=d["deadline"],
             )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Improvement opened."))
-            return redirect("monitoring:improvement_detail", pk=item.pk)
+        ),
+    ):
+        messages.success(request, _("Improvement opened."))
+        return redirect("monitoring:improvement_detail", pk=opened[0].pk)
     return render(
         request, "monitoring/form.html", {"form": form, "title": _("Open an improvement")}
     )
@@ -360,15 +354,19 @@ def improvement_export(request, fmt):
 @login_required
 def improvement_detail(request, pk):
     item = access_rules.get_visible(request.user, Improvement, pk)
+    return _improvement_page(request, item)
+
+
+def _improvement_page(request, item, *, evidence_form=None, sign_off_form=None):
+    """The improvement's page; a form sent from it and refused comes back bound (form_run)."""
     return render(
         request,
         "monitoring/improvement_detail.html",
         {
             "item": item,
-            "evidence_form": EvidenceForm(),
-            "sign_off_form": SignOffForm(),
-            "can_submit": item.owner_id == request.user.pk
-            or access_rules.can_respond(request.user, item),
+            "evidence_form": evidence_form or EvidenceForm(),
+            "sign_off_form": sign_off_form or SignOffForm(),
+            "can_submit": access_rules.may_submit_improvement(request.user, item),
             "can_sign_off": access_rules.can_sign_off(request.user, item),
             "files": engine_bridge.files_of(item),
         },
@@ -380,19 +378,17 @@ def improvement_detail(request, pk):
 def improvement_submit(request, pk):
     item = access_rules.get_visible(request.user, Improvement, pk)
     form = EvidenceForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.improvement_submit(
-                actor=request.user,
-                improvement=item,
-                evidence=form.cleaned_data["evidence"],
-                evidence_file=form.cleaned_data["evidence_file"],
-            )
-            messages.success(request, _("Submitted for the effectiveness check."))
-        except ValidationError as exc:
-            _errors(request, exc)
-    else:
-        messages.error(request, _("Describe the evidence."))
+    if not form_run(
+        form,
+        lambda d: services.improvement_submit(
+            actor=request.user,
+            improvement=item,
+            evidence=d["evidence"],
+            evidence_file=d["evidence_file"],
+        ),
+    ):
+        return _improvement_page(request, item, evidence_form=form)
+    messages.success(request, _("Submitted for the effectiveness check."))
     return redirect("monitoring:improvement_detail", pk=pk)
 
 
@@ -401,19 +397,14 @@ def improvement_submit(request, pk):
 def improvement_sign_off(request, pk):
     item = access_rules.get_visible(request.user, Improvement, pk)
     form = SignOffForm(request.POST)
-    if form.is_valid():
-        try:
-            services.improvement_sign_off(
-                actor=request.user,
-                improvement=item,
-                effective=form.cleaned_data["effective"],
-                note=form.cleaned_data["note"],
-            )
-            messages.success(request, _("Effectiveness check recorded."))
-        except ValidationError as exc:
-            _errors(request, exc)
-    else:
-        messages.error(request, _("Record the effectiveness check."))
+    if not form_run(
+        form,
+        lambda d: services.improvement_sign_off(
+            actor=request.user, improvement=item, effective=d["effective"], note=d["note"]
+        ),
+    ):
+        return _improvement_page(request, item, sign_off_form=form)
+    messages.success(request, _("Effectiveness check recorded."))
     return redirect("monitoring:improvement_detail", pk=pk)
 
 
@@ -452,7 +443,8 @@ PAGE_ORDER = [*SMALL_LOOP, Stage.WARN, Stage.IMPROVE, *LARGE_LOOP]
 
 
 @login_required
-def cycle_detail(request, pk):
+def cycle_detail(request, pk, *, evidence_form=None):
+    """The cycle's page; an evidence form sent from it and refused comes back bound."""
     cycle = access_rules.get_visible(
         request.user,
         Cycle.objects.select_related("subject", "period", "responsible_unit", "previous"),
@@ -512,7 +504,7 @@ def cycle_detail(request, pk):
             "report_title": cycle_report.title_of(cycle),
             "reports": list(cycle.reports.select_related("requested_by")[:5]),
             "can_link": cycle.stage in (Stage.TARGET, Stage.STANDARD),
-            "evidence_form": CycleEvidenceForm(gates=gates),
+            "evidence_form": _rebound(evidence_form, gates) or CycleEvidenceForm(gates=gates),
             "texts_form": CycleTextsForm(
                 initial={"target_text": cycle.target_text, "standard_text": cycle.standard_text}
             ),
@@ -532,25 +524,27 @@ def cycle_link(request, pk):
     return redirect("monitoring:cycle_detail", pk=pk)
 
 
+def _rebound(form, gates):
+    """A refused evidence form offers the gates the page offers (what it was checked against
+    may be wider)."""
+    if form is not None:
+        form.fields["gate"].queryset = gates
+    return form
+
+
 @login_required
 @require_POST
 def cycle_evidence(request, pk):
     cycle = access_rules.get_visible(request.user, Cycle, pk)
     form = CycleEvidenceForm(request.POST, request.FILES, gates=StageGate.objects.for_cycle(cycle))
-    if form.is_valid():
-        try:
-            services.cycle_add_evidence(
-                actor=request.user,
-                cycle=cycle,
-                gate=form.cleaned_data["gate"],
-                text=form.cleaned_data["text"],
-                file=form.cleaned_data["file"],
-            )
-            messages.success(request, _("Evidence added."))
-        except ValidationError as exc:
-            _errors(request, exc)
-    else:
-        messages.error(request, _("Choose the evidence gate and describe the evidence."))
+    if not form_run(
+        form,
+        lambda d: services.cycle_add_evidence(
+            actor=request.user, cycle=cycle, gate=d["gate"], text=d["text"], file=d["file"]
+        ),
+    ):
+        return cycle_detail(request, pk, evidence_form=form)
+    messages.success(request, _("Evidence added."))
     return redirect("monitoring:cycle_detail", pk=pk)
 
 

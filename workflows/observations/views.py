@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access as accounts_access
 from engine.attachments import attachments_for
-from engine.text import sentences
+from engine.forms import add_service_errors, form_run
 
 from . import access, capabilities, forms, selectors, services
 from .models import Duty, DutyQuota, ObservationForm
@@ -26,14 +26,6 @@ def _page(request, qs):
     for observation in page.object_list:
         observation.case_openable = observation.case_id in openable
     return page
-
-
-def _apply_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _wants_json(request) -> bool:
@@ -116,7 +108,7 @@ def new(request):
                     photos=data["photos"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 text = (
                     _("Observation submitted.")
@@ -146,6 +138,11 @@ def new(request):
 @login_required
 def detail(request, pk):
     observation = access.get_observation(request.user, pk)
+    return _detail_page(request, observation)
+
+
+def _detail_page(request, observation, *, reply_form=None):
+    """The observation's page; a reply sent from it and refused comes back bound (form_run)."""
     return render(
         request,
         "observations/detail.html",
@@ -155,7 +152,7 @@ def detail(request, pk):
             "photos": attachments_for(observation),
             "readings": services.readings_of(observation),
             "replies": observation.replies.select_related("author"),
-            "reply_form": forms.ReplyForm()
+            "reply_form": (reply_form or forms.ReplyForm())
             if access.can_reply(request.user, observation)
             else None,
             "can_open_case": access.can_open_case(request.user, observation),
@@ -168,19 +165,16 @@ def detail(request, pk):
 @require_POST
 def reply(request, pk):
     observation = access.get_observation(request.user, pk)
+    access.require(access.can_reply(request.user, observation))
     form = forms.ReplyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.observation_reply(
-                actor=request.user, observation=observation, text=form.cleaned_data["text"]
-            )
-        except ValidationError as exc:
-            messages.error(request, sentences(exc.messages))
-        else:
-            messages.success(request, _("Your reply was sent to the observer."))
-    else:
-        access.require(access.can_reply(request.user, observation))
-        messages.error(request, _("Write your reply (at most 2000 characters)."))
+    if not form_run(
+        form,
+        lambda d: services.observation_reply(
+            actor=request.user, observation=observation, text=d["text"]
+        ),
+    ):
+        return _detail_page(request, observation, reply_form=form)
+    messages.success(request, _("Your reply was sent to the observer."))
     return redirect(observation)
 
 
@@ -263,7 +257,7 @@ def form_edit(request, pk):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Version %(n)s of the form saved.") % {"n": version.number})
             return redirect("observations:office")
@@ -283,7 +277,7 @@ def quota_edit(request, pk=None):
         try:
             services.quota_save(actor=request.user, quota=form.instance)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Duty quota saved."))
             return redirect("observations:office")

@@ -62,7 +62,7 @@ class SurveyResultsView(APIView):
                         "results": [
                             {
                                 "question": q.text,
-                                "answers": r.answers if r else 0,
+                                "answers": r.answers if r else None,
                                 "mean": str(r.mean) if r and r.mean is not None else None,
                                 "top2": str(r.top2) if r and r.top2 is not None else None,
                             }

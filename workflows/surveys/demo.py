@@ -109,7 +109,7 @@ def _answer(survey, share: float, skip=(), leave_one=False) -> None:
                 )
 
 
-def _survey(officer, term, title, grades_date) -> Survey:
+def _survey(officer, term, title, grades_date, closes_on) -> Survey:
     return services.survey_create(
         actor=officer,
         questionnaire=Questionnaire.objects.get(code="pj-ketang"),
@@ -117,7 +117,7 @@ def _survey(officer, term, title, grades_date) -> Survey:
         period=term,
         audience="sections",
         unit=OrgUnit.objects.get(code="rj"),
-        closes_on=timezone.localdate() + datetime.timedelta(days=10),
+        closes_on=closes_on,
         grades_date=grades_date,
     )
 
@@ -134,13 +134,17 @@ def seed() -> dict:
         _sections(term, classes)
     closed = Survey.objects.filter(title=CLOSED_TITLE).first()
     if closed is None:
-        closed = _survey(officer, term, CLOSED_TITLE, timezone.localdate())
+        # closed today with its comments released today: comments never show before the close
+        today = timezone.localdate()
+        closed = _survey(officer, term, CLOSED_TITLE, today, closes_on=today)
         services.survey_open(actor=officer, survey=closed)
         _answer(closed, 0.9)
         services.survey_close(actor=officer, survey=closed)
     running = Survey.objects.filter(title=OPEN_TITLE).first()
     if running is None:
-        running = _survey(officer, term, OPEN_TITLE, term.end + datetime.timedelta(days=7))
+        closes_on = timezone.localdate() + datetime.timedelta(days=10)
+        grades_date = max(term.end + datetime.timedelta(days=7), closes_on)
+        running = _survey(officer, term, OPEN_TITLE, grades_date, closes_on=closes_on)
         services.survey_open(actor=officer, survey=running)
         _answer(running, 1.0, skip={"student"}, leave_one=True)
     return {

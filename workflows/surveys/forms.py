@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import UnitChoiceField
@@ -35,6 +37,10 @@ class SurveyForm(forms.ModelForm):
             kind__in=[PeriodKind.TERM, PeriodKind.YEAR]
         )
         self.fields["title"].required = False
+        # the model's clean refuses less; the browser says so before sending
+        self.fields["min_responses"].widget.attrs["min"] = settings.SURVEYS_MIN_RESPONSES
+        self.fields["closes_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+        self.fields["grades_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 
     def clean(self):
         cleaned = super().clean()

@@ -298,6 +298,31 @@ class Survey(ConcurrentTransitionMixin, models.Model):
         return self.unit
 
     @property
+    def results_floor(self) -> int:
+        """The fewest answers a group needs before anything of it shows: the survey's own
+        setting, never below the college's floor (a survey saved before the floor was enforced,
+        or under a lower one, is read at the floor)."""
+        return max(self.min_responses, settings.SURVEYS_MIN_RESPONSES)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        floor = settings.SURVEYS_MIN_RESPONSES
+        if self.min_responses is not None and self.min_responses < floor:
+            # Below the floor one answer could be told apart: nobody may set it lower.
+            errors["min_responses"] = _(
+                "At least %(n)d answers are required before a group's results show."
+            ) % {"n": floor}
+        if self.grades_date is not None and self.closes_on and self.grades_date < self.closes_on:
+            # Comments reach teachers only after the answering is over (and the grades in):
+            # a day before the close would let a teacher read a group while it still answers.
+            errors["grades_date"] = _(
+                "Teachers may read the comments only from the closing day (%(d)s) on."
+            ) % {"d": self.closes_on.isoformat()}
+        if errors:
+            raise ValidationError(errors)
+
+    @property
     def comments_released(self) -> bool:
         return self.grades_date is not None and timezone.localdate() >= self.grades_date
 

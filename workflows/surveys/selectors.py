@@ -91,6 +91,10 @@ def questions_of(survey: Survey) -> list[Question]:
     )
 
 
+def _above_floor(result: GroupResult | None, survey: Survey) -> GroupResult | None:
+    return result if result is not None and result.answers >= survey.results_floor else None
+
+
 def group_views(survey: Survey, groups, *, comments: bool = False) -> list[GroupView]:
     """Results of each group; a group under the survey's fewest-answers line shows nothing."""
     groups = list(groups.select_related("section", "teacher", "unit"))
@@ -103,11 +107,12 @@ def group_views(survey: Survey, groups, *, comments: bool = False) -> list[Group
     views = []
     for g in groups:
         n = counts.get(g.pk, 0)
-        shown = survey.status == Status.CLOSED and n >= survey.min_responses
+        shown = survey.status == Status.CLOSED and n >= survey.results_floor
         view = GroupView(group=g, responses=n, shown=shown)
         if shown:
+            # an optional question answered by fewer than the floor shows no figure either
             view.results = [
-                (q, results.get(g.pk, {}).get(q.pk))
+                (q, _above_floor(results.get(g.pk, {}).get(q.pk), survey))
                 for q in questions
                 if q.kind != QuestionKind.TEXT
             ]

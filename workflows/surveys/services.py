@@ -100,8 +100,8 @@ def survey_create(
     )
     if min_responses is not None:
         survey.min_responses = min_responses
-    if survey.min_responses < 1:
-        raise ValidationError({"min_responses": _("At least one answer must be required.")})
+    # the model's clean refuses a threshold under SURVEYS_MIN_RESPONSES and comments read
+    # before the close
     survey.full_clean(exclude=["status"])
     survey.save()
     audit_record(actor=actor, action="survey.create", obj=survey, after=snapshot(survey))
@@ -552,7 +552,7 @@ def aggregate(survey: Survey, *, actor) -> int:
             "period": survey.period_id,
             "period_kind": survey.period.kind,
             "survey": survey.pk,
-            "min": survey.min_responses,
+            "min": survey.results_floor,
             "source_id": f"survey-{survey.pk}",
             "batch": batch,
             "actor": actor.pk,

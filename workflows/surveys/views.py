@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from cases.confidential.intake import confidential_view
+from engine.forms import add_service_errors
 from workflows.monitoring.selectors import readings_to_approve
 
 from . import access as survey_access
@@ -55,7 +56,7 @@ def survey_create(request):
         try:
             survey = services.survey_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(request, exc)
+            add_service_errors(form, exc)
         except PermissionDenied:
             form.add_error("unit", _("You do not run surveys for this unit."))
         else:

@@ -188,3 +188,14 @@ def test_office_opens_a_quality_case_with_redacted_fields_only(cast, login, monk
         {"title": "x", "description": "y"},
     )
     assert again.status_code == 200 and len(received) == 5
+
+
+def test_a_note_too_long_comes_back_with_its_text(cast, login, settings):
+    report, _code = file_report()
+    client = login(cast.discipline_officer)
+    text = "核实经费去向。" * (settings.INTAKE_MAX_TEXT // 7 + 1)
+    page = client.post(reverse("confidential:office_note", args=[report.pk]), {"text": text})
+    assert page.status_code == 200 and not report.notes.exists()
+    (error,) = page.context["note_form"]["text"].errors
+    html = page.content.decode()
+    assert text in html and error in html

@@ -1,5 +1,7 @@
 """Class advisers (班主任/辅导员) see and follow up their students' monitoring, nothing else."""
 
+import datetime
+
 import pytest
 
 from accounts.models import Role
@@ -72,21 +74,23 @@ def test_an_adviser_follows_up_a_students_warning(cast, mon, world, login, advis
             "title": "提高出勤率",
             "cause_analysis": "晚睡迟到",
             "measures": "班主任每周谈话",
-            "owner": adviser.pk,
-            "deadline": "2027-01-15",
+            "owner": cast.student.pk,
+            "deadline": (datetime.date.today() + datetime.timedelta(days=40)).isoformat(),
         },
     )
     assert response.status_code == 302
     item = Improvement.objects.get()
-    assert item.warning == world["mine"] and item.owner == adviser
+    # a student's own improvement is the student's to carry out: the adviser follows it up
+    assert item.warning == world["mine"] and item.owner == cast.student
     world["mine"].refresh_from_db()
     assert world["mine"].status == "acknowledged"
-    response = client.post(
-        f"/monitoring/improvements/{item.pk}/submit/", {"evidence": "谈话记录 12 次"}
-    )
+    evidence = {"evidence": "谈话记录 12 次"}
+    assert client.post(f"/monitoring/improvements/{item.pk}/submit/", evidence).status_code == 403
+    response = login(cast.student).post(f"/monitoring/improvements/{item.pk}/submit/", evidence)
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.status == "submitted"
+    client = login(adviser)
     # The effectiveness check stays with the approvers.
     response = client.post(
         f"/monitoring/improvements/{item.pk}/sign-off/", {"effective": "1", "note": "有效"}

@@ -1,6 +1,7 @@
 """A cycle's human work in its owner's inbox and on its progress line (flows.CycleFlow), and the
 subject's annual quality report assembled from the cycle. Clicked through the pages."""
 
+import datetime
 import io
 import zipfile
 
@@ -123,7 +124,7 @@ def test_warning_and_closing_improvement_move_the_work_set_wise(
         cause_analysis="岗位不足",
         measures="拓展合作企业",
         owner=cast.software_lead,
-        deadline=mon.y2026.end,
+        deadline=datetime.date(2030, 8, 31),
         warning=warning,
     )
     services.improvement_submit(

@@ -219,7 +219,7 @@ def _ledger(cast, mon):
         cause_analysis="师资不足",
         measures="引进企业导师",
         owner=cast.software_lead,
-        deadline="2027-01-31",
+        deadline="2030-01-31",
         finding="复核发现：实训条件不足",
     )
 
@@ -274,7 +274,7 @@ def test_an_improvement_needs_a_warning_or_a_finding(cast, mon):
             cause_analysis="y",
             measures="z",
             owner=cast.software_lead,
-            deadline="2027-01-31",
+            deadline="2030-01-31",
         )
     assert not Improvement.objects.exists()
 

@@ -99,7 +99,7 @@ def test_evidence_files_are_validated_and_served_to_who_may_see(cast, mon, appro
         cause_analysis="c",
         measures="m",
         owner=cast.software_lead,
-        deadline="2027-01-01",
+        deadline="2030-01-01",
     )
     client = login(cast.software_lead)
     bad = SimpleUploadedFile("evil.pdf", b"MZ\x90\x00not a pdf")

@@ -64,7 +64,7 @@ def test_reading_warning_and_improvement_steps_reach_the_right_inboxes(
             "cause_analysis": "校企合作岗位不足",
             "measures": "新增三家合作企业",
             "owner": cast.software_member.pk,
-            "deadline": "2027-03-31",
+            "deadline": "2030-03-31",
         },
     )
     improvement = Improvement.objects.get()
@@ -75,7 +75,7 @@ def test_reading_warning_and_improvement_steps_reach_the_right_inboxes(
     client.force_login(cast.software_member)
     line = client.get(improvement.get_absolute_url()).context["progress"]
     assert [s.who for s in line.current] == [str(cast.software_member)]
-    assert line.current[0].due.date().isoformat() == "2027-03-31"
+    assert line.current[0].due.date().isoformat() == "2030-03-31"
     assert [str(t) for t in line.after] == ["检查改进成效"]
 
     # submitted: the department's leaders check it; sent back, it is the owner's again
@@ -124,7 +124,7 @@ def test_an_improvement_its_owner_leads_is_checked_by_the_quality_office(
             "cause_analysis": "岗位不足",
             "measures": "新增合作企业",
             "owner": cast.xx_leader.pk,
-            "deadline": "2027-03-31",
+            "deadline": "2030-03-31",
         },
     )
     assert response.status_code == 302, response.context["form"].errors

@@ -166,7 +166,7 @@ def test_sign_off_is_by_someone_else_than_the_owner(cast, world, mon):
         cause_analysis="c",
         measures="m",
         owner=cast.xx_leader,
-        deadline="2027-01-01",
+        deadline="2030-01-01",
     )
     services.improvement_submit(actor=cast.xx_leader, improvement=item, evidence="e")
     with pytest.raises(PermissionDenied):
@@ -191,7 +191,7 @@ def test_api_opens_an_improvement_for_a_warning(cast, world, login):
         "cause_analysis": "岗位不足",
         "measures": "新增合作企业",
         "owner": "rj_leader",
-        "deadline": "2027-03-31",
+        "deadline": "2030-03-31",
     }
     assert (
         login(cast.jd_leader)

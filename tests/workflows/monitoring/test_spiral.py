@@ -131,7 +131,7 @@ def test_whole_spiral_for_software_technology(
             "cause_analysis": "校企合作岗位不足",
             "measures": "新增三家合作企业",
             "owner": cast.software_lead.pk,
-            "deadline": "2027-03-31",
+            "deadline": "2030-03-31",
         },
     )
     improvement = Improvement.objects.get()

@@ -216,7 +216,9 @@ def test_the_teacher_sees_the_observation_and_answers_it(cast, obs, client):
     detail = _text(client.get(observation.get_absolute_url()))
     assert "教学准备充分度" in detail and "发送回复" in detail
     empty = client.post(reverse("observations:reply", args=[observation.pk]), {"text": " "})
-    assert empty.status_code == 302 and not ObservationReply.objects.exists()
+    # the page comes back with the error under the box
+    assert empty.status_code == 200 and not ObservationReply.objects.exists()
+    assert "此项为必填项。" in empty.content.decode()
     client.post(
         reverse("observations:reply", args=[observation.pk]), {"text": "下周增加分组练习。"}
     )
@@ -304,3 +306,17 @@ def test_a_typed_teacher_gives_a_course_reading_of_the_terms_mean(cast, obs, cli
     assert "外聘教师王某" in _text(client.get(reverse("observations:scope")))
     client.force_login(cast.jd_leader)
     assert "外聘教师王某" not in _text(client.get(reverse("observations:scope")))
+
+
+def test_a_reply_too_long_comes_back_with_its_text(cast, obs, client):
+    client.force_login(cast.supervisor)
+    client.post(reverse("observations:new"), sheet(obs, cast.units.rj_python, cast.teacher))
+    observation = Observation.objects.get()
+    client.force_login(cast.teacher)
+    text = "下周增加分组练习。" * 223  # 2007 characters
+    page = client.post(reverse("observations:reply", args=[observation.pk]), {"text": text})
+    assert page.status_code == 200 and not ObservationReply.objects.exists()
+    (error,) = page.context["reply_form"]["text"].errors
+    assert "2000" in error and "2007" in error
+    html = _text(page)
+    assert text in html and error in html
