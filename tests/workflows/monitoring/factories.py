@@ -36,3 +36,24 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
     target_value = Decimal(95)
     yellow_threshold = Decimal(90)
     red_threshold = Decimal(85)
+
+
+def open_improvement(cast, mon, warning, **overrides):
+    """An improvement of 软件技术 answering `warning`, opened by its team leader (the usual
+    one: its owner, text and a deadline two months ahead, unless `overrides` say otherwise)."""
+    from django.utils import timezone
+
+    from workflows.monitoring import services
+
+    fields = {
+        "actor": cast.software_lead,
+        "subject": mon.rj,
+        "period": mon.y2026,
+        "title": "提高就业率",
+        "cause_analysis": "校企合作岗位不足",
+        "measures": "新增三家合作企业",
+        "owner": cast.software_lead,
+        "deadline": timezone.localdate() + datetime.timedelta(days=60),
+        "warning": warning,
+    }
+    return services.improvement_open(**{**fields, **overrides})

@@ -2,15 +2,12 @@
 a reading waits for its approver, a warning for the team that answers it, an improvement for its
 owner and then for the leader who checks it. Clicked through the pages."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Membership, Role
 from tests.factories import UserFactory
-from workflows.monitoring import services
+from tests.workflows.monitoring.factories import open_improvement
 from workflows.monitoring.models import Improvement, Reading, Warning
 
 pytestmark = pytest.mark.django_db
@@ -282,17 +279,7 @@ def test_whoever_an_improvement_is_given_to_reads_the_warning_it_answers(
     warning = Warning.objects.get(subject=mon.rj)
     client.force_login(cast.teacher)
     assert client.get(warning.get_absolute_url()).status_code == 404
-    item = services.improvement_open(
-        actor=cast.software_lead,
-        subject=mon.rj,
-        period=mon.y2026,
-        title="提高就业率",
-        cause_analysis="校企合作岗位不足",
-        measures="新增三家合作企业",
-        owner=cast.teacher,
-        deadline=timezone.localdate() + timedelta(days=60),
-        warning=warning,
-    )
+    item = open_improvement(cast, mon, warning, owner=cast.teacher)
     page = client.get(reverse("monitoring:improvement_detail", args=[item.pk])).content.decode()
     assert f'href="{warning.get_absolute_url()}"' in page
     assert client.get(warning.get_absolute_url()).status_code == 200

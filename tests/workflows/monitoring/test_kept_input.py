@@ -1,11 +1,10 @@
 """A form sent from an improvement's page and refused comes back with what was typed and the
 error under its own field (engine.forms.form_run), not a redirect with a general message."""
 
-import datetime
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.workflows.monitoring.factories import open_improvement
 from workflows.monitoring import services
 from workflows.monitoring.models import Improvement, Warning
 
@@ -17,17 +16,7 @@ TYPED = "与三所中学签订合作协议，宣讲十二场。"
 @pytest.fixture
 def item(cast, mon, approved):
     approved(mon.employment, mon.rj, "70")
-    return services.improvement_open(
-        actor=cast.software_lead,
-        warning=Warning.objects.get(),
-        subject=mon.rj,
-        period=mon.y2026,
-        title="提高就业率",
-        cause_analysis="岗位不足",
-        measures="新增合作企业",
-        owner=cast.software_member,
-        deadline=datetime.date.today() + datetime.timedelta(days=30),
-    )
+    return open_improvement(cast, mon, Warning.objects.get(), owner=cast.software_member)
 
 
 def test_a_refused_attachment_keeps_the_evidence_text(cast, item, login):

@@ -1,15 +1,14 @@
 """A reading is written as people write numbers wherever it is shown: 80, 98.3, 96 — never a
 Decimal's own 8E+1 (its normalized str) nor 98.3000 beside 96 (its four stored places)."""
 
-import datetime
 import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from docx import Document
 from openpyxl import load_workbook
 
+from tests.workflows.monitoring.factories import open_improvement
 from workflows.monitoring import services
 
 pytestmark = pytest.mark.django_db
@@ -33,17 +32,7 @@ def test_the_approver_reads_plain_numbers(cast, mon, client):
 def test_the_ledger_exports_write_the_warning_value_plainly(cast, mon, approved, client):
     approved(mon.employment, mon.rj, 80)
     warning = mon.rj.warnings.get()
-    services.improvement_open(
-        actor=cast.software_lead,
-        subject=mon.rj,
-        period=mon.y2026,
-        title="提高就业率",
-        cause_analysis="校企合作岗位不足",
-        measures="新增三家合作企业",
-        owner=cast.software_lead,
-        deadline=timezone.localdate() + datetime.timedelta(days=60),
-        warning=warning,
-    )
+    open_improvement(cast, mon, warning)
     client.force_login(cast.quality_officer)
     xlsx = client.get(reverse("monitoring:improvement_export", args=["xlsx"]))
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
