@@ -325,7 +325,8 @@ def get_case(user, pk, action: str = "view", *, for_update: bool = False) -> Cas
         case = Case.objects.select_related(*_CASE_PAGE).filter(pk=pk).first()
         if case is not None and not holders.took_part(case, user):
             case = None
-    if case is None:
+    # the people a case opened from a report is about do not follow it (回避)
+    if case is None or duties.is_recused(user, case):
         raise Http404
     require(user, case, action)
     return case

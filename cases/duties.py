@@ -131,12 +131,16 @@ def register():
     )
 
 
+# who acts for a department as an accepting body
+BODY_ROLES = (Role.DEPARTMENT_LEADER, Role.DEPARTMENT_MEMBER)
+
+
 def body_people(unit: OrgUnit):
     """Who acts for an accepting body: a department's leader and quality group, else the
     quality office."""
     User = get_user_model()
     if unit.kind == OrgUnit.Kind.DEPARTMENT:
-        roles, q = (Role.DEPARTMENT_LEADER, Role.DEPARTMENT_MEMBER), Q(memberships__org_unit=unit)
+        roles, q = BODY_ROLES, Q(memberships__org_unit=unit)
     else:
         roles, q = (Role.QUALITY_OFFICER,), Q()
     return (

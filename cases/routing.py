@@ -30,12 +30,24 @@ def route(subject_unit: OrgUnit, other_units=(), grade: Grade | None = None, rec
     about) does not accept it: they, or their subordinates, would judge their own case, so the
     college's body does (两级受理: the college accepts what a department cannot)."""
     body = _route(subject_unit, other_units, grade)
-    if recused and body.kind == OrgUnit.Kind.DEPARTMENT:
-        from .duties import body_people
+    return college_body() if body.pk in recused_bodies(recused) else body
 
-        if body_people(body).filter(pk__in=list(recused)).exists():
-            return college_body()
-    return body
+
+def recused_bodies(recused) -> set[int]:
+    """The departments whose accepting body (leader, quality group) holds one of `recused`: a
+    case about them is never theirs to accept, first or by transfer (one query)."""
+    from .duties import BODY_ROLES
+
+    if not recused:
+        return set()
+    return set(
+        OrgUnit.objects.filter(
+            kind=OrgUnit.Kind.DEPARTMENT,
+            memberships__user__in=list(recused),
+            memberships__user__is_active=True,
+            memberships__role__in=BODY_ROLES,
+        ).values_list("pk", flat=True)
+    )
 
 
 def _route(subject_unit: OrgUnit, other_units=(), grade: Grade | None = None) -> OrgUnit:

@@ -479,6 +479,8 @@ def case_transfer(*, actor, case: Case, to_unit: OrgUnit, reason: str, action="t
     case = _step(actor, case, action)
     if to_unit.pk == case.accepting_unit_id:
         raise ValidationError({"to_unit": _("The case is already with this body.")})
+    if to_unit.pk in routing.recused_bodies(case.recused_ids):
+        raise ValidationError({"to_unit": engine_text.closed(case_duties.RECUSAL.description)})
     before, from_unit = case.status, case.accepting_unit
     _fire(case, "transfer", actor, reason)
     case.accepting_unit = to_unit

@@ -1,3 +1,5 @@
+from collections import Counter
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,11 +46,20 @@ class IndicatorForm(forms.ModelForm):
 
 
 class IndicatorChoiceField(forms.ModelChoiceField):
-    """An indicator picked by its name and level: indicators of two levels share names
-    (就业率 of a major and of the school), and a picker of names alone cannot tell them apart."""
+    """An indicator picked by its name, and its level where two of the choices share the name
+    (就业率 of a major and of the school): a picker of names alone cannot tell them apart, and a
+    name that says its level already (听课评价得分（教师）) needs no second one."""
 
     def label_from_instance(self, obj):
+        if obj.name not in self._shared_names():
+            return obj.name
         return _("%(name)s (%(level)s)") % {"name": obj.name, "level": obj.get_level_display()}
+
+    def _shared_names(self) -> set[str]:
+        if getattr(self, "_shared_for", None) is not self.queryset:
+            names = Counter(self.queryset.values_list("name", flat=True))
+            self._shared, self._shared_for = {n for n, k in names.items() if k > 1}, self.queryset
+        return self._shared
 
 
 class ReadingForm(forms.Form):

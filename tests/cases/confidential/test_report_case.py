@@ -68,6 +68,19 @@ def test_the_accused_department_head_cannot_refuse_the_case_about_himself(cast, 
     # the quality office refuses it: the discipline office hears of it, with numbers only
     zgb = as_user(cast.quality_officer)
     assert case.number in zgb.get(reverse("cases:inbox")).content.decode()
+    # nor does a transfer hand it to his department: not offered, and refused if posted
+    offered = zgb.get(act(case, "transfer")).context["form"].fields["to_unit"].queryset
+    assert cast.units.xx not in offered and cast.units.jd in offered
+    refused = zgb.post(act(case, "transfer"), {"to_unit": cast.units.xx.pk, "reason": "属该系"})
+    assert refused.status_code == 200 and refused.context["form"].errors["to_unit"]
+    from cases import services as case_services
+
+    with pytest.raises(ValidationError) as raised:  # the service too (the API, an old form)
+        case_services.case_transfer(
+            actor=cast.quality_officer, case=case, to_unit=cast.units.xx, reason="属该系"
+        )
+    assert raised.value.message_dict["to_unit"] == [f"{RECUSAL}。"]
+    assert Case.objects.get(pk=case.pk).accepting_unit.code == "zgb"
     response = zgb.post(act(case, "refuse"), {"reason": "已由纪委另行处理"})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Case.objects.get(pk=case.pk).status == S.REFUSED
@@ -188,7 +201,7 @@ def test_the_report_page_names_each_step_ahead_once_and_labels_the_handling(cast
 
 def test_the_accused_does_not_sign_for_his_units_rectification_notice(cast, as_user):
     """赵磊 leads 软件技术, the unit found responsible: the notice's receipt is usually his, but
-    not on a case about himself; the page offers him nothing and says why without naming it."""
+    not on a case about himself, which he does not see at all."""
     from tests.cases.factories import advance
 
     report, _code = file_report(about="软件技术专业赵磊", subject_unit=cast.units.rj)
@@ -196,10 +209,9 @@ def test_the_accused_does_not_sign_for_his_units_rectification_notice(cast, as_u
     case = advance(cast, case, S.RECTIFYING, responsible_unit=cast.units.rj)
     notice = case.notices.get()
     lead = as_user(cast.software_lead)
-    refused = lead.get(reverse("cases:notice_action", args=[notice.pk, "receipt"]))
-    assert refused.status_code == 403 and RECUSAL in refused.content.decode()
-    page = lead.get(case.get_absolute_url()).content.decode()
-    assert 'data-action="receipt"' not in page and RECUSAL in page
+    # he does not follow the case about himself at all: neither its notice nor its page
+    assert lead.get(reverse("cases:notice_action", args=[notice.pk, "receipt"])).status_code == 404
+    assert lead.get(case.get_absolute_url()).status_code == 404
 
 
 def test_the_office_hears_when_the_case_it_opened_is_closed(cast, as_user):

@@ -225,6 +225,8 @@ def test_indicators_that_share_a_name_are_told_apart_by_their_level(cast, mon, l
     IndicatorFactory(code="S02", name="就业率", level=Level.SCHOOL, data_owner_unit=cast.units.xx)
     page = login(cast.xx_member).get("/monitoring/readings/new/").content.decode()
     assert "就业率（专业）" in page and "就业率（学校）" in page
+    # a name no other choice shares is not given its level (a name may say it already)
+    assert ">食堂投诉率<" in page
 
 
 def test_a_warning_in_the_api_names_what_its_codes_stand_for(cast, world, login):
