@@ -84,7 +84,12 @@ def warnings_for(user, *, open_only: bool = False):
 
 
 def improvements_for(user, unit=None):
-    qs = Improvement.objects.filter(access_rules.owned_filter(user)).select_related(
+    scope = access_rules.owned_filter(user)
+    if scope and access.is_active_user(user):
+        # and what is given to the user to do, as its page lets them in (an empty Q is every
+        # row: or-ing it would narrow it to theirs)
+        scope |= Q(owner=user)
+    qs = Improvement.objects.filter(scope).select_related(
         "warning__indicator", "subject", "period", "owner", "responsible_unit", "signed_off_by"
     )
     if unit is not None:

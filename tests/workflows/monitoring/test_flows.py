@@ -283,3 +283,6 @@ def test_whoever_an_improvement_is_given_to_reads_the_warning_it_answers(
     page = client.get(reverse("monitoring:improvement_detail", args=[item.pk])).content.decode()
     assert f'href="{warning.get_absolute_url()}"' in page
     assert client.get(warning.get_absolute_url()).status_code == 200
+    # and finds it in the ledger (was 台账为空 for an owner outside the ledger's scope)
+    ledger = client.get(reverse("monitoring:improvement_list")).content.decode()
+    assert reverse("monitoring:improvement_detail", args=[item.pk]) in ledger
