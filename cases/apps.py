@@ -86,4 +86,5 @@ def _tell_the_discipline_office(sender, instance, name, source, target, **kwargs
     from .models import Status
 
     if target in (Status.REFUSED, Status.CLOSED):
-        confidential.quality_case_finished(instance)
+        reason = instance.refusal_reason if target == Status.REFUSED else ""
+        confidential.quality_case_finished(instance, reason=reason)

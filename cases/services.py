@@ -452,8 +452,9 @@ def case_refuse(*, actor, case: Case, reason: str) -> Case:
         raise ValidationError({"reason": _("Give the reason for refusing the case.")})
     case = _step(actor, case, "refuse")
     before = case.status
-    _fire(case, "refuse", actor, reason)
+    # before the transition: whoever hears of it (cases.apps) reads the reason with it
     case.refusal_reason = reason
+    _fire(case, "refuse", actor, reason)
     case.closed_at = timezone.now()
     case.save()
     deadlines.deadline_complete(obj=case, kind="case.acceptance")

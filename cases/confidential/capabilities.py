@@ -36,7 +36,7 @@ NOTIFICATIONS = {
         _("Case {{ case.number }} (report {{ obj.number }}): {{ case.status }}"),
         _(
             "The quality case {{ case.number }} opened from report {{ obj.number }} is now: "
-            "{{ case.status }}. {{ url }}"
+            "{{ case.status }}.{% if case.reason %} Reason: {{ case.reason }}{% endif %} {{ url }}"
         ),
     ),
     "report.answered": (

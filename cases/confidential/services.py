@@ -313,10 +313,11 @@ def report_open_quality_case(*, actor, report: Report, title: str, description: 
     return case
 
 
-def quality_case_finished(case) -> None:
+def quality_case_finished(case, *, reason: str = "") -> None:
     """A case opened from a report was refused (不予受理) or closed: the office that opened it
     hears of it (cases.apps connects this to the case's transitions), with the report's and the
-    case's numbers only. In the transaction of the step that finished the case."""
+    case's numbers only, and a refusal's reason. In the transaction of the step that finished
+    the case."""
     report = selectors.report_of_quality_case(case)
     if report is None:
         return
@@ -324,6 +325,12 @@ def quality_case_finished(case) -> None:
         kind="report.case_finished",
         recipients=_office(),
         obj=report,
-        context={"case": {"number": case.number, "status": case.get_status_display()}},
+        context={
+            "case": {
+                "number": case.number,
+                "status": case.get_status_display(),
+                "reason": reason,
+            }
+        },
         dedup_key=f"report.case_finished:{report.pk}:{case.status}:{case.reopen_count}",
     )

@@ -87,7 +87,7 @@ def test_the_accused_department_head_cannot_refuse_the_case_about_himself(cast, 
     told = Notification.objects.get(kind="report.case_finished")
     assert told.recipient == cast.discipline_officer
     assert case.number in told.title and report.number in told.title
-    assert "不予受理" in told.title
+    assert "不予受理" in told.title and "理由：已由纪委另行处理" in told.body
     assert cast.teacher.full_name not in told.title + told.body
 
     # the report page links the case and says where it stands
