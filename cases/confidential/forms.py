@@ -165,6 +165,11 @@ class ShareForm(forms.Form):
 class AccusedForm(ShareForm):
     username = forms.CharField(label=_("Username of the person reported on"), max_length=150)
 
+    def __init__(self, *args, **kwargs):
+        # on the page beside the share form: the same field name, ids of its own
+        kwargs.setdefault("auto_id", "id_accused_%s")
+        super().__init__(*args, **kwargs)
+
 
 class OpenCaseForm(forms.Form):
     title = forms.CharField(label=_("Case title (redacted)"), max_length=200)

@@ -1,6 +1,7 @@
 """Every page (and Word file) each person of the cast reaches from the home page, and the public
 pages, in zh-hans: no 500, no English words, no dotted codes, no raw choice values, no word said
-twice in a row, no half-width colon after Chinese, no form with two fields of one name.
+twice in a row, no half-width colon after Chinese, no form with two fields of one name, no id
+used twice on a page.
 
 Each person walks breadth-first from the home page over the site's own links (each URL pattern
 once, query strings dropped), over a college with something in every workflow; a visitor who is
@@ -105,11 +106,13 @@ class _Page(HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.text, self.links, self.forms = [], [], []
+        self.text, self.links, self.forms, self.ids = [], [], [], []
         self._hidden, self._form = 0, None
 
     def handle_starttag(self, tag, attrs):
         a = {k: v or "" for k, v in attrs}
+        if a.get("id"):
+            self.ids.append(a["id"])
         if tag in HIDDEN:
             self._hidden += 1
             return
@@ -361,6 +364,10 @@ def _walk(client, starts, people_words, choices, problems, pages_with_forms):
         if not admin_model_page:
             text = "\n".join(page.text)
             problems.extend(f"{path}: {p}" for p in _problems_in_text(text, people_words, choices))
+        doubled_ids = sorted({i for i in page.ids if page.ids.count(i) > 1})
+        if doubled_ids:
+            # a label's for= and the browser's focus find only the first
+            problems.append(f"{path}: ids used twice {doubled_ids}")
         for form in page.forms:
             if form["names"] and "/i18n/" not in form["action"]:
                 pages_with_forms.add(route)
