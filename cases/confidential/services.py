@@ -214,6 +214,8 @@ def report_mark_spam(*, actor, report: Report, spam: bool = True) -> Report:
     """Spam leaves the queue but is never deleted; the office can take it back."""
     access.require(actor, caps.REPORT_HANDLE, report)
     report = Report.objects.select_for_update().get(pk=report.pk)
+    if not report.is_open:
+        raise ValidationError(_("This report is closed."))
     before = {"is_spam": report.is_spam}
     report.is_spam = spam
     report.save(update_fields=["is_spam", "updated_at"])
@@ -296,6 +298,8 @@ def report_open_quality_case(*, actor, report: Report, title: str, description: 
         raise ValidationError(_("Quality cases are not available yet."))
     if report.quality_case_id:
         raise ValidationError(_("A quality case was already opened from this report."))
+    if not report.is_open:
+        raise ValidationError(_("This report is closed."))
     if not (title or "").strip() or not (description or "").strip():
         raise ValidationError(_("Write the redacted title and description of the case."))
     case = hooks.open_quality_case(

@@ -236,9 +236,12 @@ def office_advance(request, pk):
 @require_POST
 def office_spam(request, pk):
     report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
-    services.report_mark_spam(
-        actor=request.user, report=report, spam=request.POST.get("spam") == "1"
-    )
+    try:
+        services.report_mark_spam(
+            actor=request.user, report=report, spam=request.POST.get("spam") == "1"
+        )
+    except ValidationError as exc:
+        messages.error(request, sentences(exc.messages))
     return _back(report)
 
 

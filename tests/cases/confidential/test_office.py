@@ -46,6 +46,16 @@ def test_office_walks_a_report_through_every_stage(cast, login):
     assert AuditEntry.objects.filter(
         action="report.conclude", actor=cast.discipline_officer
     ).exists()
+    # closed: nothing is offered that would act on it, and a crafted post changes nothing
+    page = client.get(reverse("confidential:office_detail", args=[report.pk])).content.decode()
+    assert reverse("confidential:office_spam", args=[report.pk]) not in page
+    assert reverse("confidential:office_open_case", args=[report.pk]) not in page
+    marked = client.post(
+        reverse("confidential:office_spam", args=[report.pk]), {"spam": "1"}, follow=True
+    )
+    assert "本举报已办结。" in marked.content.decode()
+    report.refresh_from_db()
+    assert not report.is_spam
 
 
 def test_not_filing_needs_a_reason(cast, login):
