@@ -133,6 +133,9 @@ def inbox_cases(user):
     task = Task.objects.filter(process__caseprocess__case=OuterRef("pk"), status__in=OPEN).order_by(
         "pk"
     )
+    # a step named to someone else (an investigator, the reporter's 评价, a step handed on) is
+    # theirs: the one inbox and the home card leave it out too
+    task = task.filter(Q(owner__isnull=True) | Q(owner=user))
     return (
         _waiting_cases(user)
         .annotate(
@@ -140,6 +143,7 @@ def inbox_cases(user):
             task_node=Subquery(task.values("flow_task")[:1]),
             task_process_id=Subquery(task.values("process_id")[:1]),
         )
+        .filter(task_id__isnull=False)
         .select_related("subject_unit", "accepting_unit", "category__parent", "grade")
         .order_by("created_at", "id")
     )

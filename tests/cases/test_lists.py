@@ -4,8 +4,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import views
+from cases.models import Status as S
 
-from .factories import file_case
+from .factories import advance, file_case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("case_catalogue")]
 
@@ -42,3 +43,18 @@ def test_list_filters(cast, client):
     assert list(listed.object_list) == [b]
     listed = client.get(reverse("cases:list"), {"status": "closed"}).context["page"]
     assert list(listed.object_list) == []
+
+
+def test_the_case_inbox_lists_what_the_one_inbox_and_the_home_card_count(cast, login):
+    """A step named to someone else (the investigator 黄丽) is theirs: the department leader's
+    待我处理的案件 page does not list it, as his home card and 我的待办 do not count it."""
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.INVESTIGATING)
+    waiting = {}
+    for person in (cast.xx_leader, cast.xx_member):
+        client = login(person)
+        listed = client.get(reverse("cases:inbox")).context["page"].object_list
+        card = next(
+            c for c in client.get(reverse("home")).context["cards"] if "案件" in str(c.title)
+        )
+        waiting[person.username] = (case in listed, card.count)
+    assert waiting == {"xx_leader": (False, 0), "xx_member": (True, 1)}
