@@ -110,3 +110,20 @@ DUTIES = {
     R.EXTERNAL_EXPERT: _("Read the review material assigned to you and record your findings."),
     R.SYSTEM_ADMIN: _("Maintain org units, people, memberships and system settings."),
 }
+
+# A functional office's leader and quality group hold the same roles as a teaching department's
+# but accept no complaints and review no major's standards: what they do instead.
+OFFICE_DUTIES = {
+    R.DEPARTMENT_LEADER: _(
+        "Resolve tasks and rectification sent to the office; review the plans, targets and "
+        "standards the office is responsible for."
+    ),
+    R.DEPARTMENT_MEMBER: _("Work on the office's quality tasks and reports."),
+}
+
+
+def duties_of(role: str, unit) -> str:
+    """What a role held in `unit` does, as its home page says."""
+    if unit.kind == unit.Kind.OFFICE and role in OFFICE_DUTIES:
+        return OFFICE_DUTIES[role]
+    return DUTIES.get(role, "")

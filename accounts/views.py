@@ -43,9 +43,10 @@ def home(request):
     duties = []
     seen = set()
     for m in memberships:
-        if m["role_code"] not in seen:
-            seen.add(m["role_code"])
-            duties.append({"role": m["role"], "text": home_cards.DUTIES.get(m["role_code"], "")})
+        text = home_cards.duties_of(m["role_code"], m["unit"])
+        if (m["role_code"], text) not in seen:
+            seen.add((m["role_code"], text))
+            duties.append({"role": m["role"], "text": text})
     return render(
         request,
         "accounts/home.html",

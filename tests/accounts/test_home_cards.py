@@ -69,3 +69,20 @@ def test_a_card_of_no_duty_of_theirs_shows_while_a_step_was_handed_to_them(cast,
         actor=cast.xx_leader, task=task, to_user=cast.teacher, reason="由任课教师吴芳先行核实"
     )
     assert cards_on_home(client, cast.teacher)[CASES] == 1
+
+
+def test_an_office_leader_reads_the_duties_of_an_office_not_of_a_teaching_department(cast, client):
+    from accounts.models import Membership, Role
+    from tests.factories import UserFactory
+
+    office_head = UserFactory(username="jwc_head", full_name="林涛")
+    Membership.objects.create(
+        user=office_head, org_unit=cast.units.jwc, role=Role.DEPARTMENT_LEADER
+    )
+    for user, says, never in (
+        (office_head, "办理交办本部门的任务与整改", "受理系部层面投诉"),
+        (cast.xx_leader, "受理系部层面投诉", "办理交办本部门的任务与整改"),
+    ):
+        client.force_login(user)
+        page = client.get(reverse("home")).content.decode()
+        assert "部门负责人" in page and says in page and never not in page, user.username
