@@ -389,6 +389,8 @@ FROM (
 # The answers are read once, into the group results above; the readings weigh those per
 # subject (every indicator-mapped question, every subject level), keep the subjects with at
 # least the fewest answers shown, and version after the readings already there.
+# A reading is a mean or a percentage of answers, rounded to two decimals: all it knows (61.9,
+# not 61.9048).
 READINGS_SQL = """
 INSERT INTO monitoring_reading (indicator_id, subject_id, period_id, version, value, status,
     is_current, source, source_id, batch, note, entered_by_id, entered_at)
@@ -397,7 +399,7 @@ SELECT q.indicator_id, gs.subject_id, %(period)s, COALESCE(MAX(mv.top), 0) + 1,
         WHEN 'mean' THEN SUM(gr.mean * gr.answers) / SUM(gr.answers)
         WHEN 'score100' THEN SUM(gr.mean * gr.answers) * 100.0 / SUM(gr.answers) / q.points
         ELSE SUM(gr.top2 * gr.answers) / SUM(gr.answers)
-    END, 4),
+    END, 2),
     'pending', %(false)s, 'survey', %(source_id)s, %(batch)s, '', %(actor)s, %(now)s
 FROM surveys_groupresult gr
 JOIN surveys_group g ON g.id = gr.group_id

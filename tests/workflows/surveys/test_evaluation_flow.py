@@ -2,6 +2,7 @@
 remind, close, readings approved, a warning for a low score, the teacher's view."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -128,3 +129,17 @@ def test_close_counts_each_groups_mean_and_share_of_the_top_two_answers(cast, sv
         assert float(result.top2) == pytest.approx(60)
     teacher = Reading.objects.get(batch=f"survey-{survey.pk}", indicator__code="T02")
     assert float(teacher.value) == pytest.approx(16 / 5 * 20)
+
+
+def test_a_survey_reading_keeps_two_decimals(cast, sv, client):
+    client.force_login(cast.quality_officer)
+    survey = create_survey(client, sv, cast.units.rj)
+    client.post(reverse("surveys:survey_open", args=[survey.pk]))
+    group = survey.groups.get()
+    for rating, student in zip((5, 4, 4, 2, 1, 1), sv.students, strict=False):
+        client.force_login(student)
+        client.post(reverse("surveys:answer", args=[group.pk]), answers(survey, rating))
+    client.force_login(cast.quality_officer)
+    client.post(reverse("surveys:survey_close", args=[survey.pk]))
+    teacher = Reading.objects.get(batch=f"survey-{survey.pk}", indicator__code="T02")
+    assert teacher.value == Decimal("56.67")  # 17/6 × 20 = 56.666…, not 56.6667
