@@ -11,6 +11,7 @@ from engine import calendar, steps
 from . import cycle_steps
 from .engine_bridge import DEADLINE_KIND
 from .models import (
+    NEXT_STAGE,
     Cycle,
     CycleDecision,
     DecisionStatus,
@@ -217,3 +218,12 @@ class CycleFlow(steps.StepFlow):
             ),
         ],
     )
+
+    def steps_after(self, names, obj) -> list[str]:
+        # the table's steps are the kinds of work a stage may wait for, not a track (a term
+        # cycle never writes the year's report): what comes is the stages after this one
+        ahead, stage = [], NEXT_STAGE.get(obj.stage)
+        while stage is not None:
+            ahead.append(str(Stage(stage).label))
+            stage = NEXT_STAGE.get(stage)
+        return ahead

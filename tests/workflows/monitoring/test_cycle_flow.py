@@ -84,6 +84,8 @@ def test_the_work_follows_the_cycle_from_evidence_to_decision(
     assert ("作出决定，推进循环", "已进入下一阶段") in done
     # the one who moved it is named on the steps done
     assert all(s.who == str(cast.software_lead) for s in line.done if s.outcome == "已进入下一阶段")
+    # what comes is the stages after this one, not the kinds of work in the step table's order
+    assert line.after == ["组织/实施", "监测", "诊断", "激励", "学习", "创新", "改进完成"]
 
 
 def test_a_teachers_cycle_waits_for_the_teacher(
