@@ -296,10 +296,17 @@ def write_rows(report, row_model, *, overview=None, rows=None) -> int:
     return len(changed)
 
 
+def may_submit(user, report) -> bool:
+    """The unit's authors write the draft together; its author submits it (the step the
+    progress line names them for), or whoever the step was handed to."""
+    return holders.may_do(report, user, user.pk == report.author_id, "write")
+
+
 @transaction.atomic
 def report_submit(*, actor, report):
     report = SelfDiagnosisReport.objects.select_for_update().get(pk=report.pk)
     _require_edit(actor, report)
+    holders.require(report, actor, actor.pk == report.author_id, "write")
     if report.catalogue.status == Catalogue.Status.RETIRED:
         raise ValidationError(
             {

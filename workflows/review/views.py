@@ -134,6 +134,10 @@ def report_edit(request, pk):
             if request.POST.get("action") == "submit":
                 try:
                     services.report_submit(actor=request.user, report=report)
+                except PermissionDenied:
+                    # the draft is saved; submitting is the author's
+                    messages.error(request, _("The draft was saved; its author submits it."))
+                    return redirect("review:report_edit", report.pk)
                 except (ValidationError, TransitionError) as exc:
                     errors = getattr(exc, "message_dict", {})
                     messages.error(
@@ -159,6 +163,7 @@ def report_edit(request, pk):
             "catalogue": report.catalogue,
             "overview_errors": errors.get("overview", []),
             "upload_form": EvidenceUploadForm(),
+            "can_submit": services.may_submit(request.user, report),
             "limits": counter_settings(report.catalogue),
             "sources": evidence_registry.sources(),
             "candidates": {

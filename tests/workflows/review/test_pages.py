@@ -25,6 +25,7 @@ from workflows.review.models import (
 
 from .factories import (
     GOOD_ROW,
+    filled_report,
     forwarded_report,
     record_findings,
     round_in_review,
@@ -473,3 +474,23 @@ def test_every_page_renders_in_chinese_for_the_people_who_use_it(cast, login):
     assert reverse("review:assignment_detail", args=[chair.assignments.get().pk]) in page
     nav = login(cast.teacher).get(reverse("home")).content.decode()
     assert reverse("review:round_list") not in nav
+
+
+def test_the_unit_writes_the_draft_together_and_its_author_submits_it(cast, login):
+    """The progress line names the author for 撰写并提交: a co-author (the team leader) saves
+    the draft but is not offered the submission, and a crafted one only saves."""
+    report = filled_report(cast.software_member, cast.units.rj, shipped_catalogue())
+    edit = reverse("review:report_edit", args=[report.pk])
+    lead = login(cast.software_lead)
+    page = lead.get(edit).content.decode()
+    assert 'value="submit"' not in page and f"由{cast.software_member}提交" in page
+    response = lead.post(edit, {**_row_post(report), "action": "submit"}, follow=True)
+    assert "草稿已保存；报告由撰写人提交。" in response.content.decode()
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT and report.overview == "本年度开展了自我诊改工作。"
+
+    author = login(cast.software_member)
+    assert 'value="submit"' in author.get(edit).content.decode()
+    author.post(edit, {**_row_post(report), "action": "submit"})
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SUBMITTED
