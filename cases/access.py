@@ -68,7 +68,7 @@ def visible_cases(user):
     ordinary = Q(confidential=False)
     q = Q(reporter=user)
     if CaseCap.VIEW_ALL in caps:
-        return Case.objects.filter(q | ordinary)
+        return Case.objects.filter(q | ordinary).exclude(_recused_from(user))
     if CaseCap.ACCEPT in caps:
         q |= ordinary & Q(accepting_unit_id__in=case_units(user)["accept"])
     if CaseCap.RECTIFY in caps:
@@ -84,7 +84,13 @@ def visible_cases(user):
     held = held_case_ids(user)
     if held:
         q |= Q(pk__in=held)
-    return Case.objects.filter(q)
+    return Case.objects.filter(q).exclude(_recused_from(user))
+
+
+def _recused_from(user) -> Q:
+    # the people a case opened from a report is about do not follow it (回避): not in a list, a
+    # count or a page
+    return Q(recused_ids__holds_id=user.pk)
 
 
 def held_case_ids(user) -> list[int]:

@@ -177,6 +177,8 @@ def committee_members():
 
 
 def _tell(kind: str, recipients, case: Case, key: str, obj=None, **context):
+    if case.recused_ids:  # the people the case is about hear nothing of it (回避)
+        recipients = [r for r in recipients if r.pk not in case.recused_ids]
     notifications.notify(
         kind=kind,
         recipients=recipients,

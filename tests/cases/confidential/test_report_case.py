@@ -227,3 +227,52 @@ def test_the_office_hears_when_the_case_it_opened_is_closed(cast, as_user):
     told = Notification.objects.get(kind="report.case_finished", recipient=cast.discipline_officer)
     assert told.title == f"案件{case.number}（举报{report.number}）：已办结"
     assert f"{case.number}</a> · 已办结" in office.get(detail(report)).content.decode()
+
+
+def test_the_accused_does_not_find_the_case_in_any_list(cast, as_user):
+    """张敏 of the quality office reads every ordinary case; a case about her, opened from a
+    report, is not in her case list, the API's, or the dashboard's counts, while the department
+    that accepts it lists it."""
+    report, _code = file_report(about="质量管理办公室张敏", subject_unit=cast.units.xx)
+    office = as_user(cast.discipline_officer)
+    report.accused.add(cast.quality_officer)
+    case = open_case(office, report, cast.units.xx)
+    assert case.recused_ids == [cast.quality_officer.pk]
+
+    leader = as_user(cast.xx_leader)
+    assert case.number in leader.get(reverse("cases:list")).content.decode()
+    zgb = as_user(cast.quality_officer)
+    assert case.number not in zgb.get(reverse("cases:list")).content.decode()
+    listed = zgb.get("/api/v1/cases/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert case.pk not in [row["id"] for row in rows]
+    assert zgb.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert zgb.get(case.get_absolute_url()).status_code == 404
+    # the quality office's dashboard counts every ordinary case but this one
+    from cases.access import visible_cases
+    from cases.models import Case as AnyCase
+
+    figures = zgb.get(reverse("cases:dashboard")).context["figures"]
+    assert figures["total"] == AnyCase.objects.filter(confidential=False).count() - 1
+
+    assert not visible_cases(cast.quality_officer).filter(pk=case.pk).exists()
+    assert visible_cases(cast.xx_leader).filter(pk=case.pk).exists()
+    assert not Case.objects.filter(recused_ids__holds_id=cast.xx_leader.pk).exists()
+
+
+def test_the_accused_hears_nothing_of_the_case(cast, as_user):
+    """A case about 张敏 opened at the college's level is accepted by the quality office she
+    works in: her colleagues are told it was filed, she is not."""
+    from accounts.models import Membership, Role
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(username="zgb2", full_name="钱进")
+    Membership.objects.create(user=colleague, org_unit=cast.units.zgb, role=Role.QUALITY_OFFICER)
+    report, _code = file_report(about="质量管理办公室张敏")
+    report.accused.add(cast.quality_officer)
+    case = open_case(as_user(cast.discipline_officer), report, cast.units.college)
+    told = set(Notification.objects.filter(kind="case.filed").values_list("recipient", flat=True))
+    assert colleague.pk in told
+    assert cast.quality_officer.pk not in told
+    assert not Notification.objects.filter(recipient=cast.quality_officer).exists()
+    assert case.accepting_unit.code == "zgb"
