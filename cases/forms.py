@@ -16,7 +16,7 @@ from engine.filters import FlagField, PageFilter
 
 from .models import FILED_SOURCES, Case, Category, Grade, MatrixCell, Notice, RectificationReport
 from .permissions import CaseCap
-from .routing import college_body, recused_bodies
+from .routing import transfer_targets
 
 User = get_user_model()
 
@@ -127,20 +127,15 @@ class ReasonForm(forms.Form):
 
 
 class TransferForm(ReasonForm):
-    """Offers the bodies that may accept this case: not a department whose body holds someone
-    the case is about (回避)."""
+    """Offers the bodies that may take this case over (routing.transfer_targets)."""
 
     takes_case = True
     to_unit = forms.ModelChoiceField(label=_("Hand to"), queryset=OrgUnit.objects.none())
 
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
-        units = OrgUnit.objects.filter(
-            is_active=True, kind=OrgUnit.Kind.DEPARTMENT
-        ) | OrgUnit.objects.filter(pk=college_body().pk)
-        if case is not None and case.recused_ids:
-            units = units.exclude(pk__in=recused_bodies(case.recused_ids))
-        self.fields["to_unit"].queryset = units
+        if case is not None:
+            self.fields["to_unit"].queryset = transfer_targets(case)
 
 
 class ClassifyForm(forms.Form):

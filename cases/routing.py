@@ -20,6 +20,15 @@ def college_body() -> OrgUnit:
     return unit
 
 
+def transfer_targets(case):
+    """The bodies `case` may be handed to (移交): every active department and the quality office,
+    but not the one that has it, nor a department whose body holds someone the case is about."""
+    units = OrgUnit.objects.filter(
+        is_active=True, kind=OrgUnit.Kind.DEPARTMENT
+    ) | OrgUnit.objects.filter(code=settings.CASES_COLLEGE_BODY_CODE)
+    return units.exclude(pk__in=[case.accepting_unit_id, *recused_bodies(case.recused_ids)])
+
+
 def _departments(units) -> set[int | None]:
     return {(d.pk if (d := u.department()) else None) for u in units}
 

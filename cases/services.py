@@ -465,25 +465,19 @@ def case_refuse(*, actor, case: Case, reason: str) -> Case:
     return case
 
 
-def _accepting_units():
-    return OrgUnit.objects.filter(is_active=True).filter(
-        kind=OrgUnit.Kind.DEPARTMENT
-    ) | OrgUnit.objects.filter(code=settings.CASES_COLLEGE_BODY_CODE)
-
-
 @_step_service
 def case_transfer(*, actor, case: Case, to_unit: OrgUnit, reason: str, action="transfer") -> Case:
     """Hand the case to the other accepting body (a department escalating to the college is a
     transfer to the quality office)."""
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the transfer.")})
-    if not _accepting_units().filter(pk=to_unit.pk).exists():
-        raise ValidationError({"to_unit": _("Choose a department or the quality office.")})
     case = _step(actor, case, action)
     if to_unit.pk == case.accepting_unit_id:
         raise ValidationError({"to_unit": _("The case is already with this body.")})
     if to_unit.pk in routing.recused_bodies(case.recused_ids):
         raise ValidationError({"to_unit": engine_text.closed(case_duties.RECUSAL.description)})
+    if not routing.transfer_targets(case).filter(pk=to_unit.pk).exists():
+        raise ValidationError({"to_unit": _("Choose a department or the quality office.")})
     before, from_unit = case.status, case.accepting_unit
     _fire(case, "transfer", actor, reason)
     case.accepting_unit = to_unit

@@ -204,3 +204,21 @@ def test_each_step_says_what_was_done(cast, login, django_capture_on_commit_call
         follow=True,
     )
     assert _said(returned) == [f"通知书 {notice.number} 的整改报告已退回重新整改。"]
+
+
+def test_a_transfer_offers_the_other_bodies_not_the_one_that_has_the_case(cast, login):
+    """移交 hands a case to another body: the picker leaves out the department that has it (and
+    the quality office's picker leaves out the quality office); posting it anyway is refused."""
+    case = file_case(cast.student, cast.units.rj)
+    url = reverse("cases:action", args=[case.pk, "transfer"])
+    leader = login(cast.xx_leader)
+    offered = list(leader.get(url).context["form"].fields["to_unit"].queryset)
+    assert cast.units.xx not in offered
+    assert cast.units.jd in offered and cast.units.zgb in offered
+    refused = leader.post(url, {"to_unit": cast.units.xx.pk, "reason": "试"})
+    assert refused.status_code == 200 and refused.context["form"].errors["to_unit"]
+    leader.post(url, {"to_unit": cast.units.zgb.pk, "reason": "涉及多个部门"})
+    case.refresh_from_db()
+    assert case.accepting_unit == cast.units.zgb
+    offered = list(login(cast.quality_officer).get(url).context["form"].fields["to_unit"].queryset)
+    assert cast.units.zgb not in offered and cast.units.xx in offered
