@@ -197,30 +197,51 @@ def _grants_with(user, cap: str) -> list[Grant]:
     return [g for g in grants(user) if cap in ROLE_CAPS.get(g.role, frozenset())]
 
 
+# A condition every row meets, which survives an OR (an empty Q() would vanish from `a | Q()`,
+# turning a college-wide role's "everything" into "only the other terms"); Django compiles it
+# to nothing.
+EVERYTHING = ~Q(pk__in=[])
+
+
 def unit_filter(user, cap: str, prefix: str = "") -> Q:
     """A Q for any model that reaches an OrgUnit through `prefix` (e.g. "org_unit__").
 
     One condition per membership, evaluated by the database with the path index: no per-row
     permission checks and no query per object.
     """
-    nothing = Q(pk__in=[])
     granted = _grants_with(user, cap)
     if any(g.scope == Scope.COLLEGE for g in granted):
-        return Q()
-    q = nothing
+        return EVERYTHING
+    q = Q(pk__in=[])
     for g in granted:
         if g.scope == Scope.SUBTREE:
             q |= Q(**{f"{prefix}path__startswith": g.unit_path})
+    return q | _object_grants(user, cap, prefix)
+
+
+def home_filter(user, cap: str, prefix: str = "") -> Q:
+    """As `unit_filter`, but a college-wide role reaches only the unit it is held in and those
+    below: the work of the person's own units (the tasks 质管办 leads), not everything the role
+    may act on (every task of the college)."""
+    q = Q(pk__in=[])
+    for g in _grants_with(user, cap):
+        if g.scope != Scope.NONE:
+            q |= Q(**{f"{prefix}path__startswith": g.unit_path})
+    return q | _object_grants(user, cap, prefix)
+
+
+def _object_grants(user, cap: str, prefix: str) -> Q:
+    """The units granted to `user` one by one (guardian) for `cap`."""
     codename = OBJECT_PERMISSION_FOR.get(cap)
-    if codename and is_active_user(user):
-        direct = OrgUnitUserObjectPermission.objects.filter(
-            user=user, permission__codename=codename
-        ).values("content_object_id")
-        via_group = OrgUnitGroupObjectPermission.objects.filter(
-            group__user=user, permission__codename=codename
-        ).values("content_object_id")
-        q |= Q(**{f"{prefix}pk__in": direct}) | Q(**{f"{prefix}pk__in": via_group})
-    return q
+    if not codename or not is_active_user(user):
+        return Q(pk__in=[])
+    direct = OrgUnitUserObjectPermission.objects.filter(
+        user=user, permission__codename=codename
+    ).values("content_object_id")
+    via_group = OrgUnitGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename=codename
+    ).values("content_object_id")
+    return Q(**{f"{prefix}pk__in": direct}) | Q(**{f"{prefix}pk__in": via_group})
 
 
 def is_active_user(user) -> bool:

@@ -131,3 +131,23 @@ def test_api_lists_only_visible_units(cast, login):
     assert {row["code"] for row in data["results"]} == {"jd", "jdyt", "jdyt-c01"}
     me = login(cast.jd_leader).get("/api/v1/me/").json()
     assert me["memberships"][0]["role"] == Role.DEPARTMENT_LEADER
+
+
+def test_a_college_wide_scope_stays_everything_when_combined(cast):
+    """unit_filter's "everything" for a college-wide role survives an OR with another condition
+    (Django drops an empty Q() from `x | Q()`, which once made the quality office's lists of
+    its own work empty) and an AND; a subtree role's filter still narrows."""
+    from django.db.models import Q
+
+    from accounts.access import unit_filter
+    from accounts.models import OrgUnit
+    from workflows.plans.permissions import PlanCap
+
+    every = OrgUnit.objects.count()
+    college_wide = unit_filter(cast.quality_officer, PlanCap.TASK_WORK)
+    assert OrgUnit.objects.filter(college_wide | Q(pk__in=[])).count() == every
+    assert OrgUnit.objects.filter(Q(pk__in=[]) | college_wide).count() == every
+    assert OrgUnit.objects.filter(college_wide & Q(code="xx")).count() == 1
+    department = unit_filter(cast.xx_leader, PlanCap.TASK_WORK)
+    narrowed = OrgUnit.objects.filter(department | Q(pk__in=[]))
+    assert set(narrowed) == set(OrgUnit.objects.filter(path__startswith=cast.units.xx.path))

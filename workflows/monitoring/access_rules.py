@@ -22,11 +22,7 @@ from .models import Cycle, Improvement, Subject, Warning
 
 
 def _visible(user, unit_prefix: str, level_field: str, own: Q) -> Q:
-    by_unit = access.unit_filter(user, caps.VIEW, prefix=unit_prefix)
-    # An empty Q means "everything" (a college-wide role); OR-ing it would drop it.
-    if not by_unit:
-        return by_unit
-    q = by_unit | own
+    q = access.unit_filter(user, caps.VIEW, prefix=unit_prefix) | own
     if access.has_capability(user, caps.STUDENT_VIEW):
         students = access.unit_filter(user, caps.STUDENT_VIEW, prefix=unit_prefix)
         q |= students & Q(**{level_field: Level.STUDENT})
@@ -86,7 +82,7 @@ def can_view_any(user) -> bool:
 def indicator_filter(user) -> Q:
     """Indicators the user may list: all with monitoring.view, else the student level."""
     if access.can(user, caps.VIEW):
-        return Q()
+        return access.EVERYTHING
     if access.can(user, caps.STUDENT_VIEW):
         return Q(level=Level.STUDENT)
     return Q(pk__in=[])

@@ -101,8 +101,6 @@ def task_filter(user) -> Q:
     if not access.is_active_user(user):
         return Q(pk__in=[])
     in_scope = access.unit_filter(user, PlanCap.VIEW, "plan__owner_unit__")
-    if not in_scope:
-        return in_scope  # college-wide: an empty Q would vanish inside the OR below
     # Leading and assisting are staff work: students and teachers of a unit do not see them.
     leads = access.unit_filter(user, PlanCap.TASK_WORK, "lead_unit__")
     from .models import Task

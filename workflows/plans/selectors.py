@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
+from accounts.models import OrgUnit
 from engine import prepared
 
 from .models import (
@@ -220,13 +221,14 @@ def awaiting_committee(user):
 
 
 def my_open_tasks(user):
-    lead_scope = access.unit_filter(user, PlanCap.TASK_WORK, "lead_unit__")
-    return Task.objects.filter(lead_scope | Q(person=user), state=TaskState.OPEN)
+    """Open tasks the user's own units lead, and those named to them."""
+    led = access.home_filter(user, PlanCap.TASK_WORK, "lead_unit__")
+    return Task.objects.filter(led | Q(person=user), state=TaskState.OPEN)
 
 
 def my_assisting_tasks(user):
-    """Open tasks the user's units help with (协助部门): visible, not theirs to close."""
-    units = access.visible_units(user, PlanCap.TASK_WORK).values("pk")
+    """Open tasks the user's own units help with (协助部门): visible, not theirs to close."""
+    units = OrgUnit.objects.filter(access.home_filter(user, PlanCap.TASK_WORK)).values("pk")
     assisted = Task.assisting_units.through.objects.filter(orgunit_id__in=units)
     return Task.objects.filter(pk__in=assisted.values("task_id"), state=TaskState.OPEN).exclude(
         pk__in=my_open_tasks(user).values("pk")

@@ -165,7 +165,7 @@ def visible_filter(user) -> Q:
     q = Q(person=user)
     for g in access.grants(user):
         if g.role in READERS:
-            return Q()
+            return access.EVERYTHING
         if g.role in (R.TEAM_LEADER, R.DEPARTMENT_LEADER):
             q |= Q(cycle__responsible_unit__path__startswith=g.unit_path)
         elif g.role == R.CLASS_ADVISER:

@@ -35,17 +35,6 @@ def authorable_units(user):
     return OrgUnit.objects.filter(q, is_active=True)
 
 
-def _either(*conditions: Q) -> Q:
-    """OR of unit filters. An empty Q means "everything" to access.unit_filter, but `Q() | x`
-    is just `x` in Django, so an unrestricted operand must win explicitly."""
-    if any(not c for c in conditions):
-        return Q()
-    combined = conditions[0]
-    for c in conditions[1:]:
-        combined |= c
-    return combined
-
-
 def visible_reports(user):
     """Reports of the user's units, plus, for experts, the published reports assigned to them."""
     if not access.is_active_user(user):
@@ -59,10 +48,7 @@ def visible_reports(user):
         pk__in=improving.values("report_id")
     )
     return SelfDiagnosisReport.objects.filter(
-        _either(
-            access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__"),
-            Q(pk__in=assigned) | held,
-        )
+        access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__") | Q(pk__in=assigned) | held
     ).select_related("org_unit", "catalogue")
 
 
@@ -113,10 +99,8 @@ def approvals_waiting(user):
     from .services import may_approve, may_forward
 
     candidates = SelfDiagnosisReport.objects.filter(
-        _either(
-            access.unit_filter(user, caps.REPORT_APPROVE, prefix="org_unit__"),
-            access.unit_filter(user, caps.REPORT_PUBLISH, prefix="org_unit__"),
-        ),
+        access.unit_filter(user, caps.REPORT_APPROVE, prefix="org_unit__")
+        | access.unit_filter(user, caps.REPORT_PUBLISH, prefix="org_unit__"),
         status__in=[ReportStatus.SUBMITTED, ReportStatus.APPROVED],
     ).select_related("org_unit")
     return [
@@ -136,10 +120,8 @@ def conclusions_for(user):
 def sanction_flags_for(user):
     return (
         SanctionFlag.objects.filter(
-            _either(
-                access.unit_filter(user, caps.CONCLUSION_VIEW, prefix="org_unit__"),
-                access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__"),
-            )
+            access.unit_filter(user, caps.CONCLUSION_VIEW, prefix="org_unit__")
+            | access.unit_filter(user, caps.REPORT_VIEW, prefix="org_unit__")
         )
         .select_related("org_unit", "conclusion__round")
         .prefetch_related("decisions")

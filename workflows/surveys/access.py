@@ -21,10 +21,7 @@ def visible_surveys(user):
     parts = []
     for cap in (caps.MANAGE, caps.VIEW_RESULTS):
         if access.has_capability(user, cap):
-            q = access.unit_filter(user, cap, prefix="unit__")
-            if not q:  # an empty Q is a college-wide role: everything (OR-ing would drop it)
-                return Survey.objects.all()
-            parts.append(q)
+            parts.append(access.unit_filter(user, cap, prefix="unit__"))
             # a department leader also sees the surveys that reach their units' groups
             parts.append(Q(groups__unit__in=access.visible_units(user, cap)))
     if not parts:

@@ -278,6 +278,38 @@ def test_inbox_lists_led_and_assisted_tasks_and_the_list_filters_overdue(cast, l
     assert [t.title for t in overdue.context["tasks"]] == [late.title]
 
 
+def test_the_quality_office_finds_the_tasks_it_leads_under_its_own(cast, login):
+    """The quality office may work on any task of the college, but its inbox lists as its own
+    the tasks 质管办 leads (not under 协助, not every task), and its home card counts them."""
+    plan = draft_plan(cast)
+    ours = services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="健全组织",
+        title="学校成立质量保证委员会",
+        deliverable="文件",
+        lead_unit=cast.units.zgb,
+        assisting=[cast.units.jwc],
+        deadline=datetime.date(2030, 1, 5),
+    )
+    services.task_create(
+        actor=cast.quality_officer,
+        plan=plan,
+        category="明确目标",
+        title="明确机电专业发展目标",
+        deliverable="目标清单",
+        lead_unit=cast.units.jd,
+        assisting=[cast.units.xx],
+        deadline=datetime.date(2030, 6, 30),
+    )
+    client = login(cast.quality_officer)
+    inbox = client.get(reverse("plans:inbox"))
+    assert [t.title for t in inbox.context["tasks"]] == [ours.title]
+    assert list(inbox.context["assisting"]) == []
+    cards = {c.title: c.count for c in client.get(reverse("home")).context["cards"]}
+    assert cards["本单位牵头的未完成任务"] == 1
+
+
 def test_old_import_previews_and_export_files_are_cleaned(cast, settings):
     from django.core.files.base import ContentFile
     from django.utils import timezone
