@@ -244,11 +244,14 @@ def case_file(
     reporter_hidden: bool = False,
     anonymous: bool = False,
     idempotency_key: uuid.UUID | None = None,
+    derived_key: bool = False,
     uploads=(),
     **details,
 ) -> Case:
     """File a complaint or incident report, or raise a case from a warning / self-inspection.
-    Submitting twice with the same `idempotency_key` returns the first case."""
+    Submitting twice with the same `idempotency_key` returns the first case: to the person who
+    filed it, or to anyone when the key is derived from the source (`derived_key`: one case per
+    warning, whoever raises it)."""
     needed = {
         Case.Kind.COMPLAINT: CaseCap.FILE,
         Case.Kind.REPORT: CaseCap.REPORT,
@@ -260,7 +263,7 @@ def case_file(
     if idempotency_key is not None:
         existing = Case.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return _filed_before(existing, actor, derived_key)
     _clean_units(subject_unit, other_units)
     # files of someone who stays unknown are cleaned later: refuse what cannot be cleaned now
     check = intake.validate_upload if anonymous or reporter_hidden else attachments.validate_upload
@@ -294,7 +297,7 @@ def case_file(
         existing = Case.objects.filter(idempotency_key=idempotency_key).first()
         if idempotency_key is None or existing is None:
             raise
-        return existing
+        return _filed_before(existing, actor, derived_key)
     if other_units:
         case.other_units.set(other_units)
     for index, upload in enumerate(uploads, start=1):
@@ -318,6 +321,22 @@ def case_file(
     return case
 
 
+def _filed_before(case: Case, actor, derived_key: bool) -> Case:
+    """The case a repeated submission filed. A key the client chose (the filing form's, the
+    API's) returns it only to its reporter: another person's key must not hand them someone
+    else's case."""
+    if derived_key or (actor is not None and case.reporter_id == actor.pk):
+        return case
+    raise ValidationError(
+        {
+            "idempotency_key": _(
+                "This submission token was already used by another filing. Submit again to "
+                "file with a new one."
+            )
+        }
+    )
+
+
 def _raise(*, actor, kind, title, unit, description, source_key, **details) -> Case:
     key = (
         uuid.uuid5(uuid.NAMESPACE_URL, f"zhengai-case:{kind}:{source_key}") if source_key else None
@@ -329,6 +348,7 @@ def _raise(*, actor, kind, title, unit, description, source_key, **details) -> C
         description=description or title,
         subject_unit=unit,
         idempotency_key=key,
+        derived_key=True,
         **details,
     )
 

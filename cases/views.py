@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from accounts import access as accounts_access
 from engine.attachments import attachments_for
 from engine.deadlines import deadline_rows
+from engine.forms import add_service_errors
 
 from . import access, duties, exports, flows, forms, selectors, services
 from .access import get_case, get_notice, person_display, reporter_display
@@ -19,14 +20,6 @@ from .origins import origins_of
 from .permissions import CaseCap
 
 PAGE_SIZE = 25
-
-
-def _apply_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -90,7 +83,9 @@ def case_file(request, kind):
                 actor=request.user, kind=kind, other_units=other_units, uploads=uploads, **data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
+            if "idempotency_key" in form.errors:
+                form.renew_token()
         else:
             messages.success(request, _("Case %(number)s filed.") % {"number": case.number})
             return redirect(case)
@@ -310,7 +305,7 @@ def _run(request, case, form, handler, action):
     try:
         handler(request, case, form)
     except ValidationError as exc:
-        _apply_errors(form, exc)
+        add_service_errors(form, exc)
         return None
     except services.TransitionNotAllowed as exc:
         messages.error(request, str(exc))
@@ -445,7 +440,7 @@ def notice_action(request, pk, action):
         try:
             handler(request, notice, form)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         except services.TransitionNotAllowed as exc:
             messages.error(request, str(exc))
             return redirect(notice.case)
@@ -538,7 +533,7 @@ def task_page(request, process_pk, task_pk):
             # same order as the API and the case pages
             handler(request, notice or case, form)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         except services.TransitionNotAllowed as exc:
             messages.error(request, str(exc))
             return redirect(case)

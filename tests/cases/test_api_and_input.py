@@ -192,3 +192,34 @@ def test_a_json_body_that_is_not_an_object_is_400(cast, login, body):
     response = login(cast.teacher).post("/api/v1/cases/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"code": "parse_error", "message": "The JSON body must be an object."}
+
+
+def test_a_submission_token_returns_a_case_only_to_whoever_filed_it(cast, client):
+    """A repeated token returns the first case to its reporter (a double submit); someone else
+    sending the same token gets a 400 that names the token and nothing of that case, on the API
+    and on the filing page."""
+    client.force_login(cast.teacher)
+    body = complaint(cast, title="实训室设备损坏", description="机房三台电脑无法开机。")
+    first = client.post("/api/v1/cases/", body, content_type="application/json")
+    assert first.status_code == 201
+    again = client.post("/api/v1/cases/", body, content_type="application/json")
+    assert again.json()["id"] == first.json()["id"]
+
+    client.force_login(cast.student)
+    other = client.post(
+        "/api/v1/cases/",
+        complaint(cast, idempotency_key=body["idempotency_key"]),
+        content_type="application/json",
+    )
+    assert other.status_code == 400
+    assert "idempotency_key" in other.json()["errors"]
+    assert "实训室设备损坏" not in other.content.decode()
+    page = client.post(
+        reverse("cases:file", args=["complaint"]),
+        {**complaint(cast, idempotency_key=body["idempotency_key"]), "title": "食堂卫生差"},
+    )
+    assert page.status_code == 200
+    assert "实训室设备损坏" not in page.content.decode()
+    assert "提交令牌已使用" in page.content.decode() or page.context["form"].errors
+    assert page.context["form"]["title"].value() == "食堂卫生差"
+    assert Case.objects.count() == 1
