@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,6 +42,10 @@ class MeSerializer(serializers.Serializer):
 
 
 class MeView(APIView):
+    """The signed-in person: id, user name, full name, their memberships (role and unit) and
+    the capabilities those roles give (what the other endpoints check). Any signed-in account;
+    403 when not signed in."""
+
     serializer_class = MeSerializer
 
     def get(self, request):
@@ -181,6 +186,15 @@ class MembershipRowSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "full_name", "role", "org_unit_id", "unit", "created_at"]
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "unit", int, required=True, description="the unit whose memberships are listed"
+            )
+        ]
+    )
+)
 class MembershipListView(generics.ListAPIView):
     """GET ?unit=<id> lists a unit's memberships; POST {username, unit, role} adds one."""
 
@@ -208,6 +222,11 @@ class MembershipListView(generics.ListAPIView):
 
 
 class MembershipDetailView(generics.GenericAPIView):
+    """DELETE takes a membership back (204, audited). 404 when the membership's unit is not
+    among the units the caller sees (`unit.view`); 403 when the caller may not grant that role
+    in that unit (the GrantableRole table: a department leader in the department's subtree, a
+    college-wide role anywhere)."""
+
     serializer_class = MembershipRowSerializer
 
     def delete(self, request, pk):

@@ -113,7 +113,19 @@ def _invalid(errors) -> Response:
 
 
 class CaseListCreateView(generics.ListAPIView):
+    """The cases the caller may see (cases.access.visible_cases): those they filed, their
+    department's as accepting body, the responsible unit's while it rectifies, those they
+    investigate or whose open step they hold (转办, 代理), the severe ones for the committee,
+    every complaint for the discipline office, every ordinary case for the quality office;
+    confidential cases only to whoever is tied to them, and never a case the caller is recused
+    from (回避). Needs `case.file` (every role but the external expert), else 403. Newest first,
+    paginated (`page`). Filters: `status`, `kind`, `category` (a top category includes its
+    sub-categories), `grade`, `unit` (the subject or responsible unit, with its sub-units),
+    `date_from`/`date_to` (filing day), `overdue` (1/0), `q` (title, description, or the exact
+    number); a value a filter cannot take is a 400 naming the filter."""
+
     serializer_class = CaseSerializer
+    filter_form = forms.CaseFilterForm
 
     def get_queryset(self):
         accounts_access.require(self.request.user, CaseCap.FILE)
@@ -126,6 +138,14 @@ class CaseListCreateView(generics.ListAPIView):
         responses={201: CaseDetailSerializer},
     )
     def post(self, request):
+        """File a complaint (`kind` "complaint", the default; `case.file`, every role but the
+        external expert) or an incident report from an inspection or observation (`kind`
+        "report"; `case.report`: the committee chair, the quality office, department leaders,
+        supervisors). 403 without that capability. The body is the filing page's form (JSON,
+        or multipart with `files`); 400 with the errors per field when it is invalid (an
+        unknown kind, a missing title, a refused file). Answers 201 with the new case as
+        `GET /cases/{id}/` shows it; sending the same `idempotency_key` again answers the
+        first case instead of filing a second one."""
         kind = request.data.get("kind", Case.Kind.COMPLAINT)
         if kind not in views.FILE_KINDS.values():
             return _invalid({"kind": ["complaint or report"]})
@@ -147,6 +167,11 @@ class CaseListCreateView(generics.ListAPIView):
 
 
 class CaseDetailView(APIView):
+    """One case with its notices and `allowed_actions` (the steps the caller may post to
+    `/cases/{id}/{action}/` now). 404 when the caller may not see it (cases.access.get_case:
+    not in their visible cases and no step of it was theirs, or recused from it); the
+    reporter's name reads "(hidden)" when the reporter hid it from everyone but themselves."""
+
     serializer_class = CaseDetailSerializer
 
     def get(self, request, pk):

@@ -31,7 +31,17 @@ _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 class ErrorDocumentingAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema plus the error responses any operation may give, in the
     error shape: 400, 403, 404 and 429 always; 409 and 413 when the method changes something.
-    An operation's own documented status (e.g. an intake's 400 body) wins."""
+    An operation's own documented status (e.g. an intake's 400 body) wins.
+
+    A view that reads its query string with a page filter form (`Form.read_api`) names it in
+    `filter_form`: its GET then documents one query parameter per field of that form."""
+
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        form_class = getattr(self.view, "filter_form", None)
+        if form_class is not None and self.method == "GET":
+            parameters = [*parameters, *filter_parameters(form_class)]
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -90,3 +100,38 @@ def form_serializer(form_class, name: str, **init):
                 **common,
             )
     return type(name, (serializers.Serializer,), fields)
+
+
+def filter_parameters(form_class) -> list[dict]:
+    """The query parameters a page filter form (engine.filters.PageFilter) reads, as OpenAPI
+    parameter objects: the type and the values each field takes, its label as description. An
+    empty value is no filter (allowEmptyValue); any other value the field refuses is a 400."""
+    from django import forms
+
+    from engine.filters import OFF, ON, FlagField
+
+    parameters = []
+    for name, field in form_class().fields.items():
+        if isinstance(field, FlagField):
+            schema = {"type": "string", "enum": sorted((ON | OFF) - {""})}
+        elif isinstance(field, forms.ModelChoiceField | forms.IntegerField):
+            schema = {"type": "integer"}
+        elif isinstance(field, forms.DateField):
+            schema = {"type": "string", "format": "date"}
+        elif isinstance(field, forms.ChoiceField):
+            schema = {"type": "string", "enum": [str(v) for v, _label in field.choices if v != ""]}
+        else:
+            schema = {"type": "string"}
+            if getattr(field, "max_length", None):
+                schema["maxLength"] = field.max_length
+        parameters.append(
+            {
+                "in": "query",
+                "name": name,
+                "required": field.required,
+                "allowEmptyValue": not field.required,
+                "description": str(field.label or name),
+                "schema": schema,
+            }
+        )
+    return parameters

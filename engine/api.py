@@ -23,7 +23,12 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationListView(generics.ListAPIView):
+    """The signed-in person's own in-app notifications, newest first, paginated (`page`); any
+    signed-in account. Filter: `unread` (1 lists only the unread ones); a value it cannot take
+    is a 400."""
+
     serializer_class = NotificationSerializer
+    filter_form = NotificationFilter
 
     def get_queryset(self):
         queryset = selectors.notifications_for(self.request.user)

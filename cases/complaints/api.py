@@ -25,6 +25,12 @@ def _invalid(exc: ValidationError) -> Response:
 
 
 class ChallengeView(tracking.PublicView):
+    """A fresh check question for the anonymous intake (no login): a small sum and a signed
+    token. Send the token as `challenge_token` and the sum as `challenge_answer` with
+    `POST /complaints/intake/`; a token works once and expires after INTAKE_CHALLENGE_MAX_AGE
+    (two hours by default); an expired or wrong answer is the intake's 400. Answered with
+    `Cache-Control: no-store`."""
+
     @extend_schema(responses={200: tracking.ChallengeSerializer})
     def get(self, request):
         challenge = intake.new_challenge()
@@ -135,6 +141,8 @@ def _row(row) -> dict:
 class OversightView(APIView):
     """Every complaint with its deadlines and outcome; the same filters as the page."""
 
+    filter_form = OversightFilter
+
     @extend_schema(responses={200: dict})
     def get(self, request):
         access.require(request.user, OVERSEE)
@@ -149,6 +157,13 @@ class SuperviseSerializer(serializers.Serializer):
 
 
 class SuperviseView(APIView):
+    """Issue a supervision request (督办) on a complaint: the accepting body's leaders must act
+    and answer in writing within `working_days` working days (1-60; CASES_SUPERVISION_DAYS
+    when left out). Only the discipline office (`complaint.supervise`), else 403; 404 when the
+    id is not an ordinary complaint in its oversight list. 400 with the errors per field for an
+    empty request or days out of range. Answers 201 with the request's id, due time and
+    status."""
+
     @extend_schema(request=SuperviseSerializer, responses={201: dict})
     def post(self, request, pk):
         access.require(request.user, SUPERVISE)
@@ -175,6 +190,11 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class AnswerView(APIView):
+    """Answer a supervision request in writing (`answer`, required). Seen by the discipline
+    office and the complaint's accepting body (else 404); answered only by the accepting body,
+    or by whoever holds the open step (转办, 代理), else 403. 400 when the answer is empty or the
+    request was already answered. Answers the request's id and status."""
+
     @extend_schema(request=AnswerSerializer, responses={200: dict})
     def post(self, request, pk):
         supervision = selectors.get_supervision(request.user, pk)

@@ -80,7 +80,15 @@ class ConfidentialReportDetailSerializer(ConfidentialReportSerializer):
 
 
 class ReportListView(generics.ListAPIView):
+    """The confidential reports (举报) the caller may read, newest first, paginated (`page`):
+    every report for the discipline office (`report.view`), otherwise only those shared with
+    the caller or whose open step they hold (转办, 代理); for anyone else the list is empty.
+    Filters: `status` (stage), `spam` (1 lists the reports marked spam instead of the others;
+    default 0), `q` (number or whom the report is about); a value a filter cannot take is a
+    400."""
+
     serializer_class = ConfidentialReportSerializer
+    filter_form = OfficeFilter
 
     def get_queryset(self):
         filters = OfficeFilter.read_api(self.request)
@@ -88,6 +96,11 @@ class ReportListView(generics.ListAPIView):
 
 
 class ReportDetailView(generics.RetrieveAPIView):
+    """One confidential report with its stages. 404 when the caller may not read it (see the
+    list). Who filed a named report (`reporter`) and the steps the caller may take
+    (`allowed_actions`) are for the discipline office only (`report.handle`): null and empty for
+    the people a report is shared with."""
+
     serializer_class = ConfidentialReportDetailSerializer
 
     def get_object(self):
@@ -100,6 +113,14 @@ class AdvanceSerializer(serializers.Serializer):
 
 
 class ReportAdvanceView(APIView):
+    """Move a report one step along the office's track: `action` is one of start_check,
+    file_case, decline, investigate, conclude, handle, answer_reporter, close; decline,
+    conclude, handle and answer_reporter need the written `text`. The discipline office
+    (`report.handle`) or whoever holds the report's open step (转办, 代理); 404 when the caller
+    may not read the report, 403 when they may read but not handle it. 400 for an unknown
+    action or a missing text; 409 with the `allowed` actions when the report's stage does not
+    allow this one. Answers the report as `GET /reports/{id}/` does."""
+
     @extend_schema(request=AdvanceSerializer, responses=ConfidentialReportDetailSerializer)
     def post(self, request, pk):
         report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
@@ -131,6 +152,11 @@ class SpamSerializer(serializers.Serializer):
 
 
 class ReportSpamView(APIView):
+    """Mark a report as spam (`spam`: true) or take that back (false): it leaves (or rejoins)
+    the queue and is never deleted. The discipline office only (`report.handle`): 404 when the
+    caller may not read the report, 403 when they may read but not handle it. 400 when the
+    report is closed. Answers the report as `GET /reports/{id}/` does."""
+
     @extend_schema(request=SpamSerializer, responses=ConfidentialReportDetailSerializer)
     def post(self, request, pk):
         report = selectors.get_report(request.user, pk, caps.REPORT_HANDLE)
@@ -191,6 +217,12 @@ class ReportShareView(APIView):
 
 
 class ChallengeView(tracking.PublicView):
+    """A fresh check question for the report intake (no login): a small sum and a signed
+    token. Send the token as `challenge_token` and the sum as `challenge_answer` with
+    `POST /reports/intake/`; a token works once and expires after INTAKE_CHALLENGE_MAX_AGE
+    (two hours by default); an expired or wrong answer is the intake's 400. Answered with
+    `Cache-Control: no-store`."""
+
     @extend_schema(responses={200: tracking.ChallengeSerializer})
     def get(self, request):
         challenge = intake.new_challenge()

@@ -29,6 +29,55 @@ def test_every_operation_documents_the_error_responses(schema):
             assert error == {"$ref": "#/components/schemas/Error"}
 
 
+def test_every_operation_has_a_description(schema):
+    """An integrator reads what each operation does, who may call it and what it answers."""
+    missing = [
+        f"{method.upper()} {path}"
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if not operation.get("description", "").strip()
+    ]
+    assert not missing, "operations without a description:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize(
+    "path,names",
+    [
+        (
+            "/api/v1/cases/",
+            {"page", "status", "kind", "category", "grade", "unit", "date_from", "date_to"}
+            | {"overdue", "q"},
+        ),
+        ("/api/v1/complaints/oversight/", {"status", "unit", "overdue", "q"}),
+        ("/api/v1/reports/", {"page", "status", "spam", "q"}),
+        ("/api/v1/monitoring/warnings/", {"page", "status"}),
+        ("/api/v1/monitoring/cycles/", {"page", "level", "stage"}),
+        ("/api/v1/notifications/", {"page", "unread"}),
+        ("/api/v1/memberships/", {"page", "unit"}),
+        ("/api/v1/tasks/", {"page", "state", "plan", "lead_unit", "category", "overdue"}),
+        # a detail's whole lists: no page, and the list's filters do not apply to them
+        ("/api/v1/plans/{id}/versions/", set()),
+        ("/api/v1/plans/{id}/change-requests/", set()),
+    ],
+)
+def test_lists_document_the_query_parameters_they_read(schema, path, names):
+    parameters = _op(schema, path, "get").get("parameters", [])
+    assert {p["name"] for p in parameters if p["in"] == "query"} == names
+
+
+def test_a_filter_forms_parameters_say_what_each_filter_takes(schema):
+    parameters = {p["name"]: p for p in _op(schema, "/api/v1/cases/", "get")["parameters"]}
+    assert parameters["status"]["schema"]["enum"][0] == "submitted"
+    assert parameters["category"]["schema"]["type"] == "integer"
+    assert parameters["date_from"]["schema"]["format"] == "date"
+    assert {"1", "0"} <= set(parameters["overdue"]["schema"]["enum"])
+    assert parameters["q"]["schema"]["maxLength"] == 100
+    # an empty value is no filter, not an error
+    assert parameters["status"]["allowEmptyValue"] is True
+    members = _op(schema, "/api/v1/memberships/", "get")["parameters"]
+    assert [p["required"] for p in members if p["name"] == "unit"] == [True]
+
+
 @pytest.mark.parametrize(
     "path,method",
     [

@@ -379,12 +379,21 @@ class ReadingIngestView(APIView):
 
 
 class IndicatorListView(generics.ListAPIView):
+    """Every indicator with its thresholds and data owner unit, by code, paginated (`page`).
+    Any signed-in account."""
+
     serializer_class = IndicatorSerializer
     queryset = Indicator.objects.select_related("data_owner_unit").order_by("code")
 
 
 class WarningListView(generics.ListAPIView):
+    """The warnings the caller may see, newest first, paginated (`page`): those of the units in
+    their `monitoring.view` scope, of their own subject (a teacher, a student), and for a class
+    adviser the student-level ones of their unit; for anyone else the list is empty. Filter:
+    `status` (every status when left out); an unknown status is a 400."""
+
     serializer_class = WarningSerializer
+    filter_form = WarningApiFilter
 
     def get_queryset(self):
         status = WarningApiFilter.read_api(self.request).cleaned_data["status"]
@@ -393,6 +402,11 @@ class WarningListView(generics.ListAPIView):
 
 
 class WarningAcknowledgeView(APIView):
+    """Acknowledge a warning (no body). 404 when the caller may not see it; 403 unless they
+    respond for it: `monitoring.respond` over its unit, their own subject, a class adviser for
+    a student-level one, or whoever holds its open step (转办, 代理). 409 when the warning's
+    status does not allow it (already acknowledged or resolved). Answers the warning."""
+
     @extend_schema(request=None, responses=WarningSerializer)
     def post(self, request, pk):
         warning = access_rules.get_visible(request.user, Warning, pk)
@@ -413,6 +427,11 @@ class ImprovementInSerializer(serializers.Serializer):
 
 
 class ImprovementListView(generics.ListCreateAPIView):
+    """The improvement ledger the caller may see, newest first, paginated (`page`): the
+    improvements of the units in their `monitoring.view` scope, of their own subject, those
+    given to them to carry out, and for a class adviser the student-level ones of their unit;
+    for anyone else the list is empty. No filters."""
+
     serializer_class = ImprovementSerializer
 
     def get_queryset(self):
@@ -420,6 +439,12 @@ class ImprovementListView(generics.ListCreateAPIView):
 
     @extend_schema(request=ImprovementInSerializer, responses={201: ImprovementSerializer})
     def post(self, request):
+        """Open an improvement answering a warning (the warning's subject and period; an open
+        warning becomes acknowledged). 404 when the caller may not see the warning; 403 unless
+        they respond for it (as for acknowledging it). 400 with the errors per field: a missing
+        field, an unknown or inactive `owner` or one who does not answer for the subject, a
+        deadline before today. Answers
+        201 with the improvement."""
         payload = ImprovementInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -442,7 +467,13 @@ class ImprovementListView(generics.ListCreateAPIView):
 
 
 class CycleListView(generics.ListAPIView):
+    """The diagnosis-and-improvement cycles (the 8-shaped spiral) the caller may see, by id,
+    paginated (`page`): those of the units in their `monitoring.view` scope, of their own
+    subject, and for a class adviser the student-level ones of their unit; for anyone else the
+    list is empty. Filters: `level`, `stage`; a value they cannot take is a 400."""
+
     serializer_class = CycleSerializer
+    filter_form = CycleFilter
 
     def get_queryset(self):
         filters = CycleFilter.read_api(self.request).cleaned_data
@@ -451,6 +482,12 @@ class CycleListView(generics.ListAPIView):
 
 
 class CycleDetailView(APIView):
+    """One cycle with what it links: targets and standards (the version linked and the one in
+    force), tasks, indicators and readings, warnings, improvements, the self-diagnosis report,
+    conclusions, evidence, the `gaps` and `missing` evidence that keep it from moving on, and its
+    stage history. 404 when the caller may not see it (as in the list, or its open step is or
+    was theirs)."""
+
     @extend_schema(responses=CycleLinksSerializer)
     def get(self, request, pk):
         cycle = access_rules.get_visible(
@@ -497,6 +534,13 @@ class CycleEvidenceView(APIView):
 
 
 class CycleAdvanceView(APIView):
+    """Move a cycle to its next stage (no body). 404 when the caller may not see it; 403 unless
+    they run it: its person for a personal cycle, `monitoring.cycle.run` over its unit (the
+    college's own cycle: `monitoring.cycle.run_school`, the quality office), or whoever holds
+    its open step (转办, 代理). 409 with the `allowed` next stage when it may not move now: a
+    stage that moves by itself, gaps, missing evidence, or open warnings without an improvement
+    before diagnosis. Answers the cycle."""
+
     @extend_schema(request=None, responses=CycleSerializer)
     def post(self, request, pk):
         cycle = access_rules.get_visible(request.user, Cycle, pk)

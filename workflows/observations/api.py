@@ -73,6 +73,11 @@ class ObservationInSerializer(serializers.Serializer):
 
 
 class ObservationListView(generics.ListCreateAPIView):
+    """The class observations (听课) the caller may read, latest lesson first, paginated
+    (`page`): those they wrote, those about their own lessons, and those of the courses in
+    their `observations.view` scope (the committee, the quality office, department leaders);
+    for anyone else the list is empty. No filters."""
+
     serializer_class = ObservationSerializer
 
     def get_queryset(self):
@@ -83,6 +88,15 @@ class ObservationListView(generics.ListCreateAPIView):
         responses={201: ObservationSerializer, 200: ObservationSerializer},
     )
     def post(self, request):
+        """Submit an observation on a form version's items (`scores`: item id, score,
+        comment). Needs `observations.observe` (supervisors, the committee chair, the quality
+        office, department leaders), else 403, and a course the caller may observe (their
+        department's; any course for the quality office, the committee chair, supervisors and
+        the leaders of functional offices). 400 with the errors per field: an unknown form
+        version or teacher, a course out of scope, a retired form, a lesson in the future, the
+        caller's own lesson, missing or out-of-range scores. Idempotent by `client_key`: the
+        first submission answers 201, the same key sent again by the same observer answers 200
+        with that observation; a key another observer used is a 400."""
         payload = ObservationInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -117,6 +131,9 @@ class ObservationListView(generics.ListCreateAPIView):
 
 
 class ObservationDetailView(generics.RetrieveAPIView):
+    """One class observation with its scores. 404 unless the caller wrote it, it is about their
+    lesson, or its course is in their `observations.view` scope."""
+
     serializer_class = ObservationSerializer
 
     def get_object(self):

@@ -4,7 +4,7 @@ import django_filters
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -353,13 +353,13 @@ class ChainItemViewSet(
 
         return self._run(request, run)
 
-    @extend_schema(responses=VersionSerializer(many=True))
+    @extend_schema(responses=VersionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request, pk=None):
         item = self.get_object()
         return Response(VersionSerializer(selectors.versions_of(item), many=True).data)
 
-    @extend_schema(methods=["GET"], responses=ChangeRequestSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=ChangeRequestSerializer(many=True), filters=False)
     @extend_schema(
         methods=["POST"],
         request=ChangeRequestSerializer,
@@ -409,6 +409,21 @@ class StandardViewSet(ChainItemViewSet):
         return super().get_queryset().prefetch_related("targets")
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The tasks the caller may see, paginated (`page`): those of the plans "
+        "owned by units in their `plans.view` scope (every task for a college-wide role), "
+        "those their units lead or assist (`plans.task_work`), those they are the person "
+        "responsible for, and those whose open step they hold (转办, 代理); for anyone else the "
+        "list is empty. Filters: `state`, `plan` (id), `lead_unit` (id), `category` (exact), "
+        "`overdue` (true: open tasks past their deadline; false: all others); an empty or "
+        "malformed value is a 400 naming the filter."
+    ),
+    retrieve=extend_schema(
+        description="One task of the plans' task decomposition. 404 when it is not among the "
+        "tasks the caller may see (as in the list)."
+    ),
+)
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
@@ -423,6 +438,13 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ChangeRequestViewSet(viewsets.GenericViewSet):
+    """One committee member's vote on a change request to a plan, target or standard:
+    `decision` approve or return, `comment` required when returning (else 400). 404 when the
+    caller may not see the item the request changes; 403 without `plans.decide` (the committee
+    chair and members); 409 with the `allowed_transitions` when the request is no longer
+    awaiting the committee's vote. A vote that completes the round decides the request.
+    Answers the change request."""
+
     serializer_class = ChangeRequestSerializer
     queryset = ChangeRequest.objects.all()
 

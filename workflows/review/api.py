@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -84,6 +84,11 @@ class CatalogueSerializer(serializers.ModelSerializer):
 
 
 class CatalogueList(generics.ListAPIView):
+    """The diagnosis catalogues (诊断要素表) with their items, elements and points, and the
+    limits a report's texts must keep, paginated (`page`). Needs `review.report.view` (the
+    committee, the quality office, supervisors, department and team leaders and members),
+    else 403. No filters."""
+
     serializer_class = CatalogueSerializer
 
     def get_queryset(self):
@@ -148,6 +153,11 @@ class SelfDiagnosisReportCreateSerializer(serializers.Serializer):
 
 
 class ReportList(generics.ListAPIView):
+    """The self-diagnosis reports the caller may see, with their rows, paginated (`page`): the
+    reports of the units in their `review.report.view` scope, the published reports assigned
+    to them as an expert, and those whose open step they hold (转办, 代理); for anyone else the
+    list is empty. No filters."""
+
     serializer_class = SelfDiagnosisReportSerializer
 
     def get_queryset(self):
@@ -157,6 +167,12 @@ class ReportList(generics.ListAPIView):
         request=SelfDiagnosisReportCreateSerializer, responses={201: SelfDiagnosisReportSerializer}
     )
     def post(self, request):
+        """Start a unit's self-diagnosis report for a period on a catalogue (one empty row per
+        element). The caller writes the unit's reports (`review.report.edit` over the unit, in
+        their own subtree; the quality office the college's and the offices' reports, not a
+        department's): 404 when the unit is not one they see, 403 otherwise. 404 for an unknown
+        catalogue. 400 with the errors per field: a catalogue that is not active, a report the
+        unit already has for this period and catalogue. Answers 201 with the draft report."""
         data = SelfDiagnosisReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         unit = access.get_unit(request.user, data.validated_data["org_unit"], caps.REPORT_EDIT)
@@ -181,6 +197,8 @@ class ReportDetail(APIView):
     serializer_class = SelfDiagnosisReportSerializer
 
     def get(self, request, pk):
+        """One self-diagnosis report with its rows. 404 when the caller may not see it (as in
+        the list, or a step of it was theirs)."""
         return Response(SelfDiagnosisReportSerializer(selectors.get_report(request.user, pk)).data)
 
     @extend_schema(request=DraftSerializer, responses=SelfDiagnosisReportSerializer)
@@ -214,6 +232,14 @@ REPORT_TRANSITIONS = {
 
 
 class ReportTransition(APIView):
+    """Move a self-diagnosis report on (no body): `submit` (the report's author, or whoever the
+    writing step was handed to; 400 naming each text over its limit or a retired catalogue),
+    `approve` (the unit head, or the level above when the head wrote it), `forward` (to the
+    quality office), `publish` (`review.report.publish`, the quality office). 404 when the
+    caller may not see the report or for another action; 403 when the step is not theirs
+    (naming the separation-of-duties rule when one refuses it); 409 with the `allowed` steps
+    when the report's status does not allow this one. Answers the report."""
+
     serializer_class = SelfDiagnosisReportSerializer
 
     @extend_schema(
@@ -254,7 +280,19 @@ class RoundSerializer(serializers.ModelSerializer):
         read_only_fields = ["disclosure_deadline", "published_at", "status", "reports"]
 
 
+@extend_schema_view(
+    post=extend_schema(
+        description="Create a review round: `name`, `catalogue`, `review_start`, `review_end`; "
+        "the disclosure deadline (REVIEW_DISCLOSURE_DAYS before the start) is computed. Needs "
+        "`review.round.manage` (the quality office), else 403. 400 with the errors per field: "
+        "a start whose disclosure deadline has passed, an end before the start. Answers 201 "
+        "with the round."
+    )
+)
 class RoundList(generics.ListCreateAPIView):
+    """The review rounds (复核) with their reports, paginated (`page`). Needs
+    `review.round.manage` (the quality office), else 403. No filters."""
+
     serializer_class = RoundSerializer
 
     def get_queryset(self):
@@ -282,6 +320,13 @@ class FindingsSerializer(serializers.Serializer):
 
 
 class AssignmentFindings(APIView):
+    """An expert's findings on the report assigned to them: for each element (or point)
+    whether the report matches, with a comment; `submit` true hands them in. The expert of the
+    assignment, or whoever holds its open step (转办, 代理); 404 for anyone else and before the
+    report is published. 400 for an element or point not in the round's catalogue, or a
+    submission missing a finding; 409 outside the round's review period or once the findings
+    are submitted. Answers the findings as saved."""
+
     serializer_class = FindingsSerializer
 
     @extend_schema(request=FindingsSerializer, responses={200: FindingsSerializer})
@@ -324,6 +369,10 @@ class ConclusionSerializer(serializers.ModelSerializer):
 
 
 class ConclusionList(generics.ListAPIView):
+    """The signed review conclusions with their consolidated findings, paginated (`page`):
+    those of the units in the caller's `review.conclusion.view` scope (the committee, the
+    quality office). 403 without that capability. No filters."""
+
     serializer_class = ConclusionSerializer
 
     def get_queryset(self):

@@ -33,6 +33,11 @@ class SurveySerializer(serializers.ModelSerializer):
 
 
 class SurveyListView(generics.ListAPIView):
+    """The surveys (评教, satisfaction surveys) the caller may see, paginated (`page`): every
+    survey for the college-wide holders of `surveys.manage` or `surveys.results` (the quality
+    office, the committee); for department and team leaders those of the units in their scope
+    and those reaching their units' groups; for anyone else the list is empty. No filters."""
+
     serializer_class = SurveySerializer
 
     def get_queryset(self):
@@ -47,6 +52,13 @@ class ResultsSerializer(serializers.Serializer):
 
 
 class SurveyResultsView(APIView):
+    """A survey's response rates per unit (`progress`: eligible and answered counts, never
+    who) and, once it is closed, its results per group (`groups`): the groups of the caller's
+    `surveys.results` scope (every group for the quality office and the committee). A group
+    with fewer answers than the survey's floor (its `min_responses`, never below
+    SURVEYS_MIN_RESPONSES) shows no results (`shown` false). 404 when the caller may not see
+    the survey (as in the list)."""
+
     @extend_schema(responses=ResultsSerializer)
     def get(self, request, pk):
         survey = survey_access.get_survey(request.user, pk)
