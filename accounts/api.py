@@ -114,6 +114,8 @@ def _open_unit(pk, field):
 class UnitCreateView(UnitListView):
     """GET lists the visible tree; POST {parent_id, name, code, kind} adds a unit."""
 
+    capability_for = {"POST": Cap.UNIT_TREE}
+
     def post(self, request):
         data = UnitWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -3,7 +3,7 @@
 import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
@@ -28,8 +28,8 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, Http404):
         code = "not_found"
-    elif isinstance(exc, PermissionDenied):
-        code = "forbidden"
+    elif isinstance(exc, PermissionDenied | exceptions.PermissionDenied):
+        code = "forbidden"  # one code for a 403, whichever layer refused
     else:
         codes = exc.get_codes() if isinstance(exc, APIException) else "error"
         code = codes if isinstance(codes, str) else "invalid"

@@ -335,7 +335,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.BasicAuthentication",
         "accounts.api_tokens.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.permissions.SignedInWithCapability"],
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.ObjectJSONParser",
         "rest_framework.parsers.FormParser",

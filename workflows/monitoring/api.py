@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 
 from . import access_rules, engine_bridge, selectors, services
+from . import capabilities as caps
 from .forms import CycleFilter, WarningApiFilter
 from .models import (
     NEXT_STAGE,
@@ -305,6 +306,8 @@ class ReadingIngestView(APIView):
     """Push readings from another campus system. Idempotent by (subject, indicator, period,
     source, source_id): sending the same batch twice creates nothing the second time."""
 
+    capability_for = {"POST": caps.READING_ENTER}
+
     @extend_schema(request=ReadingBulkSerializer, responses=ReadingBulkResponseSerializer)
     def post(self, request):
         payload = ReadingBulkSerializer(data=request.data)
@@ -379,11 +382,17 @@ class ReadingIngestView(APIView):
 
 
 class IndicatorListView(generics.ListAPIView):
-    """Every indicator with its thresholds and data owner unit, by code, paginated (`page`).
-    Any signed-in account."""
+    """The indicators with their thresholds and data owner unit, by code, paginated (`page`), as
+    the indicators page lists them: all of them with `monitoring.view`, the student level's for
+    a class adviser (`monitoring.student_view`); 403 for anyone else."""
 
     serializer_class = IndicatorSerializer
-    queryset = Indicator.objects.select_related("data_owner_unit").order_by("code")
+
+    def get_queryset(self):
+        if not access_rules.can_view_any(self.request.user):
+            raise PermissionDenied
+        indicators = Indicator.objects.filter(access_rules.indicator_filter(self.request.user))
+        return indicators.select_related("data_owner_unit").order_by("code")
 
 
 class WarningListView(generics.ListAPIView):

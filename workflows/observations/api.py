@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from accounts.models import OrgUnit, User
 
 from . import access, selectors, services
+from . import capabilities as caps
 from .models import FormVersion, Observation, ObservationKind
 
 
@@ -79,6 +80,7 @@ class ObservationListView(generics.ListCreateAPIView):
     for anyone else the list is empty. No filters."""
 
     serializer_class = ObservationSerializer
+    capability_for = {"POST": caps.OBSERVE}
 
     def get_queryset(self):
         return selectors.observations_for(self.request.user).order_by("-observed_at", "-pk")

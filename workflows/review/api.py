@@ -159,6 +159,7 @@ class ReportList(generics.ListAPIView):
     list is empty. No filters."""
 
     serializer_class = SelfDiagnosisReportSerializer
+    capability_for = {"POST": caps.REPORT_EDIT}
 
     def get_queryset(self):
         return selectors.visible_reports(self.request.user).prefetch_related("rows__element")
@@ -294,6 +295,7 @@ class RoundList(generics.ListCreateAPIView):
     `review.round.manage` (the quality office), else 403. No filters."""
 
     serializer_class = RoundSerializer
+    capability_for = {"POST": caps.ROUND_MANAGE}
 
     def get_queryset(self):
         access.require(self.request.user, caps.ROUND_MANAGE)

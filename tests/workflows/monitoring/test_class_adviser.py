@@ -65,6 +65,19 @@ def test_an_adviser_lists_student_indicators_only(cast, mon, login, adviser):
     assert "学生出勤率" in text and "就业率" not in text
 
 
+def test_the_indicators_api_lists_what_the_page_lists(cast, mon, login, adviser):
+    """The API answers as the indicators page: the student level's to a class adviser, all to
+    the quality office, 403 to a student (was: every indicator to any signed-in account)."""
+    names = {
+        i["name"] for i in login(adviser).get("/api/v1/monitoring/indicators/").json()["results"]
+    }
+    assert "学生出勤率" in names and "就业率" not in names
+    everything = login(cast.quality_officer).get("/api/v1/monitoring/indicators/").json()
+    assert "就业率" in {i["name"] for i in everything["results"]}
+    assert login(cast.student).get("/api/v1/monitoring/indicators/").status_code == 403
+    assert login(cast.student).get("/monitoring/indicators/").status_code == 403
+
+
 def test_an_adviser_follows_up_a_students_warning(cast, mon, world, login, adviser):
     client = login(adviser)
     assert client.post(f"/monitoring/warnings/{world['major'].pk}/acknowledge/").status_code == 404
