@@ -78,6 +78,18 @@ def _fresh_memos():
 
 
 @pytest.fixture(autouse=True)
+def _notification_kinds_restored():
+    """A kind a test registers for itself goes with the test: the preferences page lists every
+    registered kind, and a later page walk would read the test's label as the product's."""
+    from engine import notifications
+
+    before = dict(notifications.KINDS)
+    yield
+    notifications.KINDS.clear()
+    notifications.KINDS.update(before)
+
+
+@pytest.fixture(autouse=True)
 def _close_connections_of_the_browser_loop(request):
     """Playwright's sync API keeps an asyncio loop running in this thread; while it runs, Django
     gives the test's ORM calls a second connection (asgiref keeps one per async context) that
