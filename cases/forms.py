@@ -305,11 +305,22 @@ class FeedbackForm(forms.Form):
     )
 
 
+# the five marks of a rating, each saying what it means; offered as radio buttons with none
+# chosen, so nobody's rating is a mark they never picked (a select would send its first, 5)
+SATISFACTION_CHOICES = [
+    (5, _("5 · Very satisfied")),
+    (4, _("4 · Satisfied")),
+    (3, _("3 · Neither satisfied nor dissatisfied")),
+    (2, _("2 · Dissatisfied")),
+    (1, _("1 · Very dissatisfied")),
+]
+
+
 class RateForm(forms.Form):
     satisfaction = forms.TypedChoiceField(
         label=_("Satisfaction"),
         coerce=int,
-        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        choices=SATISFACTION_CHOICES,
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
