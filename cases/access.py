@@ -383,7 +383,15 @@ def require(user, case: Case, action: str) -> None:
     raise PermissionDenied(_("You may not do this on this case."))
 
 
-_CASE_PAGE = ("accepting_unit", "subject_unit", "responsible_unit", "reporter", "category", "grade")
+_CASE_PAGE = (
+    "accepting_unit",
+    "subject_unit",
+    "responsible_unit",
+    "reporter",
+    "category",
+    "grade",
+    "suggested_grade",
+)
 
 
 def get_case(user, pk, action: str = "view", *, for_update: bool = False) -> Case:
