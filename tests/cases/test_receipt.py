@@ -53,6 +53,8 @@ def test_a_unit_nobody_acts_for_has_its_department_sign_the_receipt(cast, client
     url = reverse("cases:notice_action", args=[notice.pk, "receipt"])
     assert client.post(url).status_code == 302
     assert Notice.objects.get(pk=notice.pk).status == Notice.Status.RECEIVED
+    # and the rectification step after it is the department's too
+    assert "待办理：机电工程系" in client.get(case.get_absolute_url()).content.decode()
 
 
 def test_the_issuing_department_is_not_told_to_sign_its_own_notice(cast, client):
