@@ -127,8 +127,8 @@ class ReasonForm(forms.Form):
 
 
 class TransferForm(ReasonForm):
-    """Offers the bodies that may accept this case: not a department whose body holds someone
-    the case is about (回避)."""
+    """Offers the bodies that may accept this case: not the one that has it, nor a department
+    whose body holds someone the case is about (回避)."""
 
     takes_case = True
     to_unit = forms.ModelChoiceField(label=_("Hand to"), queryset=OrgUnit.objects.none())
@@ -138,6 +138,9 @@ class TransferForm(ReasonForm):
         units = OrgUnit.objects.filter(
             is_active=True, kind=OrgUnit.Kind.DEPARTMENT
         ) | OrgUnit.objects.filter(pk=college_body().pk)
+        if case is not None:
+            # not the body that has the case: the service refuses a transfer to it
+            units = units.exclude(pk=case.accepting_unit_id)
         if case is not None and case.recused_ids:
             units = units.exclude(pk__in=recused_bodies(case.recused_ids))
         self.fields["to_unit"].queryset = units

@@ -232,3 +232,20 @@ def test_the_grade_a_supervisor_suggests_is_read_by_whoever_grades(cast, login):
     ):
         page = body.get(url).content.decode()
         assert "<th>建议等级</th><td>严重</td>" in page, url
+
+
+def test_a_transfer_offers_only_the_bodies_it_can_go_to(cast, login):
+    """The transfer form offered the body that has the case (质量管理办公室 on its own case),
+    a choice the service always refuses."""
+    college_case = file_case(cast.teacher, cast.units.jwc)
+    department_case = file_case(cast.student, cast.units.rj)
+    for case, own, other in (
+        (college_case, cast.units.zgb, cast.units.xx),
+        (department_case, cast.units.xx, cast.units.zgb),
+    ):
+        assert case.accepting_unit == own
+        response = login(body_of(cast, case)).get(
+            reverse("cases:action", args=[case.pk, "transfer"])
+        )
+        offered = list(response.context["form"].fields["to_unit"].queryset)
+        assert own not in offered and other in offered and cast.units.jd in offered
