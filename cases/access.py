@@ -5,7 +5,7 @@ see it, 403 when they may see it but not act), `reporter_display` for the report
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -37,12 +37,19 @@ def case_units(user) -> dict[str, list[int]]:
         q |= access.unit_filter(user, CaseCap.RECTIFY)
     # (with neither capability the filter is empty and Django sends no query)
     units = list(OrgUnit.objects.filter(q).only("pk", "path", "kind"))
-    paths = set()
+    paths, held_at = set(), set()
     for g in access.grants(user):
         if CaseCap.RECTIFY in access.ROLE_CAPS.get(g.role, ()):
             paths |= {g.unit_path[:n] for n in range(OrgUnit.steplen, len(g.unit_path) + 1)}
+            held_at.add(g.unit_path)
     rectify = [u for u in units if access.can(user, CaseCap.RECTIFY, u)]
     cached = user._case_units = {
+        # the departments that sign for a unit below them nobody acts for (receiving_unit)
+        "receive_for_below": [
+            (u.pk, u.path)
+            for u in rectify
+            if u.kind == OrgUnit.Kind.DEPARTMENT and u.path in held_at
+        ],
         "accept": [
             u.pk
             for u in units
@@ -232,16 +239,80 @@ def is_responsible(user, case: Case) -> bool:
     )
 
 
+def rectifying_roles() -> list[str]:
+    """The roles that act for a responsible unit (sign a notice's receipt, rectify)."""
+    return [role for role, caps in access.ROLE_CAPS.items() if CaseCap.RECTIFY in caps]
+
+
+def _rectifiers_in_or_below(path_expression) -> Exists:
+    """Someone active holds a role that acts for a unit at or below the unit whose path
+    `path_expression` is (a path, or an OuterRef to one)."""
+    from accounts.models import Membership
+
+    return Exists(
+        Membership.objects.filter(
+            role__in=rectifying_roles(),
+            user__is_active=True,
+            org_unit__is_active=True,
+            org_unit__path__startswith=path_expression,
+        )
+    )
+
+
+def rectifiers_below_responsible() -> Exists:
+    """For a case list: someone acts for the case's responsible unit in it or below it."""
+    return _rectifiers_in_or_below(OuterRef("responsible_unit__path"))
+
+
+def receiving_unit(case: Case) -> tuple[OrgUnit, bool]:
+    """The unit whose people sign a notice's receipt (回执), and whether its units below sign
+    too: the responsible unit and the units below it; when nobody there acts for it (a major
+    without a team leader), the department above it alone, unless that department is the
+    accepting body that issued the notice (it does not sign for its own notice)."""
+    unit = case.responsible_unit
+    if OrgUnit.objects.filter(_rectifiers_in_or_below(unit.path), pk=unit.pk).exists():
+        return unit, True
+    department = unit.department()
+    if department is not None and department.pk not in (unit.pk, case.accepting_unit_id):
+        return department, False
+    return unit, True
+
+
 def receives(user, case: Case) -> bool:
-    """The receiving unit's people sign a notice's receipt (回执): a role that acts for the
-    responsible unit held in it or in a unit below it, not the department that issued the
-    notice above it."""
+    """The receiving unit's people sign a notice's receipt (回执) (`receiving_unit`): a role
+    that acts for the responsible unit held in it or in a unit below it, not the department
+    that issued the notice above it; the department above when the unit has nobody."""
     if not is_responsible(user, case):
         return False
-    path = case.responsible_unit.path
+    unit, below = receiving_unit(case)
     return any(
-        g.unit_path.startswith(path) and CaseCap.RECTIFY in access.ROLE_CAPS.get(g.role, ())
+        (g.unit_path.startswith(unit.path) if below else g.unit_path == unit.path)
+        and CaseCap.RECTIFY in access.ROLE_CAPS.get(g.role, ())
         for g in access.grants(user)
+    )
+
+
+def receivers(case: Case):
+    """Who is told of a notice and of its rectification returned: the people who sign its
+    receipt (`receiving_unit`)."""
+    from django.contrib.auth import get_user_model
+
+    unit, below = receiving_unit(case)
+    where = (
+        Q(memberships__org_unit__path__startswith=unit.path)
+        if below
+        else Q(memberships__org_unit=unit)
+    )
+    return (
+        get_user_model()
+        .objects.filter(
+            where,
+            memberships__role__in=rectifying_roles(),
+            memberships__org_unit__is_active=True,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
     )
 
 
@@ -318,7 +389,15 @@ def require(user, case: Case, action: str) -> None:
     raise PermissionDenied(_("You may not do this on this case."))
 
 
-_CASE_PAGE = ("accepting_unit", "subject_unit", "responsible_unit", "reporter", "category", "grade")
+_CASE_PAGE = (
+    "accepting_unit",
+    "subject_unit",
+    "responsible_unit",
+    "reporter",
+    "category",
+    "grade",
+    "suggested_grade",
+)
 
 
 def get_case(user, pk, action: str = "view", *, for_update: bool = False) -> Case:

@@ -74,11 +74,6 @@ class CaseFileForm(forms.ModelForm):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     files = MultipleFileField(label=_("Photos and documents"))
 
-    def renew_token(self) -> None:
-        """A fresh token in the page once the sent one was refused, so the next submit files."""
-        self.data = self.data.copy()
-        self.data["idempotency_key"] = str(uuid.uuid4())
-
     class Meta:
         model = Case
         fields = [
@@ -305,11 +300,22 @@ class FeedbackForm(forms.Form):
     )
 
 
+# the five marks of a rating, each saying what it means; offered as radio buttons with none
+# chosen, so nobody's rating is a mark they never picked (a select would send its first, 5)
+SATISFACTION_CHOICES = [
+    (5, _("5 · Very satisfied")),
+    (4, _("4 · Satisfied")),
+    (3, _("3 · Neither satisfied nor dissatisfied")),
+    (2, _("2 · Dissatisfied")),
+    (1, _("1 · Very dissatisfied")),
+]
+
+
 class RateForm(forms.Form):
     satisfaction = forms.TypedChoiceField(
         label=_("Satisfaction"),
         coerce=int,
-        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        choices=SATISFACTION_CHOICES,
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(

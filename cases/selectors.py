@@ -21,7 +21,13 @@ from accounts.home import Card
 from accounts.models import OrgUnit
 from engine.models import Deadline
 
-from .access import case_units, investigated_case_ids, named_case_ids, visible_cases
+from .access import (
+    case_units,
+    investigated_case_ids,
+    named_case_ids,
+    rectifiers_below_responsible,
+    visible_cases,
+)
 from .models import Case, CaseProcess, Notice
 from .models import Status as S
 from .permissions import CaseCap
@@ -177,6 +183,16 @@ def _waiting_cases(user):
         issued = Q(Exists(Notice.objects.filter(case=OuterRef("pk"), status=Notice.Status.ISSUED)))
         q |= Q(responsible_unit_id__in=units["rectify"]) & node_q(UNIT_NODES) & ~issued
         q |= Q(responsible_unit_id__in=units["receive"]) & node_q(UNIT_NODES)
+        # a unit below a department that nobody acts for: the department signs its receipt,
+        # unless it issued the notice (access.receiving_unit)
+        for pk, path in units["receive_for_below"]:
+            q |= (
+                Q(responsible_unit__path__startswith=path)
+                & ~Q(responsible_unit_id=pk)
+                & ~Q(accepting_unit_id=pk)
+                & ~rectifiers_below_responsible()
+                & node_q(UNIT_NODES)
+            )
     return visible_cases(user).filter(q)
 
 

@@ -745,7 +745,11 @@ def _notice_number(unit: OrgUnit, now: datetime) -> str:
 
 
 def _responsible_people(case: Case):
-    return list(notifications.unit_leaders(case.responsible_unit, team=True))
+    """Who is told of a notice and of a rectification returned: the receiving unit's people
+    (access.receivers), not the department that issued the notice above it."""
+    return list(access.receivers(case)) or list(
+        notifications.unit_leaders(case.responsible_unit, team=True)
+    )
 
 
 @_step_service

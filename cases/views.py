@@ -120,8 +120,9 @@ def case_detail(request, pk):
             "history": history,
             "notices": notices,
             # 督办 from the discipline office belongs on the case's timeline for everyone who
-            # may see the case (it names the office, never a complainant)
-            "supervisions": case.supervisions.select_related("unit").order_by("pk"),
+            # may see the case (it names the office, never a complainant); whoever answers it
+            # is led from here to its page
+            "supervisions": _supervisions(request.user, case),
             # files of anonymous and hidden reporters were cleaned of names and metadata on upload
             "files": attachments_for(case),
             "deadline_rows": [] if case.is_finished else deadline_rows(case, *notices),
@@ -130,6 +131,16 @@ def case_detail(request, pk):
             "origins": origins_of(request.user, case),
         },
     )
+
+
+def _supervisions(user, case):
+    from .complaints.selectors import may_answer
+
+    supervisions = list(case.supervisions.select_related("unit").order_by("pk"))
+    for supervision in supervisions:
+        supervision.case = case
+        supervision.answerable = may_answer(user, supervision)
+    return supervisions
 
 
 def _transfer(request, case, form):

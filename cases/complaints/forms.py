@@ -5,6 +5,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit
 from cases.confidential.forms import ChallengeMixin, MultipleFileField, _text_field
+from cases.forms import SATISFACTION_CHOICES
 from cases.models import Status
 from engine.filters import FlagField, PageFilter
 
@@ -81,8 +82,9 @@ class RateForm(forms.Form):
     code = forms.CharField(widget=forms.HiddenInput, max_length=64)
     satisfaction = forms.TypedChoiceField(
         label=_("How satisfied are you with the answer?"),
-        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        choices=SATISFACTION_CHOICES,
         coerce=int,
+        widget=forms.RadioSelect,
     )
     comment = forms.CharField(
         label=_("Comment (optional)"),

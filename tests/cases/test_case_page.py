@@ -222,3 +222,31 @@ def test_a_transfer_offers_the_other_bodies_not_the_one_that_has_the_case(cast, 
     assert case.accepting_unit == cast.units.zgb
     offered = list(login(cast.quality_officer).get(url).context["form"].fields["to_unit"].queryset)
     assert cast.units.zgb not in offered and cast.units.xx in offered
+
+
+def test_the_grade_a_supervisor_suggests_is_read_by_whoever_grades(cast, login):
+    """The incident report form asks for a suggested grade (建议等级); it routed the case and was
+    shown nowhere, so the body grading it never read what the supervisor suggested."""
+    from .factories import grade
+
+    client = login(cast.supervisor)
+    response = client.post(
+        reverse("cases:file", args=["report"]),
+        {
+            "idempotency_key": "5b1d7f0e-8a43-4c1e-9a57-5d0d2f7e6c11",
+            "title": "期末考试监考教师缺席",
+            "subject_unit": cast.units.jdyt.pk,
+            "source": Case.Source.INSPECTION,
+            "description": "开考15分钟监考教师仍未到场。",
+            "suggested_grade": grade("严重").pk,
+        },
+    )
+    case = Case.objects.get()
+    assert response.status_code == 302 and case.suggested_grade == grade("严重")
+    body = login(body_of(cast, case))
+    for url in (
+        case.get_absolute_url(),
+        reverse("cases:action", args=[case.pk, "classify"]),
+    ):
+        page = body.get(url).content.decode()
+        assert "<th>建议等级</th><td>严重</td>" in page, url

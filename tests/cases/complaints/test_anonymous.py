@@ -14,7 +14,7 @@ from cases.models import Status as S
 from engine.models import Attachment, Notification
 from tests.cases.complaints.factories import file_anonymous, post_complaint
 from tests.cases.confidential.factories import GPS_CAMERA, jpeg_with_gps, solved_challenge
-from tests.cases.factories import advance
+from tests.cases.factories import advance, file_case
 
 CODE_RE = re.compile(r'value="((?:[A-Z2-9]{4}-){4}[A-Z2-9]{4})"')
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
@@ -196,3 +196,28 @@ def test_adding_with_a_wrong_code_answers_not_found(cast, client):
         reverse("complaints:add_information"), {"code": "AAAA-BBBB", "text": "补充"}
     )
     assert response.status_code == 404 and not Addition.objects.exists()
+
+
+def _rate_form(page: str) -> str:
+    return re.search(r"<form[^>]*complaint/track/rate/.*?</form>", page, re.S).group(0)
+
+
+def test_a_rating_is_a_mark_the_complainant_chose_and_says_what_it_means(cast, client):
+    """The anonymous rating offered a select whose first option, 5, went with the form when
+    nobody chose: a complainant who only wrote a comment rated the handling 非常满意."""
+    case, code = file_anonymous(cast.units.rj)
+    advance(cast, case, S.FEEDBACK)
+    form = _rate_form(client.post(reverse("complaints:track"), {"code": code}).content.decode())
+    assert form.count('type="radio" name="satisfaction"') == 5
+    assert "checked" not in form and "selected" not in form
+    assert "5 · 非常满意" in form and "1 · 非常不满意" in form
+    unchosen = client.post(reverse("complaints:rate"), {"code": code, "comment": "谢谢"})
+    assert unchosen.status_code == 400
+    assert "谢谢" in _rate_form(unchosen.content.decode())
+    case.refresh_from_db()
+    assert case.status == S.FEEDBACK and case.satisfaction is None
+    # the signed-in reporter's form says the same marks
+    signed = advance(cast, file_case(cast.student, cast.units.rj), S.FEEDBACK)
+    client.force_login(cast.student)
+    page = client.get(signed.get_absolute_url()).content.decode()
+    assert "3 · 一般" in page and 'type="radio" name="satisfaction"' in page

@@ -150,3 +150,22 @@ def test_supervision_shows_on_the_case_page_of_the_accepting_body(cast, client):
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "请说明受理延误原因。" in page
     assert cast.teacher.full_name not in page
+
+
+def test_the_case_page_leads_whoever_answers_a_supervision_request_to_it(cast, client):
+    """The case page listed a 督办单 as 待答复 with no way to it: the accepting body found where
+    to answer only through its to-do list."""
+    from cases.complaints import services as complaint_services
+
+    case = file_case(cast.teacher, cast.units.jwc)
+    supervision = complaint_services.supervision_issue(
+        actor=cast.discipline_officer, case=case, request="请加快受理。", working_days=5
+    )
+    answer_url = reverse("complaints:supervision", args=[supervision.pk])
+    client.force_login(cast.quality_officer)
+    assert f'href="{answer_url}"' in client.get(case.get_absolute_url()).content.decode()
+    client.force_login(cast.teacher)
+    assert answer_url not in client.get(case.get_absolute_url()).content.decode()
+    client.force_login(cast.quality_officer)
+    client.post(answer_url, {"answer": "已受理。"})
+    assert answer_url not in client.get(case.get_absolute_url()).content.decode()

@@ -259,3 +259,10 @@ def test_adding_information_with_a_wrong_code_is_a_clear_404_not_a_crash(cast, c
     assert response.status_code == 404
     assert "举报" in response.content.decode() or "查询码" in response.content.decode()
     assert not ReportAddition.objects.exists()
+
+
+def test_the_filed_page_says_the_report_was_received_not_accepted(cast, client):
+    """Its title said 举报已受理: accepting (立案) is the office's decision, still to come."""
+    html = post_report(client).content.decode()
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "举报已收到" in title and "受理" not in title
