@@ -301,6 +301,10 @@ def cycle_links(cycle: Cycle) -> dict:
         .order_by("standard__title")
     )
     own = Q(lead_unit_id=cycle.responsible_unit_id) | Q(assisting_units=cycle.responsible_unit_id)
+    if cycle.level == Level.SCHOOL:
+        # the college's own plans (its annual work plan's task table) are carried out by its
+        # offices and departments: they are the college's tasks, whoever leads each
+        own |= Q(plan__level=Level.SCHOOL)
     if subject.subject_user_id is not None:
         own = Q(person_id=subject.subject_user_id) | Q(plan__owner_user_id=subject.subject_user_id)
     tasks = list(
