@@ -7,6 +7,8 @@ import pytest
 from django.apps import apps
 from django.core import mail
 from django.core.mail import send_mail
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -60,6 +62,12 @@ def test_the_seed_shows_every_feature_and_creates_nothing_twice(
     concluded = ReviewRound.objects.filter(status="concluded")
     assert concluded.exists()
     assert not concluded.filter(review_end__gte=timezone.localdate()).exists()
+    # and its report was made public before that review, as the public page says
+    for round_ in concluded:
+        for report in round_.reports.all():
+            assert timezone.localdate(report.published_at) <= round_.disclosure_deadline, report
+            shown = Client().get(reverse("review:public_list")).content.decode()
+            assert f"公示于 {timezone.localdate(report.published_at):%Y-%m-%d}" in shown
     assert set(Case.objects.filter(kind=Case.Kind.COMPLAINT).values_list("status", flat=True)) == (
         set(S.values)
     )
