@@ -190,10 +190,17 @@ def task_unit_id(task):
 
 
 def may_reassign(user, task) -> bool:
+    """A leader hands on an open step of a unit in their subtree, unless a separation-of-duties
+    rule keeps them out of that very step: nobody chooses who reviews their own report or
+    verifies their own rectification (the step went up to the quality office for that reason)."""
     if task.status not in REASSIGNABLE or is_personal(task):
         return False
     unit = task_unit_id(task)
-    return unit is not None and str(unit) in reassign_unit_ids(user)
+    if unit is None or str(unit) not in reassign_unit_ids(user):
+        return False
+    from .holders import duty_refusal
+
+    return duty_refusal(task, user) is None
 
 
 def has_reassign_candidates(user) -> bool:

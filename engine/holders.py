@@ -145,8 +145,11 @@ def duty_refusal(task, user):
     if not isinstance(task.flow_task, StepTask) or task.flow_task.step.duty is None:
         return None
     process_key, step = task.flow_task.step.duty
+    rules = duties.rules_for(process_key, step)
+    if not rules:  # most steps have none: no need to read the object
+        return None
     obj = task.process.artifact
-    return duties.refusal(process_key=process_key, step=step, actor=user, obj=obj)
+    return duties.refusal(process_key=process_key, step=step, actor=user, obj=obj, rules=rules)
 
 
 def held_task(obj, user, step: str | None = None):

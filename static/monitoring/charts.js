@@ -41,13 +41,22 @@
 
   var h = data("heatmap-data");
   if (h && h.cells.length) {
+    // Indicator names stand upright under their columns on a phone (slanted, they ran into each
+    // other there), the colour scale sits above the grid (below, it covered the names), and the
+    // chart grows with its units and its longest name so that every label stays readable.
+    var box = document.getElementById("heatmap");
+    var narrow = box.clientWidth < 600;
+    var longest = Math.max.apply(null, h.indicators.map(function (n) { return n.length; }));
+    var names = Math.min(longest, 12) * 12 * (narrow ? 1 : 0.7) + 16;
+    box.style.height = Math.max(320, 50 + h.units.length * 26 + names) + "px";
     var hc = chart("heatmap");
     var max = Math.max.apply(null, h.cells.map(function (x) { return x[2]; }));
     hc && hc.setOption({
-      tooltip: { position: "top" }, grid: { left: 120, bottom: 90 },
-      xAxis: { type: "category", data: h.indicators, axisLabel: { rotate: 40 } },
-      yAxis: { type: "category", data: h.units },
-      visualMap: { min: 0, max: max, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#fff3cd", "#dc3545"] } },
+      tooltip: { position: "top", formatter: function (p) { return h.units[p.value[1]] + " · " + h.indicators[p.value[0]] + "：" + p.value[2]; } },
+      grid: { left: 4, right: 12, top: 48, bottom: 4, containLabel: true },
+      xAxis: { type: "category", data: h.indicators, axisLabel: { rotate: narrow ? 90 : 40, interval: 0, fontSize: narrow ? 11 : 12, width: 144, overflow: "truncate" } },
+      yAxis: { type: "category", data: h.units, axisLabel: { fontSize: narrow ? 11 : 12, width: narrow ? 84 : 160, overflow: "truncate" } },
+      visualMap: { min: 0, max: Math.max(max, 1), calculable: true, orient: "horizontal", left: "center", top: 0, itemHeight: narrow ? 120 : 160, inRange: { color: ["#fff3cd", "#dc3545"] } },
       series: [{ type: "heatmap", data: h.cells, label: { show: true } }]
     });
   }

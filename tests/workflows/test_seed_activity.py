@@ -7,6 +7,8 @@ import pytest
 from django.apps import apps
 from django.core import mail
 from django.core.mail import send_mail
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -60,6 +62,12 @@ def test_the_seed_shows_every_feature_and_creates_nothing_twice(
     concluded = ReviewRound.objects.filter(status="concluded")
     assert concluded.exists()
     assert not concluded.filter(review_end__gte=timezone.localdate()).exists()
+    # and its report was made public before that review, as the public page says
+    for round_ in concluded:
+        for report in round_.reports.all():
+            assert timezone.localdate(report.published_at) <= round_.disclosure_deadline, report
+            shown = Client().get(reverse("review:public_list")).content.decode()
+            assert f"公示于 {timezone.localdate(report.published_at):%Y-%m-%d}" in shown
     assert set(Case.objects.filter(kind=Case.Kind.COMPLAINT).values_list("status", flat=True)) == (
         set(S.values)
     )
@@ -76,6 +84,10 @@ def test_the_seed_shows_every_feature_and_creates_nothing_twice(
         ("merit-student", "approved"),
         ("excellent-teacher", "proposed"),
     }
+    # a reward's grounds do not claim what the demo's own readings deny: 吴芳's classes rate her
+    # badly (a red 课堂教学满意度), 郑小明's 综合素质测评 is red
+    grounds = " ".join(CycleDecision.objects.values_list("grounds", flat=True))
+    assert "满意度优秀" not in grounds and "前10%" not in grounds, grounds
 
     # the logins are the last thing the seed prints
     lines = seeded.strip().splitlines()

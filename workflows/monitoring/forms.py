@@ -68,7 +68,10 @@ class ReadingForm(forms.Form):
     subject = forms.CharField(
         label=_("Subject"),
         max_length=150,
-        help_text=_("A unit code, or a teacher's or student's username or staff number."),
+        help_text=_(
+            "A unit's name or code, or a teacher's or student's name, username or staff number "
+            "(a code or number where two bear the same name)."
+        ),
     )
     period = forms.ModelChoiceField(
         Period.objects.order_by("-start", "code"), label=_("Reporting period"), required=False

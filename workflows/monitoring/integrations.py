@@ -16,7 +16,17 @@ from accounts.models import OrgUnit, Role
 from engine.notifications import role_holders, unit_leaders
 from engine.numbers import plain
 
-from .models import Cycle, Improvement, Period, PeriodKind, Reading, Warning
+from .models import (
+    Cycle,
+    Improvement,
+    ImprovementStatus,
+    Period,
+    PeriodKind,
+    Reading,
+    Stage,
+    Warning,
+    WarningLevel,
+)
 from .selectors import improvements_for, subjects_for, warnings_for
 from .services import UNIT_LEVEL_KINDS, subject_for_unit
 
@@ -159,6 +169,14 @@ def _improvements(user, report):
 # --- annual report sections ------------------------------------------------------------------
 
 
+def _label(choices, value) -> str:
+    """The display name of a stored choice (the value itself when the choice is gone)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
 def annual_monitoring_section(context):
     from workflows.review.annual import Chart, Section, Table
     from workflows.review.charts import bar_chart
@@ -185,12 +203,10 @@ def annual_monitoring_section(context):
     if context.level:
         improvements = improvements.filter(subject__level=context.level)
     by_status = improvements.values("status").annotate(n=Count("pk")).order_by("status")
-    stages = (
-        Cycle.objects.filter(period__start__year__in=[context.year - 1, context.year])
-        .values("stage")
-        .annotate(n=Count("pk"))
-        .order_by("stage")
-    )
+    cycles = Cycle.objects.filter(period__start__year__in=[context.year - 1, context.year])
+    if context.level:
+        cycles = cycles.filter(level=context.level)
+    per_stage = dict(cycles.values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
     per_indicator: dict[str, int] = {}
     for row in by_indicator:
         per_indicator[row["indicator__name"]] = (
@@ -230,19 +246,28 @@ def annual_monitoring_section(context):
                 ],
                 title=_("Approved readings by indicator"),
             ),
+            # A reader of the report reads the display names (黄色预警, 改进中, 诊断), in the
+            # order of the 8, never the stored codes.
             Table(
-                headers=[_("Indicator"), _("Level"), _("Warnings")],
-                rows=[[r["indicator__name"], r["level"], str(r["n"])] for r in by_indicator],
+                headers=[_("Indicator"), _("Warning level"), _("Warnings")],
+                rows=[
+                    [r["indicator__name"], _label(WarningLevel, r["level"]), str(r["n"])]
+                    for r in by_indicator
+                ],
                 title=_("Warnings by indicator"),
             ),
             Table(
                 headers=[_("Status"), _("Improvements")],
-                rows=[[r["status"], str(r["n"])] for r in by_status],
+                rows=[[_label(ImprovementStatus, r["status"]), str(r["n"])] for r in by_status],
                 title=_("Improvement ledger"),
             ),
             Table(
                 headers=[_("Stage"), _("Cycles")],
-                rows=[[r["stage"], str(r["n"])] for r in stages],
+                rows=[
+                    [str(stage.label), str(per_stage[stage.value])]
+                    for stage in Stage
+                    if per_stage.get(stage.value)
+                ],
                 title=_("Where the improvement cycles stand"),
             ),
         ],

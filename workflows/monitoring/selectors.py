@@ -59,19 +59,20 @@ def subjects_for(user):
 
 
 def find_subject(key: str, level: str) -> Subject | None:
-    """The subject at a level named by a unit code, a username or a staff number."""
+    """The subject at a level named by a unit code, a username or a staff number, or else by
+    its name (软件技术, 吴芳) when no other subject of the level bears it: people know a major by
+    its name, not its code; two courses or two students of one name need the code or number."""
     key = (key or "").strip()
     if not key:
         return None
-    return (
-        Subject.objects.filter(level=level)
-        .filter(
-            Q(subject_unit__code=key)
-            | Q(subject_user__username=key)
-            | Q(subject_user__staff_no=key)
-        )
-        .first()
-    )
+    at_level = Subject.objects.filter(level=level)
+    found = at_level.filter(
+        Q(subject_unit__code=key) | Q(subject_user__username=key) | Q(subject_user__staff_no=key)
+    ).first()
+    if found is not None:
+        return found
+    named = list(at_level.filter(name=key)[:2])
+    return named[0] if len(named) == 1 else None
 
 
 def warnings_for(user, *, open_only: bool = False):
@@ -300,6 +301,10 @@ def cycle_links(cycle: Cycle) -> dict:
         .order_by("standard__title")
     )
     own = Q(lead_unit_id=cycle.responsible_unit_id) | Q(assisting_units=cycle.responsible_unit_id)
+    if cycle.level == Level.SCHOOL:
+        # the college's own plans (its annual work plan's task table) are carried out by its
+        # offices and departments: they are the college's tasks, whoever leads each
+        own |= Q(plan__level=Level.SCHOOL)
     if subject.subject_user_id is not None:
         own = Q(person_id=subject.subject_user_id) | Q(plan__owner_user_id=subject.subject_user_id)
     tasks = list(

@@ -71,7 +71,7 @@ def subject_for_user(user, level: str) -> Subject:
     membership = Membership.objects.filter(user=user, role=role).select_related("org_unit").first()
     if membership is None:
         raise ValidationError(
-            _("%(user)s holds no %(role)s membership.") % {"user": user, "role": role}
+            _("%(user)s holds no %(role)s membership.") % {"user": user, "role": role.label}
         )
     subject, _created = Subject.objects.get_or_create(
         subject_user=user,

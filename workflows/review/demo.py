@@ -125,6 +125,14 @@ def _concluded(officer, expert, report, catalogue) -> None:
         disclosure_deadline=F("disclosure_deadline") - year,
         published_at=F("published_at") - year,
     )
+    # and so does its report: written, approved, forwarded and made public before that review
+    # (公示于 this year read as material published after its own review)
+    SelfDiagnosisReport.objects.filter(pk=report.pk).update(
+        submitted_at=F("submitted_at") - year,
+        approved_at=F("approved_at") - year,
+        forwarded_at=F("forwarded_at") - year,
+        published_at=F("published_at") - year,
+    )
 
 
 def seed() -> dict:

@@ -87,7 +87,7 @@ def seed() -> dict:
             "merit-student",
             people["adviser"],
             f"{YEAR}学年三好学生",
-            "学业成绩专业前10%，出勤率达标，积极参加技能大赛。",
+            "出勤率达标，积极参加技能大赛并获校级一等奖。",
             decider=people["xx_leader"],
         )
         _decision(
@@ -95,7 +95,7 @@ def seed() -> dict:
             "excellent-teacher",
             people["rj_leader"],
             f"{YEAR}学年优秀教师",
-            "课堂教学满意度优秀，主持校级课程建设项目一项。",
+            "主持校级课程建设项目一项，指导学生获省级技能大赛二等奖。",
         )
     return {
         "personal reports": PersonalReport.objects.count(),

@@ -703,6 +703,7 @@ def document_job_status(request, pk):
     return JsonResponse(
         {
             "status": job.status,
+            "status_display": job.get_status_display(),
             "progress": job.progress,
             "message": job.message,
             "download": reverse("review:document_job_download", args=[job.pk])

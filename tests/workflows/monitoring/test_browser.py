@@ -112,3 +112,54 @@ def test_a_phone_shows_the_cycles_work_and_assembles_its_annual_report(
     bar = page.locator("#cycle-reports .progress").first
     assert bar.get_attribute("aria-valuenow") == "100"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+HEATMAP_LABELS = """() => {
+  const chart = echarts.getInstanceByDom(document.getElementById("heatmap"));
+  const boxes = [];
+  for (const el of chart.getZr().storage.getDisplayList(true)) {
+    if (!el.style || typeof el.style.text !== "string" || !el.style.text) continue;
+    const r = el.getBoundingRect().clone();
+    if (el.transform) r.applyTransform(el.transform);
+    boxes.push([el.style.text, r.x, r.y, r.width, r.height]);
+  }
+  return boxes;
+}"""
+
+
+def _overlaps(boxes):
+    return [
+        (a[0], b[0])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[1] < b[1] + b[3] - 1
+        and b[1] < a[1] + a[3] - 1
+        and a[2] < b[2] + b[4] - 1
+        and b[2] < a[2] + a[4] - 1
+    ]
+
+
+def test_the_warning_heat_map_keeps_its_labels_apart_on_a_phone_and_a_desktop(
+    page, live_server, cast, mon, approved
+):
+    """The quality office's dashboard: the indicator names, the unit names, the counts and the
+    colour scale of the heat map never cover one another (at 390 px the slanted names ran into
+    each other, and at both widths the colour scale covered the names)."""
+    from .factories import IndicatorFactory
+
+    names = ["听课评价得分（教师）", "教学质量评估得分", "综合素质测评成绩", "课堂教学满意度"]
+    for i, name in enumerate(names):
+        indicator = IndicatorFactory(code=f"H{i}", name=name, data_owner_unit=cast.units.xx)
+        for subject in (mon.rj, mon.wl):
+            approved(indicator, subject, "80")
+    approved(mon.employment, mon.jdyt, "80")
+    base = live_server.url
+    _log_in(page, base, "zgb")
+    for width in (390, 1000):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{base}/monitoring/")
+        page.wait_for_selector("#heatmap canvas")
+        boxes = page.evaluate(HEATMAP_LABELS)
+        assert {"机电一体化技术", "就业率", *names} <= {b[0] for b in boxes}, boxes
+        assert _overlaps(boxes) == [], (width, boxes)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -342,3 +342,38 @@ def test_openapi_documents_the_monitoring_api(cast, login):
         "/api/v1/monitoring/indicators/",
     ):
         assert path in schema
+
+
+def test_the_form_takes_a_subject_by_its_name_unless_two_share_it(cast, mon, login):
+    """People know a major as 软件技术 and a teacher as 吴芳, not by code or staff number: the
+    reading form takes the name too, and asks for the code or number where two share a name."""
+    from accounts.models import Membership, Role
+    from tests.factories import UserFactory
+    from workflows.levels import Level
+
+    from .factories import IndicatorFactory
+
+    client = login(cast.xx_member)
+    form = {"indicator": mon.employment.pk, "period": mon.y2026.pk, "value": "92"}
+    page = client.get("/monitoring/readings/new/").content.decode()
+    assert "单位名称或代码" in page
+    response = client.post("/monitoring/readings/new/", {**form, "subject": "软件技术"})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert Reading.objects.get().subject == mon.rj
+
+    teaching = IndicatorFactory(
+        code="T9", name="教学工作量", level=Level.TEACHER, data_owner_unit=cast.units.xx
+    )
+    teacher = services.subject_for_user(cast.teacher, Level.TEACHER)
+    form = {**form, "indicator": teaching.pk}
+    response = client.post("/monitoring/readings/new/", {**form, "subject": cast.teacher.full_name})
+    assert response.status_code == 302
+    assert Reading.objects.filter(subject=teacher).exists()
+    namesake = UserFactory(username="wufang2", full_name=cast.teacher.full_name)
+    with pytest.raises(ValidationError, match="没有教师身份"):  # the role's name, not its code
+        services.subject_for_user(namesake, Level.TEACHER)
+    Membership.objects.create(user=namesake, org_unit=cast.units.wl, role=Role.TEACHER)
+    services.subject_for_user(namesake, Level.TEACHER)
+    response = client.post("/monitoring/readings/new/", {**form, "subject": cast.teacher.full_name})
+    assert response.status_code == 200
+    assert f"找不到对象“{cast.teacher.full_name}”" in response.content.decode()

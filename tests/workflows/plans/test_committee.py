@@ -7,6 +7,7 @@ bar nor blocks the round."""
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEntry, Membership, Role
 from engine import duties
@@ -123,6 +124,8 @@ def test_three_members_one_vote_each_majority_decides(cast, client):
     assert rows["chair"]["vote"] is None
     body = page.content.decode()
     assert 'data-voter="member3"' in body and "委员3" in body
+    at = timezone.localtime(decision.decided_at)
+    assert f"决定时间：{at:%Y-%m-%d %H:%M}。" in body  # a Chinese sentence, not “… 08:24.”
     # too late to vote now
     vote(client, cast.chair, change, "approve")
     assert votes_on(change).count() == 2

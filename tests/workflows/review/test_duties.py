@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import AuditEntry
 from engine import duties
 from workflows.review.models import ReportStatus, SelfDiagnosisReport
 
@@ -74,3 +75,50 @@ def test_a_leader_never_approves_his_own_report(cast):
     action(author, report, "forward")
     report.refresh_from_db()
     assert report.status == ReportStatus.FORWARDED
+
+
+def test_the_author_does_not_choose_who_reviews_his_own_report(cast):
+    """The review of a report went up past its author (he may not review it); he leads the
+    unit, but may not hand that review on (转办) to one of his people either: no 转办 link on the
+    report's page or in his to-do list, and the 转办 itself is refused."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    duties.seed_defaults()
+    author = browser(cast.software_lead)
+    author.post(
+        reverse("review:report_list"),
+        {
+            "org_unit": cast.units.rj.pk,
+            "catalogue": shipped_catalogue().pk,
+            "period": "2026",
+            "title": "软件技术专业自我诊改报告",
+        },
+    )
+    report = SelfDiagnosisReport.objects.get()
+    author.post(
+        reverse("review:report_edit", args=[report.pk]), {**_row_post(report), "action": "submit"}
+    )
+    review = Task.objects.get(
+        process__artifact_object_id=report.pk,
+        flow_task_type="HUMAN",
+        status__in=[STATUS.NEW, STATUS.ASSIGNED],
+    )
+    reassign = reverse("engine:task_reassign", args=[review.pk])
+    assert (
+        reassign
+        not in author.get(reverse("review:report_detail", args=[report.pk])).content.decode()
+    )
+    assert reassign not in author.get(reverse("engine:inbox")).content.decode()
+    author.post(reassign, {"to_user": cast.software_member.pk, "reason": "请何燕审核"})
+    review.refresh_from_db()
+    assert review.owner_id != cast.software_member.pk
+    assert not AuditEntry.objects.filter(action="task.reassign").exists()
+    # 何燕 is offered no approval of it
+    member = browser(cast.software_member)
+    page = member.get(reverse("review:report_detail", args=[report.pk])).content.decode()
+    assert reverse("review:report_action", args=[report.pk, "approve"]) not in page
+
+    # the department head, who may review it, may still hand it on within his department
+    head = browser(cast.xx_leader)
+    assert reassign in head.get(reverse("review:report_detail", args=[report.pk])).content.decode()

@@ -181,6 +181,10 @@ def test_expert_sees_only_assigned_reports_from_publication_on(cast, login):
     round_.refresh_from_db()
     assert round_.status == RoundStatus.DISCLOSED
     assert expert.get(reverse("review:assignment_detail", args=[assignment.pk])).status_code == 200
+    # 我的复核任务 does not list as 待完成 what cannot be done before the review opens (the inbox
+    # and the home card count nothing yet): it says from when
+    row = expert.get(reverse("review:my_assignments")).content.decode()
+    assert f"{start:%Y-%m-%d} 起可填写" in row and "待完成" not in row
     other = forwarded_report(cast, unit=cast.units.rj_python, catalogue=report.catalogue)
     assert expert.get(reverse("review:report_detail", args=[other.pk])).status_code == 404
 
