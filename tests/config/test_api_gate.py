@@ -1,6 +1,6 @@
-"""The API's gate (config.permissions.SignedInWithCapability): a create endpoint answers 403 to a caller
-who holds no capability to create there, before it reads the body; a caller who does gets the
-400 about the body."""
+"""The API's gate (config.permissions.SignedInWithCapability): a create endpoint answers 403 to
+a caller who holds no capability to create there, before it reads the body; a caller who does
+gets the 400 about the body."""
 
 import pytest
 
