@@ -44,6 +44,8 @@ class MultipleFileField(forms.FileField):
 
 
 def active_units():
+    """The units a case may be about: every open unit but the committee, which decides cases
+    and is no unit a complaint or an incident concerns."""
     return (
         OrgUnit.objects.filter(is_active=True).exclude(kind=OrgUnit.Kind.COMMITTEE).order_by("path")
     )
