@@ -250,3 +250,15 @@ def test_the_grade_a_supervisor_suggests_is_read_by_whoever_grades(cast, login):
     ):
         page = body.get(url).content.decode()
         assert "<th>建议等级</th><td>严重</td>" in page, url
+
+
+def test_the_investigator_picker_offers_staff_not_the_system_administrator(cast, login):
+    """The system administrator maintains the system; investigating a case is staff work (a
+    teacher, a department's people, the quality office), held through such a role."""
+    from cases.forms import investigator_choices
+
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.CLASSIFIED)
+    form = login(body_of(cast, case)).get(reverse("cases:action", args=[case.pk, "investigate"]))
+    offered = list(form.context["form"].fields["investigators"].queryset)
+    assert cast.sysadmin not in offered and cast.sysadmin not in investigator_choices()
+    assert cast.xx_member in offered and cast.teacher in offered
