@@ -17,6 +17,7 @@ from engine.holders import acting_for
 
 from . import committee, exports, flows, forms, imports, selectors, services, tree
 from .models import (
+    EDITABLE_STATES,
     ChangeRequest,
     CommitteeDecision,
     ExportJob,
@@ -209,6 +210,14 @@ def item_edit(request, kind, pk):
     if request.method == "GET" and item.state == services.ItemState.IN_FORCE:
         messages.info(request, _("An approved item changes only through a change request."))
         return redirect("plans:change_create", kind, item.pk)
+    if request.method == "GET" and item.state not in EDITABLE_STATES:
+        # submitted, under review or retired: the form would only be refused on saving
+        messages.info(
+            request,
+            _("%(state)s: the item is edited only as a draft or when returned.")
+            % {"state": item.get_state_display()},
+        )
+        return redirect(item)
     form_class = forms.FORMS[kind]
     kwargs = {}
     if kind == "plan":
