@@ -76,6 +76,11 @@ class CaseFileForm(forms.ModelForm):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     files = MultipleFileField(label=_("Photos and documents"))
 
+    def renew_token(self) -> None:
+        """A fresh token in the page once the sent one was refused, so the next submit files."""
+        self.data = self.data.copy()
+        self.data["idempotency_key"] = str(uuid.uuid4())
+
     class Meta:
         model = Case
         fields = [
