@@ -18,6 +18,13 @@ class Conflict(APIException):
 
 
 def exception_handler(exc, context):
+    from engine.errors import WrongState
+
+    if isinstance(exc, WrongState):
+        return Response(
+            {"code": "conflict", "message": " ".join(exc.messages)},
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, ValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
