@@ -189,6 +189,9 @@ UNDER_WAY = [
 ]
 FINISHED = [S.WITHDRAWN, S.REFUSED, S.CLOSED]
 # From determination on, the responsible unit is part of the case.
+# the complainant's time to rate the answer after the feedback (services.case_close)
+RATING_KIND = "case.rating"
+
 RESPONSIBLE_STATES = [S.DETERMINED, S.RECTIFYING, S.VERIFYING, S.RECTIFIED, S.FEEDBACK, S.CLOSED]
 
 
@@ -356,6 +359,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("cases:detail", args=[self.pk])
+
+    def deadline_label(self, kind: str) -> str | None:
+        """The complainant's time to rate the answer has no escalation rule to name it."""
+        return str(_("Rating period")) if kind == RATING_KIND else None
 
     @property
     def access_unit(self):

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,12 +21,23 @@ from accounts.models import OrgUnit, Role
 from engine import attachments, deadlines, notifications, sequences, task_writes, write_batch
 from engine import duties as engine_duties
 from engine import text as engine_text
+from engine.errors import WrongState
+from engine.models import Deadline
 from engine.prepared import Prepared
 
 from . import access, flows, routing
 from . import duties as case_duties
 from .confidential import intake
-from .models import Approver, Case, Category, Grade, MatrixCell, Notice, RectificationReport
+from .models import (
+    RATING_KIND,
+    Approver,
+    Case,
+    Category,
+    Grade,
+    MatrixCell,
+    Notice,
+    RectificationReport,
+)
 from .models import Status as S
 from .permissions import CaseCap
 
@@ -915,6 +927,13 @@ def case_give_feedback(*, actor, case: Case, outcome: str) -> Case:
     case.outcome = outcome
     _fire(case, "give_feedback", actor)
     case.save()
+    if _can_be_rated(case) and settings.CASES_RATING_DAYS > 0:
+        deadlines.deadline_start(
+            obj=case,
+            kind=RATING_KIND,
+            owner_unit=case.accepting_unit,
+            working_days=settings.CASES_RATING_DAYS,
+        )
     _audit(actor, case, "feedback", before)
     # the reporter reads the outcome with the request to rate it after it, as one text
     _tell_reporter(
@@ -923,10 +942,16 @@ def case_give_feedback(*, actor, case: Case, outcome: str) -> Case:
     return case
 
 
+def _can_be_rated(case: Case) -> bool:
+    """Someone rates the answer: the reporter, or the holder of an anonymous complaint's code."""
+    return case.reporter_id is not None or hasattr(case, "ticket")
+
+
 def _close(case: Case, actor, action: str, before: str, **after):
     _fire(case, "close", actor)
     case.closed_at = timezone.now()
     case.save()
+    deadlines.deadline_complete(obj=case, kind=RATING_KIND)
     _audit(actor, case, action, before, **after)
 
 
@@ -945,6 +970,25 @@ def case_rate(*, actor, case: Case, satisfaction: int, comment: str = "") -> Cas
 @_step_service
 def case_close(*, actor, case: Case) -> Case:
     case = _step(actor, case, "close")
+    rating = (
+        Deadline.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id=str(case.pk),
+            kind=RATING_KIND,
+            status=Deadline.Status.OPEN,
+            due_at__gt=timezone.now(),
+        )
+        .order_by("due_at")
+        .first()
+    )
+    if rating is not None:
+        raise WrongState(
+            _(
+                "The complainant may rate the answer until %(date)s: the case closes when they "
+                "rate it, or may be closed after that day."
+            )
+            % {"date": f"{timezone.localtime(rating.due_at):%Y-%m-%d}"}
+        )
     _close(case, actor, "close", case.status)
     return case
 

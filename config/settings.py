@@ -550,3 +550,7 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 
 # Working days the accepting body has to answer a supervision request (督办) by default.
 CASES_SUPERVISION_DAYS = env.int("CASES_SUPERVISION_DAYS", default=5)
+# Working days a complainant has to rate the answer after the feedback: until then the case
+# closes only by their rating, so the accepting body cannot close it ahead of a bad mark (the
+# college's default; 0: the body may close at once).
+CASES_RATING_DAYS = env.int("CASES_RATING_DAYS", default=5)

@@ -279,3 +279,40 @@ def test_a_supervision_notice_time_limit_is_named_after_it(cast, login):
     page = login(body_of(cast, case)).get(reverse("cases:detail", args=[case.pk]))
     rows = [row["label"] for row in page.context["deadline_rows"]]
     assert "督办通知书" in rows and "整改通知书" not in rows
+
+
+def test_the_body_closes_a_case_only_after_the_complainant_could_rate_it(cast, login, settings):
+    """After the feedback the complainant has CASES_RATING_DAYS working days to rate the
+    answer; the accepting body closing it at once took the rating away (a bad mark avoided)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from freezegun import freeze_time
+
+    settings.CASES_RATING_DAYS = 5
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.FEEDBACK)
+    body = login(body_of(cast, case))
+    page = body.get(reverse("cases:detail", args=[case.pk]))
+    assert "评价期" in [row["label"] for row in page.context["deadline_rows"]]
+    refused = body.post(reverse("cases:action", args=[case.pk, "close"]))
+    assert refused.status_code == 200
+    assert "投诉人可在" in refused.content.decode()
+    assert Case.objects.get(pk=case.pk).status == S.FEEDBACK
+    # the rating is the student's step, on their to-do list
+    student = login(cast.student)
+    assert case.number in student.get(reverse("cases:inbox")).content.decode()
+    with freeze_time(timezone.now() + timedelta(days=10)):
+        body = login(body_of(cast, case))
+        closed = body.post(reverse("cases:action", args=[case.pk, "close"]))
+        assert closed.status_code == 302
+    assert Case.objects.get(pk=case.pk).status == S.CLOSED
+
+
+def test_the_complainant_rating_ends_the_rating_period(cast, login, settings):
+    settings.CASES_RATING_DAYS = 5
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.CLOSED)  # rated by the student
+    from engine.models import Deadline
+
+    assert not Deadline.objects.filter(
+        kind="case.rating", object_id=str(case.pk), status=Deadline.Status.OPEN
+    ).exists()
