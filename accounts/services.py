@@ -248,26 +248,30 @@ RosterFileError = ImportFileError  # the file as a whole cannot be read; nothing
 # Names rosters made before the roles were named for every kind of unit still use (a teaching
 # department's 系(部); an office's leader is a 部门负责人 too).
 ROLE_ALIASES = {
-    "系(部)负责人": Role.DEPARTMENT_LEADER,
     "系（部）负责人": Role.DEPARTMENT_LEADER,
-    "系(部)质量保证工作组成员": Role.DEPARTMENT_MEMBER,
     "系（部）质量保证工作组成员": Role.DEPARTMENT_MEMBER,
 }
+# a role's name written with either width of brackets (专业(课程)负责人, 专业（课程）负责人)
+_BRACKETS = str.maketrans("()", "（）")
+
+
+def role_name_key(name: str) -> str:
+    return name.strip().translate(_BRACKETS)
 
 
 def _role_lookup() -> dict[str, str]:
-    table = {name: str(role) for name, role in ROLE_ALIASES.items()}
+    table = {role_name_key(name): str(role) for name, role in ROLE_ALIASES.items()}
     for value, label in Role.choices:
         table[value] = value
-        table[str(label)] = value
+        table[role_name_key(str(label))] = value
     from django.utils import translation
 
     with translation.override("zh-hans"):
         for value, label in Role.choices:
-            table[str(label)] = value
+            table[role_name_key(str(label))] = value
     with translation.override("en"):
         for value, label in Role.choices:
-            table[str(label)] = value
+            table[role_name_key(str(label))] = value
     return table
 
 
@@ -400,7 +404,7 @@ def _roster_row(row, columns, roles, units_by_code, units_by_name) -> dict:
             problems.append(_("unit name “%(u)s” is ambiguous, use its code") % {"u": unit_ref})
         else:
             problems.append(_("unknown unit “%(u)s”") % {"u": unit_ref})
-    role = roles.get(role_ref)
+    role = roles.get(role_name_key(role_ref or ""))
     if role is None:
         problems.append(_("unknown role “%(r)s”") % {"r": role_ref})
     if email:

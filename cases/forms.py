@@ -44,6 +44,8 @@ class MultipleFileField(forms.FileField):
 
 
 def active_units():
+    """The units a case may be about: every open unit but the committee, which decides cases
+    and is no unit a complaint or an incident concerns."""
     return (
         OrgUnit.objects.filter(is_active=True).exclude(kind=OrgUnit.Kind.COMMITTEE).order_by("path")
     )
@@ -73,6 +75,11 @@ class CaseFileForm(forms.ModelForm):
 
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     files = MultipleFileField(label=_("Photos and documents"))
+
+    def renew_token(self) -> None:
+        """A fresh token in the page once the sent one was refused, so the next submit files."""
+        self.data = self.data.copy()
+        self.data["idempotency_key"] = str(uuid.uuid4())
 
     class Meta:
         model = Case

@@ -539,6 +539,11 @@ class Notice(models.Model):
     def get_absolute_url(self):
         return reverse("cases:detail", args=[self.case_id]) + f"#notice-{self.pk}"
 
+    def deadline_label(self, kind: str) -> str | None:
+        """The rectification time limit named after the notice's kind: a 督办通知书's runs under
+        the rule of 整改通知书 (engine.deadlines.deadline_rows)."""
+        return self.get_kind_display() if kind == "notice.rectification" else None
+
     @property
     def access_unit(self):
         return self.case.accepting_unit

@@ -219,7 +219,12 @@ def _acceptance_days(category: Category | None) -> int:
 
 def _clean_units(subject_unit, other_units):
     for unit in [subject_unit, *other_units]:
-        if unit is None or not isinstance(unit, OrgUnit) or not unit.is_active:
+        if (
+            unit is None
+            or not isinstance(unit, OrgUnit)
+            or not unit.is_active
+            or unit.kind == OrgUnit.Kind.COMMITTEE
+        ):
             raise ValidationError({"subject_unit": _("Choose an existing, active unit.")})
 
 

@@ -1,6 +1,7 @@
 """API error shape: every error is JSON with a machine-readable code and a readable message."""
 
 import django_filters
+import django_filters.rest_framework
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -18,6 +19,13 @@ class Conflict(APIException):
 
 
 def exception_handler(exc, context):
+    from engine.errors import WrongState
+
+    if isinstance(exc, WrongState):
+        return Response(
+            {"code": "conflict", "message": " ".join(exc.messages)},
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, ValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -41,6 +49,16 @@ def exception_handler(exc, context):
         body = {"code": code, "errors": data}
     response.data = body
     return response
+
+
+class ListFilterBackend(django_filters.rest_framework.DjangoFilterBackend):
+    """The list's filters narrow the list only: one object read by its id is found whatever the
+    query string says (?state=done on an open task was a 404)."""
+
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "action", "list") != "list":
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class StrictFilterSet(django_filters.FilterSet):

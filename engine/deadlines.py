@@ -315,19 +315,25 @@ def deadline_rows(*objs) -> list[dict]:
     if not objs:
         return []
     match = Q()
+    by_target = {}
     for obj in objs:
         content_type, object_id = _target(obj)
         match |= Q(content_type=content_type, object_id=object_id)
+        by_target[(content_type.pk, str(object_id))] = obj
     now = timezone.now()
     labels = dict(EscalationRule.objects.values_list("kind", "label"))
     rows = []
     for deadline in Deadline.objects.filter(match).exclude(status=Deadline.Status.CANCELLED):
         live = deadline.status in LIVE
         days_left = calendar.working_days_left(deadline.due_at, now) if live else None
+        # an object may name its own time limit (a 督办通知书's, under the rule of 整改通知书)
+        owner = by_target.get((deadline.content_type_id, str(deadline.object_id)))
+        named = getattr(owner, "deadline_label", None)
+        label = (named(deadline.kind) if named else None) or labels.get(deadline.kind)
         rows.append(
             {
                 "deadline": deadline,
-                "label": labels.get(deadline.kind) or _("Deadline"),
+                "label": label or _("Deadline"),
                 "live": live,
                 "overdue": live and deadline.due_at < now,
                 "overdue_days": max(-days_left, 0) if live else 0,

@@ -192,18 +192,15 @@ class AnswerSerializer(serializers.Serializer):
 class AnswerView(APIView):
     """Answer a supervision request in writing (`answer`, required). Seen by the discipline
     office and the complaint's accepting body (else 404); answered only by the accepting body,
-    or by whoever holds the open step (转办, 代理), else 403. 400 when the answer is empty or the
-    request was already answered. Answers the request's id and status."""
+    or by whoever holds the open step (转办, 代理), else 403. 400 when the answer is empty, 409 when
+    the request was already answered. Answers the request's id and status."""
 
     @extend_schema(request=AnswerSerializer, responses={200: dict})
     def post(self, request, pk):
         supervision = selectors.get_supervision(request.user, pk)
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            supervision = services.supervision_answer(
-                actor=request.user, supervision=supervision, answer=data.validated_data["answer"]
-            )
-        except ValidationError as exc:
-            return _invalid(exc)
+        supervision = services.supervision_answer(
+            actor=request.user, supervision=supervision, answer=data.validated_data["answer"]
+        )
         return Response({"id": supervision.pk, "status": supervision.status})

@@ -5,17 +5,14 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit
 from cases.confidential.forms import ChallengeMixin, MultipleFileField, _text_field
-from cases.forms import SATISFACTION_CHOICES
+from cases.forms import SATISFACTION_CHOICES, active_units
 from cases.models import Status
 from engine.filters import FlagField, PageFilter
 
 
 class AnonymousComplaintForm(ChallengeMixin):
     title = forms.CharField(label=_("What the complaint is about"), max_length=120)
-    subject_unit = forms.ModelChoiceField(
-        label=_("Unit concerned"),
-        queryset=OrgUnit.objects.filter(is_active=True).order_by("path"),
-    )
+    subject_unit = forms.ModelChoiceField(label=_("Unit concerned"), queryset=active_units())
     description = _text_field(pgettext_lazy("complaint", "Description"))
     files = MultipleFileField(label=_("Evidence files"), required=False)
     field_order = [

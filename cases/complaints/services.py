@@ -25,6 +25,7 @@ from cases.models import Status as S
 from cases.permissions import CaseCap
 from engine import deadlines, holders, notifications, steps
 from engine.calendar import add_working_days
+from engine.errors import WrongState
 
 from . import selectors
 from .capabilities import SUPERVISE
@@ -223,7 +224,7 @@ def supervision_answer(*, actor, supervision: Supervision, answer: str) -> Super
     if not holders.may_do(supervision, actor, is_accepting_body(actor, supervision.case), "answer"):
         raise PermissionDenied(_("Only the accepting body answers this request."))
     if not supervision.is_open:
-        raise ValidationError(_("This supervision request was already answered."))
+        raise WrongState(_("This supervision request was already answered."))
     if not (answer or "").strip():
         raise ValidationError({"answer": _("An answer is required.")})
     supervision.answer = answer.strip()

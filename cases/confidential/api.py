@@ -154,7 +154,7 @@ class SpamSerializer(serializers.Serializer):
 class ReportSpamView(APIView):
     """Mark a report as spam (`spam`: true) or take that back (false): it leaves (or rejoins)
     the queue and is never deleted. The discipline office only (`report.handle`): 404 when the
-    caller may not read the report, 403 when they may read but not handle it. 400 when the
+    caller may not read the report, 403 when they may read but not handle it. 409 when the
     report is closed. Answers the report as `GET /reports/{id}/` does."""
 
     @extend_schema(request=SpamSerializer, responses=ConfidentialReportDetailSerializer)

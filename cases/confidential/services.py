@@ -22,6 +22,7 @@ from accounts import access
 from accounts.audit import audit_record
 from accounts.models import Role
 from engine import holders, notifications, sequences, steps
+from engine.errors import WrongState
 
 from . import capabilities as caps
 from . import hooks, intake, selectors
@@ -215,7 +216,7 @@ def report_mark_spam(*, actor, report: Report, spam: bool = True) -> Report:
     access.require(actor, caps.REPORT_HANDLE, report)
     report = Report.objects.select_for_update().get(pk=report.pk)
     if not report.is_open:
-        raise ValidationError(_("This report is closed."))
+        raise WrongState(_("This report is closed."))
     before = {"is_spam": report.is_spam}
     report.is_spam = spam
     report.save(update_fields=["is_spam", "updated_at"])

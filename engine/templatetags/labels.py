@@ -7,6 +7,8 @@ template engine (settings.TEMPLATES), so every template has it without a load; m
 built in Python call `label_suffix()` itself (workflows/plans/tree.py)."""
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from engine import numbers
@@ -25,3 +27,11 @@ def plain(value, places=None):
     """`{{ reading.value|plain }}`, `{{ mean|plain:2 }}`: a number as engine.numbers writes it
     (80, 98.3, never 8E+1 or 98.3000); None gives "", so `|plain|default:"—"` shows 0 as 0."""
     return numbers.plain(value, None if places in (None, "") else int(places))
+
+
+@register.filter(needs_autoescape=True)
+def aside(value, autoescape=True):
+    """`{{ f.size|filesizeformat|aside }}`: a remark in brackets after what it qualifies:
+    full-width in Chinese, （2.0 KB）, ASCII after a space in English, (2.0 KB)."""
+    text = conditional_escape(value) if autoescape else value
+    return mark_safe(gettext(" (%(aside)s)") % {"aside": text})  # noqa: S308 - escaped above

@@ -153,3 +153,26 @@ def test_someone_elses_import_run_is_not_found(cast, login):
     run = services.roster_import(actor=cast.quality_officer, file=workbook(ROWS))
     assert login(cast.xx_leader).get(reverse("engine:import_run", args=[run.pk])).status_code == 404
     assert login(cast.sysadmin).get(reverse("engine:import_run", args=[run.pk])).status_code == 200
+
+
+def test_a_role_is_named_with_either_width_of_brackets(cast, login):
+    """The roles' names follow the seed's 专业（课程）; a roster typed with ASCII brackets, as
+    spreadsheets often are, names the same roles."""
+    rows = [
+        ("T2025001", "冯一", "rj", "专业(课程)负责人", "", ""),
+        ("T2025002", "冯二", "rj", "专业（课程）质量保证小组成员", "", ""),
+        ("T2025003", "冯三", "xx", "系(部)质量保证工作组成员", "", ""),
+    ]
+    login(cast.sysadmin).post(reverse("accounts:roster_import"), {"file": workbook(rows)})
+    run = ImportRun.objects.get(kind="roster")
+    assert run.errors == [] and run.result["rows_ok"] == 3
+    roles = dict(
+        User.objects.filter(username__startswith="T2025").values_list(
+            "username", "memberships__role"
+        )
+    )
+    assert roles == {
+        "T2025001": "team_leader",
+        "T2025002": "team_member",
+        "T2025003": "department_member",
+    }

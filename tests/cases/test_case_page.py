@@ -250,3 +250,32 @@ def test_the_grade_a_supervisor_suggests_is_read_by_whoever_grades(cast, login):
     ):
         page = body.get(url).content.decode()
         assert "<th>建议等级</th><td>严重</td>" in page, url
+
+
+def test_the_investigator_picker_offers_staff_not_the_system_administrator(cast, login):
+    """The system administrator maintains the system; investigating a case is staff work (a
+    teacher, a department's people, the quality office), held through such a role."""
+    from cases.forms import investigator_choices
+
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.CLASSIFIED)
+    form = login(body_of(cast, case)).get(reverse("cases:action", args=[case.pk, "investigate"]))
+    offered = list(form.context["form"].fields["investigators"].queryset)
+    assert cast.sysadmin not in offered and cast.sysadmin not in investigator_choices()
+    assert cast.xx_member in offered and cast.teacher in offered
+
+
+def test_a_supervision_notice_time_limit_is_named_after_it(cast, login):
+    """A 督办通知书 runs under the rule of 整改通知书; its row of time limits said 整改通知书."""
+    from cases.models import Notice
+
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.DETERMINED)
+    services.notice_issue(
+        actor=body_of(cast, case),
+        case=case,
+        facts="多次迟到。",
+        requirements="限期整改。",
+        kind=Notice.Kind.SUPERVISION,
+    )
+    page = login(body_of(cast, case)).get(reverse("cases:detail", args=[case.pk]))
+    rows = [row["label"] for row in page.context["deadline_rows"]]
+    assert "督办通知书" in rows and "整改通知书" not in rows

@@ -93,6 +93,8 @@ STUTTER = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
 # A half-width colon after Chinese: a label that does not end with {% label_suffix %} (the
 # catalogue's "："), in a template or in markup built in Python.
 HALF_WIDTH_COLON = re.compile(r"[\u4e00-\u9fff）》”]:")
+# a remark in ASCII brackets after Chinese text (吴芳 (teacher)): Chinese brackets it （…）
+HALF_WIDTH_BRACKET = re.compile(r"[\u4e00-\u9fff）》”] ?\([^()\n]{0,40}\)")
 DOTTED_CODE = re.compile(r"(?<![\w.])[a-z][a-z_]*(\.[a-z][a-z_]*)+(?![\w.])")
 HIDDEN = {"script", "style", "code", "pre", "template"}
 VISIBLE_ATTRIBUTES = ("placeholder", "title", "alt", "aria-label")
@@ -167,6 +169,8 @@ def _problems_in_text(text: str, people_words: set[str], choices: dict[str, str]
     for match in HALF_WIDTH_COLON.finditer(text):
         around = text[max(0, match.start() - 20) : match.end() + 20].replace("\n", " ")
         problems.append(f"half-width colon in {around!r}")
+    for match in HALF_WIDTH_BRACKET.finditer(text):
+        problems.append(f"half-width brackets in {match.group()!r}")
     text = DOTTED_CODE.sub(" ", text)
     for match in LATIN_WORD.finditer(text):
         word = match.group()

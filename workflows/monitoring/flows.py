@@ -219,6 +219,13 @@ class CycleFlow(steps.StepFlow):
         ],
     )
 
+    def outcome_label(self, task) -> str:
+        code = (task.data or {}).get("outcome", "")
+        transition, _sep, stage = code.partition(":")
+        if transition == "advance" and stage in Stage.values:
+            return _("Moved on to the stage “%(stage)s”") % {"stage": Stage(stage).label}
+        return super().outcome_label(task)
+
     def steps_after(self, names, obj) -> list[str]:
         # the table's steps are the kinds of work a stage may wait for, not a track (a term
         # cycle never writes the year's report): what comes is the stages after this one

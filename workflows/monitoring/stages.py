@@ -11,6 +11,8 @@ so does the stage deadline (cycle_steps.sync_deadlines).
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -81,15 +83,24 @@ def cycles_move(cycles, transition: str, *, actor=None, reason: str = "", args=(
     return cycles
 
 
+def _outcome(cycle, transition: str) -> str:
+    # a move by hand names the stage it reached on the progress line (CycleFlow.outcome_label)
+    return f"{transition}:{cycle.stage}" if transition == "advance" else transition
+
+
 def _follow(cycles, transition: str, actor) -> None:
     """Close the step each cycle waited for and open the one its new stage waits for."""
     for start in range(0, len(cycles), BATCH):
         batch = cycles[start : start + BATCH]
         cycle_steps.prime(batch)
         if len(cycles) == 1:
-            steps.advance(batch[0], actor=actor, outcome=transition)
+            steps.advance(batch[0], actor=actor, outcome=_outcome(batch[0], transition))
         else:
-            step_rows.close_many(Cycle, [c.pk for c in batch], actor=actor, outcome=transition)
+            by_outcome = defaultdict(list)
+            for cycle in batch:
+                by_outcome[_outcome(cycle, transition)].append(cycle.pk)
+            for outcome, pks in by_outcome.items():
+                step_rows.close_many(Cycle, pks, actor=actor, outcome=outcome)
             waiting = [c for c in batch if c._work]
             if waiting:
                 step_rows.open_many(waiting)

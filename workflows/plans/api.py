@@ -3,14 +3,13 @@
 import django_filters
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import OrgUnit
-from config.api import StrictFilterSet
+from config.api import ListFilterBackend, StrictFilterSet
 from workflows.levels import Level
 
 from . import selectors, services
@@ -238,7 +237,7 @@ class ChainItemViewSet(
     """List, read and draft items; `submit`, `review`, `vote` move them along their lifecycle."""
 
     model = Plan
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ListFilterBackend]
 
     def get_queryset(self):
         return selectors.visible(self.request.user, self.model).select_related("owner_unit")
@@ -427,7 +426,7 @@ class StandardViewSet(ChainItemViewSet):
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ListFilterBackend]
 
     def get_queryset(self):
         return (

@@ -94,9 +94,18 @@ class PlanCreateForm(PlanForm):
     owner_unit = forms.ModelChoiceField(label=_("owner unit"), queryset=OrgUnit.objects.none())
     reviewing_unit = _reviewing_field()
 
-    def __init__(self, *args, units=None, **kwargs):
+    def __init__(self, *args, units=None, personal=None, person=None, **kwargs):
+        """`personal`: for `person`, who drafts only their own self-development plan, the
+        (kind, level) pairs of the roles they hold: the form offers those, and them as the
+        lead person."""
         super().__init__(*args, **kwargs)
         self.fields["owner_unit"].queryset = units if units is not None else OrgUnit.objects.all()
+        if personal is not None:
+            kinds = {kind for kind, _level in personal}
+            levels = {level for _kind, level in personal}
+            self.fields["kind"].choices = [c for c in PlanKind.choices if c[0] in kinds]
+            self.fields["level"].choices = [c for c in Level.choices if c[0] in levels]
+            self.fields["lead_person"].queryset = User.objects.filter(pk=person.pk)
 
 
 def _parse_values(text: str) -> dict:

@@ -19,7 +19,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from viewflow.workflow.models import Process
 
-from accounts.models import OrgUnit
+from accounts.models import OrgUnit, Role
 from workflows.levels import Level
 
 
@@ -159,6 +159,12 @@ KIND_TIER = {
     PlanKind.STUDENT_SELF: 3,
 }
 PERSONAL_KINDS = (PlanKind.TEACHER_SELF, PlanKind.STUDENT_SELF)
+# a self-development plan is its owner's as a teacher or a student: the role it needs in its unit
+# and the level it sits at
+PERSONAL_PLAN_OWNER = {
+    PlanKind.TEACHER_SELF: (Role.TEACHER, Level.TEACHER),
+    PlanKind.STUDENT_SELF: (Role.STUDENT, Level.STUDENT),
+}
 
 
 class Plan(ChainItem):

@@ -16,15 +16,17 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.audit import audit_record
-from accounts.models import OrgUnit
+from accounts.models import Membership, OrgUnit, Role
 from engine import attachments, deadlines, steps
 from engine.numbers import plain
+from workflows.levels import Level
 
 from . import committee, flows, notices
 from .models import (
     EDITABLE_STATES,
     KIND_TIER,
     PERSONAL_KINDS,
+    PERSONAL_PLAN_OWNER,
     ChangeKind,
     ChangeRequest,
     ChangeState,
@@ -236,6 +238,20 @@ def _validate_plan(plan: Plan) -> None:
             errors["replaces"] = _("Only another plan of the same kind in force can be replaced.")
     if plan.kind in PERSONAL_KINDS and plan.owner_user_id is None:
         errors["owner_user"] = _("A self-development plan belongs to a person.")
+    elif plan.kind in PERSONAL_KINDS:
+        role, level = PERSONAL_PLAN_OWNER[plan.kind]
+        if not Membership.objects.filter(
+            user_id=plan.owner_user_id, role=role, org_unit_id=plan.owner_unit_id
+        ).exists():
+            errors["owner_unit"] = _("A %(kind)s sits in a unit where its owner is a %(role)s.") % {
+                "kind": plan.get_kind_display(),
+                "role": Role(role).label,
+            }
+        if plan.level != level:
+            errors["level"] = _("A %(kind)s sits at the level “%(level)s”.") % {
+                "kind": plan.get_kind_display(),
+                "level": Level(level).label,
+            }
     if errors:
         raise ValidationError(errors)
 

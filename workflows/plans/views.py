@@ -17,6 +17,8 @@ from engine.holders import acting_for
 
 from . import committee, exports, flows, forms, imports, selectors, services, tree
 from .models import (
+    EDITABLE_STATES,
+    PERSONAL_PLAN_OWNER,
     ChangeRequest,
     CommitteeDecision,
     ExportJob,
@@ -113,7 +115,24 @@ def _create_form_kwargs(request, kind):
         state__in=[services.ItemState.RETIRED, services.ItemState.SUPERSEDED]
     )
     if kind == "plan":
-        return forms.PlanCreateForm, {"units": units, "plans": plans}
+        if access.has_capability(request.user, PlanCap.EDIT):
+            return forms.PlanCreateForm, {"units": units, "plans": plans}
+        # a teacher or a student drafts their own self-development plan, in a unit where they
+        # hold that role
+        owned = [
+            (kind_, role, level)
+            for kind_, (role, level) in PERSONAL_PLAN_OWNER.items()
+            if role in access.roles(request.user)
+        ]
+        units = OrgUnit.objects.filter(
+            memberships__user=request.user, memberships__role__in=[r for _k, r, _l in owned]
+        ).distinct()
+        return forms.PlanCreateForm, {
+            "units": units,
+            "plans": plans,
+            "personal": [(k, level) for k, _role, level in owned],
+            "person": request.user,
+        }
     if kind == "target":
         return forms.TargetCreateForm, {"plans": plans, "units": units}
     return forms.StandardCreateForm, {
@@ -209,6 +228,14 @@ def item_edit(request, kind, pk):
     if request.method == "GET" and item.state == services.ItemState.IN_FORCE:
         messages.info(request, _("An approved item changes only through a change request."))
         return redirect("plans:change_create", kind, item.pk)
+    if request.method == "GET" and item.state not in EDITABLE_STATES:
+        # submitted, under review or retired: the form would only be refused on saving
+        messages.info(
+            request,
+            _("%(state)s: the item is edited only as a draft or when returned.")
+            % {"state": item.get_state_display()},
+        )
+        return redirect(item)
     form_class = forms.FORMS[kind]
     kwargs = {}
     if kind == "plan":

@@ -221,3 +221,24 @@ def test_a_rating_is_a_mark_the_complainant_chose_and_says_what_it_means(cast, c
     client.force_login(cast.student)
     page = client.get(signed.get_absolute_url()).content.decode()
     assert "3 · 一般" in page and 'type="radio" name="satisfaction"' in page
+
+
+def test_a_complaint_is_about_a_unit_not_the_committee_that_decides_cases(cast, client):
+    """The public form offered 学院质量保证委员会 as the unit concerned (the signed-in form did
+    not): both offer the same units now, and the service refuses the committee from any form."""
+    offered = client.get(reverse("complaints:file")).context["form"].fields["subject_unit"]
+    assert cast.units.committee not in offered.queryset and cast.units.rj in offered.queryset
+    refused = post_complaint(client, cast.units.committee)
+    assert refused.status_code == 200 and refused.context["form"].errors["subject_unit"]
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        case_services.case_file(
+            actor=cast.teacher,
+            kind=Case.Kind.COMPLAINT,
+            title="委员会",
+            description="试",
+            subject_unit=cast.units.committee,
+        )
+    assert Case.objects.count() == 0

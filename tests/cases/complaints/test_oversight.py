@@ -137,6 +137,12 @@ def test_supervision_through_the_api(cast, client):
         f"/api/v1/supervisions/{pk}/answer/", {"answer": "已办结"}, content_type="application/json"
     )
     assert ok.status_code == 200 and ok.json()["status"] == "answered"
+    # answered already: nothing in the request is wrong, the request is past it (409, not 400)
+    again = client.post(
+        f"/api/v1/supervisions/{pk}/answer/", {"answer": "再答"}, content_type="application/json"
+    )
+    assert again.status_code == 409
+    assert again.json() == {"code": "conflict", "message": "该督办单已经答复。"}
 
 
 def test_supervision_shows_on_the_case_page_of_the_accepting_body(cast, client):

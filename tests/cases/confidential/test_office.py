@@ -56,6 +56,14 @@ def test_office_walks_a_report_through_every_stage(cast, login):
     assert "本举报已办结。" in marked.content.decode()
     report.refresh_from_db()
     assert not report.is_spam
+    # the API: the report is past it, which is a conflict, not a malformed request
+    api = client.post(
+        f"/api/v1/reports/{report.pk}/spam/", {"spam": True}, content_type="application/json"
+    )
+    assert api.status_code == 409 and api.json() == {
+        "code": "conflict",
+        "message": "本举报已办结。",
+    }
 
 
 def test_not_filing_needs_a_reason(cast, login):

@@ -46,7 +46,10 @@ def test_annual_report_names_warning_levels_statuses_and_stages(
     page = office.get(reverse("review:document_jobs")).content.decode()
     # a finished job says it is done, not the title of the last section it assembled
     assert "已完成 处理措施" not in page and "已完成" in page
-    status = office.get(reverse("review:document_job_status", args=[1])).json()
+    from workflows.review.models import DocumentJob
+
+    job = DocumentJob.objects.get()  # its id is not 1 once other tests made jobs
+    status = office.get(reverse("review:document_job_status", args=[job.pk])).json()
     assert status["status_display"] == "已完成"
 
     download = office.get(status["download"])

@@ -50,7 +50,7 @@ def test_reading_warning_and_improvement_steps_reach_the_right_inboxes(
     row = next(r for r in client.get(reverse("engine:inbox")).context["rows"] if r.obj == warning)
     assert row.due is not None and row.unit == cast.units.rj
     line = client.get(warning.get_absolute_url()).context["progress"]
-    assert [s.who for s in line.current] == ["软件技术 专业(课程)负责人"]
+    assert [s.who for s in line.current] == ["软件技术 专业（课程）负责人"]
     assert line.current[0].due == row.due
 
     # an improvement answers it: the warning's step is done, the owner's is open

@@ -157,6 +157,11 @@ def test_tasks_filter_by_lead_unit_and_overdue(cast, login):
     client = login(cast.quality_officer)
     overdue = client.get("/api/v1/tasks/?overdue=true").json()["results"]
     assert [t["title"] for t in overdue] == ["A"]
+    # one task by its id is found whatever the list's filters say
+    b = next(t for t in client.get("/api/v1/tasks/").json()["results"] if t["title"] == "B")
+    assert client.get(f"/api/v1/tasks/{b['id']}/?overdue=true").json()["title"] == "B"
+    assert client.get(f"/api/v1/tasks/{b['id']}/?overdue=maybe").status_code == 200
+    assert client.get("/api/v1/tasks/?overdue=maybe").status_code == 400  # the list still checks
 
 
 def test_invisible_item_is_404_in_the_api(cast, login):

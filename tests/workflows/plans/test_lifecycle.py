@@ -354,3 +354,18 @@ def approve_plan(cast, plan):
     from .factories import approve
 
     return approve(cast, plan)
+
+
+def test_a_submitted_item_does_not_open_its_edit_form(cast, login):
+    """Reached by its address, the edit form of a submitted plan opened and refused only on
+    saving, losing what was typed: it leads back to the plan and says why."""
+    plan = draft_plan(cast)
+    officer = login(cast.quality_officer)
+    assert officer.get(_url("item_edit", plan)).status_code == 200  # a draft is edited
+    officer.post(_url("item_submit", plan))
+    plan.refresh_from_db()
+    assert plan.state == ItemState.SUBMITTED
+    response = officer.get(_url("item_edit", plan), follow=True)
+    assert response.redirect_chain[-1][0] == plan.get_absolute_url()
+    said = [str(m) for m in response.context["messages"]]
+    assert said[-1] == "当前状态为“已提交”：仅草稿或被退回的事项可以编辑。"

@@ -2,6 +2,7 @@
 drafts, teachers and students own their self-development plans."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from workflows.plans import services
@@ -162,6 +163,51 @@ def test_teacher_drafts_own_plan_but_not_a_units_plan(cast, login, chain):
     data.update(title="专业方案", kind="major_scheme", level="major")
     response = client.post(reverse("plans:item_create", args=["plan"]), data)
     assert response.status_code == 200 and not Plan.objects.filter(title="专业方案").exists()
+
+
+def test_the_plan_form_offers_a_teacher_and_a_student_their_own_plan_only(cast, login, chain):
+    """A teacher drafts a 教师自我发展规划 at the teacher level, in the unit where she teaches,
+    led by herself; the form offered every kind of plan and everyone in the college as lead
+    person. A student's plan of a teacher's kind is refused by the service too."""
+    root, _major, _personal = chain
+    form = login(cast.teacher).get(reverse("plans:item_create", args=["plan"])).context["form"]
+    assert [value for value, _label in form.fields["kind"].choices] == ["teacher_self"]
+    assert [value for value, _label in form.fields["level"].choices] == ["teacher"]
+    assert list(form.fields["lead_person"].queryset) == [cast.teacher]
+    assert list(form.fields["owner_unit"].queryset) == [cast.units.rj]
+    student = login(cast.student)
+    form = student.get(reverse("plans:item_create", args=["plan"])).context["form"]
+    assert [value for value, _label in form.fields["kind"].choices] == ["student_self"]
+    data = {
+        "title": "冒充教师规划",
+        "kind": "teacher_self",
+        "parent": root.pk,
+        "start_year": 2026,
+        "end_year": 2030,
+        "level": "teacher",
+        "owner_unit": cast.units.rj.pk,
+    }
+    refused = student.post(reverse("plans:item_create", args=["plan"]), data)
+    assert refused.status_code == 200 and refused.context["form"].errors["kind"]
+    with pytest.raises(ValidationError) as raised:
+        services.plan_create(
+            actor=cast.student,
+            owner_unit=cast.units.rj,
+            owner_user=cast.student,
+            level="teacher",
+            content={**data, "kind": PlanKind.TEACHER_SELF},
+        )
+    assert set(raised.value.message_dict) == {"owner_unit"}
+    with pytest.raises(ValidationError) as raised:  # her own kind, at another level
+        services.plan_create(
+            actor=cast.teacher,
+            owner_unit=cast.units.rj,
+            owner_user=cast.teacher,
+            level="major",
+            content={**data, "kind": PlanKind.TEACHER_SELF},
+        )
+    assert raised.value.message_dict["level"] == ["教师自我发展规划属于“教师”层面。"]
+    assert not Plan.objects.filter(title="冒充教师规划").exists()
 
 
 @pytest.mark.parametrize(

@@ -43,3 +43,21 @@ def test_a_closed_survey_reads_as_ended_with_its_answers_counted(
     assert f"整批审核通过：{survey.title}" in approvals
     assert f">整批审核通过 survey-{survey.pk}" not in approvals
     assert f"survey-{survey.pk}</button>" not in approvals
+
+
+def test_a_rating_question_asks_what_its_scale_answers():
+    """A 5-point question is answered 非常不满意 … 非常满意: it may not ask for a score (the
+    teacher's overall question asked 打几分 and offered satisfaction)."""
+    from workflows.surveys.catalogue import QUESTIONNAIRES
+    from workflows.surveys.models import QuestionKind
+
+    likert = [
+        text
+        for *_head, sections in QUESTIONNAIRES
+        for _title, questions in sections
+        for text, kind, _choices, _indicator, _aggregation in questions
+        if kind == QuestionKind.LIKERT
+    ]
+    assert likert
+    asks_a_score = [t for t in likert if "几分" in t or "打分" in t or "分数" in t]
+    assert asks_a_score == []
