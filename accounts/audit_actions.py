@@ -9,6 +9,8 @@ ACTIONS = {
     "case.findings": pgettext_lazy("audit action", "Investigation findings recorded"),
     "case.approve": pgettext_lazy("audit action", "Determination approved"),
     "case.close": pgettext_lazy("audit action", "Case closed"),
+    "case.committee.open": pgettext_lazy("audit action", "Committee vote opened"),
+    "case.vote.change": pgettext_lazy("audit action", "Vote changed"),
     "notice.accept": pgettext_lazy("audit action", "Rectification accepted"),
     "notice.return": pgettext_lazy("audit action", "Rectification returned"),
     "notice.report": pgettext_lazy("audit action", "Rectification report submitted"),

@@ -48,6 +48,7 @@ class CasesConfig(AppConfig):
         )
         duties.register()
         messages.register()
+        services.register_committee()
         for model in (Case, Notice, RectificationReport):
             attachments.register_access(model, can_download_attachment)
         signals.deadline_escalated.connect(

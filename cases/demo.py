@@ -313,7 +313,11 @@ def _walk(people, case: Case, to, *, severe: bool) -> None:
                 findings="经调查，反映的情况属实。",
             )
         elif status == S.AWAITING_APPROVAL:
-            services.case_committee_decide(actor=people["chair"], case=case, approve=True)
+            # the committee votes until its majority has approved
+            for member in ("chair", "committee"):
+                case = services.case_committee_vote(actor=people[member], case=case, approve=True)
+                if case.status != S.AWAITING_APPROVAL:
+                    break
         elif status == S.DETERMINED:
             services.notice_issue(
                 actor=body,
@@ -370,6 +374,11 @@ def _cases(people, units) -> None:
                 )
             else:
                 _walk(people, case, to, severe=key in SEVERE)
+                if to == S.AWAITING_APPROVAL:
+                    # the committee's vote under way: the chair approved, 李华 is awaited
+                    services.case_committee_vote(
+                        actor=people["chair"], case=case, approve=True, comment="同意认定。"
+                    )
     supervised = Case.objects.get(idempotency_key=_key(SUPERVISED))
     if not supervised.supervisions.exists():
         complaints.supervision_issue(

@@ -316,6 +316,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     rules = models.JSONField(_("matrix rules applied"), default=dict, blank=True)
     needs_committee = models.BooleanField(_("needs the committee"), default=False, db_index=True)
+    # the committee's round on the determination (workflows.plans.committee): raised each time
+    # the case goes to the committee, so a determination sent back and made again is a new vote
+    committee_round = models.PositiveIntegerField(default=0, editable=False)
     investigators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -413,7 +416,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @fsm_log_description
     @transition(field=status, source=S.INVESTIGATING, target=S.AWAITING_APPROVAL)
     def submit_for_approval(self, by=None, description=None):
-        pass
+        self.committee_round += 1
 
     @fsm_log_by
     @fsm_log_description

@@ -13,7 +13,8 @@ class CaseCap(StrEnum):
     ACCEPT_COLLEGE = "case.accept_college"  # quality office: accept college cases, reopen
     VIEW_ALL = "case.view_all"  # every non-confidential case
     RECTIFY = "case.rectify"  # act for the responsible unit
-    COMMITTEE = "case.committee"  # severe cases: approve determinations, dashboard
+    COMMITTEE = "case.committee"  # severe cases: vote on determinations, dashboard
+    CHAIR = "case.chair"  # the chair's vote, when the committee's rule asks for its sign-off
     OVERSEE = "case.oversee"  # discipline office: every complaint, read-only
     DASHBOARD = "case.dashboard"
     INVESTIGATE = "case.investigate"  # may be named an investigator: the college's staff
@@ -22,7 +23,8 @@ class CaseCap(StrEnum):
 _EVERYONE = {CaseCap.FILE}
 _STAFF = _EVERYONE | {CaseCap.INVESTIGATE}
 CAPABILITIES = {
-    R.COMMITTEE_CHAIR: _STAFF | {CaseCap.COMMITTEE, CaseCap.DASHBOARD, CaseCap.REPORT},
+    R.COMMITTEE_CHAIR: _STAFF
+    | {CaseCap.COMMITTEE, CaseCap.CHAIR, CaseCap.DASHBOARD, CaseCap.REPORT},
     R.COMMITTEE_MEMBER: _STAFF | {CaseCap.COMMITTEE, CaseCap.DASHBOARD},
     R.QUALITY_OFFICER: _STAFF
     | {

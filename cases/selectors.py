@@ -24,6 +24,7 @@ from engine.models import Deadline
 from .access import (
     case_units,
     investigated_case_ids,
+    is_accepting_body,
     named_case_ids,
     rectifiers_below_responsible,
     visible_cases,
@@ -36,6 +37,7 @@ from .routing import college_body
 __all__ = [
     "case_list",
     "case_task",
+    "committee_round",
     "dashboard_figures",
     "home_cards",
     "inbox_cases",
@@ -173,7 +175,7 @@ def _waiting_cases(user):
     if CaseCap.ACCEPT_COLLEGE in caps:
         q |= Q(accepting_unit_id=college_body().pk) & node_q(BODY_NODES)
     if CaseCap.COMMITTEE in caps:
-        q |= Q(needs_committee=True) & node_q(["approve"])
+        q |= _committee_q(user) & node_q(["approve"])
     assigned = investigated_case_ids(user)
     if assigned:
         q |= Q(pk__in=assigned) & node_q(["findings"])
@@ -194,6 +196,53 @@ def _waiting_cases(user):
                 & node_q(UNIT_NODES)
             )
     return visible_cases(user).filter(q)
+
+
+def _committee_q(user) -> Q:
+    """The cases awaiting the committee whose vote `user` may still cast: their open round has
+    them in its electorate and no vote of theirs (workflows.plans.committee), so a member who
+    voted no longer sees the task while the others still do. A case whose round was not opened
+    (awaiting the committee since before rounds were recorded) waits for every member: the
+    first vote opens it."""
+    from workflows.plans import committee
+    from workflows.plans.models import CommitteeDecision
+
+    opened = CommitteeDecision.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case),
+        object_id=OuterRef("pk"),
+        round=OuterRef("committee_round"),
+    )
+    return Q(pk__in=committee.open_subject_ids(user, Case)) | (
+        Q(needs_committee=True) & ~Exists(opened)
+    )
+
+
+def committee_round(user, case: Case) -> dict | None:
+    """The committee's latest round on the case, for its page: who may vote, who voted how and
+    when, the approvals needed and who is still awaited. Shown to the committee and to whoever
+    handles the case (the accepting body, the quality office), not to the reporter."""
+    from workflows.plans import committee
+    from workflows.plans.models import CommitteeDecision
+
+    if not case.needs_committee and not case.committee_round:
+        return None
+    caps = accounts_access.capabilities(user)
+    if not ({CaseCap.COMMITTEE, CaseCap.VIEW_ALL} & set(caps) or is_accepting_body(user, case)):
+        return None
+    decision = (
+        CommitteeDecision.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case), object_id=case.pk
+        )
+        .order_by("-round")
+        .first()
+    )
+    if decision is None:
+        return None
+    return {
+        "decision": decision,
+        "voters": committee.electorate_rows(decision),
+        "tally": committee.tally(decision),
+    }
 
 
 def inbox_task_q(user) -> Q:

@@ -24,6 +24,7 @@ from engine import text as engine_text
 from engine.errors import WrongState
 from engine.models import Deadline
 from engine.prepared import Prepared
+from workflows.plans import committee
 
 from . import access, flows, routing
 from . import duties as case_duties
@@ -703,9 +704,10 @@ def case_determine(
     case.findings = findings
     case.full_clean(exclude=["status"])
     if case.needs_committee:
+        # a new round of the committee's vote: its members entitled to vote are told
         _fire(case, "submit_for_approval", actor)
         case.save()
-        _tell("case.approval", committee_members(), case, f"approval:{timezone.now():%s%f}")
+        committee.committee_open(case)
     else:
         _fire(case, "determine", actor)
         case.save()
@@ -718,12 +720,40 @@ def case_determine(
 
 
 @_step_service
-def case_committee_decide(*, actor, case: Case, approve: bool, comment: str = "") -> Case:
+def case_committee_vote(*, actor, case: Case, approve: bool, comment: str = "") -> Case:
+    """A committee member's vote on a determination awaiting the committee (the committee's
+    vote: workflows.plans.committee, majority by default). A member may change their vote until
+    the round is decided; it is decided as soon as the outcome is certain, and only then does the
+    case move (`_committee_decided`). A send-back needs the reason, as it is told to the body."""
     if not approve and not comment.strip():
         raise ValidationError({"comment": _("Say why the determination is sent back.")})
     case = _step(actor, case, "approve")
+    decision = committee.record_vote(actor=actor, subject=case, approve=approve, comment=comment)
+    committee.settle(actor, case, decision, comment)
+    return case
+
+
+def _committee_reasons(decision, fallback: str) -> str:
+    """What the body is told with the committee's decision: the comments of the votes that
+    decided it, each with its member's name."""
+    said = [
+        f"{vote.voter}：{vote.comment.strip()}"
+        for vote in committee.votes_of(decision).order_by("created_at", "pk")
+        if vote.approve == decision.approved
+        and vote.comment.strip()
+        and vote.voter_id in decision.electorate
+    ]
+    return "\n".join(said) or fallback
+
+
+def _committee_decided(actor, case: Case, decision, comment: str = "") -> None:
+    """The committee decided the round (its SubjectKind's settle; the case row is locked):
+    approved, the case is determined; rejected, it goes back to investigation with the
+    investigation deadline restarted. The accepting body is told."""
+    approve = decision.approved
+    comment = _committee_reasons(decision, comment)
     before = case.status
-    case.committee_comment = comment
+    case.committee_comment = comment[:1000]
     if approve:
         _fire(case, "determine", actor, comment)
     else:
@@ -735,16 +765,55 @@ def case_committee_decide(*, actor, case: Case, approve: bool, comment: str = ""
             working_days=case.rules.get("investigation_days", 10),
         )
     case.save()
-    _audit(actor, case, "approve" if approve else "send_back", before, comment=comment)
+    _audit(
+        actor,
+        case,
+        "approve" if approve else "send_back",
+        before,
+        comment=comment,
+        round=decision.round,
+    )
     _tell(
         "case.committee_decided",
         body_members(case),
         case,
-        f"decided:{timezone.now():%s%f}",
+        f"decided:{case.committee_round}",
         approved=approve,
         comment=comment,
     )
-    return case
+
+
+def _committee_lock(case: Case) -> Case:
+    """The case row and its open tasks locked, without an access check (a recount decides a
+    round after a member left the committee)."""
+    found, tasks = flows.lock_case_and_open_tasks(_locked_case, case.pk)
+    locked = found[0]
+    locked._tasks = tasks
+    return locked
+
+
+def _committee_refusal(actor, case: Case):
+    return case_duties.refusal(actor, case, "approve")
+
+
+def register_committee() -> None:
+    """A case awaiting the committee is a subject of the committee's vote."""
+    committee.register_subject(
+        committee.SubjectKind(
+            model=Case,
+            round_of=lambda case: case.committee_round,
+            notify=lambda case, round_key, recipients: _tell(
+                "case.approval", recipients, case, f"approval:{round_key}"
+            ),
+            chair_capability=CaseCap.CHAIR,
+            audit_prefix="case",
+            settle=_committee_decided,
+            lock=_committee_lock,
+            # the people recused from the case (cases.duties) are not in its electorate
+            keep_out=lambda case: case.recused_ids,
+            refusal=_committee_refusal,
+        )
+    )
 
 
 # --- rectification ---------------------------------------------------------------------------

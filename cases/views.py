@@ -16,6 +16,7 @@ from engine.forms import add_service_errors
 from . import access, duties, exports, flows, forms, selectors, services
 from .access import get_case, get_notice, person_display, reporter_display
 from .models import Case
+from .models import Status as S
 from .origins import origins_of
 from .permissions import CaseCap
 
@@ -129,6 +130,7 @@ def case_detail(request, pk):
             "investigators": case.investigators.all(),
             "duty_notes": duties.notes(request.user, case),
             "origins": origins_of(request.user, case),
+            "committee_round": selectors.committee_round(request.user, case),
         },
     )
 
@@ -242,9 +244,9 @@ CASE_ACTIONS = {
     "findings": (gettext_lazy("Record findings"), forms.FindingsForm, _findings, True),
     "determine": (gettext_lazy("Determine"), forms.DetermineForm, _determine, True),
     "approve": (
-        gettext_lazy("Committee decision"),
+        gettext_lazy("Committee vote"),
         forms.CommitteeForm,
-        lambda r, c, f: services.case_committee_decide(
+        lambda r, c, f: services.case_committee_vote(
             actor=r.user,
             case=c,
             approve=f.cleaned_data["decision"] == "approve",
@@ -343,6 +345,11 @@ def _after_step(request, case, done: str):
     return redirect("engine:inbox")
 
 
+def _round_for(user, case, action):
+    """The committee's round, above a member's vote form."""
+    return selectors.committee_round(user, case) if action == "approve" else None
+
+
 @login_required
 def case_action(request, pk, action):
     if action not in CASE_ACTIONS:
@@ -365,6 +372,7 @@ def case_action(request, pk, action):
             "label": label,
             "action": action,
             "duty_notes": duties.notes(request.user, case),
+            "committee_round": _round_for(request.user, case, action),
         },
     )
 
@@ -411,6 +419,9 @@ DONE = {
     "approve": {
         "approve": gettext_lazy("The committee approved case %(number)s."),
         "send_back": gettext_lazy("The committee sent case %(number)s back."),
+        "vote": gettext_lazy(
+            "Your vote on case %(number)s is recorded; the committee has not decided yet."
+        ),
     },
     "issue_notice": gettext_lazy("Rectification notice issued on case %(number)s."),
     "feedback": gettext_lazy("The reporter of case %(number)s was told the outcome."),
@@ -428,9 +439,17 @@ DONE = {
 DECIDED_BY = {"approve": "decision", "verify": "verdict"}
 
 
+def _vote_outcome(case) -> str:
+    """What a committee member's vote did: decided the round (the case moved on) or not yet."""
+    status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
+    return {S.DETERMINED: "approve", S.INVESTIGATING: "send_back"}.get(status, "vote")
+
+
 def done_message(action, form, case, notice=None) -> str:
     message = DONE[action]
-    if isinstance(message, dict):
+    if action == "approve":
+        message = message[_vote_outcome(case)]
+    elif isinstance(message, dict):
         message = message[form.cleaned_data[DECIDED_BY[action]]]
     return message % {
         "number": case.number,
@@ -562,6 +581,7 @@ def task_page(request, process_pk, task_pk):
             "action": action,
             "task": task,
             "duty_notes": duties.notes(request.user, case),
+            "committee_round": _round_for(request.user, case, action),
             "task_actions": [
                 (a, (NOTICE_ACTIONS.get(a) or CASE_ACTIONS[a])[0]) for a in offered if a != action
             ],

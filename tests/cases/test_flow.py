@@ -86,6 +86,9 @@ def test_api_drives_the_process_through_the_whole_lifecycle(cast, client):
     api(client, case, "determine", determination)
     client.force_login(cast.chair)
     api(client, case, "approve", {"decision": "approve"})
+    assert open_node(case) == "approve"  # a vote: the committee's majority is both members
+    client.force_login(cast.committee_member)
+    api(client, case, "approve", {"decision": "approve"})
     assert open_node(case) == "issue_notice"
 
     client.force_login(cast.quality_officer)

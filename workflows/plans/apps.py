@@ -21,6 +21,7 @@ class PlansConfig(AppConfig):
             flows,
             imports,
             notices,
+            services,
             task_flows,  # the plan task's step table registers
         )
         from .models import ChangeRequest, Plan, Standard, Target, Task
@@ -29,6 +30,7 @@ class PlansConfig(AppConfig):
         access.grant_capabilities(CAPABILITIES)
         notices.register()
         committee.register()
+        services.register_committee_subjects()
         selectors.register_pool(committee.inbox_task_q)
         selectors.register_pool(flows.reviewer_task_q)
         for flow_class in flows.FLOWS:

@@ -19,13 +19,23 @@ dissenter cannot make a majority easier). A vote already cast stays counted — 
 member; a member who leaves before voting can no longer vote, which counts as not approving. The
 round is recounted when someone leaves, so a vote that can no longer pass is decided at once.
 Someone who joins mid-vote votes from the next round.
+
+One mechanism for every kind of subject the committee decides: a plan, target or standard
+awaiting approval, a change request, and a quality incident's determination of a severe grade
+(cases). What differs per kind is declared once with `register_subject` (`SubjectKind`): the
+subject's round, how its members are told, the chair's capability, what its separation of
+duties keeps out of the electorate, and what the decision does to the subject.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +53,50 @@ NOT_IN_ELECTORATE = gettext_noop(
     "You were not a member of the committee when this vote opened; you vote from the next round."
 )
 COMMITTEE_ROLES = (Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER)
+
+
+@dataclass(frozen=True)
+class SubjectKind:
+    """What one kind of subject declares to the committee's vote.
+
+    - `round_of(subject)`: the subject's current round (a counter on the subject, raised each
+      time it goes to the committee);
+    - `notify(subject, round_key, recipients)`: tell the members entitled to vote, at opening;
+    - `chair_capability`: the capability whose holder votes as the chair;
+    - `audit_prefix`: the audit rows are `<prefix>.committee.open`, `<prefix>.vote`,
+      `<prefix>.vote.change`;
+    - `keep_out(subject)`: ids the subject's own separation of duties keeps out of the
+      electorate (the people recused from a case), beside the committee process's rules;
+    - `refusal(actor, subject)`: the rule that keeps `actor` out (said when they try to vote);
+    - `settle(actor, subject, decision, comment)`: the round was decided (`decision.approved`):
+      move the subject, in the caller's transaction; the subject row is locked;
+    - `lock(subject)`: the subject, its row locked (a recount locks before deciding)."""
+
+    model: type
+    round_of: Callable[[object], int]
+    notify: Callable[..., None]
+    chair_capability: str
+    audit_prefix: str
+    settle: Callable[..., None]
+    lock: Callable[[object], object]
+    keep_out: Callable[[object], Iterable[int]] = lambda subject: ()
+    refusal: Callable[[object, object], object] | None = None
+
+
+KINDS: dict[type, SubjectKind] = {}
+
+
+def register_subject(kind: SubjectKind) -> None:
+    """Declare a kind of subject the committee decides (from its app's ready())."""
+    KINDS[kind.model] = kind
+
+
+def kind_of(subject) -> SubjectKind:
+    model = subject if isinstance(subject, type) else type(subject)
+    for klass in model.__mro__:
+        if klass in KINDS:
+            return KINDS[klass]
+    raise LookupError(f"{model.__name__} is not a committee subject (register_subject)")
 
 
 def _people(subject, step: str):
@@ -90,29 +144,40 @@ def chairs() -> set[int]:
     )
 
 
-def _round_of(subject) -> int:
-    return 1 if isinstance(subject, ChangeRequest) else subject.committee_round
-
-
 def _key(subject):
     return {
         "content_type": ContentType.objects.get_for_model(subject),
         "object_id": subject.pk,
-        "round": _round_of(subject),
+        "round": kind_of(subject).round_of(subject),
     }
+
+
+def current_decision(subject) -> CommitteeDecision | None:
+    """The subject's current round, if it was opened (None before the first vote or opening)."""
+    return CommitteeDecision.objects.filter(**_key(subject)).first()
+
+
+def _refusal(actor, subject):
+    """What keeps `actor` out of the subject's vote: a rule of the committee process, else the
+    subject kind's own separation of duties."""
+    rule = duties.refusal(process_key=PROCESS, step="vote", actor=actor, obj=subject)
+    kind = kind_of(subject)
+    if rule is None and kind.refusal is not None:
+        rule = kind.refusal(actor, subject)
+    return rule
 
 
 def committee_open(subject) -> CommitteeDecision:
     """Open the subject's current round (idempotent; in the caller's transaction): record the
     electorate and the threshold, and tell every member entitled to vote."""
-    from . import notices
-
+    kind = kind_of(subject)
     found = CommitteeDecision.objects.select_for_update().filter(**_key(subject)).first()
     if found is not None:
         return found
     everyone = list(members())
     allowed = duties.allowed_people(members(), process_key=PROCESS, step="vote", obj=subject)
-    electorate = [u.pk for u in allowed]
+    kept_out = set(kind.keep_out(subject))
+    electorate = [u.pk for u in allowed if u.pk not in kept_out]
     rule = CommitteeRule.current()
     decision = CommitteeDecision.objects.create(
         **_key(subject),
@@ -125,7 +190,7 @@ def committee_open(subject) -> CommitteeDecision:
     )
     audit_record(
         actor=None,
-        action="plans.committee.open",
+        action=f"{kind.audit_prefix}.committee.open",
         obj=subject,
         after={
             "round": decision.round,
@@ -135,7 +200,7 @@ def committee_open(subject) -> CommitteeDecision:
             "excluded": decision.excluded,
         },
     )
-    notices.committee_needed(
+    kind.notify(
         subject,
         round_key=str(decision.round),
         recipients=[u for u in everyone if u.pk in electorate],
@@ -175,15 +240,16 @@ def outcome(decision: CommitteeDecision) -> bool | None:
 def record_vote(*, actor, subject, approve: bool, comment: str) -> CommitteeDecision:
     """Record (or change) `actor`'s vote on the subject's open round; the subject row is locked
     by the caller. Returns the round."""
+    kind = kind_of(subject)
     decision = committee_open(subject)
     if decision.approved is not None:
         raise ValidationError({"vote": _("The committee has already decided this round.")})
     if actor.pk not in decision.electorate:
-        rule = duties.refusal(process_key=PROCESS, step="vote", actor=actor, obj=subject)
+        rule = _refusal(actor, subject)
         if rule is not None:
             raise duties.DutyRefused(rule)
         raise PermissionDenied(_(NOT_IN_ELECTORATE))
-    as_chair = access.can(actor, "plans.chair")
+    as_chair = access.can(actor, kind.chair_capability)
     vote = votes_of(decision).select_for_update().filter(voter=actor).first()
     now = timezone.now()
     if vote is None:
@@ -198,7 +264,7 @@ def record_vote(*, actor, subject, approve: bool, comment: str) -> CommitteeDeci
         )
         audit_record(
             actor=actor,
-            action="plans.vote",
+            action=f"{kind.audit_prefix}.vote",
             obj=subject,
             after={"approve": approve, "comment": comment, "round": decision.round},
         )
@@ -215,7 +281,7 @@ def record_vote(*, actor, subject, approve: bool, comment: str) -> CommitteeDeci
     vote.save(update_fields=["approve", "comment", "updated_at", "as_chair", "history"])
     audit_record(
         actor=actor,
-        action="plans.vote.change",
+        action=f"{kind.audit_prefix}.vote.change",
         obj=subject,
         before={"approve": earlier["approve"], "comment": earlier["comment"]},
         after={"approve": approve, "comment": comment, "round": decision.round},
@@ -228,6 +294,50 @@ def close(decision: CommitteeDecision, approved: bool, comment: str) -> None:
     decision.comment = comment
     decision.decided_at = timezone.now()
     decision.save(update_fields=["approved", "comment", "decided_at"])
+
+
+def settle(actor, subject, decision: CommitteeDecision, comment: str = "") -> bool:
+    """Decide the round when its outcome is certain (after a vote, or a member leaving): close
+    it and let the subject's kind move the subject. True when the round was decided now."""
+    result = outcome(decision)
+    if result is None:
+        return False
+    close(decision, result, comment)
+    kind_of(subject).settle(actor, subject, decision, comment)
+    return True
+
+
+@transaction.atomic
+def recount(*, actor=None) -> int:
+    """Recount every open round, of every kind of subject (a member left the committee): a
+    round that can no longer pass is decided now. Returns how many rounds were decided."""
+    decided = 0
+    for decision in CommitteeDecision.objects.filter(approved__isnull=True):
+        subject = subject_of(decision)
+        subject = kind_of(subject).lock(subject)
+        decision.refresh_from_db()
+        if decision.approved is not None:
+            continue
+        last = votes_of(decision).order_by("-updated_at", "-created_at").first()
+        who = actor or (last.voter if last else None)
+        if who is None:
+            continue
+        if settle(who, subject, decision, _("Decided on recount: a member left the committee.")):
+            decided += 1
+    return decided
+
+
+def tally(decision: CommitteeDecision) -> dict:
+    """What a subject's page says of its round: approving and rejecting votes so far, the
+    approvals needed, and who is still awaited (members entitled to vote who have not)."""
+    rows = electorate_rows(decision)
+    voting = [r for r in rows if not r["excluded"]]
+    return {
+        "approvals": sum(1 for r in voting if r["vote"] is not None and r["vote"].approve),
+        "rejections": sum(1 for r in voting if r["vote"] is not None and not r["vote"].approve),
+        "threshold": decision.threshold,
+        "awaited": [r["person"] for r in voting if r["vote"] is None and not r["left"]],
+    }
 
 
 def electorate_rows(decision: CommitteeDecision) -> list[dict]:
@@ -251,6 +361,12 @@ def electorate_rows(decision: CommitteeDecision) -> list[dict]:
     for pk in decision.excluded:
         rows.append({"person": people.get(pk), "vote": None, "left": False, "excluded": True})
     return rows
+
+
+def open_subject_ids(user, model) -> list[int]:
+    """The subjects of `model` whose open round `user` may still vote in (an inbox pool)."""
+    ct = ContentType.objects.get_for_model(model).pk
+    return sorted({d.object_id for d in open_rounds_for(user) if d.content_type_id == ct})
 
 
 def open_rounds_for(user):
@@ -303,6 +419,4 @@ def member_left(sender, instance, **kwargs):
     """A committee membership ended: recount the open rounds (post_delete of Membership)."""
     if instance.role not in COMMITTEE_ROLES:
         return
-    from . import services
-
-    services.committee_recount()
+    recount()

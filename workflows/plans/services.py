@@ -30,7 +30,6 @@ from .models import (
     ChangeKind,
     ChangeRequest,
     ChangeState,
-    CommitteeDecision,
     ItemState,
     ItemVersion,
     Plan,
@@ -562,36 +561,41 @@ def committee_vote(*, actor, subject, approve: bool, comment: str = ""):
 
 
 def _settle(actor, subject, decision, comment: str = ""):
-    """Decide the round when its outcome is certain (after a vote, or a member leaving)."""
-    result = committee.outcome(decision)
-    if result is None:
-        return None
-    committee.close(decision, result, comment)
+    """Decide the round when its outcome is certain (workflows.plans.committee.settle): the
+    decision when this vote decided it, else None."""
+    return decision if committee.settle(actor, subject, decision, comment) else None
+
+
+def _committee_decided(actor, subject, decision, comment: str = "") -> None:
+    """The committee decided a round on a plan item or a change request (its SubjectKind)."""
     if isinstance(subject, ChangeRequest):
-        _decide_change(actor, subject, result, comment)
+        _decide_change(actor, subject, decision.approved, comment)
     else:
-        _decide_item(actor, subject, result, comment)
+        _decide_item(actor, subject, decision.approved, comment)
     flows.complete_step(subject, flows.COMMITTEE, actor)
-    return decision
 
 
-@transaction.atomic
 def committee_recount(*, actor=None) -> int:
     """Recount every open round (a member left the committee): a round that can no longer pass
-    is decided now. Returns how many rounds were decided."""
-    decided = 0
-    for decision in CommitteeDecision.objects.filter(approved__isnull=True):
-        subject = _locked(committee.subject_of(decision))
-        decision.refresh_from_db()
-        if decision.approved is not None:
-            continue
-        last = committee.votes_of(decision).order_by("-updated_at", "-created_at").first()
-        who = actor or (last.voter if last else None)
-        if who is None:
-            continue
-        if _settle(who, subject, decision, _("Decided on recount: a member left the committee.")):
-            decided += 1
-    return decided
+    is decided now. Returns how many rounds were decided (workflows.plans.committee.recount)."""
+    return committee.recount(actor=actor)
+
+
+def register_committee_subjects() -> None:
+    """Plans, targets, standards and change requests are subjects of the committee's vote."""
+    for model in (Plan, Target, Standard, ChangeRequest):
+        committee.register_subject(
+            committee.SubjectKind(
+                model=model,
+                # a change request is decided in one round; an item each time it is reviewed
+                round_of=(lambda s: 1) if model is ChangeRequest else (lambda s: s.committee_round),
+                notify=notices.committee_needed,
+                chair_capability=PlanCap.CHAIR,
+                audit_prefix="plans",
+                settle=_committee_decided,
+                lock=_locked,
+            )
+        )
 
 
 def _supersede(actor, old: Plan, *, by_plan: Plan):

@@ -451,6 +451,7 @@ def change_detail(request, pk):
             "effect": selectors.effect_rows(change.effect),
             "decision": decision,
             "voters": committee.electorate_rows(decision) if decision else [],
+            "tally": committee.tally(decision) if decision else None,
             "can_decide": access.can(request.user, PlanCap.DECIDE)
             and (decision is None or request.user.pk in decision.electorate),
             "refused": refused if access.can(request.user, PlanCap.DECIDE) else None,
