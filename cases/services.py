@@ -52,10 +52,15 @@ class TransitionNotAllowed(Exception):
 
     def __init__(self, case: Case, action: str, allowed: list[str]):
         self.case, self.action, self.allowed = case, action, allowed
-        super().__init__(
-            _("“%(action)s” is not possible while the case is “%(status)s”.")
-            % {"action": action, "status": case.get_status_display()}
-        )
+        super().__init__(self.named(action))
+
+    def named(self, label) -> str:
+        """The refusal naming the step by `label` (a page names it as its button does; the
+        action's code never reaches a page)."""
+        return _("“%(action)s” is not possible while the case is “%(status)s”.") % {
+            "action": label,
+            "status": self.case.get_status_display(),
+        }
 
 
 # action -> the FSM transition it takes (for the "allowed actions" answer)

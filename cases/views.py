@@ -321,9 +321,15 @@ def _run(request, case, form, handler, action):
         add_service_errors(form, exc)
         return None
     except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
+        messages.error(request, _refused(exc))
         return redirect(case)
     return _after_step(request, case, done_message(action, form, case))
+
+
+def _refused(exc) -> str:
+    """A step the case is past, named as its page names it (委员会表决, not approve)."""
+    label = (NOTICE_ACTIONS.get(exc.action) or CASE_ACTIONS.get(exc.action) or (exc.action,))[0]
+    return exc.named(label)
 
 
 def _after_step(request, case, done: str):
@@ -472,7 +478,7 @@ def notice_action(request, pk, action):
         except ValidationError as exc:
             add_service_errors(form, exc)
         except services.TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
+            messages.error(request, _refused(exc))
             return redirect(notice.case)
         else:
             return _after_step(
@@ -565,7 +571,7 @@ def task_page(request, process_pk, task_pk):
         except ValidationError as exc:
             add_service_errors(form, exc)
         except services.TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
+            messages.error(request, _refused(exc))
             return redirect(case)
         else:
             return _after_step(request, case, done_message(action, form, case, notice))

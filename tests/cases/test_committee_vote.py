@@ -36,11 +36,12 @@ def _awaiting(cast) -> Case:
     return case
 
 
-def vote(client, user, case, decision="approve", comment=""):
+def vote(client, user, case, decision="approve", comment="", follow=False):
     client.force_login(user)
     return client.post(
         reverse("cases:action", args=[case.pk, "approve"]),
         {"decision": decision, "comment": comment},
+        follow=follow,
     )
 
 
@@ -206,3 +207,16 @@ def test_a_member_leaving_mid_vote_recounts_the_case(cast, client):
     assert case.status == S.INVESTIGATING
     assert CommitteeDecision.objects.get(object_id=case.pk).approved is False
     assert case.committee_comment  # the recount says why
+
+
+def test_a_vote_on_a_decided_case_is_refused_naming_the_step_as_its_page_does(cast, client):
+    """A vote posted after the round was decided (a second tab, the form's address kept) is
+    refused with the step's name, 委员会表决, not the action's code."""
+    case = _awaiting(cast)
+    vote(client, cast.chair, case)
+    vote(client, cast.committee_member, case)
+    assert status(case) == S.DETERMINED
+    response = vote(client, cast.committee_member, case, follow=True)
+    page = response.content.decode()
+    assert "“委员会表决”" in page
+    assert "approve" not in page.split("<main", 1)[1]
