@@ -178,6 +178,15 @@ class CaseTask(flow.View):
     def actions(self):
         return NODE_ACTIONS[self.name]
 
+    def is_personal(self, task) -> bool:
+        """The reporter's rating is their own act (engine.delegation.is_personal): nobody hands
+        it on by 转办 (a leader of the accepting body would choose who rates its answer). Once
+        the 评价期 is over the body closes the case from its own page, not from this task."""
+        if self.name != "close" or task.owner_id is None:
+            return False
+        reporter = CaseProcess.objects.filter(pk=task.process_id).values("case__reporter_id")
+        return reporter.first() == {"case__reporter_id": task.owner_id}
+
     @property
     def view_path(self):
         # not viewflow's wrap_view: it starts the activation (owner only) itself, while here the

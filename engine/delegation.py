@@ -158,10 +158,14 @@ def reassign_unit_ids(user) -> set[str]:
 
 
 def is_personal(task) -> bool:
-    """A step that is the named person's own act (engine.steps.Step.personal)."""
+    """A step that is the named person's own act (engine.steps.Step.personal, or the answer of
+    a flow's own node, `is_personal(task)`: cases.flows.CaseTask, the reporter's rating)."""
     from .steps import StepTask
 
-    return isinstance(task.flow_task, StepTask) and task.flow_task.step.personal
+    if isinstance(task.flow_task, StepTask):
+        return task.flow_task.step.personal
+    answer = getattr(task.flow_task, "is_personal", None)
+    return bool(answer and answer(task))
 
 
 def personal_nodes() -> list:

@@ -316,3 +316,25 @@ def test_the_complainant_rating_ends_the_rating_period(cast, login, settings):
     assert not Deadline.objects.filter(
         kind="case.rating", object_id=str(case.pk), status=Deadline.Status.OPEN
     ).exists()
+
+
+def test_the_reporters_rating_is_not_handed_on(cast, client):
+    """The complainant's 评价 step is theirs: the accepting body's leader is offered no 转办 on
+    it and a posted one is refused, so it stays in the complainant's to-do list."""
+    from engine import holders
+
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.FEEDBACK)
+    task = holders.open_tasks(case)[0]
+    assert task.owner == cast.student
+    client.force_login(cast.xx_leader)
+    page = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert reverse("engine:task_reassign", args=[task.pk]) not in page
+    handed = client.post(
+        reverse("engine:task_reassign", args=[task.pk]),
+        {"to_user": cast.xx_member.pk, "reason": "代为评价"},
+    )
+    assert handed.status_code == 302 and handed.url == reverse("engine:inbox")
+    task.refresh_from_db()
+    assert task.owner == cast.student
+    client.force_login(cast.student)
+    assert case.title in client.get(reverse("engine:inbox")).content.decode()
