@@ -1041,9 +1041,9 @@ def case_rate(*, actor, case: Case, satisfaction: int, comment: str = "") -> Cas
     return case
 
 
-@_step_service
-def case_close(*, actor, case: Case) -> Case:
-    case = _step(actor, case, "close")
+def case_rating_wait(case: Case) -> str:
+    """Why the accepting body may not close `case` yet: the complainant may still rate the
+    answer (the 评价期, its last day named); '' once it is over or there is none."""
     rating = (
         Deadline.objects.filter(
             content_type=ContentType.objects.get_for_model(Case),
@@ -1055,14 +1055,20 @@ def case_close(*, actor, case: Case) -> Case:
         .order_by("due_at")
         .first()
     )
-    if rating is not None:
-        raise WrongState(
-            _(
-                "The complainant may rate the answer until %(date)s: the case closes when they "
-                "rate it, or may be closed after that day."
-            )
-            % {"date": f"{timezone.localtime(rating.due_at):%Y-%m-%d}"}
-        )
+    if rating is None:
+        return ""
+    return _(
+        "The complainant may rate the answer until %(date)s: the case closes when they "
+        "rate it, or may be closed after that day."
+    ) % {"date": f"{timezone.localtime(rating.due_at):%Y-%m-%d}"}
+
+
+@_step_service
+def case_close(*, actor, case: Case) -> Case:
+    case = _step(actor, case, "close")
+    wait = case_rating_wait(case)
+    if wait:
+        raise WrongState(wait)
     _close(case, actor, "close", case.status)
     return case
 

@@ -100,6 +100,8 @@ def case_detail(request, pk):
     for entry in history:
         entry.by_display = person_display(request.user, case, entry.by) if entry.by else ""
     actions = services.allowed_actions(request.user, case)
+    # the body's 办结 waits for the complainant's 评价期: the page says until when
+    closing_wait = services.case_rating_wait(case) if "close" in actions else ""
     notices = list(
         case.notices.select_related("issuer_unit", "recipient_unit").prefetch_related("reports")
     )
@@ -115,8 +117,11 @@ def case_detail(request, pk):
             "actions": actions,
             # the rating is asked for in the reporter's notification: its form is on the page
             "buttons": [
-                (a, CASE_ACTIONS[a][0]) for a in actions if a in CASE_ACTIONS and a != "rate"
+                (a, CASE_ACTIONS[a][0])
+                for a in actions
+                if a in CASE_ACTIONS and a != "rate" and not (a == "close" and closing_wait)
             ],
+            "closing_wait": closing_wait,
             "rate_form": forms.RateForm() if "rate" in actions else None,
             "history": history,
             "notices": notices,

@@ -338,3 +338,24 @@ def test_the_reporters_rating_is_not_handed_on(cast, client):
     assert task.owner == cast.student
     client.force_login(cast.student)
     assert case.title in client.get(reverse("engine:inbox")).content.decode()
+
+
+def test_the_body_is_offered_no_close_during_the_rating_period(cast, login, settings):
+    """The 办结 button only ever refused during the 评价期: the page says until when instead,
+    and offers it once the period is over."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from freezegun import freeze_time
+
+    settings.CASES_RATING_DAYS = 5
+    case = advance(cast, file_case(cast.student, cast.units.rj), S.FEEDBACK)
+    close = reverse("cases:action", args=[case.pk, "close"])
+    body = login(body_of(cast, case))
+    page = body.get(case.get_absolute_url()).content.decode()
+    assert close not in page
+    assert "投诉人可在" in page.split('class="card actions"', 1)[1].split("</div>", 1)[0]
+    with freeze_time(timezone.now() + timedelta(days=10)):
+        body = login(body_of(cast, case))
+        page = body.get(case.get_absolute_url()).content.decode()
+        assert close in page and "投诉人可在" not in page
