@@ -106,6 +106,10 @@ class PlanCreateForm(PlanForm):
             self.fields["kind"].choices = [c for c in PlanKind.choices if c[0] in kinds]
             self.fields["level"].choices = [c for c in Level.choices if c[0] in levels]
             self.fields["lead_person"].queryset = User.objects.filter(pk=person.pk)
+            # it supersedes only their own plan of that kind, never the college's
+            self.fields["replaces"].queryset = self.fields["replaces"].queryset.filter(
+                kind__in=kinds, owner_user=person
+            )
 
 
 def _parse_values(text: str) -> dict:

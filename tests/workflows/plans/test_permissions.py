@@ -175,6 +175,9 @@ def test_the_plan_form_offers_a_teacher_and_a_student_their_own_plan_only(cast, 
     assert [value for value, _label in form.fields["level"].choices] == ["teacher"]
     assert list(form.fields["lead_person"].queryset) == [cast.teacher]
     assert list(form.fields["owner_unit"].queryset) == [cast.units.rj]
+    # nor does it offer to replace the college's plan in force (only ever refused)
+    assert root not in form.fields["replaces"].queryset
+    assert not form.fields["replaces"].queryset.exclude(owner_user=cast.teacher).exists()
     student = login(cast.student)
     form = student.get(reverse("plans:item_create", args=["plan"])).context["form"]
     assert [value for value, _label in form.fields["kind"].choices] == ["student_self"]
