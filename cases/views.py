@@ -367,8 +367,13 @@ def case_action(request, pk, action):
         raise Http404
     label, form_class, handler, bound = CASE_ACTIONS[action]
     case = get_case(request.user, pk, action)
-    kwargs = _form_kwargs(case, form_class, bound, action)
     posted = request.method == "POST"
+    if not posted and action not in services.allowed_actions(request.user, case):
+        # a step the case is past (its form's address kept, a second tab): the case, told why,
+        # not a form that is refused only once filled in
+        messages.error(request, services.TransitionNotAllowed(case, action, []).named(label))
+        return redirect(case)
+    kwargs = _form_kwargs(case, form_class, bound, action)
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if request.method == "POST" and form.is_valid():
         response = _run(request, case, form, handler, action)

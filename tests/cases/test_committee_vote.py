@@ -220,3 +220,15 @@ def test_a_vote_on_a_decided_case_is_refused_naming_the_step_as_its_page_does(ca
     page = response.content.decode()
     assert "“委员会表决”" in page
     assert "approve" not in page.split("<main", 1)[1]
+
+
+def test_the_vote_form_of_a_decided_case_leads_back_to_the_case(cast, client):
+    """The vote form's address, opened after the round was decided, shows the case and why
+    (it showed the form, refused only once filled in)."""
+    case = _awaiting(cast)
+    vote(client, cast.chair, case)
+    vote(client, cast.committee_member, case)
+    response = client.get(reverse("cases:action", args=[case.pk, "approve"]), follow=True)
+    assert response.redirect_chain[-1][0] == case.get_absolute_url()
+    assert "不能执行“委员会表决”" in response.content.decode()
+    assert 'name="decision"' not in response.content.decode()
