@@ -324,6 +324,24 @@ def is_reporter(user, case: Case) -> bool:
     return case.reporter_id is not None and case.reporter_id == user.pk
 
 
+def in_the_vote(user, case: Case) -> bool:
+    """Is `user` entitled to vote in the case's open committee round? Someone who joined the
+    committee mid-vote, or is recused, votes from the next round (workflows.plans.committee); with
+    no round open yet, every member is (the round opens with them)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from workflows.plans.models import CommitteeDecision
+
+    if not hasattr(case, "_open_round"):
+        case._open_round = CommitteeDecision.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id=case.pk,
+            round=case.committee_round,
+            approved__isnull=True,
+        ).first()
+    return case._open_round is None or user.pk in case._open_round.electorate
+
+
 # action -> who may do it (the case's state is checked by the service through the FSM)
 ACTIONS = {
     "view": lambda u, c: True,
@@ -339,7 +357,9 @@ ACTIONS = {
     "investigate": is_accepting_body,
     "findings": lambda u, c: is_accepting_body(u, c) or is_investigator(u, c),
     "determine": is_accepting_body,
-    "approve": lambda u, c: c.needs_committee and access.can(u, CaseCap.COMMITTEE, c),
+    "approve": lambda u, c: (
+        c.needs_committee and access.can(u, CaseCap.COMMITTEE, c) and in_the_vote(u, c)
+    ),
     "issue_notice": is_accepting_body,
     "receipt": receives,
     "rectification_report": is_responsible,

@@ -232,3 +232,18 @@ def test_the_vote_form_of_a_decided_case_leads_back_to_the_case(cast, client):
     assert response.redirect_chain[-1][0] == case.get_absolute_url()
     assert "不能执行“委员会表决”" in response.content.decode()
     assert 'name="decision"' not in response.content.decode()
+
+
+def test_a_member_who_joined_mid_vote_is_not_offered_the_vote(cast, client):
+    """The round's electorate is fixed when it opens: a member who joined since votes from the
+    next round, so the case page offers them no vote (posting it is refused)."""
+    case = _awaiting(cast)
+    newcomer = third_member()
+    client.force_login(newcomer)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert reverse("cases:action", args=[case.pk, "approve"]) not in page
+    assert vote(client, newcomer, case).status_code == 403
+    client.force_login(cast.committee_member)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert reverse("cases:action", args=[case.pk, "approve"]) in page
+    assert status(case) == S.AWAITING_APPROVAL

@@ -111,10 +111,11 @@ def test_a_hidden_reporter_is_not_named_on_the_row_of_a_step_taken_from_another(
     assert cast.teacher.full_name not in html
 
 
-def test_steps_closed_in_someone_elses_stead_are_read_in_one_go(cast, client):
+def test_steps_closed_in_someone_elses_stead_are_read_in_one_go(cast, client, settings):
     """The people who closed steps from another step or in their owner's stead are read with
     the rest of the progress line: the case page does not read more for two such steps (认定
     closing the findings, the body closing the reporter's 评价 step) than for one."""
+    settings.CASES_RATING_DAYS = 0  # the body closes at once, in the reporter's stead
 
     def queries(case):
         url = case.get_absolute_url()
