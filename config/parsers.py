@@ -1,6 +1,7 @@
 """Request body parsers for the API (separate from config/api.py: DRF imports them while its
 views module loads)."""
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -15,8 +16,8 @@ class ObjectJSONParser(JSONParser):
         wanted = list if getattr(view, "json_list_body", False) else dict
         if not isinstance(data, wanted):
             raise ParseError(
-                "The JSON body must be an array."
+                _("The JSON body must be an array.")
                 if wanted is list
-                else "The JSON body must be an object."
+                else _("The JSON body must be an object.")
             )
         return data

@@ -19,7 +19,12 @@ def task_reassign(request, pk):
     if not delegation.may_reassign(request.user, task):
         messages.error(
             request,
-            _("You may reassign only open tasks of the units you lead and the units under them."),
+            # a step that is its person's own act is nobody's to hand on, whoever leads the unit
+            _("This step is its person's own act: it is not handed on.")
+            if delegation.is_personal(task)
+            else _(
+                "You may reassign only open tasks of the units you lead and the units under them."
+            ),
         )
         return redirect("engine:inbox")
     row = selectors.task_rows([task])[0]

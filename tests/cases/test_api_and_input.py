@@ -191,7 +191,7 @@ def test_the_analysis_charts_print_sharp_and_the_offices_template_is_used(
 def test_a_json_body_that_is_not_an_object_is_400(cast, login, body):
     response = login(cast.teacher).post("/api/v1/cases/", body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"code": "parse_error", "message": "The JSON body must be an object."}
+    assert response.json() == {"code": "parse_error", "message": "JSON 请求体必须是对象。"}
 
 
 def test_a_submission_token_returns_a_case_only_to_whoever_filed_it(cast, client):

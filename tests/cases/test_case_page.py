@@ -334,8 +334,12 @@ def test_the_reporters_rating_is_not_handed_on(cast, client):
     handed = client.post(
         reverse("engine:task_reassign", args=[task.pk]),
         {"to_user": cast.xx_member.pk, "reason": "代为评价"},
+        follow=True,
     )
-    assert handed.status_code == 302 and handed.url == reverse("engine:inbox")
+    assert handed.redirect_chain[-1][0] == reverse("engine:inbox")
+    # it says why: the step is the person's own, not a unit the leader does not lead
+    said = [str(m) for m in handed.context["messages"]]
+    assert said == ["此步骤须由本人办理，不能转办。"]
     task.refresh_from_db()
     assert task.owner == cast.student
     client.force_login(cast.student)
