@@ -271,7 +271,7 @@ class CaseFlow(flow.Flow):
         CaseTask(_("Investigate and record findings")).Assign(_sole_investigator).Next(this.route)
     )
     determine = CaseTask(_("Determine")).Next(this.route)
-    approve = CaseTask(_("Committee approval")).Next(this.route)
+    approve = CaseTask(_("Committee vote")).Next(this.route)
     issue_notice = CaseTask(_("Issue a rectification notice")).Next(this.route)
     receipt = CaseTask(_("Confirm receipt of the notice")).Next(this.route)
     rectify = CaseTask(_("Submit the rectification report")).Next(this.route)
