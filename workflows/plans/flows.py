@@ -290,6 +290,29 @@ def open_task_urls(subjects) -> dict[tuple[str, int], str]:
     return urls
 
 
+def review_task_owners(subjects) -> dict[tuple[str, int], int | None]:
+    """{(field, subject pk): the owner of its open review task (None while pooled)}, in one
+    query."""
+    ids: dict[str, list[int]] = {}
+    for subject in subjects:
+        ids.setdefault(ApprovalProcess.field_for(subject), []).append(subject.pk)
+    q = Q(pk__in=[])
+    for name, pks in ids.items():
+        q |= Q(**{f"process__approvalprocess__{name}__in": pks})
+    rows = Task.objects.filter(
+        q, status__in=OPEN, process__status=PROCESS.NEW, flow_task=ItemApprovalFlow.review
+    ).values_list(
+        "owner_id",
+        *[f"process__approvalprocess__{name}_id" for name in ApprovalProcess.SUBJECT_FIELDS],
+    )
+    owners = {}
+    for owner_id, *subject_ids in rows:
+        for name, subject_id in zip(ApprovalProcess.SUBJECT_FIELDS, subject_ids, strict=True):
+            if subject_id is not None:
+                owners[(name, subject_id)] = owner_id
+    return owners
+
+
 def reviewer_task_q(user) -> Q:
     """The engine inbox's pool of review tasks named to nobody (several leaders may review):
     those of the submitted items the user reviews, as the services decide (`review_filter`)."""

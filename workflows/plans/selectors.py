@@ -197,7 +197,12 @@ def _with_task_urls(items):
 
 
 def awaiting_review(user):
-    """Submitted items this user reviews as the owning level."""
+    """Submitted items this user reviews as the owning level, as their to-do list has them: not
+    those whose review step is named to someone else (the reviewer the flow assigned), which the
+    user may still review from the item's page."""
+    from . import flows
+    from .models import ApprovalProcess
+
     if PlanCap.REVIEW not in access.capabilities(user):
         return []
     items = []
@@ -207,6 +212,9 @@ def awaiting_review(user):
                 "owner_unit"
             )
         )
+    owners = flows.review_task_owners(items)
+    mine = (None, user.pk)
+    items = [i for i in items if owners.get((ApprovalProcess.field_for(i), i.pk)) in mine]
     return _with_task_urls(items)
 
 

@@ -352,3 +352,20 @@ def test_a_target_lists_the_standards_its_reader_may_open(cast, login):
         assert page.status_code == 200
         assert (link in page.content.decode()) is listed, person.username
         assert (client.get(standard.get_absolute_url()).status_code == 200) is listed
+
+
+def test_the_review_list_holds_what_the_to_do_list_holds(cast, login, chain):
+    """A teacher's plan is reviewed by her department's leader, to whom the flow names the step:
+    the quality office (which may review any item) no longer lists it under 待本层面审核 while its
+    to-do list and home card count nothing; the leader does."""
+    from workflows.plans.models import Plan as AnyPlan
+
+    _root, _major, personal = chain
+    services.item_submit(actor=cast.teacher, item=personal)
+    assert AnyPlan.objects.get(pk=personal.pk).state == "submitted"
+    leader = login(cast.xx_leader).get(reverse("plans:inbox"))
+    assert personal.pk in [i.pk for i in leader.context["reviews"]]
+    office = login(cast.quality_officer)
+    assert personal.pk not in [i.pk for i in office.get(reverse("plans:inbox")).context["reviews"]]
+    cards = {c.title: c.count for c in office.get(reverse("home")).context["cards"]}
+    assert cards.get("待审核的规划、目标与标准", 0) == 0
