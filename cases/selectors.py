@@ -217,6 +217,21 @@ def _committee_q(user) -> Q:
     )
 
 
+def my_vote(user, case: Case) -> dict:
+    """The user's vote in the case's open committee round, as the vote form's initial data."""
+    from workflows.plans.models import CommitteeVote
+
+    vote = CommitteeVote.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case),
+        object_id=case.pk,
+        round=case.committee_round,
+        voter_id=user.pk,
+    ).first()
+    if vote is None:
+        return {}
+    return {"decision": "approve" if vote.approve else "send_back", "comment": vote.comment}
+
+
 def committee_round(user, case: Case) -> dict | None:
     """The committee's latest round on the case, for its page: who may vote, who voted how and
     when, the approvals needed and who is still awaited. Shown to the committee and to whoever

@@ -296,11 +296,15 @@ CASE_ACTIONS = {
 
 
 # action -> the initial values its form takes from what earlier steps recorded
-PREFILL = {"issue_notice": lambda case: {"facts": case.findings}}
+PREFILL = {
+    "issue_notice": lambda user, case: {"facts": case.findings},
+    # a member who voted sees their vote, which they may change until the round is decided
+    "approve": lambda user, case: selectors.my_vote(user, case),
+}
 
 
-def _form_kwargs(case, form_class, bound, action) -> dict:
-    kwargs = {"initial": PREFILL[action](case)} if action in PREFILL else {}
+def _form_kwargs(user, case, form_class, bound, action) -> dict:
+    kwargs = {"initial": PREFILL[action](user, case)} if action in PREFILL else {}
     if bound:
         kwargs["instance"] = Case.objects.get(pk=case.pk)
     elif getattr(form_class, "takes_case", False):
@@ -373,7 +377,7 @@ def case_action(request, pk, action):
         # not a form that is refused only once filled in
         messages.error(request, services.TransitionNotAllowed(case, action, []).named(label))
         return redirect(case)
-    kwargs = _form_kwargs(case, form_class, bound, action)
+    kwargs = _form_kwargs(request.user, case, form_class, bound, action)
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if request.method == "POST" and form.is_valid():
         response = _run(request, case, form, handler, action)
@@ -570,7 +574,7 @@ def task_page(request, process_pk, task_pk):
         bound = False
     else:
         label, form_class, handler, bound = CASE_ACTIONS[action]
-    kwargs = _form_kwargs(case, form_class, bound, action)
+    kwargs = _form_kwargs(request.user, case, form_class, bound, action)
     posted = request.method == "POST"
     form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
     if posted and form.is_valid():

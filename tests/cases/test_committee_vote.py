@@ -247,3 +247,15 @@ def test_a_member_who_joined_mid_vote_is_not_offered_the_vote(cast, client):
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert reverse("cases:action", args=[case.pk, "approve"]) in page
     assert status(case) == S.AWAITING_APPROVAL
+
+
+def test_a_member_who_voted_sees_their_vote_on_the_form(cast, client):
+    """A vote may be changed until the round is decided: the form shows the vote cast (it showed
+    nothing marked, as if the member had not voted)."""
+    case = _awaiting(cast)
+    client.force_login(cast.chair)
+    url = reverse("cases:action", args=[case.pk, "approve"])
+    assert client.get(url).context["form"]["decision"].value() is None
+    vote(client, cast.chair, case, "approve", "同意认定")  # one of two: not decided yet
+    form = client.get(url).context["form"]
+    assert form["decision"].value() == "approve" and form["comment"].value() == "同意认定"
