@@ -328,18 +328,12 @@ def in_the_vote(user, case: Case) -> bool:
     """Is `user` entitled to vote in the case's open committee round? Someone who joined the
     committee mid-vote, or is recused, votes from the next round (workflows.plans.committee); with
     no round open yet, every member is (the round opens with them)."""
-    from django.contrib.contenttypes.models import ContentType
+    from workflows.plans import committee
 
-    from workflows.plans.models import CommitteeDecision
-
-    if not hasattr(case, "_open_round"):
-        case._open_round = CommitteeDecision.objects.filter(
-            content_type=ContentType.objects.get_for_model(Case),
-            object_id=case.pk,
-            round=case.committee_round,
-            approved__isnull=True,
-        ).first()
-    return case._open_round is None or user.pk in case._open_round.electorate
+    if not hasattr(case, "_round"):
+        case._round = committee.current_decision(case)
+    decision = case._round
+    return decision is None or decision.approved is not None or user.pk in decision.electorate
 
 
 # action -> who may do it (the case's state is checked by the service through the FSM)

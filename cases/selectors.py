@@ -219,14 +219,10 @@ def _committee_q(user) -> Q:
 
 def my_vote(user, case: Case) -> dict:
     """The user's vote in the case's open committee round, as the vote form's initial data."""
-    from workflows.plans.models import CommitteeVote
+    from workflows.plans import committee
 
-    vote = CommitteeVote.objects.filter(
-        content_type=ContentType.objects.get_for_model(Case),
-        object_id=case.pk,
-        round=case.committee_round,
-        voter_id=user.pk,
-    ).first()
+    decision = committee.current_decision(case)
+    vote = committee.votes_of(decision).filter(voter=user).first() if decision else None
     if vote is None:
         return {}
     return {"decision": "approve" if vote.approve else "send_back", "comment": vote.comment}
