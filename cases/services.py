@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -1045,14 +1044,8 @@ def case_rating_wait(case: Case) -> str:
     """Why the accepting body may not close `case` yet: the complainant may still rate the
     answer (the 评价期, its last day named); '' once it is over or there is none."""
     rating = (
-        Deadline.objects.filter(
-            content_type=ContentType.objects.get_for_model(Case),
-            object_id=str(case.pk),
-            kind=RATING_KIND,
-            status=Deadline.Status.OPEN,
-            due_at__gt=timezone.now(),
-        )
-        .order_by("due_at")
+        deadlines.open_deadlines_for(case)
+        .filter(kind=RATING_KIND, status=Deadline.Status.OPEN, due_at__gt=timezone.now())
         .first()
     )
     if rating is None:
